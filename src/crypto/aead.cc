@@ -1,0 +1,173 @@
+#include "crypto/aead.h"
+
+#include <sodium.h>
+
+#include <cstdlib>
+#include <cstring>
+
+#include "crypto/random.h"
+
+namespace custos::crypto {
+
+Status Initialize() {
+  if (sodium_init() < 0) return Fail(Internal("libsodium failed to initialize"));
+  return Ok();
+}
+
+namespace {
+constexpr size_t kXNonce = crypto_aead_xchacha20poly1305_ietf_NPUBBYTES;
+static_assert(kXNonce == 24);
+static_assert(crypto_aead_xchacha20poly1305_ietf_ABYTES == kTagSize);
+static_assert(crypto_aead_aes256gcm_ABYTES == kTagSize);
+}  // namespace
+
+Bytes Seal(const SecretBytes& key, ByteSpan plaintext, ByteSpan ad) {
+  if (key.size() != kKeySize) std::abort();
+  Bytes out(kXNonce + plaintext.size() + kTagSize);
+  RandomFill({out.data(), kXNonce});
+  unsigned long long clen = 0;
+  crypto_aead_xchacha20poly1305_ietf_encrypt(out.data() + kXNonce, &clen, plaintext.data(),
+                                             plaintext.size(), ad.data(), ad.size(), nullptr,
+                                             out.data(), key.RevealSecret().data());
+  return out;
+}
+
+namespace {
+template <typename Out>
+Result<Out> OpenInto(const SecretBytes& key, ByteSpan sealed, ByteSpan ad) {
+  if (key.size() != kKeySize) std::abort();
+  if (sealed.size() < kSealOverhead) return Fail(DataLoss("sealed value is truncated"));
+  Out out(sealed.size() - kSealOverhead);
+  uint8_t* p = nullptr;
+  if constexpr (std::is_same_v<Out, SecretBytes>) {
+    p = out.MutableSecret().data();
+  } else {
+    p = out.data();
+  }
+  unsigned long long mlen = 0;
+  if (crypto_aead_xchacha20poly1305_ietf_decrypt(p, &mlen, nullptr, sealed.data() + kXNonce,
+                                                 sealed.size() - kXNonce, ad.data(), ad.size(),
+                                                 sealed.data(), key.RevealSecret().data()) != 0) {
+    return Fail(DataLoss("authentication failed"));
+  }
+  return out;
+}
+}  // namespace
+
+Result<SecretBytes> OpenSecret(const SecretBytes& key, ByteSpan sealed, ByteSpan ad) {
+  return OpenInto<SecretBytes>(key, sealed, ad);
+}
+
+Result<Bytes> Open(const SecretBytes& key, ByteSpan sealed, ByteSpan ad) {
+  return OpenInto<Bytes>(key, sealed, ad);
+}
+
+FieldSuite PreferredFieldSuite() {
+  return crypto_aead_aes256gcm_is_available() ? FieldSuite::kAes256Gcm
+                                              : FieldSuite::kXChaCha20Poly1305;
+}
+
+Result<FieldSuite> FieldSuiteFromByte(uint8_t b) {
+  switch (b) {
+    case 1: return FieldSuite::kAes256Gcm;
+    case 2: return FieldSuite::kXChaCha20Poly1305;
+    default: return Fail(DataLoss("unknown field cipher suite " + std::to_string(b)));
+  }
+}
+
+std::string_view FieldSuiteName(FieldSuite s) {
+  return s == FieldSuite::kAes256Gcm ? "AES-256-GCM" : "XChaCha20-Poly1305";
+}
+
+struct FieldCipher::State {
+  // libsodium requires 16-byte alignment for the AES-GCM precomputed state.
+  alignas(16) crypto_aead_aes256gcm_state gcm;
+  uint8_t key[kKeySize];
+  ~State() { sodium_memzero(this, sizeof *this); }
+};
+
+FieldCipher::FieldCipher(FieldSuite suite, std::unique_ptr<State> state)
+    : suite_(suite), state_(std::move(state)) {}
+FieldCipher::FieldCipher(FieldCipher&&) noexcept = default;
+FieldCipher& FieldCipher::operator=(FieldCipher&&) noexcept = default;
+FieldCipher::~FieldCipher() = default;
+
+Result<FieldCipher> FieldCipher::Create(FieldSuite suite, const SecretBytes& key) {
+  if (key.size() != kKeySize) return Fail(InvalidArgument("data key must be 32 bytes"));
+  auto state = std::make_unique<State>();
+  if (suite == FieldSuite::kAes256Gcm) {
+    if (!crypto_aead_aes256gcm_is_available()) {
+      return Fail(FailedPrecondition("AES-256-GCM needs a CPU with AES-NI; this vault's data "
+                                     "cannot be opened on this machine"));
+    }
+    crypto_aead_aes256gcm_beforenm(&state->gcm, key.RevealSecret().data());
+  } else {
+    std::memcpy(state->key, key.RevealSecret().data(), kKeySize);
+  }
+  return FieldCipher(suite, std::move(state));
+}
+
+size_t FieldCipher::prefix_size() const {
+  return suite_ == FieldSuite::kAes256Gcm ? crypto_aead_aes256gcm_NPUBBYTES - 4 : kXNonce - 4;
+}
+
+FieldCipher::NoncePrefix FieldCipher::NewRecordPrefix() const {
+  NoncePrefix p{};
+  RandomFill({p.data(), prefix_size()});
+  return p;
+}
+
+namespace {
+// nonce = prefix || BE32(index)
+void MakeNonce(const FieldCipher::NoncePrefix& prefix, size_t prefix_size, uint32_t index,
+               uint8_t* nonce) {
+  std::memcpy(nonce, prefix.data(), prefix_size);
+  nonce[prefix_size] = static_cast<uint8_t>(index >> 24);
+  nonce[prefix_size + 1] = static_cast<uint8_t>(index >> 16);
+  nonce[prefix_size + 2] = static_cast<uint8_t>(index >> 8);
+  nonce[prefix_size + 3] = static_cast<uint8_t>(index);
+}
+}  // namespace
+
+void FieldCipher::SealField(const NoncePrefix& prefix, uint32_t index, ByteSpan pt, ByteSpan ad,
+                            Bytes& out) const {
+  uint8_t nonce[kXNonce];
+  MakeNonce(prefix, prefix_size(), index, nonce);
+  size_t at = out.size();
+  out.resize(at + pt.size() + kTagSize);
+  unsigned long long clen = 0;
+  if (suite_ == FieldSuite::kAes256Gcm) {
+    crypto_aead_aes256gcm_encrypt_afternm(out.data() + at, &clen, pt.data(), pt.size(), ad.data(),
+                                          ad.size(), nullptr, nonce, &state_->gcm);
+  } else {
+    crypto_aead_xchacha20poly1305_ietf_encrypt(out.data() + at, &clen, pt.data(), pt.size(),
+                                               ad.data(), ad.size(), nullptr, nonce, state_->key);
+  }
+}
+
+Status FieldCipher::OpenField(const NoncePrefix& prefix, uint32_t index, ByteSpan ct, ByteSpan ad,
+                              std::string& out) const {
+  out.clear();
+  if (ct.size() < kTagSize) return Fail(DataLoss("field ciphertext is truncated"));
+  uint8_t nonce[kXNonce];
+  MakeNonce(prefix, prefix_size(), index, nonce);
+  out.resize(ct.size() - kTagSize);
+  unsigned long long mlen = 0;
+  auto* m = reinterpret_cast<uint8_t*>(out.data());
+  int rc;
+  if (suite_ == FieldSuite::kAes256Gcm) {
+    rc = crypto_aead_aes256gcm_decrypt_afternm(m, &mlen, nullptr, ct.data(), ct.size(), ad.data(),
+                                               ad.size(), nonce, &state_->gcm);
+  } else {
+    rc = crypto_aead_xchacha20poly1305_ietf_decrypt(m, &mlen, nullptr, ct.data(), ct.size(),
+                                                    ad.data(), ad.size(), nonce, state_->key);
+  }
+  if (rc != 0) {
+    sodium_memzero(out.data(), out.size());
+    out.clear();
+    return Fail(DataLoss("authentication failed"));
+  }
+  return Ok();
+}
+
+}  // namespace custos::crypto

@@ -1,0 +1,100 @@
+#include "crypto/kdf.h"
+
+#include <openssl/core_names.h>
+#include <openssl/kdf.h>
+#include <openssl/params.h>
+#include <sodium.h>
+
+#include <cstring>
+#include <memory>
+
+namespace custos::crypto {
+
+Result<SecretBytes> Argon2id(std::string_view passphrase, ByteSpan salt,
+                             const Argon2Params& params, size_t out_size) {
+  if (salt.size() != crypto_pwhash_SALTBYTES) {
+    return Fail(InvalidArgument("Argon2id salt must be 16 bytes"));
+  }
+  if (params.ops_limit < crypto_pwhash_OPSLIMIT_MIN ||
+      params.ops_limit > crypto_pwhash_OPSLIMIT_MAX ||
+      params.mem_limit < crypto_pwhash_MEMLIMIT_MIN ||
+      params.mem_limit > (4ull << 30) || out_size < crypto_pwhash_BYTES_MIN) {
+    return Fail(InvalidArgument("Argon2id parameters out of range"));
+  }
+  SecretBytes out(out_size);
+  if (crypto_pwhash(out.MutableSecret().data(), out_size, passphrase.data(), passphrase.size(),
+                    salt.data(), params.ops_limit, static_cast<size_t>(params.mem_limit),
+                    crypto_pwhash_ALG_ARGON2ID13) != 0) {
+    return Fail(Unavailable("Argon2id ran out of memory"));
+  }
+  return out;
+}
+
+Result<SecretBytes> HkdfSha256(const SecretBytes& ikm, ByteSpan salt, ByteSpan info,
+                               size_t out_size) {
+  std::unique_ptr<EVP_KDF, decltype(&EVP_KDF_free)> kdf(EVP_KDF_fetch(nullptr, "HKDF", nullptr),
+                                                       &EVP_KDF_free);
+  if (!kdf) return Fail(Internal("OpenSSL has no HKDF"));
+  std::unique_ptr<EVP_KDF_CTX, decltype(&EVP_KDF_CTX_free)> ctx(EVP_KDF_CTX_new(kdf.get()),
+                                                               &EVP_KDF_CTX_free);
+  if (!ctx) return Fail(Internal("cannot create HKDF context"));
+  char digest[] = "SHA256";
+  auto span = ikm.RevealSecret();
+  OSSL_PARAM params[5];
+  size_t n = 0;
+  params[n++] = OSSL_PARAM_construct_utf8_string(OSSL_KDF_PARAM_DIGEST, digest, 0);
+  params[n++] = OSSL_PARAM_construct_octet_string(
+      OSSL_KDF_PARAM_KEY, const_cast<uint8_t*>(span.data()), span.size());
+  if (!salt.empty()) {
+    params[n++] = OSSL_PARAM_construct_octet_string(
+        OSSL_KDF_PARAM_SALT, const_cast<uint8_t*>(salt.data()), salt.size());
+  }
+  params[n++] = OSSL_PARAM_construct_octet_string(
+      OSSL_KDF_PARAM_INFO, const_cast<uint8_t*>(info.data()), info.size());
+  params[n] = OSSL_PARAM_construct_end();
+  SecretBytes out(out_size);
+  if (EVP_KDF_derive(ctx.get(), out.MutableSecret().data(), out_size, params) != 1) {
+    return Fail(Internal("HKDF derivation failed"));
+  }
+  return out;
+}
+
+HmacSha256::HmacSha256(const SecretBytes& key) : state_(sizeof(crypto_auth_hmacsha256_state)) {
+  auto* st = reinterpret_cast<crypto_auth_hmacsha256_state*>(state_.MutableSecret().data());
+  crypto_auth_hmacsha256_init(st, key.RevealSecret().data(), key.size());
+}
+
+HmacSha256::~HmacSha256() = default;
+
+Digest HmacSha256::Mac(ByteSpan message) const {
+  crypto_auth_hmacsha256_state st;
+  std::memcpy(&st, state_.RevealSecret().data(), sizeof st);
+  crypto_auth_hmacsha256_update(&st, message.data(), message.size());
+  Digest d;
+  crypto_auth_hmacsha256_final(&st, d.data());
+  sodium_memzero(&st, sizeof st);
+  return d;
+}
+
+Digest Sha256(ByteSpan data) {
+  Digest d;
+  crypto_hash_sha256(d.data(), data.data(), data.size());
+  return d;
+}
+
+static_assert(sizeof(crypto_hash_sha256_state) <= 128);
+
+Sha256Stream::Sha256Stream() {
+  crypto_hash_sha256_init(reinterpret_cast<crypto_hash_sha256_state*>(state_));
+}
+void Sha256Stream::Update(ByteSpan data) {
+  crypto_hash_sha256_update(reinterpret_cast<crypto_hash_sha256_state*>(state_), data.data(),
+                            data.size());
+}
+Digest Sha256Stream::Finish() {
+  Digest d;
+  crypto_hash_sha256_final(reinterpret_cast<crypto_hash_sha256_state*>(state_), d.data());
+  return d;
+}
+
+}  // namespace custos::crypto

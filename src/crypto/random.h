@@ -1,0 +1,41 @@
+// Buffered CSPRNG for nonces and fresh keys on hot paths.
+//
+// Draws 4 KiB at a time from the OS generator (libsodium randombytes_buf,
+// i.e. getrandom(2)) and hands it out, wiping what it handed out. One system
+// call per 4 KiB instead of one per nonce: the syscall, not the cipher, was
+// the bottleneck (docs/BENCHMARKS.md).
+//
+// Thread safety: one instance per thread (ThreadRandom()).
+#ifndef CUSTOS_CRYPTO_RANDOM_H_
+#define CUSTOS_CRYPTO_RANDOM_H_
+
+#include <cstddef>
+#include <cstdint>
+#include <span>
+
+namespace custos::crypto {
+
+class BufferedRandom {
+ public:
+  BufferedRandom();
+  ~BufferedRandom();
+  BufferedRandom(const BufferedRandom&) = delete;
+  BufferedRandom& operator=(const BufferedRandom&) = delete;
+
+  void Fill(std::span<uint8_t> out);
+
+ private:
+  static constexpr size_t kBufferSize = 4096;
+  uint8_t* buffer_;  // sodium_malloc'ed
+  size_t used_ = kBufferSize;
+};
+
+// The calling thread's generator.
+BufferedRandom& ThreadRandom();
+
+// Fills `out` from the calling thread's buffered generator.
+inline void RandomFill(std::span<uint8_t> out) { ThreadRandom().Fill(out); }
+
+}  // namespace custos::crypto
+
+#endif  // CUSTOS_CRYPTO_RANDOM_H_
