@@ -1,0 +1,572 @@
+// SQLite backend of the Store interface.
+//
+// One file per vault, WAL journal, secure_delete on (freed content is zeroed,
+// so deleted ciphertext and wrapped keys do not linger in free pages), and a
+// schema versioned by PRAGMA user_version with forward-only migrations.
+#include <sqlite3.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cstring>
+#include <unordered_map>
+
+#include "store/store.h"
+
+namespace custos::store {
+namespace {
+
+constexpr int kSchemaVersion = 1;
+
+// Forward-only migrations: kMigrations[i] takes the schema from version i to i+1.
+constexpr const char* kMigrations[] = {
+    R"sql(
+CREATE TABLE meta (
+  key   TEXT PRIMARY KEY,
+  value BLOB NOT NULL
+) WITHOUT ROWID;
+CREATE TABLE person (
+  pk          INTEGER PRIMARY KEY,
+  uid         BLOB NOT NULL UNIQUE,
+  wrapped_key BLOB NOT NULL,
+  kek_version INTEGER NOT NULL,
+  created_at  INTEGER NOT NULL
+);
+CREATE TABLE dataset (
+  id            INTEGER PRIMARY KEY,
+  name          TEXT NOT NULL UNIQUE,
+  schema_json   TEXT NOT NULL,
+  source_sha256 TEXT NOT NULL,
+  source_format TEXT NOT NULL,
+  imported_at   INTEGER NOT NULL,
+  rows          INTEGER NOT NULL,
+  people        INTEGER NOT NULL
+);
+CREATE TABLE record (
+  id        INTEGER PRIMARY KEY,
+  person_pk INTEGER NOT NULL,
+  dataset   INTEGER NOT NULL,
+  body      BLOB NOT NULL
+);
+CREATE INDEX record_by_person ON record(person_pk);
+CREATE TABLE blind_index (
+  kind      INTEGER NOT NULL,
+  mac       BLOB NOT NULL,
+  person_pk INTEGER NOT NULL,
+  PRIMARY KEY (kind, mac, person_pk)
+) WITHOUT ROWID;
+CREATE INDEX blind_index_by_person ON blind_index(person_pk);
+CREATE TABLE access_log (
+  id         INTEGER PRIMARY KEY,
+  time       INTEGER NOT NULL,
+  actor      TEXT NOT NULL,
+  purpose    TEXT NOT NULL,
+  person_uid BLOB NOT NULL,
+  fields     TEXT NOT NULL
+);
+)sql",
+};
+static_assert(sizeof(kMigrations) / sizeof(kMigrations[0]) == kSchemaVersion);
+
+class Stmt {
+ public:
+  Stmt() = default;
+  explicit Stmt(sqlite3_stmt* s) : s_(s) {}
+  Stmt(Stmt&& o) noexcept : s_(std::exchange(o.s_, nullptr)) {}
+  Stmt& operator=(Stmt&& o) noexcept {
+    std::swap(s_, o.s_);
+    return *this;
+  }
+  ~Stmt() { sqlite3_finalize(s_); }
+  sqlite3_stmt* get() const { return s_; }
+
+ private:
+  sqlite3_stmt* s_ = nullptr;
+};
+
+class SqliteStore final : public Store {
+ public:
+  SqliteStore(sqlite3* db, std::string path) : db_(db), path_(std::move(path)) {}
+  ~SqliteStore() override {
+    stmts_.clear();
+    sqlite3_close_v2(db_);
+  }
+
+  Status Configure() {
+    // secure_delete: deleted content is overwritten with zeros.
+    // synchronous=FULL: a committed transaction survives power loss.
+    // temp_store=MEMORY: no temporary files beside the vault.
+    RETURN_IF_ERROR(Exec(
+        "PRAGMA secure_delete=ON; PRAGMA synchronous=FULL; PRAGMA temp_store=MEMORY;"
+        "PRAGMA cache_size=-65536; PRAGMA busy_timeout=5000;"));
+    return Ok();
+  }
+
+  Status Initialize() {
+    RETURN_IF_ERROR(Exec("PRAGMA journal_mode=WAL;"));
+    return Migrate();
+  }
+
+  Status CheckSchema() {
+    ASSIGN_OR_RETURN(int version, UserVersion());
+    if (version == 0) return Fail(DataLoss(path_ + " is not a Custos vault"));
+    if (version > kSchemaVersion) {
+      return Fail(FailedPrecondition(path_ + " has schema version " + std::to_string(version) +
+                                     "; this build of Custos reads up to " +
+                                     std::to_string(kSchemaVersion) + ": upgrade Custos"));
+    }
+    if (version < kSchemaVersion) return Migrate();
+    return Ok();
+  }
+
+  Status Begin() override {
+    if (in_tx_) return Fail(Internal("transaction already open"));
+    RETURN_IF_ERROR(Exec("BEGIN IMMEDIATE"));
+    in_tx_ = true;
+    return Ok();
+  }
+  Status Commit() override {
+    if (!in_tx_) return Fail(Internal("no open transaction"));
+    Status st = Exec("COMMIT");
+    if (!st) {
+      Rollback();
+      return st;
+    }
+    in_tx_ = false;
+    return Ok();
+  }
+  void Rollback() override {
+    if (!in_tx_) return;
+    (void)Exec("ROLLBACK");
+    in_tx_ = false;
+  }
+
+  Result<std::optional<Bytes>> GetMeta(std::string_view key) override {
+    ASSIGN_OR_RETURN(sqlite3_stmt * s, Prepare("SELECT value FROM meta WHERE key=?"));
+    BindText(s, 1, key);
+    ASSIGN_OR_RETURN(bool row, Step(s));
+    if (!row) return std::optional<Bytes>();
+    Bytes value = ColumnBlob(s, 0);
+    sqlite3_reset(s);  // an open read cursor would block checkpoints
+    return std::optional<Bytes>(std::move(value));
+  }
+
+  Status PutMeta(std::string_view key, ByteSpan value) override {
+    RETURN_IF_ERROR(RequireTx());
+    ASSIGN_OR_RETURN(sqlite3_stmt * s,
+                     Prepare("INSERT INTO meta(key,value) VALUES(?,?) "
+                             "ON CONFLICT(key) DO UPDATE SET value=excluded.value"));
+    BindText(s, 1, key);
+    BindBlob(s, 2, value);
+    return StepDone(s);
+  }
+
+  Status InsertPerson(PersonRow& row) override {
+    RETURN_IF_ERROR(RequireTx());
+    ASSIGN_OR_RETURN(sqlite3_stmt * s,
+                     Prepare("INSERT INTO person(uid,wrapped_key,kek_version,created_at) "
+                             "VALUES(?,?,?,?)"));
+    BindBlob(s, 1, row.uid);
+    BindBlob(s, 2, row.wrapped_key);
+    sqlite3_bind_int64(s, 3, row.kek_version);
+    sqlite3_bind_int64(s, 4, row.created_at);
+    RETURN_IF_ERROR(StepDone(s));
+    row.pk = sqlite3_last_insert_rowid(db_);
+    return Ok();
+  }
+
+  Result<std::optional<PersonRow>> GetPersonByUid(ByteSpan uid) override {
+    ASSIGN_OR_RETURN(sqlite3_stmt * s,
+                     Prepare("SELECT pk,uid,wrapped_key,kek_version,created_at FROM person "
+                             "WHERE uid=?"));
+    BindBlob(s, 1, uid);
+    return ReadPerson(s);
+  }
+
+  Result<std::optional<PersonRow>> GetPerson(int64_t pk) override {
+    ASSIGN_OR_RETURN(sqlite3_stmt * s,
+                     Prepare("SELECT pk,uid,wrapped_key,kek_version,created_at FROM person "
+                             "WHERE pk=?"));
+    sqlite3_bind_int64(s, 1, pk);
+    return ReadPerson(s);
+  }
+
+  Result<uint64_t> CountPersons() override {
+    ASSIGN_OR_RETURN(sqlite3_stmt * s, Prepare("SELECT count(*) FROM person"));
+    ASSIGN_OR_RETURN(bool row, Step(s));
+    uint64_t n = row ? static_cast<uint64_t>(sqlite3_column_int64(s, 0)) : 0;
+    sqlite3_reset(s);
+    return n;
+  }
+
+  Status ForEachPerson(const std::function<Status(const PersonRow&)>& visit) override {
+    // A dedicated statement: the visitor may use the cached ones.
+    sqlite3_stmt* raw = nullptr;
+    RETURN_IF_ERROR(Check(sqlite3_prepare_v2(
+        db_, "SELECT pk,uid,wrapped_key,kek_version,created_at FROM person ORDER BY pk", -1,
+        &raw, nullptr)));
+    Stmt s(raw);
+    for (;;) {
+      int rc = sqlite3_step(raw);
+      if (rc == SQLITE_DONE) return Ok();
+      if (rc != SQLITE_ROW) return Fail(StorageError(rc));
+      RETURN_IF_ERROR(visit(PersonFrom(raw)));
+    }
+  }
+
+  Status UpdatePersonKey(int64_t pk, ByteSpan wrapped_key, uint32_t kek_version) override {
+    RETURN_IF_ERROR(RequireTx());
+    ASSIGN_OR_RETURN(sqlite3_stmt * s,
+                     Prepare("UPDATE person SET wrapped_key=?, kek_version=? WHERE pk=?"));
+    BindBlob(s, 1, wrapped_key);
+    sqlite3_bind_int64(s, 2, kek_version);
+    sqlite3_bind_int64(s, 3, pk);
+    RETURN_IF_ERROR(StepDone(s));
+    if (sqlite3_changes(db_) != 1) return Fail(NotFound("no person with that key"));
+    return Ok();
+  }
+
+  Status DeletePerson(int64_t pk) override {
+    RETURN_IF_ERROR(RequireTx());
+    for (const char* sql : {"DELETE FROM record WHERE person_pk=?",
+                            "DELETE FROM blind_index WHERE person_pk=?"}) {
+      ASSIGN_OR_RETURN(sqlite3_stmt * s, Prepare(sql));
+      sqlite3_bind_int64(s, 1, pk);
+      RETURN_IF_ERROR(StepDone(s));
+    }
+    ASSIGN_OR_RETURN(sqlite3_stmt * s, Prepare("DELETE FROM person WHERE pk=?"));
+    sqlite3_bind_int64(s, 1, pk);
+    RETURN_IF_ERROR(StepDone(s));
+    if (sqlite3_changes(db_) != 1) return Fail(NotFound("no such person"));
+    return Ok();
+  }
+
+  Status InsertDataset(DatasetRow& row) override {
+    RETURN_IF_ERROR(RequireTx());
+    ASSIGN_OR_RETURN(sqlite3_stmt * s,
+                     Prepare("INSERT INTO dataset(name,schema_json,source_sha256,source_format,"
+                             "imported_at,rows,people) VALUES(?,?,?,?,?,?,?)"));
+    BindText(s, 1, row.name);
+    BindText(s, 2, row.schema_json);
+    BindText(s, 3, row.source_sha256);
+    BindText(s, 4, row.source_format);
+    sqlite3_bind_int64(s, 5, row.imported_at);
+    sqlite3_bind_int64(s, 6, static_cast<int64_t>(row.rows));
+    sqlite3_bind_int64(s, 7, static_cast<int64_t>(row.people));
+    int rc = sqlite3_step(s);
+    sqlite3_reset(s);
+    if (rc == SQLITE_CONSTRAINT) {
+      return Fail(AlreadyExists("a dataset named '" + row.name + "' already exists"));
+    }
+    if (rc != SQLITE_DONE) return Fail(StorageError(rc));
+    row.id = sqlite3_last_insert_rowid(db_);
+    return Ok();
+  }
+
+  Status UpdateDatasetCounts(int64_t id, uint64_t rows, uint64_t people) override {
+    RETURN_IF_ERROR(RequireTx());
+    ASSIGN_OR_RETURN(sqlite3_stmt * s, Prepare("UPDATE dataset SET rows=?, people=? WHERE id=?"));
+    sqlite3_bind_int64(s, 1, static_cast<int64_t>(rows));
+    sqlite3_bind_int64(s, 2, static_cast<int64_t>(people));
+    sqlite3_bind_int64(s, 3, id);
+    return StepDone(s);
+  }
+
+  Result<std::vector<DatasetRow>> ListDatasets() override {
+    ASSIGN_OR_RETURN(sqlite3_stmt * s,
+                     Prepare("SELECT id,name,schema_json,source_sha256,source_format,imported_at,"
+                             "rows,people FROM dataset ORDER BY id"));
+    std::vector<DatasetRow> out;
+    for (;;) {
+      ASSIGN_OR_RETURN(bool row, Step(s));
+      if (!row) break;
+      DatasetRow d;
+      d.id = sqlite3_column_int64(s, 0);
+      d.name = ColumnText(s, 1);
+      d.schema_json = ColumnText(s, 2);
+      d.source_sha256 = ColumnText(s, 3);
+      d.source_format = ColumnText(s, 4);
+      d.imported_at = sqlite3_column_int64(s, 5);
+      d.rows = static_cast<uint64_t>(sqlite3_column_int64(s, 6));
+      d.people = static_cast<uint64_t>(sqlite3_column_int64(s, 7));
+      out.push_back(std::move(d));
+    }
+    return out;
+  }
+
+  Status InsertRecord(int64_t person_pk, int64_t dataset_id, ByteSpan body) override {
+    RETURN_IF_ERROR(RequireTx());
+    ASSIGN_OR_RETURN(sqlite3_stmt * s,
+                     Prepare("INSERT INTO record(person_pk,dataset,body) VALUES(?,?,?)"));
+    sqlite3_bind_int64(s, 1, person_pk);
+    sqlite3_bind_int64(s, 2, dataset_id);
+    BindBlob(s, 3, body);
+    return StepDone(s);
+  }
+
+  Result<std::vector<RecordRow>> RecordsOf(int64_t person_pk) override {
+    ASSIGN_OR_RETURN(sqlite3_stmt * s,
+                     Prepare("SELECT id,person_pk,dataset,body FROM record WHERE person_pk=? "
+                             "ORDER BY id"));
+    sqlite3_bind_int64(s, 1, person_pk);
+    std::vector<RecordRow> out;
+    for (;;) {
+      ASSIGN_OR_RETURN(bool row, Step(s));
+      if (!row) break;
+      RecordRow r;
+      r.id = sqlite3_column_int64(s, 0);
+      r.person_pk = sqlite3_column_int64(s, 1);
+      r.dataset_id = sqlite3_column_int64(s, 2);
+      r.body = ColumnBlob(s, 3);
+      out.push_back(std::move(r));
+    }
+    return out;
+  }
+
+  Status InsertIndex(uint8_t kind, ByteSpan mac, int64_t person_pk) override {
+    RETURN_IF_ERROR(RequireTx());
+    ASSIGN_OR_RETURN(sqlite3_stmt * s,
+                     Prepare("INSERT OR IGNORE INTO blind_index(kind,mac,person_pk) "
+                             "VALUES(?,?,?)"));
+    sqlite3_bind_int(s, 1, kind);
+    BindBlob(s, 2, mac);
+    sqlite3_bind_int64(s, 3, person_pk);
+    return StepDone(s);
+  }
+
+  Result<std::vector<int64_t>> FindByIndex(uint8_t kind, ByteSpan mac) override {
+    ASSIGN_OR_RETURN(sqlite3_stmt * s,
+                     Prepare("SELECT person_pk FROM blind_index WHERE kind=? AND mac=? "
+                             "ORDER BY person_pk"));
+    sqlite3_bind_int(s, 1, kind);
+    BindBlob(s, 2, mac);
+    std::vector<int64_t> out;
+    for (;;) {
+      ASSIGN_OR_RETURN(bool row, Step(s));
+      if (!row) break;
+      out.push_back(sqlite3_column_int64(s, 0));
+    }
+    return out;
+  }
+
+  Status InsertAccess(const AccessRow& row) override {
+    RETURN_IF_ERROR(RequireTx());
+    ASSIGN_OR_RETURN(sqlite3_stmt * s,
+                     Prepare("INSERT INTO access_log(time,actor,purpose,person_uid,fields) "
+                             "VALUES(?,?,?,?,?)"));
+    sqlite3_bind_int64(s, 1, row.time);
+    BindText(s, 2, row.actor);
+    BindText(s, 3, row.purpose);
+    BindBlob(s, 4, row.person_uid);
+    BindText(s, 5, row.fields);
+    return StepDone(s);
+  }
+
+  Result<std::vector<AccessRow>> ListAccess() override {
+    ASSIGN_OR_RETURN(sqlite3_stmt * s,
+                     Prepare("SELECT time,actor,purpose,person_uid,fields FROM access_log "
+                             "ORDER BY id"));
+    std::vector<AccessRow> out;
+    for (;;) {
+      ASSIGN_OR_RETURN(bool row, Step(s));
+      if (!row) break;
+      AccessRow a;
+      a.time = sqlite3_column_int64(s, 0);
+      a.actor = ColumnText(s, 1);
+      a.purpose = ColumnText(s, 2);
+      a.person_uid = ColumnBlob(s, 3);
+      a.fields = ColumnText(s, 4);
+      out.push_back(std::move(a));
+    }
+    return out;
+  }
+
+  Status PurgeResidue(bool vacuum) override {
+    if (in_tx_) return Fail(Internal("PurgeResidue inside a transaction"));
+    if (vacuum) RETURN_IF_ERROR(Exec("VACUUM"));
+    int log = 0, ckpt = 0;
+    int rc = sqlite3_wal_checkpoint_v2(db_, nullptr, SQLITE_CHECKPOINT_TRUNCATE, &log, &ckpt);
+    if (rc != SQLITE_OK) return Fail(StorageError(rc));
+    if (log != 0) {
+      return Fail(Unavailable("another process is reading the vault; the write-ahead log "
+                              "could not be emptied. Close other Custos processes and retry."));
+    }
+    return Ok();
+  }
+
+  std::vector<std::string> Files() const override {
+    return {path_, path_ + "-wal", path_ + "-shm", path_ + "-journal"};
+  }
+
+ private:
+  Error StorageError(int rc) const {
+    std::string msg = path_ + ": " + sqlite3_errstr(rc);
+    const char* detail = sqlite3_errmsg(db_);
+    if (detail && std::strcmp(detail, sqlite3_errstr(rc)) != 0) msg += std::string(" (") + detail + ")";
+    switch (rc & 0xff) {
+      case SQLITE_BUSY:
+      case SQLITE_LOCKED: return Unavailable(msg + ": the vault is in use by another process");
+      case SQLITE_CORRUPT:
+      case SQLITE_NOTADB: return DataLoss(msg);
+      case SQLITE_FULL:
+      case SQLITE_IOERR:
+      case SQLITE_CANTOPEN:
+      case SQLITE_READONLY: return Unavailable(msg);
+      case SQLITE_CONSTRAINT: return AlreadyExists(msg);
+      default: return Internal(msg);
+    }
+  }
+
+  Status Check(int rc) const {
+    if (rc == SQLITE_OK) return Ok();
+    return Fail(StorageError(rc));
+  }
+
+  Status Exec(const char* sql) {
+    char* err = nullptr;
+    int rc = sqlite3_exec(db_, sql, nullptr, nullptr, &err);
+    sqlite3_free(err);
+    return Check(rc);
+  }
+
+  Status RequireTx() const {
+    if (!in_tx_) return Fail(Internal("write outside a transaction"));
+    return Ok();
+  }
+
+  // Cached prepared statement, reset and with bindings cleared.
+  Result<sqlite3_stmt*> Prepare(const char* sql) {
+    auto it = stmts_.find(sql);
+    if (it == stmts_.end()) {
+      sqlite3_stmt* raw = nullptr;
+      RETURN_IF_ERROR(Check(sqlite3_prepare_v3(db_, sql, -1, SQLITE_PREPARE_PERSISTENT, &raw,
+                                               nullptr)));
+      it = stmts_.emplace(sql, Stmt(raw)).first;
+    }
+    sqlite3_stmt* s = it->second.get();
+    sqlite3_reset(s);
+    sqlite3_clear_bindings(s);
+    return s;
+  }
+
+  static void BindText(sqlite3_stmt* s, int i, std::string_view v) {
+    sqlite3_bind_text(s, i, v.data(), static_cast<int>(v.size()), SQLITE_STATIC);
+  }
+  static void BindBlob(sqlite3_stmt* s, int i, ByteSpan v) {
+    // A zero-length blob must still be a blob, not NULL.
+    static const uint8_t kEmpty = 0;
+    sqlite3_bind_blob(s, i, v.empty() ? &kEmpty : v.data(), static_cast<int>(v.size()),
+                      SQLITE_STATIC);
+  }
+  static Bytes ColumnBlob(sqlite3_stmt* s, int i) {
+    auto* p = static_cast<const uint8_t*>(sqlite3_column_blob(s, i));
+    int n = sqlite3_column_bytes(s, i);
+    return p ? Bytes(p, p + n) : Bytes();
+  }
+  static std::string ColumnText(sqlite3_stmt* s, int i) {
+    auto* p = reinterpret_cast<const char*>(sqlite3_column_text(s, i));
+    return p ? std::string(p, static_cast<size_t>(sqlite3_column_bytes(s, i))) : std::string();
+  }
+
+  Result<bool> Step(sqlite3_stmt* s) {
+    int rc = sqlite3_step(s);
+    if (rc == SQLITE_ROW) return true;
+    sqlite3_reset(s);
+    if (rc == SQLITE_DONE) return false;
+    return Fail(StorageError(rc));
+  }
+  Status StepDone(sqlite3_stmt* s) {
+    int rc = sqlite3_step(s);
+    sqlite3_reset(s);
+    if (rc != SQLITE_DONE) return Fail(StorageError(rc));
+    return Ok();
+  }
+
+  static PersonRow PersonFrom(sqlite3_stmt* s) {
+    PersonRow p;
+    p.pk = sqlite3_column_int64(s, 0);
+    p.uid = ColumnBlob(s, 1);
+    p.wrapped_key = ColumnBlob(s, 2);
+    p.kek_version = static_cast<uint32_t>(sqlite3_column_int64(s, 3));
+    p.created_at = sqlite3_column_int64(s, 4);
+    return p;
+  }
+  Result<std::optional<PersonRow>> ReadPerson(sqlite3_stmt* s) {
+    ASSIGN_OR_RETURN(bool row, Step(s));
+    if (!row) return std::optional<PersonRow>();
+    PersonRow p = PersonFrom(s);
+    sqlite3_reset(s);
+    return std::optional<PersonRow>(std::move(p));
+  }
+
+  Result<int> UserVersion() {
+    sqlite3_stmt* raw = nullptr;
+    RETURN_IF_ERROR(Check(sqlite3_prepare_v2(db_, "PRAGMA user_version", -1, &raw, nullptr)));
+    Stmt s(raw);
+    int rc = sqlite3_step(raw);
+    if (rc != SQLITE_ROW) return Fail(StorageError(rc));
+    return sqlite3_column_int(raw, 0);
+  }
+
+  Status Migrate() {
+    ASSIGN_OR_RETURN(int version, UserVersion());
+    while (version < kSchemaVersion) {
+      RETURN_IF_ERROR(Begin());
+      Status st = Exec(kMigrations[version]);
+      if (st) {
+        std::string pragma = "PRAGMA user_version=" + std::to_string(version + 1);
+        st = Exec(pragma.c_str());
+      }
+      if (!st) {
+        Rollback();
+        return st;
+      }
+      RETURN_IF_ERROR(Commit());
+      ++version;
+    }
+    return Ok();
+  }
+
+  sqlite3* db_;
+  std::string path_;
+  bool in_tx_ = false;
+  std::unordered_map<const char*, Stmt> stmts_;
+};
+
+Result<sqlite3*> OpenDb(const std::string& path, int flags) {
+  sqlite3* db = nullptr;
+  int rc = sqlite3_open_v2(path.c_str(), &db, flags | SQLITE_OPEN_NOMUTEX, nullptr);
+  if (rc != SQLITE_OK) {
+    std::string msg = path + ": " + sqlite3_errstr(rc);
+    sqlite3_close_v2(db);
+    return Fail(Unavailable("cannot open vault " + msg));
+  }
+  sqlite3_extended_result_codes(db, 1);
+  return db;
+}
+
+}  // namespace
+
+Result<std::unique_ptr<Store>> CreateSqliteStore(const std::string& path) {
+  struct stat st {};
+  if (::stat(path.c_str(), &st) == 0) {
+    return Fail(AlreadyExists("vault file already exists: " + path));
+  }
+  ASSIGN_OR_RETURN(sqlite3 * db, OpenDb(path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE));
+  auto store = std::make_unique<SqliteStore>(db, path);
+  ::chmod(path.c_str(), 0600);
+  RETURN_IF_ERROR(store->Configure());
+  RETURN_IF_ERROR(store->Initialize());
+  return std::unique_ptr<Store>(std::move(store));
+}
+
+Result<std::unique_ptr<Store>> OpenSqliteStore(const std::string& path) {
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0) return Fail(NotFound("no vault at " + path));
+  ASSIGN_OR_RETURN(sqlite3 * db, OpenDb(path, SQLITE_OPEN_READWRITE));
+  auto store = std::make_unique<SqliteStore>(db, path);
+  RETURN_IF_ERROR(store->Configure());
+  RETURN_IF_ERROR(store->CheckSchema());
+  return std::unique_ptr<Store>(std::move(store));
+}
+
+}  // namespace custos::store

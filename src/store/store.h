@@ -1,0 +1,122 @@
+// Store: the one interface between the vault and its storage.
+//
+// Everything persisted goes through here, so a second backend (PostgreSQL)
+// passes the same conformance suite (store_conformance_test.cc). Nothing that
+// reaches a Store is plaintext personal data: persons are opaque ids, fields
+// are ciphertext, lookups are keyed MACs.
+//
+// Transactions are explicit: Begin() ... Commit() or Rollback(). Every
+// mutating call REQUIRES an open transaction. Reads may run inside or outside
+// one.
+//
+// Thread safety: a Store is used by one thread at a time.
+#ifndef CUSTOS_STORE_STORE_H_
+#define CUSTOS_STORE_STORE_H_
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "base/bytes.h"
+#include "base/result.h"
+
+namespace custos::store {
+
+// A person (data subject): an opaque random id and the data key, wrapped.
+struct PersonRow {
+  int64_t pk = 0;      // internal row key, assigned by InsertPerson
+  Bytes uid;           // 16 random bytes, the id users see (hex)
+  Bytes wrapped_key;   // data key sealed under the KEK
+  uint32_t kek_version = 0;
+  int64_t created_at = 0;
+};
+
+struct DatasetRow {
+  int64_t id = 0;            // assigned by InsertDataset
+  std::string name;
+  std::string schema_json;   // columns: name, detected type, sensitivity
+  std::string source_sha256; // hex SHA-256 of the imported file
+  std::string source_format; // csv, jsonl, xlsx
+  int64_t imported_at = 0;
+  uint64_t rows = 0;
+  uint64_t people = 0;
+};
+
+struct RecordRow {
+  int64_t id = 0;
+  int64_t person_pk = 0;
+  int64_t dataset_id = 0;
+  Bytes body;  // encrypted record, docs/formats/field-ciphertext.md
+};
+
+// A clear-text read: who, why, which person and fields. No values.
+struct AccessRow {
+  int64_t time = 0;
+  std::string actor;
+  std::string purpose;
+  Bytes person_uid;
+  std::string fields;  // comma-separated field names
+};
+
+class Store {
+ public:
+  virtual ~Store() = default;
+
+  // Write transaction (exclusive for writers). kUnavailable if the vault is busy.
+  virtual Status Begin() = 0;
+  virtual Status Commit() = 0;
+  // Safe to call with no open transaction.
+  virtual void Rollback() = 0;
+
+  virtual Result<std::optional<Bytes>> GetMeta(std::string_view key) = 0;
+  virtual Status PutMeta(std::string_view key, ByteSpan value) = 0;
+
+  // Fills row.pk. kAlreadyExists if the uid is taken.
+  virtual Status InsertPerson(PersonRow& row) = 0;
+  virtual Result<std::optional<PersonRow>> GetPersonByUid(ByteSpan uid) = 0;
+  virtual Result<std::optional<PersonRow>> GetPerson(int64_t pk) = 0;
+  virtual Result<uint64_t> CountPersons() = 0;
+  // Visits persons in pk order; stops at the first error the visitor returns.
+  virtual Status ForEachPerson(const std::function<Status(const PersonRow&)>& visit) = 0;
+  virtual Status UpdatePersonKey(int64_t pk, ByteSpan wrapped_key, uint32_t kek_version) = 0;
+  // Deletes the person, their records and index entries. kNotFound if absent.
+  virtual Status DeletePerson(int64_t pk) = 0;
+
+  // Fills row.id. kAlreadyExists if a dataset of that name exists.
+  virtual Status InsertDataset(DatasetRow& row) = 0;
+  virtual Status UpdateDatasetCounts(int64_t id, uint64_t rows, uint64_t people) = 0;
+  virtual Result<std::vector<DatasetRow>> ListDatasets() = 0;
+
+  virtual Status InsertRecord(int64_t person_pk, int64_t dataset_id, ByteSpan body) = 0;
+  virtual Result<std::vector<RecordRow>> RecordsOf(int64_t person_pk) = 0;
+
+  // Blind index: (kind, mac) -> person. Duplicate entries are ignored.
+  virtual Status InsertIndex(uint8_t kind, ByteSpan mac, int64_t person_pk) = 0;
+  virtual Result<std::vector<int64_t>> FindByIndex(uint8_t kind, ByteSpan mac) = 0;
+
+  virtual Status InsertAccess(const AccessRow& row) = 0;
+  virtual Result<std::vector<AccessRow>> ListAccess() = 0;
+
+  // Removes residue of deleted data from the files around the store (for
+  // SQLite: checkpoint and truncate the WAL; `vacuum` also rebuilds the main
+  // file). REQUIRES: no open transaction.
+  virtual Status PurgeResidue(bool vacuum) = 0;
+
+  // Files that make up this store, for residue scans (main file, WAL, ...).
+  virtual std::vector<std::string> Files() const = 0;
+};
+
+// The embedded default: one SQLite file. Create fails with kAlreadyExists if
+// the file exists; Open fails with kNotFound if it does not, kDataLoss if it
+// is not a Custos vault or is damaged, kFailedPrecondition if its schema is
+// newer than this build.
+Result<std::unique_ptr<Store>> CreateSqliteStore(const std::string& path);
+Result<std::unique_ptr<Store>> OpenSqliteStore(const std::string& path);
+
+}  // namespace custos::store
+
+#endif  // CUSTOS_STORE_STORE_H_

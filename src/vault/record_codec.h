@@ -1,0 +1,49 @@
+// Encrypted record bodies (docs/formats/field-ciphertext.md).
+#ifndef CUSTOS_VAULT_RECORD_CODEC_H_
+#define CUSTOS_VAULT_RECORD_CODEC_H_
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "base/bytes.h"
+#include "base/result.h"
+#include "crypto/aead.h"
+
+namespace custos::vault {
+
+inline constexpr uint8_t kRecordFormatVersion = 1;
+inline constexpr uint32_t kDataKeyVersion = 1;
+
+// What a field ciphertext is bound to (everything in its associated data but
+// the field name, which comes from `field_names`).
+struct RecordContext {
+  ByteSpan vault_id;
+  ByteSpan person_uid;
+  std::string_view dataset;
+  const std::vector<std::string>* field_names = nullptr;  // the dataset's columns
+};
+
+// Encrypts the non-empty values of one row. values.size() must equal the
+// number of field names. REQUIRES: fewer than 65536 fields.
+Bytes SealRecord(const crypto::FieldCipher& cipher, const RecordContext& ctx,
+                 const std::vector<std::string>& values);
+
+struct OpenedField {
+  uint32_t position = 0;
+  std::string value;     // empty when !status
+  Status status;         // kDataLoss when this field's tag failed
+};
+
+// Parses and decrypts a body. Structural damage fails the whole record
+// (kDataLoss); a bad tag fails only that field (reported in OpenedField).
+Result<std::vector<OpenedField>> OpenRecord(const crypto::FieldCipher& cipher,
+                                            const RecordContext& ctx, ByteSpan body);
+
+// The suite recorded in a body's header (to build the right FieldCipher).
+Result<crypto::FieldSuite> RecordSuite(ByteSpan body);
+
+}  // namespace custos::vault
+
+#endif  // CUSTOS_VAULT_RECORD_CODEC_H_

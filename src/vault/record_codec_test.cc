@@ -1,0 +1,91 @@
+#include "vault/record_codec.h"
+
+#include <gtest/gtest.h>
+
+namespace custos::vault {
+namespace {
+
+class RecordCodecTest : public ::testing::TestWithParam<crypto::FieldSuite> {
+ protected:
+  void SetUp() override {
+    ASSERT_TRUE(crypto::Initialize());
+    if (GetParam() == crypto::FieldSuite::kAes256Gcm &&
+        crypto::PreferredFieldSuite() != crypto::FieldSuite::kAes256Gcm) {
+      GTEST_SKIP() << "no AES-NI";
+    }
+    key_ = crypto::SecretBytes::Random(32);
+    auto c = crypto::FieldCipher::Create(GetParam(), key_);
+    ASSERT_TRUE(c);
+    cipher_.emplace(std::move(*c));
+  }
+  RecordContext Ctx(std::string_view dataset = "crm") {
+    return {vault_id_, person_, dataset, &names_};
+  }
+  crypto::SecretBytes key_;
+  std::optional<crypto::FieldCipher> cipher_;
+  Bytes vault_id_ = Bytes(16, 1);
+  Bytes person_ = Bytes(16, 2);
+  std::vector<std::string> names_ = {"name", "id", "mobile"};
+};
+
+TEST_P(RecordCodecTest, RoundTripSkipsEmptyValues) {
+  Bytes body = SealRecord(*cipher_, Ctx(), {"张三", "", "13812345678"});
+  auto fields = OpenRecord(*cipher_, Ctx(), body);
+  ASSERT_TRUE(fields) << fields.error().ToString();
+  ASSERT_EQ(fields->size(), 2u);
+  EXPECT_EQ((*fields)[0].position, 0u);
+  EXPECT_EQ((*fields)[0].value, "张三");
+  EXPECT_EQ((*fields)[1].position, 2u);
+  EXPECT_EQ((*fields)[1].value, "13812345678");
+}
+
+TEST_P(RecordCodecTest, TwoSealsDifferInNonce) {
+  Bytes a = SealRecord(*cipher_, Ctx(), {"x", "y", "z"});
+  Bytes b = SealRecord(*cipher_, Ctx(), {"x", "y", "z"});
+  EXPECT_NE(a, b);
+}
+
+TEST_P(RecordCodecTest, WrongDatasetFailsEveryField) {
+  Bytes body = SealRecord(*cipher_, Ctx("crm"), {"a", "b", "c"});
+  auto fields = OpenRecord(*cipher_, Ctx("other"), body);
+  ASSERT_TRUE(fields);
+  for (auto& f : *fields) {
+    ASSERT_FALSE(f.status);
+    EXPECT_EQ(f.status.error().code(), ErrorCode::kDataLoss);
+  }
+}
+
+struct Damage {
+  const char* name;
+  void (*apply)(Bytes&);
+};
+
+const Damage kDamages[] = {
+    {"Truncated", [](Bytes& b) { b.resize(b.size() - 1); }},
+    {"TrailingByte", [](Bytes& b) { b.push_back(0); }},
+    {"BadVersion", [](Bytes& b) { b[0] = 9; }},
+    {"BadSuite", [](Bytes& b) { b[1] = 7; }},
+    {"BadKeyVersion", [](Bytes& b) { b[5] = 2; }},
+    {"HeaderOnly", [](Bytes& b) { b.resize(3); }},
+};
+
+TEST_P(RecordCodecTest, StructuralDamageIsDataLoss) {
+  for (const auto& d : kDamages) {
+    Bytes body = SealRecord(*cipher_, Ctx(), {"a", "b", "c"});
+    d.apply(body);
+    auto fields = OpenRecord(*cipher_, Ctx(), body);
+    ASSERT_FALSE(fields) << d.name;
+    EXPECT_EQ(fields.error().code(), ErrorCode::kDataLoss) << d.name;
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Suites, RecordCodecTest,
+                         ::testing::Values(crypto::FieldSuite::kAes256Gcm,
+                                           crypto::FieldSuite::kXChaCha20Poly1305),
+                         [](const auto& p) {
+                           return p.param == crypto::FieldSuite::kAes256Gcm ? "Aes256Gcm"
+                                                                                : "XChaCha";
+                         });
+
+}  // namespace
+}  // namespace custos::vault

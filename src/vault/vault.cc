@@ -1,0 +1,538 @@
+#include "vault/vault.h"
+
+#include <nlohmann/json.hpp>
+
+#include <unistd.h>
+
+#include <cstring>
+
+#include "base/file.h"
+#include "base/time.h"
+#include "crypto/random.h"
+#include "vault/record_codec.h"
+
+namespace custos::vault {
+namespace {
+
+constexpr std::string_view kFormat = "custos-vault-1";
+
+// Meta keys.
+constexpr std::string_view kMetaFormat = "format";
+constexpr std::string_view kMetaVaultId = "vault_id";
+constexpr std::string_view kMetaKekSource = "kek_source";
+constexpr std::string_view kMetaArgon2 = "argon2id";  // salt(16) || BE64 ops || BE64 mem
+constexpr std::string_view kMetaKekVersion = "kek_version";
+constexpr std::string_view kMetaIndexRoot = "index_root";
+constexpr std::string_view kMetaSigningSeed = "signing_seed";
+constexpr std::string_view kMetaFieldSuite = "field_suite";
+constexpr std::string_view kMetaCreatedAt = "created_at";
+
+constexpr std::string_view kLabelDataKey = "custos/data-key/v1";
+constexpr std::string_view kLabelIndexRoot = "custos/index-root/v1";
+constexpr std::string_view kLabelSigningSeed = "custos/signing-seed/v1";
+
+Bytes U32Bytes(uint32_t v) {
+  Bytes b;
+  AppendU32BE(b, v);
+  return b;
+}
+
+struct KekParams {
+  bool passphrase = false;
+  Bytes salt;
+  crypto::Argon2Params argon;
+};
+
+Bytes EncodeArgon(const KekParams& p) {
+  Bytes b = p.salt;
+  AppendU64BE(b, p.argon.ops_limit);
+  AppendU64BE(b, p.argon.mem_limit);
+  return b;
+}
+
+Result<crypto::SecretBytes> DeriveKek(const KeySource& src, const KekParams& params) {
+  if (src.kind == KeySource::Kind::kKeyFile) return ReadKeyFile(src.key_file);
+  ASSIGN_OR_RETURN(crypto::SecretBytes pass, ReadPassphrase(src.passphrase_env));
+  return crypto::Argon2id(AsChars(pass.RevealSecret()), params.salt, params.argon);
+}
+
+Result<Bytes> RequireMeta(store::Store& s, std::string_view key, const std::string& path) {
+  ASSIGN_OR_RETURN(std::optional<Bytes> v, s.GetMeta(key));
+  if (!v) return Fail(DataLoss(path + ": vault metadata '" + std::string(key) + "' is missing"));
+  return std::move(*v);
+}
+
+}  // namespace
+
+// ---------------------------------------------------------------- PersonId
+
+PersonId PersonId::Random() {
+  PersonId p;
+  crypto::RandomFill(p.bytes_);
+  return p;
+}
+
+Result<PersonId> PersonId::Parse(std::string_view hex) {
+  if (hex.size() != 32) {
+    return Fail(InvalidArgument("a person id is 32 hex digits (as `custos find` prints it)"));
+  }
+  auto b = HexDecode(hex);
+  if (!b) return Fail(InvalidArgument("a person id is 32 hex digits (as `custos find` prints it)"));
+  return FromBytes(*b);
+}
+
+Result<PersonId> PersonId::FromBytes(ByteSpan b) {
+  if (b.size() != 16) return Fail(DataLoss("person id must be 16 bytes"));
+  PersonId p;
+  std::memcpy(p.bytes_.data(), b.data(), 16);
+  return p;
+}
+
+// ---------------------------------------------------------------- Vault
+
+Vault::~Vault() = default;
+
+std::string Vault::kek_source() const { return passphrase_ ? "passphrase" : "key-file"; }
+
+Bytes Vault::WrapAd(std::string_view label, std::optional<ByteSpan> person,
+                    uint32_t kek_version) const {
+  Bytes ad(label.begin(), label.end());
+  AppendLengthPrefixed(ad, id_);
+  if (person) AppendLengthPrefixed(ad, *person);
+  AppendU32BE(ad, kek_version);
+  return ad;
+}
+
+Bytes Vault::WrapDataKey(const crypto::SecretBytes& kek, uint32_t kek_version,
+                         const crypto::SecretBytes& key, ByteSpan uid) const {
+  return crypto::Seal(kek, key.RevealSecret(), WrapAd(kLabelDataKey, uid, kek_version));
+}
+
+Result<crypto::SecretBytes> Vault::UnwrapDataKey(const store::PersonRow& row) const {
+  if (row.kek_version != kek_version_) {
+    return Fail(DataLoss("data key of person " + HexEncode(row.uid) +
+                         " is wrapped under key version " + std::to_string(row.kek_version) +
+                         ", the vault is at " + std::to_string(kek_version_)));
+  }
+  auto key = crypto::OpenSecret(kek_, row.wrapped_key, WrapAd(kLabelDataKey, row.uid, kek_version_));
+  if (!key) {
+    return Fail(DataLoss("the wrapped data key of person " + HexEncode(row.uid) +
+                         " failed its integrity check"));
+  }
+  return key;
+}
+
+Result<crypto::FieldCipher> Vault::CipherForRow(const store::PersonRow& row) const {
+  ASSIGN_OR_RETURN(crypto::SecretBytes key, UnwrapDataKey(row));
+  return crypto::FieldCipher::Create(suite_, key);
+}
+
+Result<std::unique_ptr<Vault>> Vault::Create(const std::string& path, const KeySource& key) {
+  RETURN_IF_ERROR(crypto::Initialize());
+  if (FileExists(path)) return Fail(AlreadyExists("a vault already exists at " + path));
+  std::unique_ptr<Vault> v(new Vault());
+  v->path_ = path;
+  v->id_.resize(16);
+  crypto::RandomFill(v->id_);
+  v->suite_ = crypto::PreferredFieldSuite();
+
+  KekParams params;
+  if (key.kind == KeySource::Kind::kKeyFile) {
+    if (key.key_file.empty()) return Fail(InvalidArgument("--key-file needs a path"));
+    if (FileExists(key.key_file)) {
+      ASSIGN_OR_RETURN(v->kek_, ReadKeyFile(key.key_file));
+    } else {
+      ASSIGN_OR_RETURN(v->kek_, CreateKeyFile(key.key_file));
+    }
+  } else {
+    params.passphrase = true;
+    params.salt.resize(crypto::kArgon2SaltSize);
+    crypto::RandomFill(params.salt);
+    ASSIGN_OR_RETURN(v->kek_, DeriveKek(key, params));
+    v->passphrase_ = true;
+  }
+  v->index_root_ = crypto::SecretBytes::Random(32);
+  auto seed = crypto::SecretBytes::Random(32);
+  ASSIGN_OR_RETURN(crypto::Signer signer, crypto::Signer::FromSeed(seed));
+  v->signer_ = std::make_unique<crypto::Signer>(std::move(signer));
+
+  ASSIGN_OR_RETURN(v->store_, store::CreateSqliteStore(path));
+  auto& s = *v->store_;
+  Status st = [&]() -> Status {
+    RETURN_IF_ERROR(s.Begin());
+    RETURN_IF_ERROR(s.PutMeta(kMetaFormat, AsBytes(kFormat)));
+    RETURN_IF_ERROR(s.PutMeta(kMetaVaultId, v->id_));
+    RETURN_IF_ERROR(s.PutMeta(kMetaKekSource, AsBytes(v->kek_source())));
+    if (params.passphrase) RETURN_IF_ERROR(s.PutMeta(kMetaArgon2, EncodeArgon(params)));
+    RETURN_IF_ERROR(s.PutMeta(kMetaKekVersion, U32Bytes(v->kek_version_)));
+    RETURN_IF_ERROR(s.PutMeta(kMetaFieldSuite, Bytes{static_cast<uint8_t>(v->suite_)}));
+    Bytes created;
+    AppendU64BE(created, static_cast<uint64_t>(NowUnixSeconds()));
+    RETURN_IF_ERROR(s.PutMeta(kMetaCreatedAt, created));
+    RETURN_IF_ERROR(s.PutMeta(kMetaIndexRoot, crypto::Seal(v->kek_, v->index_root_.RevealSecret(),
+                                                           v->WrapAd(kLabelIndexRoot, {}, v->kek_version_))));
+    RETURN_IF_ERROR(s.PutMeta(kMetaSigningSeed, crypto::Seal(v->kek_, seed.RevealSecret(),
+                                                             v->WrapAd(kLabelSigningSeed, {}, v->kek_version_))));
+    return s.Commit();
+  }();
+  if (!st) {
+    s.Rollback();
+    v->store_.reset();
+    for (const char* suffix : {"", "-wal", "-shm", "-journal"}) ::unlink((path + suffix).c_str());
+    return Fail(st.error());
+  }
+  auto root_key = crypto::HkdfSha256(v->index_root_, v->id_, AsBytes("custos/blind-index/v1"), 32);
+  if (!root_key) return Fail(root_key.error());
+  v->index_mac_ = std::make_unique<crypto::HmacSha256>(*root_key);
+  return v;
+}
+
+Result<std::unique_ptr<Vault>> Vault::Open(const std::string& path, const KeySource& key) {
+  RETURN_IF_ERROR(crypto::Initialize());
+  std::unique_ptr<Vault> v(new Vault());
+  v->path_ = path;
+  ASSIGN_OR_RETURN(v->store_, store::OpenSqliteStore(path));
+  auto& s = *v->store_;
+  ASSIGN_OR_RETURN(Bytes format, RequireMeta(s, kMetaFormat, path));
+  if (AsChars(format) != kFormat) {
+    return Fail(FailedPrecondition(path + " is a vault of format '" + std::string(AsChars(format)) +
+                                   "', which this build of Custos does not read"));
+  }
+  ASSIGN_OR_RETURN(v->id_, RequireMeta(s, kMetaVaultId, path));
+  if (v->id_.size() != 16) return Fail(DataLoss(path + ": vault id is damaged"));
+  ASSIGN_OR_RETURN(Bytes source, RequireMeta(s, kMetaKekSource, path));
+  v->passphrase_ = AsChars(source) == "passphrase";
+  ASSIGN_OR_RETURN(Bytes version, RequireMeta(s, kMetaKekVersion, path));
+  if (version.size() != 4) return Fail(DataLoss(path + ": key version is damaged"));
+  v->kek_version_ = ReadU32BE(version.data());
+  ASSIGN_OR_RETURN(Bytes suite, RequireMeta(s, kMetaFieldSuite, path));
+  if (suite.size() != 1) return Fail(DataLoss(path + ": field suite is damaged"));
+  ASSIGN_OR_RETURN(v->suite_, crypto::FieldSuiteFromByte(suite[0]));
+
+  bool wants_passphrase = key.kind == KeySource::Kind::kPassphrase;
+  if (wants_passphrase != v->passphrase_) {
+    return Fail(Unauthenticated(
+        path + " is protected by " + (v->passphrase_ ? "a passphrase" : "a key file") +
+        "; use " + (v->passphrase_ ? "--passphrase-env VAR (or CUSTOS_PASSPHRASE)"
+                                   : "--key-file FILE (or CUSTOS_KEY_FILE)")));
+  }
+  KekParams params;
+  if (v->passphrase_) {
+    ASSIGN_OR_RETURN(Bytes a, RequireMeta(s, kMetaArgon2, path));
+    if (a.size() != 16 + 16) return Fail(DataLoss(path + ": passphrase parameters are damaged"));
+    params.passphrase = true;
+    params.salt.assign(a.begin(), a.begin() + 16);
+    params.argon.ops_limit = ReadU64BE(a.data() + 16);
+    params.argon.mem_limit = ReadU64BE(a.data() + 24);
+  }
+  ASSIGN_OR_RETURN(v->kek_, DeriveKek(key, params));
+
+  ASSIGN_OR_RETURN(Bytes wrapped_root, RequireMeta(s, kMetaIndexRoot, path));
+  auto root = crypto::OpenSecret(v->kek_, wrapped_root, v->WrapAd(kLabelIndexRoot, {}, v->kek_version_));
+  if (!root) {
+    return Fail(Unauthenticated("the " + std::string(v->passphrase_ ? "passphrase" : "key file") +
+                                " does not open the vault " + path +
+                                " (wrong key, or the key was rotated)"));
+  }
+  v->index_root_ = std::move(*root);
+  ASSIGN_OR_RETURN(Bytes wrapped_seed, RequireMeta(s, kMetaSigningSeed, path));
+  auto seed = crypto::OpenSecret(v->kek_, wrapped_seed, v->WrapAd(kLabelSigningSeed, {}, v->kek_version_));
+  if (!seed) return Fail(DataLoss(path + ": the vault's signing key failed its integrity check"));
+  ASSIGN_OR_RETURN(crypto::Signer signer, crypto::Signer::FromSeed(*seed));
+  v->signer_ = std::make_unique<crypto::Signer>(std::move(signer));
+  ASSIGN_OR_RETURN(crypto::SecretBytes index_key,
+                   crypto::HkdfSha256(v->index_root_, v->id_, AsBytes("custos/blind-index/v1"), 32));
+  v->index_mac_ = std::make_unique<crypto::HmacSha256>(index_key);
+  return v;
+}
+
+Mac Vault::IndexMac(IndexKind kind, std::string_view normalized) const {
+  Bytes msg;
+  msg.reserve(1 + normalized.size());
+  msg.push_back(static_cast<uint8_t>(kind));
+  msg.insert(msg.end(), normalized.begin(), normalized.end());
+  crypto::Digest d = index_mac_->Mac(msg);
+  Mac m;
+  std::memcpy(m.data(), d.data(), m.size());
+  return m;
+}
+
+Result<std::vector<PersonId>> Vault::Find(IndexKind kind, std::string_view normalized) {
+  Mac mac = IndexMac(kind, normalized);
+  ASSIGN_OR_RETURN(std::vector<int64_t> pks, store_->FindByIndex(static_cast<uint8_t>(kind), mac));
+  std::vector<PersonId> out;
+  for (int64_t pk : pks) {
+    ASSIGN_OR_RETURN(std::optional<store::PersonRow> row, store_->GetPerson(pk));
+    if (!row) continue;
+    ASSIGN_OR_RETURN(PersonId id, PersonId::FromBytes(row->uid));
+    out.push_back(id);
+  }
+  return out;
+}
+
+Result<PersonData> Vault::Read(const PersonId& id) {
+  ASSIGN_OR_RETURN(std::optional<store::PersonRow> row, store_->GetPersonByUid(id.bytes()));
+  if (!row) return Fail(NotFound("no person " + id.ToString() + " in this vault"));
+  PersonData out;
+  out.id = id;
+  out.created_at = row->created_at;
+  ASSIGN_OR_RETURN(std::vector<store::RecordRow> records, store_->RecordsOf(row->pk));
+  if (records.empty()) return out;
+  ASSIGN_OR_RETURN(crypto::FieldCipher cipher, CipherForRow(*row));
+  ASSIGN_OR_RETURN(std::vector<store::DatasetRow> datasets, store_->ListDatasets());
+  struct Schema {
+    std::string name;
+    std::vector<std::string> names;
+    std::vector<Column> columns;
+  };
+  std::unordered_map<int64_t, Schema> schemas;
+  for (auto& d : datasets) {
+    Schema sc;
+    sc.name = d.name;
+    auto j = nlohmann::json::parse(d.schema_json, nullptr, false);
+    if (j.is_discarded() || !j.is_array()) {
+      return Fail(DataLoss("the schema of dataset '" + d.name + "' is damaged"));
+    }
+    for (auto& c : j) {
+      Column col;
+      col.name = c.value("name", "");
+      col.type = c.value("type", "other");
+      col.sensitive = c.value("sensitive", false);
+      sc.names.push_back(col.name);
+      sc.columns.push_back(std::move(col));
+    }
+    schemas.emplace(d.id, std::move(sc));
+  }
+  for (auto& rec : records) {
+    auto it = schemas.find(rec.dataset_id);
+    if (it == schemas.end()) {
+      out.damaged_records.emplace_back(rec.id, DataLoss("record refers to an unknown dataset"));
+      continue;
+    }
+    const Schema& sc = it->second;
+    RecordContext ctx{id_, row->uid, sc.name, &sc.names};
+    auto fields = OpenRecord(cipher, ctx, rec.body);
+    if (!fields) {
+      out.damaged_records.emplace_back(
+          rec.id, fields.error().WithContext("person " + id.ToString() + ", dataset '" + sc.name +
+                                             "', record " + std::to_string(rec.id)));
+      continue;
+    }
+    for (auto& f : *fields) {
+      FieldValue fv;
+      fv.dataset = sc.name;
+      fv.record = static_cast<uint64_t>(rec.id);
+      fv.field = sc.columns[f.position].name;
+      fv.type = sc.columns[f.position].type;
+      fv.sensitive = sc.columns[f.position].sensitive;
+      fv.value = std::move(f.value);
+      fv.status = f.status;
+      if (!fv.status) {
+        fv.status = Fail(fv.status.error().WithContext(
+            "person " + id.ToString() + ", dataset '" + sc.name + "', field '" + fv.field + "'"));
+      }
+      out.fields.push_back(std::move(fv));
+    }
+  }
+  return out;
+}
+
+Status Vault::RecordAccess(const std::string& actor, const std::string& purpose,
+                           const PersonId& id, const std::vector<std::string>& fields) {
+  store::AccessRow a;
+  a.time = NowUnixSeconds();
+  a.actor = actor;
+  a.purpose = purpose;
+  a.person_uid.assign(id.bytes().begin(), id.bytes().end());
+  for (size_t i = 0; i < fields.size(); ++i) {
+    if (i) a.fields += ',';
+    a.fields += fields[i];
+  }
+  RETURN_IF_ERROR(store_->Begin());
+  Status st = store_->InsertAccess(a);
+  if (!st) {
+    store_->Rollback();
+    return st;
+  }
+  return store_->Commit();
+}
+
+Result<uint64_t> Vault::RotateKek(const KeySource& new_key) {
+  KekParams params;
+  crypto::SecretBytes new_kek;
+  if (new_key.kind == KeySource::Kind::kKeyFile) {
+    if (FileExists(new_key.key_file)) {
+      ASSIGN_OR_RETURN(new_kek, ReadKeyFile(new_key.key_file));
+    } else {
+      ASSIGN_OR_RETURN(new_kek, CreateKeyFile(new_key.key_file));
+    }
+  } else {
+    params.passphrase = true;
+    params.salt.resize(crypto::kArgon2SaltSize);
+    crypto::RandomFill(params.salt);
+    ASSIGN_OR_RETURN(new_kek, DeriveKek(new_key, params));
+  }
+  if (new_kek == kek_) {
+    return Fail(InvalidArgument("the new key is the same as the current key"));
+  }
+  const uint32_t new_version = kek_version_ + 1;
+  auto& s = *store_;
+  RETURN_IF_ERROR(s.Begin());
+  uint64_t count = 0;
+  Status st = [&]() -> Status {
+    std::vector<std::pair<int64_t, Bytes>> rewrapped;
+    RETURN_IF_ERROR(s.ForEachPerson([&](const store::PersonRow& row) -> Status {
+      ASSIGN_OR_RETURN(crypto::SecretBytes dk, UnwrapDataKey(row));
+      rewrapped.emplace_back(row.pk, WrapDataKey(new_kek, new_version, dk, row.uid));
+      return Ok();
+    }));
+    for (auto& [pk, wrapped] : rewrapped) {
+      RETURN_IF_ERROR(s.UpdatePersonKey(pk, wrapped, new_version));
+      ++count;
+    }
+    ASSIGN_OR_RETURN(Bytes wrapped_seed, RequireMeta(s, kMetaSigningSeed, path_));
+    ASSIGN_OR_RETURN(crypto::SecretBytes seed,
+                     crypto::OpenSecret(kek_, wrapped_seed,
+                                        WrapAd(kLabelSigningSeed, {}, kek_version_)));
+    RETURN_IF_ERROR(s.PutMeta(kMetaKekVersion, U32Bytes(new_version)));
+    RETURN_IF_ERROR(
+        s.PutMeta(kMetaKekSource, AsBytes(params.passphrase ? "passphrase" : "key-file")));
+    if (params.passphrase) RETURN_IF_ERROR(s.PutMeta(kMetaArgon2, EncodeArgon(params)));
+    RETURN_IF_ERROR(s.PutMeta(kMetaIndexRoot,
+                              crypto::Seal(new_kek, index_root_.RevealSecret(),
+                                           WrapAd(kLabelIndexRoot, {}, new_version))));
+    RETURN_IF_ERROR(s.PutMeta(kMetaSigningSeed,
+                              crypto::Seal(new_kek, seed.RevealSecret(),
+                                           WrapAd(kLabelSigningSeed, {}, new_version))));
+    return s.Commit();
+  }();
+  if (!st) {
+    s.Rollback();
+    return Fail(st.error());
+  }
+  kek_ = std::move(new_kek);
+  kek_version_ = new_version;
+  passphrase_ = params.passphrase;
+  // The old KEK's wraps may linger in freed pages and the WAL: purge them.
+  RETURN_IF_ERROR(s.PurgeResidue(/*vacuum=*/false));
+  return count;
+}
+
+Status Vault::Forget(const PersonId& id) {
+  ASSIGN_OR_RETURN(std::optional<store::PersonRow> row, store_->GetPersonByUid(id.bytes()));
+  if (!row) return Fail(NotFound("no person " + id.ToString() + " in this vault"));
+  RETURN_IF_ERROR(store_->Begin());
+  Status st = store_->DeletePerson(row->pk);
+  if (st) st = store_->Commit();
+  if (!st) {
+    store_->Rollback();
+    return st;
+  }
+  return store_->PurgeResidue(/*vacuum=*/false);
+}
+
+Result<std::unique_ptr<ImportBatch>> Vault::BeginImport(const DatasetSpec& spec) {
+  if (spec.name.empty()) return Fail(InvalidArgument("a dataset needs a name (--dataset)"));
+  if (spec.columns.empty()) return Fail(InvalidArgument("a dataset needs at least one column"));
+  if (spec.columns.size() >= 65536) return Fail(InvalidArgument("too many columns (max 65535)"));
+  std::unique_ptr<ImportBatch> b(new ImportBatch(this));
+  nlohmann::json schema = nlohmann::json::array();
+  for (const auto& c : spec.columns) {
+    schema.push_back({{"name", c.name}, {"type", c.type}, {"sensitive", c.sensitive}});
+    b->column_names_.push_back(c.name);
+  }
+  b->dataset_.name = spec.name;
+  b->dataset_.schema_json = schema.dump();
+  b->dataset_.source_sha256 = spec.source_sha256;
+  b->dataset_.source_format = spec.source_format;
+  b->dataset_.imported_at = NowUnixSeconds();
+  ASSIGN_OR_RETURN(uint64_t existing, store_->CountPersons());
+  b->vault_had_people_ = existing > 0;
+  RETURN_IF_ERROR(store_->Begin());
+  b->open_ = true;
+  RETURN_IF_ERROR(store_->InsertDataset(b->dataset_));
+  return b;
+}
+
+// ---------------------------------------------------------------- ImportBatch
+
+size_t ImportBatch::MacHash::operator()(const Mac& m) const {
+  size_t h;
+  std::memcpy(&h, m.data(), sizeof h);  // a MAC is uniformly random already
+  return h;
+}
+
+ImportBatch::~ImportBatch() {
+  if (open_) vault_->store_->Rollback();
+}
+
+Result<std::optional<int64_t>> ImportBatch::Lookup(IndexKind kind, std::string_view normalized) {
+  Mac mac = vault_->IndexMac(kind, normalized);
+  if (auto it = seen_.find(mac); it != seen_.end()) return std::optional<int64_t>(it->second);
+  if (!vault_had_people_) return std::optional<int64_t>();
+  ASSIGN_OR_RETURN(std::vector<int64_t> pks,
+                   vault_->store_->FindByIndex(static_cast<uint8_t>(kind), mac));
+  if (pks.empty()) return std::optional<int64_t>();
+  seen_.emplace(mac, pks.front());
+  return std::optional<int64_t>(pks.front());
+}
+
+Result<int64_t> ImportBatch::NewPerson() {
+  store::PersonRow row;
+  PersonId id = PersonId::Random();
+  row.uid.assign(id.bytes().begin(), id.bytes().end());
+  auto key = crypto::SecretBytes(crypto::kKeySize);
+  crypto::RandomFill(key.MutableSecret());
+  row.wrapped_key = vault_->WrapDataKey(vault_->kek_, vault_->kek_version_, key, row.uid);
+  row.kek_version = vault_->kek_version_;
+  row.created_at = dataset_.imported_at;
+  RETURN_IF_ERROR(vault_->store_->InsertPerson(row));
+  ++new_people_;
+  ASSIGN_OR_RETURN(crypto::FieldCipher cipher, crypto::FieldCipher::Create(vault_->suite_, key));
+  cached_person_ = row.pk;
+  std::memcpy(cached_uid_.data(), row.uid.data(), 16);
+  cached_cipher_.emplace(std::move(cipher));
+  return row.pk;
+}
+
+Status ImportBatch::AddIndex(int64_t person, IndexKind kind, std::string_view normalized) {
+  Mac mac = vault_->IndexMac(kind, normalized);
+  auto [it, inserted] = seen_.emplace(mac, person);
+  if (!inserted && it->second == person) return Ok();
+  return vault_->store_->InsertIndex(static_cast<uint8_t>(kind), mac, person);
+}
+
+Result<const crypto::FieldCipher*> ImportBatch::CipherFor(int64_t person) {
+  if (cached_cipher_ && cached_person_ == person) return &*cached_cipher_;
+  ASSIGN_OR_RETURN(std::optional<store::PersonRow> row, vault_->store_->GetPerson(person));
+  if (!row) return Fail(Internal("person vanished during import"));
+  ASSIGN_OR_RETURN(crypto::FieldCipher cipher, vault_->CipherForRow(*row));
+  cached_person_ = person;
+  std::memcpy(cached_uid_.data(), row->uid.data(), 16);
+  cached_cipher_.emplace(std::move(cipher));
+  return &*cached_cipher_;
+}
+
+Status ImportBatch::AddRecord(int64_t person, const std::vector<std::string>& values) {
+  if (values.size() != column_names_.size()) {
+    return Fail(Internal("row has " + std::to_string(values.size()) + " values for " +
+                         std::to_string(column_names_.size()) + " columns"));
+  }
+  ASSIGN_OR_RETURN(const crypto::FieldCipher* cipher, CipherFor(person));
+  RecordContext ctx{vault_->id_, cached_uid_, dataset_.name, &column_names_};
+  Bytes body = SealRecord(*cipher, ctx, values);
+  RETURN_IF_ERROR(vault_->store_->InsertRecord(person, dataset_.id, body));
+  ++rows_;
+  people_touched_.insert(person);
+  return Ok();
+}
+
+Status ImportBatch::Commit() {
+  if (!open_) return Fail(Internal("import batch already finished"));
+  RETURN_IF_ERROR(vault_->store_->UpdateDatasetCounts(dataset_.id, rows_, people_touched_.size()));
+  Status st = vault_->store_->Commit();
+  open_ = false;
+  return st;
+}
+
+}  // namespace custos::vault

@@ -1,0 +1,217 @@
+// The vault: people, their data keys, their encrypted records, the blind
+// index, and the vault's own keys. One Store underneath.
+//
+// Key hierarchy (docs/formats/field-ciphertext.md):
+//   KEK (key file or Argon2id(passphrase)) wraps: every person's data key,
+//   the index root, the Ed25519 signing seed.
+//   index root --HKDF--> blind-index key.
+//
+// The vault knows nothing about detection or file formats: callers (the
+// workflow layer) pass column names and already-normalized identifiers.
+//
+// Thread safety: a Vault is used by one thread at a time.
+#ifndef CUSTOS_VAULT_VAULT_H_
+#define CUSTOS_VAULT_VAULT_H_
+
+#include <array>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <unordered_map>
+#include <unordered_set>
+#include <vector>
+
+#include "base/bytes.h"
+#include "base/result.h"
+#include "crypto/aead.h"
+#include "crypto/kdf.h"
+#include "crypto/secret_bytes.h"
+#include "crypto/signer.h"
+#include "store/store.h"
+#include "vault/key_source.h"
+
+namespace custos::vault {
+
+// The opaque id of a person: 16 random bytes, shown as 32 hex digits.
+class PersonId {
+ public:
+  static PersonId Random();
+  // kInvalidArgument unless 32 hex digits.
+  static Result<PersonId> Parse(std::string_view hex);
+  static Result<PersonId> FromBytes(ByteSpan b);
+  std::string ToString() const { return HexEncode(bytes_); }
+  ByteSpan bytes() const { return bytes_; }
+  friend bool operator==(const PersonId&, const PersonId&) = default;
+
+ private:
+  std::array<uint8_t, 16> bytes_{};
+};
+
+enum class IndexKind : uint8_t {
+  kResidentId = 1,
+  kMobile = 2,
+  kEmail = 3,
+  kMobileAndName = 4,
+};
+
+using Mac = std::array<uint8_t, 16>;
+
+struct Column {
+  std::string name;
+  std::string type;       // detected type name (detect/types.h vocabulary)
+  bool sensitive = false;
+};
+
+struct DatasetSpec {
+  std::string name;
+  std::vector<Column> columns;
+  std::string source_sha256;
+  std::string source_format;
+};
+
+// One field of a person as read back.
+struct FieldValue {
+  std::string dataset;
+  uint64_t record = 0;   // record id within the vault
+  std::string field;
+  std::string type;
+  bool sensitive = false;
+  std::string value;     // clear text; empty when !status
+  Status status;         // kDataLoss when this value failed to authenticate
+};
+
+struct PersonData {
+  PersonId id;
+  int64_t created_at = 0;
+  std::vector<FieldValue> fields;
+  // Records whose structure was damaged (kDataLoss), by record id.
+  std::vector<std::pair<uint64_t, Error>> damaged_records;
+};
+
+class Vault;
+
+// An import in progress: one write transaction. Nothing is visible to others
+// and nothing is kept unless Commit() succeeds; destroying an uncommitted
+// batch rolls it back.
+class ImportBatch {
+ public:
+  ~ImportBatch();
+  ImportBatch(const ImportBatch&) = delete;
+  ImportBatch& operator=(const ImportBatch&) = delete;
+
+  // The person already known under this identifier (in this batch or the
+  // vault), if any. Returns an internal handle.
+  Result<std::optional<int64_t>> Lookup(IndexKind kind, std::string_view normalized);
+  // A new person with a fresh data key. Returns its handle.
+  Result<int64_t> NewPerson();
+  // Adds an index entry for a person (idempotent).
+  Status AddIndex(int64_t person, IndexKind kind, std::string_view normalized);
+  // Encrypts and stores one row for a person. values.size() == columns.
+  Status AddRecord(int64_t person, const std::vector<std::string>& values);
+
+  uint64_t rows() const { return rows_; }
+  uint64_t new_people() const { return new_people_; }
+  uint64_t people_touched() const { return people_touched_.size(); }
+
+  // Commits everything. Afterwards the batch is spent.
+  Status Commit();
+
+ private:
+  friend class Vault;
+  explicit ImportBatch(Vault* vault) : vault_(vault) {}
+  Result<const crypto::FieldCipher*> CipherFor(int64_t person);
+
+  Vault* vault_;
+  store::DatasetRow dataset_;
+  std::vector<std::string> column_names_;
+  bool open_ = false;
+  bool vault_had_people_ = false;
+  uint64_t rows_ = 0;
+  uint64_t new_people_ = 0;
+  struct MacHash {
+    size_t operator()(const Mac& m) const;
+  };
+  std::unordered_map<Mac, int64_t, MacHash> seen_;
+  std::unordered_map<int64_t, std::array<uint8_t, 16>> uids_;  // persons new in this batch
+  std::unordered_set<int64_t> people_touched_;
+  // The last person's cipher: consecutive rows of one person reuse it.
+  int64_t cached_person_ = 0;
+  std::array<uint8_t, 16> cached_uid_{};
+  std::optional<crypto::FieldCipher> cached_cipher_;
+};
+
+class Vault {
+ public:
+  // Creates a new vault file. For a key file that does not exist yet, creates
+  // it (0600). kAlreadyExists if the vault file exists.
+  static Result<std::unique_ptr<Vault>> Create(const std::string& path, const KeySource& key);
+  // Opens a vault. kUnauthenticated when the key does not open it; nothing
+  // is written to the vault file before the key is verified.
+  static Result<std::unique_ptr<Vault>> Open(const std::string& path, const KeySource& key);
+
+  ~Vault();
+
+  const std::string& path() const { return path_; }
+  ByteSpan id() const { return id_; }
+  std::string IdHex() const { return HexEncode(id_); }
+  uint32_t kek_version() const { return kek_version_; }
+  std::string kek_source() const;  // "key-file" or "passphrase"
+  crypto::FieldSuite field_suite() const { return suite_; }
+  store::Store& store() { return *store_; }
+  const crypto::Signer& signer() const { return *signer_; }
+
+  // Starts an import of a new dataset. kAlreadyExists if the name is taken.
+  Result<std::unique_ptr<ImportBatch>> BeginImport(const DatasetSpec& spec);
+
+  // The blind-index MAC of an identifier.
+  Mac IndexMac(IndexKind kind, std::string_view normalized) const;
+
+  // People with this identifier (usually zero or one).
+  Result<std::vector<PersonId>> Find(IndexKind kind, std::string_view normalized);
+
+  // Decrypts everything stored for a person. kNotFound if there is no such
+  // person. Field-level integrity failures are reported per field.
+  Result<PersonData> Read(const PersonId& id);
+
+  // Records a clear-text read (who, why, which fields; never the values).
+  Status RecordAccess(const std::string& actor, const std::string& purpose, const PersonId& id,
+                      const std::vector<std::string>& fields);
+
+  // Re-wraps every data key, the index root and the signing seed under a new
+  // KEK in one transaction; field ciphertexts are untouched. Afterwards only
+  // the new key opens the vault. Returns the number of data keys re-wrapped.
+  Result<uint64_t> RotateKek(const KeySource& new_key);
+
+  // Crypto-shreds a person: deletes the wrapped data key, every record and
+  // index entry, then purges residue from the vault files.
+  Status Forget(const PersonId& id);
+
+  Result<uint64_t> CountPeople() { return store_->CountPersons(); }
+
+ private:
+  friend class ImportBatch;
+  Vault() = default;
+  // Associated data of a value sealed under the KEK of `kek_version`.
+  Bytes WrapAd(std::string_view label, std::optional<ByteSpan> person,
+               uint32_t kek_version) const;
+  Bytes WrapDataKey(const crypto::SecretBytes& kek, uint32_t kek_version,
+                    const crypto::SecretBytes& key, ByteSpan uid) const;
+  Result<crypto::SecretBytes> UnwrapDataKey(const store::PersonRow& row) const;
+  Result<crypto::FieldCipher> CipherForRow(const store::PersonRow& row) const;
+
+  std::string path_;
+  std::unique_ptr<store::Store> store_;
+  Bytes id_;
+  uint32_t kek_version_ = 1;
+  bool passphrase_ = false;
+  crypto::FieldSuite suite_ = crypto::FieldSuite::kAes256Gcm;
+  crypto::SecretBytes kek_;
+  crypto::SecretBytes index_root_;
+  std::unique_ptr<crypto::HmacSha256> index_mac_;
+  std::unique_ptr<crypto::Signer> signer_;
+};
+
+}  // namespace custos::vault
+
+#endif  // CUSTOS_VAULT_VAULT_H_

@@ -1,0 +1,329 @@
+#include "vault/vault.h"
+
+#include <gtest/gtest.h>
+#include <sqlite3.h>
+#include <sys/stat.h>
+
+#include <cstdlib>
+
+#include "base/test_util.h"
+
+namespace custos::vault {
+namespace {
+
+using custos::testing::Slurp;
+using custos::testing::TempDir;
+
+KeySource KeyFile(const std::string& path) {
+  KeySource k;
+  k.kind = KeySource::Kind::kKeyFile;
+  k.key_file = path;
+  return k;
+}
+
+DatasetSpec Spec(const std::string& name) {
+  DatasetSpec s;
+  s.name = name;
+  s.columns = {{"name", "person_name", false},
+               {"id", "cn_resident_id", true},
+               {"mobile", "cn_mobile", false},
+               {"note", "free_text", false}};
+  s.source_sha256 = std::string(64, '0');
+  s.source_format = "csv";
+  return s;
+}
+
+// Imports rows; returns the person ids created, in order.
+std::vector<PersonId> ImportRows(Vault& v, const std::string& dataset,
+                                 const std::vector<std::vector<std::string>>& rows) {
+  auto batch = v.BeginImport(Spec(dataset));
+  EXPECT_TRUE(batch) << batch.error().ToString();
+  std::vector<int64_t> handles;
+  for (const auto& r : rows) {
+    auto existing = (*batch)->Lookup(IndexKind::kResidentId, r[1]);
+    EXPECT_TRUE(existing);
+    int64_t h;
+    if (*existing) {
+      h = **existing;
+    } else {
+      h = *(*batch)->NewPerson();
+      handles.push_back(h);
+    }
+    EXPECT_TRUE((*batch)->AddIndex(h, IndexKind::kResidentId, r[1]));
+    EXPECT_TRUE((*batch)->AddIndex(h, IndexKind::kMobile, r[2]));
+    EXPECT_TRUE((*batch)->AddRecord(h, r));
+  }
+  EXPECT_TRUE((*batch)->Commit());
+  std::vector<PersonId> ids;
+  for (const auto& r : rows) {
+    auto found = v.Find(IndexKind::kResidentId, r[1]);
+    EXPECT_TRUE(found);
+    if (found && !found->empty() &&
+        std::find(ids.begin(), ids.end(), found->front()) == ids.end()) {
+      ids.push_back(found->front());
+    }
+  }
+  return ids;
+}
+
+const std::vector<std::vector<std::string>> kRows = {
+    {"张三明", "11010519491231002X", "13812345678", "老客户 CANARY-NOTE-1"},
+    {"李四", "440305199001011234", "13900001111", ""},
+    {"张三明", "11010519491231002X", "13812345678", "second account"},
+};
+
+class VaultTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    key_ = dir_.File("k.key");
+    path_ = dir_.File("v.vault");
+    auto v = Vault::Create(path_, KeyFile(key_));
+    ASSERT_TRUE(v) << v.error().ToString();
+    vault_ = std::move(*v);
+  }
+  TempDir dir_;
+  std::string key_, path_;
+  std::unique_ptr<Vault> vault_;
+};
+
+TEST_F(VaultTest, CreatesKeyFileWithMode0600) {
+  struct stat st {};
+  ASSERT_EQ(::stat(key_.c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0600u);
+  EXPECT_EQ(st.st_size, 32);
+}
+
+TEST_F(VaultTest, CreateRefusesExistingVault) {
+  auto again = Vault::Create(path_, KeyFile(key_));
+  ASSERT_FALSE(again);
+  EXPECT_EQ(again.error().code(), ErrorCode::kAlreadyExists);
+}
+
+TEST_F(VaultTest, GroupsRowsOfOnePersonAndReadsBack) {
+  auto ids = ImportRows(*vault_, "crm", kRows);
+  ASSERT_EQ(ids.size(), 2u);
+  EXPECT_EQ(*vault_->CountPeople(), 2u);
+  auto d = vault_->Read(ids[0]);
+  ASSERT_TRUE(d) << d.error().ToString();
+  // Two records of four, three and four non-empty fields.
+  EXPECT_EQ(d->fields.size(), 8u);
+  EXPECT_EQ(d->fields[0].field, "name");
+  EXPECT_EQ(d->fields[0].value, "张三明");
+  EXPECT_EQ(d->fields[1].type, "cn_resident_id");
+  EXPECT_TRUE(d->fields[1].sensitive);
+  auto by_mobile = vault_->Find(IndexKind::kMobile, "13900001111");
+  ASSERT_TRUE(by_mobile);
+  ASSERT_EQ(by_mobile->size(), 1u);
+  EXPECT_EQ(by_mobile->front(), ids[1]);
+}
+
+TEST_F(VaultTest, NoPlaintextInVaultFiles) {
+  ImportRows(*vault_, "crm", kRows);
+  vault_.reset();
+  std::string all = custos::testing::SlurpTree(dir_.path());
+  for (const char* canary : {"张三明", "11010519491231002X", "13812345678", "CANARY-NOTE-1",
+                             "440305199001011234"}) {
+    EXPECT_EQ(all.find(canary), std::string::npos) << canary;
+  }
+}
+
+TEST_F(VaultTest, WrongKeyFileIsUnauthenticatedAndChangesNothing) {
+  ImportRows(*vault_, "crm", kRows);
+  vault_.reset();
+  std::string before = Slurp(path_);
+  std::string other = dir_.File("other.key");
+  auto created = CreateKeyFile(other);
+  ASSERT_TRUE(created);
+  auto v = Vault::Open(path_, KeyFile(other));
+  ASSERT_FALSE(v);
+  EXPECT_EQ(v.error().code(), ErrorCode::kUnauthenticated);
+  EXPECT_EQ(v.error().message().find("ANY"), std::string::npos);
+  EXPECT_EQ(Slurp(path_), before);
+}
+
+TEST_F(VaultTest, WorldReadableKeyFileIsRefused) {
+  vault_.reset();
+  ASSERT_EQ(::chmod(key_.c_str(), 0644), 0);
+  auto v = Vault::Open(path_, KeyFile(key_));
+  ASSERT_FALSE(v);
+  EXPECT_EQ(v.error().code(), ErrorCode::kPermissionDenied);
+  EXPECT_NE(v.error().message().find("chmod 600"), std::string::npos);
+}
+
+TEST_F(VaultTest, MissingKeyFileIsNotFound) {
+  vault_.reset();
+  auto v = Vault::Open(path_, KeyFile(dir_.File("nope.key")));
+  ASSERT_FALSE(v);
+  EXPECT_EQ(v.error().code(), ErrorCode::kNotFound);
+}
+
+TEST_F(VaultTest, PassphraseVaultNeedsPassphrase) {
+  ::setenv("CUSTOS_TEST_PASS", "correct horse battery", 1);
+  KeySource pass;
+  pass.kind = KeySource::Kind::kPassphrase;
+  pass.passphrase_env = "CUSTOS_TEST_PASS";
+  std::string p2 = dir_.File("p.vault");
+  {
+    auto v = Vault::Create(p2, pass);
+    ASSERT_TRUE(v) << v.error().ToString();
+  }
+  ASSERT_TRUE(Vault::Open(p2, pass));
+  ::setenv("CUSTOS_TEST_PASS", "wrong horse battery", 1);
+  auto bad = Vault::Open(p2, pass);
+  ASSERT_FALSE(bad);
+  EXPECT_EQ(bad.error().code(), ErrorCode::kUnauthenticated);
+  auto with_file = Vault::Open(p2, KeyFile(key_));
+  ASSERT_FALSE(with_file);
+  EXPECT_EQ(with_file.error().code(), ErrorCode::kUnauthenticated);
+  ::setenv("CUSTOS_TEST_PASS", "short", 1);
+  auto too_short = Vault::Open(p2, pass);
+  ASSERT_FALSE(too_short);
+  EXPECT_EQ(too_short.error().code(), ErrorCode::kInvalidArgument);
+  ::unsetenv("CUSTOS_TEST_PASS");
+}
+
+// Flips one byte inside the ciphertext of the first record's second field.
+void FlipByteInFirstRecord(const std::string& path, int field_index) {
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
+  sqlite3_stmt* s = nullptr;
+  ASSERT_EQ(sqlite3_prepare_v2(db, "SELECT id, body FROM record ORDER BY id LIMIT 1", -1, &s,
+                               nullptr),
+            SQLITE_OK);
+  ASSERT_EQ(sqlite3_step(s), SQLITE_ROW);
+  int64_t id = sqlite3_column_int64(s, 0);
+  auto* p = static_cast<const uint8_t*>(sqlite3_column_blob(s, 1));
+  Bytes body(p, p + sqlite3_column_bytes(s, 1));
+  sqlite3_finalize(s);
+  // Walk the layout (docs/formats/field-ciphertext.md) to the wanted field.
+  size_t prefix = body[1] == 1 ? 8 : 20;
+  size_t at = 6 + prefix + 2;
+  for (int i = 0; i < field_index; ++i) at += 6 + ReadU32BE(body.data() + at + 2);
+  body[at + 6 + 1] ^= 0x01;
+  ASSERT_EQ(sqlite3_prepare_v2(db, "UPDATE record SET body=? WHERE id=?", -1, &s, nullptr),
+            SQLITE_OK);
+  sqlite3_bind_blob(s, 1, body.data(), static_cast<int>(body.size()), SQLITE_STATIC);
+  sqlite3_bind_int64(s, 2, id);
+  ASSERT_EQ(sqlite3_step(s), SQLITE_DONE);
+  sqlite3_finalize(s);
+  sqlite3_close(db);
+}
+
+TEST_F(VaultTest, FlippedCiphertextByteFailsOnlyThatField) {
+  auto ids = ImportRows(*vault_, "crm", kRows);
+  vault_.reset();
+  FlipByteInFirstRecord(path_, 1);
+  auto v = Vault::Open(path_, KeyFile(key_));
+  ASSERT_TRUE(v);
+  auto d = (*v)->Read(ids[0]);
+  ASSERT_TRUE(d);
+  int failed = 0;
+  for (const auto& f : d->fields) {
+    if (!f.status) {
+      ++failed;
+      EXPECT_EQ(f.field, "id");
+      EXPECT_EQ(f.status.error().code(), ErrorCode::kDataLoss);
+      EXPECT_NE(f.status.error().message().find(ids[0].ToString()), std::string::npos);
+      EXPECT_NE(f.status.error().message().find("'id'"), std::string::npos);
+    } else {
+      EXPECT_FALSE(f.value.empty());
+    }
+  }
+  EXPECT_EQ(failed, 1);
+}
+
+TEST_F(VaultTest, CiphertextMovedToAnotherPersonFailsToOpen) {
+  auto ids = ImportRows(*vault_, "crm", {kRows[0], kRows[1]});
+  vault_.reset();
+  // Give person 2's record the body of person 1's record. Different keys and
+  // different associated data: nothing opens.
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(path_.c_str(), &db), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(db,
+                         "UPDATE record SET body=(SELECT body FROM record WHERE id=1) WHERE id=2",
+                         nullptr, nullptr, nullptr),
+            SQLITE_OK);
+  sqlite3_close(db);
+  auto v = Vault::Open(path_, KeyFile(key_));
+  ASSERT_TRUE(v);
+  auto d = (*v)->Read(ids[1]);
+  ASSERT_TRUE(d);
+  ASSERT_FALSE(d->fields.empty());
+  for (const auto& f : d->fields) EXPECT_FALSE(f.status) << f.field;
+}
+
+TEST_F(VaultTest, RotationRewrapsAndRetiresTheOldKey) {
+  auto ids = ImportRows(*vault_, "crm", kRows);
+  std::string new_key = dir_.File("new.key");
+  auto n = vault_->RotateKek(KeyFile(new_key));
+  ASSERT_TRUE(n) << n.error().ToString();
+  EXPECT_EQ(*n, 2u);
+  vault_.reset();
+  auto old = Vault::Open(path_, KeyFile(key_));
+  ASSERT_FALSE(old);
+  EXPECT_EQ(old.error().code(), ErrorCode::kUnauthenticated);
+  auto v = Vault::Open(path_, KeyFile(new_key));
+  ASSERT_TRUE(v) << v.error().ToString();
+  EXPECT_EQ((*v)->kek_version(), 2u);
+  auto d = (*v)->Read(ids[0]);
+  ASSERT_TRUE(d);
+  for (const auto& f : d->fields) EXPECT_TRUE(f.status);
+  // The blind index survives rotation.
+  auto found = (*v)->Find(IndexKind::kResidentId, "11010519491231002X");
+  ASSERT_TRUE(found);
+  EXPECT_EQ(found->size(), 1u);
+}
+
+TEST_F(VaultTest, RotateToTheSameKeyIsRefused) {
+  auto st = vault_->RotateKek(KeyFile(key_));
+  ASSERT_FALSE(st);
+  EXPECT_EQ(st.error().code(), ErrorCode::kInvalidArgument);
+}
+
+TEST_F(VaultTest, ForgetLeavesNoTrace) {
+  auto ids = ImportRows(*vault_, "crm", kRows);
+  // Capture the person's wrapped key and a record body before forgetting.
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(path_.c_str(), &db), SQLITE_OK);
+  sqlite3_stmt* s = nullptr;
+  ASSERT_EQ(sqlite3_prepare_v2(db, "SELECT wrapped_key FROM person WHERE uid=?", -1, &s, nullptr),
+            SQLITE_OK);
+  sqlite3_bind_blob(s, 1, ids[0].bytes().data(), 16, SQLITE_STATIC);
+  ASSERT_EQ(sqlite3_step(s), SQLITE_ROW);
+  std::string wrapped(static_cast<const char*>(sqlite3_column_blob(s, 0)),
+                      static_cast<size_t>(sqlite3_column_bytes(s, 0)));
+  sqlite3_finalize(s);
+  ASSERT_EQ(sqlite3_prepare_v2(db, "SELECT body FROM record ORDER BY id LIMIT 1", -1, &s, nullptr),
+            SQLITE_OK);
+  ASSERT_EQ(sqlite3_step(s), SQLITE_ROW);
+  std::string body(static_cast<const char*>(sqlite3_column_blob(s, 0)),
+                   static_cast<size_t>(sqlite3_column_bytes(s, 0)));
+  sqlite3_finalize(s);
+  sqlite3_close(db);
+
+  ASSERT_TRUE(vault_->Forget(ids[0]));
+  auto gone = vault_->Read(ids[0]);
+  ASSERT_FALSE(gone);
+  EXPECT_EQ(gone.error().code(), ErrorCode::kNotFound);
+  auto again = vault_->Forget(ids[0]);
+  ASSERT_FALSE(again);
+  EXPECT_EQ(again.error().code(), ErrorCode::kNotFound);
+  EXPECT_TRUE(vault_->Find(IndexKind::kResidentId, "11010519491231002X")->empty());
+  EXPECT_TRUE(vault_->Read(ids[1]));
+  vault_.reset();
+  std::string all = custos::testing::SlurpTree(dir_.path());
+  EXPECT_EQ(all.find(wrapped), std::string::npos);
+  EXPECT_EQ(all.find(body.substr(6, 40)), std::string::npos);
+}
+
+TEST(PersonIdTest, ParseErrors) {
+  EXPECT_EQ(PersonId::Parse("abc").error().code(), ErrorCode::kInvalidArgument);
+  EXPECT_EQ(PersonId::Parse(std::string(32, 'g')).error().code(), ErrorCode::kInvalidArgument);
+  auto id = PersonId::Random();
+  auto back = PersonId::Parse(id.ToString());
+  ASSERT_TRUE(back);
+  EXPECT_EQ(*back, id);
+}
+
+}  // namespace
+}  // namespace custos::vault
