@@ -4,6 +4,7 @@
 
 #include <cstdlib>
 #include <cstring>
+#include <type_traits>
 
 #include "crypto/random.h"
 
@@ -63,6 +64,7 @@ Result<Bytes> Open(const SecretBytes& key, ByteSpan sealed, ByteSpan ad) {
 }
 
 FieldSuite PreferredFieldSuite() {
+  if (sodium_init() < 0) std::abort();  // the CPU feature probe runs in sodium_init
   return crypto_aead_aes256gcm_is_available() ? FieldSuite::kAes256Gcm
                                               : FieldSuite::kXChaCha20Poly1305;
 }
@@ -94,6 +96,7 @@ FieldCipher::~FieldCipher() = default;
 
 Result<FieldCipher> FieldCipher::Create(FieldSuite suite, const SecretBytes& key) {
   if (key.size() != kKeySize) return Fail(InvalidArgument("data key must be 32 bytes"));
+  RETURN_IF_ERROR(Initialize());  // idempotent; AES-NI detection needs it
   auto state = std::make_unique<State>();
   if (suite == FieldSuite::kAes256Gcm) {
     if (!crypto_aead_aes256gcm_is_available()) {

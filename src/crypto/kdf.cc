@@ -32,6 +32,10 @@ Result<SecretBytes> Argon2id(std::string_view passphrase, ByteSpan salt,
 
 Result<SecretBytes> HkdfSha256(const SecretBytes& ikm, ByteSpan salt, ByteSpan info,
                                size_t out_size) {
+  if (ikm.empty()) return Fail(InvalidArgument("HKDF input key is empty"));
+  if (out_size == 0 || out_size > 255 * 32) {
+    return Fail(InvalidArgument("HKDF-SHA256 output must be 1 to 8160 bytes"));
+  }
   std::unique_ptr<EVP_KDF, decltype(&EVP_KDF_free)> kdf(EVP_KDF_fetch(nullptr, "HKDF", nullptr),
                                                        &EVP_KDF_free);
   if (!kdf) return Fail(Internal("OpenSSL has no HKDF"));

@@ -5,6 +5,7 @@
 // call per 4 KiB instead of one per nonce: the syscall, not the cipher, was
 // the bottleneck (docs/BENCHMARKS.md).
 //
+// Fork-safe: a child process discards what its parent buffered.
 // Thread safety: one instance per thread (ThreadRandom()).
 #ifndef CUSTOS_CRYPTO_RANDOM_H_
 #define CUSTOS_CRYPTO_RANDOM_H_
@@ -26,8 +27,9 @@ class BufferedRandom {
 
  private:
   static constexpr size_t kBufferSize = 4096;
-  uint8_t* buffer_;  // sodium_malloc'ed
+  uint8_t* buffer_ = nullptr;  // sodium_malloc.ed
   size_t used_ = kBufferSize;
+  uint64_t generation_ = 0;  // fork generation the buffer was filled in
 };
 
 // The calling thread's generator.

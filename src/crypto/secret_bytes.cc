@@ -7,9 +7,17 @@
 #include <utility>
 
 namespace custos::crypto {
+namespace {
+// sodium_malloc needs sodium_init (page size, canary); run it once, first.
+void EnsureSodium() {
+  static const bool ready = [] { return sodium_init() >= 0; }();
+  if (!ready) std::abort();
+}
+}  // namespace
 
 SecretBytes::SecretBytes(size_t size) : size_(size) {
   if (size == 0) return;
+  EnsureSodium();
   data_ = static_cast<uint8_t*>(sodium_malloc(size));
   if (data_ == nullptr) std::abort();  // out of secure memory: no safe way on
   std::memset(data_, 0, size);
