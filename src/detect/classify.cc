@@ -1,0 +1,366 @@
+#include "detect/classify.h"
+
+#include <algorithm>
+#include <cstring>
+
+#include "detect/validators.h"
+
+namespace custos::detect {
+namespace {
+
+constexpr uint32_t Bit(PiiType t) { return 1u << static_cast<unsigned>(t); }
+
+bool Contains(std::string_view hay, std::string_view needle) {
+  return hay.find(needle) != std::string_view::npos;
+}
+
+std::string Lower(std::string_view s) {
+  std::string out(s);
+  for (char& c : out) {
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+  }
+  return out;
+}
+
+// Decodes one UTF-8 code point at s[i], advancing i; returns 0xFFFD on error.
+char32_t NextCodePoint(std::string_view s, size_t& i) {
+  auto c = static_cast<unsigned char>(s[i]);
+  if (c < 0x80) {
+    ++i;
+    return c;
+  }
+  int len = c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : c >= 0xC0 ? 2 : 1;
+  if (len == 1 || i + static_cast<size_t>(len) > s.size()) {
+    ++i;
+    return 0xFFFD;
+  }
+  char32_t cp = c & (0x7F >> len);
+  for (int k = 1; k < len; ++k) cp = cp << 6 | (static_cast<unsigned char>(s[i + k]) & 0x3F);
+  i += static_cast<size_t>(len);
+  return cp;
+}
+
+bool IsCjk(char32_t c) { return (c >= 0x4E00 && c <= 0x9FFF) || (c >= 0x3400 && c <= 0x4DBF); }
+
+// The most common Chinese surnames (single and compound), covering the vast
+// majority of the population.
+constexpr std::string_view kSurnames[] = {
+    "王", "李", "张", "刘", "陈", "杨", "黄", "赵", "吴", "周", "徐", "孙", "马", "朱", "胡",
+    "郭", "何", "高", "林", "罗", "郑", "梁", "谢", "宋", "唐", "许", "韩", "冯", "邓", "曹",
+    "彭", "曾", "肖", "田", "董", "袁", "潘", "于", "蒋", "蔡", "余", "杜", "叶", "程", "苏",
+    "魏", "吕", "丁", "任", "沈", "姚", "卢", "姜", "崔", "钟", "谭", "陆", "汪", "范", "金",
+    "石", "廖", "贾", "夏", "韦", "付", "方", "白", "邹", "孟", "熊", "秦", "邱", "江", "尹",
+    "薛", "闫", "段", "雷", "侯", "龙", "史", "陶", "黎", "贺", "顾", "毛", "郝", "龚", "邵",
+    "万", "钱", "严", "覃", "武", "戴", "莫", "孔", "向", "汤", "常", "温", "康", "施", "文",
+    "牛", "樊", "葛", "邢", "安", "齐", "易", "乔", "伍", "庞", "颜", "倪", "庄", "聂", "章",
+    "鲁", "岳", "翟", "殷", "詹", "申", "欧", "耿", "关", "兰", "焦", "俞", "左", "柳", "甘",
+    "祝", "包", "宁", "尚", "符", "舒", "阮", "柯", "纪", "梅", "童", "凌", "毕", "单", "季",
+    "裴", "霍", "涂", "成", "苗", "谷", "盛", "曲", "翁", "冉", "骆", "蓝", "路", "游", "辛",
+    "靳", "管", "柴", "蒙", "鲍", "华", "喻", "祁", "蒲", "房", "滕", "屈", "饶", "解", "牟",
+    "艾", "尤", "阳", "时", "穆", "农", "司", "卓", "古", "吉", "缪", "简", "车", "项", "连",
+    "芦", "麦", "褚", "娄", "窦", "戚", "岑", "景", "党", "宫", "费", "卜", "冷", "晏", "席",
+    "卫", "米", "柏", "宗", "瞿", "桂", "全", "佟", "应", "臧", "闵", "苟", "邬", "边", "卞",
+    "姬", "师", "和", "仇", "栾", "隋", "商", "刁", "沙", "荣", "巫", "寇", "桑", "郎", "甄",
+    "丛", "仲", "虞", "敖", "巩", "明", "佘", "池", "查", "麻", "苑", "迟", "邝", "封", "蔺",
+    "欧阳", "司马", "上官", "诸葛", "东方", "皇甫", "尉迟", "公孙", "慕容", "长孙", "宇文", "司徒",
+    "令狐", "夏侯", "端木", "轩辕",
+};
+
+bool StartsWithSurname(std::string_view v) {
+  for (auto s : kSurnames) {
+    if (v.substr(0, s.size()) == s) return true;
+  }
+  return false;
+}
+
+bool LooksLikeName(std::string_view v) {
+  size_t i = 0, n = 0;
+  while (i < v.size()) {
+    char32_t c = NextCodePoint(v, i);
+    if (c == 0x00B7 || c == 0x30FB) continue;  // middle dot in minority names
+    if (!IsCjk(c)) return false;
+    ++n;
+  }
+  return n >= 2 && n <= 4 && StartsWithSurname(v);
+}
+
+bool LooksLikeAddress(std::string_view v) {
+  size_t i = 0, cjk = 0;
+  while (i < v.size()) {
+    if (IsCjk(NextCodePoint(v, i))) ++cjk;
+  }
+  if (cjk < 6) return false;
+  for (auto suffix : {"银行", "分行", "支行", "公司", "营业部"}) {
+    std::string_view sv(suffix);
+    if (v.size() >= sv.size() && v.substr(v.size() - sv.size()) == sv) return false;
+  }
+  int markers = 0;
+  for (auto m : {"省", "市", "区", "县", "路", "街", "号", "镇", "村", "弄", "巷", "室", "栋",
+                 "大道", "小区", "单元"}) {
+    if (Contains(v, m)) ++markers;
+  }
+  return markers >= 2;
+}
+
+bool AllDigits(std::string_view v) {
+  return !v.empty() && std::all_of(v.begin(), v.end(), [](char c) { return c >= '0' && c <= '9'; });
+}
+
+bool LooksLikeDate(std::string_view v) {
+  // YYYY-MM-DD, YYYY/MM/DD, YYYY.MM.DD (1-2 digit month/day), YYYY年M月D日,
+  // YYYYMMDD; an optional time after a space or 'T'.
+  if (auto sp = v.find_first_of(" T"); sp != std::string_view::npos && sp >= 8) v = v.substr(0, sp);
+  int parts[3] = {0, 0, 0};
+  int idx = 0;
+  size_t digits = 0;
+  if (v.size() == 8 && AllDigits(v)) {
+    int y = std::stoi(std::string(v.substr(0, 4))), m = std::stoi(std::string(v.substr(4, 2))),
+        d = std::stoi(std::string(v.substr(6, 2)));
+    return y >= 1900 && y <= 2100 && IsValidDate(y, m, d);
+  }
+  size_t i = 0;
+  while (i < v.size()) {
+    char c = v[i];
+    if (c >= '0' && c <= '9') {
+      parts[idx] = parts[idx] * 10 + (c - '0');
+      ++digits;
+      ++i;
+      if (digits > 4) return false;
+      continue;
+    }
+    std::string_view rest = v.substr(i);
+    size_t sep = 0;
+    if (c == '-' || c == '/' || c == '.') sep = 1;
+    else if (rest.substr(0, 3) == "年" || rest.substr(0, 3) == "月") sep = 3;
+    else if (rest.substr(0, 3) == "日" && idx == 2) { i += 3; break; }
+    else return false;
+    if (digits == 0 || idx == 2) return false;
+    ++idx;
+    digits = 0;
+    i += sep;
+  }
+  if (i != v.size() || idx != 2) return false;
+  return parts[0] >= 1900 && parts[0] <= 2100 && IsValidDate(parts[0], parts[1], parts[2]);
+}
+
+bool LooksLikeAmount(std::string_view v) {
+  std::string_view s = v;
+  for (std::string_view p : {"¥", "￥", "RMB", "CNY"}) {
+    if (s.substr(0, p.size()) == p) s.remove_prefix(p.size());
+  }
+  if (s.size() >= 3 && s.substr(s.size() - 3) == "元") s.remove_suffix(3);
+  if (!s.empty() && (s[0] == '-' || s[0] == '+')) s.remove_prefix(1);
+  if (s.empty()) return false;
+  bool dot = false, digit = false;
+  for (char c : s) {
+    if (c >= '0' && c <= '9') digit = true;
+    else if (c == '.' && !dot) dot = true;
+    else if (c != ',') return false;
+  }
+  return digit;
+}
+
+bool LooksLikePassport(std::string_view v) {
+  // Chinese passports only (foreign numbers are too varied to tell from a
+  // customer code without a header): ordinary E + 8 digits or E + letter
+  // (not I/O) + 7 digits; older ordinary G + 8 digits; public affairs P/S +
+  // 7 digits; diplomatic D + 7 digits; service SE/DE + 7 digits.
+  auto digits = [&](size_t from, size_t n) {
+    return v.size() == from + n && AllDigits(v.substr(from));
+  };
+  if (v.size() < 8 || v.size() > 9) return false;
+  char c0 = v[0];
+  if ((c0 == 'E' || c0 == 'G') && digits(1, 8)) return true;
+  if (c0 == 'E' && v[1] >= 'A' && v[1] <= 'Z' && v[1] != 'I' && v[1] != 'O' && digits(2, 7)) {
+    return true;
+  }
+  if ((c0 == 'P' || c0 == 'S' || c0 == 'D') && digits(1, 7)) return true;
+  if ((c0 == 'S' || c0 == 'D') && v[1] == 'E' && digits(2, 7)) return true;
+  return false;
+}
+
+bool LooksLikeFreeText(std::string_view v) {
+  size_t i = 0, n = 0;
+  bool space_or_punct = false;
+  while (i < v.size()) {
+    char32_t c = NextCodePoint(v, i);
+    ++n;
+    if (c == ' ' || c == 0xFF0C || c == 0x3002 || c == ',' || c == 0xFF1B || c == 0xFF1A) {
+      space_or_punct = true;
+    }
+  }
+  return n >= 12 || (n >= 6 && space_or_punct);
+}
+
+struct Hint {
+  const char* needle;
+  PiiType type;
+};
+// Checked in order: the first match wins, so specific names come first.
+constexpr Hint kHints[] = {
+    {"统一社会信用代码", PiiType::kUscc}, {"信用代码", PiiType::kUscc}, {"uscc", PiiType::kUscc},
+    {"credit code", PiiType::kUscc}, {"credit_code", PiiType::kUscc},
+    {"身份证", PiiType::kCnResidentId}, {"证件号", PiiType::kCnResidentId},
+    {"idcard", PiiType::kCnResidentId}, {"id_card", PiiType::kCnResidentId},
+    {"id card", PiiType::kCnResidentId}, {"id_no", PiiType::kCnResidentId},
+    {"id number", PiiType::kCnResidentId}, {"resident id", PiiType::kCnResidentId},
+    {"护照", PiiType::kPassport}, {"passport", PiiType::kPassport},
+    {"银行卡", PiiType::kBankCard}, {"卡号", PiiType::kBankCard}, {"bank card", PiiType::kBankCard},
+    {"bank_card", PiiType::kBankCard}, {"card no", PiiType::kBankCard},
+    {"card_no", PiiType::kBankCard}, {"card number", PiiType::kBankCard},
+    {"邮箱", PiiType::kEmail}, {"邮件", PiiType::kEmail}, {"email", PiiType::kEmail},
+    {"e-mail", PiiType::kEmail}, {"mail", PiiType::kEmail},
+    {"固定电话", PiiType::kCnLandline}, {"固话", PiiType::kCnLandline},
+    {"座机", PiiType::kCnLandline}, {"landline", PiiType::kCnLandline},
+    {"telephone", PiiType::kCnLandline}, {"tel", PiiType::kCnLandline},
+    {"手机", PiiType::kCnMobile}, {"移动电话", PiiType::kCnMobile}, {"电话", PiiType::kCnMobile},
+    {"mobile", PiiType::kCnMobile}, {"phone", PiiType::kCnMobile}, {"cell", PiiType::kCnMobile},
+    {"地址", PiiType::kAddress}, {"住址", PiiType::kAddress}, {"address", PiiType::kAddress},
+    {"addr", PiiType::kAddress},
+    {"备注", PiiType::kFreeText}, {"说明", PiiType::kFreeText}, {"描述", PiiType::kFreeText},
+    {"note", PiiType::kFreeText}, {"remark", PiiType::kFreeText},
+    {"comment", PiiType::kFreeText}, {"memo", PiiType::kFreeText},
+    {"日期", PiiType::kDate}, {"时间", PiiType::kDate}, {"生日", PiiType::kDate},
+    {"出生", PiiType::kDate}, {"date", PiiType::kDate}, {"birth", PiiType::kDate},
+    {"金额", PiiType::kAmount}, {"余额", PiiType::kAmount}, {"价格", PiiType::kAmount},
+    {"收入", PiiType::kAmount}, {"amount", PiiType::kAmount}, {"balance", PiiType::kAmount},
+    {"price", PiiType::kAmount},
+    {"姓名", PiiType::kPersonName}, {"名字", PiiType::kPersonName},
+    {"联系人", PiiType::kPersonName}, {"客户经理", PiiType::kPersonName},
+    {"full name", PiiType::kPersonName}, {"full_name", PiiType::kPersonName},
+    {"customer name", PiiType::kPersonName}, {"customer_name", PiiType::kPersonName},
+};
+
+// Order in which types win a tie: the more specific validator first.
+constexpr PiiType kPriority[] = {
+    PiiType::kCnResidentId, PiiType::kUscc,      PiiType::kBankCard, PiiType::kCnMobile,
+    PiiType::kCnLandline,   PiiType::kEmail,     PiiType::kPassport, PiiType::kDate,
+    PiiType::kPersonName,   PiiType::kAddress,   PiiType::kAmount,
+};
+
+}  // namespace
+
+PiiType HeaderHint(std::string_view header) {
+  std::string h = Lower(NormalizeWidth(header));
+  // "name" alone, or ending in name, but not a bank/branch/company name.
+  for (const auto& hint : kHints) {
+    if (Contains(h, hint.needle)) return hint.type;
+  }
+  if ((h == "name" || h.ends_with("_name") || h.ends_with(" name")) && !Contains(h, "bank") &&
+      !Contains(h, "branch") && !Contains(h, "company") && !Contains(h, "product")) {
+    return PiiType::kPersonName;
+  }
+  return PiiType::kOther;
+}
+
+ValueTypes ClassifyValue(std::string_view raw, const Date& today) {
+  ValueTypes t;
+  std::string v = NormalizeWidth(raw);
+  if (v.empty()) return t;
+  IdInfo id = CheckResidentId(v, today);
+  if (id.status == IdStatus::kValid || id.status == IdStatus::kLegacy15) {
+    t.valid |= Bit(PiiType::kCnResidentId);
+  } else if (id.status == IdStatus::kBadCheckChar || id.status == IdStatus::kFutureBirthDate ||
+             id.status == IdStatus::kBadBirthDate || id.status == IdStatus::kUnknownRegion ||
+             id.status == IdStatus::kScientificNotation) {
+    t.shaped |= Bit(PiiType::kCnResidentId);
+  }
+  if (NormalizeMobile(v)) {
+    t.valid |= Bit(PiiType::kCnMobile);
+  } else if (v.size() == 11 && v[0] == '1' && AllDigits(v)) {
+    t.shaped |= Bit(PiiType::kCnMobile);
+  }
+  if (NormalizeLandline(v)) t.valid |= Bit(PiiType::kCnLandline);
+  if (NormalizeEmail(v)) {
+    t.valid |= Bit(PiiType::kEmail);
+  } else if (Contains(v, "@")) {
+    t.shaped |= Bit(PiiType::kEmail);
+  }
+  if (NormalizeBankCard(v)) {
+    t.valid |= Bit(PiiType::kBankCard);
+  } else {
+    std::string digits;
+    for (char c : v) {
+      if (c != ' ' && c != '-') digits += c;
+    }
+    if (digits.size() >= 15 && digits.size() <= 19 && AllDigits(digits)) {
+      t.shaped |= Bit(PiiType::kBankCard);
+    }
+  }
+  if (IsValidUscc(v)) {
+    t.valid |= Bit(PiiType::kUscc);
+  }
+  if (LooksLikePassport(v)) t.valid |= Bit(PiiType::kPassport);
+  if (LooksLikeDate(v)) t.valid |= Bit(PiiType::kDate);
+  if (LooksLikeAmount(v)) t.valid |= Bit(PiiType::kAmount);
+  if (LooksLikeName(v)) t.valid |= Bit(PiiType::kPersonName);
+  if (LooksLikeAddress(v)) t.valid |= Bit(PiiType::kAddress);
+  if (LooksLikeFreeText(v)) t.shaped |= Bit(PiiType::kFreeText);
+  return t;
+}
+
+ColumnClassifier::ColumnClassifier(std::vector<std::string> headers, Date today)
+    : headers_(std::move(headers)), today_(today), tallies_(headers_.size()) {}
+
+void ColumnClassifier::Observe(const std::vector<std::string>& row) {
+  for (size_t c = 0; c < row.size() && c < tallies_.size(); ++c) {
+    if (row[c].empty()) continue;
+    ValueTypes vt = ClassifyValue(row[c], today_);
+    Tally& t = tallies_[c];
+    ++t.non_empty;
+    for (int k = 0; k < kPiiTypeCount; ++k) {
+      if (vt.valid & (1u << k)) ++t.valid[static_cast<size_t>(k)];
+      if (vt.shaped & (1u << k)) ++t.shaped[static_cast<size_t>(k)];
+    }
+  }
+}
+
+std::vector<ColumnGuess> ColumnClassifier::Guess() const {
+  std::vector<ColumnGuess> out;
+  for (size_t c = 0; c < headers_.size(); ++c) {
+    const Tally& t = tallies_[c];
+    ColumnGuess g;
+    g.name = headers_[c];
+    PiiType hint = HeaderHint(headers_[c]);
+    if (t.non_empty == 0) {
+      g.type = hint;
+      g.confidence = hint == PiiType::kOther ? 0.5 : 0.3;
+    } else {
+      auto frac = [&](PiiType p, bool with_shaped) {
+        auto i = static_cast<size_t>(p);
+        double n = static_cast<double>(t.valid[i] + (with_shaped ? t.shaped[i] : 0));
+        return n / static_cast<double>(t.non_empty);
+      };
+      PiiType best = PiiType::kOther;
+      double best_frac = 0;
+      for (PiiType p : kPriority) {
+        // Amounts only win when nothing more specific explains the values.
+        double f = frac(p, p == PiiType::kCnResidentId || p == PiiType::kBankCard);
+        if (f > best_frac + 0.05) {
+          best = p;
+          best_frac = f;
+        }
+      }
+      double hint_frac = hint == PiiType::kFreeText || hint == PiiType::kOther ? 0
+                                                                               : frac(hint, true);
+      if (best_frac >= 0.6 && !(hint != PiiType::kOther && hint != best && hint_frac >= best_frac)) {
+        g.type = best;
+        g.confidence = std::min(1.0, best_frac + (hint == best ? 0.1 : 0.0));
+      } else if (hint != PiiType::kOther && hint != PiiType::kFreeText && hint_frac >= 0.3) {
+        g.type = hint;
+        g.confidence = std::min(1.0, 0.5 + hint_frac / 2);
+      } else if (hint == PiiType::kFreeText || frac(PiiType::kFreeText, true) >= 0.3) {
+        g.type = PiiType::kFreeText;
+        g.confidence = hint == PiiType::kFreeText ? 0.9 : 0.6;
+      } else {
+        g.type = PiiType::kOther;
+        g.confidence = 1.0 - best_frac;
+      }
+    }
+    g.sensitive = IsSensitiveType(g.type);
+    out.push_back(std::move(g));
+  }
+  return out;
+}
+
+}  // namespace custos::detect

@@ -1,0 +1,63 @@
+// Column classification: which type of the closed vocabulary a column holds,
+// from its header and its values together.
+//
+// The header gives a hint (Chinese and English names); the values decide. A
+// column whose values validate as one type is that type whatever its header
+// says, and a meaningless header ("字段7") does not hide a column of ID
+// numbers.
+#ifndef CUSTOS_DETECT_CLASSIFY_H_
+#define CUSTOS_DETECT_CLASSIFY_H_
+
+#include <array>
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "base/time.h"
+#include "detect/types.h"
+
+namespace custos::detect {
+
+// The type a header name suggests, or kOther when it suggests nothing.
+PiiType HeaderHint(std::string_view header);
+
+// Every type a single value could be (bit i set for PiiType i). A value can
+// be several at once: "13812345678" is a mobile and an amount-shaped number.
+// `valid` types pass their checksum/validator; `shaped` ones only look like it
+// (an 18-character ID with a bad check character is shaped, not valid).
+struct ValueTypes {
+  uint32_t valid = 0;
+  uint32_t shaped = 0;
+};
+ValueTypes ClassifyValue(std::string_view value, const Date& today);
+
+struct ColumnGuess {
+  std::string name;
+  PiiType type = PiiType::kOther;
+  double confidence = 0;   // 0..1
+  bool sensitive = false;  // PIPL Art. 28 by type
+};
+
+// Accumulates samples of every column, then guesses. Thread-compatible.
+class ColumnClassifier {
+ public:
+  ColumnClassifier(std::vector<std::string> headers, Date today);
+  // REQUIRES: row.size() == headers.size().
+  void Observe(const std::vector<std::string>& row);
+  std::vector<ColumnGuess> Guess() const;
+
+ private:
+  struct Tally {
+    uint64_t non_empty = 0;
+    std::array<uint64_t, kPiiTypeCount> valid{};
+    std::array<uint64_t, kPiiTypeCount> shaped{};
+  };
+  std::vector<std::string> headers_;
+  Date today_;
+  std::vector<Tally> tallies_;
+};
+
+}  // namespace custos::detect
+
+#endif  // CUSTOS_DETECT_CLASSIFY_H_

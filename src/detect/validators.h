@@ -1,0 +1,77 @@
+// Validators and normalizers for Chinese personal-data identifiers.
+// Rules and sources: ../shared/research/legal.md section 11; docs/detection.md.
+//
+// All functions are pure and thread-safe. Normalizers accept the forms people
+// and spreadsheets really produce (surrounding spaces, full-width digits,
+// lower-case x, +86 prefixes, dashes) and return the canonical form, or
+// nullopt when the value cannot be that kind of identifier at all.
+#ifndef CUSTOS_DETECT_VALIDATORS_H_
+#define CUSTOS_DETECT_VALIDATORS_H_
+
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "base/time.h"
+
+namespace custos::detect {
+
+// Full-width ASCII (U+FF01..U+FF5E) to ASCII, ideographic space to space,
+// then trims ASCII whitespace at both ends. Other bytes are kept.
+std::string NormalizeWidth(std::string_view s);
+
+// ---- Resident identity card number (GB 11643-1999) ----
+
+enum class IdStatus {
+  kValid,             // 18 chars, known region, real past birth date, correct check char
+  kLegacy15,          // 15 digits, known region, real birth date (19yy): convertible
+  kBadLength,
+  kBadCharacter,
+  kUnknownRegion,     // first two digits are not a province-level code
+  kBadBirthDate,      // not a real calendar date
+  kFutureBirthDate,   // after `today`
+  kBadCheckChar,
+  kScientificNotation,  // e.g. "1.10105E+17": Excel destroyed the digits
+};
+
+struct IdInfo {
+  IdStatus status = IdStatus::kBadLength;
+  std::string normalized;  // 18 chars upper-case (or 15 digits for kLegacy15)
+  Date birth{};            // set when the birth date parsed
+};
+
+// Check character for the first 17 digits (ISO 7064 MOD 11-2). REQUIRES: 17 digits.
+char ResidentIdCheckChar(std::string_view first17);
+IdInfo CheckResidentId(std::string_view raw, const Date& today);
+// 15-digit legacy number to 18 digits ("19" century, computed check char).
+// REQUIRES: CheckResidentId(...).status == kLegacy15 on the input.
+std::string UpgradeLegacyId(std::string_view id15);
+// True iff it looks like Excel's scientific rendering of a long number.
+bool IsScientificNotation(std::string_view s);
+
+// ---- Unified Social Credit Code (GB 32100-2015) ----
+// REQUIRES: 17 characters from the USCC alphabet; returns '\0' otherwise.
+char UsccCheckChar(std::string_view first17);
+bool IsValidUscc(std::string_view raw);
+
+// ---- Bank cards ----
+bool LuhnValid(std::string_view digits);
+// Digits only (spaces/dashes removed), 13-19 digits, a known scheme prefix
+// (UnionPay 62, Visa 4, Mastercard 51-55/2221-2720, Amex 34/37, JCB 35) and Luhn.
+std::optional<std::string> NormalizeBankCard(std::string_view raw);
+
+// ---- Phones ----
+// 11 digits matching 1[3-9]\d{9} after removing +86 / 0086 / 86 prefixes,
+// spaces, dashes and full-width digits.
+std::optional<std::string> NormalizeMobile(std::string_view raw);
+// Mainland landline: area code 0 + 2-3 digits, then 7-8 digits; separators
+// ( ) - space allowed; optional +86. Returns "0AA-NNNNNNNN" form.
+std::optional<std::string> NormalizeLandline(std::string_view raw);
+
+// ---- E-mail ----
+// Lower-cased, trimmed; a plausible addr-spec (local@domain.tld).
+std::optional<std::string> NormalizeEmail(std::string_view raw);
+
+}  // namespace custos::detect
+
+#endif  // CUSTOS_DETECT_VALIDATORS_H_
