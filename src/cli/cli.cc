@@ -1,0 +1,500 @@
+#include "cli/cli.h"
+
+#include <unistd.h>
+
+#include <CLI/CLI.hpp>
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <iostream>
+#include <algorithm>
+#include <cmath>
+#include <map>
+#include <set>
+#include <nlohmann/json.hpp>
+
+#include "base/time.h"
+#include "detect/types.h"
+#include "package/ssh_key.h"
+#include "tlog/note.h"
+#include "vault/vault.h"
+#include "workflow/import.h"
+#include "workflow/people.h"
+#include "workflow/sample.h"
+
+namespace custos::cli {
+namespace {
+
+using json = nlohmann::ordered_json;
+
+// Options every vault command shares.
+struct VaultOptions {
+  std::string vault;
+  std::string key_file;
+  std::string passphrase_env;
+  bool json = false;
+  std::string actor;
+};
+
+void AddVaultOptions(CLI::App* cmd, VaultOptions& o) {
+  cmd->add_option("--vault", o.vault, "Vault file (or CUSTOS_VAULT)")->envname("CUSTOS_VAULT");
+  cmd->add_option("--key-file", o.key_file,
+                  "Key file: 32 random bytes, mode 0600 (or CUSTOS_KEY_FILE)");
+  cmd->add_option("--passphrase-env", o.passphrase_env,
+                  "Name of an environment variable holding the passphrase "
+                  "(or put the passphrase itself in CUSTOS_PASSPHRASE)");
+  cmd->add_flag("--json", o.json, "Print machine-readable JSON");
+  cmd->add_option("--actor", o.actor, "Who is acting, for the records (default: CUSTOS_ACTOR or $USER)");
+}
+
+Result<vault::KeySource> KeySourceFrom(const VaultOptions& o) {
+  vault::KeySource k;
+  if (!o.key_file.empty() && !o.passphrase_env.empty()) {
+    return Fail(InvalidArgument("use either --key-file or --passphrase-env, not both"));
+  }
+  if (!o.key_file.empty()) {
+    k.kind = vault::KeySource::Kind::kKeyFile;
+    k.key_file = o.key_file;
+    return k;
+  }
+  if (!o.passphrase_env.empty()) {
+    k.kind = vault::KeySource::Kind::kPassphrase;
+    k.passphrase_env = o.passphrase_env;
+    return k;
+  }
+  if (const char* f = std::getenv("CUSTOS_KEY_FILE"); f && *f) {
+    k.kind = vault::KeySource::Kind::kKeyFile;
+    k.key_file = f;
+    return k;
+  }
+  if (const char* p = std::getenv("CUSTOS_PASSPHRASE"); p && *p) {
+    k.kind = vault::KeySource::Kind::kPassphrase;
+    k.passphrase_env = "CUSTOS_PASSPHRASE";
+    return k;
+  }
+  return Fail(InvalidArgument(
+      "no key given: pass --key-file FILE or --passphrase-env VAR (or set CUSTOS_KEY_FILE / "
+      "CUSTOS_PASSPHRASE)"));
+}
+
+Status RequireVault(const VaultOptions& o) {
+  if (o.vault.empty()) return Fail(InvalidArgument("--vault is required (or set CUSTOS_VAULT)"));
+  return Ok();
+}
+
+Result<std::unique_ptr<vault::Vault>> OpenVault(const VaultOptions& o) {
+  RETURN_IF_ERROR(RequireVault(o));
+  ASSIGN_OR_RETURN(vault::KeySource k, KeySourceFrom(o));
+  return vault::Vault::Open(o.vault, k);
+}
+
+std::string Actor(const VaultOptions& o) {
+  if (!o.actor.empty()) return o.actor;
+  if (const char* a = std::getenv("CUSTOS_ACTOR"); a && *a) return a;
+  if (const char* u = std::getenv("USER"); u && *u) return u;
+  return "unknown";
+}
+
+// Prints an error and returns the exit status for it.
+int Report(const Error& e, bool as_json) {
+  if (as_json) {
+    json j = {{"error", {{"code", ErrorCodeName(e.code())}, {"message", e.message()}}}};
+    std::cout << j.dump(2) << "\n";
+  }
+  std::cerr << "custos: error: " << e.message() << " [" << ErrorCodeName(e.code()) << "]\n";
+  return ExitStatusFor(e.code());
+}
+
+void PrintJson(const json& j) { std::cout << j.dump(2) << "\n"; }
+
+// ---------------------------------------------------------------- commands
+
+struct InitCmd {
+  VaultOptions o;
+  Status Run() {
+    RETURN_IF_ERROR(RequireVault(o));
+    ASSIGN_OR_RETURN(vault::KeySource k, KeySourceFrom(o));
+    bool key_existed = k.kind == vault::KeySource::Kind::kKeyFile && access(k.key_file.c_str(), F_OK) == 0;
+    ASSIGN_OR_RETURN(std::unique_ptr<vault::Vault> v, vault::Vault::Create(o.vault, k));
+    std::string ssh = package::SshEd25519PublicKeyLine(v->signer().public_key(),
+                                                       "custos-vault-" + v->IdHex());
+    if (o.json) {
+      PrintJson({{"vault", o.vault},
+                 {"vault_id", v->IdHex()},
+                 {"key_source", v->kek_source()},
+                 {"key_file_created", k.kind == vault::KeySource::Kind::kKeyFile && !key_existed},
+                 {"field_cipher", crypto::FieldSuiteName(v->field_suite())},
+                 {"signing_key", ssh}});
+      return Ok();
+    }
+    std::cout << "Created vault " << o.vault << "\n  vault id:     " << v->IdHex()
+              << "\n  protected by: " << v->kek_source();
+    if (k.kind == vault::KeySource::Kind::kKeyFile) {
+      std::cout << " " << k.key_file << (key_existed ? " (existing)" : " (new, mode 0600)");
+    }
+    std::cout << "\n  field cipher: " << crypto::FieldSuiteName(v->field_suite())
+              << "\n  signing key:  " << ssh << "\n";
+    if (k.kind == vault::KeySource::Kind::kKeyFile && !key_existed) {
+      std::cout << "Keep the key file safe and separate from the vault: without it the vault "
+                   "cannot be opened.\n";
+    }
+    return Ok();
+  }
+};
+
+void ProgressBar(uint64_t done, uint64_t total) {
+  if (total == 0) return;
+  int pct = static_cast<int>(done * 100 / total);
+  int filled = pct * 30 / 100;
+  std::fprintf(stderr, "\r[%.*s%.*s] %3d%%", filled, "##############################", 30 - filled,
+               "                              ", pct);
+  if (done >= total) std::fputc('\n', stderr);
+  std::fflush(stderr);
+}
+
+struct ImportCmd {
+  VaultOptions o;
+  std::string file;
+  std::string dataset;
+  std::string encoding;
+  bool no_progress = false;
+  Status Run() {
+    ASSIGN_OR_RETURN(std::unique_ptr<vault::Vault> v, OpenVault(o));
+    workflow::ImportOptions io;
+    io.dataset = dataset;
+    io.read.encoding = encoding;
+    if (!no_progress && isatty(STDERR_FILENO)) io.progress = ProgressBar;
+    ASSIGN_OR_RETURN(workflow::ImportReport r, workflow::ImportFile(*v, file, io));
+    json cols = json::array();
+    for (const auto& c : r.columns) {
+      cols.push_back({{"name", c.name},
+                      {"type", detect::PiiTypeName(c.type)},
+                      {"sensitive", c.sensitive},
+                      {"confidence", std::round(c.confidence * 100) / 100}});
+    }
+    if (o.json) {
+      PrintJson({{"dataset", r.dataset}, {"file_sha256", r.sha256}, {"format", r.format},
+                 {"encoding", r.encoding}, {"rows", r.rows}, {"people", r.people},
+                 {"new_people", r.new_people}, {"columns", cols}});
+      return Ok();
+    }
+    std::cout << "Imported " << r.rows << " rows of " << r.people << " people (" << r.new_people
+              << " new) into dataset '" << r.dataset << "'\n  file: " << file << " (" << r.format
+              << ", " << r.encoding << ", sha256 " << r.sha256 << ")\n  columns:\n";
+    for (const auto& c : r.columns) {
+      std::cout << "    " << c.name << ": " << detect::PiiTypeName(c.type)
+                << (c.sensitive ? " (sensitive)" : "") << "\n";
+    }
+    return Ok();
+  }
+};
+
+struct SelectorOptions {
+  workflow::PersonSelector sel;
+  void Add(CLI::App* cmd, bool positional) {
+    if (positional) {
+      cmd->add_option("PERSON", sel.person_id, "Person id as `custos find` prints it");
+    }
+    cmd->add_option("--id", sel.id_number, "Resident ID number (18 or legacy 15 digits)");
+    cmd->add_option("--mobile", sel.mobile, "Mobile number");
+    cmd->add_option("--email", sel.email, "E-mail address");
+  }
+};
+
+json FieldsJson(const vault::PersonData& d, bool clear, std::vector<std::string>* errors) {
+  // dataset -> record -> field -> value
+  json datasets = json::array();
+  std::map<std::string, std::map<uint64_t, json>> grouped;
+  std::vector<std::string> order;
+  for (const auto& f : d.fields) {
+    if (!grouped.count(f.dataset)) order.push_back(f.dataset);
+    json& rec = grouped[f.dataset][f.record];
+    if (rec.is_null()) rec = json::object();
+    if (f.status) {
+      rec[f.field] = workflow::DisplayValue(f, clear);
+    } else {
+      rec[f.field] = nullptr;
+      errors->push_back(f.status.error().message());
+    }
+  }
+  for (const auto& [rid, err] : d.damaged_records) errors->push_back(err.message());
+  for (const auto& name : order) {
+    json recs = json::array();
+    for (auto& [rid, fields] : grouped[name]) recs.push_back({{"record", rid}, {"fields", fields}});
+    datasets.push_back({{"dataset", name}, {"records", recs}});
+  }
+  return datasets;
+}
+
+struct FindCmd {
+  VaultOptions o;
+  SelectorOptions s;
+  Status Run() {
+    ASSIGN_OR_RETURN(std::unique_ptr<vault::Vault> v, OpenVault(o));
+    ASSIGN_OR_RETURN(std::vector<vault::PersonId> ids, workflow::FindPeople(*v, s.sel));
+    json people = json::array();
+    for (const auto& id : ids) {
+      ASSIGN_OR_RETURN(vault::PersonData d, v->Read(id));
+      std::string name;
+      std::set<std::string> datasets;
+      size_t records = 0;
+      std::set<uint64_t> seen;
+      for (const auto& f : d.fields) {
+        datasets.insert(f.dataset);
+        if (seen.insert(f.record).second) ++records;
+        if (name.empty() && f.type == "person_name" && f.status) {
+          name = workflow::DisplayValue(f, false);
+        }
+      }
+      people.push_back({{"person", id.ToString()},
+                        {"name", name},
+                        {"datasets", datasets},
+                        {"records", records}});
+    }
+    if (o.json) {
+      PrintJson({{"matches", people.size()}, {"people", people}});
+    } else if (people.empty()) {
+      std::cout << "No match.\n";
+    } else {
+      for (const auto& p : people) {
+        std::cout << p["person"].get<std::string>() << "  " << p["name"].get<std::string>()
+                  << "  (records: " << p["records"].get<size_t>() << ")\n";
+      }
+    }
+    if (people.empty()) return Fail(NotFound("nobody in this vault matches"));
+    return Ok();
+  }
+};
+
+struct ShowCmd {
+  VaultOptions o;
+  SelectorOptions s;
+  bool clear = false;
+  std::string purpose;
+  Status Run() {
+    if (clear && purpose.empty()) {
+      return Fail(InvalidArgument("--clear needs --purpose \"why you need the clear text\""));
+    }
+    ASSIGN_OR_RETURN(std::unique_ptr<vault::Vault> v, OpenVault(o));
+    ASSIGN_OR_RETURN(vault::PersonId id, workflow::ResolvePerson(*v, s.sel));
+    ASSIGN_OR_RETURN(vault::PersonData d, v->Read(id));
+    if (clear) {
+      std::vector<std::string> fields;
+      for (const auto& f : d.fields) {
+        std::string qualified = f.dataset + "." + f.field;
+        if (std::find(fields.begin(), fields.end(), qualified) == fields.end()) {
+          fields.push_back(qualified);
+        }
+      }
+      // Record the read before showing anything.
+      RETURN_IF_ERROR(v->RecordAccess(Actor(o), purpose, id, fields));
+    }
+    std::vector<std::string> errors;
+    json datasets = FieldsJson(d, clear, &errors);
+    if (o.json) {
+      PrintJson({{"person", id.ToString()}, {"masked", !clear}, {"datasets", datasets},
+                 {"errors", errors}});
+    } else {
+      std::cout << "Person " << id.ToString() << (clear ? " (clear text)" : " (masked)") << "\n";
+      for (const auto& ds : datasets) {
+        for (const auto& rec : ds["records"]) {
+          std::cout << "  " << ds["dataset"].get<std::string>() << " record "
+                    << rec["record"].get<uint64_t>() << ":\n";
+          for (auto& [k, val] : rec["fields"].items()) {
+            std::cout << "    " << k << ": "
+                      << (val.is_null() ? std::string("<integrity check failed>")
+                                        : val.get<std::string>())
+                      << "\n";
+          }
+        }
+      }
+    }
+    if (!errors.empty()) {
+      std::string msg = std::to_string(errors.size()) + " value(s) failed their integrity check:";
+      for (const auto& e : errors) msg += "\n  " + e;
+      return Fail(DataLoss(msg));
+    }
+    return Ok();
+  }
+};
+
+struct ForgetCmd {
+  VaultOptions o;
+  SelectorOptions s;
+  Status Run() {
+    ASSIGN_OR_RETURN(std::unique_ptr<vault::Vault> v, OpenVault(o));
+    ASSIGN_OR_RETURN(vault::PersonId id, workflow::ResolvePerson(*v, s.sel));
+    RETURN_IF_ERROR(v->Forget(id));
+    if (o.json) {
+      PrintJson({{"forgotten", id.ToString()}, {"method", "crypto-shred"}});
+    } else {
+      std::cout << "Forgot person " << id.ToString()
+                << ": data key destroyed, records and index entries deleted, vault files purged.\n";
+    }
+    return Ok();
+  }
+};
+
+struct RotateCmd {
+  VaultOptions o;
+  std::string new_key_file;
+  std::string new_passphrase_env;
+  Status Run() {
+    if (new_key_file.empty() == new_passphrase_env.empty()) {
+      return Fail(InvalidArgument("give exactly one of --new-key-file or --new-passphrase-env"));
+    }
+    ASSIGN_OR_RETURN(std::unique_ptr<vault::Vault> v, OpenVault(o));
+    vault::KeySource nk;
+    if (!new_key_file.empty()) {
+      nk.kind = vault::KeySource::Kind::kKeyFile;
+      nk.key_file = new_key_file;
+    } else {
+      nk.kind = vault::KeySource::Kind::kPassphrase;
+      nk.passphrase_env = new_passphrase_env;
+    }
+    ASSIGN_OR_RETURN(uint64_t n, v->RotateKek(nk));
+    if (o.json) {
+      PrintJson({{"rewrapped_data_keys", n}, {"key_version", v->kek_version()},
+                 {"key_source", v->kek_source()}});
+    } else {
+      std::cout << "Re-wrapped " << n << " data keys under the new key (key version "
+                << v->kek_version() << "). The old key no longer opens this vault.\n";
+    }
+    return Ok();
+  }
+};
+
+struct PublicKeyCmd {
+  VaultOptions o;
+  std::string format = "ssh";
+  Status Run() {
+    ASSIGN_OR_RETURN(std::unique_ptr<vault::Vault> v, OpenVault(o));
+    const auto& pk = v->signer().public_key();
+    if (format == "ssh") {
+      std::cout << package::SshEd25519PublicKeyLine(pk, "custos-vault-" + v->IdHex()) << "\n";
+    } else {
+      std::cout << tlog::NoteVerifierKey(tlog::VaultKeyName(v->IdHex()), pk) << "\n";
+    }
+    return Ok();
+  }
+};
+
+struct SampleCmd {
+  uint64_t rows = 1000;
+  uint64_t seed = 1;
+  std::string out;
+  std::string today;
+  Status Run() {
+    workflow::SampleOptions so;
+    so.rows = rows;
+    so.seed = seed;
+    so.today = TodayInChina();
+    if (!today.empty()) {
+      ASSIGN_OR_RETURN(so.today, ParseIsoDate(today));
+    }
+    if (out.empty() || out == "-") return workflow::WriteSampleCsv(so, std::cout);
+    std::string tmp = out + ".tmp";
+    {
+      std::ofstream f(tmp, std::ios::binary | std::ios::trunc);
+      if (!f) return Fail(Unavailable("cannot create " + tmp));
+      RETURN_IF_ERROR(workflow::WriteSampleCsv(so, f));
+      f.flush();
+      if (!f) return Fail(Unavailable("cannot write " + tmp));
+    }
+    if (std::rename(tmp.c_str(), out.c_str()) != 0) {
+      return Fail(Unavailable("cannot rename " + tmp + " to " + out));
+    }
+    std::cerr << "Wrote " << rows << " synthetic rows to " << out << " (seed " << seed << ")\n";
+    return Ok();
+  }
+};
+
+}  // namespace
+
+int Run(int argc, char** argv) {
+  CLI::App app{
+      "Custos keeps a closing branch's customer personal information in custody: an encrypted\n"
+      "vault (one key per person), inventory, lawful transfer, retention, destruction and a\n"
+      "tamper-evident record of every step.\n\n"
+      "Start with:  custos init --vault branch.vault --key-file branch.key\n"
+      "             custos import export.csv --vault branch.vault --key-file branch.key --dataset crm"};
+  app.require_subcommand(1);
+  app.set_version_flag("--version", "custos 0.1.0");
+
+  InitCmd init;
+  auto* c_init = app.add_subcommand("init", "Create a vault and its key");
+  AddVaultOptions(c_init, init.o);
+  c_init->footer(
+      "With --key-file FILE, FILE is created (32 random bytes, mode 0600) if it does not exist.\n"
+      "With --passphrase-env VAR, the key is derived from the passphrase in $VAR with Argon2id.");
+
+  ImportCmd imp;
+  auto* c_imp = app.add_subcommand("import", "Import a CSV/JSONL export into the vault, encrypted");
+  AddVaultOptions(c_imp, imp.o);
+  c_imp->add_option("FILE", imp.file, "The export to import")->required();
+  c_imp->add_option("--dataset", imp.dataset, "Name for this dataset, e.g. crm-2024")->required();
+  c_imp->add_option("--encoding", imp.encoding, "Force utf-8, gbk or gb18030 (default: detect)");
+  c_imp->add_flag("--no-progress", imp.no_progress, "No progress bar");
+
+  FindCmd find;
+  auto* c_find = app.add_subcommand("find", "Find people by ID number, mobile or e-mail");
+  AddVaultOptions(c_find, find.o);
+  find.s.Add(c_find, false);
+
+  ShowCmd show;
+  auto* c_show = app.add_subcommand("show", "Show what the vault holds about a person (masked)");
+  AddVaultOptions(c_show, show.o);
+  show.s.Add(c_show, true);
+  c_show->add_flag("--clear", show.clear, "Show clear text (needs --purpose; the read is recorded)");
+  c_show->add_option("--purpose", show.purpose, "Why the clear text is needed");
+
+  ForgetCmd forget;
+  auto* c_forget = app.add_subcommand("forget", "Crypto-shred a person: destroy key and data");
+  AddVaultOptions(c_forget, forget.o);
+  forget.s.Add(c_forget, true);
+
+  auto* c_keys = app.add_subcommand("keys", "Key management");
+  c_keys->require_subcommand(1);
+  RotateCmd rotate;
+  auto* c_rotate = c_keys->add_subcommand("rotate", "Re-wrap every data key under a new key");
+  AddVaultOptions(c_rotate, rotate.o);
+  c_rotate->add_option("--new-key-file", rotate.new_key_file, "New key file (created if missing)");
+  c_rotate->add_option("--new-passphrase-env", rotate.new_passphrase_env,
+                       "Environment variable holding the new passphrase");
+  PublicKeyCmd pub;
+  auto* c_pub = c_keys->add_subcommand("public", "Print the vault's signing public key");
+  AddVaultOptions(c_pub, pub.o);
+  c_pub->add_option("--format", pub.format, "ssh (OpenSSH line) or note (C2SP verifier key)")
+      ->check(CLI::IsMember({"ssh", "note"}));
+
+  SampleCmd sample;
+  auto* c_sample = app.add_subcommand("sample", "Write a synthetic branch CRM export (CSV)");
+  c_sample->add_option("--rows", sample.rows, "Number of rows");
+  c_sample->add_option("--seed", sample.seed, "Seed: the same seed gives the same file");
+  c_sample->add_option("--out", sample.out, "Output file (default: standard output)");
+  c_sample->add_option("--today", sample.today, "Reference date YYYY-MM-DD for ages");
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    int rc = app.exit(e);
+    return rc == 0 ? 0 : ExitStatusFor(ErrorCode::kInvalidArgument);
+  }
+
+  auto run = [&](auto& cmd, bool as_json) -> int {
+    Status st = cmd.Run();
+    if (!st) return Report(st.error(), as_json);
+    return 0;
+  };
+  if (*c_init) return run(init, init.o.json);
+  if (*c_imp) return run(imp, imp.o.json);
+  if (*c_find) return run(find, find.o.json);
+  if (*c_show) return run(show, show.o.json);
+  if (*c_forget) return run(forget, forget.o.json);
+  if (*c_rotate) return run(rotate, rotate.o.json);
+  if (*c_pub) return run(pub, pub.o.json);
+  if (*c_sample) return run(sample, false);
+  return ExitStatusFor(ErrorCode::kInvalidArgument);
+}
+
+}  // namespace custos::cli

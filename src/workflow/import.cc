@@ -1,0 +1,183 @@
+#include "workflow/import.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <deque>
+
+#include "crypto/kdf.h"
+#include "detect/validators.h"
+
+namespace custos::workflow {
+namespace {
+
+// Which columns identify a person, by detected type.
+struct IdentityColumns {
+  std::vector<size_t> ids, mobiles, emails, names;
+};
+
+IdentityColumns FindIdentityColumns(const std::vector<detect::ColumnGuess>& cols) {
+  IdentityColumns ic;
+  for (size_t i = 0; i < cols.size(); ++i) {
+    switch (cols[i].type) {
+      case detect::PiiType::kCnResidentId: ic.ids.push_back(i); break;
+      case detect::PiiType::kCnMobile: ic.mobiles.push_back(i); break;
+      case detect::PiiType::kEmail: ic.emails.push_back(i); break;
+      case detect::PiiType::kPersonName: ic.names.push_back(i); break;
+      default: break;
+    }
+  }
+  return ic;
+}
+
+class RowImporter {
+ public:
+  RowImporter(vault::ImportBatch& batch, IdentityColumns ic, Date today)
+      : batch_(batch), ic_(std::move(ic)), today_(today) {}
+
+  Status Add(const std::vector<std::string>& fields) {
+    id_.clear();
+    mobile_.clear();
+    for (size_t c : ic_.ids) {
+      detect::IdInfo info = detect::CheckResidentId(fields[c], today_);
+      if (info.status == detect::IdStatus::kValid) {
+        id_ = std::move(info.normalized);
+        break;
+      }
+      if (info.status == detect::IdStatus::kLegacy15) {
+        id_ = detect::UpgradeLegacyId(info.normalized);
+        break;
+      }
+    }
+    for (size_t c : ic_.mobiles) {
+      if (auto m = detect::NormalizeMobile(fields[c])) {
+        mobile_ = std::move(*m);
+        break;
+      }
+    }
+    std::string_view name;
+    for (size_t c : ic_.names) {
+      if (!fields[c].empty()) {
+        name = fields[c];
+        break;
+      }
+    }
+    mobile_name_.clear();
+    if (!mobile_.empty() && !name.empty()) {
+      mobile_name_ = mobile_;
+      mobile_name_.push_back('\0');
+      mobile_name_.append(detect::NormalizeWidth(name));
+    }
+
+    std::optional<int64_t> person;
+    if (!id_.empty()) {
+      ASSIGN_OR_RETURN(person, batch_.Lookup(vault::IndexKind::kResidentId, id_));
+    } else if (!mobile_name_.empty()) {
+      ASSIGN_OR_RETURN(person, batch_.Lookup(vault::IndexKind::kMobileAndName, mobile_name_));
+    }
+    if (!person) {
+      ASSIGN_OR_RETURN(person, batch_.NewPerson());
+    }
+    if (!id_.empty()) RETURN_IF_ERROR(batch_.AddIndex(*person, vault::IndexKind::kResidentId, id_));
+    if (!mobile_.empty()) RETURN_IF_ERROR(batch_.AddIndex(*person, vault::IndexKind::kMobile, mobile_));
+    if (!mobile_name_.empty()) {
+      RETURN_IF_ERROR(batch_.AddIndex(*person, vault::IndexKind::kMobileAndName, mobile_name_));
+    }
+    for (size_t c : ic_.emails) {
+      if (auto e = detect::NormalizeEmail(fields[c])) {
+        RETURN_IF_ERROR(batch_.AddIndex(*person, vault::IndexKind::kEmail, *e));
+      }
+    }
+    return batch_.AddRecord(*person, fields);
+  }
+
+ private:
+  vault::ImportBatch& batch_;
+  IdentityColumns ic_;
+  Date today_;
+  std::string id_, mobile_, mobile_name_;
+};
+
+}  // namespace
+
+Result<std::string> FileSha256(const std::string& path) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) {
+    if (errno == ENOENT) return Fail(NotFound("no such file: " + path));
+    return Fail(Unavailable("cannot open " + path + ": " + std::strerror(errno)));
+  }
+  crypto::Sha256Stream h;
+  std::vector<uint8_t> buf(1 << 20);
+  for (;;) {
+    ssize_t n = ::read(fd, buf.data(), buf.size());
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      ::close(fd);
+      return Fail(Unavailable("cannot read " + path + ": " + std::strerror(errno)));
+    }
+    if (n == 0) break;
+    h.Update({buf.data(), static_cast<size_t>(n)});
+  }
+  ::close(fd);
+  auto d = h.Finish();
+  return HexEncode(d);
+}
+
+Result<ImportReport> ImportFile(vault::Vault& vault, const std::string& path,
+                                const ImportOptions& options) {
+  ImportReport report;
+  report.dataset = options.dataset;
+  ASSIGN_OR_RETURN(report.sha256, FileSha256(path));
+  ASSIGN_OR_RETURN(std::unique_ptr<ingest::RowReader> reader,
+                   ingest::OpenTable(path, options.read));
+  report.format = reader->format();
+  report.encoding = reader->encoding();
+
+  // Classify from a sample; the sampled rows are kept and imported first.
+  detect::ColumnClassifier classifier(reader->header(), options.today);
+  std::deque<ingest::Row> sample;
+  ingest::Row row;
+  bool more = true;
+  while (sample.size() < options.sample_rows) {
+    ASSIGN_OR_RETURN(more, reader->Next(row));
+    if (!more) break;
+    classifier.Observe(row.fields);
+    sample.push_back(row);
+  }
+  if (sample.empty()) {
+    return Fail(InvalidArgument(path + ": the file has a header but no data rows"));
+  }
+  report.columns = classifier.Guess();
+
+  vault::DatasetSpec spec;
+  spec.name = options.dataset;
+  spec.source_sha256 = report.sha256;
+  spec.source_format = report.format;
+  for (const auto& g : report.columns) {
+    spec.columns.push_back({g.name, std::string(detect::PiiTypeName(g.type)), g.sensitive});
+  }
+  ASSIGN_OR_RETURN(std::unique_ptr<vault::ImportBatch> batch, vault.BeginImport(spec));
+  RowImporter importer(*batch, FindIdentityColumns(report.columns), options.today);
+  for (auto& r : sample) RETURN_IF_ERROR(importer.Add(r.fields));
+  sample.clear();
+  uint64_t since_progress = 0;
+  while (more) {
+    ASSIGN_OR_RETURN(more, reader->Next(row));
+    if (!more) break;
+    RETURN_IF_ERROR(importer.Add(row.fields));
+    if (options.progress && ++since_progress == 65536) {
+      since_progress = 0;
+      options.progress(reader->bytes_consumed(), reader->bytes_total());
+    }
+  }
+  report.rows = batch->rows();
+  report.people = batch->people_touched();
+  report.new_people = batch->new_people();
+  RETURN_IF_ERROR(batch->Commit());
+  if (options.progress) options.progress(reader->bytes_total(), reader->bytes_total());
+  return report;
+}
+
+}  // namespace custos::workflow
