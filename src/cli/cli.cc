@@ -14,6 +14,7 @@
 #include <nlohmann/json.hpp>
 
 #include "base/time.h"
+#include "cli/common.h"
 #include "detect/types.h"
 #include "package/ssh_key.h"
 #include "tlog/note.h"
@@ -25,88 +26,6 @@
 namespace custos::cli {
 namespace {
 
-using json = nlohmann::ordered_json;
-
-// Options every vault command shares.
-struct VaultOptions {
-  std::string vault;
-  std::string key_file;
-  std::string passphrase_env;
-  bool json = false;
-  std::string actor;
-};
-
-void AddVaultOptions(CLI::App* cmd, VaultOptions& o) {
-  cmd->add_option("--vault", o.vault, "Vault file (or CUSTOS_VAULT)")->envname("CUSTOS_VAULT");
-  cmd->add_option("--key-file", o.key_file,
-                  "Key file: 32 random bytes, mode 0600 (or CUSTOS_KEY_FILE)");
-  cmd->add_option("--passphrase-env", o.passphrase_env,
-                  "Name of an environment variable holding the passphrase "
-                  "(or put the passphrase itself in CUSTOS_PASSPHRASE)");
-  cmd->add_flag("--json", o.json, "Print machine-readable JSON");
-  cmd->add_option("--actor", o.actor, "Who is acting, for the records (default: CUSTOS_ACTOR or $USER)");
-}
-
-Result<vault::KeySource> KeySourceFrom(const VaultOptions& o) {
-  vault::KeySource k;
-  if (!o.key_file.empty() && !o.passphrase_env.empty()) {
-    return Fail(InvalidArgument("use either --key-file or --passphrase-env, not both"));
-  }
-  if (!o.key_file.empty()) {
-    k.kind = vault::KeySource::Kind::kKeyFile;
-    k.key_file = o.key_file;
-    return k;
-  }
-  if (!o.passphrase_env.empty()) {
-    k.kind = vault::KeySource::Kind::kPassphrase;
-    k.passphrase_env = o.passphrase_env;
-    return k;
-  }
-  if (const char* f = std::getenv("CUSTOS_KEY_FILE"); f && *f) {
-    k.kind = vault::KeySource::Kind::kKeyFile;
-    k.key_file = f;
-    return k;
-  }
-  if (const char* p = std::getenv("CUSTOS_PASSPHRASE"); p && *p) {
-    k.kind = vault::KeySource::Kind::kPassphrase;
-    k.passphrase_env = "CUSTOS_PASSPHRASE";
-    return k;
-  }
-  return Fail(InvalidArgument(
-      "no key given: pass --key-file FILE or --passphrase-env VAR (or set CUSTOS_KEY_FILE / "
-      "CUSTOS_PASSPHRASE)"));
-}
-
-Status RequireVault(const VaultOptions& o) {
-  if (o.vault.empty()) return Fail(InvalidArgument("--vault is required (or set CUSTOS_VAULT)"));
-  return Ok();
-}
-
-Result<std::unique_ptr<vault::Vault>> OpenVault(const VaultOptions& o) {
-  RETURN_IF_ERROR(RequireVault(o));
-  ASSIGN_OR_RETURN(vault::KeySource k, KeySourceFrom(o));
-  return vault::Vault::Open(o.vault, k);
-}
-
-std::string Actor(const VaultOptions& o) {
-  if (!o.actor.empty()) return o.actor;
-  if (const char* a = std::getenv("CUSTOS_ACTOR"); a && *a) return a;
-  if (const char* u = std::getenv("USER"); u && *u) return u;
-  return "unknown";
-}
-
-// Prints an error and returns the exit status for it.
-int Report(const Error& e, bool as_json) {
-  if (as_json) {
-    json j = {{"error", {{"code", ErrorCodeName(e.code())}, {"message", e.message()}}}};
-    std::cout << j.dump(2) << "\n";
-  }
-  std::cerr << "custos: error: " << e.message() << " [" << ErrorCodeName(e.code()) << "]\n";
-  return ExitStatusFor(e.code());
-}
-
-void PrintJson(const json& j) { std::cout << j.dump(2) << "\n"; }
-
 // ---------------------------------------------------------------- commands
 
 struct InitCmd {
@@ -115,7 +34,7 @@ struct InitCmd {
     RETURN_IF_ERROR(RequireVault(o));
     ASSIGN_OR_RETURN(vault::KeySource k, KeySourceFrom(o));
     bool key_existed = k.kind == vault::KeySource::Kind::kKeyFile && access(k.key_file.c_str(), F_OK) == 0;
-    ASSIGN_OR_RETURN(std::unique_ptr<vault::Vault> v, vault::Vault::Create(o.vault, k));
+    ASSIGN_OR_RETURN(std::unique_ptr<vault::Vault> v, vault::Vault::Create(o.vault, k, Actor(o)));
     std::string ssh = package::SshEd25519PublicKeyLine(v->signer().public_key(),
                                                        "custos-vault-" + v->IdHex());
     if (o.json) {
@@ -159,7 +78,7 @@ struct ImportCmd {
   std::string encoding;
   bool no_progress = false;
   Status Run() {
-    ASSIGN_OR_RETURN(std::unique_ptr<vault::Vault> v, OpenVault(o));
+    ASSIGN_OR_RETURN(std::unique_ptr<vault::Vault> v, OpenVault(o, "import"));
     workflow::ImportOptions io;
     io.dataset = dataset;
     io.read.encoding = encoding;
@@ -201,6 +120,13 @@ struct SelectorOptions {
   }
 };
 
+std::string SelectorKind(const workflow::PersonSelector& sel) {
+  if (!sel.id_number.empty()) return "id";
+  if (!sel.mobile.empty()) return "mobile";
+  if (!sel.email.empty()) return "email";
+  return "person";
+}
+
 json FieldsJson(const vault::PersonData& d, bool clear, std::vector<std::string>* errors) {
   // dataset -> record -> field -> value
   json datasets = json::array();
@@ -230,8 +156,13 @@ struct FindCmd {
   VaultOptions o;
   SelectorOptions s;
   Status Run() {
-    ASSIGN_OR_RETURN(std::unique_ptr<vault::Vault> v, OpenVault(o));
+    ASSIGN_OR_RETURN(std::unique_ptr<vault::Vault> v, OpenVault(o, "find"));
     ASSIGN_OR_RETURN(std::vector<vault::PersonId> ids, workflow::FindPeople(*v, s.sel));
+    tlog::Event event = v->MakeEvent("person.find");
+    json persons = json::array();
+    for (const auto& id : ids) persons.push_back(id.ToString());
+    event.objects = {{"selector", SelectorKind(s.sel)}, {"matches", ids.size()}, {"persons", persons}};
+    RETURN_IF_ERROR(v->Record(event));
     json people = json::array();
     for (const auto& id : ids) {
       ASSIGN_OR_RETURN(vault::PersonData d, v->Read(id));
@@ -272,23 +203,30 @@ struct ShowCmd {
   bool clear = false;
   std::string purpose;
   Status Run() {
+    ASSIGN_OR_RETURN(std::unique_ptr<vault::Vault> v, OpenVault(o, "show"));
+    ASSIGN_OR_RETURN(vault::PersonId id, workflow::ResolvePerson(*v, s.sel));
     if (clear && purpose.empty()) {
+      tlog::Event refused = v->MakeEvent("person.read_clear");
+      refused.result = "refused";
+      refused.objects = {{"person", id.ToString()}, {"reason", "no purpose given"}};
+      RETURN_IF_ERROR(v->Record(refused));
       return Fail(InvalidArgument("--clear needs --purpose \"why you need the clear text\""));
     }
-    ASSIGN_OR_RETURN(std::unique_ptr<vault::Vault> v, OpenVault(o));
-    ASSIGN_OR_RETURN(vault::PersonId id, workflow::ResolvePerson(*v, s.sel));
     ASSIGN_OR_RETURN(vault::PersonData d, v->Read(id));
+    // Record the read before showing anything.
+    tlog::Event event = v->MakeEvent(clear ? "person.read_clear" : "person.read_masked", purpose);
+    event.objects = {{"person", id.ToString()}};
     if (clear) {
-      std::vector<std::string> fields;
+      json fields = json::array();
       for (const auto& f : d.fields) {
         std::string qualified = f.dataset + "." + f.field;
         if (std::find(fields.begin(), fields.end(), qualified) == fields.end()) {
           fields.push_back(qualified);
         }
       }
-      // Record the read before showing anything.
-      RETURN_IF_ERROR(v->RecordAccess(Actor(o), purpose, id, fields));
+      event.objects["fields"] = fields;
     }
+    RETURN_IF_ERROR(v->Record(event));
     std::vector<std::string> errors;
     json datasets = FieldsJson(d, clear, &errors);
     if (o.json) {
@@ -322,11 +260,11 @@ struct ForgetCmd {
   VaultOptions o;
   SelectorOptions s;
   Status Run() {
-    ASSIGN_OR_RETURN(std::unique_ptr<vault::Vault> v, OpenVault(o));
+    ASSIGN_OR_RETURN(std::unique_ptr<vault::Vault> v, OpenVault(o, "forget"));
     ASSIGN_OR_RETURN(vault::PersonId id, workflow::ResolvePerson(*v, s.sel));
-    RETURN_IF_ERROR(v->Forget(id));
+    ASSIGN_OR_RETURN(uint64_t records, v->Forget(id));
     if (o.json) {
-      PrintJson({{"forgotten", id.ToString()}, {"method", "crypto-shred"}});
+      PrintJson({{"forgotten", id.ToString()}, {"records", records}, {"method", "crypto-shred"}});
     } else {
       std::cout << "Forgot person " << id.ToString()
                 << ": data key destroyed, records and index entries deleted, vault files purged.\n";
@@ -343,7 +281,7 @@ struct RotateCmd {
     if (new_key_file.empty() == new_passphrase_env.empty()) {
       return Fail(InvalidArgument("give exactly one of --new-key-file or --new-passphrase-env"));
     }
-    ASSIGN_OR_RETURN(std::unique_ptr<vault::Vault> v, OpenVault(o));
+    ASSIGN_OR_RETURN(std::unique_ptr<vault::Vault> v, OpenVault(o, "keys rotate"));
     vault::KeySource nk;
     if (!new_key_file.empty()) {
       nk.kind = vault::KeySource::Kind::kKeyFile;
@@ -368,7 +306,7 @@ struct PublicKeyCmd {
   VaultOptions o;
   std::string format = "ssh";
   Status Run() {
-    ASSIGN_OR_RETURN(std::unique_ptr<vault::Vault> v, OpenVault(o));
+    ASSIGN_OR_RETURN(std::unique_ptr<vault::Vault> v, OpenVault(o, "keys public"));
     const auto& pk = v->signer().public_key();
     if (format == "ssh") {
       std::cout << package::SshEd25519PublicKeyLine(pk, "custos-vault-" + v->IdHex()) << "\n";
@@ -408,6 +346,8 @@ struct SampleCmd {
     return Ok();
   }
 };
+
+constexpr bool kNoJson = false;
 
 }  // namespace
 
@@ -474,26 +414,23 @@ int Run(int argc, char** argv) {
   c_sample->add_option("--out", sample.out, "Output file (default: standard output)");
   c_sample->add_option("--today", sample.today, "Reference date YYYY-MM-DD for ages");
 
+  std::vector<Command> commands = {
+      {c_init, Runner(init, init.o.json)},       {c_imp, Runner(imp, imp.o.json)},
+      {c_find, Runner(find, find.o.json)},       {c_show, Runner(show, show.o.json)},
+      {c_forget, Runner(forget, forget.o.json)}, {c_rotate, Runner(rotate, rotate.o.json)},
+      {c_pub, Runner(pub, pub.o.json)},          {c_sample, Runner(sample, kNoJson)},
+  };
+  AddAuditCommands(app, commands);
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
     int rc = app.exit(e);
     return rc == 0 ? 0 : ExitStatusFor(ErrorCode::kInvalidArgument);
   }
-
-  auto run = [&](auto& cmd, bool as_json) -> int {
-    Status st = cmd.Run();
-    if (!st) return Report(st.error(), as_json);
-    return 0;
-  };
-  if (*c_init) return run(init, init.o.json);
-  if (*c_imp) return run(imp, imp.o.json);
-  if (*c_find) return run(find, find.o.json);
-  if (*c_show) return run(show, show.o.json);
-  if (*c_forget) return run(forget, forget.o.json);
-  if (*c_rotate) return run(rotate, rotate.o.json);
-  if (*c_pub) return run(pub, pub.o.json);
-  if (*c_sample) return run(sample, false);
+  for (auto& c : commands) {
+    if (c.app->parsed()) return c.run();
+  }
   return ExitStatusFor(ErrorCode::kInvalidArgument);
 }
 

@@ -53,13 +53,11 @@ struct RecordRow {
   Bytes body;  // encrypted record, docs/formats/field-ciphertext.md
 };
 
-// A clear-text read: who, why, which person and fields. No values.
-struct AccessRow {
-  int64_t time = 0;
-  std::string actor;
-  std::string purpose;
-  Bytes person_uid;
-  std::string fields;  // comma-separated field names
+// A signed checkpoint of the audit log (docs/formats/checkpoint.md).
+struct CheckpointRow {
+  uint64_t size = 0;
+  std::string note;  // the whole signed note
+  int64_t created_at = 0;
 };
 
 class Store {
@@ -98,8 +96,21 @@ class Store {
   virtual Status InsertIndex(uint8_t kind, ByteSpan mac, int64_t person_pk) = 0;
   virtual Result<std::vector<int64_t>> FindByIndex(uint8_t kind, ByteSpan mac) = 0;
 
-  virtual Status InsertAccess(const AccessRow& row) = 0;
-  virtual Result<std::vector<AccessRow>> ListAccess() = 0;
+  // Audit log storage (src/tlog). Entries are append-only: AppendAuditEntry
+  // REQUIRES seq == CountAuditEntries(). Nodes are the hashes of complete
+  // subtrees: level 0 holds leaf hashes, (level, index) covers leaves
+  // [index << level, (index + 1) << level).
+  virtual Status AppendAuditEntry(uint64_t seq, ByteSpan data) = 0;
+  virtual Result<uint64_t> CountAuditEntries() = 0;
+  // Visits entries with seq >= from in order; stops at the visitor's first error.
+  virtual Status ForEachAuditEntry(uint64_t from,
+                                   const std::function<Status(uint64_t, ByteSpan)>& visit) = 0;
+  virtual Status PutAuditNode(uint32_t level, uint64_t index, ByteSpan hash) = 0;
+  virtual Result<std::optional<Bytes>> GetAuditNode(uint32_t level, uint64_t index) = 0;
+  // kAlreadyExists if a checkpoint of that size exists.
+  virtual Status PutCheckpoint(const CheckpointRow& row) = 0;
+  virtual Result<std::optional<CheckpointRow>> LatestCheckpoint() = 0;
+  virtual Result<std::vector<CheckpointRow>> ListCheckpoints() = 0;
 
   // Removes residue of deleted data from the files around the store (for
   // SQLite: checkpoint and truncate the WAL; `vacuum` also rebuilds the main

@@ -2,6 +2,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <fcntl.h>
 #include <unistd.h>
 
 #include <cstring>
@@ -127,11 +128,13 @@ Result<crypto::FieldCipher> Vault::CipherForRow(const store::PersonRow& row) con
   return crypto::FieldCipher::Create(suite_, key);
 }
 
-Result<std::unique_ptr<Vault>> Vault::Create(const std::string& path, const KeySource& key) {
+Result<std::unique_ptr<Vault>> Vault::Create(const std::string& path, const KeySource& key,
+                                             const std::string& actor) {
   RETURN_IF_ERROR(crypto::Initialize());
   if (FileExists(path)) return Fail(AlreadyExists("a vault already exists at " + path));
   std::unique_ptr<Vault> v(new Vault());
   v->path_ = path;
+  v->actor_ = actor;
   v->id_.resize(16);
   crypto::RandomFill(v->id_);
   v->suite_ = crypto::PreferredFieldSuite();
@@ -173,6 +176,13 @@ Result<std::unique_ptr<Vault>> Vault::Create(const std::string& path, const KeyS
                                                            v->WrapAd(kLabelIndexRoot, {}, v->kek_version_))));
     RETURN_IF_ERROR(s.PutMeta(kMetaSigningSeed, crypto::Seal(v->kek_, seed.RevealSecret(),
                                                              v->WrapAd(kLabelSigningSeed, {}, v->kek_version_))));
+    ASSIGN_OR_RETURN(v->audit_, tlog::AuditLog::Open(s, tlog::VaultKeyName(v->IdHex()), *v->signer_));
+    tlog::Event e = v->MakeEvent("vault.init");
+    e.objects = {{"vault", v->IdHex()},
+                 {"key_source", v->kek_source()},
+                 {"field_cipher", crypto::FieldSuiteName(v->field_suite())}};
+    RETURN_IF_ERROR(v->audit_->Append(e).map([](uint64_t) {}));
+    RETURN_IF_ERROR(v->audit_->SignCheckpoint());
     return s.Commit();
   }();
   if (!st) {
@@ -187,10 +197,12 @@ Result<std::unique_ptr<Vault>> Vault::Create(const std::string& path, const KeyS
   return v;
 }
 
-Result<std::unique_ptr<Vault>> Vault::Open(const std::string& path, const KeySource& key) {
+Result<std::unique_ptr<Vault>> Vault::Open(const std::string& path, const KeySource& key,
+                                           const std::string& actor) {
   RETURN_IF_ERROR(crypto::Initialize());
   std::unique_ptr<Vault> v(new Vault());
   v->path_ = path;
+  v->actor_ = actor;
   ASSIGN_OR_RETURN(v->store_, store::OpenSqliteStore(path));
   auto& s = *v->store_;
   ASSIGN_OR_RETURN(Bytes format, RequireMeta(s, kMetaFormat, path));
@@ -243,7 +255,100 @@ Result<std::unique_ptr<Vault>> Vault::Open(const std::string& path, const KeySou
   ASSIGN_OR_RETURN(crypto::SecretBytes index_key,
                    crypto::HkdfSha256(v->index_root_, v->id_, AsBytes("custos/blind-index/v1"), 32));
   v->index_mac_ = std::make_unique<crypto::HmacSha256>(index_key);
+  ASSIGN_OR_RETURN(v->audit_, tlog::AuditLog::Open(s, tlog::VaultKeyName(v->IdHex()), *v->signer_));
+  RETURN_IF_ERROR(v->FoldRefusedAttempts());
   return v;
+}
+
+namespace {
+std::string RefusedPath(const std::string& vault_path) { return vault_path + ".refused"; }
+}  // namespace
+
+Status NoteRefusedAttempt(const std::string& vault_path, const std::string& actor,
+                          const std::string& command, const std::string& reason) {
+  if (!FileExists(vault_path)) return Ok();  // nothing to protect, nothing to note
+  nlohmann::ordered_json j = {{"time", NowUnixSeconds()},
+                              {"actor", actor},
+                              {"command", command},
+                              {"reason", reason}};
+  std::string line = j.dump(-1, ' ', false, nlohmann::detail::error_handler_t::replace) + "\n";
+  std::string path = RefusedPath(vault_path);
+  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+  if (fd < 0) return Fail(Unavailable("cannot note the refused attempt in " + path));
+  ssize_t n = ::write(fd, line.data(), line.size());
+  ::fsync(fd);
+  ::close(fd);
+  if (n != static_cast<ssize_t>(line.size())) {
+    return Fail(Unavailable("cannot note the refused attempt in " + path));
+  }
+  return Ok();
+}
+
+Status Vault::FoldRefusedAttempts() {
+  std::string path = RefusedPath(path_);
+  auto text = ReadFile(path);
+  if (!text) return text.error().code() == ErrorCode::kNotFound ? Ok() : Fail(text.error());
+  std::vector<tlog::Event> events;
+  std::string_view rest = *text;
+  while (!rest.empty()) {
+    size_t eol = rest.find('\n');
+    std::string_view line = rest.substr(0, eol);
+    rest.remove_prefix(eol == std::string_view::npos ? rest.size() : eol + 1);
+    auto j = nlohmann::ordered_json::parse(line, nullptr, false);
+    tlog::Event e;
+    e.action = "vault.refused";
+    e.result = "refused";
+    if (j.is_discarded() || !j.is_object()) {
+      e.actor = "unknown";
+      e.objects = {{"reason", "an unreadable note of a refused attempt"}};
+    } else {
+      e.actor = j.value("actor", "unknown");
+      e.objects = {{"command", j.value("command", "")},
+                   {"reason", j.value("reason", "")},
+                   {"attempted_at", FormatRfc3339(j.value("time", int64_t{0}))}};
+    }
+    events.push_back(std::move(e));
+  }
+  RETURN_IF_ERROR(store_->Begin());
+  Status st = [&]() -> Status {
+    for (const auto& e : events) RETURN_IF_ERROR(audit_->Append(e).map([](uint64_t) {}));
+    RETURN_IF_ERROR(audit_->SignCheckpoint());
+    return store_->Commit();
+  }();
+  if (!st) {
+    store_->Rollback();
+    (void)audit_->Reload();
+    return st;
+  }
+  ::unlink(path.c_str());
+  return Ok();
+}
+
+tlog::Event Vault::MakeEvent(std::string action, std::string purpose) const {
+  tlog::Event e;
+  e.actor = actor_;
+  e.action = std::move(action);
+  e.purpose = std::move(purpose);
+  return e;
+}
+
+Status Vault::Transact(tlog::Event event, const std::function<Status(tlog::Event&)>& change) {
+  RETURN_IF_ERROR(store_->Begin());
+  Status st = [&]() -> Status {
+    RETURN_IF_ERROR(change(event));
+    RETURN_IF_ERROR(audit_->Append(event).map([](uint64_t) {}));
+    RETURN_IF_ERROR(audit_->SignCheckpoint());
+    return store_->Commit();
+  }();
+  if (!st) {
+    store_->Rollback();
+    (void)audit_->Reload();
+  }
+  return st;
+}
+
+Status Vault::Record(const tlog::Event& event) {
+  return Transact(event, [](tlog::Event&) { return Ok(); });
 }
 
 Mac Vault::IndexMac(IndexKind kind, std::string_view normalized) const {
@@ -337,26 +442,6 @@ Result<PersonData> Vault::Read(const PersonId& id) {
   return out;
 }
 
-Status Vault::RecordAccess(const std::string& actor, const std::string& purpose,
-                           const PersonId& id, const std::vector<std::string>& fields) {
-  store::AccessRow a;
-  a.time = NowUnixSeconds();
-  a.actor = actor;
-  a.purpose = purpose;
-  a.person_uid.assign(id.bytes().begin(), id.bytes().end());
-  for (size_t i = 0; i < fields.size(); ++i) {
-    if (i) a.fields += ',';
-    a.fields += fields[i];
-  }
-  RETURN_IF_ERROR(store_->Begin());
-  Status st = store_->InsertAccess(a);
-  if (!st) {
-    store_->Rollback();
-    return st;
-  }
-  return store_->Commit();
-}
-
 Result<uint64_t> Vault::RotateKek(const KeySource& new_key) {
   KekParams params;
   crypto::SecretBytes new_kek;
@@ -377,9 +462,8 @@ Result<uint64_t> Vault::RotateKek(const KeySource& new_key) {
   }
   const uint32_t new_version = kek_version_ + 1;
   auto& s = *store_;
-  RETURN_IF_ERROR(s.Begin());
   uint64_t count = 0;
-  Status st = [&]() -> Status {
+  Status st = Transact(MakeEvent("keys.rotate"), [&](tlog::Event& e) -> Status {
     std::vector<std::pair<int64_t, Bytes>> rewrapped;
     RETURN_IF_ERROR(s.ForEachPerson([&](const store::PersonRow& row) -> Status {
       ASSIGN_OR_RETURN(crypto::SecretBytes dk, UnwrapDataKey(row));
@@ -404,12 +488,12 @@ Result<uint64_t> Vault::RotateKek(const KeySource& new_key) {
     RETURN_IF_ERROR(s.PutMeta(kMetaSigningSeed,
                               crypto::Seal(new_kek, seed.RevealSecret(),
                                            WrapAd(kLabelSigningSeed, {}, new_version))));
-    return s.Commit();
-  }();
-  if (!st) {
-    s.Rollback();
-    return Fail(st.error());
-  }
+    e.objects = {{"key_version", new_version},
+                 {"rewrapped", count},
+                 {"key_source", params.passphrase ? "passphrase" : "key-file"}};
+    return Ok();
+  });
+  if (!st) return Fail(st.error());
   kek_ = std::move(new_kek);
   kek_version_ = new_version;
   passphrase_ = params.passphrase;
@@ -418,17 +502,17 @@ Result<uint64_t> Vault::RotateKek(const KeySource& new_key) {
   return count;
 }
 
-Status Vault::Forget(const PersonId& id) {
+Result<uint64_t> Vault::Forget(const PersonId& id) {
   ASSIGN_OR_RETURN(std::optional<store::PersonRow> row, store_->GetPersonByUid(id.bytes()));
   if (!row) return Fail(NotFound("no person " + id.ToString() + " in this vault"));
-  RETURN_IF_ERROR(store_->Begin());
-  Status st = store_->DeletePerson(row->pk);
-  if (st) st = store_->Commit();
-  if (!st) {
-    store_->Rollback();
-    return st;
-  }
-  return store_->PurgeResidue(/*vacuum=*/false);
+  ASSIGN_OR_RETURN(std::vector<store::RecordRow> records, store_->RecordsOf(row->pk));
+  tlog::Event event = MakeEvent("person.forget");
+  event.objects = {{"person", id.ToString()},
+                   {"records", records.size()},
+                   {"method", "crypto-shred"}};
+  RETURN_IF_ERROR(Transact(event, [&](tlog::Event&) { return store_->DeletePerson(row->pk); }));
+  RETURN_IF_ERROR(store_->PurgeResidue(/*vacuum=*/false));
+  return static_cast<uint64_t>(records.size());
 }
 
 Result<std::unique_ptr<ImportBatch>> Vault::BeginImport(const DatasetSpec& spec) {
@@ -463,7 +547,10 @@ size_t ImportBatch::MacHash::operator()(const Mac& m) const {
 }
 
 ImportBatch::~ImportBatch() {
-  if (open_) vault_->store_->Rollback();
+  if (open_) {
+    vault_->store_->Rollback();
+    (void)vault_->audit_->Reload();
+  }
 }
 
 Result<std::optional<int64_t>> ImportBatch::Lookup(IndexKind kind, std::string_view normalized) {
@@ -527,12 +614,14 @@ Status ImportBatch::AddRecord(int64_t person, const std::vector<std::string>& va
   return Ok();
 }
 
-Status ImportBatch::Commit() {
+Status ImportBatch::Commit(const tlog::Event& event) {
   if (!open_) return Fail(Internal("import batch already finished"));
   RETURN_IF_ERROR(vault_->store_->UpdateDatasetCounts(dataset_.id, rows_, people_touched_.size()));
-  Status st = vault_->store_->Commit();
+  RETURN_IF_ERROR(vault_->audit_->Append(event).map([](uint64_t) {}));
+  RETURN_IF_ERROR(vault_->audit_->SignCheckpoint());
+  RETURN_IF_ERROR(vault_->store_->Commit());
   open_ = false;
-  return st;
+  return Ok();
 }
 
 }  // namespace custos::vault

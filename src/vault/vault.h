@@ -14,6 +14,7 @@
 #define CUSTOS_VAULT_VAULT_H_
 
 #include <array>
+#include <functional>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -29,6 +30,7 @@
 #include "crypto/secret_bytes.h"
 #include "crypto/signer.h"
 #include "store/store.h"
+#include "tlog/audit_log.h"
 #include "vault/key_source.h"
 
 namespace custos::vault {
@@ -111,11 +113,13 @@ class ImportBatch {
   Status AddRecord(int64_t person, const std::vector<std::string>& values);
 
   uint64_t rows() const { return rows_; }
+  int64_t dataset_id() const { return dataset_.id; }
   uint64_t new_people() const { return new_people_; }
   uint64_t people_touched() const { return people_touched_.size(); }
 
-  // Commits everything. Afterwards the batch is spent.
-  Status Commit();
+  // Appends `event` (the import's audit entry) and a signed checkpoint, then
+  // commits everything in one transaction. Afterwards the batch is spent.
+  Status Commit(const tlog::Event& event);
 
  private:
   friend class Vault;
@@ -145,10 +149,13 @@ class Vault {
  public:
   // Creates a new vault file. For a key file that does not exist yet, creates
   // it (0600). kAlreadyExists if the vault file exists.
-  static Result<std::unique_ptr<Vault>> Create(const std::string& path, const KeySource& key);
+  static Result<std::unique_ptr<Vault>> Create(const std::string& path, const KeySource& key,
+                                               const std::string& actor = "unknown");
   // Opens a vault. kUnauthenticated when the key does not open it; nothing
   // is written to the vault file before the key is verified.
-  static Result<std::unique_ptr<Vault>> Open(const std::string& path, const KeySource& key);
+  // Attempts noted by NoteRefusedAttempt are moved into the audit log here.
+  static Result<std::unique_ptr<Vault>> Open(const std::string& path, const KeySource& key,
+                                             const std::string& actor = "unknown");
 
   ~Vault();
 
@@ -174,18 +181,33 @@ class Vault {
   // person. Field-level integrity failures are reported per field.
   Result<PersonData> Read(const PersonId& id);
 
-  // Records a clear-text read (who, why, which fields; never the values).
-  Status RecordAccess(const std::string& actor, const std::string& purpose, const PersonId& id,
-                      const std::vector<std::string>& fields);
+  // Who is acting: stamped on every audit entry this vault writes.
+  void set_actor(std::string actor) { actor_ = std::move(actor); }
+  const std::string& actor() const { return actor_; }
+  // An event with this vault's actor filled in.
+  tlog::Event MakeEvent(std::string action, std::string purpose = "") const;
+
+  // Appends one audit entry and a signed checkpoint in a transaction of
+  // their own (for actions that change nothing else: reads, refusals).
+  Status Record(const tlog::Event& event);
+
+  // Runs `change` in one write transaction, then appends `event` (which the
+  // change may complete, e.g. with counts) and a signed checkpoint before the
+  // commit: the change and its audit entry commit together or not at all.
+  Status Transact(tlog::Event event, const std::function<Status(tlog::Event&)>& change);
+
+  tlog::AuditLog& audit() { return *audit_; }
 
   // Re-wraps every data key, the index root and the signing seed under a new
-  // KEK in one transaction; field ciphertexts are untouched. Afterwards only
-  // the new key opens the vault. Returns the number of data keys re-wrapped.
+  // KEK in one transaction (with its audit entry); field ciphertexts are
+  // untouched. Afterwards only the new key opens the vault. Returns the
+  // number of data keys re-wrapped.
   Result<uint64_t> RotateKek(const KeySource& new_key);
 
   // Crypto-shreds a person: deletes the wrapped data key, every record and
-  // index entry, then purges residue from the vault files.
-  Status Forget(const PersonId& id);
+  // index entry (with its audit entry), then purges residue from the vault
+  // files. Returns the number of records destroyed.
+  Result<uint64_t> Forget(const PersonId& id);
 
   Result<uint64_t> CountPeople() { return store_->CountPersons(); }
 
@@ -199,6 +221,7 @@ class Vault {
                     const crypto::SecretBytes& key, ByteSpan uid) const;
   Result<crypto::SecretBytes> UnwrapDataKey(const store::PersonRow& row) const;
   Result<crypto::FieldCipher> CipherForRow(const store::PersonRow& row) const;
+  Status FoldRefusedAttempts();
 
   std::string path_;
   std::unique_ptr<store::Store> store_;
@@ -210,7 +233,16 @@ class Vault {
   crypto::SecretBytes index_root_;
   std::unique_ptr<crypto::HmacSha256> index_mac_;
   std::unique_ptr<crypto::Signer> signer_;
+  std::unique_ptr<tlog::AuditLog> audit_;
+  std::string actor_ = "unknown";
 };
+
+// Notes an attempt refused before the vault could be opened (wrong key) in
+// `<vault>.refused`, a file of its own: the vault file stays byte-for-byte
+// unchanged, and the next successful open moves the notes into the audit
+// log as vault.refused entries. No personal data: the command and reason only.
+Status NoteRefusedAttempt(const std::string& vault_path, const std::string& actor,
+                          const std::string& command, const std::string& reason);
 
 }  // namespace custos::vault
 

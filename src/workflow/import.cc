@@ -175,7 +175,22 @@ Result<ImportReport> ImportFile(vault::Vault& vault, const std::string& path,
   report.rows = batch->rows();
   report.people = batch->people_touched();
   report.new_people = batch->new_people();
-  RETURN_IF_ERROR(batch->Commit());
+  tlog::Event event = vault.MakeEvent("import");
+  nlohmann::ordered_json sensitive = nlohmann::ordered_json::array();
+  for (const auto& c : report.columns) {
+    if (c.sensitive) sensitive.push_back(c.name);
+  }
+  event.objects = {{"dataset", report.dataset},
+                   {"file_sha256", report.sha256},
+                   {"format", report.format},
+                   {"encoding", reader->encoding()},
+                   {"rows", report.rows},
+                   {"people", report.people},
+                   {"new_people", report.new_people},
+                   {"columns", report.columns.size()},
+                   {"sensitive_columns", sensitive}};
+  RETURN_IF_ERROR(batch->Commit(event));
+  report.encoding = reader->encoding();
   if (options.progress) options.progress(reader->bytes_total(), reader->bytes_total());
   return report;
 }

@@ -55,13 +55,20 @@ CREATE TABLE blind_index (
   PRIMARY KEY (kind, mac, person_pk)
 ) WITHOUT ROWID;
 CREATE INDEX blind_index_by_person ON blind_index(person_pk);
-CREATE TABLE access_log (
-  id         INTEGER PRIMARY KEY,
-  time       INTEGER NOT NULL,
-  actor      TEXT NOT NULL,
-  purpose    TEXT NOT NULL,
-  person_uid BLOB NOT NULL,
-  fields     TEXT NOT NULL
+CREATE TABLE audit_entry (
+  seq  INTEGER PRIMARY KEY,
+  data BLOB NOT NULL
+);
+CREATE TABLE audit_node (
+  level INTEGER NOT NULL,
+  idx   INTEGER NOT NULL,
+  hash  BLOB NOT NULL,
+  PRIMARY KEY (level, idx)
+) WITHOUT ROWID;
+CREATE TABLE audit_checkpoint (
+  size       INTEGER PRIMARY KEY,
+  note       TEXT NOT NULL,
+  created_at INTEGER NOT NULL
 );
 )sql",
 };
@@ -254,7 +261,7 @@ class SqliteStore final : public Store {
     sqlite3_bind_int64(s, 7, static_cast<int64_t>(row.people));
     int rc = sqlite3_step(s);
     sqlite3_reset(s);
-    if (rc == SQLITE_CONSTRAINT) {
+    if ((rc & 0xff) == SQLITE_CONSTRAINT) {
       return Fail(AlreadyExists("a dataset named '" + row.name + "' already exists"));
     }
     if (rc != SQLITE_DONE) return Fail(StorageError(rc));
@@ -348,34 +355,102 @@ class SqliteStore final : public Store {
     return out;
   }
 
-  Status InsertAccess(const AccessRow& row) override {
+  Status AppendAuditEntry(uint64_t seq, ByteSpan data) override {
     RETURN_IF_ERROR(RequireTx());
-    ASSIGN_OR_RETURN(sqlite3_stmt * s,
-                     Prepare("INSERT INTO access_log(time,actor,purpose,person_uid,fields) "
-                             "VALUES(?,?,?,?,?)"));
-    sqlite3_bind_int64(s, 1, row.time);
-    BindText(s, 2, row.actor);
-    BindText(s, 3, row.purpose);
-    BindBlob(s, 4, row.person_uid);
-    BindText(s, 5, row.fields);
+    ASSIGN_OR_RETURN(uint64_t n, CountAuditEntries());
+    if (seq != n) {
+      return Fail(Internal("audit entry " + std::to_string(seq) + " appended at size " +
+                           std::to_string(n)));
+    }
+    ASSIGN_OR_RETURN(sqlite3_stmt * s, Prepare("INSERT INTO audit_entry(seq,data) VALUES(?,?)"));
+    sqlite3_bind_int64(s, 1, static_cast<int64_t>(seq));
+    BindBlob(s, 2, data);
     return StepDone(s);
   }
 
-  Result<std::vector<AccessRow>> ListAccess() override {
+  Result<uint64_t> CountAuditEntries() override {
+    // seq is dense from 0, so the next seq is max+1 (an index lookup, not a scan).
+    ASSIGN_OR_RETURN(sqlite3_stmt * s, Prepare("SELECT coalesce(max(seq)+1,0) FROM audit_entry"));
+    ASSIGN_OR_RETURN(bool row, Step(s));
+    uint64_t n = row ? static_cast<uint64_t>(sqlite3_column_int64(s, 0)) : 0;
+    sqlite3_reset(s);
+    return n;
+  }
+
+  Status ForEachAuditEntry(uint64_t from,
+                           const std::function<Status(uint64_t, ByteSpan)>& visit) override {
+    sqlite3_stmt* raw = nullptr;
+    RETURN_IF_ERROR(Check(sqlite3_prepare_v2(
+        db_, "SELECT seq,data FROM audit_entry WHERE seq>=? ORDER BY seq", -1, &raw, nullptr)));
+    Stmt s(raw);
+    sqlite3_bind_int64(raw, 1, static_cast<int64_t>(from));
+    for (;;) {
+      int rc = sqlite3_step(raw);
+      if (rc == SQLITE_DONE) return Ok();
+      if (rc != SQLITE_ROW) return Fail(StorageError(rc));
+      auto* p = static_cast<const uint8_t*>(sqlite3_column_blob(raw, 1));
+      size_t n = static_cast<size_t>(sqlite3_column_bytes(raw, 1));
+      RETURN_IF_ERROR(visit(static_cast<uint64_t>(sqlite3_column_int64(raw, 0)), ByteSpan(p, n)));
+    }
+  }
+
+  Status PutAuditNode(uint32_t level, uint64_t index, ByteSpan hash) override {
+    RETURN_IF_ERROR(RequireTx());
     ASSIGN_OR_RETURN(sqlite3_stmt * s,
-                     Prepare("SELECT time,actor,purpose,person_uid,fields FROM access_log "
-                             "ORDER BY id"));
-    std::vector<AccessRow> out;
+                     Prepare("INSERT INTO audit_node(level,idx,hash) VALUES(?,?,?)"));
+    sqlite3_bind_int(s, 1, static_cast<int>(level));
+    sqlite3_bind_int64(s, 2, static_cast<int64_t>(index));
+    BindBlob(s, 3, hash);
+    return StepDone(s);
+  }
+
+  Result<std::optional<Bytes>> GetAuditNode(uint32_t level, uint64_t index) override {
+    ASSIGN_OR_RETURN(sqlite3_stmt * s,
+                     Prepare("SELECT hash FROM audit_node WHERE level=? AND idx=?"));
+    sqlite3_bind_int(s, 1, static_cast<int>(level));
+    sqlite3_bind_int64(s, 2, static_cast<int64_t>(index));
+    ASSIGN_OR_RETURN(bool row, Step(s));
+    if (!row) return std::optional<Bytes>();
+    Bytes h = ColumnBlob(s, 0);
+    sqlite3_reset(s);
+    return std::optional<Bytes>(std::move(h));
+  }
+
+  Status PutCheckpoint(const CheckpointRow& row) override {
+    RETURN_IF_ERROR(RequireTx());
+    ASSIGN_OR_RETURN(sqlite3_stmt * s,
+                     Prepare("INSERT INTO audit_checkpoint(size,note,created_at) VALUES(?,?,?)"));
+    sqlite3_bind_int64(s, 1, static_cast<int64_t>(row.size));
+    BindText(s, 2, row.note);
+    sqlite3_bind_int64(s, 3, row.created_at);
+    int rc = sqlite3_step(s);
+    sqlite3_reset(s);
+    if ((rc & 0xff) == SQLITE_CONSTRAINT) {
+      return Fail(AlreadyExists("a checkpoint of size " + std::to_string(row.size) + " exists"));
+    }
+    if (rc != SQLITE_DONE) return Fail(StorageError(rc));
+    return Ok();
+  }
+
+  Result<std::optional<CheckpointRow>> LatestCheckpoint() override {
+    ASSIGN_OR_RETURN(sqlite3_stmt * s,
+                     Prepare("SELECT size,note,created_at FROM audit_checkpoint "
+                             "ORDER BY size DESC LIMIT 1"));
+    ASSIGN_OR_RETURN(bool row, Step(s));
+    if (!row) return std::optional<CheckpointRow>();
+    CheckpointRow c = CheckpointFrom(s);
+    sqlite3_reset(s);
+    return std::optional<CheckpointRow>(std::move(c));
+  }
+
+  Result<std::vector<CheckpointRow>> ListCheckpoints() override {
+    ASSIGN_OR_RETURN(sqlite3_stmt * s,
+                     Prepare("SELECT size,note,created_at FROM audit_checkpoint ORDER BY size"));
+    std::vector<CheckpointRow> out;
     for (;;) {
       ASSIGN_OR_RETURN(bool row, Step(s));
       if (!row) break;
-      AccessRow a;
-      a.time = sqlite3_column_int64(s, 0);
-      a.actor = ColumnText(s, 1);
-      a.purpose = ColumnText(s, 2);
-      a.person_uid = ColumnBlob(s, 3);
-      a.fields = ColumnText(s, 4);
-      out.push_back(std::move(a));
+      out.push_back(CheckpointFrom(s));
     }
     return out;
   }
@@ -479,6 +554,14 @@ class SqliteStore final : public Store {
     sqlite3_reset(s);
     if (rc != SQLITE_DONE) return Fail(StorageError(rc));
     return Ok();
+  }
+
+  static CheckpointRow CheckpointFrom(sqlite3_stmt* s) {
+    CheckpointRow c;
+    c.size = static_cast<uint64_t>(sqlite3_column_int64(s, 0));
+    c.note = ColumnText(s, 1);
+    c.created_at = sqlite3_column_int64(s, 2);
+    return c;
   }
 
   static PersonRow PersonFrom(sqlite3_stmt* s) {

@@ -1,0 +1,235 @@
+// custos audit verify | export | prove | consistency | log
+#include <sys/stat.h>
+
+#include <iostream>
+
+#include "base/file.h"
+#include "base/time.h"
+#include "cli/common.h"
+#include "tlog/audit_log.h"
+
+namespace custos::cli {
+namespace {
+
+std::string HashHex(const tlog::Hash& h) { return HexEncode(h); }
+
+struct VerifyCmd {
+  VaultOptions o;
+  Status Run() {
+    ASSIGN_OR_RETURN(std::unique_ptr<vault::Vault> v, OpenVault(o, "audit verify"));
+    auto r = tlog::VerifyLog(v->store(), v->audit().verifier_key());
+    if (!r) {
+      return Fail(r.error().WithContext("audit log of " + o.vault + " FAILED verification"));
+    }
+    if (o.json) {
+      PrintJson({{"ok", true},
+                 {"entries", r->entries},
+                 {"checkpoints", r->checkpoints},
+                 {"root", HashHex(r->root)}});
+    } else {
+      std::cout << "Audit log verified: " << r->entries << " entries, " << r->checkpoints
+                << " signed checkpoints, all consistent.\n  root: " << HashHex(r->root) << "\n";
+    }
+    return Ok();
+  }
+};
+
+struct ExportCmd {
+  VaultOptions o;
+  std::string out;
+  Status Run() {
+    ASSIGN_OR_RETURN(std::unique_ptr<vault::Vault> v, OpenVault(o, "audit export"));
+    auto& log = v->audit();
+    tlog::Event e = v->MakeEvent("audit.export");
+    e.objects = {{"size", log.size() + 1}};
+    RETURN_IF_ERROR(v->Record(e));
+    ASSIGN_OR_RETURN(std::optional<store::CheckpointRow> cp, log.LatestCheckpoint());
+    if (!cp) return Fail(FailedPrecondition("the audit log has no checkpoint yet"));
+    if (::mkdir(out.c_str(), 0755) != 0 && errno != EEXIST) {
+      return Fail(Unavailable("cannot create directory " + out));
+    }
+    std::string entries;
+    RETURN_IF_ERROR(v->store().ForEachAuditEntry(0, [&](uint64_t seq, ByteSpan data) -> Status {
+      if (seq >= cp->size) return Ok();
+      entries.append(AsChars(data));
+      entries.push_back('\n');
+      return Ok();
+    }));
+    auto vkey = tlog::NoteVerifierKey(log.origin(), v->signer().public_key());
+    RETURN_IF_ERROR(WriteFileAtomic(out + "/entries.jsonl", entries));
+    RETURN_IF_ERROR(WriteFileAtomic(out + "/checkpoint", cp->note));
+    RETURN_IF_ERROR(WriteFileAtomic(out + "/vkey", vkey + "\n"));
+    if (o.json) {
+      PrintJson({{"dir", out}, {"size", cp->size}, {"vkey", vkey}});
+    } else {
+      std::cout << "Exported " << cp->size << " audit entries to " << out
+                << "/entries.jsonl with the signed checkpoint (" << out << "/checkpoint) and the "
+                << "verifier key (" << out << "/vkey).\n";
+    }
+    return Ok();
+  }
+};
+
+struct ProveCmd {
+  VaultOptions o;
+  uint64_t index = 0;
+  uint64_t size = 0;
+  std::string format = "json";
+  Status Run() {
+    ASSIGN_OR_RETURN(std::unique_ptr<vault::Vault> v, OpenVault(o, "audit prove"));
+    auto& log = v->audit();
+    uint64_t n = size;
+    if (n == 0) {
+      ASSIGN_OR_RETURN(std::optional<store::CheckpointRow> cp, log.LatestCheckpoint());
+      n = cp ? cp->size : log.size();
+    }
+    if (index >= n) {
+      return Fail(InvalidArgument("--index " + std::to_string(index) + " is not below the tree size " +
+                                  std::to_string(n)));
+    }
+    ASSIGN_OR_RETURN(tlog::InclusionProof p, log.ProveInclusion(index, n));
+    // Never hand out a proof that does not verify.
+    RETURN_IF_ERROR(tlog::VerifyInclusion(p.index, p.size, p.leaf_hash, p.path, p.root));
+    json path = json::array();
+    for (const auto& h : p.path) path.push_back(HashHex(h));
+    json j = {{"index", p.index},
+              {"size", p.size},
+              {"leaf_hash", HashHex(p.leaf_hash)},
+              {"path", path},
+              {"root", HashHex(p.root)}};
+    if (format == "json") {
+      PrintJson(j);
+    } else {
+      std::cout << "Entry " << p.index << " is in the tree of size " << p.size << "\n  leaf hash: "
+                << HashHex(p.leaf_hash) << "\n  root:      " << HashHex(p.root) << "\n  path ("
+                << p.path.size() << " hashes):\n";
+      for (const auto& h : p.path) std::cout << "    " << HashHex(h) << "\n";
+    }
+    return Ok();
+  }
+};
+
+struct ConsistencyCmd {
+  VaultOptions o;
+  std::string old_file;
+  Status Run() {
+    ASSIGN_OR_RETURN(std::unique_ptr<vault::Vault> v, OpenVault(o, "audit consistency"));
+    auto& log = v->audit();
+    ASSIGN_OR_RETURN(std::string old_note, ReadFile(old_file));
+    auto body = tlog::VerifyNote(old_note, log.verifier_key());
+    if (!body) return Fail(body.error().WithContext(old_file));
+    auto old = tlog::ParseCheckpoint(*body);
+    if (!old) return Fail(old.error().WithContext(old_file));
+    ASSIGN_OR_RETURN(std::optional<store::CheckpointRow> cp, log.LatestCheckpoint());
+    if (!cp) return Fail(FailedPrecondition("the audit log has no checkpoint yet"));
+    ASSIGN_OR_RETURN(std::string new_body, tlog::VerifyNote(cp->note, log.verifier_key()));
+    ASSIGN_OR_RETURN(tlog::Checkpoint now, tlog::ParseCheckpoint(new_body));
+    auto fail = [&](const std::string& why) {
+      return Fail(DataLoss("the current audit log does NOT extend the checkpoint in " + old_file +
+                           " (size " + std::to_string(old->size) + "): " + why));
+    };
+    if (old->size > now.size) {
+      return fail("the log is now shorter (" + std::to_string(now.size) + " entries)");
+    }
+    ASSIGN_OR_RETURN(tlog::Hash stored_root, log.RootAt(now.size));
+    if (stored_root != now.root) return fail("the stored tree does not match its own latest checkpoint");
+    auto proof = log.ProveConsistency(old->size, now.size);
+    if (!proof) return fail(proof.error().message());
+    Status st = tlog::VerifyConsistency(old->size, now.size, old->root, now.root, *proof);
+    if (!st) return fail(st.error().message());
+    json path = json::array();
+    for (const auto& h : *proof) path.push_back(HashHex(h));
+    if (o.json) {
+      PrintJson({{"consistent", true},
+                 {"old_size", old->size},
+                 {"old_root", HashHex(old->root)},
+                 {"new_size", now.size},
+                 {"new_root", HashHex(now.root)},
+                 {"path", path}});
+    } else {
+      std::cout << "Consistent: the log of " << now.size << " entries extends the checkpoint of "
+                << old->size << " entries in " << old_file << " (proof of " << proof->size()
+                << " hashes verified).\n";
+    }
+    return Ok();
+  }
+};
+
+struct LogCmd {
+  VaultOptions o;
+  std::string since;
+  std::string action;
+  Status Run() {
+    std::string since_key = since;
+    if (!since.empty() && since.size() == 10) {
+      ASSIGN_OR_RETURN(Date d, ParseIsoDate(since));
+      since_key = FormatIsoDate(d) + "T00:00:00Z";
+    }
+    ASSIGN_OR_RETURN(std::unique_ptr<vault::Vault> v, OpenVault(o, "audit log"));
+    json list = json::array();
+    RETURN_IF_ERROR(v->store().ForEachAuditEntry(0, [&](uint64_t, ByteSpan data) -> Status {
+      ASSIGN_OR_RETURN(tlog::Entry e, tlog::ParseEntry(AsChars(data)));
+      if (!since_key.empty() && e.time < since_key) return Ok();
+      if (!action.empty() && e.event.action != action &&
+          e.event.action.rfind(action + ".", 0) != 0) {
+        return Ok();
+      }
+      if (o.json) {
+        list.push_back(json::parse(AsChars(data)));
+      } else {
+        std::cout << e.seq << "  " << e.time << "  " << e.event.actor << "  " << e.event.action
+                  << (e.event.result == "ok" ? "" : "  [" + e.event.result + "]");
+        if (!e.event.purpose.empty()) std::cout << "  purpose: " << e.event.purpose;
+        std::cout << "\n    " << e.event.objects.dump() << "\n";
+      }
+      return Ok();
+    }));
+    if (o.json) PrintJson(list);
+    return Ok();
+  }
+};
+
+}  // namespace
+
+void AddAuditCommands(CLI::App& app, std::vector<Command>& commands) {
+  auto* audit = app.add_subcommand("audit", "The tamper-evident audit log: verify, export, prove");
+  audit->require_subcommand(1);
+
+  static VerifyCmd verify;
+  auto* c_verify = audit->add_subcommand(
+      "verify", "Recompute the Merkle tree and check every signed checkpoint");
+  AddVaultOptions(c_verify, verify.o);
+  commands.push_back({c_verify, Runner(verify, verify.o.json)});
+
+  static ExportCmd exp;
+  auto* c_export = audit->add_subcommand(
+      "export", "Write DIR/checkpoint, DIR/entries.jsonl and DIR/vkey for an outside auditor");
+  AddVaultOptions(c_export, exp.o);
+  c_export->add_option("--out", exp.out, "Directory to write (created if missing)")->required();
+  commands.push_back({c_export, Runner(exp, exp.o.json)});
+
+  static ProveCmd prove;
+  auto* c_prove = audit->add_subcommand("prove", "RFC 9162 inclusion proof of one entry");
+  AddVaultOptions(c_prove, prove.o);
+  c_prove->add_option("--index", prove.index, "Entry (0-based seq)")->required();
+  c_prove->add_option("--size", prove.size, "Tree size (default: the latest checkpoint)");
+  c_prove->add_option("--format", prove.format, "json or text")
+      ->check(CLI::IsMember({"json", "text"}));
+  commands.push_back({c_prove, Runner(prove, prove.o.json)});
+
+  static ConsistencyCmd cons;
+  auto* c_cons = audit->add_subcommand(
+      "consistency", "Prove that the log extends an older checkpoint (fails loudly if not)");
+  AddVaultOptions(c_cons, cons.o);
+  c_cons->add_option("--old", cons.old_file, "An older checkpoint file")->required();
+  commands.push_back({c_cons, Runner(cons, cons.o.json)});
+
+  static LogCmd log;
+  auto* c_log = audit->add_subcommand("log", "List audit entries for people to read");
+  AddVaultOptions(c_log, log.o);
+  c_log->add_option("--since", log.since, "Only entries at or after this time (YYYY-MM-DD or RFC 3339)");
+  c_log->add_option("--action", log.action, "Only this action (or family, e.g. person)");
+  commands.push_back({c_log, Runner(log, log.o.json)});
+}
+
+}  // namespace custos::cli

@@ -1,0 +1,220 @@
+#include "tlog/audit_log.h"
+
+#include <gtest/gtest.h>
+#include <sqlite3.h>
+
+#include "base/test_util.h"
+
+namespace custos::tlog {
+namespace {
+
+class AuditLogTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    path_ = dir_.File("a.db");
+    store_ = std::move(*store::CreateSqliteStore(path_));
+    auto seed = crypto::SecretBytes::CopyOf(Bytes(32, 9));
+    signer_.emplace(*crypto::Signer::FromSeed(seed));
+    log_ = std::move(*AuditLog::Open(*store_, "custos.vault/test", *signer_));
+  }
+  // Appends n entries in one transaction with a checkpoint.
+  void AppendBatch(int n, const std::string& action = "test.action") {
+    ASSERT_TRUE(store_->Begin());
+    for (int i = 0; i < n; ++i) {
+      Event e;
+      e.actor = "tester";
+      e.action = action;
+      e.objects = {{"i", i}};
+      ASSERT_TRUE(log_->Append(e));
+    }
+    ASSERT_TRUE(log_->SignCheckpoint());
+    ASSERT_TRUE(store_->Commit());
+  }
+  void Exec(const std::string& sql) {
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open(path_.c_str(), &db), SQLITE_OK);
+    char* err = nullptr;
+    ASSERT_EQ(sqlite3_exec(db, sql.c_str(), nullptr, nullptr, &err), SQLITE_OK) << err;
+    sqlite3_close(db);
+  }
+  Status Verify() { return VerifyLog(*store_, log_->verifier_key()).map([](VerifyReport) {}); }
+
+  custos::testing::TempDir dir_;
+  std::string path_;
+  std::unique_ptr<store::Store> store_;
+  std::optional<crypto::Signer> signer_;
+  std::unique_ptr<AuditLog> log_;
+};
+
+TEST_F(AuditLogTest, EntriesAreCanonicalAndParse) {
+  Event e;
+  e.actor = "张经理";
+  e.action = "import";
+  e.purpose = "";
+  e.objects = {{"dataset", "crm"}, {"rows", 3}};
+  std::string s = EncodeEntry(5, 0, e);
+  EXPECT_EQ(s,
+            "{\"v\":1,\"seq\":5,\"time\":\"1970-01-01T00:00:00Z\",\"actor\":\"张经理\","
+            "\"action\":\"import\",\"purpose\":\"\",\"objects\":{\"dataset\":\"crm\",\"rows\":3},"
+            "\"result\":\"ok\"}");
+  auto parsed = ParseEntry(s);
+  ASSERT_TRUE(parsed);
+  EXPECT_EQ(parsed->seq, 5u);
+  EXPECT_EQ(parsed->event.actor, "张经理");
+  for (std::string bad : {std::string("{}"), s.substr(0, s.size() - 1), " " + s,
+                          std::string("{\"seq\":5,\"v\":1}")}) {
+    auto r = ParseEntry(bad);
+    ASSERT_FALSE(r) << bad;
+    EXPECT_EQ(r.error().code(), ErrorCode::kDataLoss);
+  }
+}
+
+TEST_F(AuditLogTest, StoredTreeMatchesRecomputedRootAndProves) {
+  AppendBatch(3);
+  AppendBatch(1);
+  AppendBatch(10);
+  ASSERT_EQ(log_->size(), 14u);
+  auto report = VerifyLog(*store_, log_->verifier_key());
+  ASSERT_TRUE(report) << report.error().ToString();
+  EXPECT_EQ(report->entries, 14u);
+  EXPECT_EQ(report->checkpoints, 3u);
+  EXPECT_EQ(*log_->RootAt(14), report->root);
+  for (uint64_t size : {1u, 4u, 13u, 14u}) {
+    for (uint64_t i = 0; i < size; ++i) {
+      auto p = log_->ProveInclusion(i, size);
+      ASSERT_TRUE(p);
+      ASSERT_TRUE(VerifyInclusion(i, size, p->leaf_hash, p->path, p->root));
+    }
+  }
+  auto c = log_->ProveConsistency(4, 14);
+  ASSERT_TRUE(c);
+  EXPECT_TRUE(VerifyConsistency(4, 14, *log_->RootAt(4), *log_->RootAt(14), *c));
+  // Reopening loads the same frontier.
+  auto again = AuditLog::Open(*store_, "custos.vault/test", *signer_);
+  ASSERT_TRUE(again);
+  EXPECT_EQ(*(*again)->RootAt(14), report->root);
+}
+
+TEST_F(AuditLogTest, RollbackThenReloadKeepsTheTreeConsistent) {
+  AppendBatch(2);
+  ASSERT_TRUE(store_->Begin());
+  Event e;
+  e.action = "lost";
+  ASSERT_TRUE(log_->Append(e));
+  store_->Rollback();
+  ASSERT_TRUE(log_->Reload());
+  EXPECT_EQ(log_->size(), 2u);
+  AppendBatch(1);
+  EXPECT_TRUE(Verify());
+}
+
+// One test per kind of tampering, each detected and named.
+TEST_F(AuditLogTest, EditedEntryIsNamed) {
+  AppendBatch(5);
+  Exec("UPDATE audit_entry SET data=replace(data,'\"i\":2','\"i\":7') WHERE seq=2");
+  auto st = Verify();
+  ASSERT_FALSE(st);
+  EXPECT_EQ(st.error().code(), ErrorCode::kDataLoss);
+  EXPECT_NE(st.error().message().find("audit entry 2"), std::string::npos) << st.error().message();
+}
+
+TEST_F(AuditLogTest, EditedEntryAndLeafHashIsCaughtByTheCheckpoint) {
+  AppendBatch(3);
+  AppendBatch(3);
+  Exec("UPDATE audit_entry SET data=replace(data,'\"i\":1','\"i\":8') WHERE seq=4");
+  Exec("DELETE FROM audit_node WHERE level=0 AND idx=4");
+  // Put back a leaf hash matching the edited entry, as a careful forger would.
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(path_.c_str(), &db), SQLITE_OK);
+  sqlite3_stmt* s = nullptr;
+  sqlite3_prepare_v2(db, "SELECT data FROM audit_entry WHERE seq=4", -1, &s, nullptr);
+  ASSERT_EQ(sqlite3_step(s), SQLITE_ROW);
+  Hash h = LeafHash(ByteSpan(static_cast<const uint8_t*>(sqlite3_column_blob(s, 0)),
+                             static_cast<size_t>(sqlite3_column_bytes(s, 0))));
+  sqlite3_finalize(s);
+  sqlite3_prepare_v2(db, "INSERT INTO audit_node(level,idx,hash) VALUES(0,4,?)", -1, &s, nullptr);
+  sqlite3_bind_blob(s, 1, h.data(), 32, SQLITE_STATIC);
+  ASSERT_EQ(sqlite3_step(s), SQLITE_DONE);
+  sqlite3_finalize(s);
+  sqlite3_close(db);
+  auto st = Verify();
+  ASSERT_FALSE(st);
+  EXPECT_NE(st.error().message().find("entries 3 to 5"), std::string::npos) << st.error().message();
+}
+
+TEST_F(AuditLogTest, DeletedEntryIsNamed) {
+  AppendBatch(5);
+  Exec("DELETE FROM audit_entry WHERE seq=3");
+  auto st = Verify();
+  ASSERT_FALSE(st);
+  EXPECT_NE(st.error().message().find("position 3"), std::string::npos) << st.error().message();
+}
+
+TEST_F(AuditLogTest, SwappedEntriesAreNamed) {
+  AppendBatch(5);
+  Exec("UPDATE audit_entry SET seq=-1 WHERE seq=1; UPDATE audit_entry SET seq=1 WHERE seq=2;"
+       "UPDATE audit_entry SET seq=2 WHERE seq=-1;");
+  auto st = Verify();
+  ASSERT_FALSE(st);
+  EXPECT_NE(st.error().message().find("audit entry 1 says it is entry 2"), std::string::npos)
+      << st.error().message();
+}
+
+TEST_F(AuditLogTest, TruncatedTailIsNamed) {
+  AppendBatch(5);
+  Exec("DELETE FROM audit_entry WHERE seq>=3");
+  auto st = Verify();
+  ASSERT_FALSE(st);
+  EXPECT_NE(st.error().message().find("removed from the end"), std::string::npos)
+      << st.error().message();
+}
+
+TEST_F(AuditLogTest, ReplacedCheckpointIsNamed) {
+  AppendBatch(2);
+  AppendBatch(2);
+  // A checkpoint signed by another key replaces the first one.
+  auto seed = crypto::SecretBytes::CopyOf(Bytes(32, 1));
+  auto forger = *crypto::Signer::FromSeed(seed);
+  std::string note = SignNote(FormatCheckpoint({"custos.vault/test", 2, *log_->RootAt(2)}),
+                              "custos.vault/test", forger);
+  Exec("UPDATE audit_checkpoint SET note='" + note + "' WHERE size=2");
+  auto st = Verify();
+  ASSERT_FALSE(st);
+  EXPECT_NE(st.error().message().find("checkpoint at size 2"), std::string::npos)
+      << st.error().message();
+}
+
+TEST_F(AuditLogTest, RefusesToSignInconsistentCheckpoint) {
+  AppendBatch(4);
+  Exec("UPDATE audit_node SET hash=zeroblob(32) WHERE level=2 AND idx=0");
+  ASSERT_TRUE(log_->Reload());
+  ASSERT_TRUE(store_->Begin());
+  Event e;
+  e.action = "x";
+  ASSERT_TRUE(log_->Append(e));
+  auto st = log_->SignCheckpoint();
+  store_->Rollback();
+  ASSERT_FALSE(st);
+  EXPECT_EQ(st.error().code(), ErrorCode::kDataLoss);
+}
+
+TEST_F(AuditLogTest, ExportVerifiesLikeAnOutsideAuditor) {
+  AppendBatch(6);
+  std::string entries;
+  ASSERT_TRUE(store_->ForEachAuditEntry(0, [&](uint64_t, ByteSpan d) -> Status {
+    entries.append(AsChars(d));
+    entries.push_back('\n');
+    return Ok();
+  }));
+  auto cp = *store_->LatestCheckpoint();
+  ASSERT_TRUE(cp);
+  auto r = VerifyExport(cp->note, entries, log_->verifier_key());
+  ASSERT_TRUE(r) << r.error().ToString();
+  EXPECT_EQ(r->entries, 6u);
+  auto truncated = VerifyExport(cp->note, entries.substr(0, entries.size() - 1), log_->verifier_key());
+  ASSERT_FALSE(truncated);
+  EXPECT_EQ(truncated.error().code(), ErrorCode::kDataLoss);
+}
+
+}  // namespace
+}  // namespace custos::tlog
