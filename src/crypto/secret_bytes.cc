@@ -4,7 +4,9 @@
 
 #include <cstdlib>
 #include <cstring>
+#include <mutex>
 #include <utility>
+#include <vector>
 
 namespace custos::crypto {
 namespace {
@@ -13,14 +15,65 @@ void EnsureSodium() {
   static const bool ready = [] { return sodium_init() >= 0; }();
   if (!ready) std::abort();
 }
+
+// Small secrets (keys, seeds) come from 64-byte slots carved out of large
+// sodium_malloc'ed chunks: one sodium_malloc costs an mmap, two mprotects, an
+// mlock and a munmap, which dominated an import that creates a data key per
+// person. The chunks are locked and guarded as a whole; slots are zeroed
+// when freed and reused. Chunks live until the process exits.
+class SmallSecretPool {
+ public:
+  static constexpr size_t kSlot = 64;
+  static constexpr size_t kSlotsPerChunk = 1024;
+
+  uint8_t* Allocate() {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (free_.empty()) {
+      auto* chunk = static_cast<uint8_t*>(sodium_malloc(kSlot * kSlotsPerChunk));
+      if (chunk == nullptr) std::abort();  // out of secure memory: no safe way on
+      for (size_t i = kSlotsPerChunk; i-- > 0;) free_.push_back(chunk + i * kSlot);
+    }
+    uint8_t* p = free_.back();
+    free_.pop_back();
+    return p;
+  }
+  void Free(uint8_t* p) {
+    sodium_memzero(p, kSlot);
+    std::lock_guard<std::mutex> lock(mu_);
+    free_.push_back(p);
+  }
+
+ private:
+  std::mutex mu_;
+  std::vector<uint8_t*> free_;
+};
+
+SmallSecretPool& Pool() {
+  static auto* pool = new SmallSecretPool();  // never destroyed: outlives static SecretBytes
+  return *pool;
+}
+
+uint8_t* AllocateSecret(size_t size) {
+  EnsureSodium();
+  uint8_t* p = size <= SmallSecretPool::kSlot ? Pool().Allocate()
+                                              : static_cast<uint8_t*>(sodium_malloc(size));
+  if (p == nullptr) std::abort();  // out of secure memory: no safe way on
+  std::memset(p, 0, size);
+  return p;
+}
+
+void FreeSecret(uint8_t* p, size_t size) {
+  if (size <= SmallSecretPool::kSlot) {
+    Pool().Free(p);
+  } else {
+    sodium_free(p);  // sodium_free zeroes before unmapping
+  }
+}
 }  // namespace
 
 SecretBytes::SecretBytes(size_t size) : size_(size) {
   if (size == 0) return;
-  EnsureSodium();
-  data_ = static_cast<uint8_t*>(sodium_malloc(size));
-  if (data_ == nullptr) std::abort();  // out of secure memory: no safe way on
-  std::memset(data_, 0, size);
+  data_ = AllocateSecret(size);
 }
 
 SecretBytes SecretBytes::CopyOf(std::span<const uint8_t> data) {
@@ -47,7 +100,7 @@ SecretBytes::SecretBytes(SecretBytes&& other) noexcept
 
 SecretBytes& SecretBytes::operator=(SecretBytes&& other) noexcept {
   if (this != &other) {
-    if (data_) sodium_free(data_);
+    if (data_) FreeSecret(data_, size_);
     data_ = std::exchange(other.data_, nullptr);
     size_ = std::exchange(other.size_, 0);
   }
@@ -55,7 +108,7 @@ SecretBytes& SecretBytes::operator=(SecretBytes&& other) noexcept {
 }
 
 SecretBytes::~SecretBytes() {
-  if (data_) sodium_free(data_);  // sodium_free zeroes before unmapping
+  if (data_) FreeSecret(data_, size_);
 }
 
 bool SecretBytes::operator==(const SecretBytes& other) const {

@@ -1,8 +1,10 @@
 // SecretBytes: key material in its own type.
 //
-// Guarantees: the bytes live in memory from sodium_malloc (guard pages,
-// mlock()ed so they are not swapped out where the OS allows it) and are zeroed
-// when freed. There is no operator<<, no implicit conversion to a string, and
+// Guarantees: the bytes live in memory from sodium_malloc (mlock()ed so they
+// are not swapped out where the OS allows it) and are zeroed when freed.
+// Secrets of more than 64 bytes get guard pages of their own; smaller ones
+// (keys, seeds) share guarded, locked chunks, since a sodium_malloc per key
+// cost more than everything else an import does. There is no operator<<, no implicit conversion to a string, and
 // equality is constant-time. Raw access is only through RevealSecret(), so
 // every use is greppable.
 //

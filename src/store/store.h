@@ -26,10 +26,11 @@
 
 namespace custos::store {
 
-// A person (data subject): an opaque random id and the data key, wrapped.
+// A person (data subject): an internal number and the data key, wrapped. The
+// id users see is derived from pk by the vault (crypto::IdCipher), so it
+// needs no column and no index.
 struct PersonRow {
-  int64_t pk = 0;      // internal row key, assigned by InsertPerson
-  Bytes uid;           // 16 random bytes, the id users see (hex)
+  int64_t pk = 0;      // chosen by the vault, never reused
   Bytes wrapped_key;   // data key sealed under the KEK
   uint32_t kek_version = 0;
   int64_t created_at = 0;
@@ -46,9 +47,13 @@ struct DatasetRow {
   uint64_t people = 0;
 };
 
+// A record's id is (person pk << 24) | n, n counting that person's records
+// from 0, so a person's records are adjacent and need no secondary index.
+inline constexpr int kRecordShift = 24;
+
 struct RecordRow {
   int64_t id = 0;
-  int64_t person_pk = 0;
+  int64_t person_pk = 0;  // id >> kRecordShift
   int64_t dataset_id = 0;
   Bytes body;  // encrypted record, docs/formats/field-ciphertext.md
 };
@@ -73,9 +78,8 @@ class Store {
   virtual Result<std::optional<Bytes>> GetMeta(std::string_view key) = 0;
   virtual Status PutMeta(std::string_view key, ByteSpan value) = 0;
 
-  // Fills row.pk. kAlreadyExists if the uid is taken.
-  virtual Status InsertPerson(PersonRow& row) = 0;
-  virtual Result<std::optional<PersonRow>> GetPersonByUid(ByteSpan uid) = 0;
+  // kAlreadyExists if row.pk is taken.
+  virtual Status InsertPerson(const PersonRow& row) = 0;
   virtual Result<std::optional<PersonRow>> GetPerson(int64_t pk) = 0;
   virtual Result<uint64_t> CountPersons() = 0;
   // Visits persons in pk order; stops at the first error the visitor returns.
@@ -89,12 +93,17 @@ class Store {
   virtual Status UpdateDatasetCounts(int64_t id, uint64_t rows, uint64_t people) = 0;
   virtual Result<std::vector<DatasetRow>> ListDatasets() = 0;
 
-  virtual Status InsertRecord(int64_t person_pk, int64_t dataset_id, ByteSpan body) = 0;
+  // Appends a record to a person's records; returns its id. kFailedPrecondition
+  // if the person already has 2^24 records.
+  virtual Result<int64_t> InsertRecord(int64_t person_pk, int64_t dataset_id, ByteSpan body) = 0;
   virtual Result<std::vector<RecordRow>> RecordsOf(int64_t person_pk) = 0;
 
   // Blind index: (kind, mac) -> person. Duplicate entries are ignored.
   virtual Status InsertIndex(uint8_t kind, ByteSpan mac, int64_t person_pk) = 0;
   virtual Result<std::vector<int64_t>> FindByIndex(uint8_t kind, ByteSpan mac) = 0;
+  // Visits every entry of one kind (for an import's in-memory lookup table).
+  virtual Status ForEachIndexEntry(uint8_t kind,
+                                   const std::function<Status(ByteSpan mac, int64_t person_pk)>& visit) = 0;
 
   // Audit log storage (src/tlog). Entries are append-only: AppendAuditEntry
   // REQUIRES seq == CountAuditEntries(). Nodes are the hashes of complete

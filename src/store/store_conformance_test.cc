@@ -40,7 +40,7 @@ class StoreConformance : public ::testing::TestWithParam<Backend> {
 
   PersonRow NewPerson(uint8_t tag) {
     PersonRow p;
-    p.uid = Bytes(16, tag);
+    p.pk = tag;
     p.wrapped_key = Bytes(72, static_cast<uint8_t>(tag + 1));
     p.kek_version = 1;
     p.created_at = 1700000000;
@@ -129,9 +129,13 @@ TEST_P(StoreConformance, PersonsRecordsIndexAndDelete) {
   ASSERT_FALSE(again);
   EXPECT_EQ(again.error().code(), ErrorCode::kAlreadyExists);
 
-  ASSERT_TRUE(store_->InsertRecord(a.pk, d.id, Bytes{9, 9}));
-  ASSERT_TRUE(store_->InsertRecord(a.pk, d.id, Bytes{8}));
-  ASSERT_TRUE(store_->InsertRecord(b.pk, d.id, Bytes{7}));
+  auto r1 = store_->InsertRecord(a.pk, d.id, Bytes{9, 9});
+  auto r2 = store_->InsertRecord(a.pk, d.id, Bytes{8});
+  auto r3 = store_->InsertRecord(b.pk, d.id, Bytes{7});
+  ASSERT_TRUE(r1 && r2 && r3);
+  EXPECT_EQ(*r1, a.pk << kRecordShift);
+  EXPECT_EQ(*r2, (a.pk << kRecordShift) + 1);
+  EXPECT_EQ(*r3, b.pk << kRecordShift);
   Bytes mac(16, 0xAB);
   ASSERT_TRUE(store_->InsertIndex(1, mac, a.pk));
   ASSERT_TRUE(store_->InsertIndex(1, mac, a.pk));  // duplicate ignored
@@ -146,6 +150,14 @@ TEST_P(StoreConformance, PersonsRecordsIndexAndDelete) {
   auto found = store_->FindByIndex(1, mac);
   ASSERT_TRUE(found);
   EXPECT_EQ(*found, std::vector<int64_t>{a.pk});
+  int entries = 0;
+  ASSERT_TRUE(store_->ForEachIndexEntry(1, [&](ByteSpan m, int64_t pk) -> Status {
+    EXPECT_EQ(Bytes(m.begin(), m.end()), mac);
+    EXPECT_EQ(pk, a.pk);
+    ++entries;
+    return Ok();
+  }));
+  EXPECT_EQ(entries, 1);
   auto ds = store_->ListDatasets();
   ASSERT_TRUE(ds);
   ASSERT_EQ(ds->size(), 1u);
@@ -160,8 +172,9 @@ TEST_P(StoreConformance, PersonsRecordsIndexAndDelete) {
   ASSERT_TRUE(store_->Commit());
   EXPECT_TRUE(store_->RecordsOf(a.pk)->empty());
   EXPECT_TRUE(store_->FindByIndex(1, mac)->empty());
-  EXPECT_FALSE(*store_->GetPersonByUid(a.uid));
-  EXPECT_TRUE(*store_->GetPersonByUid(b.uid));
+  EXPECT_FALSE(*store_->GetPerson(a.pk));
+  EXPECT_TRUE(*store_->GetPerson(b.pk));
+  EXPECT_EQ(store_->RecordsOf(b.pk)->size(), 1u);
   EXPECT_EQ(*store_->CountPersons(), 1u);
 }
 
@@ -243,7 +256,6 @@ TEST_P(StoreConformance, ReadsLeaveNoCursorBlockingPurge) {
   ASSERT_TRUE(store_->InsertPerson(p));
   ASSERT_TRUE(store_->Commit());
   ASSERT_TRUE(store_->GetMeta("k"));
-  ASSERT_TRUE(store_->GetPersonByUid(p.uid));
   ASSERT_TRUE(store_->GetPerson(p.pk));
   ASSERT_TRUE(store_->CountPersons());
   auto st = store_->PurgeResidue(true);

@@ -23,21 +23,49 @@ void AppendU16BE(Bytes& out, uint32_t v) {
   out.push_back(static_cast<uint8_t>(v));
 }
 
+// Unsigned LEB128.
+void AppendVarint(Bytes& out, uint32_t v) {
+  while (v >= 0x80) {
+    out.push_back(static_cast<uint8_t>(v | 0x80));
+    v >>= 7;
+  }
+  out.push_back(static_cast<uint8_t>(v));
+}
+
+// Reads an unsigned LEB128 of at most 5 bytes; false if truncated or too long.
+bool ReadVarint(ByteSpan body, size_t& at, uint32_t& v) {
+  v = 0;
+  for (int shift = 0; shift < 35; shift += 7) {
+    if (at >= body.size()) return false;
+    uint8_t b = body[at++];
+    if (shift == 28 && (b & 0xF0) != 0) return false;
+    v |= static_cast<uint32_t>(b & 0x7F) << shift;
+    if ((b & 0x80) == 0) return true;
+  }
+  return false;
+}
+
 }  // namespace
 
 Bytes SealRecord(const crypto::FieldCipher& cipher, const RecordContext& ctx,
                  const std::vector<std::string>& values) {
-  const auto& names = *ctx.field_names;
   Bytes body;
+  SealRecordInto(cipher, ctx, values, body);
+  return body;
+}
+
+void SealRecordInto(const crypto::FieldCipher& cipher, const RecordContext& ctx,
+                    const std::vector<std::string>& values, Bytes& body) {
+  const auto& names = *ctx.field_names;
   size_t total = 0;
   uint32_t count = 0;
   for (const auto& v : values) {
     if (!v.empty()) {
-      total += v.size() + 6 + crypto::kTagSize;
+      total += v.size() + 4 + crypto::kTagSize;
       ++count;
     }
   }
-  body.reserve(8 + cipher.prefix_size() + total);
+  body.reserve(body.size() + 8 + cipher.prefix_size() + total);
   body.push_back(kRecordFormatVersion);
   body.push_back(static_cast<uint8_t>(cipher.suite()));
   AppendU32BE(body, kDataKeyVersion);
@@ -51,12 +79,11 @@ Bytes SealRecord(const crypto::FieldCipher& cipher, const RecordContext& ctx,
   ad.reserve(128);
   for (uint32_t i = 0; i < values.size(); ++i) {
     if (values[i].empty()) continue;
-    AppendU16BE(body, i);
-    AppendU32BE(body, static_cast<uint32_t>(values[i].size() + crypto::kTagSize));
+    AppendVarint(body, i);
+    AppendVarint(body, static_cast<uint32_t>(values[i].size() + crypto::kTagSize));
     BuildAd(ctx, names[i], cipher.suite(), ad);
     cipher.SealField(prefix, i, AsBytes(values[i]), ad, body);
   }
-  return body;
 }
 
 Result<crypto::FieldSuite> RecordSuite(ByteSpan body) {
@@ -88,10 +115,10 @@ Result<std::vector<OpenedField>> OpenRecord(const crypto::FieldCipher& cipher,
   Bytes ad;
   int64_t last = -1;
   for (uint32_t n = 0; n < count; ++n) {
-    if (body.size() - at < 6) return Fail(DataLoss("record is truncated"));
-    uint32_t pos = uint32_t{body[at]} << 8 | body[at + 1];
-    uint32_t len = ReadU32BE(body.data() + at + 2);
-    at += 6;
+    uint32_t pos = 0, len = 0;
+    if (!ReadVarint(body, at, pos) || !ReadVarint(body, at, len)) {
+      return Fail(DataLoss("record is truncated"));
+    }
     if (static_cast<int64_t>(pos) <= last || pos >= names.size()) {
       return Fail(DataLoss("record has a field position out of order or out of range"));
     }

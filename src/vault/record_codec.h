@@ -29,6 +29,9 @@ struct RecordContext {
 // number of field names. REQUIRES: fewer than 65536 fields.
 Bytes SealRecord(const crypto::FieldCipher& cipher, const RecordContext& ctx,
                  const std::vector<std::string>& values);
+// The same, appending to `out` (reuse one buffer across rows).
+void SealRecordInto(const crypto::FieldCipher& cipher, const RecordContext& ctx,
+                    const std::vector<std::string>& values, Bytes& out);
 
 struct OpenedField {
   uint32_t position = 0;

@@ -27,6 +27,7 @@ constexpr std::string_view kMetaIndexRoot = "index_root";
 constexpr std::string_view kMetaSigningSeed = "signing_seed";
 constexpr std::string_view kMetaFieldSuite = "field_suite";
 constexpr std::string_view kMetaCreatedAt = "created_at";
+constexpr std::string_view kMetaNextPersonPk = "next_person_pk";  // BE64, never decreases
 
 constexpr std::string_view kLabelDataKey = "custos/data-key/v1";
 constexpr std::string_view kLabelIndexRoot = "custos/index-root/v1";
@@ -67,12 +68,6 @@ Result<Bytes> RequireMeta(store::Store& s, std::string_view key, const std::stri
 
 // ---------------------------------------------------------------- PersonId
 
-PersonId PersonId::Random() {
-  PersonId p;
-  crypto::RandomFill(p.bytes_);
-  return p;
-}
-
 Result<PersonId> PersonId::Parse(std::string_view hex) {
   if (hex.size() != 32) {
     return Fail(InvalidArgument("a person id is 32 hex digits (as `custos find` prints it)"));
@@ -110,14 +105,15 @@ Bytes Vault::WrapDataKey(const crypto::SecretBytes& kek, uint32_t kek_version,
 }
 
 Result<crypto::SecretBytes> Vault::UnwrapDataKey(const store::PersonRow& row) const {
+  PersonId id = IdOf(row.pk);
   if (row.kek_version != kek_version_) {
-    return Fail(DataLoss("data key of person " + HexEncode(row.uid) +
+    return Fail(DataLoss("data key of person " + id.ToString() +
                          " is wrapped under key version " + std::to_string(row.kek_version) +
                          ", the vault is at " + std::to_string(kek_version_)));
   }
-  auto key = crypto::OpenSecret(kek_, row.wrapped_key, WrapAd(kLabelDataKey, row.uid, kek_version_));
+  auto key = crypto::OpenSecret(kek_, row.wrapped_key, WrapAd(kLabelDataKey, id.bytes(), kek_version_));
   if (!key) {
-    return Fail(DataLoss("the wrapped data key of person " + HexEncode(row.uid) +
+    return Fail(DataLoss("the wrapped data key of person " + id.ToString() +
                          " failed its integrity check"));
   }
   return key;
@@ -158,6 +154,7 @@ Result<std::unique_ptr<Vault>> Vault::Create(const std::string& path, const KeyS
   auto seed = crypto::SecretBytes::Random(32);
   ASSIGN_OR_RETURN(crypto::Signer signer, crypto::Signer::FromSeed(seed));
   v->signer_ = std::make_unique<crypto::Signer>(std::move(signer));
+  RETURN_IF_ERROR(v->DeriveKeys());
 
   ASSIGN_OR_RETURN(v->store_, store::CreateSqliteStore(path));
   auto& s = *v->store_;
@@ -191,9 +188,6 @@ Result<std::unique_ptr<Vault>> Vault::Create(const std::string& path, const KeyS
     for (const char* suffix : {"", "-wal", "-shm", "-journal"}) ::unlink((path + suffix).c_str());
     return Fail(st.error());
   }
-  auto root_key = crypto::HkdfSha256(v->index_root_, v->id_, AsBytes("custos/blind-index/v1"), 32);
-  if (!root_key) return Fail(root_key.error());
-  v->index_mac_ = std::make_unique<crypto::HmacSha256>(*root_key);
   return v;
 }
 
@@ -252,9 +246,7 @@ Result<std::unique_ptr<Vault>> Vault::Open(const std::string& path, const KeySou
   if (!seed) return Fail(DataLoss(path + ": the vault's signing key failed its integrity check"));
   ASSIGN_OR_RETURN(crypto::Signer signer, crypto::Signer::FromSeed(*seed));
   v->signer_ = std::make_unique<crypto::Signer>(std::move(signer));
-  ASSIGN_OR_RETURN(crypto::SecretBytes index_key,
-                   crypto::HkdfSha256(v->index_root_, v->id_, AsBytes("custos/blind-index/v1"), 32));
-  v->index_mac_ = std::make_unique<crypto::HmacSha256>(index_key);
+  RETURN_IF_ERROR(v->DeriveKeys());
   ASSIGN_OR_RETURN(v->audit_, tlog::AuditLog::Open(s, tlog::VaultKeyName(v->IdHex()), *v->signer_));
   RETURN_IF_ERROR(v->FoldRefusedAttempts());
   return v;
@@ -351,6 +343,30 @@ Status Vault::Record(const tlog::Event& event) {
   return Transact(event, [](tlog::Event&) { return Ok(); });
 }
 
+Status Vault::DeriveKeys() {
+  ASSIGN_OR_RETURN(crypto::SecretBytes index_key,
+                   crypto::HkdfSha256(index_root_, id_, AsBytes("custos/blind-index/v1"), 32));
+  index_mac_ = std::make_unique<crypto::HmacSha256>(index_key);
+  ASSIGN_OR_RETURN(crypto::SecretBytes id_key,
+                   crypto::HkdfSha256(index_root_, id_, AsBytes("custos/person-id/v1"), 32));
+  ASSIGN_OR_RETURN(crypto::IdCipher ids, crypto::IdCipher::Create(id_key));
+  id_cipher_ = std::make_unique<crypto::IdCipher>(std::move(ids));
+  return Ok();
+}
+
+PersonId Vault::IdOf(int64_t pk) const {
+  auto b = id_cipher_->Encode(static_cast<uint64_t>(pk));
+  return *PersonId::FromBytes(b);
+}
+
+Result<int64_t> Vault::PkOf(const PersonId& id) const {
+  auto pk = id_cipher_->Decode(id.bytes());
+  if (!pk || *pk == 0 || *pk > static_cast<uint64_t>(INT64_MAX >> store::kRecordShift)) {
+    return Fail(NotFound("no person " + id.ToString() + " in this vault"));
+  }
+  return static_cast<int64_t>(*pk);
+}
+
 Mac Vault::IndexMac(IndexKind kind, std::string_view normalized) const {
   Bytes msg;
   msg.reserve(1 + normalized.size());
@@ -369,14 +385,14 @@ Result<std::vector<PersonId>> Vault::Find(IndexKind kind, std::string_view norma
   for (int64_t pk : pks) {
     ASSIGN_OR_RETURN(std::optional<store::PersonRow> row, store_->GetPerson(pk));
     if (!row) continue;
-    ASSIGN_OR_RETURN(PersonId id, PersonId::FromBytes(row->uid));
-    out.push_back(id);
+    out.push_back(IdOf(row->pk));
   }
   return out;
 }
 
 Result<PersonData> Vault::Read(const PersonId& id) {
-  ASSIGN_OR_RETURN(std::optional<store::PersonRow> row, store_->GetPersonByUid(id.bytes()));
+  ASSIGN_OR_RETURN(int64_t pk, PkOf(id));
+  ASSIGN_OR_RETURN(std::optional<store::PersonRow> row, store_->GetPerson(pk));
   if (!row) return Fail(NotFound("no person " + id.ToString() + " in this vault"));
   PersonData out;
   out.id = id;
@@ -415,7 +431,7 @@ Result<PersonData> Vault::Read(const PersonId& id) {
       continue;
     }
     const Schema& sc = it->second;
-    RecordContext ctx{id_, row->uid, sc.name, &sc.names};
+    RecordContext ctx{id_, id.bytes(), sc.name, &sc.names};
     auto fields = OpenRecord(cipher, ctx, rec.body);
     if (!fields) {
       out.damaged_records.emplace_back(
@@ -467,7 +483,7 @@ Result<uint64_t> Vault::RotateKek(const KeySource& new_key) {
     std::vector<std::pair<int64_t, Bytes>> rewrapped;
     RETURN_IF_ERROR(s.ForEachPerson([&](const store::PersonRow& row) -> Status {
       ASSIGN_OR_RETURN(crypto::SecretBytes dk, UnwrapDataKey(row));
-      rewrapped.emplace_back(row.pk, WrapDataKey(new_kek, new_version, dk, row.uid));
+      rewrapped.emplace_back(row.pk, WrapDataKey(new_kek, new_version, dk, IdOf(row.pk).bytes()));
       return Ok();
     }));
     for (auto& [pk, wrapped] : rewrapped) {
@@ -503,7 +519,8 @@ Result<uint64_t> Vault::RotateKek(const KeySource& new_key) {
 }
 
 Result<uint64_t> Vault::Forget(const PersonId& id) {
-  ASSIGN_OR_RETURN(std::optional<store::PersonRow> row, store_->GetPersonByUid(id.bytes()));
+  ASSIGN_OR_RETURN(int64_t pk, PkOf(id));
+  ASSIGN_OR_RETURN(std::optional<store::PersonRow> row, store_->GetPerson(pk));
   if (!row) return Fail(NotFound("no person " + id.ToString() + " in this vault"));
   ASSIGN_OR_RETURN(std::vector<store::RecordRow> records, store_->RecordsOf(row->pk));
   tlog::Event event = MakeEvent("person.forget");
@@ -530,21 +547,25 @@ Result<std::unique_ptr<ImportBatch>> Vault::BeginImport(const DatasetSpec& spec)
   b->dataset_.source_sha256 = spec.source_sha256;
   b->dataset_.source_format = spec.source_format;
   b->dataset_.imported_at = NowUnixSeconds();
-  ASSIGN_OR_RETURN(uint64_t existing, store_->CountPersons());
-  b->vault_had_people_ = existing > 0;
   RETURN_IF_ERROR(store_->Begin());
   b->open_ = true;
   RETURN_IF_ERROR(store_->InsertDataset(b->dataset_));
+  ASSIGN_OR_RETURN(std::optional<Bytes> next, store_->GetMeta(kMetaNextPersonPk));
+  if (next && next->size() == 8) b->next_pk_ = static_cast<int64_t>(ReadU64BE(next->data()));
+  for (IndexKind k : {IndexKind::kResidentId, IndexKind::kMobileAndName}) {
+    RETURN_IF_ERROR(store_->ForEachIndexEntry(
+        static_cast<uint8_t>(k), [&](ByteSpan mac, int64_t pk) -> Status {
+          if (mac.size() != 16) return Fail(DataLoss("a blind-index entry is damaged"));
+          Mac m;
+          std::memcpy(m.data(), mac.data(), 16);
+          b->groups_.Put(m, pk);
+          return Ok();
+        }));
+  }
   return b;
 }
 
 // ---------------------------------------------------------------- ImportBatch
-
-size_t ImportBatch::MacHash::operator()(const Mac& m) const {
-  size_t h;
-  std::memcpy(&h, m.data(), sizeof h);  // a MAC is uniformly random already
-  return h;
-}
 
 ImportBatch::~ImportBatch() {
   if (open_) {
@@ -554,39 +575,51 @@ ImportBatch::~ImportBatch() {
 }
 
 Result<std::optional<int64_t>> ImportBatch::Lookup(IndexKind kind, std::string_view normalized) {
-  Mac mac = vault_->IndexMac(kind, normalized);
-  if (auto it = seen_.find(mac); it != seen_.end()) return std::optional<int64_t>(it->second);
-  if (!vault_had_people_) return std::optional<int64_t>();
-  ASSIGN_OR_RETURN(std::vector<int64_t> pks,
-                   vault_->store_->FindByIndex(static_cast<uint8_t>(kind), mac));
-  if (pks.empty()) return std::optional<int64_t>();
-  seen_.emplace(mac, pks.front());
-  return std::optional<int64_t>(pks.front());
+  if (kind != IndexKind::kResidentId && kind != IndexKind::kMobileAndName) {
+    return Fail(Internal("import lookups are by grouping identifiers only"));
+  }
+  return groups_.Find(vault_->IndexMac(kind, normalized));
 }
 
 Result<int64_t> ImportBatch::NewPerson() {
   store::PersonRow row;
-  PersonId id = PersonId::Random();
-  row.uid.assign(id.bytes().begin(), id.bytes().end());
-  auto key = crypto::SecretBytes(crypto::kKeySize);
-  crypto::RandomFill(key.MutableSecret());
-  row.wrapped_key = vault_->WrapDataKey(vault_->kek_, vault_->kek_version_, key, row.uid);
+  row.pk = next_pk_++;
+  PersonId id = vault_->IdOf(row.pk);
+  // One reused secure buffer for the new key: a fresh secure allocation per
+  // person was measurable.
+  if (scratch_key_.empty()) scratch_key_ = crypto::SecretBytes(crypto::kKeySize);
+  crypto::RandomFill(scratch_key_.MutableSecret());
+  row.wrapped_key = vault_->WrapDataKey(vault_->kek_, vault_->kek_version_, scratch_key_, id.bytes());
   row.kek_version = vault_->kek_version_;
   row.created_at = dataset_.imported_at;
   RETURN_IF_ERROR(vault_->store_->InsertPerson(row));
   ++new_people_;
-  ASSIGN_OR_RETURN(crypto::FieldCipher cipher, crypto::FieldCipher::Create(vault_->suite_, key));
+  ASSIGN_OR_RETURN(crypto::FieldCipher cipher,
+                   crypto::FieldCipher::Create(vault_->suite_, scratch_key_));
   cached_person_ = row.pk;
-  std::memcpy(cached_uid_.data(), row.uid.data(), 16);
+  std::memcpy(cached_uid_.data(), id.bytes().data(), 16);
   cached_cipher_.emplace(std::move(cipher));
   return row.pk;
 }
 
 Status ImportBatch::AddIndex(int64_t person, IndexKind kind, std::string_view normalized) {
   Mac mac = vault_->IndexMac(kind, normalized);
-  auto [it, inserted] = seen_.emplace(mac, person);
-  if (!inserted && it->second == person) return Ok();
-  return vault_->store_->InsertIndex(static_cast<uint8_t>(kind), mac, person);
+  if (kind == IndexKind::kResidentId || kind == IndexKind::kMobileAndName) {
+    if (groups_.Find(mac) == person) return Ok();  // already indexed for this person
+    groups_.Put(mac, person);
+  }
+  pending_index_.push_back({static_cast<uint8_t>(kind), mac, person});
+  if (pending_index_.size() >= kIndexChunk) return FlushIndex();
+  return Ok();
+}
+
+Status ImportBatch::FlushIndex() {
+  std::sort(pending_index_.begin(), pending_index_.end());
+  for (const auto& e : pending_index_) {
+    RETURN_IF_ERROR(vault_->store_->InsertIndex(e.kind, e.mac, e.person));
+  }
+  pending_index_.clear();
+  return Ok();
 }
 
 Result<const crypto::FieldCipher*> ImportBatch::CipherFor(int64_t person) {
@@ -595,7 +628,7 @@ Result<const crypto::FieldCipher*> ImportBatch::CipherFor(int64_t person) {
   if (!row) return Fail(Internal("person vanished during import"));
   ASSIGN_OR_RETURN(crypto::FieldCipher cipher, vault_->CipherForRow(*row));
   cached_person_ = person;
-  std::memcpy(cached_uid_.data(), row->uid.data(), 16);
+  std::memcpy(cached_uid_.data(), vault_->IdOf(person).bytes().data(), 16);
   cached_cipher_.emplace(std::move(cipher));
   return &*cached_cipher_;
 }
@@ -607,8 +640,9 @@ Status ImportBatch::AddRecord(int64_t person, const std::vector<std::string>& va
   }
   ASSIGN_OR_RETURN(const crypto::FieldCipher* cipher, CipherFor(person));
   RecordContext ctx{vault_->id_, cached_uid_, dataset_.name, &column_names_};
-  Bytes body = SealRecord(*cipher, ctx, values);
-  RETURN_IF_ERROR(vault_->store_->InsertRecord(person, dataset_.id, body));
+  body_.clear();
+  SealRecordInto(*cipher, ctx, values, body_);
+  RETURN_IF_ERROR(vault_->store_->InsertRecord(person, dataset_.id, body_).map([](int64_t) {}));
   ++rows_;
   people_touched_.insert(person);
   return Ok();
@@ -616,6 +650,10 @@ Status ImportBatch::AddRecord(int64_t person, const std::vector<std::string>& va
 
 Status ImportBatch::Commit(const tlog::Event& event) {
   if (!open_) return Fail(Internal("import batch already finished"));
+  RETURN_IF_ERROR(FlushIndex());
+  Bytes next;
+  AppendU64BE(next, static_cast<uint64_t>(next_pk_));
+  RETURN_IF_ERROR(vault_->store_->PutMeta(kMetaNextPersonPk, next));
   RETURN_IF_ERROR(vault_->store_->UpdateDatasetCounts(dataset_.id, rows_, people_touched_.size()));
   RETURN_IF_ERROR(vault_->audit_->Append(event).map([](uint64_t) {}));
   RETURN_IF_ERROR(vault_->audit_->SignCheckpoint());

@@ -26,11 +26,13 @@
 #include "base/bytes.h"
 #include "base/result.h"
 #include "crypto/aead.h"
+#include "crypto/id_cipher.h"
 #include "crypto/kdf.h"
 #include "crypto/secret_bytes.h"
 #include "crypto/signer.h"
 #include "store/store.h"
 #include "tlog/audit_log.h"
+#include "vault/mac_map.h"
 #include "vault/key_source.h"
 
 namespace custos::vault {
@@ -38,7 +40,6 @@ namespace custos::vault {
 // The opaque id of a person: 16 random bytes, shown as 32 hex digits.
 class PersonId {
  public:
-  static PersonId Random();
   // kInvalidArgument unless 32 hex digits.
   static Result<PersonId> Parse(std::string_view hex);
   static Result<PersonId> FromBytes(ByteSpan b);
@@ -102,8 +103,10 @@ class ImportBatch {
   ImportBatch(const ImportBatch&) = delete;
   ImportBatch& operator=(const ImportBatch&) = delete;
 
-  // The person already known under this identifier (in this batch or the
-  // vault), if any. Returns an internal handle.
+  // The person already known under this grouping identifier (kResidentId or
+  // kMobileAndName), in this batch or the vault, if any. Returns an internal
+  // handle. Answered from memory: the batch loads the vault's grouping keys
+  // when it starts.
   Result<std::optional<int64_t>> Lookup(IndexKind kind, std::string_view normalized);
   // A new person with a fresh data key. Returns its handle.
   Result<int64_t> NewPerson();
@@ -125,19 +128,28 @@ class ImportBatch {
   friend class Vault;
   explicit ImportBatch(Vault* vault) : vault_(vault) {}
   Result<const crypto::FieldCipher*> CipherFor(int64_t person);
+  Status FlushIndex();
 
   Vault* vault_;
   store::DatasetRow dataset_;
   std::vector<std::string> column_names_;
   bool open_ = false;
-  bool vault_had_people_ = false;
+  static constexpr size_t kIndexChunk = 1 << 17;
+  crypto::SecretBytes scratch_key_;
+  Bytes body_;
   uint64_t rows_ = 0;
   uint64_t new_people_ = 0;
-  struct MacHash {
-    size_t operator()(const Mac& m) const;
+  MacMap groups_;  // grouping MACs (resident ID, mobile+name) -> person
+  // Index entries not yet written: inserted sorted, in chunks, because random
+  // inserts into the index B-tree were the slowest part of an import.
+  struct PendingIndex {
+    uint8_t kind;
+    Mac mac;
+    int64_t person;
+    auto operator<=>(const PendingIndex&) const = default;
   };
-  std::unordered_map<Mac, int64_t, MacHash> seen_;
-  std::unordered_map<int64_t, std::array<uint8_t, 16>> uids_;  // persons new in this batch
+  std::vector<PendingIndex> pending_index_;
+  int64_t next_pk_ = 1;
   std::unordered_set<int64_t> people_touched_;
   // The last person's cipher: consecutive rows of one person reuse it.
   int64_t cached_person_ = 0;
@@ -211,6 +223,11 @@ class Vault {
 
   Result<uint64_t> CountPeople() { return store_->CountPersons(); }
 
+  PersonId IdOf(int64_t pk) const;
+  // kNotFound for an id that is not one of this vault's (or no longer exists
+  // is checked by the caller).
+  Result<int64_t> PkOf(const PersonId& id) const;
+
  private:
   friend class ImportBatch;
   Vault() = default;
@@ -219,6 +236,7 @@ class Vault {
                uint32_t kek_version) const;
   Bytes WrapDataKey(const crypto::SecretBytes& kek, uint32_t kek_version,
                     const crypto::SecretBytes& key, ByteSpan uid) const;
+  Status DeriveKeys();  // index MAC and id cipher, from the index root
   Result<crypto::SecretBytes> UnwrapDataKey(const store::PersonRow& row) const;
   Result<crypto::FieldCipher> CipherForRow(const store::PersonRow& row) const;
   Status FoldRefusedAttempts();
@@ -232,6 +250,7 @@ class Vault {
   crypto::SecretBytes kek_;
   crypto::SecretBytes index_root_;
   std::unique_ptr<crypto::HmacSha256> index_mac_;
+  std::unique_ptr<crypto::IdCipher> id_cipher_;
   std::unique_ptr<crypto::Signer> signer_;
   std::unique_ptr<tlog::AuditLog> audit_;
   std::string actor_ = "unknown";

@@ -196,10 +196,12 @@ void FlipByteInFirstRecord(const std::string& path, int field_index) {
   Bytes body(p, p + sqlite3_column_bytes(s, 1));
   sqlite3_finalize(s);
   // Walk the layout (docs/formats/field-ciphertext.md) to the wanted field.
+  // Walk the layout (docs/formats/field-ciphertext.md): fields here have
+  // one-byte positions and lengths.
   size_t prefix = body[1] == 1 ? 8 : 20;
   size_t at = 6 + prefix + 2;
-  for (int i = 0; i < field_index; ++i) at += 6 + ReadU32BE(body.data() + at + 2);
-  body[at + 6 + 1] ^= 0x01;
+  for (int i = 0; i < field_index; ++i) at += 2 + body[at + 1];
+  body[at + 2 + 1] ^= 0x01;
   ASSERT_EQ(sqlite3_prepare_v2(db, "UPDATE record SET body=? WHERE id=?", -1, &s, nullptr),
             SQLITE_OK);
   sqlite3_bind_blob(s, 1, body.data(), static_cast<int>(body.size()), SQLITE_STATIC);
@@ -240,7 +242,8 @@ TEST_F(VaultTest, CiphertextMovedToAnotherPersonFailsToOpen) {
   sqlite3* db = nullptr;
   ASSERT_EQ(sqlite3_open(path_.c_str(), &db), SQLITE_OK);
   ASSERT_EQ(sqlite3_exec(db,
-                         "UPDATE record SET body=(SELECT body FROM record WHERE id=1) WHERE id=2",
+                         "UPDATE record SET body=(SELECT body FROM record ORDER BY id LIMIT 1) "
+                         "WHERE id=(SELECT id FROM record ORDER BY id LIMIT 1 OFFSET 1)",
                          nullptr, nullptr, nullptr),
             SQLITE_OK);
   sqlite3_close(db);
@@ -286,9 +289,9 @@ TEST_F(VaultTest, ForgetLeavesNoTrace) {
   sqlite3* db = nullptr;
   ASSERT_EQ(sqlite3_open(path_.c_str(), &db), SQLITE_OK);
   sqlite3_stmt* s = nullptr;
-  ASSERT_EQ(sqlite3_prepare_v2(db, "SELECT wrapped_key FROM person WHERE uid=?", -1, &s, nullptr),
+  ASSERT_EQ(sqlite3_prepare_v2(db, "SELECT wrapped_key FROM person WHERE pk=?", -1, &s, nullptr),
             SQLITE_OK);
-  sqlite3_bind_blob(s, 1, ids[0].bytes().data(), 16, SQLITE_STATIC);
+  sqlite3_bind_int64(s, 1, *vault_->PkOf(ids[0]));
   ASSERT_EQ(sqlite3_step(s), SQLITE_ROW);
   std::string wrapped(static_cast<const char*>(sqlite3_column_blob(s, 0)),
                       static_cast<size_t>(sqlite3_column_bytes(s, 0)));
@@ -316,13 +319,22 @@ TEST_F(VaultTest, ForgetLeavesNoTrace) {
   EXPECT_EQ(all.find(body.substr(6, 40)), std::string::npos);
 }
 
+TEST_F(VaultTest, ForeignPersonIdIsNotFound) {
+  ImportRows(*vault_, "crm", kRows);
+  auto foreign = *PersonId::FromBytes(Bytes(16, 0x5C));
+  auto r = vault_->Read(foreign);
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().code(), ErrorCode::kNotFound);
+}
+
 TEST(PersonIdTest, ParseErrors) {
   EXPECT_EQ(PersonId::Parse("abc").error().code(), ErrorCode::kInvalidArgument);
   EXPECT_EQ(PersonId::Parse(std::string(32, 'g')).error().code(), ErrorCode::kInvalidArgument);
-  auto id = PersonId::Random();
+  auto id = *PersonId::FromBytes(Bytes(16, 0xAB));
   auto back = PersonId::Parse(id.ToString());
   ASSERT_TRUE(back);
   EXPECT_EQ(*back, id);
+  EXPECT_EQ(PersonId::FromBytes(Bytes(15, 1)).error().code(), ErrorCode::kDataLoss);
 }
 
 }  // namespace

@@ -26,7 +26,6 @@ CREATE TABLE meta (
 ) WITHOUT ROWID;
 CREATE TABLE person (
   pk          INTEGER PRIMARY KEY,
-  uid         BLOB NOT NULL UNIQUE,
   wrapped_key BLOB NOT NULL,
   kek_version INTEGER NOT NULL,
   created_at  INTEGER NOT NULL
@@ -42,12 +41,10 @@ CREATE TABLE dataset (
   people        INTEGER NOT NULL
 );
 CREATE TABLE record (
-  id        INTEGER PRIMARY KEY,
-  person_pk INTEGER NOT NULL,
+  id        INTEGER PRIMARY KEY,  -- (person pk << 24) | n
   dataset   INTEGER NOT NULL,
   body      BLOB NOT NULL
 );
-CREATE INDEX record_by_person ON record(person_pk);
 CREATE TABLE blind_index (
   kind      INTEGER NOT NULL,
   mac       BLOB NOT NULL,
@@ -129,6 +126,7 @@ class SqliteStore final : public Store {
     if (in_tx_) return Fail(Internal("transaction already open"));
     RETURN_IF_ERROR(Exec("BEGIN IMMEDIATE"));
     in_tx_ = true;
+    tx_audit_size_.reset();
     return Ok();
   }
   Status Commit() override {
@@ -145,6 +143,7 @@ class SqliteStore final : public Store {
     if (!in_tx_) return;
     (void)Exec("ROLLBACK");
     in_tx_ = false;
+    tx_audit_size_.reset();
   }
 
   Result<std::optional<Bytes>> GetMeta(std::string_view key) override {
@@ -167,31 +166,22 @@ class SqliteStore final : public Store {
     return StepDone(s);
   }
 
-  Status InsertPerson(PersonRow& row) override {
+  Status InsertPerson(const PersonRow& row) override {
     RETURN_IF_ERROR(RequireTx());
+    if (row.pk <= 0) return Fail(Internal("person pk must be positive"));
     ASSIGN_OR_RETURN(sqlite3_stmt * s,
-                     Prepare("INSERT INTO person(uid,wrapped_key,kek_version,created_at) "
+                     Prepare("INSERT INTO person(pk,wrapped_key,kek_version,created_at) "
                              "VALUES(?,?,?,?)"));
-    BindBlob(s, 1, row.uid);
+    sqlite3_bind_int64(s, 1, row.pk);
     BindBlob(s, 2, row.wrapped_key);
     sqlite3_bind_int64(s, 3, row.kek_version);
     sqlite3_bind_int64(s, 4, row.created_at);
-    RETURN_IF_ERROR(StepDone(s));
-    row.pk = sqlite3_last_insert_rowid(db_);
-    return Ok();
-  }
-
-  Result<std::optional<PersonRow>> GetPersonByUid(ByteSpan uid) override {
-    ASSIGN_OR_RETURN(sqlite3_stmt * s,
-                     Prepare("SELECT pk,uid,wrapped_key,kek_version,created_at FROM person "
-                             "WHERE uid=?"));
-    BindBlob(s, 1, uid);
-    return ReadPerson(s);
+    return StepDone(s);
   }
 
   Result<std::optional<PersonRow>> GetPerson(int64_t pk) override {
     ASSIGN_OR_RETURN(sqlite3_stmt * s,
-                     Prepare("SELECT pk,uid,wrapped_key,kek_version,created_at FROM person "
+                     Prepare("SELECT pk,wrapped_key,kek_version,created_at FROM person "
                              "WHERE pk=?"));
     sqlite3_bind_int64(s, 1, pk);
     return ReadPerson(s);
@@ -209,7 +199,7 @@ class SqliteStore final : public Store {
     // A dedicated statement: the visitor may use the cached ones.
     sqlite3_stmt* raw = nullptr;
     RETURN_IF_ERROR(Check(sqlite3_prepare_v2(
-        db_, "SELECT pk,uid,wrapped_key,kek_version,created_at FROM person ORDER BY pk", -1,
+        db_, "SELECT pk,wrapped_key,kek_version,created_at FROM person ORDER BY pk", -1,
         &raw, nullptr)));
     Stmt s(raw);
     for (;;) {
@@ -234,9 +224,14 @@ class SqliteStore final : public Store {
 
   Status DeletePerson(int64_t pk) override {
     RETURN_IF_ERROR(RequireTx());
-    for (const char* sql : {"DELETE FROM record WHERE person_pk=?",
-                            "DELETE FROM blind_index WHERE person_pk=?"}) {
-      ASSIGN_OR_RETURN(sqlite3_stmt * s, Prepare(sql));
+    {
+      ASSIGN_OR_RETURN(sqlite3_stmt * s, Prepare("DELETE FROM record WHERE id BETWEEN ? AND ?"));
+      sqlite3_bind_int64(s, 1, pk << kRecordShift);
+      sqlite3_bind_int64(s, 2, ((pk + 1) << kRecordShift) - 1);
+      RETURN_IF_ERROR(StepDone(s));
+    }
+    {
+      ASSIGN_OR_RETURN(sqlite3_stmt * s, Prepare("DELETE FROM blind_index WHERE person_pk=?"));
       sqlite3_bind_int64(s, 1, pk);
       RETURN_IF_ERROR(StepDone(s));
     }
@@ -300,30 +295,41 @@ class SqliteStore final : public Store {
     return out;
   }
 
-  Status InsertRecord(int64_t person_pk, int64_t dataset_id, ByteSpan body) override {
+  Result<int64_t> InsertRecord(int64_t person_pk, int64_t dataset_id, ByteSpan body) override {
     RETURN_IF_ERROR(RequireTx());
+    const int64_t lo = person_pk << kRecordShift, hi = ((person_pk + 1) << kRecordShift) - 1;
+    ASSIGN_OR_RETURN(sqlite3_stmt * q, Prepare("SELECT max(id) FROM record WHERE id BETWEEN ? AND ?"));
+    sqlite3_bind_int64(q, 1, lo);
+    sqlite3_bind_int64(q, 2, hi);
+    ASSIGN_OR_RETURN(bool row, Step(q));
+    int64_t id = lo;
+    if (row && sqlite3_column_type(q, 0) != SQLITE_NULL) id = sqlite3_column_int64(q, 0) + 1;
+    sqlite3_reset(q);
+    if (id > hi) return Fail(FailedPrecondition("a person cannot have more than 2^24 records"));
     ASSIGN_OR_RETURN(sqlite3_stmt * s,
-                     Prepare("INSERT INTO record(person_pk,dataset,body) VALUES(?,?,?)"));
-    sqlite3_bind_int64(s, 1, person_pk);
+                     Prepare("INSERT INTO record(id,dataset,body) VALUES(?,?,?)"));
+    sqlite3_bind_int64(s, 1, id);
     sqlite3_bind_int64(s, 2, dataset_id);
     BindBlob(s, 3, body);
-    return StepDone(s);
+    RETURN_IF_ERROR(StepDone(s));
+    return id;
   }
 
   Result<std::vector<RecordRow>> RecordsOf(int64_t person_pk) override {
     ASSIGN_OR_RETURN(sqlite3_stmt * s,
-                     Prepare("SELECT id,person_pk,dataset,body FROM record WHERE person_pk=? "
+                     Prepare("SELECT id,dataset,body FROM record WHERE id BETWEEN ? AND ? "
                              "ORDER BY id"));
-    sqlite3_bind_int64(s, 1, person_pk);
+    sqlite3_bind_int64(s, 1, person_pk << kRecordShift);
+    sqlite3_bind_int64(s, 2, ((person_pk + 1) << kRecordShift) - 1);
     std::vector<RecordRow> out;
     for (;;) {
       ASSIGN_OR_RETURN(bool row, Step(s));
       if (!row) break;
       RecordRow r;
       r.id = sqlite3_column_int64(s, 0);
-      r.person_pk = sqlite3_column_int64(s, 1);
-      r.dataset_id = sqlite3_column_int64(s, 2);
-      r.body = ColumnBlob(s, 3);
+      r.person_pk = r.id >> kRecordShift;
+      r.dataset_id = sqlite3_column_int64(s, 1);
+      r.body = ColumnBlob(s, 2);
       out.push_back(std::move(r));
     }
     return out;
@@ -355,17 +361,42 @@ class SqliteStore final : public Store {
     return out;
   }
 
+  Status ForEachIndexEntry(
+      uint8_t kind, const std::function<Status(ByteSpan, int64_t)>& visit) override {
+    sqlite3_stmt* raw = nullptr;
+    RETURN_IF_ERROR(Check(sqlite3_prepare_v2(
+        db_, "SELECT mac,person_pk FROM blind_index WHERE kind=?", -1, &raw, nullptr)));
+    Stmt s(raw);
+    sqlite3_bind_int(raw, 1, kind);
+    for (;;) {
+      int rc = sqlite3_step(raw);
+      if (rc == SQLITE_DONE) return Ok();
+      if (rc != SQLITE_ROW) return Fail(StorageError(rc));
+      auto* p = static_cast<const uint8_t*>(sqlite3_column_blob(raw, 0));
+      size_t n = static_cast<size_t>(sqlite3_column_bytes(raw, 0));
+      RETURN_IF_ERROR(visit(ByteSpan(p, n), sqlite3_column_int64(raw, 1)));
+    }
+  }
+
   Status AppendAuditEntry(uint64_t seq, ByteSpan data) override {
     RETURN_IF_ERROR(RequireTx());
-    ASSIGN_OR_RETURN(uint64_t n, CountAuditEntries());
-    if (seq != n) {
+    // The log's size is counted once per transaction, not per append (a
+    // max() query costs as much as the insert): inside our write
+    // transaction nobody else appends.
+    if (!tx_audit_size_) {
+      ASSIGN_OR_RETURN(uint64_t n, CountAuditEntries());
+      tx_audit_size_ = n;
+    }
+    if (seq != *tx_audit_size_) {
       return Fail(Internal("audit entry " + std::to_string(seq) + " appended at size " +
-                           std::to_string(n)));
+                           std::to_string(*tx_audit_size_)));
     }
     ASSIGN_OR_RETURN(sqlite3_stmt * s, Prepare("INSERT INTO audit_entry(seq,data) VALUES(?,?)"));
     sqlite3_bind_int64(s, 1, static_cast<int64_t>(seq));
     BindBlob(s, 2, data);
-    return StepDone(s);
+    RETURN_IF_ERROR(StepDone(s));
+    ++*tx_audit_size_;
+    return Ok();
   }
 
   Result<uint64_t> CountAuditEntries() override {
@@ -567,10 +598,9 @@ class SqliteStore final : public Store {
   static PersonRow PersonFrom(sqlite3_stmt* s) {
     PersonRow p;
     p.pk = sqlite3_column_int64(s, 0);
-    p.uid = ColumnBlob(s, 1);
-    p.wrapped_key = ColumnBlob(s, 2);
-    p.kek_version = static_cast<uint32_t>(sqlite3_column_int64(s, 3));
-    p.created_at = sqlite3_column_int64(s, 4);
+    p.wrapped_key = ColumnBlob(s, 1);
+    p.kek_version = static_cast<uint32_t>(sqlite3_column_int64(s, 2));
+    p.created_at = sqlite3_column_int64(s, 3);
     return p;
   }
   Result<std::optional<PersonRow>> ReadPerson(sqlite3_stmt* s) {
@@ -612,6 +642,8 @@ class SqliteStore final : public Store {
   sqlite3* db_;
   std::string path_;
   bool in_tx_ = false;
+  // The audit log's size inside the open write transaction, once counted.
+  std::optional<uint64_t> tx_audit_size_;
   std::unordered_map<const char*, Stmt> stmts_;
 };
 
