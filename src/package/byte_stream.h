@@ -1,0 +1,87 @@
+// Byte streams: how the package formats (age, tar) move data that is too
+// large to hold in memory, one chunk at a time.
+//
+// A ByteSink receives bytes; a ByteSource hands them out. Both are narrow
+// interfaces so a format can be tested against memory and run against files
+// (or a tar entry, or an age decryptor) without knowing which.
+//
+// Thread safety: none of these classes is safe for concurrent use.
+#ifndef CUSTOS_PACKAGE_BYTE_STREAM_H_
+#define CUSTOS_PACKAGE_BYTE_STREAM_H_
+
+#include <cstddef>
+#include <cstdint>
+#include <span>
+#include <string>
+
+#include "base/bytes.h"
+#include "base/result.h"
+
+namespace custos::package {
+
+class ByteSink {
+ public:
+  virtual ~ByteSink() = default;
+  // Appends `data`. After an error the sink is unusable; writers stop.
+  virtual Status Write(ByteSpan data) = 0;
+};
+
+class ByteSource {
+ public:
+  virtual ~ByteSource() = default;
+  // Reads up to out.size() bytes into `out`. Returns 0 only at the end of
+  // the input (or when out is empty).
+  virtual Result<size_t> Read(std::span<uint8_t> out) = 0;
+};
+
+// Appends to a caller-owned Bytes. REQUIRES: `out` outlives the sink.
+class BytesSink final : public ByteSink {
+ public:
+  explicit BytesSink(Bytes& out) : out_(out) {}
+  Status Write(ByteSpan data) override;
+
+ private:
+  Bytes& out_;
+};
+
+// Reads from caller-owned memory. REQUIRES: the memory outlives the source.
+class SpanSource final : public ByteSource {
+ public:
+  explicit SpanSource(ByteSpan data) : data_(data) {}
+  Result<size_t> Read(std::span<uint8_t> out) override;
+  size_t remaining() const { return data_.size(); }
+
+ private:
+  ByteSpan data_;
+};
+
+// Writes to a file descriptor the caller owns (and closes). `name` appears
+// in error messages. Retries on EINTR and short writes; kUnavailable on an
+// I/O error (e.g. disk full).
+class FdSink final : public ByteSink {
+ public:
+  FdSink(int fd, std::string name) : fd_(fd), name_(std::move(name)) {}
+  Status Write(ByteSpan data) override;
+
+ private:
+  int fd_;
+  std::string name_;
+};
+
+// Reads from a file descriptor the caller owns. kUnavailable on an I/O error.
+class FdSource final : public ByteSource {
+ public:
+  FdSource(int fd, std::string name) : fd_(fd), name_(std::move(name)) {}
+  Result<size_t> Read(std::span<uint8_t> out) override;
+
+ private:
+  int fd_;
+  std::string name_;
+};
+
+// Reads `source` to its end into `sink`, 64 KiB at a time.
+Status Pump(ByteSource& source, ByteSink& sink);
+
+}  // namespace custos::package
+
+#endif  // CUSTOS_PACKAGE_BYTE_STREAM_H_
