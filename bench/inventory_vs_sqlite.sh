@@ -1,0 +1,81 @@
+#!/usr/bin/env bash
+# custos inventory against plain sqlite3 .import of the same CSV.
+#
+# Generates the synthetic branch export with `custos sample`, then runs
+#   custos inventory FILE --format json          (detect only, no storage)
+#   sqlite3 :memory: -cmd '.mode csv' '.import FILE t'
+# alternately RUNS times each, and prints the medians, the ratio and the peak
+# resident memory (/usr/bin/time -v). The target (shared/design/performance.md):
+# inventory faster than sqlite3, peak memory under 300 MB.
+#
+# Usage: bench/inventory_vs_sqlite.sh                  (1,000,000 rows, 3 runs)
+#        ROWS=200000 RUNS=5 bench/inventory_vs_sqlite.sh
+# Environment: BUILD (default build-release) or CUSTOS (path of the binary),
+# ROWS, RUNS, SEED, KEEP_CSV=1 to keep the generated file.
+set -euo pipefail
+
+root=$(cd "$(dirname "$0")/.." && pwd)
+build=${BUILD:-build-release}
+custos=${CUSTOS:-$root/$build/custos}
+rows=${ROWS:-1000000}
+runs=${RUNS:-3}
+seed=${SEED:-1}
+
+if [ ! -x "$custos" ]; then
+  echo "no $custos; build it first:" >&2
+  echo "  cmake -S $root -B $root/$build -G Ninja -DCMAKE_BUILD_TYPE=Release && ninja -C $root/$build custos" >&2
+  exit 1
+fi
+for tool in sqlite3 /usr/bin/time; do
+  command -v "$tool" >/dev/null || { echo "missing $tool (scripts/bootstrap installs it)" >&2; exit 1; }
+done
+
+work=$(mktemp -d)
+cleanup() { if [ -z "${KEEP_CSV:-}" ]; then rm -rf "$work"; else echo "kept $work" >&2; fi; }
+trap cleanup EXIT
+csv=$work/sample.csv
+
+"$custos" sample --rows "$rows" --seed "$seed" --out "$csv" >/dev/null 2>"$work/err" || { cat "$work/err" >&2; exit 1; }
+bytes=$(stat -c %s "$csv")
+cat "$csv" >/dev/null  # both tools read from the page cache
+
+# One timed run: prints "SECONDS PEAK_KB".
+timed() {
+  /usr/bin/time -v -o "$work/time" "$@" >"$work/out" 2>"$work/err" || {
+    echo "failed: $*" >&2
+    cat "$work/err" >&2
+    exit 1
+  }
+  local wall kb
+  wall=$(awk -F': ' '/Elapsed \(wall clock\)/ {print $2}' "$work/time")
+  kb=$(awk -F': ' '/Maximum resident set size/ {print $2}' "$work/time")
+  # m:ss.ss or h:mm:ss to seconds
+  awk -v t="$wall" -v kb="$kb" 'BEGIN {
+    n = split(t, p, ":"); s = 0; for (i = 1; i <= n; i++) s = s * 60 + p[i]; printf "%.2f %d\n", s, kb }'
+}
+
+median() { sort -n | awk '{ v[NR] = $1 } END { if (NR % 2) print v[(NR + 1) / 2]; else printf "%.2f\n", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+
+: >"$work/custos.txt"
+: >"$work/sqlite.txt"
+for ((i = 1; i <= runs; i++)); do
+  timed "$custos" inventory "$csv" --format json >>"$work/custos.txt"
+  if [ "$i" -eq 1 ]; then
+    grep -q "\"rows\": $rows" "$work/out" || { echo "inventory did not report $rows rows" >&2; exit 1; }
+  fi
+  timed sqlite3 :memory: -cmd '.mode csv' ".import $csv t" >>"$work/sqlite.txt"
+done
+
+c_med=$(cut -d' ' -f1 "$work/custos.txt" | median)
+s_med=$(cut -d' ' -f1 "$work/sqlite.txt" | median)
+c_rss=$(cut -d' ' -f2 "$work/custos.txt" | sort -n | tail -1)
+s_rss=$(cut -d' ' -f2 "$work/sqlite.txt" | sort -n | tail -1)
+
+echo "inventory vs sqlite3 .import: $rows rows x 15 columns, $((bytes / 1000000)) MB, $runs runs each, $(nproc) cores"
+printf '  %-22s %8s s (runs: %s)  peak RSS %d MB\n' "custos inventory" "$c_med" \
+  "$(cut -d' ' -f1 "$work/custos.txt" | paste -sd' ')" "$((c_rss / 1024))"
+printf '  %-22s %8s s (runs: %s)  peak RSS %d MB\n' "sqlite3 .import" "$s_med" \
+  "$(cut -d' ' -f1 "$work/sqlite.txt" | paste -sd' ')" "$((s_rss / 1024))"
+awk -v c="$c_med" -v s="$s_med" -v r="$rows" 'BEGIN {
+  printf "  ratio custos/sqlite3: %.2f (%s); custos %.0f k rows/s, sqlite3 %.0f k rows/s\n",
+    c / s, (c < s ? "faster: target met" : "slower: target missed"), r / c / 1000, r / s / 1000 }'

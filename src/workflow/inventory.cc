@@ -1,0 +1,1132 @@
+#include "workflow/inventory.h"
+
+#include <sodium.h>
+
+#include <algorithm>
+#include <bit>
+#include <array>
+#include <condition_variable>
+#include <cstring>
+#include <exception>
+#include <filesystem>
+#include <iterator>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <thread>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+#include "crypto/random.h"
+#include "detect/classify.h"
+#include "detect/scanner.h"
+#include "detect/validators.h"
+#include "workflow/import.h"
+
+namespace custos::workflow {
+namespace {
+
+using detect::PiiType;
+using report::FindingKind;
+
+constexpr uint32_t Bit(PiiType t) { return 1u << static_cast<unsigned>(t); }
+constexpr uint32_t kSensitiveTypes =
+    Bit(PiiType::kCnResidentId) | Bit(PiiType::kPassport) | Bit(PiiType::kBankCard);
+// A header cell that validates as one of these is a value, not a name.
+constexpr uint32_t kDataLikeTypes = Bit(PiiType::kCnResidentId) | Bit(PiiType::kCnMobile) |
+                                    Bit(PiiType::kCnLandline) | Bit(PiiType::kEmail) |
+                                    Bit(PiiType::kBankCard) | Bit(PiiType::kUscc);
+
+// =====================================================================
+// Value heuristics for person_name, address, date, amount and passport.
+//
+// A copy of the private LooksLike* functions of detect/classify.cc, so that
+// validity is judged exactly as classification judged the sample. Calling
+// detect::ClassifyValue per value instead runs every validator and costs
+// 0.5-3.3 us per value. TODO: classify.h should export these (requested);
+// then this block goes.
+// =====================================================================
+
+char32_t NextCodePoint(std::string_view s, size_t& i) {
+  auto c = static_cast<unsigned char>(s[i]);
+  if (c < 0x80) {
+    ++i;
+    return c;
+  }
+  int len = c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : c >= 0xC0 ? 2 : 1;
+  if (len == 1 || i + static_cast<size_t>(len) > s.size()) {
+    ++i;
+    return 0xFFFD;
+  }
+  char32_t cp = c & (0x7F >> len);
+  for (int k = 1; k < len; ++k) cp = cp << 6 | (static_cast<unsigned char>(s[i + k]) & 0x3F);
+  i += static_cast<size_t>(len);
+  return cp;
+}
+
+bool IsCjk(char32_t c) { return (c >= 0x4E00 && c <= 0x9FFF) || (c >= 0x3400 && c <= 0x4DBF); }
+
+constexpr std::string_view kSurnames[] = {
+    "王", "李", "张", "刘", "陈", "杨", "黄", "赵", "吴", "周", "徐", "孙", "马", "朱", "胡",
+    "郭", "何", "高", "林", "罗", "郑", "梁", "谢", "宋", "唐", "许", "韩", "冯", "邓", "曹",
+    "彭", "曾", "肖", "田", "董", "袁", "潘", "于", "蒋", "蔡", "余", "杜", "叶", "程", "苏",
+    "魏", "吕", "丁", "任", "沈", "姚", "卢", "姜", "崔", "钟", "谭", "陆", "汪", "范", "金",
+    "石", "廖", "贾", "夏", "韦", "付", "方", "白", "邹", "孟", "熊", "秦", "邱", "江", "尹",
+    "薛", "闫", "段", "雷", "侯", "龙", "史", "陶", "黎", "贺", "顾", "毛", "郝", "龚", "邵",
+    "万", "钱", "严", "覃", "武", "戴", "莫", "孔", "向", "汤", "常", "温", "康", "施", "文",
+    "牛", "樊", "葛", "邢", "安", "齐", "易", "乔", "伍", "庞", "颜", "倪", "庄", "聂", "章",
+    "鲁", "岳", "翟", "殷", "詹", "申", "欧", "耿", "关", "兰", "焦", "俞", "左", "柳", "甘",
+    "祝", "包", "宁", "尚", "符", "舒", "阮", "柯", "纪", "梅", "童", "凌", "毕", "单", "季",
+    "裴", "霍", "涂", "成", "苗", "谷", "盛", "曲", "翁", "冉", "骆", "蓝", "路", "游", "辛",
+    "靳", "管", "柴", "蒙", "鲍", "华", "喻", "祁", "蒲", "房", "滕", "屈", "饶", "解", "牟",
+    "艾", "尤", "阳", "时", "穆", "农", "司", "卓", "古", "吉", "缪", "简", "车", "项", "连",
+    "芦", "麦", "褚", "娄", "窦", "戚", "岑", "景", "党", "宫", "费", "卜", "冷", "晏", "席",
+    "卫", "米", "柏", "宗", "瞿", "桂", "全", "佟", "应", "臧", "闵", "苟", "邬", "边", "卞",
+    "姬", "师", "和", "仇", "栾", "隋", "商", "刁", "沙", "荣", "巫", "寇", "桑", "郎", "甄",
+    "丛", "仲", "虞", "敖", "巩", "明", "佘", "池", "查", "麻", "苑", "迟", "邝", "封", "蔺",
+    "欧阳", "司马", "上官", "诸葛", "东方", "皇甫", "尉迟", "公孙", "慕容", "长孙", "宇文", "司徒",
+    "令狐", "夏侯", "端木", "轩辕",
+};
+
+// The copy's one change: the surname list and the address markers are
+// looked up by code point (one decoding pass) instead of ~280 substring
+// comparisons per value. For valid UTF-8 (what the readers hand out) the
+// answers are the same.
+class SurnameTable {
+ public:
+  SurnameTable() {
+    for (std::string_view s : kSurnames) {
+      size_t i = 0;
+      const char32_t first = NextCodePoint(s, i);
+      if (i == s.size()) {
+        if (first >= kBase && first < kBase + kSpan) single_[first - kBase] = true;
+      } else {
+        compound_.push_back(s);
+      }
+    }
+  }
+  bool StartsWithSurname(std::string_view v) const {
+    if (v.empty()) return false;
+    size_t i = 0;
+    const char32_t first = NextCodePoint(v, i);
+    if (first >= kBase && first < kBase + kSpan && single_[first - kBase]) return true;
+    for (std::string_view s : compound_) {
+      if (v.substr(0, s.size()) == s) return true;
+    }
+    return false;
+  }
+
+ private:
+  static constexpr char32_t kBase = 0x3400;  // CJK Extension A .. the end of the BMP's CJK block
+  static constexpr char32_t kSpan = 0xA000 - kBase;
+  std::vector<bool> single_ = std::vector<bool>(kSpan, false);
+  std::vector<std::string_view> compound_;
+};
+
+const SurnameTable& Surnames() {
+  static const SurnameTable table;
+  return table;
+}
+
+bool LooksLikeName(std::string_view v) {
+  size_t i = 0, n = 0;
+  while (i < v.size()) {
+    char32_t c = NextCodePoint(v, i);
+    if (c == 0x00B7 || c == 0x30FB) continue;  // middle dot in minority names
+    if (!IsCjk(c)) return false;
+    ++n;
+  }
+  return n >= 2 && n <= 4 && Surnames().StartsWithSurname(v);
+}
+
+bool LooksLikeAddress(std::string_view v) {
+  // Single-character markers 省 市 区 县 路 街 号 镇 村 弄 巷 室 栋, then the
+  // two-character ones 大道 小区 单元: how many distinct ones occur.
+  static constexpr char32_t kSingle[] = {0x7701, 0x5E02, 0x533A, 0x53BF, 0x8DEF, 0x8857, 0x53F7,
+                                         0x9547, 0x6751, 0x5F04, 0x5DF7, 0x5BA4, 0x680B};
+  static constexpr char32_t kPairs[][2] = {{0x5927, 0x9053}, {0x5C0F, 0x533A}, {0x5355, 0x5143}};
+  uint32_t seen = 0;
+  size_t i = 0, cjk = 0;
+  char32_t prev = 0;
+  while (i < v.size()) {
+    const char32_t c = NextCodePoint(v, i);
+    if (IsCjk(c)) ++cjk;
+    for (size_t k = 0; k < std::size(kSingle); ++k) {
+      if (c == kSingle[k]) seen |= 1u << k;
+    }
+    for (size_t k = 0; k < std::size(kPairs); ++k) {
+      if (prev == kPairs[k][0] && c == kPairs[k][1]) seen |= 1u << (16 + k);
+    }
+    prev = c;
+  }
+  if (cjk < 6) return false;
+  for (auto suffix : {"银行", "分行", "支行", "公司", "营业部"}) {
+    std::string_view sv(suffix);
+    if (v.size() >= sv.size() && v.substr(v.size() - sv.size()) == sv) return false;
+  }
+  return std::popcount(seen) >= 2;
+}
+
+bool AllDigits(std::string_view v) {
+  return !v.empty() && std::all_of(v.begin(), v.end(), [](char c) { return c >= '0' && c <= '9'; });
+}
+
+int DigitsValue(std::string_view v) {
+  int n = 0;
+  for (char c : v) n = n * 10 + (c - '0');
+  return n;
+}
+
+bool LooksLikeDate(std::string_view v) {
+  if (auto sp = v.find_first_of(" T"); sp != std::string_view::npos && sp >= 8) v = v.substr(0, sp);
+  int parts[3] = {0, 0, 0};
+  int idx = 0;
+  size_t digits = 0;
+  if (v.size() == 8 && AllDigits(v)) {
+    int y = DigitsValue(v.substr(0, 4)), m = DigitsValue(v.substr(4, 2)),
+        d = DigitsValue(v.substr(6, 2));
+    return y >= 1900 && y <= 2100 && IsValidDate(y, m, d);
+  }
+  size_t i = 0;
+  while (i < v.size()) {
+    char c = v[i];
+    if (c >= '0' && c <= '9') {
+      parts[idx] = parts[idx] * 10 + (c - '0');
+      ++digits;
+      ++i;
+      if (digits > 4) return false;
+      continue;
+    }
+    std::string_view rest = v.substr(i);
+    size_t sep = 0;
+    if (c == '-' || c == '/' || c == '.') {
+      sep = 1;
+    } else if (rest.substr(0, 3) == "年" || rest.substr(0, 3) == "月") {
+      sep = 3;
+    } else if (rest.substr(0, 3) == "日" && idx == 2) {
+      i += 3;
+      break;
+    } else {
+      return false;
+    }
+    if (digits == 0 || idx == 2) return false;
+    ++idx;
+    digits = 0;
+    i += sep;
+  }
+  if (i != v.size() || idx != 2) return false;
+  return parts[0] >= 1900 && parts[0] <= 2100 && IsValidDate(parts[0], parts[1], parts[2]);
+}
+
+bool LooksLikeAmount(std::string_view v) {
+  std::string_view s = v;
+  for (std::string_view p : {"¥", "￥", "RMB", "CNY"}) {
+    if (s.substr(0, p.size()) == p) s.remove_prefix(p.size());
+  }
+  if (s.size() >= 3 && s.substr(s.size() - 3) == "元") s.remove_suffix(3);
+  if (!s.empty() && (s[0] == '-' || s[0] == '+')) s.remove_prefix(1);
+  if (s.empty()) return false;
+  bool dot = false, digit = false;
+  for (char c : s) {
+    if (c >= '0' && c <= '9') {
+      digit = true;
+    } else if (c == '.' && !dot) {
+      dot = true;
+    } else if (c != ',') {
+      return false;
+    }
+  }
+  return digit;
+}
+
+bool LooksLikePassport(std::string_view v) {
+  auto digits = [&](size_t from, size_t n) {
+    return v.size() == from + n && AllDigits(v.substr(from));
+  };
+  if (v.size() < 8 || v.size() > 9) return false;
+  char c0 = v[0];
+  if ((c0 == 'E' || c0 == 'G') && digits(1, 8)) return true;
+  if (c0 == 'E' && v[1] >= 'A' && v[1] <= 'Z' && v[1] != 'I' && v[1] != 'O' && digits(2, 7)) {
+    return true;
+  }
+  if ((c0 == 'P' || c0 == 'S' || c0 == 'D') && digits(1, 7)) return true;
+  if ((c0 == 'S' || c0 == 'D') && v[1] == 'E' && digits(2, 7)) return true;
+  return false;
+}
+
+// ================= end of the copy from detect/classify.cc =================
+
+// NormalizeWidth(v) without an allocation in the common case (no full-width
+// forms, no surrounding whitespace): returns `v` itself or a view of `buf`.
+std::string_view Normalized(std::string_view v, std::string& buf) {
+  if (v.empty()) return v;
+  // Full-width forms and U+3000 start with 0xEF or 0xE3. No early exit: the
+  // loop vectorizes, and values are short.
+  bool wide = false;
+  for (char c : v) {
+    const auto u = static_cast<unsigned char>(c);
+    wide |= (u == 0xEF) | (u == 0xE3);
+  }
+  bool plain = !wide;
+  if (plain) {
+    const auto space = [](char c) {
+      return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\v' || c == '\f';
+    };
+    plain = !space(v.front()) && !space(v.back());
+  }
+  if (plain) return v;
+  buf = detect::NormalizeWidth(v);
+  return buf;
+}
+
+// Sex as a 性别 column writes it: +1 male, -1 female, 0 unknown.
+int ParseSex(std::string_view v) {
+  if (v == "男" || v == "男性" || v == "M" || v == "m" || v == "male" || v == "Male" || v == "1") {
+    return 1;
+  }
+  if (v == "女" || v == "女性" || v == "F" || v == "f" || v == "female" || v == "Female" ||
+      v == "2") {
+    return -1;
+  }
+  return 0;
+}
+
+bool IsSexHeader(std::string_view header) {
+  std::string h = detect::NormalizeWidth(header);
+  for (char& c : h) {
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+  }
+  return h == "性别" || h == "sex" || h == "gender" || h == "客户性别";
+}
+
+// ---- Keyed hashing of normalized keys (SipHash-2-4, per-run random key) ----
+
+class KeyHasher {
+ public:
+  KeyHasher() { crypto::RandomFill(key_); }
+  ~KeyHasher() { sodium_memzero(key_.data(), key_.size()); }
+  KeyHasher(const KeyHasher&) = delete;
+  KeyHasher& operator=(const KeyHasher&) = delete;
+
+  // Never 0 (0 marks an empty slot).
+  uint64_t Hash(std::string_view data) const {
+    uint8_t out[crypto_shorthash_BYTES];
+    crypto_shorthash(out, reinterpret_cast<const unsigned char*>(data.data()), data.size(),
+                     key_.data());
+    uint64_t h;
+    std::memcpy(&h, out, sizeof h);
+    return h == 0 ? 1 : h;
+  }
+
+ private:
+  std::array<uint8_t, crypto_shorthash_KEYBYTES> key_{};
+};
+
+// ---- A flat open-addressing hash table over 64-bit keyed hashes ----
+
+struct NoValue {};
+
+// Linear probing, power-of-two capacity, grows at 70% load. Key 0 is the
+// empty marker (KeyHasher never returns it). A key and its value share a
+// slot, so a probe touches one cache line. Not thread-safe.
+template <typename V>
+class FlatTable {
+ public:
+  static constexpr bool kHasValues = !std::is_same_v<V, NoValue>;
+
+  FlatTable() { Resize(size_t{1} << 14); }
+
+  // Returns the slot's value (nullptr for a set) and whether the key was new.
+  std::pair<V*, bool> FindOrInsert(uint64_t key) {
+    if ((size_ + 1) * 10 > slots_.size() * 7) Resize(slots_.size() * 2);
+    size_t i = key & mask_;
+    for (;;) {
+      Slot& s = slots_[i];
+      if (s.key == key) return {ValueOf(s), false};
+      if (s.key == 0) {
+        s.key = key;
+        ++size_;
+        return {ValueOf(s), true};
+      }
+      i = (i + 1) & mask_;
+    }
+  }
+
+  // Hints that `key` will be looked up soon.
+  void Prefetch(uint64_t key) const { __builtin_prefetch(&slots_[key & mask_]); }
+
+  size_t size() const { return size_; }
+
+ private:
+  struct KeyOnly {
+    uint64_t key = 0;
+  };
+  struct KeyValue {
+    uint64_t key = 0;
+    V value{};
+  };
+  using Slot = std::conditional_t<kHasValues, KeyValue, KeyOnly>;
+
+  static V* ValueOf(Slot& s) {
+    if constexpr (kHasValues) {
+      return &s.value;
+    } else {
+      (void)s;
+      return nullptr;
+    }
+  }
+
+  void Resize(size_t capacity) {
+    std::vector<Slot> old(capacity);
+    old.swap(slots_);
+    mask_ = capacity - 1;
+    for (const Slot& s : old) {
+      if (s.key == 0) continue;
+      size_t i = s.key & mask_;
+      while (slots_[i].key != 0) i = (i + 1) & mask_;
+      slots_[i] = s;
+    }
+  }
+
+  std::vector<Slot> slots_;
+  size_t size_ = 0;
+  size_t mask_ = 0;
+};
+
+// ---- The plan: what to check in each column ----
+
+enum class Check : uint8_t {
+  kNonEmpty,  // free_text, other: every non-empty value is valid
+  kId,
+  kMobile,
+  kLandline,
+  kEmail,
+  kCard,
+  kUscc,
+  kPassport,
+  kDate,
+  kAmount,
+  kName,
+  kAddress,
+};
+
+Check CheckFor(PiiType t) {
+  switch (t) {
+    case PiiType::kCnResidentId: return Check::kId;
+    case PiiType::kCnMobile: return Check::kMobile;
+    case PiiType::kCnLandline: return Check::kLandline;
+    case PiiType::kEmail: return Check::kEmail;
+    case PiiType::kBankCard: return Check::kCard;
+    case PiiType::kUscc: return Check::kUscc;
+    case PiiType::kPassport: return Check::kPassport;
+    case PiiType::kDate: return Check::kDate;
+    case PiiType::kAmount: return Check::kAmount;
+    case PiiType::kPersonName: return Check::kName;
+    case PiiType::kAddress: return Check::kAddress;
+    case PiiType::kFreeText:
+    case PiiType::kOther: return Check::kNonEmpty;
+  }
+  return Check::kNonEmpty;
+}
+
+struct ColumnPlan {
+  Check check = Check::kNonEmpty;
+  bool sensitive = false;  // PIPL Art. 28 by type
+  bool scanned = false;    // free_text / other: scan for personal data inside
+};
+
+struct Plan {
+  std::vector<ColumnPlan> columns;
+  std::optional<size_t> name_column;  // first person_name column
+  std::optional<size_t> sex_column;   // a 性别 column of type other
+  Date today;
+};
+
+// ---- Per-row analysis (stateless across rows; one analyzer per thread) ----
+
+// A cell's outcome, packed:
+//   bits 0-1   state: 0 empty, 1 valid, 2 invalid
+//   bits 2-7   finding kind + 1 (0: none)
+//   bits 8-20  types found inside (scanned columns), bit i for PiiType i
+enum CellState : uint32_t { kEmpty = 0, kValid = 1, kInvalid = 2 };
+constexpr uint32_t Cell(CellState s, std::optional<FindingKind> kind = std::nullopt,
+                        uint32_t contains = 0) {
+  return static_cast<uint32_t>(s) |
+         (kind ? (static_cast<uint32_t>(*kind) + 1) << 2 : 0u) | contains << 8;
+}
+CellState StateOf(uint32_t cell) { return static_cast<CellState>(cell & 3u); }
+std::optional<FindingKind> KindOf(uint32_t cell) {
+  const uint32_t k = (cell >> 2) & 0x3Fu;
+  if (k == 0) return std::nullopt;
+  return static_cast<FindingKind>(k - 1);
+}
+uint32_t ContainsOf(uint32_t cell) { return cell >> 8; }
+static_assert(report::kFindingKindCount < 63, "kind must fit in 6 bits");
+
+struct RowFacts {
+  uint64_t number = 0;
+  uint64_t row_hash = 0;
+  uint64_t id_key = 0;  // 0: no valid ID
+  uint64_t mn_key = 0;  // 0: no valid mobile with a name
+  uint32_t name_hash = 0;
+  bool minor = false;
+  bool sensitive = false;  // a non-empty value of a sensitive column or sensitive data in text
+  bool sex_mismatch = false;
+};
+
+class RowAnalyzer {
+ public:
+  RowAnalyzer(const Plan& plan, const KeyHasher& hasher, const detect::TextScanner& scanner,
+              detect::TextScanner::Scratch scratch)
+      : plan_(plan), hasher_(hasher), scanner_(scanner), scratch_(std::move(scratch)) {}
+
+  // Fills cells[0..columns) and facts. Errors: the scanner's (kInternal).
+  Status Analyze(const ingest::Row& row, uint32_t* cells, RowFacts& facts) {
+    facts = RowFacts{};
+    facts.number = row.number;
+    id_.clear();
+    mobile_.clear();
+    int id_sex = 0;
+    for (size_t c = 0; c < plan_.columns.size(); ++c) {
+      const std::string& v = c < row.fields.size() ? row.fields[c] : empty_;
+      if (v.empty()) {
+        cells[c] = Cell(kEmpty);
+        continue;
+      }
+      const ColumnPlan& col = plan_.columns[c];
+      if (col.sensitive) facts.sensitive = true;
+      switch (col.check) {
+        case Check::kId: cells[c] = CheckId(v, facts, id_sex); break;
+        case Check::kMobile: {
+          auto m = detect::NormalizeMobile(v);
+          if (m && mobile_.empty()) mobile_ = std::move(*m);
+          cells[c] = m ? Cell(kValid) : Cell(kInvalid, FindingKind::kMobileInvalid);
+          break;
+        }
+        case Check::kLandline:
+          if (detect::NormalizeLandline(v)) {
+            cells[c] = Cell(kValid);
+          } else if (detect::NormalizeMobile(v)) {
+            cells[c] = Cell(kValid, FindingKind::kMobileInLandlineColumn);
+          } else {
+            cells[c] = Cell(kInvalid, FindingKind::kLandlineInvalid);
+          }
+          break;
+        case Check::kEmail:
+          cells[c] = detect::NormalizeEmail(v) ? Cell(kValid)
+                                               : Cell(kInvalid, FindingKind::kEmailInvalid);
+          break;
+        case Check::kCard: cells[c] = CheckCard(v); break;
+        case Check::kUscc: cells[c] = CheckUscc(v); break;
+        case Check::kPassport:
+          cells[c] = Heuristic(v, LooksLikePassport, FindingKind::kPassportInvalid);
+          break;
+        case Check::kDate: cells[c] = Heuristic(v, LooksLikeDate, FindingKind::kDateInvalid); break;
+        case Check::kAmount:
+          cells[c] = Heuristic(v, LooksLikeAmount, FindingKind::kAmountInvalid);
+          break;
+        case Check::kName:
+          cells[c] = Heuristic(v, LooksLikeName, FindingKind::kNameUnrecognized);
+          break;
+        case Check::kAddress:
+          cells[c] = Heuristic(v, LooksLikeAddress, FindingKind::kAddressUnrecognized);
+          break;
+        case Check::kNonEmpty:
+          if (col.scanned) {
+            RETURN_IF_ERROR(scanner_.Scan(Normalized(v, buf_), scratch_, matches_));
+            const uint32_t types = detect::MatchTypes(matches_);
+            if (types & kSensitiveTypes) facts.sensitive = true;
+            cells[c] = Cell(kValid, std::nullopt, types);
+          } else {
+            cells[c] = Cell(kValid);
+          }
+          break;
+      }
+    }
+
+    // Person keys: the first valid ID; else the first valid mobile with the name.
+    std::string_view name;
+    if (plan_.name_column && *plan_.name_column < row.fields.size()) {
+      name = Normalized(row.fields[*plan_.name_column], name_buf_);
+    }
+    if (!name.empty()) {
+      key_.assign("N");
+      key_.append(name);
+      facts.name_hash = static_cast<uint32_t>(hasher_.Hash(key_));
+      if (facts.name_hash == 0) facts.name_hash = 1;
+    }
+    if (!id_.empty()) {
+      key_.assign("I");
+      key_.append(id_);
+      facts.id_key = hasher_.Hash(key_);
+    }
+    if (!mobile_.empty() && !name.empty()) {
+      key_.assign("M");
+      key_.append(mobile_);
+      key_.push_back('\0');
+      key_.append(name);
+      facts.mn_key = hasher_.Hash(key_);
+    }
+    if (plan_.sex_column && id_sex != 0 && *plan_.sex_column < row.fields.size()) {
+      const int sex = ParseSex(Normalized(row.fields[*plan_.sex_column], buf_));
+      facts.sex_mismatch = sex != 0 && sex != id_sex;
+    }
+
+    // The whole row, each field length-prefixed: equal hashes mean equal rows.
+    key_.clear();
+    for (const std::string& f : row.fields) {
+      const auto n = static_cast<uint32_t>(f.size());
+      key_.append(reinterpret_cast<const char*>(&n), sizeof n);
+      key_.append(f);
+    }
+    facts.row_hash = hasher_.Hash(key_);
+    return Ok();
+  }
+
+ private:
+  uint32_t CheckId(const std::string& v, RowFacts& facts, int& id_sex) {
+    const detect::IdInfo info = detect::CheckResidentId(v, plan_.today);
+    using S = detect::IdStatus;
+    const bool valid = info.status == S::kValid || info.status == S::kLegacy15;
+    if (valid && id_.empty()) {
+      id_ = info.status == S::kValid ? info.normalized : detect::UpgradeLegacyId(info.normalized);
+      facts.minor = AgeOn(info.birth, plan_.today) < 14;
+      // Sequence digit: the 17th of 18 (the 15th of a legacy 15): odd is male.
+      const char seq = info.normalized[info.status == S::kValid ? 16 : 14];
+      id_sex = (seq - '0') % 2 == 1 ? 1 : -1;
+    }
+    switch (info.status) {
+      case S::kValid: return Cell(kValid);
+      case S::kLegacy15: return Cell(kValid, FindingKind::kIdLegacy15);
+      case S::kScientificNotation: return Cell(kInvalid, FindingKind::kIdScientificNotation);
+      case S::kBadCheckChar: return Cell(kInvalid, FindingKind::kIdBadCheckChar);
+      case S::kBadBirthDate: return Cell(kInvalid, FindingKind::kIdBadBirthDate);
+      case S::kFutureBirthDate: return Cell(kInvalid, FindingKind::kIdFutureBirthDate);
+      case S::kUnknownRegion: return Cell(kInvalid, FindingKind::kIdUnknownRegion);
+      case S::kBadCharacter: return Cell(kInvalid, FindingKind::kIdBadCharacter);
+      case S::kBadLength: return Cell(kInvalid, FindingKind::kIdBadLength);
+    }
+    return Cell(kInvalid, FindingKind::kIdBadLength);
+  }
+
+  uint32_t CheckCard(const std::string& v) {
+    if (detect::NormalizeBankCard(v)) return Cell(kValid);
+    const std::string_view n = Normalized(v, buf_);
+    if (detect::IsScientificNotation(n)) {
+      return Cell(kInvalid, FindingKind::kBankCardScientificNotation);
+    }
+    digits_.clear();
+    for (char c : n) {
+      if (c != ' ' && c != '-') digits_.push_back(c);
+    }
+    if (digits_.size() >= 13 && digits_.size() <= 19 && AllDigits(digits_) &&
+        !detect::LuhnValid(digits_)) {
+      return Cell(kInvalid, FindingKind::kBankCardLuhn);
+    }
+    return Cell(kInvalid, FindingKind::kBankCardInvalid);
+  }
+
+  uint32_t CheckUscc(const std::string& v) {
+    if (detect::IsValidUscc(v)) return Cell(kValid);
+    std::string u = detect::NormalizeWidth(v);
+    for (char& c : u) {
+      if (c >= 'a' && c <= 'z') c = static_cast<char>(c - 'a' + 'A');
+    }
+    // Well formed (GB 32100 alphabet, division code digits) but the check character disagrees.
+    constexpr std::string_view kAlphabet = "0123456789ABCDEFGHJKLMNPQRTUWXY";
+    const bool alphabet = std::all_of(u.begin(), u.end(), [&](char c) {
+      return kAlphabet.find(c) != std::string_view::npos;
+    });
+    if (u.size() == 18 && alphabet && AllDigits(std::string_view(u).substr(2, 6))) {
+      return Cell(kInvalid, FindingKind::kUsccBadCheckChar);
+    }
+    return Cell(kInvalid, FindingKind::kUsccInvalid);
+  }
+
+  uint32_t Heuristic(const std::string& v, bool (*test)(std::string_view), FindingKind kind) {
+    const std::string_view n = Normalized(v, buf_);
+    if (n.empty()) return Cell(kInvalid, kind);
+    return test(n) ? Cell(kValid) : Cell(kInvalid, kind);
+  }
+
+  const Plan& plan_;
+  const KeyHasher& hasher_;
+  const detect::TextScanner& scanner_;
+  detect::TextScanner::Scratch scratch_;
+  std::vector<detect::TextMatch> matches_;
+  const std::string empty_;
+  std::string id_, mobile_, key_, buf_, name_buf_, digits_;
+};
+
+// ---- Folding results in file order ----
+
+struct Accumulator {
+  uint64_t count = 0;
+  std::vector<uint64_t> rows;
+  void Add(uint64_t row) {
+    ++count;
+    if (rows.size() < report::kMaxFindingRows) rows.push_back(row);
+  }
+};
+
+struct IdSlot {
+  uint32_t person = 0;
+  uint32_t name_hash = 0;  // of the first row with a name; 0: none yet
+  bool reported = false;   // same_id_different_names already counted
+};
+
+class Folder {
+ public:
+  Folder(const Plan& plan, report::InventoryReport& r)
+      : plan_(plan), r_(r), column_acc_(plan.columns.size()) {}
+
+  void Fold(const uint32_t* cells, const RowFacts& f) {
+    ++r_.rows;
+    for (size_t c = 0; c < plan_.columns.size(); ++c) {
+      const uint32_t cell = cells[c];
+      if (cell == Cell(kValid)) {  // the common case: nothing else to record
+        ++r_.columns[c].non_empty;
+        ++r_.columns[c].valid;
+        continue;
+      }
+      const CellState state = StateOf(cell);
+      if (state == kEmpty) continue;
+      report::ColumnInventory& col = r_.columns[c];
+      ++col.non_empty;
+      if (state == kValid) {
+        ++col.valid;
+      } else {
+        ++col.invalid;
+      }
+      if (auto kind = KindOf(cell)) Acc(c, *kind).Add(f.number);
+      if (const uint32_t types = ContainsOf(cell)) {
+        ++col.values_with_pii;
+        for (int t = 0; t < detect::kPiiTypeCount; ++t) {
+          if (types & (1u << t)) ++col.contains[static_cast<size_t>(t)];
+        }
+        if (col.type == PiiType::kFreeText) {
+          Acc(c, FindingKind::kFreeTextContainsPii).Add(f.number);
+        } else {
+          Acc(c, FindingKind::kOtherColumnContainsPii).Add(f.number);
+        }
+        if (types & kSensitiveTypes) {
+          ++col.values_with_sensitive_pii;
+          Acc(c, FindingKind::kSensitiveColumnInFreeText).Add(f.number);
+        }
+      }
+    }
+    if (f.sex_mismatch) RowAcc(FindingKind::kSexMismatchId).Add(f.number);
+    if (!rows_seen_.FindOrInsert(f.row_hash).second) {
+      RowAcc(FindingKind::kDuplicateRows).Add(f.number);
+    }
+
+    uint32_t person;
+    bool is_new = false;
+    bool minor = false;
+    if (f.id_key != 0) {
+      auto [slot, inserted] = ids_.FindOrInsert(f.id_key);
+      if (inserted) {
+        slot->person = NewPerson();
+        slot->name_hash = f.name_hash;
+        is_new = true;
+        minor = f.minor;
+      } else if (f.name_hash != 0) {
+        if (slot->name_hash == 0) {
+          slot->name_hash = f.name_hash;
+        } else if (slot->name_hash != f.name_hash && !slot->reported) {
+          slot->reported = true;
+          RowAcc(FindingKind::kSameIdDifferentNames).Add(f.number);
+        }
+      }
+      person = slot->person;
+      // As import does: the mobile and name also find this person later.
+      if (f.mn_key != 0) {
+        auto [mn, mn_new] = mobile_names_.FindOrInsert(f.mn_key);
+        if (mn_new) *mn = person;
+      }
+    } else if (f.mn_key != 0) {
+      auto [mn, mn_new] = mobile_names_.FindOrInsert(f.mn_key);
+      if (mn_new) {
+        *mn = NewPerson();
+        is_new = true;
+      }
+      person = *mn;
+    } else {
+      person = NewPerson();
+      is_new = true;
+      ++r_.rows_without_person_key;
+      RowAcc(FindingKind::kRowsWithoutPersonKey).Add(f.number);
+    }
+    uint8_t& flags = person_flags_[person];
+    if (minor) {
+      ++r_.minors;
+      RowAcc(FindingKind::kMinorUnder14).Add(f.number);
+      flags |= kMinorFlag;
+    }
+    if (!is_new && !(flags & kSeveralRowsFlag)) {
+      flags |= kSeveralRowsFlag;
+      ++r_.people_on_several_rows;
+      RowAcc(FindingKind::kPersonMultipleRows).Add(f.number);
+    }
+    if ((f.sensitive || (flags & kMinorFlag)) && !(flags & kSensitiveFlag)) {
+      flags |= kSensitiveFlag;
+      ++r_.people_with_sensitive;
+    }
+  }
+
+  // Starts loading the table slots a later row will probe (random accesses
+  // into tables of tens of MB: each would otherwise be a cache miss).
+  void Prefetch(const RowFacts& f) const {
+    rows_seen_.Prefetch(f.row_hash);
+    if (f.id_key != 0) ids_.Prefetch(f.id_key);
+    if (f.mn_key != 0) mobile_names_.Prefetch(f.mn_key);
+  }
+
+  // Findings in FindingKind order, row-level ones before column ones.
+  std::vector<report::Finding> Findings() const {
+    std::vector<report::Finding> out;
+    for (int k = 0; k < report::kFindingKindCount; ++k) {
+      const auto kind = static_cast<FindingKind>(k);
+      auto it = row_acc_.find(k);
+      if (it != row_acc_.end() && it->second.count > 0) {
+        out.push_back({kind, std::nullopt, it->second.count, it->second.rows});
+      }
+      for (size_t c = 0; c < column_acc_.size(); ++c) {
+        const Accumulator& a = column_acc_[c][static_cast<size_t>(k)];
+        if (a.count > 0) out.push_back({kind, c, a.count, a.rows});
+      }
+    }
+    return out;
+  }
+
+  void AddColumnFinding(size_t column, FindingKind kind, uint64_t count,
+                        std::vector<uint64_t> rows) {
+    Accumulator& a = Acc(column, kind);
+    a.count = count;
+    a.rows = std::move(rows);
+  }
+
+ private:
+  static constexpr uint8_t kSeveralRowsFlag = 1;
+  static constexpr uint8_t kSensitiveFlag = 2;
+  static constexpr uint8_t kMinorFlag = 4;
+
+  uint32_t NewPerson() {
+    person_flags_.push_back(0);
+    ++r_.people;
+    return static_cast<uint32_t>(person_flags_.size() - 1);
+  }
+  Accumulator& Acc(size_t column, FindingKind kind) {
+    return column_acc_[column][static_cast<size_t>(kind)];
+  }
+  Accumulator& RowAcc(FindingKind kind) { return row_acc_[static_cast<int>(kind)]; }
+
+  const Plan& plan_;
+  report::InventoryReport& r_;
+  std::vector<std::array<Accumulator, report::kFindingKindCount>> column_acc_;
+  std::map<int, Accumulator> row_acc_;
+  FlatTable<IdSlot> ids_;
+  FlatTable<uint32_t> mobile_names_;
+  FlatTable<NoValue> rows_seen_;
+  std::vector<uint8_t> person_flags_;  // one byte per person
+};
+
+// ---- The pipeline: reader -> analyzers -> folder, in file order ----
+
+constexpr size_t kBatchRows = 2048;
+constexpr size_t kPrefetchAhead = 8;
+
+struct Batch {
+  enum class State { kFree, kFilled, kAnalyzing, kAnalyzed };
+  State state = State::kFree;
+  uint64_t seq = 0;
+  std::vector<ingest::Row> rows;
+  size_t count = 0;
+  std::vector<uint32_t> cells;  // count x columns
+  std::vector<RowFacts> facts;
+  uint64_t bytes_consumed = 0;
+  bool end = false;  // no rows follow this batch
+  std::optional<Error> error;
+};
+
+// Shared state of the threads. All fields but the slots' contents are
+// guarded by mu; a slot's contents belong to whoever moved it to its state
+// (reader: kFree -> kFilled; an analyzer: kFilled -> kAnalyzed; the folder:
+// kAnalyzed -> kFree).
+struct Pipeline {
+  std::mutex mu;
+  std::condition_variable cv;
+  std::vector<Batch> slots;
+  uint64_t next_to_analyze = 0;
+  bool analysis_done = false;  // an analyzer took the last batch
+  bool abort = false;
+
+  Batch& Slot(uint64_t seq) { return slots[seq % slots.size()]; }
+};
+
+void ReaderLoop(Pipeline& p, ingest::RowReader& reader, uint64_t first_seq) {
+  for (uint64_t seq = first_seq;; ++seq) {
+    Batch& b = p.Slot(seq);
+    {
+      std::unique_lock lock(p.mu);
+      p.cv.wait(lock, [&] { return p.abort || b.state == Batch::State::kFree; });
+      if (p.abort) return;
+    }
+    b.count = 0;
+    b.end = false;
+    b.error.reset();
+    if (b.rows.size() < kBatchRows) b.rows.resize(kBatchRows);
+    while (b.count < kBatchRows) {
+      Result<bool> more = reader.Next(b.rows[b.count]);
+      if (!more) {
+        b.error = more.error();
+        b.end = true;
+        break;
+      }
+      if (!*more) {
+        b.end = true;
+        break;
+      }
+      ++b.count;
+    }
+    b.bytes_consumed = reader.bytes_consumed();
+    {
+      std::lock_guard lock(p.mu);
+      b.seq = seq;
+      b.state = Batch::State::kFilled;
+    }
+    p.cv.notify_all();
+    if (b.end) return;
+  }
+}
+
+Status AnalyzeBatch(RowAnalyzer& analyzer, size_t columns, Batch& b) {
+  b.cells.resize(b.count * columns);
+  b.facts.resize(b.count);
+  for (size_t i = 0; i < b.count; ++i) {
+    RETURN_IF_ERROR(analyzer.Analyze(b.rows[i], b.cells.data() + i * columns, b.facts[i]));
+  }
+  return Ok();
+}
+
+void AnalyzerLoop(Pipeline& p, RowAnalyzer& analyzer, size_t columns) {
+  for (;;) {
+    Batch* b = nullptr;
+    {
+      std::unique_lock lock(p.mu);
+      p.cv.wait(lock, [&] {
+        if (p.abort || p.analysis_done) return true;
+        const Batch& next = p.Slot(p.next_to_analyze);
+        return next.state == Batch::State::kFilled && next.seq == p.next_to_analyze;
+      });
+      if (p.abort || p.analysis_done) return;
+      b = &p.Slot(p.next_to_analyze++);
+      b->state = Batch::State::kAnalyzing;
+      if (b->end) p.analysis_done = true;
+    }
+    if (!b->error) {
+      Status st = AnalyzeBatch(analyzer, columns, *b);
+      if (!st) b->error = st.error();
+    }
+    {
+      std::lock_guard lock(p.mu);
+      b->state = Batch::State::kAnalyzed;
+    }
+    p.cv.notify_all();
+  }
+}
+
+// Joins every thread it started, after telling them to stop.
+class Threads {
+ public:
+  explicit Threads(Pipeline& p) : p_(p) {}
+  ~Threads() {
+    {
+      std::lock_guard lock(p_.mu);
+      p_.abort = true;
+    }
+    p_.cv.notify_all();
+    for (auto& t : threads_) t.join();
+  }
+  Threads(const Threads&) = delete;
+  Threads& operator=(const Threads&) = delete;
+
+  template <typename F>
+  Status Start(F&& f) {
+    try {
+      threads_.emplace_back(std::forward<F>(f));
+    } catch (const std::exception&) {
+      return Fail(Unavailable("inventory: cannot start a thread"));
+    }
+    return Ok();
+  }
+
+ private:
+  Pipeline& p_;
+  std::vector<std::thread> threads_;
+};
+
+// A header cell that is itself an identifier: the file has no header row.
+bool HeaderLooksLikeData(const std::string& header, const Date& today) {
+  return (detect::ClassifyValue(header, today).valid & kDataLikeTypes) != 0;
+}
+
+}  // namespace
+
+Result<report::InventoryReport> RunInventory(const std::string& path,
+                                             const InventoryOptions& options) {
+  report::InventoryReport r;
+  r.file = path;
+  r.today = options.today;
+  r.generated_at = NowUnixSeconds();
+
+  ASSIGN_OR_RETURN(std::unique_ptr<ingest::RowReader> reader, ingest::OpenTable(path, options.read));
+  ASSIGN_OR_RETURN(std::unique_ptr<detect::TextScanner> scanner,
+                   detect::TextScanner::Create(options.today));
+  r.format = reader->format();
+  std::error_code size_error;
+  r.bytes = std::filesystem::file_size(path, size_error);  // XLSX readers count XML bytes instead
+  if (size_error) r.bytes = 0;
+  const std::vector<std::string> headers = reader->header();
+  const size_t columns = headers.size();
+
+  // The file's hash, alongside the reading (the file is read twice; the
+  // second read comes from the page cache).
+  std::optional<Result<std::string>> sha;
+  std::thread sha_thread;
+  try {
+    sha_thread = std::thread([&] { sha = FileSha256(path); });
+  } catch (const std::exception&) {
+    sha = FileSha256(path);
+  }
+  struct JoinSha {
+    std::thread& t;
+    ~JoinSha() {
+      if (t.joinable()) t.join();
+    }
+  } join_sha{sha_thread};
+
+  Pipeline p;
+  const unsigned cores = std::max(1u, std::thread::hardware_concurrency());
+  const unsigned workers = std::min(8u, options.threads != 0 ? options.threads : cores);
+  p.slots.resize(2 * static_cast<size_t>(workers) + 2);
+
+  // The sample: the first rows, classified, then analysed as batch 0.
+  Batch& first = p.Slot(0);
+  first.rows.resize(std::max<size_t>(options.sample_rows, 1));
+  detect::ColumnClassifier classifier(headers, options.today);
+  while (first.count < first.rows.size()) {
+    ASSIGN_OR_RETURN(bool more, reader->Next(first.rows[first.count]));
+    if (!more) {
+      first.end = true;
+      break;
+    }
+    classifier.Observe(first.rows[first.count].fields);
+    ++first.count;
+  }
+  first.bytes_consumed = reader->bytes_consumed();
+  first.seq = 0;
+  first.state = Batch::State::kFilled;
+  r.sample_rows = first.count;
+
+  Plan plan;
+  plan.today = options.today;
+  const std::vector<detect::ColumnGuess> guesses = classifier.Guess();
+  std::vector<size_t> data_like_headers;
+  for (size_t c = 0; c < columns; ++c) {
+    const detect::ColumnGuess& g = guesses[c];
+    report::ColumnInventory col;
+    col.name = g.name;
+    if (HeaderLooksLikeData(g.name, options.today)) {
+      col.name = "column_" + std::to_string(c + 1);
+      data_like_headers.push_back(c);
+    }
+    col.type = g.type;
+    col.confidence = g.confidence;
+    col.sensitive = g.sensitive;
+    col.scanned = g.type == PiiType::kFreeText || g.type == PiiType::kOther;
+    r.columns.push_back(std::move(col));
+
+    ColumnPlan cp;
+    cp.check = CheckFor(g.type);
+    cp.sensitive = g.sensitive;
+    cp.scanned = r.columns.back().scanned;
+    plan.columns.push_back(cp);
+    if (g.type == PiiType::kCnResidentId && !r.id_column) r.id_column = c;
+    if (g.type == PiiType::kCnMobile && !r.mobile_column) r.mobile_column = c;
+    if (g.type == PiiType::kPersonName && !r.name_column) r.name_column = c;
+    if (g.type == PiiType::kOther && !plan.sex_column && IsSexHeader(headers[c])) {
+      plan.sex_column = c;
+    }
+  }
+  plan.name_column = r.name_column;
+
+  KeyHasher hasher;
+  std::vector<std::unique_ptr<RowAnalyzer>> analyzers;
+  for (unsigned i = 0; i < workers; ++i) {
+    ASSIGN_OR_RETURN(detect::TextScanner::Scratch scratch, scanner->NewScratch());
+    analyzers.push_back(
+        std::make_unique<RowAnalyzer>(plan, hasher, *scanner, std::move(scratch)));
+  }
+  Folder folder(plan, r);
+
+  const uint64_t progress_total = reader->bytes_total();  // read before the reader thread runs
+  {
+    Threads threads(p);
+    if (!first.end) {
+      RETURN_IF_ERROR(threads.Start([&] { ReaderLoop(p, *reader, 1); }));
+    }
+    for (auto& a : analyzers) {
+      RowAnalyzer* analyzer = a.get();
+      RETURN_IF_ERROR(threads.Start([&p, analyzer, columns] { AnalyzerLoop(p, *analyzer, columns); }));
+    }
+    uint64_t since_progress = 0;
+    for (uint64_t seq = 0;; ++seq) {
+      Batch& b = p.Slot(seq);
+      {
+        std::unique_lock lock(p.mu);
+        p.cv.wait(lock, [&] { return b.state == Batch::State::kAnalyzed && b.seq == seq; });
+      }
+      if (b.error) return Fail(*b.error);
+      for (size_t i = 0; i < b.count; ++i) {
+        if (i + kPrefetchAhead < b.count) folder.Prefetch(b.facts[i + kPrefetchAhead]);
+        folder.Fold(b.cells.data() + i * columns, b.facts[i]);
+      }
+      const bool end = b.end;
+      const uint64_t consumed = b.bytes_consumed;
+      {
+        std::lock_guard lock(p.mu);
+        b.state = Batch::State::kFree;
+      }
+      p.cv.notify_all();
+      if (options.progress && (++since_progress % 16 == 0 || end)) {
+        options.progress(consumed, progress_total);
+      }
+      if (end) break;
+    }
+  }  // joins the reader and the analyzers
+
+  r.encoding = reader->encoding();  // final only at the end (gbk may become gb18030)
+  for (size_t c : data_like_headers) {
+    folder.AddColumnFinding(c, FindingKind::kHeaderLooksLikeData, 1, {});
+  }
+  for (size_t c = 0; c < columns; ++c) {
+    if (r.rows > 0 && r.columns[c].non_empty == 0) {
+      std::vector<uint64_t> rows;
+      for (uint64_t n = 1; n <= std::min<uint64_t>(r.rows, report::kMaxFindingRows); ++n) {
+        rows.push_back(n);
+      }
+      folder.AddColumnFinding(c, FindingKind::kEmptyColumn, r.rows, std::move(rows));
+    }
+  }
+  r.findings = folder.Findings();
+
+  if (sha_thread.joinable()) sha_thread.join();
+  if (!sha || !*sha) return Fail(sha ? sha->error() : Internal("inventory: file hash missing"));
+  r.sha256 = **sha;
+  return r;
+}
+
+}  // namespace custos::workflow
