@@ -87,8 +87,38 @@ struct ProveCmd {
       return Fail(InvalidArgument("--index " + std::to_string(index) + " is not below the tree size " +
                                   std::to_string(n)));
     }
+    // A proof is only worth something against a signed root: find the
+    // checkpoint of this size.
+    std::optional<store::CheckpointRow> signed_cp;
+    ASSIGN_OR_RETURN(std::optional<store::CheckpointRow> latest, log.LatestCheckpoint());
+    if (latest && latest->size == n) {
+      signed_cp = std::move(latest);
+    } else {
+      ASSIGN_OR_RETURN(std::vector<store::CheckpointRow> all, v->store().ListCheckpoints());
+      for (auto& c : all) {
+        if (c.size == n) signed_cp = std::move(c);
+      }
+    }
+    if (!signed_cp) {
+      return Fail(InvalidArgument("there is no signed checkpoint of size " + std::to_string(n) +
+                                  " to prove against; omit --size to use the latest"));
+    }
+    std::string where = "the signed checkpoint at size " + std::to_string(n);
+    auto body = tlog::VerifyNote(signed_cp->note, log.verifier_key());
+    if (!body) return Fail(body.error().WithContext(where));
+    auto signed_root = tlog::ParseCheckpoint(*body);
+    if (!signed_root) return Fail(DataLoss(where + ": " + signed_root.error().message()));
+    if (n > log.size()) {
+      return Fail(DataLoss("the audit log has " + std::to_string(log.size()) + " entries but " +
+                           where + " covers " + std::to_string(n) +
+                           ": entries were removed from the end (run custos audit verify)"));
+    }
     ASSIGN_OR_RETURN(tlog::InclusionProof p, log.ProveInclusion(index, n));
-    // Never hand out a proof that does not verify.
+    // Never hand out a proof that does not verify against the signed root.
+    if (p.root != signed_root->root) {
+      return Fail(DataLoss("the stored audit tree does not match " + where +
+                           " (run custos audit verify)"));
+    }
     RETURN_IF_ERROR(tlog::VerifyInclusion(p.index, p.size, p.leaf_hash, p.path, p.root));
     json path = json::array();
     for (const auto& h : p.path) path.push_back(HashHex(h));
@@ -130,6 +160,11 @@ struct ConsistencyCmd {
     };
     if (old->size > now.size) {
       return fail("the log is now shorter (" + std::to_string(now.size) + " entries)");
+    }
+    if (now.size > log.size()) {
+      return fail("its latest signed checkpoint covers " + std::to_string(now.size) +
+                  " entries but only " + std::to_string(log.size()) +
+                  " remain: entries were removed from the end");
     }
     ASSIGN_OR_RETURN(tlog::Hash stored_root, log.RootAt(now.size));
     if (stored_root != now.root) return fail("the stored tree does not match its own latest checkpoint");

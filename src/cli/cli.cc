@@ -61,15 +61,6 @@ struct InitCmd {
   }
 };
 
-void ProgressBar(uint64_t done, uint64_t total) {
-  if (total == 0) return;
-  int pct = static_cast<int>(done * 100 / total);
-  int filled = pct * 30 / 100;
-  std::fprintf(stderr, "\r[%.*s%.*s] %3d%%", filled, "##############################", 30 - filled,
-               "                              ", pct);
-  if (done >= total) std::fputc('\n', stderr);
-  std::fflush(stderr);
-}
 
 struct ImportCmd {
   VaultOptions o;
@@ -420,6 +411,7 @@ int Run(int argc, char** argv) {
       {c_forget, Runner(forget, forget.o.json)}, {c_rotate, Runner(rotate, rotate.o.json)},
       {c_pub, Runner(pub, pub.o.json)},          {c_sample, Runner(sample, kNoJson)},
   };
+  AddInventoryCommands(app, commands);
   AddAuditCommands(app, commands);
 
   try {

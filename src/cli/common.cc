@@ -3,6 +3,7 @@
 #include <pwd.h>
 #include <unistd.h>
 
+#include <cstdio>
 #include <cstdlib>
 #include <iostream>
 
@@ -83,5 +84,15 @@ int Report(const Error& e, bool as_json) {
 
 void PrintJson(const json& j) { std::cout << j.dump(2) << "\n"; }
 
+
+void ProgressBar(uint64_t done, uint64_t total) {
+  if (total == 0) return;
+  int pct = static_cast<int>(done * 100 / total);
+  int filled = pct * 30 / 100;
+  std::fprintf(stderr, "\r[%.*s%.*s] %3d%%", filled, "##############################", 30 - filled,
+               "                              ", pct);
+  if (done >= total) std::fputc('\n', stderr);
+  std::fflush(stderr);
+}
 
 }  // namespace custos::cli

@@ -59,6 +59,10 @@ std::function<int()> Runner(Cmd& cmd, const bool& as_json) {
 
 // Registration functions, one per command family (each in its own .cc).
 void AddAuditCommands(CLI::App& app, std::vector<Command>& commands);
+void AddInventoryCommands(CLI::App& app, std::vector<Command>& commands);
+
+// A progress bar on standard error: done of total bytes.
+void ProgressBar(uint64_t done, uint64_t total);
 
 }  // namespace custos::cli
 

@@ -1,10 +1,12 @@
 #include "crypto/kdf.h"
 
 #include <openssl/core_names.h>
+#include <openssl/evp.h>
 #include <openssl/kdf.h>
 #include <openssl/params.h>
 #include <sodium.h>
 
+#include <cstdlib>
 #include <cstring>
 #include <memory>
 
@@ -86,18 +88,20 @@ Digest Sha256(ByteSpan data) {
   return d;
 }
 
-static_assert(sizeof(crypto_hash_sha256_state) <= 128);
-
-Sha256Stream::Sha256Stream() {
-  crypto_hash_sha256_init(reinterpret_cast<crypto_hash_sha256_state*>(state_));
+Sha256Stream::Sha256Stream() : ctx_(EVP_MD_CTX_new()) {
+  auto* ctx = static_cast<EVP_MD_CTX*>(ctx_);
+  if (ctx == nullptr || EVP_DigestInit_ex(ctx, EVP_sha256(), nullptr) != 1) std::abort();
 }
+Sha256Stream::~Sha256Stream() { EVP_MD_CTX_free(static_cast<EVP_MD_CTX*>(ctx_)); }
 void Sha256Stream::Update(ByteSpan data) {
-  crypto_hash_sha256_update(reinterpret_cast<crypto_hash_sha256_state*>(state_), data.data(),
-                            data.size());
+  if (EVP_DigestUpdate(static_cast<EVP_MD_CTX*>(ctx_), data.data(), data.size()) != 1) {
+    std::abort();
+  }
 }
 Digest Sha256Stream::Finish() {
   Digest d;
-  crypto_hash_sha256_final(reinterpret_cast<crypto_hash_sha256_state*>(state_), d.data());
+  unsigned int len = 0;
+  if (EVP_DigestFinal_ex(static_cast<EVP_MD_CTX*>(ctx_), d.data(), &len) != 1) std::abort();
   return d;
 }
 

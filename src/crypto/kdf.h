@@ -47,16 +47,21 @@ class HmacSha256 {
   SecretBytes state_;  // crypto_auth_hmacsha256_state after init with the key
 };
 
-// SHA-256, one-shot and streaming.
+// SHA-256, one-shot and streaming. The stream uses OpenSSL, which uses the
+// CPU's SHA extensions where present (about 4x libsodium's portable code on
+// a file hash).
 Digest Sha256(ByteSpan data);
 class Sha256Stream {
  public:
   Sha256Stream();
+  ~Sha256Stream();
+  Sha256Stream(const Sha256Stream&) = delete;
+  Sha256Stream& operator=(const Sha256Stream&) = delete;
   void Update(ByteSpan data);
   Digest Finish();
 
  private:
-  alignas(16) uint8_t state_[128];
+  void* ctx_;  // EVP_MD_CTX
 };
 
 }  // namespace custos::crypto
