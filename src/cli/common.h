@@ -60,6 +60,12 @@ std::function<int()> Runner(Cmd& cmd, const bool& as_json) {
 // Registration functions, one per command family (each in its own .cc).
 void AddAuditCommands(CLI::App& app, std::vector<Command>& commands);
 void AddInventoryCommands(CLI::App& app, std::vector<Command>& commands);
+// Transfer (issue: notices, consent, handover package): recipient, transfer,
+// package and keys new-recipient commands. Defined in transfer_cmd.cc.
+void AddTransferCommands(CLI::App& app, std::vector<Command>& commands);
+// Retention, destruction, certificate, media, deregister. Defined in
+// retention_cmd.cc.
+void AddRetentionCommands(CLI::App& app, std::vector<Command>& commands);
 
 // A progress bar on standard error: done of total bytes.
 void ProgressBar(uint64_t done, uint64_t total);

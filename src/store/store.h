@@ -105,6 +105,34 @@ class Store {
   virtual Status ForEachIndexEntry(uint8_t kind,
                                    const std::function<Status(ByteSpan mac, int64_t person_pk)>& visit) = 0;
 
+  // Rewrites one record (e.g. without destroyed fields) or deletes it.
+  // kNotFound if there is no such record.
+  virtual Status UpdateRecord(int64_t record_id, ByteSpan body) = 0;
+  virtual Status DeleteRecord(int64_t record_id) = 0;
+
+  // Workflow documents: small JSON texts that hold no personal data
+  // (recipients, transfers, retention rules, destruction batches, media
+  // records...), keyed by (kind, key). Put inserts or replaces.
+  virtual Status PutDoc(std::string_view kind, std::string_view key, std::string_view body) = 0;
+  virtual Result<std::optional<std::string>> GetDoc(std::string_view kind, std::string_view key) = 0;
+  // (key, body) pairs of a kind in key order.
+  virtual Result<std::vector<std::pair<std::string, std::string>>> ListDocs(std::string_view kind) = 0;
+  virtual Status DeleteDoc(std::string_view kind, std::string_view key) = 0;
+
+  // Per-person workflow state (a transfer response, a retention binding...):
+  // JSON keyed by (kind, key, person). Survives DeletePerson only if the
+  // caller wants it to: DeletePerson removes a person's state too.
+  virtual Status PutPersonDoc(std::string_view kind, std::string_view key, int64_t person_pk,
+                              std::string_view body) = 0;
+  virtual Result<std::optional<std::string>> GetPersonDoc(std::string_view kind,
+                                                          std::string_view key,
+                                                          int64_t person_pk) = 0;
+  // Visits (person, body) for one (kind, key) in person order.
+  virtual Status ForEachPersonDoc(
+      std::string_view kind, std::string_view key,
+      const std::function<Status(int64_t person_pk, std::string_view body)>& visit) = 0;
+  virtual Status DeletePersonDocs(std::string_view kind, std::string_view key) = 0;
+
   // Audit log storage (src/tlog). Entries are append-only: AppendAuditEntry
   // REQUIRES seq == CountAuditEntries(). Nodes are the hashes of complete
   // subtrees: level 0 holds leaf hashes, (level, index) covers leaves

@@ -262,6 +262,64 @@ TEST_P(StoreConformance, ReadsLeaveNoCursorBlockingPurge) {
   EXPECT_TRUE(st) << st.error().ToString();
 }
 
+TEST_P(StoreConformance, DocsAndPersonDocs) {
+  ASSERT_TRUE(store_->Begin());
+  ASSERT_TRUE(store_->PutDoc("transfer", "t1", "{\"a\":1}"));
+  ASSERT_TRUE(store_->PutDoc("transfer", "t0", "{}"));
+  ASSERT_TRUE(store_->PutDoc("transfer", "t1", "{\"a\":2}"));
+  ASSERT_TRUE(store_->PutDoc("rule", "r", "{}"));
+  PersonRow p = NewPerson(5), q = NewPerson(6);
+  ASSERT_TRUE(store_->InsertPerson(p));
+  ASSERT_TRUE(store_->InsertPerson(q));
+  ASSERT_TRUE(store_->PutPersonDoc("response", "t1", q.pk, "consent"));
+  ASSERT_TRUE(store_->PutPersonDoc("response", "t1", p.pk, "object"));
+  ASSERT_TRUE(store_->PutPersonDoc("response", "t1", p.pk, "consent"));
+  ASSERT_TRUE(store_->PutPersonDoc("response", "t2", p.pk, "x"));
+  ASSERT_TRUE(store_->Commit());
+  EXPECT_EQ(**store_->GetDoc("transfer", "t1"), "{\"a\":2}");
+  EXPECT_FALSE(*store_->GetDoc("transfer", "nope"));
+  auto list = store_->ListDocs("transfer");
+  ASSERT_TRUE(list);
+  ASSERT_EQ(list->size(), 2u);
+  EXPECT_EQ((*list)[0].first, "t0");
+  EXPECT_EQ(**store_->GetPersonDoc("response", "t1", p.pk), "consent");
+  std::vector<int64_t> seen;
+  ASSERT_TRUE(store_->ForEachPersonDoc("response", "t1", [&](int64_t pk, std::string_view) -> Status {
+    seen.push_back(pk);
+    return Ok();
+  }));
+  EXPECT_EQ(seen, (std::vector<int64_t>{p.pk, q.pk}));
+  ASSERT_TRUE(store_->Begin());
+  ASSERT_TRUE(store_->DeletePerson(p.pk));  // takes the person's state with it
+  ASSERT_TRUE(store_->DeleteDoc("rule", "r"));
+  ASSERT_TRUE(store_->DeletePersonDocs("response", "t2"));
+  ASSERT_TRUE(store_->Commit());
+  EXPECT_FALSE(*store_->GetPersonDoc("response", "t1", p.pk));
+  EXPECT_TRUE(*store_->GetPersonDoc("response", "t1", q.pk));
+  EXPECT_FALSE(*store_->GetDoc("rule", "r"));
+}
+
+TEST_P(StoreConformance, UpdateAndDeleteRecords) {
+  ASSERT_TRUE(store_->Begin());
+  PersonRow p = NewPerson(7);
+  ASSERT_TRUE(store_->InsertPerson(p));
+  DatasetRow d;
+  d.name = "x";
+  d.schema_json = "[]";
+  ASSERT_TRUE(store_->InsertDataset(d));
+  auto id = store_->InsertRecord(p.pk, d.id, Bytes{1, 2, 3});
+  ASSERT_TRUE(id);
+  ASSERT_TRUE(store_->UpdateRecord(*id, Bytes{4}));
+  EXPECT_EQ(store_->UpdateRecord(*id + 1, Bytes{4}).error().code(), ErrorCode::kNotFound);
+  ASSERT_TRUE(store_->Commit());
+  EXPECT_EQ((*store_->RecordsOf(p.pk))[0].body, Bytes{4});
+  ASSERT_TRUE(store_->Begin());
+  ASSERT_TRUE(store_->DeleteRecord(*id));
+  EXPECT_EQ(store_->DeleteRecord(*id).error().code(), ErrorCode::kNotFound);
+  ASSERT_TRUE(store_->Commit());
+  EXPECT_TRUE(store_->RecordsOf(p.pk)->empty());
+}
+
 INSTANTIATE_TEST_SUITE_P(Backends, StoreConformance, ::testing::ValuesIn(kBackends),
                          [](const auto& p) { return std::string(p.param.name); });
 

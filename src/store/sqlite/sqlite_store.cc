@@ -52,6 +52,20 @@ CREATE TABLE blind_index (
   PRIMARY KEY (kind, mac, person_pk)
 ) WITHOUT ROWID;
 CREATE INDEX blind_index_by_person ON blind_index(person_pk);
+CREATE TABLE doc (
+  kind TEXT NOT NULL,
+  key  TEXT NOT NULL,
+  body TEXT NOT NULL,
+  PRIMARY KEY (kind, key)
+) WITHOUT ROWID;
+CREATE TABLE person_doc (
+  kind      TEXT NOT NULL,
+  key       TEXT NOT NULL,
+  person_pk INTEGER NOT NULL,
+  body      TEXT NOT NULL,
+  PRIMARY KEY (kind, key, person_pk)
+) WITHOUT ROWID;
+CREATE INDEX person_doc_by_person ON person_doc(person_pk);
 CREATE TABLE audit_entry (
   seq  INTEGER PRIMARY KEY,
   data BLOB NOT NULL
@@ -230,8 +244,9 @@ class SqliteStore final : public Store {
       sqlite3_bind_int64(s, 2, ((pk + 1) << kRecordShift) - 1);
       RETURN_IF_ERROR(StepDone(s));
     }
-    {
-      ASSIGN_OR_RETURN(sqlite3_stmt * s, Prepare("DELETE FROM blind_index WHERE person_pk=?"));
+    for (const char* sql : {"DELETE FROM blind_index WHERE person_pk=?",
+                            "DELETE FROM person_doc WHERE person_pk=?"}) {
+      ASSIGN_OR_RETURN(sqlite3_stmt * s, Prepare(sql));
       sqlite3_bind_int64(s, 1, pk);
       RETURN_IF_ERROR(StepDone(s));
     }
@@ -359,6 +374,122 @@ class SqliteStore final : public Store {
       out.push_back(sqlite3_column_int64(s, 0));
     }
     return out;
+  }
+
+  Status UpdateRecord(int64_t record_id, ByteSpan body) override {
+    RETURN_IF_ERROR(RequireTx());
+    ASSIGN_OR_RETURN(sqlite3_stmt * s, Prepare("UPDATE record SET body=? WHERE id=?"));
+    BindBlob(s, 1, body);
+    sqlite3_bind_int64(s, 2, record_id);
+    RETURN_IF_ERROR(StepDone(s));
+    if (sqlite3_changes(db_) != 1) return Fail(NotFound("no record " + std::to_string(record_id)));
+    return Ok();
+  }
+
+  Status DeleteRecord(int64_t record_id) override {
+    RETURN_IF_ERROR(RequireTx());
+    ASSIGN_OR_RETURN(sqlite3_stmt * s, Prepare("DELETE FROM record WHERE id=?"));
+    sqlite3_bind_int64(s, 1, record_id);
+    RETURN_IF_ERROR(StepDone(s));
+    if (sqlite3_changes(db_) != 1) return Fail(NotFound("no record " + std::to_string(record_id)));
+    return Ok();
+  }
+
+  Status PutDoc(std::string_view kind, std::string_view key, std::string_view body) override {
+    RETURN_IF_ERROR(RequireTx());
+    ASSIGN_OR_RETURN(sqlite3_stmt * s,
+                     Prepare("INSERT INTO doc(kind,key,body) VALUES(?,?,?) "
+                             "ON CONFLICT(kind,key) DO UPDATE SET body=excluded.body"));
+    BindText(s, 1, kind);
+    BindText(s, 2, key);
+    BindText(s, 3, body);
+    return StepDone(s);
+  }
+
+  Result<std::optional<std::string>> GetDoc(std::string_view kind, std::string_view key) override {
+    ASSIGN_OR_RETURN(sqlite3_stmt * s, Prepare("SELECT body FROM doc WHERE kind=? AND key=?"));
+    BindText(s, 1, kind);
+    BindText(s, 2, key);
+    ASSIGN_OR_RETURN(bool row, Step(s));
+    if (!row) return std::optional<std::string>();
+    std::string body = ColumnText(s, 0);
+    sqlite3_reset(s);
+    return std::optional<std::string>(std::move(body));
+  }
+
+  Result<std::vector<std::pair<std::string, std::string>>> ListDocs(std::string_view kind) override {
+    ASSIGN_OR_RETURN(sqlite3_stmt * s, Prepare("SELECT key,body FROM doc WHERE kind=? ORDER BY key"));
+    BindText(s, 1, kind);
+    std::vector<std::pair<std::string, std::string>> out;
+    for (;;) {
+      ASSIGN_OR_RETURN(bool row, Step(s));
+      if (!row) break;
+      out.emplace_back(ColumnText(s, 0), ColumnText(s, 1));
+    }
+    return out;
+  }
+
+  Status DeleteDoc(std::string_view kind, std::string_view key) override {
+    RETURN_IF_ERROR(RequireTx());
+    ASSIGN_OR_RETURN(sqlite3_stmt * s, Prepare("DELETE FROM doc WHERE kind=? AND key=?"));
+    BindText(s, 1, kind);
+    BindText(s, 2, key);
+    return StepDone(s);
+  }
+
+  Status PutPersonDoc(std::string_view kind, std::string_view key, int64_t person_pk,
+                      std::string_view body) override {
+    RETURN_IF_ERROR(RequireTx());
+    ASSIGN_OR_RETURN(sqlite3_stmt * s,
+                     Prepare("INSERT INTO person_doc(kind,key,person_pk,body) VALUES(?,?,?,?) "
+                             "ON CONFLICT(kind,key,person_pk) DO UPDATE SET body=excluded.body"));
+    BindText(s, 1, kind);
+    BindText(s, 2, key);
+    sqlite3_bind_int64(s, 3, person_pk);
+    BindText(s, 4, body);
+    return StepDone(s);
+  }
+
+  Result<std::optional<std::string>> GetPersonDoc(std::string_view kind, std::string_view key,
+                                                  int64_t person_pk) override {
+    ASSIGN_OR_RETURN(sqlite3_stmt * s,
+                     Prepare("SELECT body FROM person_doc WHERE kind=? AND key=? AND person_pk=?"));
+    BindText(s, 1, kind);
+    BindText(s, 2, key);
+    sqlite3_bind_int64(s, 3, person_pk);
+    ASSIGN_OR_RETURN(bool row, Step(s));
+    if (!row) return std::optional<std::string>();
+    std::string body = ColumnText(s, 0);
+    sqlite3_reset(s);
+    return std::optional<std::string>(std::move(body));
+  }
+
+  Status ForEachPersonDoc(
+      std::string_view kind, std::string_view key,
+      const std::function<Status(int64_t, std::string_view)>& visit) override {
+    sqlite3_stmt* raw = nullptr;
+    RETURN_IF_ERROR(Check(sqlite3_prepare_v2(
+        db_, "SELECT person_pk,body FROM person_doc WHERE kind=? AND key=? ORDER BY person_pk",
+        -1, &raw, nullptr)));
+    Stmt s(raw);
+    BindText(raw, 1, kind);
+    BindText(raw, 2, key);
+    for (;;) {
+      int rc = sqlite3_step(raw);
+      if (rc == SQLITE_DONE) return Ok();
+      if (rc != SQLITE_ROW) return Fail(StorageError(rc));
+      auto* p = reinterpret_cast<const char*>(sqlite3_column_text(raw, 1));
+      size_t n = static_cast<size_t>(sqlite3_column_bytes(raw, 1));
+      RETURN_IF_ERROR(visit(sqlite3_column_int64(raw, 0), std::string_view(p ? p : "", n)));
+    }
+  }
+
+  Status DeletePersonDocs(std::string_view kind, std::string_view key) override {
+    RETURN_IF_ERROR(RequireTx());
+    ASSIGN_OR_RETURN(sqlite3_stmt * s, Prepare("DELETE FROM person_doc WHERE kind=? AND key=?"));
+    BindText(s, 1, kind);
+    BindText(s, 2, key);
+    return StepDone(s);
   }
 
   Status ForEachIndexEntry(
