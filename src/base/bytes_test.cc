@@ -39,7 +39,8 @@ TEST(Base64Test, Rfc4648Vectors) {
 }
 
 TEST(Base64Test, StrictDecoding) {
-  for (const char* bad : {"Zg", "Zg=", "Z===", "Zm9v\n", "Zm 9v", "Zm9v!"}) {
+  // "\xc1\xc1\xc1\xc1": libsodium 1.0.18 decoded it to 3 bytes (regression).
+  for (const char* bad : {"Zg", "Zg=", "Z===", "Zm9v\n", "Zm 9v", "Zm9v!", "\xc1\xc1\xc1\xc1"}) {
     auto r = Base64Decode(bad);
     ASSERT_FALSE(r) << bad;
     EXPECT_EQ(r.error().code(), ErrorCode::kInvalidArgument) << bad;

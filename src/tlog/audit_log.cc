@@ -1,5 +1,7 @@
 #include "tlog/audit_log.h"
 
+#include <simdjson.h>
+
 #include <bit>
 #include <cstring>
 
@@ -40,47 +42,121 @@ void PushLeaf(std::vector<Hash>& f, uint64_t size, Hash h) {
 }  // namespace
 
 std::string EncodeEntry(uint64_t seq, int64_t unix_time, const Event& e) {
-  json j;
-  j["v"] = kEntryVersion;
-  j["seq"] = seq;
-  j["time"] = FormatRfc3339(unix_time);
-  j["actor"] = e.actor;
-  j["action"] = e.action;
-  j["purpose"] = e.purpose;
-  j["objects"] = e.objects.is_object() ? e.objects : json::object();
-  j["result"] = e.result;
-  // No insignificant whitespace; UTF-8 as is; invalid UTF-8 replaced rather
-  // than thrown (an actor name from the environment could hold anything).
-  return j.dump(-1, ' ', false, nlohmann::detail::error_handler_t::replace);
+  // Member by member rather than through a json object: building one copies
+  // `objects` and costs as much as the rest of an append. Each value goes
+  // through nlohmann's serializer, so the bytes are exactly those of dumping
+  // the whole entry: no insignificant whitespace, UTF-8 as is, invalid UTF-8
+  // replaced rather than thrown (an actor name from the environment could
+  // hold anything).
+  auto dump = [](const json& v) {
+    return v.dump(-1, ' ', false, nlohmann::detail::error_handler_t::replace);
+  };
+  std::string out;
+  out.reserve(160 + e.actor.size() + e.action.size() + e.purpose.size());
+  out += "{\"v\":";
+  out += std::to_string(kEntryVersion);
+  out += ",\"seq\":";
+  out += std::to_string(seq);
+  out += ",\"time\":\"";
+  out += FormatRfc3339(unix_time);  // digits, '-', ':', 'T', 'Z': nothing to escape
+  out += "\",\"actor\":";
+  out += dump(e.actor);
+  out += ",\"action\":";
+  out += dump(e.action);
+  out += ",\"purpose\":";
+  out += dump(e.purpose);
+  out += ",\"objects\":";
+  out += e.objects.is_object() ? dump(e.objects) : "{}";
+  out += ",\"result\":";
+  out += dump(e.result);
+  out += "}";
+  return out;
 }
 
-Result<Entry> ParseEntry(std::string_view data) {
+namespace {
+
+// The strict form check every entry passes, in bulk during verification:
+// one JSON object (RFC 8259, valid UTF-8), no insignificant whitespace,
+// exactly the members of kMembers in that order, with their types. Returns
+// the entry's seq. simdjson rather than nlohmann here: a full `audit verify`
+// checks millions of entries, and nlohmann's DOM parse costs ~5 us each, the
+// whole verification budget (performance.md: 1 M entries in <= 3 s).
+Result<uint64_t> CheckEntryForm(std::string_view data) {
   auto bad = [](const std::string& why) { return Fail(DataLoss("malformed audit entry: " + why)); };
-  json j = json::parse(data, nullptr, false);
-  if (j.is_discarded() || !j.is_object()) return bad("not a JSON object");
-  if (j.size() != std::size(kMembers)) return bad("wrong number of members");
+  // No whitespace between tokens (inside strings it is the string's).
+  bool in_string = false;
+  for (size_t i = 0; i < data.size(); ++i) {
+    char c = data[i];
+    if (in_string) {
+      if (c == '\\') {
+        ++i;
+      } else if (c == '"') {
+        in_string = false;
+      }
+    } else if (c == '"') {
+      in_string = true;
+    } else if (c == ' ' || c == '\t' || c == '\n' || c == '\r') {
+      return bad("whitespace at byte " + std::to_string(i) + ": not in canonical form");
+    }
+  }
+  thread_local simdjson::dom::parser parser;
+  simdjson::dom::element root;
+  if (parser.parse(data.data(), data.size(), /*realloc_if_needed=*/true).get(root) !=
+      simdjson::SUCCESS) {
+    return bad("not a JSON object");
+  }
+  simdjson::dom::object obj;
+  if (root.get_object().get(obj) != simdjson::SUCCESS) return bad("not a JSON object");
+  uint64_t seq = 0;
   size_t i = 0;
-  for (auto it = j.begin(); it != j.end(); ++it, ++i) {
-    if (it.key() != kMembers[i]) return bad("member " + std::to_string(i) + " is not '" + kMembers[i] + "'");
+  for (auto field : obj) {
+    if (i >= std::size(kMembers)) return bad("wrong number of members");
+    if (field.key != kMembers[i]) {
+      return bad("member " + std::to_string(i) + " is not '" + kMembers[i] + "'");
+    }
+    const simdjson::dom::element& v = field.value;
+    switch (i) {
+      case 0: {  // v
+        uint64_t version = 0;
+        if (!v.is_uint64() || v.get_uint64().get(version) != simdjson::SUCCESS ||
+            version != static_cast<uint64_t>(kEntryVersion)) {
+          return bad("unknown version");
+        }
+        break;
+      }
+      case 1:  // seq
+        if (!v.is_uint64() || v.get_uint64().get(seq) != simdjson::SUCCESS) {
+          return bad("seq is not a number");
+        }
+        break;
+      case 6:  // objects
+        if (!v.is_object()) return bad("objects is not an object");
+        break;
+      default:  // time, actor, action, purpose, result
+        if (!v.is_string()) return bad(std::string(kMembers[i]) + " is not a string");
+    }
+    ++i;
   }
-  if (!j["v"].is_number_unsigned() || j["v"].get<int>() != kEntryVersion) return bad("unknown version");
-  if (!j["seq"].is_number_unsigned()) return bad("seq is not a number");
-  for (const char* k : {"time", "actor", "action", "purpose", "result"}) {
-    if (!j[k].is_string()) return bad(std::string(k) + " is not a string");
+  if (i != std::size(kMembers)) return bad("wrong number of members");
+  return seq;
+}
+
+}  // namespace
+
+Result<Entry> ParseEntry(std::string_view data) {
+  ASSIGN_OR_RETURN(uint64_t seq, CheckEntryForm(data));
+  json j = json::parse(data, nullptr, false);
+  if (j.is_discarded() || !j.is_object() || j.size() != std::size(kMembers)) {
+    return Fail(DataLoss("malformed audit entry: not a JSON object"));
   }
-  if (!j["objects"].is_object()) return bad("objects is not an object");
   Entry e;
-  e.seq = j["seq"].get<uint64_t>();
+  e.seq = seq;
   e.time = j["time"].get<std::string>();
   e.event.actor = j["actor"].get<std::string>();
   e.event.action = j["action"].get<std::string>();
   e.event.purpose = j["purpose"].get<std::string>();
   e.event.objects = j["objects"];
   e.event.result = j["result"].get<std::string>();
-  // The bytes must be exactly what EncodeEntry writes: no reformatting.
-  if (j.dump(-1, ' ', false, nlohmann::detail::error_handler_t::replace) != data) {
-    return bad("not in canonical form");
-  }
   return e;
 }
 
@@ -114,7 +190,11 @@ Status AuditLog::Reload() {
 }
 
 Result<Hash> AuditLog::Node(uint32_t level, uint64_t index) {
-  ASSIGN_OR_RETURN(std::optional<Bytes> h, store_.GetAuditNode(level, index));
+  // Read in place rather than moved into a local optional<Bytes>: g++ 12 at
+  // -O3 warns (maybe-uninitialized, a false positive) on the move.
+  auto read = store_.GetAuditNode(level, index);
+  if (!read) return Fail(read.error());
+  const std::optional<Bytes>& h = *read;
   if (!h || h->size() != 32) {
     return Fail(DataLoss("audit tree node (level " + std::to_string(level) + ", index " +
                          std::to_string(index) + ") is missing or damaged"));
@@ -233,11 +313,13 @@ class Walker {
       return Fail(DataLoss("audit entry at position " + std::to_string(count_) +
                            " is missing or out of order (found seq " + std::to_string(seq) + ")"));
     }
-    auto e = ParseEntry(AsChars(data));
-    if (!e) return Fail(e.error().WithContext("audit entry " + std::to_string(count_)));
-    if (e->seq != count_) {
+    auto entry_seq = CheckEntryForm(AsChars(data));
+    if (!entry_seq) {
+      return Fail(entry_seq.error().WithContext("audit entry " + std::to_string(count_)));
+    }
+    if (*entry_seq != count_) {
       return Fail(DataLoss("audit entry " + std::to_string(count_) + " says it is entry " +
-                           std::to_string(e->seq) + ": entries were reordered or removed"));
+                           std::to_string(*entry_seq) + ": entries were reordered or removed"));
     }
     Hash h = LeafHash(data);
     if (stored_leaf && *stored_leaf != h) {
@@ -261,6 +343,12 @@ class Walker {
 
   uint64_t count() const { return count_; }
   uint64_t verified_checkpoints() const { return next_; }
+  // Entries covered by the largest verified checkpoint.
+  uint64_t covered() const { return next_ == 0 ? 0 : checkpoints_[next_ - 1].size; }
+  // The complete subtrees of the entries walked, left to right.
+  const std::vector<Hash>& frontier() const { return frontier_; }
+  // When a checkpoint's root did not match: the entries it added.
+  std::optional<std::pair<uint64_t, uint64_t>> failed_range() const { return failed_range_; }
   Hash root() const { return FoldFrontier(frontier_); }
 
  private:
@@ -276,6 +364,7 @@ class Walker {
       if (c->size != row.size) return Fail(DataLoss(where + " states size " + std::to_string(c->size)));
       if (c->root != FoldFrontier(frontier_)) {
         uint64_t from = next_ == 0 ? 0 : checkpoints_[next_ - 1].size;
+        failed_range_ = std::make_pair(from, row.size - 1);
         return Fail(DataLoss("the entries do not match the signed " + where +
                              ": the first bad entry is among entries " + std::to_string(from) +
                              " to " + std::to_string(row.size - 1)));
@@ -290,23 +379,93 @@ class Walker {
   size_t next_ = 0;
   uint64_t count_ = 0;
   std::vector<Hash> frontier_;
+  std::optional<std::pair<uint64_t, uint64_t>> failed_range_;
 };
+
+}  // namespace
+
+namespace {
+
+// The stored hash of node (level, index), or nullopt when it is missing or
+// not 32 bytes.
+Result<std::optional<Hash>> StoredNode(store::Store& store, uint32_t level, uint64_t index) {
+  auto read = store.GetAuditNode(level, index);
+  if (!read) return Fail(read.error());
+  const std::optional<Bytes>& h = *read;
+  if (!h || h->size() != 32) return std::optional<Hash>();
+  return std::optional<Hash>(ToHash(*h));
+}
+
+// After a checkpoint's root failed to match entries [from, to]: the first of
+// them whose stored leaf hash differs from its bytes, if any (a careless
+// edit). Only the failing range is read.
+Result<std::optional<uint64_t>> FirstEditedEntry(store::Store& store, uint64_t from, uint64_t to) {
+  std::optional<uint64_t> edited;
+  bool stopped = false;
+  Status scan = store.ForEachAuditEntry(from, [&](uint64_t seq, ByteSpan data) -> Status {
+    if (seq > to || edited) {
+      stopped = true;
+      return Fail(Internal("scan stopped"));  // the visitor's way to end the scan early
+    }
+    ASSIGN_OR_RETURN(std::optional<Hash> stored, StoredNode(store, 0, seq));
+    if (!stored || *stored != LeafHash(data)) edited = seq;
+    return Ok();
+  });
+  if (!scan && !stopped) return Fail(scan.error());
+  return edited;
+}
 
 }  // namespace
 
 Result<VerifyReport> VerifyLog(store::Store& store, const VerifierKey& key) {
   ASSIGN_OR_RETURN(std::vector<store::CheckpointRow> cps, store.ListCheckpoints());
   Walker w(key, std::move(cps));
-  RETURN_IF_ERROR(store.ForEachAuditEntry(0, [&](uint64_t seq, ByteSpan data) -> Status {
-    ASSIGN_OR_RETURN(std::optional<Bytes> leaf, store.GetAuditNode(0, seq));
-    std::optional<Hash> stored;
-    if (leaf && leaf->size() == 32) stored = ToHash(*leaf);
-    if (!stored) {
-      return Fail(DataLoss("audit entry " + std::to_string(seq) + " has no stored leaf hash"));
+  // One sequential pass over the entries; stored leaf hashes are read only to
+  // name an edited entry once a checkpoint's root has failed to match (a
+  // point read per entry would double the cost of verifying a large log).
+  Status walk = store.ForEachAuditEntry(
+      0, [&](uint64_t seq, ByteSpan data) -> Status { return w.Entry(seq, data, std::nullopt); });
+  if (!walk) {
+    if (auto range = w.failed_range()) {
+      ASSIGN_OR_RETURN(std::optional<uint64_t> edited,
+                       FirstEditedEntry(store, range->first, range->second));
+      if (edited) {
+        return Fail(DataLoss("audit entry " + std::to_string(*edited) +
+                             " does not match its stored leaf hash: it was edited (" +
+                             walk.error().message() + ")"));
+      }
     }
-    return w.Entry(seq, data, stored);
-  }));
+    return Fail(walk.error());
+  }
   RETURN_IF_ERROR(w.Finish());
+  // Every command appends its entries and signs a checkpoint in one
+  // transaction, so entries past the last checkpoint were not written by
+  // Custos: someone without the signing key added them.
+  if (w.count() > w.covered()) {
+    return Fail(DataLoss("audit entries " + std::to_string(w.covered()) + " to " +
+                         std::to_string(w.count() - 1) +
+                         " are not covered by any signed checkpoint: they were added without "
+                         "the vault's signing key"));
+  }
+  // The stored tree that appends and proofs build on must be the verified
+  // one: its complete subtrees at the current size (O(log n) reads).
+  const std::vector<Hash>& frontier = w.frontier();
+  uint64_t start = 0;
+  size_t k = 0;
+  for (int level = 63; level >= 0; --level) {
+    uint64_t width = uint64_t{1} << level;
+    if ((w.count() & width) == 0) continue;
+    auto lvl = static_cast<uint32_t>(level);
+    ASSIGN_OR_RETURN(std::optional<Hash> node, StoredNode(store, lvl, start >> level));
+    if (!node || k >= frontier.size() || *node != frontier[k]) {
+      return Fail(DataLoss("the stored audit tree node (level " + std::to_string(level) +
+                           ", entries " + std::to_string(start) + " to " +
+                           std::to_string(start + width - 1) +
+                           ") does not match the entries: the tree was damaged or rebuilt"));
+    }
+    start += width;
+    ++k;
+  }
   VerifyReport r;
   r.entries = w.count();
   r.checkpoints = w.verified_checkpoints();

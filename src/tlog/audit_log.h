@@ -43,8 +43,10 @@ struct Entry {
 
 // The exact bytes of an entry (the Merkle leaf data).
 std::string EncodeEntry(uint64_t seq, int64_t unix_time, const Event& e);
-// Strict parse of one entry: members, order and types as the format says.
-// kDataLoss otherwise (an entry that does not parse was tampered with).
+// Strict parse of one entry as docs/formats/audit-entry.md says: one JSON
+// object, valid UTF-8, no insignificant whitespace, exactly the members in
+// their order and with their types. kDataLoss otherwise (an entry that does
+// not parse was tampered with). VerifyLog applies the same check.
 Result<Entry> ParseEntry(std::string_view data);
 
 struct InclusionProof {
@@ -106,9 +108,10 @@ struct VerifyReport {
 };
 
 // Recomputes the tree from every stored entry and checks each entry's form
-// and seq, each stored leaf hash, and every stored checkpoint's signature and
-// root. The first problem found is returned as kDataLoss naming the entry
-// (or the range of entries a checkpoint covers) or the checkpoint.
+// and seq, each stored leaf hash, every stored checkpoint's signature and
+// root, and that the last checkpoint covers every entry. The first problem
+// found is returned as kDataLoss naming the entry (or the range of entries a
+// checkpoint covers) or the checkpoint.
 Result<VerifyReport> VerifyLog(store::Store& store, const VerifierKey& key);
 
 // Verifies an exported log (checkpoint note, entries.jsonl bytes, verifier

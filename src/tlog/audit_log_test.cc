@@ -184,6 +184,67 @@ TEST_F(AuditLogTest, ReplacedCheckpointIsNamed) {
       << st.error().message();
 }
 
+// Regression: entries appended without a checkpoint (by someone without the
+// signing key) used to verify.
+TEST_F(AuditLogTest, EntriesPastTheLastCheckpointAreNamed) {
+  AppendBatch(3);
+  ASSERT_TRUE(store_->Begin());
+  Event e;
+  e.action = "forged";
+  ASSERT_TRUE(log_->Append(e));
+  ASSERT_TRUE(log_->Append(e));
+  ASSERT_TRUE(store_->Commit());
+  auto st = Verify();
+  ASSERT_FALSE(st);
+  EXPECT_EQ(st.error().code(), ErrorCode::kDataLoss);
+  EXPECT_NE(st.error().message().find("audit entries 3 to 4 are not covered"), std::string::npos)
+      << st.error().message();
+}
+
+TEST_F(AuditLogTest, NoCheckpointAtAllIsNamed) {
+  AppendBatch(2);
+  Exec("DELETE FROM audit_checkpoint");
+  auto st = Verify();
+  ASSERT_FALSE(st);
+  EXPECT_NE(st.error().message().find("audit entries 0 to 1 are not covered"), std::string::npos)
+      << st.error().message();
+}
+
+// Regression: a damaged stored tree (which appends and proofs build on)
+// verified as long as the entries were intact.
+TEST_F(AuditLogTest, DamagedStoredTreeIsNamed) {
+  AppendBatch(6);  // stored complete subtrees at size 6: (level 2, 0..3), (level 1, 4..5)
+  Exec("UPDATE audit_node SET hash=zeroblob(32) WHERE level=1 AND idx=2");
+  auto st = Verify();
+  ASSERT_FALSE(st);
+  EXPECT_EQ(st.error().code(), ErrorCode::kDataLoss);
+  EXPECT_NE(st.error().message().find("level 1, entries 4 to 5"), std::string::npos)
+      << st.error().message();
+}
+
+TEST_F(AuditLogTest, EntryFormIsCheckedStrictly) {
+  Event e;
+  e.actor = "a b";  // whitespace inside strings is the string's
+  e.purpose = "line\nbreak";
+  std::string s = EncodeEntry(0, 0, e);
+  ASSERT_TRUE(ParseEntry(s)) << s;
+  const std::string good = s;
+  for (std::string bad : {
+           std::string("{\"v\":1, \"seq\":0}"),                       // whitespace between tokens
+           std::string("{\"v\":1.0") + good.substr(6),                  // version not an integer
+           std::string("{\"v\":2") + good.substr(6),                    // unknown version
+           std::string("{\"v\":1,\"seq\":-1") + good.substr(good.find(",\"time\"")),
+           good.substr(0, good.size() - 1) + ",\"extra\":1}",           // unknown member
+           std::string("[") + good + "]",                              // not an object
+           good + "\n",                                                // trailing newline
+           std::string("{\"v\":1,\"seq\":0,\"time\":\"\xff\"") + good.substr(good.find(",\"actor\"")),
+       }) {
+    auto r = ParseEntry(bad);
+    ASSERT_FALSE(r) << bad;
+    EXPECT_EQ(r.error().code(), ErrorCode::kDataLoss) << bad;
+  }
+}
+
 TEST_F(AuditLogTest, RefusesToSignInconsistentCheckpoint) {
   AppendBatch(4);
   Exec("UPDATE audit_node SET hash=zeroblob(32) WHERE level=2 AND idx=0");

@@ -10,6 +10,19 @@ namespace {
 constexpr std::string_view kEmDash = "\xE2\x80\x94 ";  // U+2014 and a space
 constexpr uint8_t kAlgEd25519 = 0x01;
 
+// Standard base64 (RFC 4648 section 4) and nothing else. Base64Decode alone
+// is not enough: libsodium 1.0.18 (Debian 12) decodes bytes >= 0x80 as if
+// they were base64 digits, so "LX\xbb..." parsed as a root hash (found by
+// fuzz/note_fuzzer.cc).
+Result<Bytes> StrictBase64(std::string_view text) {
+  for (unsigned char c : text) {
+    bool ok = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+              c == '+' || c == '/' || c == '=';
+    if (!ok) return Fail(InvalidArgument("malformed base64"));
+  }
+  return Base64Decode(text);
+}
+
 bool ValidKeyName(std::string_view name) {
   if (name.empty()) return false;
   for (unsigned char c : name) {
@@ -56,7 +69,7 @@ Result<VerifierKey> ParseVerifierKey(std::string_view text) {
   auto hash = HexDecode(hash_hex);
   if (hash_hex.size() != 8 || !hash) return bad("key hash must be 8 hex digits");
   vk.hash = ReadU32BE(hash->data());
-  auto blob = Base64Decode(text.substr(p2 + 1));
+  auto blob = StrictBase64(text.substr(p2 + 1));
   if (!blob) return bad("key is not base64");
   if (blob->size() != 33 || (*blob)[0] != kAlgEd25519) return bad("not an Ed25519 key");
   std::memcpy(vk.key.data(), blob->data() + 1, 32);
@@ -104,7 +117,7 @@ Result<std::string> VerifyNote(std::string_view note, const VerifierKey& key) {
       return Fail(InvalidArgument("malformed note: signature line without a signature"));
     }
     std::string_view name = line.substr(0, sp);
-    auto blob = Base64Decode(line.substr(sp + 1));
+    auto blob = StrictBase64(line.substr(sp + 1));
     if (!blob || blob->size() < 5) {
       return Fail(InvalidArgument("malformed note: signature is not base64"));
     }
@@ -150,7 +163,7 @@ Result<Checkpoint> ParseCheckpoint(std::string_view body) {
     if (c.size > (UINT64_MAX - d) / 10) return bad("tree size overflows");
     c.size = c.size * 10 + d;
   }
-  auto h = Base64Decode(root);
+  auto h = StrictBase64(root);
   if (!h || h->size() != 32) return bad("root hash must be 32 bytes of base64");
   std::memcpy(c.root.data(), h->data(), 32);
   // Extension lines (rest) are allowed by the spec and ignored here.

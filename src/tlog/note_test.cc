@@ -65,7 +65,11 @@ INSTANTIATE_TEST_SUITE_P(
         BadCheckpoint{"NegativeSize", "o\n-1\nAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=\n"},
         BadCheckpoint{"ShortRoot", "o\n1\nAAAA\n"},
         BadCheckpoint{"Overflow", "o\n99999999999999999999\nAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=\n"},
-        BadCheckpoint{"NoFinalNewline", "o\n1\nAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA="}),
+        BadCheckpoint{"NoFinalNewline", "o\n1\nAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA="},
+        // Regression (fuzz/note_fuzzer.cc): bytes >= 0x80 are not base64
+        // digits, though libsodium 1.0.18 decodes them as such.
+        BadCheckpoint{"HighBytesInRoot",
+                      "o\n42\nLX\xbb\xa8\xae\x8d\x9c\x92\x8c\xb9QBYnyp+6wy9chTD8GQPMTbAiWHF5IaSIE=\n"}),
     [](const auto& p) { return std::string(p.param.name); });
 
 TEST(VerifierKeyTest, RejectsMismatchedHash) {
@@ -75,6 +79,10 @@ TEST(VerifierKeyTest, RejectsMismatchedHash) {
   bad[6] = bad[6] == '0' ? '1' : '0';
   EXPECT_EQ(ParseVerifierKey(bad).error().code(), ErrorCode::kInvalidArgument);
   EXPECT_EQ(ParseVerifierKey("nonsense").error().code(), ErrorCode::kInvalidArgument);
+  // Regression: a byte >= 0x80 in place of a base64 digit.
+  std::string high = vk;
+  high[high.size() - 3] = '\xc1';
+  EXPECT_EQ(ParseVerifierKey(high).error().code(), ErrorCode::kInvalidArgument);
 }
 
 }  // namespace
