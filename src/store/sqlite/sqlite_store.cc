@@ -138,6 +138,7 @@ class SqliteStore final : public Store {
 
   Status Begin() override {
     if (in_tx_) return Fail(Internal("transaction already open"));
+    ForgetRecordHints();
     RETURN_IF_ERROR(Exec("BEGIN IMMEDIATE"));
     in_tx_ = true;
     tx_audit_size_.reset();
@@ -154,6 +155,7 @@ class SqliteStore final : public Store {
     return Ok();
   }
   void Rollback() override {
+    ForgetRecordHints();
     if (!in_tx_) return;
     (void)Exec("ROLLBACK");
     in_tx_ = false;
@@ -190,7 +192,9 @@ class SqliteStore final : public Store {
     BindBlob(s, 2, row.wrapped_key);
     sqlite3_bind_int64(s, 3, row.kek_version);
     sqlite3_bind_int64(s, 4, row.created_at);
-    return StepDone(s);
+    RETURN_IF_ERROR(StepDone(s));
+    last_inserted_person_ = row.pk;
+    return Ok();
   }
 
   Result<std::optional<PersonRow>> GetPerson(int64_t pk) override {
@@ -238,6 +242,7 @@ class SqliteStore final : public Store {
 
   Status DeletePerson(int64_t pk) override {
     RETURN_IF_ERROR(RequireTx());
+    ForgetRecordHints();
     {
       ASSIGN_OR_RETURN(sqlite3_stmt * s, Prepare("DELETE FROM record WHERE id BETWEEN ? AND ?"));
       sqlite3_bind_int64(s, 1, pk << kRecordShift);
@@ -313,13 +318,20 @@ class SqliteStore final : public Store {
   Result<int64_t> InsertRecord(int64_t person_pk, int64_t dataset_id, ByteSpan body) override {
     RETURN_IF_ERROR(RequireTx());
     const int64_t lo = person_pk << kRecordShift, hi = ((person_pk + 1) << kRecordShift) - 1;
-    ASSIGN_OR_RETURN(sqlite3_stmt * q, Prepare("SELECT max(id) FROM record WHERE id BETWEEN ? AND ?"));
-    sqlite3_bind_int64(q, 1, lo);
-    sqlite3_bind_int64(q, 2, hi);
-    ASSIGN_OR_RETURN(bool row, Step(q));
     int64_t id = lo;
-    if (row && sqlite3_column_type(q, 0) != SQLITE_NULL) id = sqlite3_column_int64(q, 0) + 1;
-    sqlite3_reset(q);
+    // Skip the max(id) lookup in the common import cases: the next record of
+    // the person just written to, or the first of a person just created.
+    if (person_pk == last_record_person_) {
+      id = last_record_id_ + 1;
+    } else if (person_pk != last_inserted_person_) {
+      ASSIGN_OR_RETURN(sqlite3_stmt * q,
+                       Prepare("SELECT max(id) FROM record WHERE id BETWEEN ? AND ?"));
+      sqlite3_bind_int64(q, 1, lo);
+      sqlite3_bind_int64(q, 2, hi);
+      ASSIGN_OR_RETURN(bool row, Step(q));
+      if (row && sqlite3_column_type(q, 0) != SQLITE_NULL) id = sqlite3_column_int64(q, 0) + 1;
+      sqlite3_reset(q);
+    }
     if (id > hi) return Fail(FailedPrecondition("a person cannot have more than 2^24 records"));
     ASSIGN_OR_RETURN(sqlite3_stmt * s,
                      Prepare("INSERT INTO record(id,dataset,body) VALUES(?,?,?)"));
@@ -327,6 +339,8 @@ class SqliteStore final : public Store {
     sqlite3_bind_int64(s, 2, dataset_id);
     BindBlob(s, 3, body);
     RETURN_IF_ERROR(StepDone(s));
+    last_record_person_ = person_pk;
+    last_record_id_ = id;
     return id;
   }
 
@@ -388,6 +402,7 @@ class SqliteStore final : public Store {
 
   Status DeleteRecord(int64_t record_id) override {
     RETURN_IF_ERROR(RequireTx());
+    ForgetRecordHints();
     ASSIGN_OR_RETURN(sqlite3_stmt * s, Prepare("DELETE FROM record WHERE id=?"));
     sqlite3_bind_int64(s, 1, record_id);
     RETURN_IF_ERROR(StepDone(s));
@@ -770,9 +785,19 @@ class SqliteStore final : public Store {
     return Ok();
   }
 
+  void ForgetRecordHints() {
+    last_inserted_person_ = 0;
+    last_record_person_ = 0;
+    last_record_id_ = 0;
+  }
+
   sqlite3* db_;
   std::string path_;
   bool in_tx_ = false;
+  // Hints that spare InsertRecord a lookup (valid within one transaction).
+  int64_t last_inserted_person_ = 0;
+  int64_t last_record_person_ = 0;
+  int64_t last_record_id_ = 0;
   // The audit log's size inside the open write transaction, once counted.
   std::optional<uint64_t> tx_audit_size_;
   std::unordered_map<const char*, Stmt> stmts_;
