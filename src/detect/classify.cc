@@ -299,6 +299,13 @@ ValueTypes ClassifyValue(std::string_view raw, const Date& today) {
   return t;
 }
 
+bool HeaderLooksLikeData(std::string_view header, const Date& today) {
+  constexpr uint32_t kDataLike = Bit(PiiType::kCnResidentId) | Bit(PiiType::kCnMobile) |
+                                 Bit(PiiType::kCnLandline) | Bit(PiiType::kEmail) |
+                                 Bit(PiiType::kBankCard) | Bit(PiiType::kUscc);
+  return (ClassifyValue(header, today).valid & kDataLike) != 0;
+}
+
 ColumnClassifier::ColumnClassifier(std::vector<std::string> headers, Date today)
     : headers_(std::move(headers)), today_(today), tallies_(headers_.size()) {}
 

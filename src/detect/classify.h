@@ -32,6 +32,12 @@ struct ValueTypes {
 };
 ValueTypes ClassifyValue(std::string_view value, const Date& today);
 
+// True when a header cell is itself an identifier (a valid resident ID,
+// mobile, landline, e-mail, bank card or USCC): the file has no header row,
+// and the "header" is a customer's data. Such a header must never be stored
+// or printed as a column name.
+bool HeaderLooksLikeData(std::string_view header, const Date& today);
+
 struct ColumnGuess {
   std::string name;
   PiiType type = PiiType::kOther;

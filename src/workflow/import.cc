@@ -134,6 +134,15 @@ Result<ImportReport> ImportFile(vault::Vault& vault, const std::string& path,
                    ingest::OpenTable(path, options.read));
   report.format = reader->format();
   report.encoding = reader->encoding();
+  // Column names are stored in clear and appear in the audit log: a file
+  // without a header row would put a customer's data there.
+  for (size_t i = 0; i < reader->header().size(); ++i) {
+    if (detect::HeaderLooksLikeData(reader->header()[i], options.today)) {
+      return Fail(InvalidArgument(path + ": the first row looks like data, not a header (column " +
+                                  std::to_string(i + 1) +
+                                  " holds an identifier); add a header row naming the columns"));
+    }
+  }
 
   // Classify from a sample; the sampled rows are kept and imported first.
   detect::ColumnClassifier classifier(reader->header(), options.today);

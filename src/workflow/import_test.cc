@@ -94,6 +94,16 @@ TEST_F(ImportTest, HeaderOnlyFileIsRefused) {
   EXPECT_NE(r.error().message().find("h.csv"), std::string::npos);
 }
 
+TEST_F(ImportTest, FileWithoutHeaderIsRefusedWithoutEchoingIt) {
+  WriteText(dir_.File("nh.csv"), "张三明,11010519491231002X,13812345678\n李四,44030519900101123X,13900001111\n");
+  auto r = ImportFile(*vault_, dir_.File("nh.csv"), Options("nh"));
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().code(), ErrorCode::kInvalidArgument);
+  EXPECT_NE(r.error().message().find("column 2"), std::string::npos) << r.error().message();
+  EXPECT_EQ(r.error().message().find("11010519491231002X"), std::string::npos);
+  EXPECT_EQ(*vault_->CountPeople(), 0u);
+}
+
 TEST_F(ImportTest, BadRowLeavesNothingImported) {
   std::string csv = "姓名,身份证号\n";
   for (int i = 0; i < 3000; ++i) csv += "张三明,11010519491231002X\n";

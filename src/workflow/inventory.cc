@@ -35,9 +35,6 @@ constexpr uint32_t Bit(PiiType t) { return 1u << static_cast<unsigned>(t); }
 constexpr uint32_t kSensitiveTypes =
     Bit(PiiType::kCnResidentId) | Bit(PiiType::kPassport) | Bit(PiiType::kBankCard);
 // A header cell that validates as one of these is a value, not a name.
-constexpr uint32_t kDataLikeTypes = Bit(PiiType::kCnResidentId) | Bit(PiiType::kCnMobile) |
-                                    Bit(PiiType::kCnLandline) | Bit(PiiType::kEmail) |
-                                    Bit(PiiType::kBankCard) | Bit(PiiType::kUscc);
 
 // =====================================================================
 // Value heuristics for person_name, address, date, amount and passport.
@@ -968,10 +965,6 @@ class Threads {
   std::vector<std::thread> threads_;
 };
 
-// A header cell that is itself an identifier: the file has no header row.
-bool HeaderLooksLikeData(const std::string& header, const Date& today) {
-  return (detect::ClassifyValue(header, today).valid & kDataLikeTypes) != 0;
-}
 
 }  // namespace
 
@@ -1039,7 +1032,7 @@ Result<report::InventoryReport> RunInventory(const std::string& path,
     const detect::ColumnGuess& g = guesses[c];
     report::ColumnInventory col;
     col.name = g.name;
-    if (HeaderLooksLikeData(g.name, options.today)) {
+    if (detect::HeaderLooksLikeData(g.name, options.today)) {
       col.name = "column_" + std::to_string(c + 1);
       data_like_headers.push_back(c);
     }
