@@ -34,7 +34,7 @@ Format ByExtension(const std::string& ext) {
 }
 
 // Looks at the first bytes: '{' (after a BOM and whitespace) is JSON Lines,
-// a ZIP signature is XLSX, anything else is CSV (whose reader rejects binary).
+// a ZIP or OLE2 signature is XLSX, anything else is CSV (whose reader rejects binary).
 Result<Format> Sniff(const std::string& path) {
   ASSIGN_OR_RETURN(std::unique_ptr<ByteSource> source, OpenFileSource(path));
   std::string head(4096, '\0');
@@ -45,7 +45,11 @@ Result<Format> Sniff(const std::string& path) {
     got += n;
   }
   head.resize(got);
-  if (head.starts_with("PK\x03\x04")) return Format::kXlsx;
+  // An OLE2 compound file: an .xls, or a password-protected .xlsx, which
+  // the XLSX reader tells apart.
+  if (head.starts_with("PK\x03\x04") || head.starts_with("\xD0\xCF\x11\xE0\xA1\xB1\x1A\xE1")) {
+    return Format::kXlsx;
+  }
   std::string_view rest = head;
   if (rest.starts_with("\xEF\xBB\xBF")) rest.remove_prefix(3);
   const size_t first = rest.find_first_not_of(" \t\r\n");
@@ -60,6 +64,9 @@ Result<std::unique_ptr<RowReader>> OpenTable(const std::string& path, const Read
   if (format == Format::kUnknown) {
     ASSIGN_OR_RETURN(format, Sniff(path));
   }
+  if (!options.sheet.empty() && format != Format::kXlsx && FileExists(path)) {
+    return Fail(InvalidArgument(path + ": a sheet was named, but this is not an .xlsx workbook"));
+  }
   switch (format) {
     case Format::kCsv:
     case Format::kUnknown:
@@ -72,8 +79,7 @@ Result<std::unique_ptr<RowReader>> OpenTable(const std::string& path, const Read
     case Format::kJsonl:
       return OpenJsonl(path, options);
     case Format::kXlsx:
-      if (!FileExists(path)) return Fail(NotFound(path + ": no such file"));
-      return Fail(InvalidArgument(path + ": XLSX support is not built yet"));
+      return OpenXlsx(path, options);
     case Format::kXls:
       if (!FileExists(path)) return Fail(NotFound(path + ": no such file"));
       return Fail(InvalidArgument(path +
