@@ -88,6 +88,12 @@ class Store {
   // Deletes the person, their records and index entries. kNotFound if absent.
   virtual Status DeletePerson(int64_t pk) = 0;
 
+  // Deletes every person NOT in `keep`, with their records, index entries
+  // and per-person state, in bulk: the cost grows with what is kept, not
+  // with what is deleted (a branch's destruction deletes nearly everyone).
+  // Returns the number of persons deleted.
+  virtual Result<uint64_t> DeletePersonsExcept(const std::vector<int64_t>& keep) = 0;
+
   // Fills row.id. kAlreadyExists if a dataset of that name exists.
   virtual Status InsertDataset(DatasetRow& row) = 0;
   virtual Status UpdateDatasetCounts(int64_t id, uint64_t rows, uint64_t people) = 0;

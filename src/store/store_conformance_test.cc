@@ -178,6 +178,61 @@ TEST_P(StoreConformance, PersonsRecordsIndexAndDelete) {
   EXPECT_EQ(*store_->CountPersons(), 1u);
 }
 
+// Regression: a new person's second record, written after a record of an
+// older person, got the new person's first record id (UNIQUE failure on a
+// 20,000-row import whose duplicate rows interleave).
+TEST_P(StoreConformance, NewPersonsLaterRecordAfterAnotherPersonsRecord) {
+  ASSERT_TRUE(store_->Begin());
+  PersonRow old_person = NewPerson(1), fresh = NewPerson(2);
+  ASSERT_TRUE(store_->InsertPerson(old_person));
+  DatasetRow d;
+  d.name = "crm";
+  d.schema_json = "[]";
+  ASSERT_TRUE(store_->InsertDataset(d));
+  ASSERT_TRUE(store_->InsertRecord(old_person.pk, d.id, Bytes{1}));
+  ASSERT_TRUE(store_->InsertPerson(fresh));
+  auto f1 = store_->InsertRecord(fresh.pk, d.id, Bytes{2});
+  auto o2 = store_->InsertRecord(old_person.pk, d.id, Bytes{3});
+  auto f2 = store_->InsertRecord(fresh.pk, d.id, Bytes{4});
+  ASSERT_TRUE(f1 && o2 && f2) << (f2 ? "" : f2.error().ToString());
+  EXPECT_EQ(*f1, fresh.pk << kRecordShift);
+  EXPECT_EQ(*o2, (old_person.pk << kRecordShift) + 1);
+  EXPECT_EQ(*f2, (fresh.pk << kRecordShift) + 1);
+  ASSERT_TRUE(store_->Commit());
+}
+
+TEST_P(StoreConformance, DeletePersonsExceptKeepsOnlyThose) {
+  ASSERT_TRUE(store_->Begin());
+  DatasetRow d;
+  d.name = "crm";
+  d.schema_json = "[]";
+  ASSERT_TRUE(store_->InsertDataset(d));
+  std::vector<int64_t> pks;
+  for (uint8_t i = 1; i <= 5; ++i) {
+    PersonRow p = NewPerson(i);
+    ASSERT_TRUE(store_->InsertPerson(p));
+    pks.push_back(p.pk);
+    ASSERT_TRUE(store_->InsertRecord(p.pk, d.id, Bytes{i}));
+    ASSERT_TRUE(store_->InsertIndex(1, Bytes(16, i), p.pk));
+    ASSERT_TRUE(store_->PutPersonDoc("k", "x", p.pk, "{}"));
+  }
+  auto n = store_->DeletePersonsExcept({pks[1], pks[3]});
+  ASSERT_TRUE(n) << n.error().ToString();
+  EXPECT_EQ(*n, 3u);
+  EXPECT_EQ(*store_->CountPersons(), 2u);
+  for (size_t i = 0; i < pks.size(); ++i) {
+    bool kept = i == 1 || i == 3;
+    EXPECT_EQ(store_->GetPerson(pks[i])->has_value(), kept);
+    EXPECT_EQ(store_->RecordsOf(pks[i])->size(), kept ? 1u : 0u);
+    EXPECT_EQ(store_->FindByIndex(1, Bytes(16, static_cast<uint8_t>(i + 1)))->size(), kept ? 1u : 0u);
+    EXPECT_EQ(store_->GetPersonDoc("k", "x", pks[i])->has_value(), kept);
+  }
+  ASSERT_TRUE(store_->Commit());
+  store_->Rollback();
+  auto outside = store_->DeletePersonsExcept({});
+  ASSERT_FALSE(outside);
+}
+
 TEST_P(StoreConformance, UpdateKeyAndIterate) {
   ASSERT_TRUE(store_->Begin());
   for (uint8_t i = 1; i <= 5; ++i) {

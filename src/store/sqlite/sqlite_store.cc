@@ -262,6 +262,40 @@ class SqliteStore final : public Store {
     return Ok();
   }
 
+  Result<uint64_t> DeletePersonsExcept(const std::vector<int64_t>& keep) override {
+    RETURN_IF_ERROR(RequireTx());
+    ForgetRecordHints();
+    // Copy what is kept aside (temp_store=MEMORY: no temporary file), empty
+    // the tables (SQLite's truncate optimization frees whole pages instead of
+    // deleting row by row) and put the kept rows back.
+    RETURN_IF_ERROR(Exec(
+        "DROP TABLE IF EXISTS temp.custos_keep;"
+        "CREATE TEMP TABLE custos_keep(pk INTEGER PRIMARY KEY);"));
+    {
+      ASSIGN_OR_RETURN(sqlite3_stmt * s, Prepare("INSERT OR IGNORE INTO temp.custos_keep(pk) VALUES(?)"));
+      for (int64_t pk : keep) {
+        sqlite3_bind_int64(s, 1, pk);
+        RETURN_IF_ERROR(StepDone(s));
+      }
+    }
+    ASSIGN_OR_RETURN(uint64_t before, CountPersons());
+    RETURN_IF_ERROR(Exec(
+        "CREATE TEMP TABLE custos_keep_person AS SELECT * FROM person WHERE pk IN temp.custos_keep;"
+        "CREATE TEMP TABLE custos_keep_record AS SELECT * FROM record WHERE (id >> 24) IN temp.custos_keep;"
+        "CREATE TEMP TABLE custos_keep_index AS SELECT * FROM blind_index WHERE person_pk IN temp.custos_keep;"
+        "CREATE TEMP TABLE custos_keep_doc AS SELECT * FROM person_doc WHERE person_pk IN temp.custos_keep;"
+        "DELETE FROM record; DELETE FROM blind_index; DELETE FROM person_doc; DELETE FROM person;"
+        "INSERT INTO person SELECT * FROM temp.custos_keep_person;"
+        "INSERT INTO record SELECT * FROM temp.custos_keep_record;"
+        "INSERT INTO blind_index SELECT * FROM temp.custos_keep_index ORDER BY kind, mac, person_pk;"
+        "INSERT INTO person_doc SELECT * FROM temp.custos_keep_doc ORDER BY kind, key, person_pk;"
+        "DROP TABLE temp.custos_keep_person; DROP TABLE temp.custos_keep_record;"
+        "DROP TABLE temp.custos_keep_index; DROP TABLE temp.custos_keep_doc;"
+        "DROP TABLE temp.custos_keep;"));
+    ASSIGN_OR_RETURN(uint64_t after, CountPersons());
+    return before - after;
+  }
+
   Status InsertDataset(DatasetRow& row) override {
     RETURN_IF_ERROR(RequireTx());
     ASSIGN_OR_RETURN(sqlite3_stmt * s,
@@ -341,6 +375,9 @@ class SqliteStore final : public Store {
     RETURN_IF_ERROR(StepDone(s));
     last_record_person_ = person_pk;
     last_record_id_ = id;
+    // The new person has a record now: a later record of theirs, after
+    // another person's, must look up max(id) again.
+    if (person_pk == last_inserted_person_) last_inserted_person_ = 0;
     return id;
   }
 
