@@ -90,4 +90,37 @@ Result<OpenSshPrivateKey> ParseOpenSshPrivateKey(std::string_view text) {
   return key;
 }
 
+Result<crypto::SecretBytes> FormatOpenSshPrivateKey(const crypto::SecretBytes& seed,
+                                                    std::string_view comment) {
+  ASSIGN_OR_RETURN(crypto::Signer signer, crypto::Signer::FromSeed(seed));
+  const crypto::Ed25519PublicKey& pk = signer.public_key();
+  const Bytes public_blob = SshEd25519PublicKeyBlob(pk);
+  uint32_t check = 0;
+  randombytes_buf(&check, sizeof check);
+  Bytes section;
+  AppendU32BE(section, check);
+  AppendU32BE(section, check);
+  AppendSshString(section, kSshEd25519);
+  AppendSshString(section, ByteSpan(pk.data(), pk.size()));
+  Bytes sk(seed.RevealSecret().begin(), seed.RevealSecret().end());
+  sk.insert(sk.end(), pk.begin(), pk.end());
+  AppendSshString(section, sk);
+  sodium_memzero(sk.data(), sk.size());
+  AppendSshString(section, comment);
+  for (uint8_t i = 1; section.size() % kBlockSize != 0; ++i) section.push_back(i);
+  Bytes blob(kMagic.begin(), kMagic.end());
+  AppendSshString(blob, std::string_view("none"));
+  AppendSshString(blob, std::string_view("none"));
+  AppendSshString(blob, std::string_view(""));
+  AppendU32BE(blob, 1);
+  AppendSshString(blob, public_blob);
+  AppendSshString(blob, section);
+  sodium_memzero(section.data(), section.size());
+  std::string text = SshArmor(kLabel, blob);
+  sodium_memzero(blob.data(), blob.size());
+  crypto::SecretBytes out = crypto::SecretBytes::CopyOf(AsBytes(text));
+  sodium_memzero(text.data(), text.size());
+  return out;
+}
+
 }  // namespace custos::package

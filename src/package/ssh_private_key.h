@@ -23,6 +23,7 @@
 #include <string_view>
 
 #include "base/result.h"
+#include "crypto/secret_bytes.h"
 #include "crypto/signer.h"
 
 namespace custos::package {
@@ -40,6 +41,13 @@ struct OpenSshPrivateKey {
 //   kDataLoss         the file is well-formed but inconsistent: check values
 //                     differ, or the public key does not match the private one
 Result<OpenSshPrivateKey> ParseOpenSshPrivateKey(std::string_view text);
+
+// The text of an unencrypted OpenSSH private key file for the Ed25519 key
+// with this 32-byte seed, as `ssh-keygen -t ed25519 -N ""` writes it (random
+// check values). In secure memory: write it with WriteFileExclusive(..., 0600).
+// kInvalidArgument if the seed is not 32 bytes.
+Result<crypto::SecretBytes> FormatOpenSshPrivateKey(const crypto::SecretBytes& seed,
+                                                    std::string_view comment);
 
 }  // namespace custos::package
 

@@ -137,4 +137,42 @@ Result<std::vector<OpenedField>> OpenRecord(const crypto::FieldCipher& cipher,
   return out;
 }
 
+Result<Bytes> DropRecordFields(ByteSpan body, const std::vector<bool>& drop, uint32_t* dropped) {
+  ASSIGN_OR_RETURN(crypto::FieldSuite suite, RecordSuite(body));
+  const size_t p = suite == crypto::FieldSuite::kAes256Gcm ? 8 : 20;
+  if (body.size() < 6 + p + 2) return Fail(DataLoss("record header is truncated"));
+  size_t at = 6 + p;
+  uint32_t count = uint32_t{body[at]} << 8 | body[at + 1];
+  at += 2;
+  Bytes out(body.begin(), body.begin() + static_cast<std::ptrdiff_t>(6 + p));
+  Bytes fields;
+  uint32_t kept = 0, removed = 0;
+  int64_t last = -1;
+  for (uint32_t n = 0; n < count; ++n) {
+    const size_t start = at;
+    uint32_t pos = 0, len = 0;
+    if (!ReadVarint(body, at, pos) || !ReadVarint(body, at, len)) {
+      return Fail(DataLoss("record is truncated"));
+    }
+    if (static_cast<int64_t>(pos) <= last) return Fail(DataLoss("record has a field position out of order"));
+    last = pos;
+    if (len < crypto::kTagSize || body.size() - at < len) {
+      return Fail(DataLoss("record field length runs past the end"));
+    }
+    at += len;
+    if (pos < drop.size() && drop[pos]) {
+      ++removed;
+      continue;
+    }
+    fields.insert(fields.end(), body.begin() + static_cast<std::ptrdiff_t>(start),
+                  body.begin() + static_cast<std::ptrdiff_t>(at));
+    ++kept;
+  }
+  if (at != body.size()) return Fail(DataLoss("record has trailing bytes"));
+  AppendU16BE(out, kept);
+  out.insert(out.end(), fields.begin(), fields.end());
+  if (dropped != nullptr) *dropped = removed;
+  return out;
+}
+
 }  // namespace custos::vault

@@ -44,6 +44,14 @@ struct OpenedField {
 Result<std::vector<OpenedField>> OpenRecord(const crypto::FieldCipher& cipher,
                                             const RecordContext& ctx, ByteSpan body);
 
+// Removes the fields whose position has drop[position] set, without any
+// key: each field is sealed on its own (nonce = prefix || position, AD names
+// the field), so the fields kept still open under the same data key and
+// nothing is re-encrypted. `dropped` receives how many were removed. Used to
+// rewrite a retained person's record without their destroyed fields.
+// kDataLoss on structural damage (as OpenRecord).
+Result<Bytes> DropRecordFields(ByteSpan body, const std::vector<bool>& drop, uint32_t* dropped);
+
 // The suite recorded in a body's header (to build the right FieldCipher).
 Result<crypto::FieldSuite> RecordSuite(ByteSpan body);
 
