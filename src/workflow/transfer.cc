@@ -1,0 +1,1037 @@
+#include "workflow/transfer.h"
+
+#include <algorithm>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <set>
+
+#include "base/file.h"
+#include "base/time.h"
+#include "crypto/kdf.h"
+#include "crypto/random.h"
+#include "detect/types.h"
+#include "detect/validators.h"
+#include "package/age.h"
+#include "package/ssh_key.h"
+#include "package/sshsig.h"
+#include "package/tar.h"
+#include "report/notice.h"
+#include "workflow/handover.h"
+
+namespace custos::workflow {
+namespace {
+
+using json = nlohmann::ordered_json;
+
+constexpr std::string_view kRecipientKind = "recipient";
+constexpr std::string_view kTransferKind = "transfer";
+constexpr std::string_view kRefKind = "transfer.ref";
+constexpr std::string_view kNoticeKind = "transfer.notice";
+constexpr std::string_view kResponseKind = "transfer.response";
+constexpr std::string_view kIncludedKind = "transfer.included";
+
+Status CheckId(std::string_view what, std::string_view id) {
+  bool ok = !id.empty() && id.size() <= 64;
+  for (char c : id) {
+    if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.'))
+      ok = false;
+  }
+  if (!ok) {
+    return Fail(
+        InvalidArgument(std::string(what) + " id must be 1-64 characters of A-Z a-z 0-9 . _ -"));
+  }
+  return Ok();
+}
+
+Result<json> ParseDoc(std::string_view what, std::string_view body) {
+  json j = json::parse(body, nullptr, false);
+  if (j.is_discarded() || !j.is_object()) return Fail(DataLoss(std::string(what) + " is damaged"));
+  return j;
+}
+
+std::string Str(const json& j, const char* key) {
+  auto it = j.find(key);
+  return it != j.end() && it->is_string() ? it->get<std::string>() : std::string();
+}
+
+json RecipientJson(const Recipient& r) {
+  return {{"id", r.id},
+          {"name", r.name},
+          {"uscc", r.uscc},
+          {"contact", r.contact},
+          {"age_recipient", r.age_recipient},
+          {"ssh_key", r.ssh_key}};
+}
+
+json PlanJson(const TransferPlan& p) {
+  json terms = json::object();
+  for (const auto& [k, val] : p.contract) terms[k] = val;
+  return {
+      {"id", p.id},
+      {"recipient", p.recipient},
+      {"mode", TransferModeName(p.mode)},
+      {"purpose", p.purpose},
+      {"method", p.method},
+      {"fields", p.fields},
+      {"dataset", p.dataset},
+      {"approved_by", p.approved_by},
+      {"processor",
+       {{"name", p.processor_name}, {"contact", p.processor_contact}, {"uscc", p.processor_uscc}}},
+      {"contract", terms}};
+}
+
+Result<TransferPlan> PlanFromJson(const json& j) {
+  TransferPlan p;
+  p.id = Str(j, "id");
+  p.recipient = Str(j, "recipient");
+  ASSIGN_OR_RETURN(p.mode, ParseTransferMode(Str(j, "mode")));
+  p.purpose = Str(j, "purpose");
+  p.method = Str(j, "method");
+  if (j.contains("fields") && j["fields"].is_array()) {
+    for (const auto& f : j["fields"]) {
+      if (f.is_string()) p.fields.push_back(f.get<std::string>());
+    }
+  }
+  p.dataset = Str(j, "dataset");
+  p.approved_by = Str(j, "approved_by");
+  if (j.contains("processor") && j["processor"].is_object()) {
+    p.processor_name = Str(j["processor"], "name");
+    p.processor_contact = Str(j["processor"], "contact");
+    p.processor_uscc = Str(j["processor"], "uscc");
+  }
+  if (j.contains("contract") && j["contract"].is_object()) {
+    for (const auto& [k, val] : j["contract"].items()) {
+      if (val.is_string()) p.contract[k] = val.get<std::string>();
+    }
+  }
+  return p;
+}
+
+Result<json> LoadTransferDoc(vault::Vault& v, const std::string& id) {
+  RETURN_IF_ERROR(CheckId("transfer", id));
+  ASSIGN_OR_RETURN(std::optional<std::string> body, v.store().GetDoc(kTransferKind, id));
+  if (!body) return Fail(NotFound("no transfer '" + id + "'"));
+  return ParseDoc("transfer " + id, *body);
+}
+
+// Dataset columns by name, for the datasets in scope.
+struct SchemaInfo {
+  std::map<int64_t, std::string> dataset_names;
+  std::map<std::string, vault::Column> columns;  // first seen by name
+};
+
+Result<SchemaInfo> LoadSchemas(vault::Vault& v, const std::string& dataset) {
+  SchemaInfo info;
+  ASSIGN_OR_RETURN(std::vector<store::DatasetRow> rows, v.store().ListDatasets());
+  bool found = dataset.empty();
+  for (const auto& d : rows) {
+    info.dataset_names[d.id] = d.name;
+    if (!dataset.empty() && d.name != dataset) continue;
+    found = true;
+    json s = json::parse(d.schema_json, nullptr, false);
+    if (!s.is_array()) continue;
+    for (const auto& c : s) {
+      vault::Column col{
+          Str(c, "name"), Str(c, "type"),
+          c.contains("sensitive") && c["sensitive"].is_boolean() && c["sensitive"].get<bool>()};
+      info.columns.emplace(col.name, col);
+    }
+  }
+  if (!found) return Fail(InvalidArgument("no dataset '" + dataset + "' in this vault"));
+  return info;
+}
+
+Result<std::vector<int64_t>> PeopleInScope(vault::Vault& v, const TransferPlan& plan) {
+  std::vector<int64_t> pks;
+  RETURN_IF_ERROR(v.store().ForEachPerson([&](const store::PersonRow& r) -> Status {
+    pks.push_back(r.pk);
+    return Ok();
+  }));
+  if (plan.dataset.empty()) return pks;
+  ASSIGN_OR_RETURN(std::vector<store::DatasetRow> rows, v.store().ListDatasets());
+  int64_t ds = -1;
+  for (const auto& d : rows) {
+    if (d.name == plan.dataset) ds = d.id;
+  }
+  std::vector<int64_t> out;
+  for (int64_t pk : pks) {
+    ASSIGN_OR_RETURN(std::vector<store::RecordRow> recs, v.store().RecordsOf(pk));
+    if (std::any_of(recs.begin(), recs.end(), [&](const auto& r) { return r.dataset_id == ds; })) {
+      out.push_back(pk);
+    }
+  }
+  return out;
+}
+
+std::string NewRef() {
+  static constexpr char kAlphabet[] = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
+  std::array<uint8_t, 5> b{};
+  crypto::RandomFill(b);
+  uint64_t x = 0;
+  for (uint8_t c : b) x = (x << 8) | c;
+  std::string s(8, '0');
+  for (int i = 7; i >= 0; --i) {
+    s[static_cast<size_t>(i)] = kAlphabet[x & 31];
+    x >>= 5;
+  }
+  return s;
+}
+
+std::string CsvField(std::string_view s) {
+  bool quote = s.find_first_of(",\"\r\n") != std::string_view::npos;
+  if (!quote) return std::string(s);
+  std::string out = "\"";
+  for (char c : s) {
+    if (c == '"') out.push_back('"');
+    out.push_back(c);
+  }
+  out.push_back('"');
+  return out;
+}
+
+bool IsMinor(const vault::PersonData& d) {
+  const Date today = TodayInChina();
+  for (const auto& f : d.fields) {
+    if (f.type != "cn_resident_id" || f.value.empty()) continue;
+    detect::IdInfo info = detect::CheckResidentId(f.value, today);
+    if (info.status == detect::IdStatus::kValid && AgeOn(info.birth, today) < 14) return true;
+  }
+  return false;
+}
+
+bool PlannedSensitive(const TransferPlan& plan, const SchemaInfo& schemas) {
+  for (const auto& f : plan.fields) {
+    auto it = schemas.columns.find(f);
+    if (it != schemas.columns.end() && it->second.sensitive) return true;
+  }
+  return false;
+}
+
+json Counts(const std::map<std::string, uint64_t>& m) {
+  json j = json::object();
+  for (const auto& [k, n] : m) j[k] = n;
+  return j;
+}
+
+// Minimal CSV line splitter (no line breaks inside quotes). nullopt if malformed.
+std::optional<std::vector<std::string>> SplitCsvLine(std::string_view line) {
+  std::vector<std::string> out;
+  std::string cur;
+  size_t i = 0;
+  bool quoted_field = false;
+  while (true) {
+    cur.clear();
+    quoted_field = false;
+    if (i < line.size() && line[i] == '"') {
+      quoted_field = true;
+      ++i;
+      for (;;) {
+        if (i >= line.size()) return std::nullopt;
+        if (line[i] == '"') {
+          if (i + 1 < line.size() && line[i + 1] == '"') {
+            cur.push_back('"');
+            i += 2;
+            continue;
+          }
+          ++i;
+          break;
+        }
+        cur.push_back(line[i++]);
+      }
+      if (i < line.size() && line[i] != ',') return std::nullopt;
+    } else {
+      while (i < line.size() && line[i] != ',') {
+        if (line[i] == '"') return std::nullopt;
+        cur.push_back(line[i++]);
+      }
+    }
+    (void)quoted_field;
+    out.push_back(cur);
+    if (i >= line.size()) break;
+    ++i;  // the comma
+  }
+  return out;
+}
+
+std::string Trim(std::string_view s) {
+  size_t b = 0, e = s.size();
+  while (b < e && (s[b] == ' ' || s[b] == '\t')) ++b;
+  while (e > b && (s[e - 1] == ' ' || s[e - 1] == '\t')) --e;
+  return std::string(s.substr(b, e - b));
+}
+
+std::optional<bool> ParseYesNo(std::string_view s) {
+  std::string t = Trim(s);
+  std::transform(t.begin(), t.end(), t.begin(), [](unsigned char c) { return std::tolower(c); });
+  if (t == "yes" || t == "y" || t == "true" || t == "1" || t == "是") return true;
+  if (t == "no" || t == "n" || t == "false" || t == "0" || t == "否" || t.empty()) return false;
+  return std::nullopt;
+}
+
+std::optional<std::string> ParseResponse(std::string_view s) {
+  std::string t = Trim(s);
+  std::transform(t.begin(), t.end(), t.begin(), [](unsigned char c) { return std::tolower(c); });
+  if (t == "consent" || t == "同意") return "consent";
+  if (t == "object" || t == "反对") return "object";
+  if (t == "withdraw" || t == "撤回") return "withdraw";
+  return std::nullopt;
+}
+
+std::string LegalBasis(TransferMode m) {
+  switch (m) {
+    case TransferMode::kHeadOffice:
+      return "head office as continuing processor (same legal person; PIPL Art. 17 notice)";
+    case TransferMode::kArt22:
+      return "PIPL Art. 22 (transfer on dissolution; recipient bound to original purposes and "
+             "methods)";
+    case TransferMode::kArt23:
+      return "PIPL Art. 23 (provision to another processor with separate consent)";
+  }
+  return "";
+}
+
+}  // namespace
+
+// ---- Recipients ----
+
+Status AddRecipient(vault::Vault& v, const Recipient& r) {
+  RETURN_IF_ERROR(CheckId("recipient", r.id));
+  if (r.name.empty()) return Fail(InvalidArgument("recipient needs a name (--name)"));
+  if (r.contact.empty()) return Fail(InvalidArgument("recipient needs a contact (--contact)"));
+  if (!detect::IsValidUscc(r.uscc)) {
+    return Fail(InvalidArgument("--uscc is not a valid unified social credit code"));
+  }
+  auto age = package::AgeRecipient::Parse(r.age_recipient);
+  if (!age) return Fail(age.error().WithContext("--age-recipient"));
+  auto ssh = package::ParseSshEd25519PublicKey(r.ssh_key);
+  if (!ssh) return Fail(ssh.error().WithContext("--ssh-key"));
+  ASSIGN_OR_RETURN(std::optional<std::string> existing, v.store().GetDoc(kRecipientKind, r.id));
+  if (existing) return Fail(AlreadyExists("recipient '" + r.id + "' already exists"));
+  Recipient norm = r;
+  norm.age_recipient = age->ToString();
+  norm.ssh_key = package::SshEd25519PublicKeyLine(*ssh, "");
+  while (!norm.ssh_key.empty() && norm.ssh_key.back() == ' ') norm.ssh_key.pop_back();
+  json doc = RecipientJson(norm);
+  doc["added_at"] = FormatRfc3339(NowUnixSeconds());
+  tlog::Event e = v.MakeEvent("recipient.add");
+  e.objects = {{"recipient", r.id},
+               {"uscc", r.uscc},
+               {"age_recipient", norm.age_recipient},
+               {"ssh_key", norm.ssh_key}};
+  return v.Transact(
+      e, [&](tlog::Event&) { return v.store().PutDoc(kRecipientKind, r.id, doc.dump()); });
+}
+
+Result<Recipient> GetRecipient(vault::Vault& v, const std::string& id) {
+  RETURN_IF_ERROR(CheckId("recipient", id));
+  ASSIGN_OR_RETURN(std::optional<std::string> body, v.store().GetDoc(kRecipientKind, id));
+  if (!body) return Fail(NotFound("no recipient '" + id + "' (add it with custos recipient add)"));
+  ASSIGN_OR_RETURN(json j, ParseDoc("recipient " + id, *body));
+  return Recipient{Str(j, "id"),      Str(j, "name"),          Str(j, "uscc"),
+                   Str(j, "contact"), Str(j, "age_recipient"), Str(j, "ssh_key")};
+}
+
+// ---- Plans ----
+
+Result<TransferMode> ParseTransferMode(std::string_view s) {
+  if (s == "head-office") return TransferMode::kHeadOffice;
+  if (s == "art22") return TransferMode::kArt22;
+  if (s == "art23") return TransferMode::kArt23;
+  return Fail(InvalidArgument("mode must be head-office, art22 or art23"));
+}
+
+std::string_view TransferModeName(TransferMode m) {
+  switch (m) {
+    case TransferMode::kHeadOffice:
+      return "head-office";
+    case TransferMode::kArt22:
+      return "art22";
+    case TransferMode::kArt23:
+      return "art23";
+  }
+  return "";
+}
+
+const std::vector<std::string>& RequiredContractTerms() {
+  static const std::vector<std::string> kTerms = {
+      "scope",       "security",      "no_onward_transfer", "return_or_delete",
+      "audit_right", "breach_notice", "retention"};
+  return kTerms;
+}
+
+Result<std::map<std::string, std::string>> ParseContractTerms(std::string_view text) {
+  std::map<std::string, std::string> out;
+  size_t line_no = 0;
+  size_t pos = 0;
+  while (pos <= text.size()) {
+    size_t nl = text.find('\n', pos);
+    std::string_view line =
+        text.substr(pos, nl == std::string_view::npos ? text.size() - pos : nl - pos);
+    pos = nl == std::string_view::npos ? text.size() + 1 : nl + 1;
+    ++line_no;
+    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+    std::string t = Trim(line);
+    if (line_no == 1 && t.rfind("\xEF\xBB\xBF", 0) == 0) t = t.substr(3);
+    if (t.empty() || t[0] == '#') continue;
+    size_t eq = t.find('=');
+    if (eq == std::string::npos) {
+      return Fail(
+          InvalidArgument("contract line " + std::to_string(line_no) + ": want key = value"));
+    }
+    std::string key = Trim(std::string_view(t).substr(0, eq));
+    std::string val = Trim(std::string_view(t).substr(eq + 1));
+    if (val.size() >= 2 && val.front() == '"' && val.back() == '"')
+      val = val.substr(1, val.size() - 2);
+    if (key.empty()) {
+      return Fail(InvalidArgument("contract line " + std::to_string(line_no) + ": empty key"));
+    }
+    out[key] = val;
+  }
+  return out;
+}
+
+std::vector<std::string> MissingTerms(const TransferPlan& plan) {
+  std::vector<std::string> missing;
+  for (const auto& t : RequiredContractTerms()) {
+    auto it = plan.contract.find(t);
+    if (it == plan.contract.end() || it->second.empty()) missing.push_back(t);
+  }
+  if (plan.approved_by.empty()) missing.push_back("approved_by");
+  if (plan.processor_name.empty()) missing.push_back("processor_name");
+  if (plan.processor_contact.empty()) missing.push_back("processor_contact");
+  if (plan.method.empty()) missing.push_back("method");
+  return missing;
+}
+
+Status PlanTransfer(vault::Vault& v, const TransferPlan& in) {
+  RETURN_IF_ERROR(CheckId("transfer", in.id));
+  if (in.purpose.empty()) return Fail(InvalidArgument("a transfer needs a purpose (--purpose)"));
+  if (in.fields.empty())
+    return Fail(InvalidArgument("a transfer needs the fields that may leave (--fields)"));
+  ASSIGN_OR_RETURN(Recipient r, GetRecipient(v, in.recipient));
+  ASSIGN_OR_RETURN(SchemaInfo schemas, LoadSchemas(v, in.dataset));
+  std::vector<std::string> unknown;
+  std::set<std::string> seen;
+  for (const auto& f : in.fields) {
+    if (!schemas.columns.count(f)) unknown.push_back(f);
+    if (!seen.insert(f).second) {
+      return Fail(InvalidArgument("field '" + f + "' is listed twice in --fields"));
+    }
+  }
+  if (!unknown.empty()) {
+    std::string list;
+    for (const auto& u : unknown) list += (list.empty() ? "" : ", ") + u;
+    return Fail(InvalidArgument("unknown fields: " + list +
+                                (in.dataset.empty() ? std::string(" (no dataset has them)")
+                                                    : " (not in dataset '" + in.dataset + "')")));
+  }
+  ASSIGN_OR_RETURN(std::optional<std::string> existing, v.store().GetDoc(kTransferKind, in.id));
+  if (existing) return Fail(AlreadyExists("transfer '" + in.id + "' already exists"));
+  TransferPlan p = in;
+  if (p.method.empty() && p.mode != TransferMode::kArt23) {
+    p.method = "continue the original processing purposes and methods";
+  }
+  json doc = PlanJson(p);
+  doc["state"] = "planned";
+  doc["created_at"] = FormatRfc3339(NowUnixSeconds());
+  tlog::Event e = v.MakeEvent("transfer.plan", p.purpose);
+  e.objects = {{"transfer", p.id},
+               {"recipient", p.recipient},
+               {"mode", TransferModeName(p.mode)},
+               {"fields", p.fields},
+               {"dataset", p.dataset},
+               {"approved_by", p.approved_by},
+               {"missing_terms", MissingTerms(p)}};
+  return v.Transact(
+      e, [&](tlog::Event&) { return v.store().PutDoc(kTransferKind, p.id, doc.dump()); });
+}
+
+Result<TransferPlan> GetTransferPlan(vault::Vault& v, const std::string& id) {
+  ASSIGN_OR_RETURN(json j, LoadTransferDoc(v, id));
+  return PlanFromJson(j);
+}
+
+Status SetTransferTerms(vault::Vault& v, const std::string& id,
+                        const std::map<std::string, std::string>& terms,
+                        const std::string& approved_by) {
+  ASSIGN_OR_RETURN(json doc, LoadTransferDoc(v, id));
+  const std::string state = Str(doc, "state");
+  if (state == "packaged" || state == "closed") {
+    return Fail(FailedPrecondition("transfer '" + id + "' is " + state + "; its terms are fixed"));
+  }
+  std::vector<std::string> keys;
+  for (const auto& [k, val] : terms) {
+    if (k == "method") {
+      doc["method"] = val;
+    } else if (k == "processor_name") {
+      doc["processor"]["name"] = val;
+    } else if (k == "processor_contact") {
+      doc["processor"]["contact"] = val;
+    } else if (k == "processor_uscc") {
+      doc["processor"]["uscc"] = val;
+    } else {
+      doc["contract"][k] = val;
+    }
+    keys.push_back(k);
+  }
+  if (!approved_by.empty()) doc["approved_by"] = approved_by;
+  ASSIGN_OR_RETURN(TransferPlan p, PlanFromJson(doc));
+  tlog::Event e = v.MakeEvent("transfer.terms");
+  e.objects = {{"transfer", id},
+               {"terms", keys},
+               {"approved_by", p.approved_by},
+               {"missing_terms", MissingTerms(p)}};
+  return v.Transact(e,
+                    [&](tlog::Event&) { return v.store().PutDoc(kTransferKind, id, doc.dump()); });
+}
+
+// ---- Notices ----
+
+Result<Channel> ParseChannel(std::string_view s) {
+  if (s == "sms") return Channel::kSms;
+  if (s == "letter") return Channel::kLetter;
+  if (s == "email") return Channel::kEmail;
+  return Fail(InvalidArgument("channel must be sms, letter or email"));
+}
+
+Result<NoticeBatch> MakeNotices(vault::Vault& v, const std::string& transfer, Channel channel,
+                                bool english) {
+  ASSIGN_OR_RETURN(json doc, LoadTransferDoc(v, transfer));
+  ASSIGN_OR_RETURN(TransferPlan plan, PlanFromJson(doc));
+  if (Str(doc, "state") == "closed") {
+    return Fail(FailedPrecondition("transfer '" + transfer + "' is closed"));
+  }
+  std::vector<std::string> missing;
+  if (plan.processor_name.empty()) missing.push_back("processor_name");
+  if (plan.processor_contact.empty()) missing.push_back("processor_contact");
+  if (plan.contract["retention"].empty()) missing.push_back("retention");
+  if (plan.method.empty()) missing.push_back("method");
+  if (!missing.empty()) {
+    std::string list;
+    for (const auto& m : missing) list += (list.empty() ? "" : ", ") + m;
+    return Fail(FailedPrecondition("notices need these terms first: " + list));
+  }
+  ASSIGN_OR_RETURN(Recipient r, GetRecipient(v, plan.recipient));
+  ASSIGN_OR_RETURN(SchemaInfo schemas, LoadSchemas(v, plan.dataset));
+  ASSIGN_OR_RETURN(std::vector<int64_t> pks, PeopleInScope(v, plan));
+
+  report::NoticeContent c;
+  c.mode = plan.mode == TransferMode::kHeadOffice ? report::NoticeMode::kHeadOffice
+           : plan.mode == TransferMode::kArt22    ? report::NoticeMode::kArt22
+                                                  : report::NoticeMode::kArt23;
+  c.processor_name = plan.processor_name;
+  c.processor_contact = plan.processor_contact;
+  c.recipient_name = r.name;
+  c.recipient_contact = r.contact;
+  c.purpose = plan.purpose;
+  c.method = plan.method;
+  for (const auto& f : plan.fields) c.type_names.push_back(schemas.columns[f].type);
+  c.sensitive = PlannedSensitive(plan, schemas);
+  c.retention = plan.contract["retention"];
+
+  std::string contact_type, contact_header;
+  std::string_view channel_name;
+  switch (channel) {
+    case Channel::kSms:
+      contact_type = "cn_mobile", contact_header = "mobile", channel_name = "sms";
+      break;
+    case Channel::kEmail:
+      contact_type = "email", contact_header = "email", channel_name = "email";
+      break;
+    case Channel::kLetter:
+      contact_type = "address", contact_header = "address", channel_name = "letter";
+      break;
+  }
+
+  std::map<int64_t, std::string> refs;
+  std::set<std::string> used;
+  RETURN_IF_ERROR(v.store().ForEachPersonDoc(kRefKind, transfer,
+                                             [&](int64_t pk, std::string_view body) -> Status {
+                                               json j = json::parse(body, nullptr, false);
+                                               if (j.is_object()) {
+                                                 refs[pk] = Str(j, "ref");
+                                                 used.insert(refs[pk]);
+                                               }
+                                               return Ok();
+                                             }));
+
+  NoticeBatch out;
+  out.csv = "ref," + contact_header + ",message\r\n";
+  std::vector<std::pair<int64_t, std::string>> new_refs;
+  std::vector<std::pair<int64_t, std::string>> notice_docs;
+  crypto::Sha256Stream digest;
+  const std::string now = FormatRfc3339(NowUnixSeconds());
+  for (int64_t pk : pks) {
+    ASSIGN_OR_RETURN(vault::PersonData d, v.Read(v.IdOf(pk)));
+    std::string contact;
+    for (const auto& f : d.fields) {
+      if (f.type == contact_type && f.status && !f.value.empty()) {
+        contact = f.value;
+        break;
+      }
+    }
+    std::string& ref = refs[pk];
+    if (ref.empty()) {
+      do {
+        ref = NewRef();
+      } while (!used.insert(ref).second);
+      new_refs.emplace_back(pk, ref);
+    }
+    if (contact.empty()) {
+      out.missing_contact.push_back(v.IdOf(pk).ToString());
+      continue;
+    }
+    c.ref = ref;
+    const std::string message = report::RenderNotice(c, english);
+    const crypto::Digest h = crypto::Sha256(AsBytes(message));
+    digest.Update(h);
+    out.csv += CsvField(ref) + "," + CsvField(contact) + "," + CsvField(message) + "\r\n";
+    json nd = {{"sha256", HexEncode(h)}, {"time", now}, {"channel", channel_name}};
+    notice_docs.emplace_back(pk, nd.dump());
+    ++out.notices;
+  }
+  out.digest = HexEncode(digest.Finish());
+  tlog::Event e = v.MakeEvent("transfer.notices", plan.purpose);
+  e.objects = {{"transfer", transfer},          {"channel", channel_name},
+               {"lang", english ? "en" : "zh"}, {"people", pks.size()},
+               {"notices", out.notices},        {"missing_contact", out.missing_contact.size()},
+               {"new_refs", new_refs.size()},   {"notices_sha256", out.digest}};
+  Status tx = v.Transact(e, [&](tlog::Event&) -> Status {
+    for (const auto& [pk, ref] : new_refs) {
+      json j = {{"ref", ref}};
+      RETURN_IF_ERROR(v.store().PutPersonDoc(kRefKind, transfer, pk, j.dump()));
+    }
+    for (const auto& [pk, body] : notice_docs) {
+      RETURN_IF_ERROR(v.store().PutPersonDoc(kNoticeKind, transfer, pk, body));
+    }
+    if (Str(doc, "state") == "planned") doc["state"] = "noticed";
+    json batch = {{"time", now},
+                  {"channel", channel_name},
+                  {"notices", out.notices},
+                  {"missing_contact", out.missing_contact.size()},
+                  {"sha256", out.digest}};
+    doc["notices"].push_back(batch);
+    return v.store().PutDoc(kTransferKind, transfer, doc.dump());
+  });
+  RETURN_IF_ERROR(tx);
+  return out;
+}
+
+// ---- Responses ----
+
+Result<ResponsesReport> RecordResponses(vault::Vault& v, const std::string& transfer,
+                                        std::string_view csv) {
+  ASSIGN_OR_RETURN(json doc, LoadTransferDoc(v, transfer));
+  std::map<std::string, int64_t> by_ref;
+  RETURN_IF_ERROR(v.store().ForEachPersonDoc(kRefKind, transfer,
+                                             [&](int64_t pk, std::string_view body) -> Status {
+                                               json j = json::parse(body, nullptr, false);
+                                               if (j.is_object()) by_ref[Str(j, "ref")] = pk;
+                                               return Ok();
+                                             }));
+  if (csv.substr(0, 3) == "\xEF\xBB\xBF") csv.remove_prefix(3);
+  std::vector<std::string> errors;
+  std::map<std::string, int> col;
+  std::vector<std::pair<int64_t, std::string>> updates;
+  ResponsesReport rep;
+  size_t pos = 0, line_no = 0;
+  bool header = true;
+  while (pos < csv.size()) {
+    size_t nl = csv.find('\n', pos);
+    std::string_view line =
+        csv.substr(pos, nl == std::string_view::npos ? csv.size() - pos : nl - pos);
+    pos = nl == std::string_view::npos ? csv.size() : nl + 1;
+    ++line_no;
+    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+    if (Trim(line).empty()) continue;
+    auto cells = SplitCsvLine(line);
+    const std::string at = "line " + std::to_string(line_no) + ": ";
+    if (!cells) {
+      errors.push_back(at + "malformed CSV");
+      if (header) break;
+      continue;
+    }
+    if (header) {
+      header = false;
+      for (size_t i = 0; i < cells->size(); ++i) col[Trim((*cells)[i])] = static_cast<int>(i);
+      for (const char* need : {"ref", "response", "time"}) {
+        if (!col.count(need)) errors.push_back(at + "the header has no '" + need + "' column");
+      }
+      if (!errors.empty()) break;
+      continue;
+    }
+    auto cell = [&](const char* name) -> std::string {
+      auto it = col.find(name);
+      if (it == col.end() || static_cast<size_t>(it->second) >= cells->size()) return "";
+      return Trim((*cells)[static_cast<size_t>(it->second)]);
+    };
+    if (cells->size() > col.size()) {
+      errors.push_back(at + "more cells than header columns");
+      continue;
+    }
+    std::string ref = cell("ref");
+    std::transform(ref.begin(), ref.end(), ref.begin(),
+                   [](unsigned char ch) { return std::toupper(ch); });
+    auto resp = ParseResponse(cell("response"));
+    const std::string time = cell("time");
+    auto sens = ParseYesNo(cell("sensitive_consent"));
+    auto guard = ParseYesNo(cell("guardian_consent"));
+    auto it = by_ref.find(ref);
+    if (ref.empty()) {
+      errors.push_back(at + "no ref");
+    } else if (it == by_ref.end()) {
+      errors.push_back(at + "unknown ref " + ref);
+    } else if (!resp) {
+      errors.push_back(at + "response must be consent, object or withdraw (同意, 反对, 撤回)");
+    } else if (time.empty()) {
+      errors.push_back(at + "no time");
+    } else if (!sens || !guard) {
+      errors.push_back(at + "sensitive_consent and guardian_consent must be yes or no");
+    } else {
+      json j = {{"response", *resp},
+                {"time", time},
+                {"evidence", cell("evidence")},
+                {"sensitive_consent", *sens},
+                {"guardian_consent", *guard},
+                {"line", line_no}};
+      updates.emplace_back(it->second, j.dump());
+      ++rep.by_response[*resp];
+    }
+  }
+  if (header && errors.empty()) errors.push_back("line 1: no header");
+  if (!errors.empty()) {
+    std::string msg = std::to_string(errors.size()) + " bad line(s), nothing recorded: ";
+    for (size_t i = 0; i < errors.size() && i < 20; ++i) msg += (i ? "; " : "") + errors[i];
+    if (errors.size() > 20) msg += "; ...";
+    return Fail(InvalidArgument(msg));
+  }
+  rep.recorded = updates.size();
+  tlog::Event e = v.MakeEvent("transfer.responses");
+  e.objects = {
+      {"transfer", transfer}, {"recorded", rep.recorded}, {"by_response", Counts(rep.by_response)}};
+  Status tx = v.Transact(e, [&](tlog::Event&) -> Status {
+    for (const auto& [pk, body] : updates) {
+      RETURN_IF_ERROR(v.store().PutPersonDoc(kResponseKind, transfer, pk, body));
+    }
+    return Ok();
+  });
+  RETURN_IF_ERROR(tx);
+  return rep;
+}
+
+// ---- Status ----
+
+Result<TransferStatus> GetTransferStatus(vault::Vault& v, const std::string& transfer) {
+  ASSIGN_OR_RETURN(json doc, LoadTransferDoc(v, transfer));
+  TransferStatus st;
+  ASSIGN_OR_RETURN(st.plan, PlanFromJson(doc));
+  st.state = Str(doc, "state");
+  if (doc.contains("package") && doc["package"].is_object()) {
+    st.manifest_sha256 = Str(doc["package"], "manifest_sha256");
+  }
+  ASSIGN_OR_RETURN(SchemaInfo schemas, LoadSchemas(v, st.plan.dataset));
+  const bool sensitive = PlannedSensitive(st.plan, schemas);
+  ASSIGN_OR_RETURN(std::vector<int64_t> pks, PeopleInScope(v, st.plan));
+  std::map<int64_t, json> responses;
+  RETURN_IF_ERROR(v.store().ForEachPersonDoc(kResponseKind, transfer,
+                                             [&](int64_t pk, std::string_view body) -> Status {
+                                               json j = json::parse(body, nullptr, false);
+                                               if (j.is_object()) responses[pk] = j;
+                                               return Ok();
+                                             }));
+  std::set<int64_t> included_docs;
+  const bool packaged = st.state == "packaged" || st.state == "closed";
+  if (packaged) {
+    RETURN_IF_ERROR(v.store().ForEachPersonDoc(kIncludedKind, transfer,
+                                               [&](int64_t pk, std::string_view) -> Status {
+                                                 included_docs.insert(pk);
+                                                 return Ok();
+                                               }));
+  }
+  for (int64_t pk : pks) {
+    PersonStatus ps;
+    ps.pk = pk;
+    auto it = responses.find(pk);
+    const std::string resp = it == responses.end() ? "" : Str(it->second, "response");
+    if (resp == "object") {
+      ps.reason = "objected";
+    } else if (resp == "withdraw") {
+      ps.reason = "withdrew";
+    } else if (st.plan.mode == TransferMode::kArt23) {
+      if (resp != "consent") {
+        ps.reason = "no_consent";
+        ps.pending = it == responses.end();
+      } else if (sensitive && !it->second.value("sensitive_consent", false)) {
+        ps.reason = "no_sensitive_consent";
+      } else {
+        ASSIGN_OR_RETURN(vault::PersonData d, v.Read(v.IdOf(pk)));
+        if (IsMinor(d) && !it->second.value("guardian_consent", false)) {
+          ps.reason = "minor_without_guardian_consent";
+        } else {
+          ps.included = true;
+        }
+      }
+    } else {
+      ps.included = true;
+    }
+    if (packaged) {
+      // What actually left is what the package holds.
+      ps.included = included_docs.count(pk) > 0;
+      if (ps.included) ps.reason.clear(), ps.pending = false;
+      if (!ps.included && ps.reason.empty()) ps.reason = "not_in_package";
+    }
+    ++st.people;
+    if (ps.included) {
+      ++st.included;
+    } else if (ps.pending && !packaged) {
+      ++st.pending;
+    } else {
+      ++st.excluded[ps.reason];
+    }
+    st.persons.push_back(ps);
+  }
+  return st;
+}
+
+Result<std::vector<TransferSummary>> ListTransfers(vault::Vault& v) {
+  ASSIGN_OR_RETURN(auto docs, v.store().ListDocs(kTransferKind));
+  std::vector<TransferSummary> out;
+  for (const auto& [key, body] : docs) {
+    ASSIGN_OR_RETURN(json j, ParseDoc("transfer " + key, body));
+    TransferSummary s{key, Str(j, "recipient"), Str(j, "mode"), Str(j, "state"), ""};
+    if (j.contains("package") && j["package"].is_object()) {
+      s.manifest_sha256 = Str(j["package"], "manifest_sha256");
+    }
+    out.push_back(std::move(s));
+  }
+  return out;
+}
+
+Result<bool> PersonTransferred(vault::Vault& v, int64_t person_pk) {
+  ASSIGN_OR_RETURN(std::vector<TransferSummary> all, ListTransfers(v));
+  for (const auto& t : all) {
+    if (t.state != "packaged" && t.state != "closed") continue;
+    ASSIGN_OR_RETURN(std::optional<std::string> d,
+                     v.store().GetPersonDoc(kIncludedKind, t.id, person_pk));
+    if (d) return true;
+  }
+  return false;
+}
+
+Result<bool> PersonObjected(vault::Vault& v, int64_t person_pk) {
+  ASSIGN_OR_RETURN(std::vector<TransferSummary> all, ListTransfers(v));
+  for (const auto& t : all) {
+    ASSIGN_OR_RETURN(std::optional<std::string> d,
+                     v.store().GetPersonDoc(kResponseKind, t.id, person_pk));
+    if (!d) continue;
+    json j = json::parse(*d, nullptr, false);
+    if (!j.is_object()) continue;
+    const std::string r = Str(j, "response");
+    if (r == "object" || r == "withdraw") return true;
+  }
+  return false;
+}
+
+// ---- Package ----
+
+Result<PackageReport> BuildPackage(vault::Vault& v, const std::string& transfer,
+                                   const std::string& out_path) {
+  ASSIGN_OR_RETURN(json doc, LoadTransferDoc(v, transfer));
+  ASSIGN_OR_RETURN(TransferPlan plan, PlanFromJson(doc));
+  const std::string state = Str(doc, "state");
+  if (state == "packaged" || state == "closed") {
+    return Fail(FailedPrecondition("transfer '" + transfer + "' is already " + state));
+  }
+  std::vector<std::string> missing = MissingTerms(plan);
+  if (!missing.empty()) {
+    std::string list;
+    for (const auto& m : missing) list += (list.empty() ? "" : ", ") + m;
+    return Fail(FailedPrecondition("transfer '" + transfer +
+                                   "' cannot be packaged; missing contract terms: " + list));
+  }
+  if (state != "noticed") {
+    return Fail(FailedPrecondition("transfer '" + transfer +
+                                   "' has no notices yet (custos transfer notices)"));
+  }
+  if (FileExists(out_path)) return Fail(AlreadyExists(out_path + " exists"));
+  ASSIGN_OR_RETURN(Recipient r, GetRecipient(v, plan.recipient));
+  ASSIGN_OR_RETURN(package::AgeRecipient age, package::AgeRecipient::Parse(r.age_recipient));
+  ASSIGN_OR_RETURN(SchemaInfo schemas, LoadSchemas(v, plan.dataset));
+  ASSIGN_OR_RETURN(TransferStatus st, GetTransferStatus(v, transfer));
+
+  PackageReport rep;
+  rep.excluded = st.excluded;
+  if (st.pending) rep.excluded["no_consent"] += st.pending;
+  const std::set<std::string> planned(plan.fields.begin(), plan.fields.end());
+  std::string payload;
+  std::vector<int64_t> included;
+  for (const auto& ps : st.persons) {
+    if (!ps.included) continue;
+    ASSIGN_OR_RETURN(vault::PersonData d, v.Read(v.IdOf(ps.pk)));
+    std::array<uint8_t, 16> ref{};
+    crypto::RandomFill(ref);
+    json records = json::array();
+    std::map<uint64_t, size_t> by_record;
+    for (const auto& f : d.fields) {
+      if (!planned.count(f.field) || f.value.empty()) continue;
+      if (!plan.dataset.empty() && f.dataset != plan.dataset) continue;
+      if (!f.status) {
+        return Fail(DataLoss("person " + d.id.ToString() + " field " + f.dataset + "." + f.field +
+                             " does not authenticate; not packaging damaged data"));
+      }
+      auto it = by_record.find(f.record);
+      if (it == by_record.end()) {
+        it = by_record.emplace(f.record, records.size()).first;
+        records.push_back({{"dataset", f.dataset}, {"fields", json::object()}});
+      }
+      records[it->second]["fields"][f.field] = f.value;
+    }
+    rep.records += records.size();
+    json line = {{"person", HexEncode(ref)}, {"records", records}};
+    payload += line.dump();
+    payload.push_back('\n');
+    included.push_back(ps.pk);
+  }
+  rep.people = included.size();
+  std::vector<package::AgeRecipient> recips = {age};
+  ASSIGN_OR_RETURN(Bytes enc, package::AgeEncryptBytes(recips, AsBytes(payload)));
+  std::fill(payload.begin(), payload.end(), '\0');
+
+  ASSIGN_OR_RETURN(std::optional<store::CheckpointRow> cp, v.audit().LatestCheckpoint());
+  const int64_t now = NowUnixSeconds();
+  json fields = json::array();
+  for (const auto& f : plan.fields) {
+    const vault::Column& c = schemas.columns[f];
+    fields.push_back({{"name", f}, {"type", c.type}, {"sensitive", c.sensitive}});
+  }
+  json terms = json::object();
+  for (const auto& [k, val] : plan.contract) terms[k] = val;
+  std::string signing_key = package::SshEd25519PublicKeyLine(v.signer().public_key(), "");
+  while (!signing_key.empty() && signing_key.back() == ' ') signing_key.pop_back();
+  json manifest = {
+      {"format", "custos-package"},
+      {"version", 1},
+      {"transfer", transfer},
+      {"mode", TransferModeName(plan.mode)},
+      {"legal_basis", LegalBasis(plan.mode)},
+      {"approved_by", plan.approved_by},
+      {"sender",
+       {{"name", plan.processor_name},
+        {"uscc", plan.processor_uscc},
+        {"contact", plan.processor_contact},
+        {"signing_key", signing_key}}},
+      {"recipient", RecipientJson(r)},
+      {"purpose", plan.purpose},
+      {"method", plan.method},
+      {"fields", fields},
+      {"contract", terms},
+      {"counts",
+       {{"people", rep.people}, {"records", rep.records}, {"excluded", Counts(rep.excluded)}}},
+      {"files",
+       json::array(
+           {{{"name", "payload.jsonl.age"}, {"size", enc.size()}, {"sha256", Sha256Hex(enc)}}})},
+      {"sender_checkpoint", cp ? cp->note : std::string()},
+      {"created_at", FormatRfc3339(now)}};
+  const std::string manifest_text = manifest.dump();
+  ASSIGN_OR_RETURN(std::string sig,
+                   package::SshSigSign(v.signer(), kPackageNamespace, AsBytes(manifest_text)));
+  Bytes archive;
+  package::BytesSink sink(archive);
+  package::TarWriter tar(sink);
+  RETURN_IF_ERROR(tar.AddFile("manifest.json", AsBytes(manifest_text), now));
+  RETURN_IF_ERROR(tar.AddFile("manifest.json.sig", AsBytes(sig), now));
+  RETURN_IF_ERROR(tar.AddFile("payload.jsonl.age", enc, now));
+  RETURN_IF_ERROR(tar.Finish());
+  rep.manifest_sha256 = Sha256Hex(AsBytes(manifest_text));
+
+  tlog::Event e = v.MakeEvent("transfer.package", plan.purpose);
+  e.objects = {{"transfer", transfer},
+               {"recipient", plan.recipient},
+               {"mode", TransferModeName(plan.mode)},
+               {"manifest_sha256", rep.manifest_sha256},
+               {"payload_sha256", Sha256Hex(enc)},
+               {"people", rep.people},
+               {"records", rep.records},
+               {"excluded", Counts(rep.excluded)},
+               {"fields", plan.fields}};
+  Status tx = v.Transact(e, [&](tlog::Event&) -> Status {
+    json inc = {{"manifest_sha256", rep.manifest_sha256}};
+    for (int64_t pk : included) {
+      RETURN_IF_ERROR(v.store().PutPersonDoc(kIncludedKind, transfer, pk, inc.dump()));
+    }
+    doc["state"] = "packaged";
+    doc["package"] = {{"manifest_sha256", rep.manifest_sha256},
+                      {"created_at", FormatRfc3339(now)},
+                      {"people", rep.people},
+                      {"records", rep.records}};
+    RETURN_IF_ERROR(v.store().PutDoc(kTransferKind, transfer, doc.dump()));
+    return WriteFileExclusive(out_path, archive, 0600);
+  });
+  RETURN_IF_ERROR(tx);
+  return rep;
+}
+
+Result<CloseReport> CloseTransfer(vault::Vault& v, const std::string& transfer,
+                                  std::string_view receipt_text) {
+  ASSIGN_OR_RETURN(json doc, LoadTransferDoc(v, transfer));
+  const std::string state = Str(doc, "state");
+  if (state == "closed")
+    return Fail(FailedPrecondition("transfer '" + transfer + "' is already closed"));
+  if (state != "packaged") {
+    return Fail(FailedPrecondition("transfer '" + transfer + "' has not been packaged"));
+  }
+  ASSIGN_OR_RETURN(TransferPlan plan, PlanFromJson(doc));
+  ASSIGN_OR_RETURN(Recipient r, GetRecipient(v, plan.recipient));
+  ASSIGN_OR_RETURN(crypto::Ed25519PublicKey key, package::ParseSshEd25519PublicKey(r.ssh_key));
+  ASSIGN_OR_RETURN(Receipt rc, ParseReceipt(receipt_text));
+  auto parsed = package::ParseSshSignature(rc.signature);
+  if (!parsed) {
+    return Fail(DataLoss("the receipt's signature is damaged: " + parsed.error().message()));
+  }
+  auto intact = package::SshSigVerify(rc.signature, parsed->public_key, kReceiptNamespace,
+                                      AsBytes(rc.json_text));
+  if (!intact) {
+    return Fail(DataLoss("the receipt was modified or its signature is damaged: " +
+                         intact.error().message()));
+  }
+  if (parsed->public_key != key) {
+    auto other = package::SshSigVerify(rc.signature, key, kReceiptNamespace, AsBytes(rc.json_text));
+    return Fail(Unauthenticated("receipt not signed by recipient '" + r.id + "'s registered key: " +
+                                (other ? std::string("?") : other.error().message())));
+  }
+  const json& pkg = doc["package"];
+  const std::string want = Str(pkg, "manifest_sha256");
+  if (Str(rc.json, "format") != "custos-receipt" || Str(rc.json, "transfer") != transfer ||
+      Str(rc.json, "manifest_sha256") != want) {
+    return Fail(FailedPrecondition("the receipt is for another package (transfer '" +
+                                   Str(rc.json, "transfer") + "', manifest " +
+                                   Str(rc.json, "manifest_sha256") + "); transfer '" + transfer +
+                                   "' packaged manifest " + want));
+  }
+  uint64_t people = 0;
+  if (rc.json.contains("imported") && rc.json["imported"].is_object() &&
+      rc.json["imported"].contains("people") &&
+      rc.json["imported"]["people"].is_number_unsigned()) {
+    people = rc.json["imported"]["people"].get<uint64_t>();
+  }
+  const uint64_t sent = pkg.value("people", uint64_t{0});
+  if (people != sent) {
+    return Fail(FailedPrecondition("the receipt acknowledges " + std::to_string(people) +
+                                   " people; the package held " + std::to_string(sent)));
+  }
+  const std::string receipt_sha = Sha256Hex(AsBytes(receipt_text));
+  tlog::Event e = v.MakeEvent("transfer.close");
+  e.objects = {{"transfer", transfer},    {"recipient", plan.recipient},
+               {"manifest_sha256", want}, {"receipt_sha256", receipt_sha},
+               {"people", people},        {"received_at", Str(rc.json, "time")}};
+  Status tx = v.Transact(e, [&](tlog::Event&) -> Status {
+    doc["state"] = "closed";
+    doc["closed_at"] = FormatRfc3339(NowUnixSeconds());
+    doc["receipt_sha256"] = receipt_sha;
+    return v.store().PutDoc(kTransferKind, transfer, doc.dump());
+  });
+  RETURN_IF_ERROR(tx);
+  return CloseReport{people, want};
+}
+
+}  // namespace custos::workflow

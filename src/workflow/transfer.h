@@ -1,0 +1,167 @@
+// Transfer of customers to a recipient (PIPL Art. 22/23, or the head office
+// as continuing processor): recipients, the plan and its contract terms,
+// notices with per-person reference codes, responses (consent, objection,
+// withdrawal), the handover package and the recipient's receipt.
+//
+// State lives in store documents (kinds "recipient", "transfer",
+// "transfer.*"), documented in docs/formats/package.md. Every change is
+// written with its audit entry in one transaction (vault::Vault::Transact).
+// Nothing here puts personal data into errors or audit entries.
+#ifndef CUSTOS_WORKFLOW_TRANSFER_H_
+#define CUSTOS_WORKFLOW_TRANSFER_H_
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "base/result.h"
+#include "vault/vault.h"
+
+namespace custos::workflow {
+
+// ---- Recipients ----
+
+struct Recipient {
+  std::string id;
+  std::string name;
+  std::string uscc;
+  std::string contact;
+  std::string age_recipient;  // "age1..."
+  std::string ssh_key;        // "ssh-ed25519 AAAA..."
+};
+
+// kInvalidArgument: empty id/name/contact, invalid USCC, age recipient or
+// ssh key (each named). kAlreadyExists if the id is taken. Logs recipient.add.
+Status AddRecipient(vault::Vault& v, const Recipient& r);
+Result<Recipient> GetRecipient(vault::Vault& v, const std::string& id);
+
+// ---- Plans ----
+
+enum class TransferMode { kHeadOffice, kArt22, kArt23 };
+Result<TransferMode> ParseTransferMode(std::string_view s);
+std::string_view TransferModeName(TransferMode m);
+
+// Contract terms that must be present before packaging.
+const std::vector<std::string>& RequiredContractTerms();
+// Parses "key = value" lines (# comments, blank lines; values optionally in
+// double quotes). kInvalidArgument naming the line otherwise.
+Result<std::map<std::string, std::string>> ParseContractTerms(std::string_view text);
+
+struct TransferPlan {
+  std::string id;
+  std::string recipient;
+  TransferMode mode = TransferMode::kHeadOffice;
+  std::string purpose;
+  std::string method;
+  std::vector<std::string> fields;  // column names
+  std::string dataset;              // empty: every dataset
+  std::string approved_by;
+  std::string processor_name;
+  std::string processor_contact;
+  std::string processor_uscc;
+  std::map<std::string, std::string> contract;
+};
+
+// kInvalidArgument: bad id, no purpose, no fields, unknown fields (all named),
+// unknown dataset; kNotFound: unknown recipient; kAlreadyExists: id taken.
+// Logs transfer.plan.
+Status PlanTransfer(vault::Vault& v, const TransferPlan& plan);
+Result<TransferPlan> GetTransferPlan(vault::Vault& v, const std::string& id);
+// Terms (and approved_by / processor fields) still missing for packaging.
+std::vector<std::string> MissingTerms(const TransferPlan& plan);
+// Merges terms into a planned (not yet packaged) transfer. Logs transfer.terms.
+Status SetTransferTerms(vault::Vault& v, const std::string& id,
+                        const std::map<std::string, std::string>& terms,
+                        const std::string& approved_by);
+
+// ---- Notices ----
+
+enum class Channel { kSms, kLetter, kEmail };
+Result<Channel> ParseChannel(std::string_view s);
+
+struct NoticeBatch {
+  std::string csv;  // header + one row per person with a contact
+  uint64_t notices = 0;
+  std::vector<std::string> missing_contact;  // opaque person ids
+  std::string digest;                        // SHA-256 over the per-notice SHA-256s, hex
+};
+
+// One notice per person in scope; creates reference codes for people without
+// one. Logs transfer.notices (counts and digest only). kFailedPrecondition if
+// the processor's name/contact or the retention term is missing, or the
+// transfer is closed.
+Result<NoticeBatch> MakeNotices(vault::Vault& v, const std::string& transfer, Channel channel,
+                                bool english);
+
+// ---- Responses ----
+
+struct ResponsesReport {
+  uint64_t recorded = 0;
+  std::map<std::string, uint64_t> by_response;
+};
+// All or nothing: kInvalidArgument listing every bad line (malformed, unknown
+// ref, bad response or flag); nothing recorded then. Logs transfer.responses.
+Result<ResponsesReport> RecordResponses(vault::Vault& v, const std::string& transfer,
+                                        std::string_view csv);
+
+// ---- Status ----
+
+struct PersonStatus {
+  int64_t pk = 0;
+  bool included = false;
+  bool pending = false;  // art23: no answer yet
+  std::string reason;    // exclusion reason when !included
+};
+struct TransferStatus {
+  TransferPlan plan;
+  std::string state;  // planned | noticed | packaged | closed
+  uint64_t people = 0;
+  uint64_t included = 0;
+  uint64_t pending = 0;
+  std::map<std::string, uint64_t> excluded;  // reason -> count
+  std::string manifest_sha256;               // once packaged
+  std::vector<PersonStatus> persons;
+};
+Result<TransferStatus> GetTransferStatus(vault::Vault& v, const std::string& transfer);
+
+// For other workflows (retention, destruction).
+struct TransferSummary {
+  std::string id;
+  std::string recipient;
+  std::string mode;
+  std::string state;  // planned | noticed | packaged | closed
+  std::string manifest_sha256;
+};
+Result<std::vector<TransferSummary>> ListTransfers(vault::Vault& v);
+// True if the person left in a package of a packaged or closed transfer.
+Result<bool> PersonTransferred(vault::Vault& v, int64_t person_pk);
+// True if the person's latest response to some transfer is object or withdraw.
+Result<bool> PersonObjected(vault::Vault& v, int64_t person_pk);
+
+// ---- Package (sender) ----
+
+struct PackageReport {
+  std::string manifest_sha256;
+  uint64_t people = 0;
+  uint64_t records = 0;
+  std::map<std::string, uint64_t> excluded;
+};
+// Builds the package (docs/formats/package.md) into `out_path` (created
+// exclusively, 0600) and logs transfer.package. kFailedPrecondition listing
+// missing terms, or if already packaged / no notices were made.
+Result<PackageReport> BuildPackage(vault::Vault& v, const std::string& transfer,
+                                   const std::string& out_path);
+
+// Verifies a receipt and closes the transfer (transfer.close).
+struct CloseReport {
+  uint64_t people = 0;
+  std::string manifest_sha256;
+};
+Result<CloseReport> CloseTransfer(vault::Vault& v, const std::string& transfer,
+                                  std::string_view receipt);
+
+}  // namespace custos::workflow
+
+#endif  // CUSTOS_WORKFLOW_TRANSFER_H_

@@ -1,0 +1,547 @@
+#include "workflow/transfer.h"
+
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <map>
+#include <regex>
+#include <set>
+#include <sstream>
+
+#include "base/file.h"
+#include "base/test_util.h"
+#include "crypto/random.h"
+#include "detect/validators.h"
+#include "package/age.h"
+#include "package/ssh_key.h"
+#include "package/ssh_private_key.h"
+#include "package/tar.h"
+#include "package/test_support.h"
+#include "workflow/handover.h"
+#include "workflow/import.h"
+#include "workflow/sample.h"
+
+namespace custos::workflow {
+namespace {
+
+using custos::testing::Slurp;
+using custos::testing::TempDir;
+using custos::testing::WriteText;
+using package::testing::HaveTool;
+using package::testing::RunShell;
+using package::testing::ShellQuote;
+using json = nlohmann::json;
+
+std::string Uscc(std::string_view first17) {
+  return std::string(first17) + detect::UsccCheckChar(first17);
+}
+
+std::string TrimLine(std::string s) {
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\n')) s.pop_back();
+  return s;
+}
+
+// A recipient's keys, as `custos keys new-recipient` makes them.
+struct RecipientKeys {
+  std::string age_identity_file;
+  std::string age_recipient;
+  std::string ssh_private;
+  std::string ssh_public;
+  static RecipientKeys Make() {
+    RecipientKeys k;
+    package::AgeIdentity id = package::AgeIdentity::Generate();
+    crypto::SecretBytes f = package::FormatAgeIdentityFile(id, 0);
+    k.age_identity_file.assign(AsChars(f.RevealSecret()));
+    k.age_recipient = id.recipient().ToString();
+    crypto::SecretBytes seed = crypto::SecretBytes::Random(32);
+    auto priv = package::FormatOpenSshPrivateKey(seed, "test");
+    k.ssh_private.assign(AsChars(priv->RevealSecret()));
+    auto signer = crypto::Signer::FromSeed(seed);
+    k.ssh_public = TrimLine(package::SshEd25519PublicKeyLine(signer->public_key(), ""));
+    return k;
+  }
+};
+
+struct Person {
+  std::string mobile;
+  std::string id_number;
+  std::string card;
+  std::string email;
+  bool minor = false;
+};
+
+class TransferTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    vault::KeySource k;
+    k.key_file = dir_.File("s.key");
+    auto v = vault::Vault::Create(dir_.File("s.vault"), k);
+    ASSERT_TRUE(v) << v.error().ToString();
+    sender_ = std::move(*v);
+    vault::KeySource rk;
+    rk.key_file = dir_.File("r.key");
+    auto r = vault::Vault::Create(dir_.File("r.vault"), rk);
+    ASSERT_TRUE(r) << r.error().ToString();
+    receiver_ = std::move(*r);
+
+    SampleOptions so;
+    so.rows = 60;
+    so.seed = 11;
+    so.today = TodayInChina();
+    std::ofstream out(dir_.File("crm.csv"), std::ios::binary);
+    ASSERT_TRUE(WriteSampleCsv(so, out));
+    out.close();
+    ImportOptions io;
+    io.dataset = "crm";
+    auto rep = ImportFile(*sender_, dir_.File("crm.csv"), io);
+    ASSERT_TRUE(rep) << rep.error().ToString();
+
+    // What the test knows about every person, from the vault itself.
+    ASSERT_TRUE(sender_->store().ForEachPerson([&](const store::PersonRow& row) -> Status {
+      auto d = sender_->Read(sender_->IdOf(row.pk));
+      if (!d) return Fail(d.error());
+      Person p;
+      for (const auto& f : d->fields) {
+        if (f.field == "手机号") p.mobile = f.value;
+        if (f.field == "身份证号") p.id_number = f.value;
+        if (f.field == "银行卡号") p.card = f.value;
+        if (f.field == "电子邮箱") p.email = f.value;
+      }
+      auto info = detect::CheckResidentId(p.id_number, TodayInChina());
+      p.minor = info.status == detect::IdStatus::kValid && AgeOn(info.birth, TodayInChina()) < 14;
+      people_[p.mobile] = p;
+      return Ok();
+    }));
+
+    keys_ = RecipientKeys::Make();
+    ASSERT_TRUE(AddRecipient(
+        *sender_, {"ho", "总公司", Uscc("91110000600037341"), "北京市朝阳区 010-12345678",
+                   keys_.age_recipient, keys_.ssh_public}));
+    other_ = RecipientKeys::Make();
+    ASSERT_TRUE(AddRecipient(*sender_, {"buyer", "买方公司", Uscc("91310000MA1FL0000"),
+                                        "上海 021-1234", other_.age_recipient, other_.ssh_public}));
+    sender_key_ = TrimLine(package::SshEd25519PublicKeyLine(sender_->signer().public_key(), ""));
+  }
+
+  TransferPlan Plan(const std::string& id, const std::string& recipient, TransferMode mode,
+                    std::vector<std::string> fields) {
+    TransferPlan p;
+    p.id = id;
+    p.recipient = recipient;
+    p.mode = mode;
+    p.purpose = "继续提供账户服务";
+    p.method = "电子化存储与客户服务";
+    p.fields = std::move(fields);
+    p.approved_by = "合规负责人";
+    p.processor_name = "某某公司北京分公司";
+    p.processor_contact = "010-88888888";
+    for (const auto& t : RequiredContractTerms()) p.contract[t] = "agreed: " + t;
+    return p;
+  }
+
+  // Plans, sends notices (returns the CSV's ref -> mobile).
+  std::map<std::string, std::string> PlanAndNotify(const TransferPlan& p) {
+    std::map<std::string, std::string> refs;
+    auto st = PlanTransfer(*sender_, p);
+    EXPECT_TRUE(st) << st.error().ToString();
+    auto n = MakeNotices(*sender_, p.id, Channel::kSms, false);
+    EXPECT_TRUE(n) << n.error().ToString();
+    if (!n) return refs;
+    std::istringstream in(n->csv);
+    std::string line;
+    std::getline(in, line);
+    EXPECT_EQ(line, "ref,mobile,message\r");
+    while (std::getline(in, line)) {
+      size_t c1 = line.find(',');
+      size_t c2 = line.find(',', c1 + 1);
+      refs[line.substr(0, c1)] = line.substr(c1 + 1, c2 - c1 - 1);
+    }
+    EXPECT_EQ(refs.size(), people_.size());
+    EXPECT_EQ(n->notices, people_.size());
+    return refs;
+  }
+
+  std::string Package(const std::string& id) {
+    const std::string out = dir_.File(id + ".tar");
+    auto r = BuildPackage(*sender_, id, out);
+    EXPECT_TRUE(r) << r.error().ToString();
+    return Slurp(out);
+  }
+
+  TempDir dir_;
+  std::unique_ptr<vault::Vault> sender_;
+  std::unique_ptr<vault::Vault> receiver_;
+  std::map<std::string, Person> people_;  // by mobile
+  RecipientKeys keys_, other_;
+  std::string sender_key_;
+};
+
+// i % 5: 0 object, 1 withdraw, 2 consent (sensitive yes), 3 consent (sensitive
+// and guardian yes), 4 consent (no flags).
+std::string Responses(const std::map<std::string, std::string>& refs) {
+  std::string csv = "ref,response,time,evidence,sensitive_consent,guardian_consent\n";
+  size_t i = 0;
+  for (const auto& [ref, mobile] : refs) {
+    static const char* kRows[] = {"反对,2026-11-20,sms reply,,", "withdraw,2026-11-20,,no,no",
+                                  "consent,2026-11-20,sms,yes,no", "同意,2026-11-20,letter,yes,yes",
+                                  "consent,2026-11-20,sms,no,no"};
+    csv += ref + "," + kRows[i % 5] + "\n";
+    ++i;
+  }
+  return csv;
+}
+
+struct ModeCase {
+  const char* name;
+  TransferMode mode;
+  std::vector<std::string> fields;
+  bool sensitive;  // the fields include 身份证号
+};
+
+class TransferModeTest : public TransferTest, public ::testing::WithParamInterface<ModeCase> {};
+
+TEST_P(TransferModeTest, PackageHoldsExactlyTheAllowedPeopleAndFields) {
+  const ModeCase& mc = GetParam();
+  TransferPlan p = Plan("T1", "ho", mc.mode, mc.fields);
+  auto refs = PlanAndNotify(p);
+  ASSERT_FALSE(refs.empty());
+  auto rr = RecordResponses(*sender_, "T1", Responses(refs));
+  ASSERT_TRUE(rr) << rr.error().ToString();
+  EXPECT_EQ(rr->recorded, refs.size());
+
+  // Who may leave.
+  std::set<std::string> expected;
+  size_t i = 0;
+  for (const auto& [ref, mobile] : refs) {
+    const size_t k = i++ % 5;
+    const Person& person = people_.at(mobile);
+    bool in = false;
+    if (mc.mode != TransferMode::kArt23) {
+      in = k >= 2;
+    } else if (k == 3) {
+      in = true;
+    } else if (k == 2) {
+      in = !person.minor;
+    } else if (k == 4) {
+      in = !mc.sensitive && !person.minor;
+    }
+    if (in) expected.insert(mobile);
+  }
+
+  auto status = GetTransferStatus(*sender_, "T1");
+  ASSERT_TRUE(status);
+  EXPECT_EQ(status->included, expected.size());
+  const std::string archive = Package("T1");
+  ASSERT_FALSE(archive.empty());
+
+  auto files = package::ReadTarArchive(AsBytes(archive));
+  ASSERT_TRUE(files) << files.error().ToString();
+  ASSERT_EQ(files->size(), 3u);
+  EXPECT_EQ((*files)[0].entry.name, "manifest.json");
+  const std::string manifest(AsChars((*files)[0].content));
+  json m = json::parse(manifest);
+  EXPECT_EQ(m["mode"], std::string(TransferModeName(mc.mode)));
+  EXPECT_EQ(m["counts"]["people"], expected.size());
+
+  TempDir x;
+  WriteText(x.File("manifest.json"), manifest);
+  WriteText(x.File("manifest.json.sig"), std::string(AsChars((*files)[1].content)));
+  WriteText(x.File("payload.jsonl.age"), std::string(AsChars((*files)[2].content)));
+  WriteText(x.File("allowed_signers"), "branch " + sender_key_ + "\n");
+  WriteText(x.File("age.key"), keys_.age_identity_file);
+  if (HaveTool("ssh-keygen")) {
+    auto r = RunShell(x.path(),
+                      "ssh-keygen -Y verify -f allowed_signers -I branch -n custos-package -s "
+                      "manifest.json.sig < manifest.json");
+    EXPECT_EQ(r.exit_code, 0) << r.err << r.out;
+    auto bad = RunShell(x.path(),
+                        "ssh-keygen -Y verify -f allowed_signers -I branch -n custos-receipt -s "
+                        "manifest.json.sig < manifest.json");
+    EXPECT_NE(bad.exit_code, 0);
+  }
+  std::string payload;
+  if (HaveTool("age")) {
+    auto r = RunShell(x.path(), "age -d -i age.key payload.jsonl.age");
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    payload = r.out;
+  } else {
+    auto ids = package::ParseAgeIdentityFile(keys_.age_identity_file);
+    auto plain = package::AgeDecryptBytes(*ids, (*files)[2].content);
+    ASSERT_TRUE(plain);
+    payload.assign(AsChars(*plain));
+  }
+
+  // Exactly the allowed people, only planned fields.
+  std::set<std::string> got;
+  std::istringstream in(payload);
+  std::string line;
+  const std::set<std::string> planned(mc.fields.begin(), mc.fields.end());
+  while (std::getline(in, line)) {
+    json j = json::parse(line);
+    EXPECT_EQ(j["person"].get<std::string>().size(), 32u);
+    for (const auto& rec : j["records"]) {
+      for (const auto& [k, val] : rec["fields"].items()) {
+        EXPECT_TRUE(planned.count(k)) << "unplanned field " << k;
+        if (k == "手机号") got.insert(val.get<std::string>());
+      }
+    }
+  }
+  EXPECT_EQ(got, expected);
+  // No unplanned value anywhere: bank cards, e-mails; ID numbers unless planned.
+  for (const auto& [mobile, person] : people_) {
+    for (const std::string& s : {archive, payload}) {
+      if (!person.card.empty()) {
+        EXPECT_EQ(s.find(person.card), std::string::npos);
+      }
+      if (!person.email.empty()) {
+        EXPECT_EQ(s.find(person.email), std::string::npos);
+      }
+      if (!mc.sensitive || !expected.count(mobile)) {
+        EXPECT_EQ(s.find(person.id_number), std::string::npos);
+      }
+      if (!expected.count(mobile)) {
+        EXPECT_EQ(s.find(mobile), std::string::npos);
+      }
+    }
+    EXPECT_EQ(manifest.find(mobile), std::string::npos);
+  }
+  // No internal vault id in the package.
+  for (const auto& ps : status->persons) {
+    EXPECT_EQ(payload.find(sender_->IdOf(ps.pk).ToString()), std::string::npos);
+  }
+
+  // The recipient imports, signs a receipt; the sender closes.
+  auto imp = ImportPackage(*receiver_, AsBytes(archive), sender_key_, keys_.age_identity_file, "");
+  ASSERT_TRUE(imp) << imp.error().ToString();
+  EXPECT_EQ(imp->people, expected.size());
+  EXPECT_EQ(*receiver_->CountPeople(), expected.size());
+  auto again =
+      ImportPackage(*receiver_, AsBytes(archive), sender_key_, keys_.age_identity_file, "x");
+  ASSERT_FALSE(again);
+  EXPECT_EQ(again.error().code(), ErrorCode::kAlreadyExists);
+
+  auto receipt = MakeReceipt(*receiver_, AsBytes(archive), keys_.ssh_private);
+  ASSERT_TRUE(receipt) << receipt.error().ToString();
+  // A receipt signed by another key is refused.
+  auto forged = MakeReceipt(*receiver_, AsBytes(archive), other_.ssh_private);
+  ASSERT_TRUE(forged);
+  auto c1 = CloseTransfer(*sender_, "T1", *forged);
+  ASSERT_FALSE(c1);
+  EXPECT_EQ(c1.error().code(), ErrorCode::kUnauthenticated);
+  auto closed = CloseTransfer(*sender_, "T1", *receipt);
+  ASSERT_TRUE(closed) << closed.error().ToString();
+  EXPECT_EQ(closed->people, expected.size());
+  auto after = GetTransferStatus(*sender_, "T1");
+  EXPECT_EQ(after->state, "closed");
+  EXPECT_EQ(after->included, expected.size());
+
+  // The audit logs of both sides verify.
+  EXPECT_TRUE(tlog::VerifyLog(sender_->store(), sender_->audit().verifier_key()));
+  EXPECT_TRUE(tlog::VerifyLog(receiver_->store(), receiver_->audit().verifier_key()));
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Modes, TransferModeTest,
+    ::testing::Values(
+        ModeCase{"HeadOffice", TransferMode::kHeadOffice, {"姓名", "手机号"}, false},
+        ModeCase{"Art22", TransferMode::kArt22, {"姓名", "手机号", "联系地址"}, false},
+        ModeCase{"Art23", TransferMode::kArt23, {"姓名", "手机号"}, false},
+        ModeCase{"Art23Sensitive", TransferMode::kArt23, {"姓名", "手机号", "身份证号"}, true}),
+    [](const auto& param_info) { return std::string(param_info.param.name); });
+
+TEST_F(TransferTest, UnknownFieldsAreNamed) {
+  TransferPlan p = Plan("T1", "ho", TransferMode::kArt22, {"姓名", "微信号", "QQ"});
+  auto st = PlanTransfer(*sender_, p);
+  ASSERT_FALSE(st);
+  EXPECT_EQ(st.error().code(), ErrorCode::kInvalidArgument);
+  EXPECT_NE(st.error().message().find("微信号, QQ"), std::string::npos) << st.error().message();
+  p = Plan("T1", "nobody", TransferMode::kArt22, {"姓名"});
+  EXPECT_EQ(PlanTransfer(*sender_, p).error().code(), ErrorCode::kNotFound);
+}
+
+TEST_F(TransferTest, MissingTermsBlockPackaging) {
+  TransferPlan p = Plan("T1", "ho", TransferMode::kArt22, {"姓名"});
+  p.contract.erase("audit_right");
+  p.contract.erase("breach_notice");
+  p.approved_by.clear();
+  PlanAndNotify(p);
+  auto r = BuildPackage(*sender_, "T1", dir_.File("T1.tar"));
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().code(), ErrorCode::kFailedPrecondition);
+  EXPECT_NE(r.error().message().find("audit_right, breach_notice, approved_by"), std::string::npos)
+      << r.error().message();
+  EXPECT_FALSE(FileExists(dir_.File("T1.tar")));
+  ASSERT_TRUE(
+      SetTransferTerms(*sender_, "T1", {{"audit_right", "yes"}, {"breach_notice", "24h"}}, "CPO"));
+  EXPECT_TRUE(BuildPackage(*sender_, "T1", dir_.File("T1.tar")));
+}
+
+TEST_F(TransferTest, NoPackageBeforeNotices) {
+  ASSERT_TRUE(PlanTransfer(*sender_, Plan("T1", "ho", TransferMode::kArt22, {"姓名"})));
+  auto r = BuildPackage(*sender_, "T1", dir_.File("T1.tar"));
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().code(), ErrorCode::kFailedPrecondition);
+}
+
+TEST_F(TransferTest, BadResponsesAreReportedByLineAndNothingIsRecorded) {
+  auto refs = PlanAndNotify(Plan("T1", "ho", TransferMode::kArt23, {"姓名"}));
+  const std::string good = refs.begin()->first;
+  std::string csv = "ref,response,time\n" + good +
+                    ",consent,2026-11-20\nZZZZZZZZ,consent,2026-11-20\n" + good +
+                    ",maybe,2026-11-20\n" + good + ",\"consent,2026\n";
+  auto r = RecordResponses(*sender_, "T1", csv);
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().code(), ErrorCode::kInvalidArgument);
+  const std::string& msg = r.error().message();
+  EXPECT_NE(msg.find("line 3: unknown ref ZZZZZZZZ"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("line 4:"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("line 5:"), std::string::npos) << msg;
+  EXPECT_EQ(msg.find("line 2:"), std::string::npos) << msg;
+  auto st = GetTransferStatus(*sender_, "T1");
+  EXPECT_EQ(st->included, 0u);
+  EXPECT_EQ(st->pending, people_.size());
+}
+
+class TamperTest : public TransferTest {
+ protected:
+  void SetUp() override {
+    TransferTest::SetUp();
+    if (HasFatalFailure()) return;
+    PlanAndNotify(Plan("T1", "ho", TransferMode::kArt22, {"姓名", "手机号"}));
+    archive_ = Package("T1");
+  }
+  void ExpectRefused(std::string_view archive, ErrorCode code, const std::string& what) {
+    auto r = ImportPackage(*receiver_, AsBytes(archive), sender_key_, keys_.age_identity_file, "");
+    ASSERT_FALSE(r) << what;
+    EXPECT_EQ(r.error().code(), code) << what << ": " << r.error().ToString();
+    EXPECT_EQ(*receiver_->CountPeople(), 0u) << what;
+  }
+  std::string archive_;
+};
+
+TEST_F(TamperTest, FlippedByteAnywhereIsDataLoss) {
+  ASSERT_GT(archive_.size(), 2048u);
+  for (size_t off = 0; off < archive_.size(); off += (off < 2048 ? 1 : 37)) {
+    std::string bad = archive_;
+    bad[off] = static_cast<char>(bad[off] ^ 0x01);
+    auto r = VerifyPackage(AsBytes(bad), sender_key_);
+    ASSERT_FALSE(r) << "offset " << off;
+    ASSERT_EQ(r.error().code(), ErrorCode::kDataLoss)
+        << "offset " << off << ": " << r.error().ToString();
+  }
+  for (size_t off : {size_t{10}, size_t{600}, archive_.size() / 2, archive_.size() - 1100}) {
+    std::string bad = archive_;
+    bad[off] = static_cast<char>(bad[off] ^ 0x80);
+    ExpectRefused(bad, ErrorCode::kDataLoss, "flip at " + std::to_string(off));
+  }
+}
+
+TEST_F(TamperTest, TruncationIsDataLoss) {
+  for (size_t keep :
+       {size_t{0}, size_t{511}, archive_.size() / 2, archive_.size() - 1024, archive_.size() - 1}) {
+    ExpectRefused(archive_.substr(0, keep), ErrorCode::kDataLoss,
+                  "truncated to " + std::to_string(keep));
+  }
+  // A well-formed archive whose payload was cut short.
+  auto files = package::ReadTarArchive(AsBytes(archive_));
+  ASSERT_TRUE(files);
+  Bytes out;
+  package::BytesSink sink(out);
+  package::TarWriter w(sink);
+  for (auto& f : *files) {
+    if (f.entry.name == "payload.jsonl.age") f.content.resize(f.content.size() - 17);
+    ASSERT_TRUE(w.AddFile(f.entry.name, f.content, f.entry.mtime));
+  }
+  ASSERT_TRUE(w.Finish());
+  ExpectRefused(AsChars(out), ErrorCode::kDataLoss, "truncated payload");
+}
+
+TEST_F(TamperTest, OtherRecipientWrongSenderAndReplay) {
+  // A package for another recipient.
+  PlanAndNotify(Plan("T2", "buyer", TransferMode::kArt22, {"姓名"}));
+  const std::string for_buyer = Package("T2");
+  ExpectRefused(for_buyer, ErrorCode::kPermissionDenied, "package for another recipient");
+  // Signed by another vault.
+  auto wrong = VerifyPackage(AsBytes(archive_), other_.ssh_public);
+  ASSERT_FALSE(wrong);
+  EXPECT_EQ(wrong.error().code(), ErrorCode::kUnauthenticated);
+  // Replayed.
+  ASSERT_TRUE(
+      ImportPackage(*receiver_, AsBytes(archive_), sender_key_, keys_.age_identity_file, ""));
+  const uint64_t n = *receiver_->CountPeople();
+  auto r =
+      ImportPackage(*receiver_, AsBytes(archive_), sender_key_, keys_.age_identity_file, "again");
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().code(), ErrorCode::kAlreadyExists);
+  EXPECT_EQ(*receiver_->CountPeople(), n);
+}
+
+TEST_F(TamperTest, ReceiptForAnotherPackageOrModifiedIsRefused) {
+  PlanAndNotify(Plan("T3", "ho", TransferMode::kHeadOffice, {"姓名"}));
+  const std::string second = Package("T3");
+  ASSERT_TRUE(
+      ImportPackage(*receiver_, AsBytes(archive_), sender_key_, keys_.age_identity_file, ""));
+  ASSERT_TRUE(ImportPackage(*receiver_, AsBytes(second), sender_key_, keys_.age_identity_file, ""));
+  auto r3 = MakeReceipt(*receiver_, AsBytes(second), keys_.ssh_private);
+  ASSERT_TRUE(r3);
+  auto c = CloseTransfer(*sender_, "T1", *r3);
+  ASSERT_FALSE(c);
+  EXPECT_EQ(c.error().code(), ErrorCode::kFailedPrecondition);
+  auto r1 = MakeReceipt(*receiver_, AsBytes(archive_), keys_.ssh_private);
+  ASSERT_TRUE(r1);
+  std::string bad = *r1;
+  bad[bad.find("\"people\":") + 9] ^= 0x01;
+  auto c2 = CloseTransfer(*sender_, "T1", bad);
+  ASSERT_FALSE(c2);
+  EXPECT_EQ(c2.error().code(), ErrorCode::kDataLoss);
+  ASSERT_TRUE(CloseTransfer(*sender_, "T1", *r1));
+  auto c3 = CloseTransfer(*sender_, "T1", *r1);
+  ASSERT_FALSE(c3);
+  EXPECT_EQ(c3.error().code(), ErrorCode::kFailedPrecondition);
+  // A receipt before import is refused on the recipient side.
+  TempDir d;
+  vault::KeySource k;
+  k.key_file = d.File("k");
+  auto fresh = vault::Vault::Create(d.File("v"), k);
+  ASSERT_TRUE(fresh);
+  auto nr = MakeReceipt(**fresh, AsBytes(archive_), keys_.ssh_private);
+  ASSERT_FALSE(nr);
+  EXPECT_EQ(nr.error().code(), ErrorCode::kFailedPrecondition);
+}
+
+TEST_F(TransferTest, ObjectionsAreVisibleToOtherWorkflows) {
+  auto refs = PlanAndNotify(Plan("T1", "ho", TransferMode::kArt22, {"姓名"}));
+  ASSERT_TRUE(RecordResponses(*sender_, "T1", Responses(refs)));
+  auto st = GetTransferStatus(*sender_, "T1");
+  ASSERT_TRUE(st);
+  ASSERT_TRUE(BuildPackage(*sender_, "T1", dir_.File("T1.tar")));
+  auto all = ListTransfers(*sender_);
+  ASSERT_TRUE(all);
+  ASSERT_EQ(all->size(), 1u);
+  EXPECT_EQ((*all)[0].state, "packaged");
+  for (const auto& ps : st->persons) {
+    EXPECT_EQ(*PersonTransferred(*sender_, ps.pk), ps.included);
+    EXPECT_EQ(*PersonObjected(*sender_, ps.pk), ps.reason == "objected" || ps.reason == "withdrew");
+  }
+}
+
+TEST(OpenSshPrivateKeyWriter, RoundTripsAndSshKeygenReadsIt) {
+  crypto::SecretBytes seed = crypto::SecretBytes::Random(32);
+  auto text = package::FormatOpenSshPrivateKey(seed, "me@example");
+  ASSERT_TRUE(text);
+  auto parsed = package::ParseOpenSshPrivateKey(AsChars(text->RevealSecret()));
+  ASSERT_TRUE(parsed) << parsed.error().ToString();
+  auto signer = crypto::Signer::FromSeed(seed);
+  EXPECT_EQ(parsed->signer.public_key(), signer->public_key());
+  EXPECT_EQ(parsed->comment, "me@example");
+  if (!HaveTool("ssh-keygen")) GTEST_SKIP() << "ssh-keygen not installed";
+  TempDir d;
+  ASSERT_TRUE(WriteFileExclusive(d.File("id"), text->RevealSecret(), 0600));
+  auto r = RunShell(d.path(), "ssh-keygen -y -f id");
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(TrimLine(r.out).substr(0, 80),
+            TrimLine(package::SshEd25519PublicKeyLine(signer->public_key(), "")).substr(0, 80));
+}
+
+}  // namespace
+}  // namespace custos::workflow
