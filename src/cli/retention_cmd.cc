@@ -1,0 +1,339 @@
+// custos retention rules | apply | run, destroy plan | execute, certificate,
+// media register | record, deregister check.
+#include <iostream>
+#include <sstream>
+
+#include "base/time.h"
+#include "cli/common.h"
+#include "workflow/deregister.h"
+#include "workflow/destruction.h"
+#include "workflow/retention.h"
+
+namespace custos::cli {
+namespace {
+
+Result<Date> TodayOr(const std::string& today) {
+  if (today.empty()) return TodayInChina();
+  return ParseIsoDate(today);
+}
+
+std::vector<std::string> SplitComma(const std::string& s) {
+  std::vector<std::string> out;
+  std::stringstream in(s);
+  std::string part;
+  while (std::getline(in, part, ',')) {
+    if (!part.empty()) out.push_back(part);
+  }
+  return out;
+}
+
+struct RulesCmd {
+  VaultOptions o;
+  std::string rules_file;
+  Status Run() {
+    ASSIGN_OR_RETURN(std::unique_ptr<vault::Vault> v, OpenVault(o, "retention rules"));
+    ASSIGN_OR_RETURN(policy::Catalogue c, workflow::LoadRules(*v, rules_file));
+    if (o.json) {
+      PrintJson(json::parse(c.canonical_json));
+      return Ok();
+    }
+    std::cout << "Retention rules, catalogue version " << c.version << "\n"
+              << c.defaults_notice << "\n\n";
+    for (const auto& r : c.rules) {
+      std::cout << "  " << r.id << ": " << r.period_years << " years from "
+                << r.start_event << "\n    " << r.title << "\n    " << r.citation << " [" << r.status
+                << "]" << (r.applies_to.empty() ? "" : "; applies to " + r.applies_to) << "\n";
+    }
+    return Ok();
+  }
+};
+
+struct ApplyCmd {
+  VaultOptions o;
+  std::string rule, dataset, fields, start_date, start_field, rules_file, today;
+  Status Run() {
+    ASSIGN_OR_RETURN(std::unique_ptr<vault::Vault> v, OpenVault(o, "retention apply"));
+    workflow::ApplyOptions a;
+    a.rule = rule;
+    a.dataset = dataset;
+    a.fields = SplitComma(fields);
+    a.start_field = start_field;
+    a.rules_file = rules_file;
+    if (!start_date.empty()) {
+      ASSIGN_OR_RETURN(Date d, ParseIsoDate(start_date));
+      a.start_date = d;
+    }
+    ASSIGN_OR_RETURN(Date t, TodayOr(today));
+    ASSIGN_OR_RETURN(workflow::ApplyReport r, workflow::ApplyRetention(*v, a, t));
+    if (o.json) {
+      PrintJson({{"binding", r.binding}, {"catalogue_version", r.catalogue_version},
+                 {"people", r.people}, {"start_unknown", r.start_unknown},
+                 {"earliest_expiry", r.earliest_expiry}, {"latest_expiry", r.latest_expiry}});
+    } else {
+      std::cout << "Bound " << a.fields.size() << " field(s) of dataset '" << dataset << "' to rule '"
+                << rule << "' (catalogue " << r.catalogue_version << ") for " << r.people
+                << " people; retained until " << r.earliest_expiry << " .. " << r.latest_expiry << "\n";
+      if (r.start_unknown > 0) {
+        std::cout << "  " << r.start_unknown << " people had no readable start date: counted from today\n";
+      }
+    }
+    return Ok();
+  }
+};
+
+void PrintPlan(const workflow::DestroyPlan& p) {
+  std::cout << "Destruction plan for " << p.json["today"].get<std::string>() << " (rules catalogue "
+            << p.json["catalogue_version"].get<std::string>() << ")\n  people: " << p.people_total
+            << " in the vault, " << p.people_destroyed << " to destroy, " << p.people_retained
+            << " retained (" << p.people_rewritten << " of them lose fields no rule retains)\n";
+  for (const auto& ds : p.json["datasets"]) {
+    std::cout << "  dataset " << ds["dataset"].get<std::string>() << ": records "
+              << ds["records"]["destroyed"] << " destroyed, " << ds["records"]["retained"]
+              << " retained\n";
+    for (const auto& f : ds["fields"]) {
+      std::cout << "    " << f["field"].get<std::string>() << ": " << f["destroyed_people"]
+                << " destroyed, " << f["retained_people"] << " retained";
+      for (const auto& r : f["retained_by"]) {
+        std::cout << " [" << r["rule"].get<std::string>() << " until " << r["until"].get<std::string>()
+                  << "]";
+      }
+      std::cout << "\n";
+    }
+  }
+  for (const auto& t : p.json["transfers"]) {
+    std::cout << "  transfer " << t["id"].get<std::string>() << ": " << t["state"].get<std::string>()
+              << (t["receipt"].get<std::string>().empty() ? "" : ", receipt " + t["receipt"].get<std::string>())
+              << "\n";
+  }
+  if (!p.blockers.empty()) {
+    std::cout << "  BLOCKED by:\n";
+    for (const auto& b : p.blockers) std::cout << "    - " << b.what << "\n      -> " << b.resolve << "\n";
+  }
+}
+
+struct PlanCmd {
+  VaultOptions o;
+  std::string today;
+  Status Run() {
+    ASSIGN_OR_RETURN(std::unique_ptr<vault::Vault> v, OpenVault(o, "destroy plan"));
+    ASSIGN_OR_RETURN(Date t, TodayOr(today));
+    ASSIGN_OR_RETURN(workflow::DestroyPlan p, workflow::PlanDestruction(*v, t));
+    if (o.json) {
+      PrintJson(p.json);
+    } else {
+      PrintPlan(p);
+    }
+    return Ok();
+  }
+};
+
+struct ExecuteCmd {
+  VaultOptions o;
+  std::string approver;
+  std::vector<std::string> supervisors;
+  std::string today;
+  uint64_t chunk = 50000;
+  bool retention_run = false;
+  Status Run() {
+    ASSIGN_OR_RETURN(std::unique_ptr<vault::Vault> v,
+                     OpenVault(o, retention_run ? "retention run" : "destroy execute"));
+    workflow::ExecuteOptions e;
+    e.approver = approver;
+    e.supervisors = supervisors;
+    ASSIGN_OR_RETURN(e.today, TodayOr(today));
+    e.chunk_people = chunk;
+    if (retention_run) {
+      ASSIGN_OR_RETURN(auto batches, workflow::ListDestructions(*v));
+      bool any_done = false;
+      for (const auto& [id, d] : batches) any_done = any_done || d.value("state", "") == "done";
+      if (!any_done && batches.empty()) {
+        return Fail(FailedPrecondition(
+            "no destruction has run yet: the branch's closure is destroyed first with custos destroy "
+            "execute; retention run then destroys what a rule stopped retaining"));
+      }
+      e.trigger = "retention-expired";
+    }
+    ASSIGN_OR_RETURN(workflow::ExecuteReport r, workflow::ExecuteDestruction(*v, e));
+    if (o.json) {
+      PrintJson({{"destruction", r.id}, {"resumed", r.resumed}, {"already_done", r.already_done},
+                 {"people_destroyed", r.people_destroyed}, {"people_rewritten", r.people_rewritten},
+                 {"fields_removed", r.fields_removed}, {"chunks", r.chunks}});
+    } else if (r.already_done) {
+      std::cout << "Nothing left to destroy; the last destruction is " << r.id << "\n";
+    } else {
+      std::cout << "Destruction " << r.id << (r.resumed ? " (resumed)" : "") << " done: "
+                << r.people_destroyed << " people crypto-shredded, " << r.people_rewritten
+                << " retained people rewritten without " << r.fields_removed
+                << " destroyed field(s), vault purged and verified.\n"
+                << "Next: custos certificate --destruction " << r.id << " --out DIR\n";
+    }
+    return Ok();
+  }
+};
+
+struct CertificateCmd {
+  VaultOptions o;
+  std::string destruction, out, lang = "zh";
+  Status Run() {
+    ASSIGN_OR_RETURN(std::unique_ptr<vault::Vault> v, OpenVault(o, "certificate"));
+    ASSIGN_OR_RETURN(workflow::IssuedCertificate c, workflow::IssueCertificate(*v, destruction, out, lang));
+    if (o.json) {
+      PrintJson({{"destruction", c.destruction}, {"json", c.json_path}, {"signature", c.sig_path},
+                 {"html", c.html_path}, {"sha256", c.sha256}});
+    } else {
+      std::cout << "Destruction certificate of " << c.destruction << ":\n  " << c.json_path << "\n  "
+                << c.sig_path << " (SSHSIG, namespace custos-certificate)\n  " << c.html_path
+                << "\n  sha256 " << c.sha256 << "\n";
+    }
+    return Ok();
+  }
+};
+
+struct MediaCmd {
+  VaultOptions o;
+  workflow::MediaRecord m;
+  bool record = false;
+  Status Run() {
+    ASSIGN_OR_RETURN(std::unique_ptr<vault::Vault> v, OpenVault(o, record ? "media record" : "media register"));
+    if (record) {
+      RETURN_IF_ERROR(workflow::RecordMediaDestruction(*v, m));
+    } else {
+      RETURN_IF_ERROR(workflow::RegisterMedia(*v, m));
+    }
+    if (o.json) {
+      PrintJson({{"medium", m.id}, {"state", record ? "destroyed" : "registered"}});
+    } else {
+      std::cout << "Medium " << m.id << (record ? " recorded as destroyed (" + m.method + ")" : " registered")
+                << "\n";
+    }
+    return Ok();
+  }
+};
+
+struct DeregisterCmd {
+  VaultOptions o;
+  std::string today;
+  int Run() {
+    auto r = [&]() -> Result<workflow::DeregisterReport> {
+      ASSIGN_OR_RETURN(std::unique_ptr<vault::Vault> v, OpenVault(o, "deregister check"));
+      ASSIGN_OR_RETURN(Date t, TodayOr(today));
+      return workflow::CheckDeregistration(*v, t);
+    }();
+    if (!r) return Report(r.error(), o.json);
+    if (o.json) {
+      json blockers = json::array();
+      for (const auto& b : r->blockers) blockers.push_back({{"what", b.what}, {"resolve", b.resolve}});
+      PrintJson({{"ok", r->blockers.empty()}, {"blockers", blockers},
+                 {"destruction", r->destruction}, {"certificate_sha256", r->certificate_sha256},
+                 {"people_retained", r->people_retained}});
+    } else if (r->blockers.empty()) {
+      std::cout << "Nothing blocks the deregistration: every person is transferred, retained ("
+                << r->people_retained << ") or destroyed; destruction " << r->destruction
+                << " is certified; the audit log verifies.\n";
+    } else {
+      std::cout << r->blockers.size() << " thing(s) block the deregistration:\n";
+      for (const auto& b : r->blockers) std::cout << "  - " << b.what << "\n    -> " << b.resolve << "\n";
+    }
+    if (r->blockers.empty()) return 0;
+    std::cerr << "custos: failed_precondition: " << r->blockers.size()
+              << " blocker(s) remain (listed above)\n";
+    return ExitStatusFor(ErrorCode::kFailedPrecondition);
+  }
+};
+
+}  // namespace
+
+void AddRetentionCommands(CLI::App& app, std::vector<Command>& commands) {
+  auto* retention = app.add_subcommand(
+      "retention", "Statutory retention: the rules catalogue, binding fields to rules, expiry");
+  retention->require_subcommand(1);
+
+  static RulesCmd rules;
+  auto* c_rules = retention->add_subcommand("rules", "List the retention rules the vault applies");
+  AddVaultOptions(c_rules, rules.o);
+  c_rules->add_option("--rules", rules.rules_file, "Use (and store) this edited catalogue instead");
+  commands.push_back({c_rules, Runner(rules, rules.o.json)});
+
+  static ApplyCmd apply;
+  auto* c_apply = retention->add_subcommand("apply", "Bind fields of a dataset to a retention rule");
+  AddVaultOptions(c_apply, apply.o);
+  c_apply->add_option("--rule", apply.rule, "Rule id (custos retention rules)")->required();
+  c_apply->add_option("--dataset", apply.dataset, "Dataset name")->required();
+  c_apply->add_option("--fields", apply.fields, "Comma-separated field names")->required();
+  c_apply->add_option("--start-date", apply.start_date, "Start event date YYYY-MM-DD for everyone");
+  c_apply->add_option("--start-field", apply.start_field, "Field holding each person's start date");
+  c_apply->add_option("--rules", apply.rules_file, "Use (and store) this edited catalogue");
+  c_apply->add_option("--today", apply.today, "Reference date YYYY-MM-DD (default: today, UTC+8)");
+  commands.push_back({c_apply, Runner(apply, apply.o.json)});
+
+  static ExecuteCmd run;
+  run.retention_run = true;
+  auto* c_run = retention->add_subcommand(
+      "run", "Destroy what a retention rule stopped retaining (after the branch's destruction)");
+  AddVaultOptions(c_run, run.o);
+  c_run->add_option("--approver", run.approver, "Who approves")->required();
+  c_run->add_option("--supervisor", run.supervisors, "Supervisor (监销人), twice")->required();
+  c_run->add_option("--today", run.today, "Reference date YYYY-MM-DD (default: today, UTC+8)");
+  commands.push_back({c_run, Runner(run, run.o.json)});
+
+  auto* destroy = app.add_subcommand("destroy", "Destruction at the branch's closure (PIPL Art. 47)");
+  destroy->require_subcommand(1);
+  static PlanCmd plan;
+  auto* c_plan = destroy->add_subcommand("plan", "What will be destroyed, retained, transferred; blockers");
+  AddVaultOptions(c_plan, plan.o);
+  c_plan->add_option("--today", plan.today, "Reference date YYYY-MM-DD (default: today, UTC+8)");
+  commands.push_back({c_plan, Runner(plan, plan.o.json)});
+
+  static ExecuteCmd exec;
+  auto* c_exec = destroy->add_subcommand(
+      "execute", "Crypto-shred everything not retained, purge and verify; resumes an interrupted run");
+  AddVaultOptions(c_exec, exec.o);
+  c_exec->add_option("--approver", exec.approver, "Unit head who approves")->required();
+  c_exec->add_option("--supervisor", exec.supervisors, "Supervisor (监销人), twice")->required();
+  c_exec->add_option("--today", exec.today, "Reference date YYYY-MM-DD (default: today, UTC+8)");
+  c_exec->add_option("--chunk", exec.chunk, "People per transaction (default 50000)");
+  commands.push_back({c_exec, Runner(exec, exec.o.json)});
+
+  static CertificateCmd cert;
+  auto* c_cert = app.add_subcommand("certificate", "Signed destruction record (销毁记录): JSON, SSHSIG, HTML");
+  AddVaultOptions(c_cert, cert.o);
+  c_cert->add_option("--destruction", cert.destruction, "Batch id (default: the latest finished)");
+  c_cert->add_option("--out", cert.out, "Directory to write")->required();
+  c_cert->add_option("--lang", cert.lang, "zh (default) or en")->check(CLI::IsMember({"zh", "en"}));
+  commands.push_back({c_cert, Runner(cert, cert.o.json)});
+
+  auto* media = app.add_subcommand("media", "Physical media: register, record destruction");
+  media->require_subcommand(1);
+  static MediaCmd reg;
+  auto* c_reg = media->add_subcommand("register", "Register a medium still to be destroyed");
+  AddVaultOptions(c_reg, reg.o);
+  c_reg->add_option("--id", reg.m.id, "Serial number or label")->required();
+  c_reg->add_option("--kind", reg.m.kind, "disk, ssd, tape, paper, usb, optical, other")->required();
+  c_reg->add_option("--description", reg.m.description, "What it held (no personal data)");
+  commands.push_back({c_reg, Runner(reg, reg.o.json)});
+
+  static MediaCmd rec;
+  rec.record = true;
+  auto* c_rec = media->add_subcommand("record", "Record a medium's physical destruction");
+  AddVaultOptions(c_rec, rec.o);
+  c_rec->add_option("--id", rec.m.id, "Serial number or label")->required();
+  c_rec->add_option("--kind", rec.m.kind, "disk, ssd, tape, paper, usb, optical, other")->required();
+  c_rec->add_option("--method", rec.m.method, "shred, degauss, incinerate, overwrite")->required();
+  c_rec->add_option("--executor", rec.m.executor, "Who destroyed it")->required();
+  c_rec->add_option("--witness", rec.m.witnesses, "Witness, twice")->required();
+  c_rec->add_option("--vendor", rec.m.vendor, "Destruction vendor, if entrusted");
+  c_rec->add_option("--vendor-certificate", rec.m.vendor_certificate, "The vendor's certificate reference");
+  c_rec->add_option("--description", rec.m.description, "What it held (no personal data)");
+  commands.push_back({c_rec, Runner(rec, rec.o.json)});
+
+  auto* dereg = app.add_subcommand("deregister", "Deregistration readiness");
+  dereg->require_subcommand(1);
+  static DeregisterCmd check;
+  auto* c_check = dereg->add_subcommand(
+      "check", "Everything that still blocks tax clearance and the deregistration filing (exit 0: nothing)");
+  AddVaultOptions(c_check, check.o);
+  c_check->add_option("--today", check.today, "Reference date YYYY-MM-DD (default: today, UTC+8)");
+  commands.push_back({c_check, [] { return check.Run(); }});
+}
+
+}  // namespace custos::cli

@@ -1,0 +1,128 @@
+// Destruction at the branch's closure (PIPL Art. 47 ¶1: the processor stops
+// providing its service) and at the end of retention: the plan, the recorded
+// batch that executes it, and the destruction record (销毁记录).
+//
+// A batch is the workflow document destruction/<id>, whose state moves
+//   planned -> executing -> purged -> done
+// Each step commits with its audit entry: destroy.execute (planned), one
+// destroy.chunk per chunk of people (executing), destroy.purge (purged),
+// destroy.done (done). A run interrupted at any point (kill -9, power loss)
+// leaves committed chunks committed and the rest untouched; running
+// ExecuteDestruction again resumes the unfinished batch and finishes it.
+//
+// What is destroyed: every person with no field under an unexpired retention
+// binding (data key, records, index entries and per-person state deleted:
+// crypto-shredding), and, for retained people, every field not retained (the
+// record is rewritten without it). Then the vault files are purged
+// (secure_delete, WAL checkpoint and truncate, VACUUM) and verified.
+#ifndef CUSTOS_WORKFLOW_DESTRUCTION_H_
+#define CUSTOS_WORKFLOW_DESTRUCTION_H_
+
+#include <cstdint>
+#include <functional>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "base/result.h"
+#include "base/time.h"
+#include "vault/vault.h"
+
+namespace custos::workflow {
+
+// Something that must be done first, and the command that does it.
+struct Blocker {
+  std::string what;
+  std::string resolve;
+};
+
+// The plan as JSON (docs/formats/certificate.md, "plan"): per dataset and
+// field the people whose value is destroyed or retained (rule, until),
+// transfers and their receipts, and blockers. Counts only, no personal data.
+struct DestroyPlan {
+  nlohmann::ordered_json json;
+  std::vector<Blocker> blockers;
+  uint64_t people_total = 0;
+  uint64_t people_destroyed = 0;   // deleted whole
+  uint64_t people_retained = 0;    // kept, frozen (maybe rewritten)
+  uint64_t people_rewritten = 0;   // retained but with fields to remove
+};
+
+Result<DestroyPlan> PlanDestruction(vault::Vault& vault, const Date& today = TodayInChina());
+
+struct ExecuteOptions {
+  std::string approver;
+  std::vector<std::string> supervisors;  // exactly two, distinct from the approver
+  Date today = TodayInChina();
+  std::string trigger = "branch-closure";  // or "retention-expired"
+  uint64_t chunk_people = 50000;
+  // From this many people to destroy on, and when fewer are kept than
+  // destroyed, they go in one bulk transaction (Store::DeletePersonsExcept,
+  // whose cost grows with what is kept): 1,000,000 people in seconds.
+  uint64_t bulk_min_people = 100000;
+  // Test hook, called after each committed step ("planned", "chunk",
+  // "purged"); an error stops the run there as a crash would.
+  std::function<Status(std::string_view step)> fault;
+};
+
+struct ExecuteReport {
+  std::string id;
+  bool resumed = false;
+  bool already_done = false;
+  uint64_t people_destroyed = 0;
+  uint64_t people_rewritten = 0;
+  uint64_t fields_removed = 0;
+  uint64_t chunks = 0;
+};
+
+// Runs (or resumes) a destruction batch.
+//   kInvalidArgument    no approver, not exactly two distinct supervisors, or
+//                       a supervisor who is also the approver
+//   kFailedPrecondition the plan has blockers (listed with their commands)
+//   kDataLoss           the post-purge verification found a trace
+Result<ExecuteReport> ExecuteDestruction(vault::Vault& vault, const ExecuteOptions& options);
+
+// The batch documents, oldest first (id, parsed body).
+Result<std::vector<std::pair<std::string, nlohmann::ordered_json>>> ListDestructions(vault::Vault& vault);
+
+// The destruction record of a finished batch (the latest when `id` is
+// empty), as docs/formats/certificate.md specifies. kNotFound if there is no
+// such batch, kFailedPrecondition if it is not done.
+Result<nlohmann::ordered_json> BuildCertificate(vault::Vault& vault, const std::string& id);
+
+struct IssuedCertificate {
+  std::string destruction;
+  std::string json_path, sig_path, html_path;
+  std::string sha256;
+};
+// Writes DIR/certificate.json, its SSHSIG (namespace custos-certificate, the
+// vault's key) and DIR/certificate.html (lang "zh" or "en"), and records
+// certificate.issue.
+Result<IssuedCertificate> IssueCertificate(vault::Vault& vault, const std::string& id,
+                                           const std::string& out_dir, const std::string& lang);
+
+inline constexpr std::string_view kCertificateNamespace = "custos-certificate";
+
+// Physical media (docs/retention.md): registered, then destroyed.
+struct MediaRecord {
+  std::string id;
+  std::string kind;     // disk, tape, paper, usb, other
+  std::string description;
+  std::string method;   // shred, degauss, incinerate, overwrite
+  std::string executor;
+  std::vector<std::string> witnesses;
+  std::string vendor;
+  std::string vendor_certificate;
+};
+// kInvalidArgument for a missing id/kind; kAlreadyExists if registered.
+Status RegisterMedia(vault::Vault& vault, const MediaRecord& media);
+// Records the destruction of a medium (registering it if new).
+// kInvalidArgument: unknown kind or method, no executor, not two distinct
+// witnesses, a vendor certificate without a vendor. kFailedPrecondition if
+// already recorded as destroyed.
+Status RecordMediaDestruction(vault::Vault& vault, const MediaRecord& media);
+Result<std::vector<nlohmann::ordered_json>> ListMedia(vault::Vault& vault);
+
+}  // namespace custos::workflow
+
+#endif  // CUSTOS_WORKFLOW_DESTRUCTION_H_

@@ -1,0 +1,427 @@
+#include "workflow/destruction.h"
+
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <nlohmann/json.hpp>
+
+#include "base/test_util.h"
+#include "package/sshsig.h"
+#include "tlog/audit_log.h"
+#include "vault/record_codec.h"
+#include "workflow/deregister.h"
+#include "workflow/import.h"
+#include "workflow/retention.h"
+
+namespace custos::workflow {
+namespace {
+
+using custos::testing::Slurp;
+using custos::testing::TempDir;
+using custos::testing::WriteText;
+using json = nlohmann::ordered_json;
+
+struct Person {
+  const char* name;
+  const char* id;
+  const char* mobile;
+  const char* email;
+  const char* card;
+};
+
+// 0 and 1 are retained (bank card and name, tax rule); the rest are destroyed.
+const Person kPeople[] = {
+    {"张三明", "11010519491231002X", "13812345678", "zhang@example.com", "6222020200112233445"},
+    {"李四光", "", "13900001111", "li@example.com", "6222020200112233446"},
+    {"王五福", "", "13700002222", "wang@example.com", "6222020200112233447"},
+    {"赵六顺", "", "13600003333", "zhao@example.com", "6222020200112233448"},
+    {"钱七喜", "", "13500004444", "qian@example.com", "6222020200112233449"},
+    {"孙八达", "", "13400005555", "sun@example.com", "6222020200112233440"},
+};
+constexpr size_t kRetained = 2;
+
+class DestructionTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    std::filesystem::create_directories(dir_.File("vault"));
+    Open(true);
+  }
+  void Open(bool create) {
+    vault_.reset();
+    vault::KeySource k;
+    k.key_file = dir_.File("k.key");
+    auto v = create ? vault::Vault::Create(Path(), k) : vault::Vault::Open(Path(), k);
+    ASSERT_TRUE(v) << v.error().ToString();
+    vault_ = std::move(*v);
+    if (!create) return;
+    std::string csv = "姓名,身份证号,手机号,电子邮箱,银行卡号\n";
+    for (const auto& p : kPeople) {
+      csv += std::string(p.name) + "," + p.id + "," + p.mobile + "," + p.email + "," + p.card + "\n";
+    }
+    WriteText(dir_.File("a.csv"), csv);
+    ImportOptions o;
+    o.dataset = "crm";
+    o.today = today_;
+    ASSERT_TRUE(ImportFile(*vault_, dir_.File("a.csv"), o));
+  }
+  std::string Path() const { return dir_.File("vault/v.vault"); }
+  int64_t Pk(size_t i) {
+    auto ids = vault_->Find(vault::IndexKind::kMobile, kPeople[i].mobile);
+    EXPECT_TRUE(ids && ids->size() == 1);
+    return *vault_->PkOf((*ids)[0]);
+  }
+  void Retain() {
+    ApplyOptions a;
+    a.rule = "tax-records";
+    a.dataset = "crm";
+    a.fields = {"姓名", "银行卡号"};
+    a.start_date = Date{2026, 3, 1};
+    // Only people 0 and 1: bind, then drop the others' expiries.
+    ASSERT_TRUE(ApplyRetention(*vault_, a, today_));
+    ASSERT_TRUE(vault_->Transact(vault_->MakeEvent("test.narrow"), [&](tlog::Event&) -> Status {
+      for (size_t i = kRetained; i < std::size(kPeople); ++i) {
+        int64_t pk = Pk(i);
+        auto body = vault_->store().GetPersonDoc("retention", "tax-records@crm", pk);
+        if (!body || !*body) return Fail(Internal("no expiry"));
+        // Rewrite to an expired date instead of deleting: expired retention.
+        RETURN_IF_ERROR(vault_->store().PutPersonDoc("retention", "tax-records@crm", pk,
+                                                     R"({"expiry":"2020-01-01"})"));
+      }
+      return Ok();
+    }));
+  }
+  ExecuteOptions Exec() {
+    ExecuteOptions e;
+    e.approver = "Head Wang";
+    e.supervisors = {"Archivist Li", "Accountant Zhou"};
+    e.today = today_;
+    e.chunk_people = 2;
+    return e;
+  }
+  std::string VaultBytes() {
+    std::string all;
+    for (const auto& f : vault_->store().Files()) all += Slurp(f);
+    for (const char* extra : {".refused", "-journal"}) all += Slurp(Path() + extra);
+    return all;
+  }
+  bool Contains(const std::string& hay, ByteSpan needle) {
+    return hay.find(std::string(AsChars(needle))) != std::string::npos;
+  }
+
+  TempDir dir_;
+  std::unique_ptr<vault::Vault> vault_;
+  const Date today_{2026, 11, 27};
+};
+
+TEST_F(DestructionTest, PlanCountsPerDatasetAndField) {
+  Retain();
+  auto p = PlanDestruction(*vault_, today_);
+  ASSERT_TRUE(p) << p.error().ToString();
+  EXPECT_EQ(p->people_total, 6u);
+  EXPECT_EQ(p->people_destroyed, 4u);
+  EXPECT_EQ(p->people_retained, 2u);
+  EXPECT_EQ(p->people_rewritten, 2u);
+  EXPECT_TRUE(p->blockers.empty());
+  const json& ds = p->json["datasets"][0];
+  EXPECT_EQ(ds["people"]["destroyed"], 4);
+  for (const auto& f : ds["fields"]) {
+    bool kept = f["field"] == "姓名" || f["field"] == "银行卡号";
+    EXPECT_EQ(f["retained_people"], kept ? 2 : 0) << f.dump();
+    EXPECT_EQ(f["destroyed_people"], kept ? 4 : 6) << f.dump();
+    if (kept) {
+      EXPECT_EQ(f["retained_by"][0]["until"], "2037-01-01");
+    }
+  }
+}
+
+TEST_F(DestructionTest, OpenTransferBlocks) {
+  ASSERT_TRUE(vault_->Transact(vault_->MakeEvent("test.transfer"), [&](tlog::Event&) {
+    return vault_->store().PutDoc("transfer", "T1", R"({"state":"sent"})");
+  }));
+  auto p = PlanDestruction(*vault_, today_);
+  ASSERT_TRUE(p);
+  ASSERT_EQ(p->blockers.size(), 1u);
+  auto r = ExecuteDestruction(*vault_, Exec());
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().code(), ErrorCode::kFailedPrecondition);
+  ASSERT_TRUE(vault_->Transact(vault_->MakeEvent("test.transfer"), [&](tlog::Event&) {
+    return vault_->store().PutDoc("transfer", "T1", R"({"state":"closed","receipt":"R-1"})");
+  }));
+  EXPECT_TRUE(ExecuteDestruction(*vault_, Exec()));
+}
+
+struct BadSignatories {
+  const char* name;
+  const char* approver;
+  std::vector<std::string> supervisors;
+};
+class BadSignatoriesTest : public DestructionTest,
+                           public ::testing::WithParamInterface<BadSignatories> {};
+TEST_P(BadSignatoriesTest, IsInvalidArgument) {
+  ExecuteOptions e = Exec();
+  e.approver = GetParam().approver;
+  e.supervisors = GetParam().supervisors;
+  auto r = ExecuteDestruction(*vault_, e);
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().code(), ErrorCode::kInvalidArgument);
+  EXPECT_EQ(*vault_->CountPeople(), 6u);
+}
+INSTANTIATE_TEST_SUITE_P(
+    All, BadSignatoriesTest,
+    ::testing::Values(BadSignatories{"no_approver", "", {"a", "b"}},
+                      BadSignatories{"one_supervisor", "h", {"a"}},
+                      BadSignatories{"three_supervisors", "h", {"a", "b", "c"}},
+                      BadSignatories{"same_supervisor", "h", {"a", "a"}},
+                      BadSignatories{"approver_supervises", "h", {"h", "b"}}),
+    [](const auto& test_info) { return std::string(test_info.param.name); });
+
+// Per-person chunks (the default for small batches) and the bulk path.
+class NoTraceTest : public DestructionTest, public ::testing::WithParamInterface<uint64_t> {};
+
+TEST_P(NoTraceTest, LeavesNoTraceOfDestroyedDataAndKeepsFrozenFields) {
+  const uint64_t bulk_min_people = GetParam();
+  Retain();
+  // Capture what must disappear: wrapped keys and record bodies of the
+  // destroyed, and the ciphertext of each destroyed field of the retained.
+  std::vector<Bytes> gone;
+  std::vector<int64_t> retained_pks = {Pk(0), Pk(1)};
+  for (size_t i = 0; i < std::size(kPeople); ++i) {
+    int64_t pk = Pk(i);
+    auto row = vault_->store().GetPerson(pk);
+    ASSERT_TRUE(row && *row);
+    auto recs = vault_->store().RecordsOf(pk);
+    ASSERT_TRUE(recs);
+    if (i >= kRetained) {
+      gone.push_back((*row)->wrapped_key);
+      for (auto& r : *recs) gone.push_back(r.body);
+    } else {
+      for (auto& r : *recs) {
+        // Keep only the destroyed fields: 身份证号, 手机号, 电子邮箱.
+        std::vector<bool> drop = {true, false, false, false, true};
+        uint32_t n = 0;
+        auto only = vault::DropRecordFields(r.body, drop, &n);
+        ASSERT_TRUE(only);
+        // Field entries start after the header (6 + 8 or 20 prefix + 2 count).
+        size_t header = 6 + ((*only)[1] == 2 ? 20 : 8) + 2;
+        ASSERT_GT(only->size(), header + 16);
+        gone.push_back(Bytes(only->begin() + static_cast<std::ptrdiff_t>(header), only->end()));
+      }
+    }
+  }
+  ASSERT_TRUE(vault_->store().PurgeResidue(false));
+  std::string before = VaultBytes();
+  for (const auto& g : gone) ASSERT_TRUE(Contains(before, g));
+
+  ExecuteOptions e = Exec();
+  e.bulk_min_people = bulk_min_people;
+  auto r = ExecuteDestruction(*vault_, e);
+  ASSERT_TRUE(r) << r.error().ToString();
+  EXPECT_EQ(r->people_destroyed, 4u);
+  EXPECT_EQ(r->people_rewritten, 2u);
+  EXPECT_EQ(r->fields_removed, 2u * 2u + 1u);  // 张: ID, mobile, email; 李: mobile, email
+  vault_.reset();
+  Open(false);
+  std::string after;
+  for (const auto& entry : std::filesystem::recursive_directory_iterator(dir_.File("vault"))) {
+    if (entry.is_regular_file()) after += Slurp(entry.path().string());
+  }
+  for (const auto& g : gone) EXPECT_FALSE(Contains(after, g));
+  for (const auto& p : kPeople) {
+    for (const char* v : {p.name, p.id, p.mobile, p.email, p.card}) {
+      if (*v) {
+        EXPECT_EQ(after.find(v), std::string::npos) << v;
+      }
+    }
+  }
+  EXPECT_EQ(*vault_->CountPeople(), kRetained);
+  // The retained keep exactly the frozen fields, readable with a legal ground.
+  for (size_t i = 0; i < kRetained; ++i) {
+    vault::PersonId id = vault_->IdOf(retained_pks[i]);
+    Status no_ground = CheckFrozenRead(*vault_, id, "", today_);
+    ASSERT_FALSE(no_ground);
+    EXPECT_EQ(no_ground.error().code(), ErrorCode::kPermissionDenied);
+    ASSERT_TRUE(CheckFrozenRead(*vault_, id, "tax audit", today_));
+    auto d = vault_->Read(id);
+    ASSERT_TRUE(d) << d.error().ToString();
+    ASSERT_EQ(d->fields.size(), 2u);
+    EXPECT_EQ(d->fields[0].field, "姓名");
+    EXPECT_EQ(d->fields[0].value, kPeople[i].name);
+    EXPECT_EQ(d->fields[1].field, "银行卡号");
+    EXPECT_EQ(d->fields[1].value, kPeople[i].card);
+  }
+  auto verified = tlog::VerifyLog(vault_->store(), vault_->audit().verifier_key());
+  EXPECT_TRUE(verified) << verified.error().ToString();
+  auto again = ExecuteDestruction(*vault_, Exec());
+  ASSERT_TRUE(again);
+  EXPECT_TRUE(again->already_done);
+  EXPECT_EQ(again->id, r->id);
+}
+
+INSTANTIATE_TEST_SUITE_P(PerPersonAndBulk, NoTraceTest, ::testing::Values(100000u, 1u));
+
+// A crash after each committed step: the re-run finishes the same batch and
+// reaches the same final state as an uninterrupted run.
+class InterruptTest : public DestructionTest, public ::testing::WithParamInterface<int> {};
+
+TEST_P(InterruptTest, ReRunFinishesTheBatch) {
+  Retain();
+  ExecuteOptions e = Exec();
+  int steps = 0;
+  e.fault = [&](std::string_view) -> Status {
+    if (++steps == GetParam()) return Fail(Unavailable("simulated crash"));
+    return Ok();
+  };
+  auto first = ExecuteDestruction(*vault_, e);
+  ASSERT_FALSE(first);
+  EXPECT_EQ(first.error().code(), ErrorCode::kUnavailable);
+  vault_.reset();
+  Open(false);
+  auto second = ExecuteDestruction(*vault_, Exec());
+  ASSERT_TRUE(second) << second.error().ToString();
+  EXPECT_TRUE(second->resumed);
+  EXPECT_EQ(*vault_->CountPeople(), kRetained);
+  auto batches = ListDestructions(*vault_);
+  ASSERT_TRUE(batches);
+  ASSERT_EQ(batches->size(), 1u);
+  const json& doc = (*batches)[0].second;
+  EXPECT_EQ(doc["state"], "done");
+  EXPECT_EQ(doc["progress"]["people_destroyed"], 4);
+  EXPECT_EQ(doc["progress"]["people_rewritten"], 2);
+  EXPECT_EQ(doc["progress"]["fields_removed"], 5);
+  auto verified = tlog::VerifyLog(vault_->store(), vault_->audit().verifier_key());
+  EXPECT_TRUE(verified) << verified.error().ToString();
+  // destroy.chunk entries add up to the batch's counts.
+  uint64_t destroyed = 0;
+  ASSERT_TRUE(vault_->store().ForEachAuditEntry(0, [&](uint64_t, ByteSpan data) -> Status {
+    auto entry = tlog::ParseEntry(AsChars(data));
+    if (entry && entry->event.action == "destroy.chunk") {
+      destroyed += entry->event.objects["people_destroyed"].get<uint64_t>();
+    }
+    return Ok();
+  }));
+  EXPECT_EQ(destroyed, 4u);
+}
+
+// Steps: planned, chunk 1..3 (4 destroyed + 2 rewritten, 2 per chunk), purged.
+INSTANTIATE_TEST_SUITE_P(EveryStep, InterruptTest, ::testing::Range(1, 6));
+
+TEST_F(DestructionTest, CertificateIsSignedCountsAgreeAndHoldsNoPersonalData) {
+  Retain();
+  auto plan = PlanDestruction(*vault_, today_);
+  ASSERT_TRUE(plan);
+  auto not_yet = IssueCertificate(*vault_, "", dir_.File("cert"), "zh");
+  ASSERT_FALSE(not_yet);
+  EXPECT_EQ(not_yet.error().code(), ErrorCode::kNotFound);
+  auto r = ExecuteDestruction(*vault_, Exec());
+  ASSERT_TRUE(r);
+  auto bad_lang = IssueCertificate(*vault_, r->id, dir_.File("cert"), "fr");
+  ASSERT_FALSE(bad_lang);
+  EXPECT_EQ(bad_lang.error().code(), ErrorCode::kInvalidArgument);
+  auto c = IssueCertificate(*vault_, r->id, dir_.File("cert"), "zh");
+  ASSERT_TRUE(c) << c.error().ToString();
+  std::string text = Slurp(c->json_path);
+  std::string sig = Slurp(c->sig_path);
+  std::string html = Slurp(c->html_path);
+  EXPECT_TRUE(package::SshSigVerify(sig, vault_->signer().public_key(), kCertificateNamespace,
+                                    AsBytes(text)));
+  auto wrong_ns = package::SshSigVerify(sig, vault_->signer().public_key(), "custos-receipt", AsBytes(text));
+  ASSERT_FALSE(wrong_ns);
+  EXPECT_EQ(wrong_ns.error().code(), ErrorCode::kDataLoss);
+  json cert = json::parse(text);
+  EXPECT_EQ(cert["destruction"], r->id);
+  EXPECT_EQ(cert["people"]["destroyed"], plan->people_destroyed);
+  EXPECT_EQ(cert["data"][0]["people"], plan->json["datasets"][0]["people"]["destroyed"]);
+  EXPECT_EQ(cert["supervisors"].size(), 2u);
+  EXPECT_EQ(cert["retained"].size(), 2u);
+  for (const auto& p : kPeople) {
+    for (const char* v : {p.name, p.id, p.mobile, p.email, p.card}) {
+      if (*v == 0) continue;
+      EXPECT_EQ(text.find(v), std::string::npos) << v;
+      EXPECT_EQ(html.find(v), std::string::npos) << v;
+    }
+  }
+  EXPECT_NE(html.find("个人信息销毁记录"), std::string::npos);
+  EXPECT_NE(html.find("size: A4"), std::string::npos);
+  // With stock OpenSSH, when present.
+  if (std::system("command -v ssh-keygen >/dev/null 2>&1") != 0) GTEST_SKIP() << "no ssh-keygen";
+  WriteText(dir_.File("allowed"), "custos " + cert["signing_key"].get<std::string>() + "\n");
+  std::string cmd = "ssh-keygen -Y verify -f " + dir_.File("allowed") +
+                    " -I custos -n custos-certificate -s " + c->sig_path + " < " + c->json_path +
+                    " >/dev/null 2>&1";
+  EXPECT_EQ(std::system(cmd.c_str()), 0);
+}
+
+TEST_F(DestructionTest, DeregisterCheckPassesOnlyAfterTheLastStep) {
+  auto blockers = [&]() {
+    auto r = CheckDeregistration(*vault_, today_);
+    EXPECT_TRUE(r) << r.error().ToString();
+    return r ? r->blockers.size() : 99u;
+  };
+  MediaRecord m;
+  m.id = "HDD-001";
+  m.kind = "disk";
+  ASSERT_TRUE(RegisterMedia(*vault_, m));
+  auto dup = RegisterMedia(*vault_, m);
+  ASSERT_FALSE(dup);
+  EXPECT_EQ(dup.error().code(), ErrorCode::kAlreadyExists);
+  ASSERT_TRUE(vault_->Transact(vault_->MakeEvent("test.transfer"), [&](tlog::Event&) {
+    return vault_->store().PutDoc("transfer", "T1",
+                                  R"({"state":"sent","basis":"art23","consent_pending":3})");
+  }));
+  // Unresolved people, open transfer, its consents, medium, no destruction.
+  EXPECT_EQ(blockers(), 5u);
+  ASSERT_TRUE(vault_->Transact(vault_->MakeEvent("test.transfer"), [&](tlog::Event&) {
+    return vault_->store().PutDoc("transfer", "T1", R"({"state":"closed","receipt":"R-1","basis":"art23"})");
+  }));
+  EXPECT_EQ(blockers(), 3u);
+  Retain();
+  auto r = ExecuteDestruction(*vault_, Exec());
+  ASSERT_TRUE(r);
+  EXPECT_EQ(blockers(), 2u);  // medium, certificate
+  m.method = "shred";
+  m.executor = "Vendor staff";
+  m.witnesses = {"Archivist Li", "Archivist Li"};
+  auto same = RecordMediaDestruction(*vault_, m);
+  ASSERT_FALSE(same);
+  EXPECT_EQ(same.error().code(), ErrorCode::kInvalidArgument);
+  m.witnesses = {"Archivist Li", "Accountant Zhou"};
+  m.vendor_certificate = "C-9";
+  auto no_vendor = RecordMediaDestruction(*vault_, m);
+  ASSERT_FALSE(no_vendor);
+  EXPECT_EQ(no_vendor.error().code(), ErrorCode::kInvalidArgument);
+  m.vendor = "Shredders Ltd";
+  ASSERT_TRUE(RecordMediaDestruction(*vault_, m));
+  auto twice = RecordMediaDestruction(*vault_, m);
+  ASSERT_FALSE(twice);
+  EXPECT_EQ(twice.error().code(), ErrorCode::kFailedPrecondition);
+  EXPECT_EQ(blockers(), 1u);
+  ASSERT_TRUE(IssueCertificate(*vault_, "", dir_.File("cert"), "en"));
+  EXPECT_EQ(blockers(), 0u);
+}
+
+}  // namespace
+}  // namespace custos::workflow
+
+namespace custos::workflow {
+namespace {
+
+TEST_F(DestructionTest, UnansweredArt23NoticesBlockDeregistration) {
+  int64_t a = Pk(0), b = Pk(1);
+  ASSERT_TRUE(vault_->Transact(vault_->MakeEvent("test.transfer"), [&](tlog::Event&) -> Status {
+    RETURN_IF_ERROR(vault_->store().PutDoc("transfer", "T2", R"({"state":"notified","mode":"art23"})"));
+    RETURN_IF_ERROR(vault_->store().PutPersonDoc("transfer.notice", "T2", a, "{}"));
+    RETURN_IF_ERROR(vault_->store().PutPersonDoc("transfer.notice", "T2", b, "{}"));
+    return vault_->store().PutPersonDoc("transfer.response", "T2", a, R"({"response":"consent"})");
+  }));
+  auto r = CheckDeregistration(*vault_, today_);
+  ASSERT_TRUE(r) << r.error().ToString();
+  bool found = false;
+  for (const auto& blocker : r->blockers) {
+    found = found || blocker.what == "transfer T2: 1 separate-consent requests (PIPL Art. 23) are unanswered";
+  }
+  EXPECT_TRUE(found);
+}
+
+}  // namespace
+}  // namespace custos::workflow

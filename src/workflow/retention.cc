@@ -1,0 +1,297 @@
+#include "workflow/retention.h"
+
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+
+#include "base/file.h"
+
+namespace custos::workflow {
+namespace {
+
+using json = nlohmann::ordered_json;
+
+constexpr std::string_view kCatalogueKind = "retention-catalogue";
+constexpr std::string_view kBindingKind = "retention-binding";
+constexpr std::string_view kPersonKind = "retention";
+
+// Dates as branch systems write them: 2024-03-05, 2024/3/5, 2024.03.05,
+// 20240305, optionally followed by a time.
+std::optional<Date> ParseLooseDate(std::string_view v) {
+  if (v.size() >= 8 && std::all_of(v.begin(), v.begin() + 8, [](char c) { return c >= '0' && c <= '9'; }) &&
+      (v.size() == 8 || v[8] == ' ' || v[8] == 'T')) {
+    int y = std::stoi(std::string(v.substr(0, 4)));
+    int m = std::stoi(std::string(v.substr(4, 2)));
+    int d = std::stoi(std::string(v.substr(6, 2)));
+    if (IsValidDate(y, m, d)) return Date{y, m, d};
+    return std::nullopt;
+  }
+  int parts[3] = {0, 0, 0};
+  int idx = 0;
+  size_t i = 0;
+  for (; i < v.size() && idx < 3; ++i) {
+    char c = v[i];
+    if (c >= '0' && c <= '9') {
+      parts[idx] = parts[idx] * 10 + (c - '0');
+      if (parts[idx] > 9999) return std::nullopt;
+    } else if ((c == '-' || c == '/' || c == '.') && idx < 2) {
+      ++idx;
+    } else {
+      break;
+    }
+  }
+  if (idx != 2 || !IsValidDate(parts[0], parts[1], parts[2])) return std::nullopt;
+  return Date{parts[0], parts[1], parts[2]};
+}
+
+Result<store::DatasetRow> FindDataset(vault::Vault& vault, const std::string& name) {
+  ASSIGN_OR_RETURN(std::vector<store::DatasetRow> all, vault.store().ListDatasets());
+  for (auto& d : all) {
+    if (d.name == name) return d;
+  }
+  return Fail(NotFound("no dataset '" + name + "' in this vault (see custos inventory)"));
+}
+
+}  // namespace
+
+Result<std::vector<vault::Column>> DatasetColumns(const store::DatasetRow& dataset) {
+  auto j = nlohmann::json::parse(dataset.schema_json, nullptr, false);
+  if (j.is_discarded() || !j.is_array()) {
+    return Fail(DataLoss("the schema of dataset '" + dataset.name + "' is damaged"));
+  }
+  std::vector<vault::Column> out;
+  for (auto& c : j) {
+    vault::Column col;
+    col.name = c.value("name", "");
+    col.type = c.value("type", "other");
+    col.sensitive = c.value("sensitive", false);
+    out.push_back(std::move(col));
+  }
+  return out;
+}
+
+Result<policy::Catalogue> LoadRules(vault::Vault& vault, const std::string& rules_file) {
+  ASSIGN_OR_RETURN(std::optional<std::string> stored, vault.store().GetDoc(kCatalogueKind, "current"));
+  std::optional<policy::Catalogue> current;
+  if (stored) {
+    auto j = json::parse(*stored, nullptr, false);
+    if (j.is_discarded() || !j.contains("catalogue")) {
+      return Fail(DataLoss("the retention rules stored in the vault are damaged"));
+    }
+    ASSIGN_OR_RETURN(policy::Catalogue c, policy::ParseCatalogue(j["catalogue"].dump()));
+    current = std::move(c);
+  }
+  policy::Catalogue wanted;
+  std::string source;
+  if (!rules_file.empty()) {
+    ASSIGN_OR_RETURN(std::string text, ReadFile(rules_file));
+    auto parsed = policy::ParseCatalogue(text);
+    if (!parsed) return Fail(parsed.error().WithContext(rules_file));
+    wanted = std::move(*parsed);
+    source = "file";
+  } else if (current) {
+    return std::move(*current);
+  } else {
+    wanted = policy::DefaultCatalogue();
+    source = "shipped-default";
+  }
+  if (current && current->canonical_json == wanted.canonical_json) return std::move(*current);
+  tlog::Event e = vault.MakeEvent("retention.rules");
+  e.objects = {{"version", wanted.version},
+               {"previous_version", current ? current->version : ""},
+               {"source", source},
+               {"rules", wanted.rules.size()}};
+  json doc = {{"version", wanted.version},
+              {"loaded_at", FormatRfc3339(NowUnixSeconds())},
+              {"source", source},
+              {"catalogue", json::parse(wanted.canonical_json)}};
+  RETURN_IF_ERROR(vault.Transact(e, [&](tlog::Event&) {
+    return vault.store().PutDoc(kCatalogueKind, "current", doc.dump());
+  }));
+  return wanted;
+}
+
+Result<ApplyReport> ApplyRetention(vault::Vault& vault, const ApplyOptions& o, const Date& today) {
+  if (o.fields.empty()) return Fail(InvalidArgument("--fields needs at least one field"));
+  if (o.start_date.has_value() == !o.start_field.empty()) {
+    return Fail(InvalidArgument("give exactly one of --start-date DATE and --start-field FIELD"));
+  }
+  ASSIGN_OR_RETURN(policy::Catalogue cat, LoadRules(vault, o.rules_file));
+  const policy::Rule* rule = cat.Find(o.rule);
+  if (rule == nullptr) {
+    std::string ids;
+    for (const auto& r : cat.rules) ids += (ids.empty() ? "" : ", ") + r.id;
+    return Fail(NotFound("no retention rule '" + o.rule + "' in catalogue version " + cat.version +
+                         " (rules: " + ids + ")"));
+  }
+  ASSIGN_OR_RETURN(store::DatasetRow ds, FindDataset(vault, o.dataset));
+  ASSIGN_OR_RETURN(std::vector<vault::Column> cols, DatasetColumns(ds));
+  auto has = [&](const std::string& f) {
+    return std::any_of(cols.begin(), cols.end(), [&](const vault::Column& c) { return c.name == f; });
+  };
+  for (const auto& f : o.fields) {
+    if (!has(f)) return Fail(InvalidArgument("dataset '" + o.dataset + "' has no field '" + f + "'"));
+  }
+  if (!o.start_field.empty() && !has(o.start_field)) {
+    return Fail(InvalidArgument("dataset '" + o.dataset + "' has no field '" + o.start_field + "'"));
+  }
+  // The people of the dataset.
+  auto& s = vault.store();
+  std::vector<int64_t> pks;
+  RETURN_IF_ERROR(s.ForEachPerson([&](const store::PersonRow& row) -> Status {
+    pks.push_back(row.pk);
+    return Ok();
+  }));
+  ApplyReport report;
+  report.binding = rule->id + "@" + ds.name;
+  report.catalogue_version = cat.version;
+  std::vector<std::pair<int64_t, Date>> expiries;
+  for (int64_t pk : pks) {
+    ASSIGN_OR_RETURN(std::vector<store::RecordRow> recs, s.RecordsOf(pk));
+    bool in = std::any_of(recs.begin(), recs.end(),
+                          [&](const store::RecordRow& r) { return r.dataset_id == ds.id; });
+    if (!in) continue;
+    Date start = today;
+    if (o.start_date) {
+      start = *o.start_date;
+    } else {
+      // The latest date the person's records hold: retention runs longest.
+      ASSIGN_OR_RETURN(vault::PersonData d, vault.Read(vault.IdOf(pk)));
+      std::optional<Date> latest;
+      for (const auto& f : d.fields) {
+        if (f.dataset != ds.name || f.field != o.start_field || !f.status) continue;
+        auto date = ParseLooseDate(f.value);
+        if (date && (!latest || *latest < *date)) latest = date;
+      }
+      if (latest) {
+        start = *latest;
+      } else {
+        ++report.start_unknown;
+      }
+    }
+    expiries.emplace_back(pk, policy::ExpiryOf(*rule, start));
+  }
+  if (!expiries.empty()) {
+    auto [lo, hi] = std::minmax_element(expiries.begin(), expiries.end(),
+                                        [](const auto& a, const auto& b) { return a.second < b.second; });
+    report.earliest_expiry = FormatIsoDate(lo->second);
+    report.latest_expiry = FormatIsoDate(hi->second);
+  }
+  report.people = expiries.size();
+  json binding = {{"rule", rule->id},
+                  {"dataset", ds.name},
+                  {"fields", o.fields},
+                  {"start", o.start_date ? json{{"date", FormatIsoDate(*o.start_date)}}
+                                         : json{{"field", o.start_field}}},
+                  {"citation", rule->citation},
+                  {"catalogue_version", cat.version},
+                  {"applied_at", FormatRfc3339(NowUnixSeconds())},
+                  {"people", report.people}};
+  tlog::Event e = vault.MakeEvent("retention.apply");
+  e.objects = {{"rule", rule->id},
+               {"dataset", ds.name},
+               {"fields", o.fields},
+               {"start", o.start_date ? "date" : "field"},
+               {"catalogue_version", cat.version},
+               {"people", report.people},
+               {"start_unknown", report.start_unknown},
+               {"earliest_expiry", report.earliest_expiry},
+               {"latest_expiry", report.latest_expiry}};
+  Status stored = vault.Transact(e, [&](tlog::Event&) -> Status {
+    RETURN_IF_ERROR(s.DeletePersonDocs(kPersonKind, report.binding));
+    RETURN_IF_ERROR(s.PutDoc(kBindingKind, report.binding, binding.dump()));
+    for (const auto& [pk, date] : expiries) {
+      RETURN_IF_ERROR(s.PutPersonDoc(kPersonKind, report.binding, pk,
+                                     json{{"expiry", FormatIsoDate(date)}}.dump()));
+    }
+    return Ok();
+  });
+  RETURN_IF_ERROR(stored);
+  return report;
+}
+
+Result<std::vector<Binding>> LoadBindings(vault::Vault& vault) {
+  auto& s = vault.store();
+  ASSIGN_OR_RETURN(auto docs, s.ListDocs(kBindingKind));
+  std::vector<Binding> out;
+  for (const auto& [key, body] : docs) {
+    auto j = json::parse(body, nullptr, false);
+    if (j.is_discarded() || !j.is_object() || !j.contains("fields") || !j["fields"].is_array()) {
+      return Fail(DataLoss("retention binding '" + key + "' is damaged"));
+    }
+    Binding b;
+    b.key = key;
+    b.rule = j.value("rule", "");
+    b.dataset = j.value("dataset", "");
+    for (const auto& f : j["fields"]) {
+      if (f.is_string()) b.fields.insert(f.get<std::string>());
+    }
+    const std::string& binding_key = key;  // clang 14 cannot capture a structured binding
+    RETURN_IF_ERROR(s.ForEachPersonDoc(kPersonKind, key, [&](int64_t pk, std::string_view pbody) -> Status {
+      auto pj = json::parse(pbody, nullptr, false);
+      if (pj.is_discarded() || !pj.is_object()) {
+        return Fail(DataLoss("a retention expiry of binding '" + binding_key + "' is damaged"));
+      }
+      auto d = ParseIsoDate(pj.value("expiry", ""));
+      if (!d) return Fail(DataLoss("a retention expiry of binding '" + binding_key + "' is damaged"));
+      b.expiry.emplace(pk, *d);
+      return Ok();
+    }));
+    out.push_back(std::move(b));
+  }
+  return out;
+}
+
+Result<std::vector<FrozenField>> FrozenFields(vault::Vault& vault, int64_t pk, const Date& today) {
+  auto& s = vault.store();
+  ASSIGN_OR_RETURN(auto docs, s.ListDocs(kBindingKind));
+  std::vector<FrozenField> out;
+  for (const auto& [key, body] : docs) {
+    ASSIGN_OR_RETURN(std::optional<std::string> pdoc, s.GetPersonDoc(kPersonKind, key, pk));
+    if (!pdoc) continue;
+    auto pj = json::parse(*pdoc, nullptr, false);
+    auto j = json::parse(body, nullptr, false);
+    if (pj.is_discarded() || j.is_discarded() || !j.contains("fields")) {
+      return Fail(DataLoss("retention binding '" + key + "' is damaged"));
+    }
+    auto until = ParseIsoDate(pj.value("expiry", ""));
+    if (!until) return Fail(DataLoss("a retention expiry of binding '" + key + "' is damaged"));
+    if (!(today < *until)) continue;
+    for (const auto& f : j["fields"]) {
+      out.push_back({j.value("dataset", ""), f.get<std::string>(), j.value("rule", ""),
+                     FormatIsoDate(*until)});
+    }
+  }
+  return out;
+}
+
+Result<bool> IsFrozen(vault::Vault& vault, int64_t pk, const std::string& dataset,
+                      const std::string& field, const Date& today) {
+  ASSIGN_OR_RETURN(std::vector<FrozenField> frozen, FrozenFields(vault, pk, today));
+  return std::any_of(frozen.begin(), frozen.end(), [&](const FrozenField& f) {
+    return f.dataset == dataset && f.field == field;
+  });
+}
+
+Status CheckFrozenRead(vault::Vault& vault, const vault::PersonId& id,
+                       const std::string& legal_ground, const Date& today) {
+  ASSIGN_OR_RETURN(int64_t pk, vault.PkOf(id));
+  ASSIGN_OR_RETURN(std::vector<FrozenField> frozen, FrozenFields(vault, pk, today));
+  if (frozen.empty()) return Ok();
+  json fields = json::array();
+  for (const auto& f : frozen) fields.push_back(f.dataset + "." + f.field);
+  tlog::Event e = vault.MakeEvent("retention.read_frozen", legal_ground);
+  e.objects = {{"person", id.ToString()}, {"fields", fields}};
+  if (legal_ground.empty()) {
+    e.result = "refused";
+    e.objects["reason"] = "no legal ground given";
+    RETURN_IF_ERROR(vault.Record(e));
+    return Fail(PermissionDenied(
+        "person " + id.ToString() + " has data frozen under a statutory retention rule (PIPL "
+        "Art. 47 ¶2): it may be read only with --legal-ground \"the legal ground, e.g. a tax "
+        "audit\", and the read is recorded"));
+  }
+  return vault.Record(e);
+}
+
+}  // namespace custos::workflow
