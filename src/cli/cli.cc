@@ -21,6 +21,7 @@
 #include "vault/vault.h"
 #include "workflow/import.h"
 #include "workflow/people.h"
+#include "workflow/retention.h"
 #include "workflow/sample.h"
 
 namespace custos::cli {
@@ -193,9 +194,12 @@ struct ShowCmd {
   SelectorOptions s;
   bool clear = false;
   std::string purpose;
+  std::string legal_ground;
   Status Run() {
     ASSIGN_OR_RETURN(std::unique_ptr<vault::Vault> v, OpenVault(o, "show"));
     ASSIGN_OR_RETURN(vault::PersonId id, workflow::ResolvePerson(*v, s.sel));
+    // Frozen data (retained by law) is readable only with a legal ground.
+    RETURN_IF_ERROR(workflow::CheckFrozenRead(*v, id, legal_ground));
     if (clear && purpose.empty()) {
       tlog::Event refused = v->MakeEvent("person.read_clear");
       refused.result = "refused";
@@ -378,6 +382,8 @@ int Run(int argc, char** argv) {
   show.s.Add(c_show, true);
   c_show->add_flag("--clear", show.clear, "Show clear text (needs --purpose; the read is recorded)");
   c_show->add_option("--purpose", show.purpose, "Why the clear text is needed");
+  c_show->add_option("--legal-ground", show.legal_ground,
+                     "Legal ground for reading data frozen under a retention rule (e.g. a tax audit)");
 
   ForgetCmd forget;
   auto* c_forget = app.add_subcommand("forget", "Crypto-shred a person: destroy key and data");
@@ -412,6 +418,8 @@ int Run(int argc, char** argv) {
       {c_pub, Runner(pub, pub.o.json)},          {c_sample, Runner(sample, kNoJson)},
   };
   AddInventoryCommands(app, commands);
+  AddRetentionCommands(app, commands);
+  AddTransferCommands(app, commands);
   AddAuditCommands(app, commands);
 
   try {
