@@ -32,6 +32,15 @@ struct ValueTypes {
 };
 ValueTypes ClassifyValue(std::string_view value, const Date& today);
 
+// Value heuristics for types without a checksum (used by ClassifyValue and by
+// the inventory's per-value validity counts, so both judge alike). Values
+// are UTF-8, already width-normalized and trimmed.
+bool LooksLikeName(std::string_view v);     // 2-4 CJK characters, common surname first
+bool LooksLikeAddress(std::string_view v);  // >= 6 CJK characters, >= 2 address markers
+bool LooksLikeDate(std::string_view v);     // YYYY-MM-DD, YYYY/M/D, YYYY年M月D日, YYYYMMDD
+bool LooksLikeAmount(std::string_view v);   // signed decimal, thousands commas, ¥/元
+bool LooksLikePassport(std::string_view v); // Chinese passport series (E, G, P, S, D, SE, DE)
+
 // True when a header cell is itself an identifier (a valid resident ID,
 // mobile, landline, e-mail, bank card or USCC): the file has no header row,
 // and the "header" is a customer's data. Such a header must never be stored

@@ -36,224 +36,10 @@ constexpr uint32_t kSensitiveTypes =
     Bit(PiiType::kCnResidentId) | Bit(PiiType::kPassport) | Bit(PiiType::kBankCard);
 // A header cell that validates as one of these is a value, not a name.
 
-// =====================================================================
-// Value heuristics for person_name, address, date, amount and passport.
-//
-// A copy of the private LooksLike* functions of detect/classify.cc, so that
-// validity is judged exactly as classification judged the sample. Calling
-// detect::ClassifyValue per value instead runs every validator and costs
-// 0.5-3.3 us per value. TODO: classify.h should export these (requested);
-// then this block goes.
-// =====================================================================
-
-char32_t NextCodePoint(std::string_view s, size_t& i) {
-  auto c = static_cast<unsigned char>(s[i]);
-  if (c < 0x80) {
-    ++i;
-    return c;
-  }
-  int len = c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : c >= 0xC0 ? 2 : 1;
-  if (len == 1 || i + static_cast<size_t>(len) > s.size()) {
-    ++i;
-    return 0xFFFD;
-  }
-  char32_t cp = c & (0x7F >> len);
-  for (int k = 1; k < len; ++k) cp = cp << 6 | (static_cast<unsigned char>(s[i + k]) & 0x3F);
-  i += static_cast<size_t>(len);
-  return cp;
-}
-
-bool IsCjk(char32_t c) { return (c >= 0x4E00 && c <= 0x9FFF) || (c >= 0x3400 && c <= 0x4DBF); }
-
-constexpr std::string_view kSurnames[] = {
-    "王", "李", "张", "刘", "陈", "杨", "黄", "赵", "吴", "周", "徐", "孙", "马", "朱", "胡",
-    "郭", "何", "高", "林", "罗", "郑", "梁", "谢", "宋", "唐", "许", "韩", "冯", "邓", "曹",
-    "彭", "曾", "肖", "田", "董", "袁", "潘", "于", "蒋", "蔡", "余", "杜", "叶", "程", "苏",
-    "魏", "吕", "丁", "任", "沈", "姚", "卢", "姜", "崔", "钟", "谭", "陆", "汪", "范", "金",
-    "石", "廖", "贾", "夏", "韦", "付", "方", "白", "邹", "孟", "熊", "秦", "邱", "江", "尹",
-    "薛", "闫", "段", "雷", "侯", "龙", "史", "陶", "黎", "贺", "顾", "毛", "郝", "龚", "邵",
-    "万", "钱", "严", "覃", "武", "戴", "莫", "孔", "向", "汤", "常", "温", "康", "施", "文",
-    "牛", "樊", "葛", "邢", "安", "齐", "易", "乔", "伍", "庞", "颜", "倪", "庄", "聂", "章",
-    "鲁", "岳", "翟", "殷", "詹", "申", "欧", "耿", "关", "兰", "焦", "俞", "左", "柳", "甘",
-    "祝", "包", "宁", "尚", "符", "舒", "阮", "柯", "纪", "梅", "童", "凌", "毕", "单", "季",
-    "裴", "霍", "涂", "成", "苗", "谷", "盛", "曲", "翁", "冉", "骆", "蓝", "路", "游", "辛",
-    "靳", "管", "柴", "蒙", "鲍", "华", "喻", "祁", "蒲", "房", "滕", "屈", "饶", "解", "牟",
-    "艾", "尤", "阳", "时", "穆", "农", "司", "卓", "古", "吉", "缪", "简", "车", "项", "连",
-    "芦", "麦", "褚", "娄", "窦", "戚", "岑", "景", "党", "宫", "费", "卜", "冷", "晏", "席",
-    "卫", "米", "柏", "宗", "瞿", "桂", "全", "佟", "应", "臧", "闵", "苟", "邬", "边", "卞",
-    "姬", "师", "和", "仇", "栾", "隋", "商", "刁", "沙", "荣", "巫", "寇", "桑", "郎", "甄",
-    "丛", "仲", "虞", "敖", "巩", "明", "佘", "池", "查", "麻", "苑", "迟", "邝", "封", "蔺",
-    "欧阳", "司马", "上官", "诸葛", "东方", "皇甫", "尉迟", "公孙", "慕容", "长孙", "宇文", "司徒",
-    "令狐", "夏侯", "端木", "轩辕",
-};
-
-// The copy's one change: the surname list and the address markers are
-// looked up by code point (one decoding pass) instead of ~280 substring
-// comparisons per value. For valid UTF-8 (what the readers hand out) the
-// answers are the same.
-class SurnameTable {
- public:
-  SurnameTable() {
-    for (std::string_view s : kSurnames) {
-      size_t i = 0;
-      const char32_t first = NextCodePoint(s, i);
-      if (i == s.size()) {
-        if (first >= kBase && first < kBase + kSpan) single_[first - kBase] = true;
-      } else {
-        compound_.push_back(s);
-      }
-    }
-  }
-  bool StartsWithSurname(std::string_view v) const {
-    if (v.empty()) return false;
-    size_t i = 0;
-    const char32_t first = NextCodePoint(v, i);
-    if (first >= kBase && first < kBase + kSpan && single_[first - kBase]) return true;
-    for (std::string_view s : compound_) {
-      if (v.substr(0, s.size()) == s) return true;
-    }
-    return false;
-  }
-
- private:
-  static constexpr char32_t kBase = 0x3400;  // CJK Extension A .. the end of the BMP's CJK block
-  static constexpr char32_t kSpan = 0xA000 - kBase;
-  std::vector<bool> single_ = std::vector<bool>(kSpan, false);
-  std::vector<std::string_view> compound_;
-};
-
-const SurnameTable& Surnames() {
-  static const SurnameTable table;
-  return table;
-}
-
-bool LooksLikeName(std::string_view v) {
-  size_t i = 0, n = 0;
-  while (i < v.size()) {
-    char32_t c = NextCodePoint(v, i);
-    if (c == 0x00B7 || c == 0x30FB) continue;  // middle dot in minority names
-    if (!IsCjk(c)) return false;
-    ++n;
-  }
-  return n >= 2 && n <= 4 && Surnames().StartsWithSurname(v);
-}
-
-bool LooksLikeAddress(std::string_view v) {
-  // Single-character markers 省 市 区 县 路 街 号 镇 村 弄 巷 室 栋, then the
-  // two-character ones 大道 小区 单元: how many distinct ones occur.
-  static constexpr char32_t kSingle[] = {0x7701, 0x5E02, 0x533A, 0x53BF, 0x8DEF, 0x8857, 0x53F7,
-                                         0x9547, 0x6751, 0x5F04, 0x5DF7, 0x5BA4, 0x680B};
-  static constexpr char32_t kPairs[][2] = {{0x5927, 0x9053}, {0x5C0F, 0x533A}, {0x5355, 0x5143}};
-  uint32_t seen = 0;
-  size_t i = 0, cjk = 0;
-  char32_t prev = 0;
-  while (i < v.size()) {
-    const char32_t c = NextCodePoint(v, i);
-    if (IsCjk(c)) ++cjk;
-    for (size_t k = 0; k < std::size(kSingle); ++k) {
-      if (c == kSingle[k]) seen |= 1u << k;
-    }
-    for (size_t k = 0; k < std::size(kPairs); ++k) {
-      if (prev == kPairs[k][0] && c == kPairs[k][1]) seen |= 1u << (16 + k);
-    }
-    prev = c;
-  }
-  if (cjk < 6) return false;
-  for (auto suffix : {"银行", "分行", "支行", "公司", "营业部"}) {
-    std::string_view sv(suffix);
-    if (v.size() >= sv.size() && v.substr(v.size() - sv.size()) == sv) return false;
-  }
-  return std::popcount(seen) >= 2;
-}
-
 bool AllDigits(std::string_view v) {
   return !v.empty() && std::all_of(v.begin(), v.end(), [](char c) { return c >= '0' && c <= '9'; });
 }
 
-int DigitsValue(std::string_view v) {
-  int n = 0;
-  for (char c : v) n = n * 10 + (c - '0');
-  return n;
-}
-
-bool LooksLikeDate(std::string_view v) {
-  if (auto sp = v.find_first_of(" T"); sp != std::string_view::npos && sp >= 8) v = v.substr(0, sp);
-  int parts[3] = {0, 0, 0};
-  int idx = 0;
-  size_t digits = 0;
-  if (v.size() == 8 && AllDigits(v)) {
-    int y = DigitsValue(v.substr(0, 4)), m = DigitsValue(v.substr(4, 2)),
-        d = DigitsValue(v.substr(6, 2));
-    return y >= 1900 && y <= 2100 && IsValidDate(y, m, d);
-  }
-  size_t i = 0;
-  while (i < v.size()) {
-    char c = v[i];
-    if (c >= '0' && c <= '9') {
-      parts[idx] = parts[idx] * 10 + (c - '0');
-      ++digits;
-      ++i;
-      if (digits > 4) return false;
-      continue;
-    }
-    std::string_view rest = v.substr(i);
-    size_t sep = 0;
-    if (c == '-' || c == '/' || c == '.') {
-      sep = 1;
-    } else if (rest.substr(0, 3) == "年" || rest.substr(0, 3) == "月") {
-      sep = 3;
-    } else if (rest.substr(0, 3) == "日" && idx == 2) {
-      i += 3;
-      break;
-    } else {
-      return false;
-    }
-    if (digits == 0 || idx == 2) return false;
-    ++idx;
-    digits = 0;
-    i += sep;
-  }
-  if (i != v.size() || idx != 2) return false;
-  return parts[0] >= 1900 && parts[0] <= 2100 && IsValidDate(parts[0], parts[1], parts[2]);
-}
-
-bool LooksLikeAmount(std::string_view v) {
-  std::string_view s = v;
-  for (std::string_view p : {"¥", "￥", "RMB", "CNY"}) {
-    if (s.substr(0, p.size()) == p) s.remove_prefix(p.size());
-  }
-  if (s.size() >= 3 && s.substr(s.size() - 3) == "元") s.remove_suffix(3);
-  if (!s.empty() && (s[0] == '-' || s[0] == '+')) s.remove_prefix(1);
-  if (s.empty()) return false;
-  bool dot = false, digit = false;
-  for (char c : s) {
-    if (c >= '0' && c <= '9') {
-      digit = true;
-    } else if (c == '.' && !dot) {
-      dot = true;
-    } else if (c != ',') {
-      return false;
-    }
-  }
-  return digit;
-}
-
-bool LooksLikePassport(std::string_view v) {
-  auto digits = [&](size_t from, size_t n) {
-    return v.size() == from + n && AllDigits(v.substr(from));
-  };
-  if (v.size() < 8 || v.size() > 9) return false;
-  char c0 = v[0];
-  if ((c0 == 'E' || c0 == 'G') && digits(1, 8)) return true;
-  if (c0 == 'E' && v[1] >= 'A' && v[1] <= 'Z' && v[1] != 'I' && v[1] != 'O' && digits(2, 7)) {
-    return true;
-  }
-  if ((c0 == 'P' || c0 == 'S' || c0 == 'D') && digits(1, 7)) return true;
-  if ((c0 == 'S' || c0 == 'D') && v[1] == 'E' && digits(2, 7)) return true;
-  return false;
-}
-
-// ================= end of the copy from detect/classify.cc =================
 
 // NormalizeWidth(v) without an allocation in the common case (no full-width
 // forms, no surrounding whitespace): returns `v` itself or a view of `buf`.
@@ -518,17 +304,17 @@ class RowAnalyzer {
         case Check::kCard: cells[c] = CheckCard(v); break;
         case Check::kUscc: cells[c] = CheckUscc(v); break;
         case Check::kPassport:
-          cells[c] = Heuristic(v, LooksLikePassport, FindingKind::kPassportInvalid);
+          cells[c] = Heuristic(v, detect::LooksLikePassport, FindingKind::kPassportInvalid);
           break;
-        case Check::kDate: cells[c] = Heuristic(v, LooksLikeDate, FindingKind::kDateInvalid); break;
+        case Check::kDate: cells[c] = Heuristic(v, detect::LooksLikeDate, FindingKind::kDateInvalid); break;
         case Check::kAmount:
-          cells[c] = Heuristic(v, LooksLikeAmount, FindingKind::kAmountInvalid);
+          cells[c] = Heuristic(v, detect::LooksLikeAmount, FindingKind::kAmountInvalid);
           break;
         case Check::kName:
-          cells[c] = Heuristic(v, LooksLikeName, FindingKind::kNameUnrecognized);
+          cells[c] = Heuristic(v, detect::LooksLikeName, FindingKind::kNameUnrecognized);
           break;
         case Check::kAddress:
-          cells[c] = Heuristic(v, LooksLikeAddress, FindingKind::kAddressUnrecognized);
+          cells[c] = Heuristic(v, detect::LooksLikeAddress, FindingKind::kAddressUnrecognized);
           break;
         case Check::kNonEmpty:
           if (col.scanned) {
