@@ -22,12 +22,6 @@
 namespace custos::crypto {
 namespace {
 
-class SodiumEnvironment : public ::testing::Environment {
- public:
-  void SetUp() override { ASSERT_TRUE(Initialize().has_value()); }
-};
-[[maybe_unused]] ::testing::Environment* const kSodiumEnv =
-    ::testing::AddGlobalTestEnvironment(new SodiumEnvironment);
 
 Bytes Pattern(size_t n, uint8_t seed) {
   Bytes b(n);

@@ -20,52 +20,21 @@
 #include "base/file.h"
 #include "crypto/aead.h"
 #include "crypto/secret_bytes.h"
+#include "crypto/vector_test_util.h"
 
 namespace custos::crypto {
 namespace {
 
 using nlohmann::json;
+using testing::HexField;
+using testing::Hex;
+using testing::LoadVectorFile;
+using testing::TestNameOf;
 
-class SodiumEnvironment : public ::testing::Environment {
- public:
-  void SetUp() override { ASSERT_TRUE(Initialize().has_value()); }
-};
-[[maybe_unused]] ::testing::Environment* const kSodiumEnv =
-    ::testing::AddGlobalTestEnvironment(new SodiumEnvironment);
 
-json LoadVectorFile(const std::string& name) {
-  const std::string path = std::string(CUSTOS_TESTDATA_DIR) + "/crypto/" + name;
-  Result<std::string> text = ReadFile(path);
-  if (!text) {
-    std::fprintf(stderr, "cannot read %s: %s\n", path.c_str(), text.error().ToString().c_str());
-    return json();
-  }
-  json j = json::parse(*text, nullptr, /*allow_exceptions=*/false);
-  if (j.is_discarded()) {
-    std::fprintf(stderr, "malformed JSON in %s\n", path.c_str());
-    return json();
-  }
-  return j;
-}
 
-Bytes HexField(const json& test, const char* field) {
-  Result<Bytes> b = HexDecode(test.at(field).get<std::string>());
-  if (!b) {
-    std::fprintf(stderr, "bad hex in field %s of %s\n", field, test.dump().c_str());
-    std::abort();
-  }
-  return *b;
-}
 
-std::string TestNameOf(const std::string& id) {
-  std::string s = id;
-  for (char& c : s) {
-    if (!std::isalnum(static_cast<unsigned char>(c))) c = '_';
-  }
-  return s;
-}
 
-std::string Hex(ByteSpan b) { return HexEncode(b); }
 
 struct Ed25519Vector {
   std::string id;
