@@ -9,7 +9,8 @@
 # responses, package, status. Recipient: package verify, import (twice:
 # already_exists), receipt. Sender: close (a receipt by another key:
 # unauthenticated; for another package: failed_precondition). Tampered
-# packages: data_loss, nothing imported.
+# packages: data_loss, nothing imported. Frozen fields (retention apply):
+# plan warns, package and status count what was withheld, age -d shows none.
 set -euo pipefail
 
 if [ $# -ne 1 ]; then
@@ -173,6 +174,40 @@ d=bytearray(open('bad.tar','rb').read()); d[$off]^=0x5a; open('bad.tar','wb').wr
   "$custos" transfer status "${S[@]}" --transfer "$T" --json | python3 -c "
 import json,sys; s=json.load(sys.stdin); assert s['state']=='closed', s['state']"
 done
+
+# Frozen data (PIPL Art. 47 ¶2): addresses bound to a 30-year rule from today
+# are frozen for everyone. Planning them warns; the package leaves them out
+# and counts what it withheld; status says so too.
+"$custos" retention apply "${S[@]}" --rule accounting-vouchers-books --dataset crm --fields 联系地址 \
+  --start-date "$(date -u +%Y-%m-%d)" >/dev/null
+"$custos" transfer plan "${S[@]}" --id T4 --recipient ho --mode head-office --purpose 继续提供账户服务 \
+  --method 电子化存储 --fields 姓名,联系地址 --processor-name 某公司北京分公司 \
+  --processor-contact 010-88888888 --contract contract.txt --approved-by CPO --json >T4-plan.json 2>T4-plan.err
+grep -q WARNING T4-plan.err || fail "planning a frozen field does not warn"
+grep -q 联系地址 T4-plan.err || fail "the warning does not name the frozen field"
+"$custos" transfer notices "${S[@]}" --transfer T4 --channel sms --out T4-sms.csv >/dev/null 2>&1
+"$custos" transfer package "${S[@]}" --transfer T4 --out T4.tar --json >T4-pkg.json
+"$custos" transfer status "${S[@]}" --transfer T4 --json >T4-status.json
+mkdir xT4 && tar -xf T4.tar -C xT4
+age -d -i ho-age.key xT4/payload.jsonl.age >xT4/payload.jsonl
+python3 - T4-plan.json T4-pkg.json T4-status.json xT4/manifest.json xT4/payload.jsonl crm.csv <<'PY'
+import csv, json, sys
+plan, pkg, status, manifest = (json.load(open(f)) for f in sys.argv[1:5])
+payload = open(sys.argv[5], encoding="utf-8").read()
+people = pkg["people"]
+want = {"联系地址": people}
+assert plan["frozen_fields"] == want, plan["frozen_fields"]
+assert pkg["withheld_frozen"] == want, pkg
+assert status["withheld_frozen"] == want, status
+assert manifest["counts"]["withheld_frozen"] == want, manifest["counts"]
+assert len(payload.splitlines()) == people
+for line in payload.splitlines():
+    for rec in json.loads(line)["records"]:
+        assert set(rec["fields"]) <= {"姓名"}, rec["fields"].keys()
+for row in csv.DictReader(open(sys.argv[6], encoding="utf-8-sig")):
+    v = row["联系地址"].strip()
+    assert not v or v not in payload, "a frozen address left"
+PY
 
 "$custos" transfer status "${S[@]}" >/dev/null
 "$custos" audit verify "${S[@]}" >/dev/null

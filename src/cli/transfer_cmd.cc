@@ -136,8 +136,21 @@ struct PlanCmd {
     RETURN_IF_ERROR(workflow::PlanTransfer(*v, p));
     ASSIGN_OR_RETURN(workflow::TransferPlan saved, workflow::GetTransferPlan(*v, p.id));
     std::vector<std::string> missing = workflow::MissingTerms(saved);
+    // Planning a frozen field is allowed (it may thaw before packaging, and
+    // it is frozen only for some people); the package leaves it out.
+    ASSIGN_OR_RETURN(auto frozen, workflow::FrozenPlannedFields(*v, saved));
+    if (!frozen.empty()) {
+      std::cerr << "WARNING: planned fields are frozen under a retention rule for some people "
+                   "(PIPL Art. 47 ¶2: stored and protected only, never provided):\n";
+      for (const auto& [field, n] : frozen) std::cerr << "  " << field << ": " << n << " people\n";
+      std::cerr << "  The package will leave those values out (counted in manifest.json "
+                   "counts.withheld_frozen).\n";
+    }
     if (o.json) {
-      PrintJson({{"transfer", p.id}, {"state", "planned"}, {"missing_terms", missing}});
+      PrintJson({{"transfer", p.id},
+                 {"state", "planned"},
+                 {"missing_terms", missing},
+                 {"frozen_fields", CountsJson(frozen)}});
     } else {
       std::cout << "Planned transfer '" << p.id << "' (" << mode << ") to '" << p.recipient << "', "
                 << p.fields.size() << " fields.\n";
@@ -246,11 +259,15 @@ struct PackageCmd {
                  {"manifest_sha256", r.manifest_sha256},
                  {"people", r.people},
                  {"records", r.records},
-                 {"excluded", CountsJson(r.excluded)}});
+                 {"excluded", CountsJson(r.excluded)},
+                 {"withheld_frozen", CountsJson(r.withheld_frozen)}});
     } else {
       std::cout << "Wrote " << out << ": " << r.people << " people, " << r.records
                 << " records (manifest " << r.manifest_sha256 << ").\n";
       for (const auto& [k, n] : r.excluded) std::cout << "  excluded, " << k << ": " << n << "\n";
+      for (const auto& [k, n] : r.withheld_frozen) {
+        std::cout << "  withheld (frozen), " << k << ": " << n << " people\n";
+      }
     }
     return Ok();
   }
@@ -288,6 +305,7 @@ struct StatusCmd {
                      {"included", s.included},
                      {"pending", s.pending},
                      {"excluded", CountsJson(s.excluded)},
+                     {"withheld_frozen", CountsJson(s.withheld_frozen)},
                      {"missing_terms", missing},
                      {"manifest_sha256", s.manifest_sha256},
                      {"persons", people}});
@@ -297,6 +315,10 @@ struct StatusCmd {
                   << s.included << " included, " << s.pending << " pending";
         for (const auto& [k, n] : s.excluded) std::cout << ", " << n << " excluded (" << k << ")";
         std::cout << "\n";
+        for (const auto& [k, n] : s.withheld_frozen) {
+          std::cout << "  " << k << " withheld (frozen under a retention rule): " << n
+                    << " people\n";
+        }
         if (!missing.empty()) {
           std::cout << "  missing terms:";
           for (const auto& m : missing) std::cout << " " << m;

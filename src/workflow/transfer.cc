@@ -25,6 +25,7 @@
 #include "package/tar.h"
 #include "report/notice.h"
 #include "workflow/handover.h"
+#include "workflow/retention.h"
 
 namespace custos::workflow {
 namespace {
@@ -439,6 +440,70 @@ class TarContentSink final : public package::ByteSink {
   package::TarWriter& tar_;
 };
 
+// ---- Frozen fields (PIPL Art. 47 ¶2) ----
+
+// One retention binding as the transfer needs it: the planned fields it
+// freezes and the people it freezes them for today, sorted by pk (a binary
+// search per person, and 8 bytes per frozen person in memory).
+struct FrozenSet {
+  std::string dataset;
+  std::vector<std::string> fields;  // planned fields the binding covers
+  std::vector<int64_t> people;      // frozen on `today`, ascending
+};
+
+// The bindings that freeze planned fields of datasets in the plan's scope,
+// loaded in bulk (LoadBindings: one pass per binding, no query per person).
+Result<std::vector<FrozenSet>> LoadFrozenSets(vault::Vault& v, const TransferPlan& plan,
+                                              const Date& today) {
+  ASSIGN_OR_RETURN(std::vector<Binding> bindings, LoadBindings(v));
+  std::vector<FrozenSet> out;
+  for (const Binding& b : bindings) {
+    if (!plan.dataset.empty() && b.dataset != plan.dataset) continue;
+    FrozenSet fs;
+    fs.dataset = b.dataset;
+    for (const auto& f : plan.fields) {
+      if (b.fields.count(f)) fs.fields.push_back(f);
+    }
+    if (fs.fields.empty()) continue;
+    for (const auto& [pk, until] : b.expiry) {  // std::map: ascending pk
+      if (today < until) fs.people.push_back(pk);
+    }
+    if (!fs.people.empty()) out.push_back(std::move(fs));
+  }
+  return out;
+}
+
+// The sets that freeze something for `pk` (into `out`, cleared first).
+void FrozenFor(const std::vector<FrozenSet>& sets, int64_t pk, std::vector<const FrozenSet*>& out) {
+  out.clear();
+  for (const FrozenSet& fs : sets) {
+    if (std::binary_search(fs.people.begin(), fs.people.end(), pk)) out.push_back(&fs);
+  }
+}
+
+bool Withheld(const std::vector<const FrozenSet*>& frozen, std::string_view dataset,
+              std::string_view field) {
+  for (const FrozenSet* fs : frozen) {
+    if (fs->dataset == dataset &&
+        std::find(fs->fields.begin(), fs->fields.end(), field) != fs->fields.end()) {
+      return true;
+    }
+  }
+  return false;
+}
+
+// Counts one person once per planned field frozen for them (in any dataset).
+void CountWithheld(const std::vector<const FrozenSet*>& frozen,
+                   std::map<std::string, uint64_t>& counts) {
+  if (frozen.empty()) return;
+  std::vector<std::string_view> names;
+  for (const FrozenSet* fs : frozen)
+    names.insert(names.end(), fs->fields.begin(), fs->fields.end());
+  std::sort(names.begin(), names.end());
+  names.erase(std::unique(names.begin(), names.end()), names.end());
+  for (std::string_view n : names) ++counts[std::string(n)];
+}
+
 std::string LegalBasis(TransferMode m) {
   switch (m) {
     case TransferMode::kHeadOffice:
@@ -611,6 +676,25 @@ Status PlanTransfer(vault::Vault& v, const TransferPlan& in) {
 Result<TransferPlan> GetTransferPlan(vault::Vault& v, const std::string& id) {
   ASSIGN_OR_RETURN(json j, LoadTransferDoc(v, id));
   return PlanFromJson(j);
+}
+
+Result<std::map<std::string, uint64_t>> FrozenPlannedFields(vault::Vault& v,
+                                                            const TransferPlan& plan,
+                                                            const Date& today) {
+  ASSIGN_OR_RETURN(std::vector<FrozenSet> sets, LoadFrozenSets(v, plan, today));
+  std::map<std::string, uint64_t> out;
+  for (const auto& field : plan.fields) {
+    // People, not bindings: two rules may freeze one field for one person.
+    std::vector<int64_t> people;
+    for (const FrozenSet& fs : sets) {
+      if (std::find(fs.fields.begin(), fs.fields.end(), field) == fs.fields.end()) continue;
+      people.insert(people.end(), fs.people.begin(), fs.people.end());
+    }
+    if (people.empty()) continue;
+    std::sort(people.begin(), people.end());
+    out[field] = static_cast<uint64_t>(std::unique(people.begin(), people.end()) - people.begin());
+  }
+  return out;
 }
 
 Status SetTransferTerms(vault::Vault& v, const std::string& id,
@@ -883,8 +967,12 @@ Result<ResponsesReport> RecordResponses(vault::Vault& v, const std::string& tran
 
 // ---- Status ----
 
-Result<TransferStatus> GetTransferStatus(vault::Vault& v, const std::string& transfer) {
-  ASSIGN_OR_RETURN(json doc, LoadTransferDoc(v, transfer));
+namespace {
+
+// The status of a transfer whose document is `doc`; `frozen` is what is
+// frozen today (ignored once packaged: the package's own counts are kept).
+Result<TransferStatus> StatusOf(vault::Vault& v, const std::string& transfer, const json& doc,
+                                const std::vector<FrozenSet>& frozen) {
   TransferStatus st;
   ASSIGN_OR_RETURN(st.plan, PlanFromJson(doc));
   st.state = Str(doc, "state");
@@ -901,15 +989,23 @@ Result<TransferStatus> GetTransferStatus(vault::Vault& v, const std::string& tra
                                                if (j.is_object()) responses[pk] = j;
                                                return Ok();
                                              }));
-  std::set<int64_t> included_docs;
+  std::vector<int64_t> included_docs;  // visited in pk order, so sorted
   const bool packaged = st.state == "packaged" || st.state == "closed";
   if (packaged) {
     RETURN_IF_ERROR(v.store().ForEachPersonDoc(kIncludedKind, transfer,
                                                [&](int64_t pk, std::string_view) -> Status {
-                                                 included_docs.insert(pk);
+                                                 included_docs.push_back(pk);
                                                  return Ok();
                                                }));
+    const json* pkg = doc.contains("package") ? &doc["package"] : nullptr;
+    if (pkg && pkg->is_object() && pkg->contains("withheld_frozen") &&
+        (*pkg)["withheld_frozen"].is_object()) {
+      for (const auto& [field, n] : (*pkg)["withheld_frozen"].items()) {
+        if (n.is_number_unsigned()) st.withheld_frozen[field] = n.get<uint64_t>();
+      }
+    }
   }
+  std::vector<const FrozenSet*> frozen_here;
   for (int64_t pk : pks) {
     PersonStatus ps;
     ps.pk = pk;
@@ -938,13 +1034,17 @@ Result<TransferStatus> GetTransferStatus(vault::Vault& v, const std::string& tra
     }
     if (packaged) {
       // What actually left is what the package holds.
-      ps.included = included_docs.count(pk) > 0;
+      ps.included = std::binary_search(included_docs.begin(), included_docs.end(), pk);
       if (ps.included) ps.reason.clear(), ps.pending = false;
       if (!ps.included && ps.reason.empty()) ps.reason = "not_in_package";
     }
     ++st.people;
     if (ps.included) {
       ++st.included;
+      if (!packaged && !frozen.empty()) {
+        FrozenFor(frozen, pk, frozen_here);
+        CountWithheld(frozen_here, st.withheld_frozen);
+      }
     } else if (ps.pending && !packaged) {
       ++st.pending;
     } else {
@@ -953,6 +1053,20 @@ Result<TransferStatus> GetTransferStatus(vault::Vault& v, const std::string& tra
     st.persons.push_back(ps);
   }
   return st;
+}
+
+}  // namespace
+
+Result<TransferStatus> GetTransferStatus(vault::Vault& v, const std::string& transfer,
+                                         const Date& today) {
+  ASSIGN_OR_RETURN(json doc, LoadTransferDoc(v, transfer));
+  ASSIGN_OR_RETURN(TransferPlan plan, PlanFromJson(doc));
+  const std::string state = Str(doc, "state");
+  std::vector<FrozenSet> frozen;
+  if (state != "packaged" && state != "closed") {
+    ASSIGN_OR_RETURN(frozen, LoadFrozenSets(v, plan, today));
+  }
+  return StatusOf(v, transfer, doc, frozen);
 }
 
 Result<std::vector<TransferSummary>> ListTransfers(vault::Vault& v) {
@@ -997,7 +1111,7 @@ Result<bool> PersonObjected(vault::Vault& v, int64_t person_pk) {
 // ---- Package ----
 
 Result<PackageReport> BuildPackage(vault::Vault& v, const std::string& transfer,
-                                   const std::string& out_path) {
+                                   const std::string& out_path, const Date& today) {
   ASSIGN_OR_RETURN(json doc, LoadTransferDoc(v, transfer));
   ASSIGN_OR_RETURN(TransferPlan plan, PlanFromJson(doc));
   const std::string state = Str(doc, "state");
@@ -1028,7 +1142,8 @@ Result<PackageReport> BuildPackage(vault::Vault& v, const std::string& transfer,
   bool linked = false;
   tlog::Event event = v.MakeEvent("transfer.package", plan.purpose);
   Status tx = v.Transact(event, [&](tlog::Event& e) -> Status {
-    ASSIGN_OR_RETURN(TransferStatus st, GetTransferStatus(v, transfer));
+    ASSIGN_OR_RETURN(std::vector<FrozenSet> frozen, LoadFrozenSets(v, plan, today));
+    ASSIGN_OR_RETURN(TransferStatus st, StatusOf(v, transfer, doc, frozen));
     rep.excluded = st.excluded;
     if (st.pending) rep.excluded["no_consent"] += st.pending;
 
@@ -1057,8 +1172,13 @@ Result<PackageReport> BuildPackage(vault::Vault& v, const std::string& transfer,
     std::vector<int64_t> included;
     included.reserve(st.included);
     std::array<uint8_t, 16> ref{};
+    std::vector<const FrozenSet*> frozen_here;
     for (const auto& ps : st.persons) {
       if (!ps.included) continue;
+      // A field frozen for this person is only stored and protected, never
+      // provided (PIPL Art. 47 ¶2): it stays out of their line.
+      FrozenFor(frozen, ps.pk, frozen_here);
+      CountWithheld(frozen_here, rep.withheld_frozen);
       ASSIGN_OR_RETURN(vault::PersonData d, v.Read(v.IdOf(ps.pk)));
       crypto::RandomFill(ref);
       buf += R"({"person":")";
@@ -1076,6 +1196,7 @@ Result<PackageReport> BuildPackage(vault::Vault& v, const std::string& transfer,
           continue;
         }
         if (!plan.dataset.empty() && f.dataset != plan.dataset) continue;
+        if (!frozen_here.empty() && Withheld(frozen_here, f.dataset, f.field)) continue;
         // Before the empty check: a value that failed to authenticate reads
         // back empty, and must stop the package rather than vanish from it.
         if (!f.status) {
@@ -1123,30 +1244,32 @@ Result<PackageReport> BuildPackage(vault::Vault& v, const std::string& transfer,
     for (const auto& [k, val] : plan.contract) terms[k] = val;
     std::string signing_key = package::SshEd25519PublicKeyLine(v.signer().public_key(), "");
     while (!signing_key.empty() && signing_key.back() == ' ') signing_key.pop_back();
-    json manifest = {
-        {"format", "custos-package"},
-        {"version", 1},
-        {"transfer", transfer},
-        {"mode", TransferModeName(plan.mode)},
-        {"legal_basis", LegalBasis(plan.mode)},
-        {"approved_by", plan.approved_by},
-        {"sender",
-         {{"name", plan.processor_name},
-          {"uscc", plan.processor_uscc},
-          {"contact", plan.processor_contact},
-          {"signing_key", signing_key}}},
-        {"recipient", RecipientJson(r)},
-        {"purpose", plan.purpose},
-        {"method", plan.method},
-        {"fields", fields},
-        {"contract", terms},
-        {"counts",
-         {{"people", rep.people}, {"records", rep.records}, {"excluded", Counts(rep.excluded)}}},
-        {"files", json::array({{{"name", "payload.jsonl.age"},
-                                {"size", payload_size},
-                                {"sha256", payload_sha256}}})},
-        {"sender_checkpoint", cp ? cp->note : std::string()},
-        {"created_at", FormatRfc3339(now)}};
+    json manifest = {{"format", "custos-package"},
+                     {"version", 1},
+                     {"transfer", transfer},
+                     {"mode", TransferModeName(plan.mode)},
+                     {"legal_basis", LegalBasis(plan.mode)},
+                     {"approved_by", plan.approved_by},
+                     {"sender",
+                      {{"name", plan.processor_name},
+                       {"uscc", plan.processor_uscc},
+                       {"contact", plan.processor_contact},
+                       {"signing_key", signing_key}}},
+                     {"recipient", RecipientJson(r)},
+                     {"purpose", plan.purpose},
+                     {"method", plan.method},
+                     {"fields", fields},
+                     {"contract", terms},
+                     {"counts",
+                      {{"people", rep.people},
+                       {"records", rep.records},
+                       {"excluded", Counts(rep.excluded)},
+                       {"withheld_frozen", Counts(rep.withheld_frozen)}}},
+                     {"files", json::array({{{"name", "payload.jsonl.age"},
+                                             {"size", payload_size},
+                                             {"sha256", payload_sha256}}})},
+                     {"sender_checkpoint", cp ? cp->note : std::string()},
+                     {"created_at", FormatRfc3339(now)}};
     const std::string manifest_text = manifest.dump();
     ASSIGN_OR_RETURN(std::string sig,
                      package::SshSigSign(v.signer(), kPackageNamespace, AsBytes(manifest_text)));
@@ -1184,7 +1307,8 @@ Result<PackageReport> BuildPackage(vault::Vault& v, const std::string& transfer,
     doc["package"] = {{"manifest_sha256", rep.manifest_sha256},
                       {"created_at", FormatRfc3339(now)},
                       {"people", rep.people},
-                      {"records", rep.records}};
+                      {"records", rep.records},
+                      {"withheld_frozen", Counts(rep.withheld_frozen)}};
     RETURN_IF_ERROR(v.store().PutDoc(kTransferKind, transfer, doc.dump()));
     // Last, so that a failure above leaves no file behind.
     RETURN_IF_ERROR(archive->SyncAndLinkTo(out_path));

@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "base/result.h"
+#include "base/time.h"
 #include "vault/vault.h"
 
 namespace custos::workflow {
@@ -66,8 +67,17 @@ struct TransferPlan {
 
 // kInvalidArgument: bad id, no purpose, no fields, unknown fields (all named),
 // unknown dataset; kNotFound: unknown recipient; kAlreadyExists: id taken.
-// Logs transfer.plan.
+// Logs transfer.plan. Planning fields that are frozen for some people is
+// allowed (FrozenPlannedFields tells which): the package leaves them out.
 Status PlanTransfer(vault::Vault& v, const TransferPlan& plan);
+// The planned fields frozen under a retention rule on `today` (PIPL Art. 47
+// ¶2: frozen data is only stored and protected, never provided), each with
+// the number of people in the plan's scope it is frozen for. Empty if none.
+// Read in bulk: one pass over the retention bindings, not one query per
+// person. `transfer plan` warns with it.
+Result<std::map<std::string, uint64_t>> FrozenPlannedFields(vault::Vault& v,
+                                                            const TransferPlan& plan,
+                                                            const Date& today = TodayInChina());
 Result<TransferPlan> GetTransferPlan(vault::Vault& v, const std::string& id);
 // Terms (and approved_by / processor fields) still missing for packaging.
 std::vector<std::string> MissingTerms(const TransferPlan& plan);
@@ -121,10 +131,15 @@ struct TransferStatus {
   uint64_t included = 0;
   uint64_t pending = 0;
   std::map<std::string, uint64_t> excluded;  // reason -> count
-  std::string manifest_sha256;               // once packaged
+  // Planned field -> included people for whom it is frozen, so left out of
+  // their payload line: what the package withheld once packaged, what it
+  // would withhold on `today` before.
+  std::map<std::string, uint64_t> withheld_frozen;
+  std::string manifest_sha256;  // once packaged
   std::vector<PersonStatus> persons;
 };
-Result<TransferStatus> GetTransferStatus(vault::Vault& v, const std::string& transfer);
+Result<TransferStatus> GetTransferStatus(vault::Vault& v, const std::string& transfer,
+                                         const Date& today = TodayInChina());
 
 // For other workflows (retention, destruction).
 struct TransferSummary {
@@ -147,12 +162,20 @@ struct PackageReport {
   uint64_t people = 0;
   uint64_t records = 0;
   std::map<std::string, uint64_t> excluded;
+  std::map<std::string, uint64_t> withheld_frozen;  // field -> people
 };
 // Builds the package (docs/formats/package.md) into `out_path` (created
-// exclusively, 0600) and logs transfer.package. kFailedPrecondition listing
-// missing terms, or if already packaged / no notices were made.
+// exclusively, 0600, and only once complete) and logs transfer.package.
+// A field frozen for a person on `today` (workflow/retention.h) is left out
+// of that person's payload line and counted in manifest.json
+// (counts.withheld_frozen). kFailedPrecondition listing missing terms, or if
+// already packaged / no notices were made; kAlreadyExists if `out_path`
+// exists; kDataLoss if a value in scope does not authenticate.
+//
+// Memory stays flat in the number of people: the payload streams through
+// age into a temporary file beside `out_path`.
 Result<PackageReport> BuildPackage(vault::Vault& v, const std::string& transfer,
-                                   const std::string& out_path);
+                                   const std::string& out_path, const Date& today = TodayInChina());
 
 // Verifies a receipt and closes the transfer (transfer.close).
 struct CloseReport {

@@ -19,6 +19,7 @@
 #include "package/test_support.h"
 #include "workflow/handover.h"
 #include "workflow/import.h"
+#include "workflow/retention.h"
 #include "workflow/sample.h"
 
 namespace custos::workflow {
@@ -523,6 +524,142 @@ TEST_F(TransferTest, ObjectionsAreVisibleToOtherWorkflows) {
     EXPECT_EQ(*PersonTransferred(*sender_, ps.pk), ps.included);
     EXPECT_EQ(*PersonObjected(*sender_, ps.pk), ps.reason == "objected" || ps.reason == "withdrew");
   }
+}
+
+// PIPL Art. 47 ¶2 (legal.md R7): a field frozen under a retention rule is
+// only stored and protected, never provided. Addresses and bank cards are
+// bound to a 30-year rule counted from each person's account-opening date;
+// on a day between the earliest and the latest expiry, some people's
+// addresses are frozen and the others' are not.
+TEST_F(TransferTest, FrozenFieldsStayOutOfThePayloadAndAreCounted) {
+  ApplyOptions a;
+  a.rule = "accounting-vouchers-books";
+  a.dataset = "crm";
+  a.fields = {"联系地址", "银行卡号"};
+  a.start_field = "开户日期";
+  auto applied = ApplyRetention(*sender_, a);
+  ASSERT_TRUE(applied) << applied.error().ToString();
+  auto lo = ParseIsoDate(applied->earliest_expiry);
+  auto hi = ParseIsoDate(applied->latest_expiry);
+  ASSERT_TRUE(lo && hi);
+  const Date today{(lo->year + hi->year) / 2, 6, 15};
+
+  // Who has the address frozen that day, and their address (by mobile).
+  std::map<std::string, std::string> address;
+  std::set<std::string> frozen;
+  ASSERT_TRUE(sender_->store().ForEachPerson([&](const store::PersonRow& row) -> Status {
+    auto d = sender_->Read(sender_->IdOf(row.pk));
+    if (!d) return Fail(d.error());
+    std::string mobile, addr;
+    for (const auto& f : d->fields) {
+      if (f.field == "手机号") mobile = f.value;
+      if (f.field == "联系地址") addr = f.value;
+    }
+    address[mobile] = addr;
+    auto is = IsFrozen(*sender_, row.pk, "crm", "联系地址", today);
+    if (!is) return Fail(is.error());
+    if (*is) frozen.insert(mobile);
+    return Ok();
+  }));
+  ASSERT_FALSE(frozen.empty());
+  ASSERT_LT(frozen.size(), address.size());
+  const uint64_t n_frozen = frozen.size();
+
+  TransferPlan p = Plan("T1", "ho", TransferMode::kHeadOffice, {"姓名", "手机号", "联系地址"});
+  PlanAndNotify(p);
+  // Planning warns (the bank card is frozen too, but not planned).
+  auto warned = FrozenPlannedFields(*sender_, p, today);
+  ASSERT_TRUE(warned) << warned.error().ToString();
+  EXPECT_EQ(*warned, (std::map<std::string, uint64_t>{{"联系地址", n_frozen}}));
+  auto before = GetTransferStatus(*sender_, "T1", today);
+  ASSERT_TRUE(before);
+  EXPECT_EQ(before->included, address.size());
+  EXPECT_EQ(before->withheld_frozen, (std::map<std::string, uint64_t>{{"联系地址", n_frozen}}));
+
+  auto rep = BuildPackage(*sender_, "T1", dir_.File("T1.tar"), today);
+  ASSERT_TRUE(rep) << rep.error().ToString();
+  EXPECT_EQ(rep->people, address.size());
+  EXPECT_EQ(rep->withheld_frozen, (std::map<std::string, uint64_t>{{"联系地址", n_frozen}}));
+  const std::string archive = Slurp(dir_.File("T1.tar"));
+  auto files = package::ReadTarArchive(AsBytes(archive));
+  ASSERT_TRUE(files) << files.error().ToString();
+  json m = json::parse(AsChars((*files)[0].content));
+  EXPECT_EQ(m["counts"]["withheld_frozen"], json({{"联系地址", n_frozen}}));
+  EXPECT_EQ(m["counts"]["people"], address.size());
+
+  auto ids = package::ParseAgeIdentityFile(keys_.age_identity_file);
+  ASSERT_TRUE(ids);
+  auto plain = package::AgeDecryptBytes(*ids, (*files)[2].content);
+  ASSERT_TRUE(plain) << plain.error().ToString();
+  const std::string payload(AsChars(*plain));
+  std::istringstream in(payload);
+  std::string line;
+  std::set<std::string> seen;
+  while (std::getline(in, line)) {
+    json j = json::parse(line);
+    for (const auto& rec : j["records"]) {
+      const json& f = rec["fields"];
+      const std::string mobile = f.value("手机号", "");
+      ASSERT_TRUE(address.count(mobile)) << "unknown person in the payload";
+      seen.insert(mobile);
+      EXPECT_TRUE(f.contains("姓名"));
+      if (frozen.count(mobile)) {
+        EXPECT_FALSE(f.contains("联系地址")) << "a frozen address left";
+      } else if (!address[mobile].empty()) {
+        EXPECT_EQ(f.value("联系地址", ""), address[mobile]);
+      }
+    }
+  }
+  EXPECT_EQ(seen.size(), address.size());
+  // No frozen address anywhere in the archive or the payload (unless another,
+  // unfrozen person shares it).
+  std::set<std::string> thawed;
+  for (const auto& [mobile, addr] : address) {
+    if (!frozen.count(mobile)) thawed.insert(addr);
+  }
+  for (const auto& mobile : frozen) {
+    const std::string& addr = address[mobile];
+    if (addr.empty() || thawed.count(addr)) continue;
+    EXPECT_EQ(payload.find(addr), std::string::npos);
+    EXPECT_EQ(archive.find(addr), std::string::npos);
+  }
+
+  auto after = GetTransferStatus(*sender_, "T1", today);
+  ASSERT_TRUE(after);
+  EXPECT_EQ(after->withheld_frozen, (std::map<std::string, uint64_t>{{"联系地址", n_frozen}}));
+  // The recipient's import accepts the package with its holes.
+  auto imp = ImportPackage(*receiver_, AsBytes(archive), sender_key_, keys_.age_identity_file, "");
+  ASSERT_TRUE(imp) << imp.error().ToString();
+  EXPECT_EQ(imp->people, address.size());
+}
+
+// Nothing frozen: the manifest still says so, with an empty object.
+TEST_F(TransferTest, NothingFrozenIsAnEmptyCount) {
+  PlanAndNotify(Plan("T1", "ho", TransferMode::kHeadOffice, {"姓名", "联系地址"}));
+  auto warned = FrozenPlannedFields(*sender_, *GetTransferPlan(*sender_, "T1"));
+  ASSERT_TRUE(warned);
+  EXPECT_TRUE(warned->empty());
+  ASSERT_TRUE(BuildPackage(*sender_, "T1", dir_.File("T1.tar")));
+  auto files = package::ReadTarArchive(AsBytes(Slurp(dir_.File("T1.tar"))));
+  ASSERT_TRUE(files);
+  json m = json::parse(AsChars((*files)[0].content));
+  EXPECT_EQ(m["counts"]["withheld_frozen"], json::object());
+}
+
+// The package appears whole or not at all: an existing output is refused
+// and left alone, and no temporary file stays beside it.
+TEST_F(TransferTest, PackageOutputIsExclusiveAndLeavesNoTemporaryFiles) {
+  PlanAndNotify(Plan("T1", "ho", TransferMode::kHeadOffice, {"姓名"}));
+  const std::string out = dir_.File("T1.tar");
+  WriteText(out, "not mine");
+  auto taken = BuildPackage(*sender_, "T1", out);
+  ASSERT_FALSE(taken);
+  EXPECT_EQ(taken.error().code(), ErrorCode::kAlreadyExists);
+  EXPECT_EQ(Slurp(out), "not mine");
+  std::remove(out.c_str());
+  ASSERT_TRUE(BuildPackage(*sender_, "T1", out));
+  auto r = RunShell(dir_.path(), "ls -a");
+  EXPECT_EQ(r.out.find(".tmp-"), std::string::npos) << r.out;
 }
 
 TEST(OpenSshPrivateKeyWriter, RoundTripsAndSshKeygenReadsIt) {
