@@ -44,7 +44,7 @@ class HmacSha256 {
   Digest Mac(ByteSpan message) const;
 
  private:
-  SecretBytes state_;  // crypto_auth_hmacsha256_state after init with the key
+  SecretBytes state_;  // SHA-256 midstates after the ipad and opad key blocks
 };
 
 // SHA-256, one-shot and streaming. The stream uses OpenSSL, which uses the
