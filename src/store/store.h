@@ -71,6 +71,10 @@ class Store {
 
   // Write transaction (exclusive for writers). kUnavailable if the vault is busy.
   virtual Status Begin() = 0;
+  // The same for a bulk import, which the backend may write in a way that
+  // suits a large transaction of mostly new rows (SQLite: a rollback journal
+  // instead of the WAL, when no other connection is open).
+  virtual Status BeginBulk() = 0;
   virtual Status Commit() = 0;
   // Safe to call with no open transaction.
   virtual void Rollback() = 0;

@@ -233,6 +233,82 @@ TEST_P(StoreConformance, DeletePersonsExceptKeepsOnlyThose) {
   ASSERT_FALSE(outside);
 }
 
+// Index entries may be held back and written sorted (the SQLite store does):
+// reads inside the transaction still see them, a rollback drops them, and a
+// large batch with duplicates comes out whole.
+TEST_P(StoreConformance, IndexEntriesAreReadableBeforeCommitAndGoneAfterRollback) {
+  ASSERT_TRUE(store_->Begin());
+  PersonRow p = NewPerson(1);
+  ASSERT_TRUE(store_->InsertPerson(p));
+  ASSERT_TRUE(store_->InsertIndex(3, Bytes(16, 0x11), p.pk));
+  EXPECT_EQ(*store_->FindByIndex(3, Bytes(16, 0x11)), std::vector<int64_t>{p.pk});
+  store_->Rollback();
+  EXPECT_TRUE(store_->FindByIndex(3, Bytes(16, 0x11))->empty());
+  ASSERT_TRUE(store_->Begin());
+  ASSERT_TRUE(store_->InsertPerson(p));
+  ASSERT_TRUE(store_->Commit());
+  EXPECT_TRUE(store_->FindByIndex(3, Bytes(16, 0x11))->empty());
+}
+
+TEST_P(StoreConformance, ManyIndexEntriesWithDuplicatesAllArrive) {
+  constexpr int kPeople = 40000;  // two entries each, and one duplicate each
+  ASSERT_TRUE(store_->BeginBulk());
+  auto mac = [](int i, uint8_t salt) {
+    Bytes m(16);
+    for (int b = 0; b < 16; ++b) m[b] = static_cast<uint8_t>((i * 2654435761u) >> (b % 4 * 8)) ^ salt ^ b;
+    m[12] = static_cast<uint8_t>(i >> 8);
+    m[13] = static_cast<uint8_t>(i);
+    return m;
+  };
+  for (int i = 1; i <= kPeople; ++i) {
+    PersonRow p = NewPerson(1);
+    p.pk = i;
+    ASSERT_TRUE(store_->InsertPerson(p));
+    ASSERT_TRUE(store_->InsertIndex(1, mac(i, 0), i));
+    ASSERT_TRUE(store_->InsertIndex(2, mac(i, 0x5a), i));
+    ASSERT_TRUE(store_->InsertIndex(1, mac(i, 0), i));
+  }
+  ASSERT_TRUE(store_->Commit());
+  for (uint8_t kind : {1, 2}) {
+    int entries = 0;
+    int64_t sum = 0;
+    ASSERT_TRUE(store_->ForEachIndexEntry(kind, [&](ByteSpan, int64_t pk) -> Status {
+      ++entries;
+      sum += pk;
+      return Ok();
+    }));
+    EXPECT_EQ(entries, kPeople);
+    EXPECT_EQ(sum, int64_t{kPeople} * (kPeople + 1) / 2);
+  }
+  for (int i : {1, 777, kPeople}) {
+    EXPECT_EQ(*store_->FindByIndex(2, mac(i, 0x5a)), std::vector<int64_t>{i});
+  }
+  ASSERT_TRUE(store_->Begin());
+  ASSERT_TRUE(store_->DeletePerson(777));
+  ASSERT_TRUE(store_->Commit());
+  EXPECT_TRUE(store_->FindByIndex(1, mac(777, 0))->empty());
+  EXPECT_TRUE(store_->FindByIndex(2, mac(777, 0x5a))->empty());
+  EXPECT_EQ(*store_->FindByIndex(1, mac(778, 0)), std::vector<int64_t>{778});
+}
+
+TEST_P(StoreConformance, BulkTransactionCommitsAndRollsBackLikeAnother) {
+  ASSERT_TRUE(store_->BeginBulk());
+  PersonRow a = NewPerson(1);
+  ASSERT_TRUE(store_->InsertPerson(a));
+  store_->Rollback();
+  EXPECT_EQ(*store_->CountPersons(), 0u);
+  ASSERT_TRUE(store_->BeginBulk());
+  ASSERT_TRUE(store_->InsertPerson(a));
+  auto twice = store_->BeginBulk();
+  ASSERT_FALSE(twice);
+  EXPECT_EQ(twice.error().code(), ErrorCode::kInternal);
+  ASSERT_TRUE(store_->Commit());
+  store_.reset();
+  auto s = GetParam().open(path_);
+  ASSERT_TRUE(s) << s.error().ToString();
+  EXPECT_EQ(*(*s)->CountPersons(), 1u);
+}
+
 TEST_P(StoreConformance, UpdateKeyAndIterate) {
   ASSERT_TRUE(store_->Begin());
   for (uint8_t i = 1; i <= 5; ++i) {

@@ -7,15 +7,19 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstring>
+#include <string>
+#include <thread>
 #include <unordered_map>
+#include <vector>
 
 #include "store/store.h"
 
 namespace custos::store {
 namespace {
 
-constexpr int kSchemaVersion = 1;
+constexpr int kSchemaVersion = 2;
 
 // Forward-only migrations: kMigrations[i] takes the schema from version i to i+1.
 constexpr const char* kMigrations[] = {
@@ -82,6 +86,19 @@ CREATE TABLE audit_checkpoint (
   created_at INTEGER NOT NULL
 );
 )sql",
+    // v2: a person's index entries in their own table instead of a secondary
+    // index, so that an import writes each of the two B-trees in its own
+    // key order (see SqliteStore::InsertIndex).
+    R"sql(
+CREATE TABLE person_index (
+  person_pk INTEGER NOT NULL,
+  kind      INTEGER NOT NULL,
+  mac       BLOB NOT NULL,
+  PRIMARY KEY (person_pk, kind, mac)
+) WITHOUT ROWID;
+INSERT INTO person_index SELECT person_pk, kind, mac FROM blind_index ORDER BY person_pk, kind, mac;
+DROP INDEX blind_index_by_person;
+)sql",
 };
 static_assert(sizeof(kMigrations) / sizeof(kMigrations[0]) == kSchemaVersion);
 
@@ -115,13 +132,45 @@ class SqliteStore final : public Store {
     // temp_store=MEMORY: no temporary files beside the vault.
     RETURN_IF_ERROR(Exec(
         "PRAGMA secure_delete=ON; PRAGMA synchronous=FULL; PRAGMA temp_store=MEMORY;"
-        "PRAGMA cache_size=-65536; PRAGMA busy_timeout=5000;"));
+        "PRAGMA cache_size=-16384;"));
+    sqlite3_busy_timeout(db_, kBusyTimeoutMs);
     return Ok();
   }
 
   Status Initialize() {
-    RETURN_IF_ERROR(Exec("PRAGMA journal_mode=WAL;"));
+    // 64 KiB pages: an import writes hundreds of megabytes, and with 4 KiB
+    // pages the per-page work (WAL frames, checksums, one write call each)
+    // was a fifth of it; point lookups read a few pages either way.
+    RETURN_IF_ERROR(Exec("PRAGMA page_size=65536; PRAGMA journal_mode=WAL;"));
     return Migrate();
+  }
+
+  // Sets and returns the journal mode (what SQLite reports it now is).
+  Result<std::string> JournalMode(const char* pragma) {
+    sqlite3_stmt* raw = nullptr;
+    RETURN_IF_ERROR(Check(sqlite3_prepare_v2(db_, pragma, -1, &raw, nullptr)));
+    Stmt s(raw);
+    int rc = sqlite3_step(raw);
+    if (rc != SQLITE_ROW) return Fail(StorageError(rc));
+    const auto* text = reinterpret_cast<const char*>(sqlite3_column_text(raw, 0));
+    return std::string(text == nullptr ? "" : text);
+  }
+
+  // Back to WAL mode if a bulk import was interrupted (the open that rolled
+  // its journal back finds the vault in rollback-journal mode). Another
+  // connection's import in progress keeps its mode: no waiting for it.
+  void RestoreWal() {
+    Result<std::string> mode = JournalMode("PRAGMA journal_mode");
+    if (!mode || *mode == "wal") return;
+    sqlite3_busy_timeout(db_, 0);
+    (void)JournalMode("PRAGMA journal_mode=WAL");
+    sqlite3_busy_timeout(db_, kBusyTimeoutMs);
+  }
+
+  void LeaveBulkMode() {
+    if (!bulk_) return;
+    bulk_ = false;
+    (void)JournalMode("PRAGMA journal_mode=WAL");
   }
 
   Status CheckSchema() {
@@ -136,6 +185,27 @@ class SqliteStore final : public Store {
     return Ok();
   }
 
+  // A write transaction for a bulk import. In WAL mode every page is written
+  // twice (to the log, then by the checkpoint into the file), and that copy
+  // was a fifth of a large import; with a rollback journal the pages an
+  // import appends are written once (the journal keeps only the few
+  // existing pages it changes). So the store leaves WAL mode for the
+  // transaction when it is the only connection (SQLite refuses otherwise,
+  // and the import runs in WAL mode as usual) and returns to WAL after it.
+  // A crash in between leaves a hot journal that SQLite rolls back at the
+  // next open, which also restores WAL mode.
+  Status BeginBulk() override {
+    if (in_tx_) return Fail(Internal("transaction already open"));
+    // Without waiting: with another connection open the switch fails at once.
+    sqlite3_busy_timeout(db_, 0);
+    Result<std::string> mode = JournalMode("PRAGMA journal_mode=DELETE");
+    sqlite3_busy_timeout(db_, kBusyTimeoutMs);
+    bulk_ = mode && *mode == "delete";
+    Status st = Begin();
+    if (!st) LeaveBulkMode();
+    return st;
+  }
+
   Status Begin() override {
     if (in_tx_) return Fail(Internal("transaction already open"));
     ForgetRecordHints();
@@ -146,18 +216,23 @@ class SqliteStore final : public Store {
   }
   Status Commit() override {
     if (!in_tx_) return Fail(Internal("no open transaction"));
-    Status st = Exec("COMMIT");
+    Status st = FlushIndex();
+    if (st) st = Exec("COMMIT");
+    ReleasePendingIndex();
     if (!st) {
       Rollback();
       return st;
     }
     in_tx_ = false;
+    LeaveBulkMode();
     return Ok();
   }
   void Rollback() override {
     ForgetRecordHints();
+    ReleasePendingIndex();
     if (!in_tx_) return;
     (void)Exec("ROLLBACK");
+    LeaveBulkMode();
     in_tx_ = false;
     tx_audit_size_.reset();
   }
@@ -242,6 +317,7 @@ class SqliteStore final : public Store {
 
   Status DeletePerson(int64_t pk) override {
     RETURN_IF_ERROR(RequireTx());
+    RETURN_IF_ERROR(FlushIndex());
     ForgetRecordHints();
     {
       ASSIGN_OR_RETURN(sqlite3_stmt * s, Prepare("DELETE FROM record WHERE id BETWEEN ? AND ?"));
@@ -249,7 +325,9 @@ class SqliteStore final : public Store {
       sqlite3_bind_int64(s, 2, ((pk + 1) << kRecordShift) - 1);
       RETURN_IF_ERROR(StepDone(s));
     }
-    for (const char* sql : {"DELETE FROM blind_index WHERE person_pk=?",
+    for (const char* sql : {"DELETE FROM blind_index WHERE (kind,mac,person_pk) IN "
+                            "(SELECT kind,mac,person_pk FROM person_index WHERE person_pk=?)",
+                            "DELETE FROM person_index WHERE person_pk=?",
                             "DELETE FROM person_doc WHERE person_pk=?"}) {
       ASSIGN_OR_RETURN(sqlite3_stmt * s, Prepare(sql));
       sqlite3_bind_int64(s, 1, pk);
@@ -264,6 +342,7 @@ class SqliteStore final : public Store {
 
   Result<uint64_t> DeletePersonsExcept(const std::vector<int64_t>& keep) override {
     RETURN_IF_ERROR(RequireTx());
+    RETURN_IF_ERROR(FlushIndex());
     ForgetRecordHints();
     // Copy what is kept aside (temp_store=MEMORY: no temporary file), empty
     // the tables (SQLite's truncate optimization frees whole pages instead of
@@ -282,12 +361,17 @@ class SqliteStore final : public Store {
     RETURN_IF_ERROR(Exec(
         "CREATE TEMP TABLE custos_keep_person AS SELECT * FROM person WHERE pk IN temp.custos_keep;"
         "CREATE TEMP TABLE custos_keep_record AS SELECT * FROM record WHERE (id >> 24) IN temp.custos_keep;"
-        "CREATE TEMP TABLE custos_keep_index AS SELECT * FROM blind_index WHERE person_pk IN temp.custos_keep;"
+        "CREATE TEMP TABLE custos_keep_index AS SELECT person_pk, kind, mac FROM person_index "
+        "WHERE person_pk IN temp.custos_keep;"
         "CREATE TEMP TABLE custos_keep_doc AS SELECT * FROM person_doc WHERE person_pk IN temp.custos_keep;"
-        "DELETE FROM record; DELETE FROM blind_index; DELETE FROM person_doc; DELETE FROM person;"
+        "DELETE FROM record; DELETE FROM blind_index; DELETE FROM person_index;"
+        "DELETE FROM person_doc; DELETE FROM person;"
         "INSERT INTO person SELECT * FROM temp.custos_keep_person;"
         "INSERT INTO record SELECT * FROM temp.custos_keep_record;"
-        "INSERT INTO blind_index SELECT * FROM temp.custos_keep_index ORDER BY kind, mac, person_pk;"
+        "INSERT INTO person_index SELECT person_pk, kind, mac FROM temp.custos_keep_index "
+        "ORDER BY person_pk, kind, mac;"
+        "INSERT INTO blind_index SELECT kind, mac, person_pk FROM temp.custos_keep_index "
+        "ORDER BY kind, mac, person_pk;"
         "INSERT INTO person_doc SELECT * FROM temp.custos_keep_doc ORDER BY kind, key, person_pk;"
         "DROP TABLE temp.custos_keep_person; DROP TABLE temp.custos_keep_record;"
         "DROP TABLE temp.custos_keep_index; DROP TABLE temp.custos_keep_doc;"
@@ -401,18 +485,48 @@ class SqliteStore final : public Store {
     return out;
   }
 
+  // An entry goes into two B-trees: blind_index, keyed by MAC (lookups), and
+  // person_index, keyed by person (forgetting someone). Written one by one
+  // as they come, the MAC tree takes random inserts that dirty every page
+  // again and again once it outgrows the cache: that was the slowest part of
+  // an import. So entries are held back and written in each tree's own key
+  // order: person_index in small chunks (an import creates people in pk
+  // order), blind_index when many are pending, before any read of the index
+  // and at Commit.
   Status InsertIndex(uint8_t kind, ByteSpan mac, int64_t person_pk) override {
     RETURN_IF_ERROR(RequireTx());
-    ASSIGN_OR_RETURN(sqlite3_stmt * s,
-                     Prepare("INSERT OR IGNORE INTO blind_index(kind,mac,person_pk) "
-                             "VALUES(?,?,?)"));
-    sqlite3_bind_int(s, 1, kind);
-    BindBlob(s, 2, mac);
-    sqlite3_bind_int64(s, 3, person_pk);
-    return StepDone(s);
+    if (mac.size() != kIndexMacSize) {
+      RETURN_IF_ERROR(FlushIndex());
+      for (const char* sql : {"INSERT OR IGNORE INTO blind_index(kind,mac,person_pk) VALUES(?,?,?)",
+                              "INSERT OR IGNORE INTO person_index(kind,mac,person_pk) VALUES(?,?,?)"}) {
+        ASSIGN_OR_RETURN(sqlite3_stmt * s, Prepare(sql));
+        sqlite3_bind_int(s, 1, kind);
+        BindBlob(s, 2, mac);
+        sqlite3_bind_int64(s, 3, person_pk);
+        RETURN_IF_ERROR(StepDone(s));
+      }
+      return Ok();
+    }
+    PendingIndex e;
+    e.person_pk = person_pk;
+    e.kind = kind;
+    std::memcpy(e.mac, mac.data(), kIndexMacSize);
+    // Reserved whole: untouched pages cost no memory, and growing by copies
+    // would briefly need 1.5 times as much.
+    if (pending_by_mac_.capacity() == 0) pending_by_mac_.reserve(kMaxPendingByMac);
+    pending_by_person_.push_back(e);
+    pending_by_mac_.push_back(e);
+    if (pending_by_person_.size() >= kPersonIndexChunk) {
+      RETURN_IF_ERROR(WriteIndex(IndexTree::kByPerson, pending_by_person_));
+    }
+    if (pending_by_mac_.size() >= kMaxPendingByMac) {
+      RETURN_IF_ERROR(WriteIndex(IndexTree::kByMac, pending_by_mac_));
+    }
+    return Ok();
   }
 
   Result<std::vector<int64_t>> FindByIndex(uint8_t kind, ByteSpan mac) override {
+    RETURN_IF_ERROR(FlushIndex());
     ASSIGN_OR_RETURN(sqlite3_stmt * s,
                      Prepare("SELECT person_pk FROM blind_index WHERE kind=? AND mac=? "
                              "ORDER BY person_pk"));
@@ -546,6 +660,7 @@ class SqliteStore final : public Store {
 
   Status ForEachIndexEntry(
       uint8_t kind, const std::function<Status(ByteSpan, int64_t)>& visit) override {
+    RETURN_IF_ERROR(FlushIndex());
     sqlite3_stmt* raw = nullptr;
     RETURN_IF_ERROR(Check(sqlite3_prepare_v2(
         db_, "SELECT mac,person_pk FROM blind_index WHERE kind=?", -1, &raw, nullptr)));
@@ -822,6 +937,127 @@ class SqliteStore final : public Store {
     return Ok();
   }
 
+  // ----------------------------------------------------- pending index entries
+
+  static constexpr size_t kIndexMacSize = 16;
+  // person_index entries are written in chunks of this many (sorted within).
+  static constexpr size_t kPersonIndexChunk = 4096;
+  // At most this many blind_index entries wait (25 bytes each: 52 MB).
+  static constexpr size_t kMaxPendingByMac = size_t{1} << 21;
+  // Below this many entries a sort is not worth a thread.
+  static constexpr size_t kParallelSortMin = size_t{1} << 16;
+  // Rows per multi-row INSERT: one statement step per 64 entries.
+  static constexpr size_t kIndexRowsPerInsert = 64;
+
+#pragma pack(push, 1)
+  struct PendingIndex {
+    int64_t person_pk;
+    uint8_t kind;
+    uint8_t mac[kIndexMacSize];
+  };
+#pragma pack(pop)
+  static_assert(sizeof(PendingIndex) == 25);
+
+  enum class IndexTree { kByMac, kByPerson };
+
+  static bool ByMac(const PendingIndex& a, const PendingIndex& b) {
+    if (a.kind != b.kind) return a.kind < b.kind;
+    if (int c = std::memcmp(a.mac, b.mac, kIndexMacSize); c != 0) return c < 0;
+    return a.person_pk < b.person_pk;
+  }
+  static bool ByPerson(const PendingIndex& a, const PendingIndex& b) {
+    if (a.person_pk != b.person_pk) return a.person_pk < b.person_pk;
+    if (a.kind != b.kind) return a.kind < b.kind;
+    return std::memcmp(a.mac, b.mac, kIndexMacSize) < 0;
+  }
+  static bool SameEntry(const PendingIndex& a, const PendingIndex& b) {
+    return a.person_pk == b.person_pk && a.kind == b.kind &&
+           std::memcmp(a.mac, b.mac, kIndexMacSize) == 0;
+  }
+
+  static const char* IndexInsertSql(IndexTree tree, size_t rows) {
+    auto build = [](const char* table, size_t n) {
+      std::string sql = std::string("INSERT OR IGNORE INTO ") + table + "(kind,mac,person_pk) VALUES";
+      for (size_t i = 0; i < n; ++i) sql += i == 0 ? "(?,?,?)" : ",(?,?,?)";
+      return sql;
+    };
+    static const std::string kMacMany = build("blind_index", kIndexRowsPerInsert);
+    static const std::string kMacOne = build("blind_index", 1);
+    static const std::string kPersonMany = build("person_index", kIndexRowsPerInsert);
+    static const std::string kPersonOne = build("person_index", 1);
+    if (tree == IndexTree::kByMac) return (rows == 1 ? kMacOne : kMacMany).c_str();
+    return (rows == 1 ? kPersonOne : kPersonMany).c_str();
+  }
+
+  // Sorts `pending` in the tree's key order, writes it and empties it. A
+  // large batch (an import's, at commit) is sorted in two halves on two
+  // threads and merged as it is written.
+  Status WriteIndex(IndexTree tree, std::vector<PendingIndex>& pending) {
+    if (tree == IndexTree::kByMac) {
+      return WriteIndexSorted(tree, pending, [](const PendingIndex& a, const PendingIndex& b) {
+        return ByMac(a, b);
+      });
+    }
+    return WriteIndexSorted(tree, pending, [](const PendingIndex& a, const PendingIndex& b) {
+      return ByPerson(a, b);
+    });
+  }
+  template <typename Less>
+  Status WriteIndexSorted(IndexTree tree, std::vector<PendingIndex>& pending, Less less) {
+    const auto mid = pending.begin() + static_cast<ptrdiff_t>(pending.size() / 2);
+    if (pending.size() >= kParallelSortMin) {
+      std::thread half([&] { std::sort(pending.begin(), mid, less); });
+      std::sort(mid, pending.end(), less);
+      half.join();
+    } else {
+      std::sort(pending.begin(), mid, less);
+      std::sort(mid, pending.end(), less);
+    }
+    auto a = pending.begin(), b = mid;
+    const PendingIndex* last = nullptr;
+    const PendingIndex* rows[kIndexRowsPerInsert];
+    size_t n = 0;
+    auto write = [&](size_t count) -> Status {
+      ASSIGN_OR_RETURN(sqlite3_stmt * s, Prepare(IndexInsertSql(tree, count)));
+      for (size_t j = 0; j < count; ++j) {
+        const int col = static_cast<int>(3 * j);
+        sqlite3_bind_int(s, col + 1, rows[j]->kind);
+        sqlite3_bind_blob(s, col + 2, rows[j]->mac, kIndexMacSize, SQLITE_STATIC);
+        sqlite3_bind_int64(s, col + 3, rows[j]->person_pk);
+      }
+      return StepDone(s);
+    };
+    while (a != mid || b != pending.end()) {
+      const bool take_a = b == pending.end() || (a != mid && !less(*b, *a));
+      const PendingIndex& e = take_a ? *a++ : *b++;
+      if (last != nullptr && SameEntry(*last, e)) continue;
+      last = &e;
+      rows[n++] = &e;
+      if (n == kIndexRowsPerInsert) {
+        RETURN_IF_ERROR(write(n));
+        n = 0;
+      }
+    }
+    for (size_t j = 0; j < n; ++j) {
+      rows[0] = rows[j];
+      RETURN_IF_ERROR(write(1));
+    }
+    pending.clear();
+    return Ok();
+  }
+
+  Status FlushIndex() {
+    if (!pending_by_person_.empty()) RETURN_IF_ERROR(WriteIndex(IndexTree::kByPerson, pending_by_person_));
+    if (!pending_by_mac_.empty()) RETURN_IF_ERROR(WriteIndex(IndexTree::kByMac, pending_by_mac_));
+    return Ok();
+  }
+
+  // Drops pending entries and gives their memory back (after a transaction).
+  void ReleasePendingIndex() {
+    pending_by_person_ = {};
+    pending_by_mac_ = {};
+  }
+
   void ForgetRecordHints() {
     last_inserted_person_ = 0;
     last_record_person_ = 0;
@@ -830,11 +1066,15 @@ class SqliteStore final : public Store {
 
   sqlite3* db_;
   std::string path_;
+  static constexpr int kBusyTimeoutMs = 5000;
   bool in_tx_ = false;
+  bool bulk_ = false;  // in a BeginBulk transaction, out of WAL mode
   // Hints that spare InsertRecord a lookup (valid within one transaction).
   int64_t last_inserted_person_ = 0;
   int64_t last_record_person_ = 0;
   int64_t last_record_id_ = 0;
+  std::vector<PendingIndex> pending_by_mac_;
+  std::vector<PendingIndex> pending_by_person_;
   // The audit log's size inside the open write transaction, once counted.
   std::optional<uint64_t> tx_audit_size_;
   std::unordered_map<const char*, Stmt> stmts_;
@@ -874,6 +1114,7 @@ Result<std::unique_ptr<Store>> OpenSqliteStore(const std::string& path) {
   auto store = std::make_unique<SqliteStore>(db, path);
   RETURN_IF_ERROR(store->Configure());
   RETURN_IF_ERROR(store->CheckSchema());
+  store->RestoreWal();
   return std::unique_ptr<Store>(std::move(store));
 }
 

@@ -1,0 +1,194 @@
+// What only the SQLite backend promises: its file layout, its journal modes
+// and its migrations.
+#include <gtest/gtest.h>
+#include <sqlite3.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <string>
+
+#include "store/store.h"
+
+namespace custos::store {
+namespace {
+
+class SqliteStoreTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = std::filesystem::temp_directory_path() /
+           ("custos-sqlite-" + std::to_string(::getpid()) + "-" +
+            ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    std::filesystem::remove_all(dir_);
+    std::filesystem::create_directories(dir_);
+    path_ = (dir_ / "v.db").string();
+  }
+  void TearDown() override { std::filesystem::remove_all(dir_); }
+
+  // Runs one query on a connection of its own; returns the first column of
+  // the first row as text ("" if none).
+  std::string Query(const std::string& sql) {
+    sqlite3* db = nullptr;
+    EXPECT_EQ(sqlite3_open_v2(path_.c_str(), &db, SQLITE_OPEN_READWRITE, nullptr), SQLITE_OK);
+    sqlite3_stmt* s = nullptr;
+    EXPECT_EQ(sqlite3_prepare_v2(db, sql.c_str(), -1, &s, nullptr), SQLITE_OK)
+        << sqlite3_errmsg(db);
+    std::string out;
+    if (sqlite3_step(s) == SQLITE_ROW && sqlite3_column_text(s, 0) != nullptr) {
+      out = reinterpret_cast<const char*>(sqlite3_column_text(s, 0));
+    }
+    sqlite3_finalize(s);
+    sqlite3_close(db);
+    return out;
+  }
+
+  static PersonRow Person(int64_t pk) {
+    PersonRow p;
+    p.pk = pk;
+    p.wrapped_key = Bytes(72, 7);
+    p.kek_version = 1;
+    p.created_at = 1700000000;
+    return p;
+  }
+
+  std::filesystem::path dir_;
+  std::string path_;
+};
+
+TEST_F(SqliteStoreTest, NewVaultUsesWalAndLargePages) {
+  auto s = CreateSqliteStore(path_);
+  ASSERT_TRUE(s) << s.error().ToString();
+  s->reset();
+  EXPECT_EQ(Query("PRAGMA journal_mode"), "wal");
+  EXPECT_EQ(Query("PRAGMA page_size"), "65536");
+}
+
+TEST_F(SqliteStoreTest, BulkTransactionLeavesWalAndReturns) {
+  auto s = CreateSqliteStore(path_);
+  ASSERT_TRUE(s) << s.error().ToString();
+  Store& store = **s;
+  ASSERT_TRUE(store.BeginBulk());
+  ASSERT_TRUE(store.InsertPerson(Person(1)));
+  // A rollback journal while the bulk transaction is open...
+  EXPECT_TRUE(std::filesystem::exists(path_ + "-journal"));
+  ASSERT_TRUE(store.Commit());
+  // ...and WAL again afterwards, for commits and for rollbacks.
+  EXPECT_FALSE(std::filesystem::exists(path_ + "-journal"));
+  EXPECT_EQ(Query("PRAGMA journal_mode"), "wal");
+  ASSERT_TRUE(store.BeginBulk());
+  ASSERT_TRUE(store.InsertPerson(Person(2)));
+  store.Rollback();
+  EXPECT_EQ(Query("PRAGMA journal_mode"), "wal");
+  EXPECT_EQ(Query("SELECT count(*) FROM person"), "1");
+}
+
+TEST_F(SqliteStoreTest, BulkTransactionWithAnotherConnectionOpenStaysInWal) {
+  auto s = CreateSqliteStore(path_);
+  ASSERT_TRUE(s) << s.error().ToString();
+  sqlite3* other = nullptr;
+  ASSERT_EQ(sqlite3_open_v2(path_.c_str(), &other, SQLITE_OPEN_READWRITE, nullptr), SQLITE_OK);
+  sqlite3_stmt* read = nullptr;
+  ASSERT_EQ(sqlite3_prepare_v2(other, "SELECT count(*) FROM person", -1, &read, nullptr),
+            SQLITE_OK);
+  ASSERT_EQ(sqlite3_step(read), SQLITE_ROW);  // holds a read transaction open
+  ASSERT_TRUE((*s)->BeginBulk());
+  EXPECT_FALSE(std::filesystem::exists(path_ + "-journal"));
+  ASSERT_TRUE((*s)->InsertPerson(Person(1)));
+  ASSERT_TRUE((*s)->Commit());
+  sqlite3_finalize(read);
+  sqlite3_close(other);
+  EXPECT_EQ(Query("PRAGMA journal_mode"), "wal");
+  EXPECT_EQ(Query("SELECT count(*) FROM person"), "1");
+}
+
+TEST_F(SqliteStoreTest, InterruptedBulkImportIsRolledBackAndWalRestoredAtOpen) {
+  {
+    auto s = CreateSqliteStore(path_);
+    ASSERT_TRUE(s) << s.error().ToString();
+    ASSERT_TRUE((*s)->Begin());
+    ASSERT_TRUE((*s)->InsertPerson(Person(1)));
+    ASSERT_TRUE((*s)->Commit());
+  }
+  // What a killed import leaves: the vault in rollback-journal mode.
+  EXPECT_EQ(Query("PRAGMA journal_mode=DELETE"), "delete");
+  auto s = OpenSqliteStore(path_);
+  ASSERT_TRUE(s) << s.error().ToString();
+  EXPECT_EQ(*(*s)->CountPersons(), 1u);
+  s->reset();
+  EXPECT_EQ(Query("PRAGMA journal_mode"), "wal");
+}
+
+TEST_F(SqliteStoreTest, ForgettingAPersonLeavesNoIndexRowOfTheirs) {
+  auto s = CreateSqliteStore(path_);
+  ASSERT_TRUE(s) << s.error().ToString();
+  Store& store = **s;
+  ASSERT_TRUE(store.Begin());
+  ASSERT_TRUE(store.InsertPerson(Person(1)));
+  ASSERT_TRUE(store.InsertPerson(Person(2)));
+  ASSERT_TRUE(store.InsertIndex(1, Bytes(16, 0xA1), 1));
+  ASSERT_TRUE(store.InsertIndex(2, Bytes(16, 0xA2), 1));
+  ASSERT_TRUE(store.InsertIndex(2, Bytes(16, 0xA2), 2));  // a shared mobile
+  ASSERT_TRUE(store.Commit());
+  ASSERT_TRUE(store.Begin());
+  ASSERT_TRUE(store.DeletePerson(1));
+  ASSERT_TRUE(store.Commit());
+  s->reset();
+  EXPECT_EQ(Query("SELECT count(*) FROM blind_index WHERE person_pk=1"), "0");
+  EXPECT_EQ(Query("SELECT count(*) FROM person_index WHERE person_pk=1"), "0");
+  EXPECT_EQ(Query("SELECT count(*) FROM blind_index WHERE person_pk=2"), "1");
+  EXPECT_EQ(Query("SELECT count(*) FROM person_index WHERE person_pk=2"), "1");
+}
+
+// A vault written by schema version 1 (one index table with a secondary
+// index by person) opens, and its entries move into person_index.
+TEST_F(SqliteStoreTest, MigratesSchemaVersion1) {
+  {
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open(path_.c_str(), &db), SQLITE_OK);
+    const char* v1 = R"sql(
+PRAGMA journal_mode=WAL;
+CREATE TABLE meta (key TEXT PRIMARY KEY, value BLOB NOT NULL) WITHOUT ROWID;
+CREATE TABLE person (pk INTEGER PRIMARY KEY, wrapped_key BLOB NOT NULL,
+  kek_version INTEGER NOT NULL, created_at INTEGER NOT NULL);
+CREATE TABLE dataset (id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE,
+  schema_json TEXT NOT NULL, source_sha256 TEXT NOT NULL, source_format TEXT NOT NULL,
+  imported_at INTEGER NOT NULL, rows INTEGER NOT NULL, people INTEGER NOT NULL);
+CREATE TABLE record (id INTEGER PRIMARY KEY, dataset INTEGER NOT NULL, body BLOB NOT NULL);
+CREATE TABLE blind_index (kind INTEGER NOT NULL, mac BLOB NOT NULL, person_pk INTEGER NOT NULL,
+  PRIMARY KEY (kind, mac, person_pk)) WITHOUT ROWID;
+CREATE INDEX blind_index_by_person ON blind_index(person_pk);
+CREATE TABLE doc (kind TEXT NOT NULL, key TEXT NOT NULL, body TEXT NOT NULL,
+  PRIMARY KEY (kind, key)) WITHOUT ROWID;
+CREATE TABLE person_doc (kind TEXT NOT NULL, key TEXT NOT NULL, person_pk INTEGER NOT NULL,
+  body TEXT NOT NULL, PRIMARY KEY (kind, key, person_pk)) WITHOUT ROWID;
+CREATE INDEX person_doc_by_person ON person_doc(person_pk);
+CREATE TABLE audit_entry (seq INTEGER PRIMARY KEY, data BLOB NOT NULL);
+CREATE TABLE audit_node (level INTEGER NOT NULL, idx INTEGER NOT NULL, hash BLOB NOT NULL,
+  PRIMARY KEY (level, idx)) WITHOUT ROWID;
+CREATE TABLE audit_checkpoint (size INTEGER PRIMARY KEY, note TEXT NOT NULL,
+  created_at INTEGER NOT NULL);
+INSERT INTO person VALUES (5, x'00', 1, 0), (6, x'00', 1, 0);
+INSERT INTO blind_index VALUES (1, x'0102030405060708090a0b0c0d0e0f10', 5),
+  (2, x'1112131415161718191a1b1c1d1e1f20', 5), (2, x'1112131415161718191a1b1c1d1e1f20', 6);
+PRAGMA user_version=1;
+)sql";
+    ASSERT_EQ(sqlite3_exec(db, v1, nullptr, nullptr, nullptr), SQLITE_OK) << sqlite3_errmsg(db);
+    sqlite3_close(db);
+  }
+  auto s = OpenSqliteStore(path_);
+  ASSERT_TRUE(s) << s.error().ToString();
+  Bytes mobile = {0x11, 0x12, 0x13, 0x14, 0x15, 0x16, 0x17, 0x18,
+                  0x19, 0x1a, 0x1b, 0x1c, 0x1d, 0x1e, 0x1f, 0x20};
+  EXPECT_EQ(*(*s)->FindByIndex(2, mobile), (std::vector<int64_t>{5, 6}));
+  ASSERT_TRUE((*s)->Begin());
+  ASSERT_TRUE((*s)->DeletePerson(5));
+  ASSERT_TRUE((*s)->Commit());
+  EXPECT_EQ(*(*s)->FindByIndex(2, mobile), std::vector<int64_t>{6});
+  s->reset();
+  EXPECT_EQ(Query("PRAGMA user_version"), "2");
+  EXPECT_EQ(Query("SELECT count(*) FROM sqlite_schema WHERE name='blind_index_by_person'"), "0");
+  EXPECT_EQ(Query("SELECT count(*) FROM person_index"), "1");
+  EXPECT_EQ(Query("SELECT count(*) FROM blind_index"), "1");
+}
+
+}  // namespace
+}  // namespace custos::store
