@@ -7,12 +7,16 @@ namespace {
 
 constexpr std::string_view kFieldLabel = "custos/field/v1";
 
-void BuildAd(const RecordContext& ctx, const std::string& field, crypto::FieldSuite suite,
-             Bytes& ad) {
+// The associated data of a record's fields share everything up to the field
+// name: BuildAdHead writes that once per record, SetAdField the rest.
+void BuildAdHead(const RecordContext& ctx, Bytes& ad) {
   ad.assign(kFieldLabel.begin(), kFieldLabel.end());
   AppendLengthPrefixed(ad, ctx.vault_id);
   AppendLengthPrefixed(ad, ctx.person_uid);
   AppendLengthPrefixed(ad, AsBytes(ctx.dataset));
+}
+void SetAdField(size_t head, const std::string& field, crypto::FieldSuite suite, Bytes& ad) {
+  ad.resize(head);
   AppendLengthPrefixed(ad, AsBytes(field));
   AppendU32BE(ad, kDataKeyVersion);
   ad.push_back(static_cast<uint8_t>(suite));
@@ -77,11 +81,13 @@ void SealRecordInto(const crypto::FieldCipher& cipher, const RecordContext& ctx,
   AppendU16BE(body, count);
   Bytes ad;
   ad.reserve(128);
+  BuildAdHead(ctx, ad);
+  const size_t head = ad.size();
   for (uint32_t i = 0; i < values.size(); ++i) {
     if (values[i].empty()) continue;
     AppendVarint(body, i);
     AppendVarint(body, static_cast<uint32_t>(values[i].size() + crypto::kTagSize));
-    BuildAd(ctx, names[i], cipher.suite(), ad);
+    SetAdField(head, names[i], cipher.suite(), ad);
     cipher.SealField(prefix, i, AsBytes(values[i]), ad, body);
   }
 }
@@ -113,6 +119,8 @@ Result<std::vector<OpenedField>> OpenRecord(const crypto::FieldCipher& cipher,
   std::vector<OpenedField> out;
   out.reserve(count);
   Bytes ad;
+  BuildAdHead(ctx, ad);
+  const size_t head = ad.size();
   int64_t last = -1;
   for (uint32_t n = 0; n < count; ++n) {
     uint32_t pos = 0, len = 0;
@@ -126,7 +134,7 @@ Result<std::vector<OpenedField>> OpenRecord(const crypto::FieldCipher& cipher,
     if (len < crypto::kTagSize || body.size() - at < len) {
       return Fail(DataLoss("record field length runs past the end"));
     }
-    BuildAd(ctx, names[pos], suite, ad);
+    SetAdField(head, names[pos], suite, ad);
     OpenedField f;
     f.position = pos;
     f.status = cipher.OpenField(prefix, pos, body.subspan(at, len), ad, f.value);

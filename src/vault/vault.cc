@@ -27,7 +27,6 @@ constexpr std::string_view kMetaIndexRoot = "index_root";
 constexpr std::string_view kMetaSigningSeed = "signing_seed";
 constexpr std::string_view kMetaFieldSuite = "field_suite";
 constexpr std::string_view kMetaCreatedAt = "created_at";
-constexpr std::string_view kMetaNextPersonPk = "next_person_pk";  // BE64, never decreases
 
 constexpr std::string_view kLabelDataKey = "custos/data-key/v1";
 constexpr std::string_view kLabelIndexRoot = "custos/index-root/v1";
@@ -105,7 +104,11 @@ Bytes Vault::WrapDataKey(const crypto::SecretBytes& kek, uint32_t kek_version,
 }
 
 Result<crypto::SecretBytes> Vault::UnwrapDataKey(const store::PersonRow& row) const {
-  PersonId id = IdOf(row.pk);
+  return UnwrapDataKey(row, IdOf(row.pk));
+}
+
+Result<crypto::SecretBytes> Vault::UnwrapDataKey(const store::PersonRow& row,
+                                                 const PersonId& id) const {
   if (row.kek_version != kek_version_) {
     return Fail(DataLoss("data key of person " + id.ToString() +
                          " is wrapped under key version " + std::to_string(row.kek_version) +
@@ -120,7 +123,12 @@ Result<crypto::SecretBytes> Vault::UnwrapDataKey(const store::PersonRow& row) co
 }
 
 Result<crypto::FieldCipher> Vault::CipherForRow(const store::PersonRow& row) const {
-  ASSIGN_OR_RETURN(crypto::SecretBytes key, UnwrapDataKey(row));
+  return CipherForRow(row, IdOf(row.pk));
+}
+
+Result<crypto::FieldCipher> Vault::CipherForRow(const store::PersonRow& row,
+                                                const PersonId& id) const {
+  ASSIGN_OR_RETURN(crypto::SecretBytes key, UnwrapDataKey(row, id));
   return crypto::FieldCipher::Create(suite_, key);
 }
 
@@ -368,10 +376,19 @@ Result<int64_t> Vault::PkOf(const PersonId& id) const {
 }
 
 Mac Vault::IndexMac(IndexKind kind, std::string_view normalized) const {
-  Bytes msg;
-  msg.reserve(1 + normalized.size());
-  msg.push_back(static_cast<uint8_t>(kind));
-  msg.insert(msg.end(), normalized.begin(), normalized.end());
+  // kind || value, on the stack for the usual short identifiers.
+  uint8_t buf[128];
+  Bytes heap;
+  ByteSpan msg;
+  if (normalized.size() < sizeof buf) {
+    buf[0] = static_cast<uint8_t>(kind);
+    std::memcpy(buf + 1, normalized.data(), normalized.size());
+    msg = ByteSpan(buf, 1 + normalized.size());
+  } else {
+    heap.push_back(static_cast<uint8_t>(kind));
+    heap.insert(heap.end(), normalized.begin(), normalized.end());
+    msg = heap;
+  }
   crypto::Digest d = index_mac_->Mac(msg);
   Mac m;
   std::memcpy(m.data(), d.data(), m.size());
@@ -530,136 +547,6 @@ Result<uint64_t> Vault::Forget(const PersonId& id) {
   RETURN_IF_ERROR(Transact(event, [&](tlog::Event&) { return store_->DeletePerson(row->pk); }));
   RETURN_IF_ERROR(store_->PurgeResidue(/*vacuum=*/false));
   return static_cast<uint64_t>(records.size());
-}
-
-Result<std::unique_ptr<ImportBatch>> Vault::BeginImport(const DatasetSpec& spec) {
-  if (spec.name.empty()) return Fail(InvalidArgument("a dataset needs a name (--dataset)"));
-  if (spec.columns.empty()) return Fail(InvalidArgument("a dataset needs at least one column"));
-  if (spec.columns.size() >= 65536) return Fail(InvalidArgument("too many columns (max 65535)"));
-  std::unique_ptr<ImportBatch> b(new ImportBatch(this));
-  nlohmann::json schema = nlohmann::json::array();
-  for (const auto& c : spec.columns) {
-    schema.push_back({{"name", c.name}, {"type", c.type}, {"sensitive", c.sensitive}});
-    b->column_names_.push_back(c.name);
-  }
-  b->dataset_.name = spec.name;
-  b->dataset_.schema_json = schema.dump();
-  b->dataset_.source_sha256 = spec.source_sha256;
-  b->dataset_.source_format = spec.source_format;
-  b->dataset_.imported_at = NowUnixSeconds();
-  RETURN_IF_ERROR(store_->Begin());
-  b->open_ = true;
-  RETURN_IF_ERROR(store_->InsertDataset(b->dataset_));
-  ASSIGN_OR_RETURN(std::optional<Bytes> next, store_->GetMeta(kMetaNextPersonPk));
-  if (next && next->size() == 8) b->next_pk_ = static_cast<int64_t>(ReadU64BE(next->data()));
-  for (IndexKind k : {IndexKind::kResidentId, IndexKind::kMobileAndName}) {
-    RETURN_IF_ERROR(store_->ForEachIndexEntry(
-        static_cast<uint8_t>(k), [&](ByteSpan mac, int64_t pk) -> Status {
-          if (mac.size() != 16) return Fail(DataLoss("a blind-index entry is damaged"));
-          Mac m;
-          std::memcpy(m.data(), mac.data(), 16);
-          b->groups_.Put(m, pk);
-          return Ok();
-        }));
-  }
-  return b;
-}
-
-// ---------------------------------------------------------------- ImportBatch
-
-ImportBatch::~ImportBatch() {
-  if (open_) {
-    vault_->store_->Rollback();
-    (void)vault_->audit_->Reload();
-  }
-}
-
-Result<std::optional<int64_t>> ImportBatch::Lookup(IndexKind kind, std::string_view normalized) {
-  if (kind != IndexKind::kResidentId && kind != IndexKind::kMobileAndName) {
-    return Fail(Internal("import lookups are by grouping identifiers only"));
-  }
-  return groups_.Find(vault_->IndexMac(kind, normalized));
-}
-
-Result<int64_t> ImportBatch::NewPerson() {
-  store::PersonRow row;
-  row.pk = next_pk_++;
-  PersonId id = vault_->IdOf(row.pk);
-  // One reused secure buffer for the new key: a fresh secure allocation per
-  // person was measurable.
-  if (scratch_key_.empty()) scratch_key_ = crypto::SecretBytes(crypto::kKeySize);
-  crypto::RandomFill(scratch_key_.MutableSecret());
-  row.wrapped_key = vault_->WrapDataKey(vault_->kek_, vault_->kek_version_, scratch_key_, id.bytes());
-  row.kek_version = vault_->kek_version_;
-  row.created_at = dataset_.imported_at;
-  RETURN_IF_ERROR(vault_->store_->InsertPerson(row));
-  ++new_people_;
-  ASSIGN_OR_RETURN(crypto::FieldCipher cipher,
-                   crypto::FieldCipher::Create(vault_->suite_, scratch_key_));
-  cached_person_ = row.pk;
-  std::memcpy(cached_uid_.data(), id.bytes().data(), 16);
-  cached_cipher_.emplace(std::move(cipher));
-  return row.pk;
-}
-
-Status ImportBatch::AddIndex(int64_t person, IndexKind kind, std::string_view normalized) {
-  Mac mac = vault_->IndexMac(kind, normalized);
-  if (kind == IndexKind::kResidentId || kind == IndexKind::kMobileAndName) {
-    if (groups_.Find(mac) == person) return Ok();  // already indexed for this person
-    groups_.Put(mac, person);
-  }
-  pending_index_.push_back({static_cast<uint8_t>(kind), mac, person});
-  if (pending_index_.size() >= kIndexChunk) return FlushIndex();
-  return Ok();
-}
-
-Status ImportBatch::FlushIndex() {
-  std::sort(pending_index_.begin(), pending_index_.end());
-  for (const auto& e : pending_index_) {
-    RETURN_IF_ERROR(vault_->store_->InsertIndex(e.kind, e.mac, e.person));
-  }
-  pending_index_.clear();
-  return Ok();
-}
-
-Result<const crypto::FieldCipher*> ImportBatch::CipherFor(int64_t person) {
-  if (cached_cipher_ && cached_person_ == person) return &*cached_cipher_;
-  ASSIGN_OR_RETURN(std::optional<store::PersonRow> row, vault_->store_->GetPerson(person));
-  if (!row) return Fail(Internal("person vanished during import"));
-  ASSIGN_OR_RETURN(crypto::FieldCipher cipher, vault_->CipherForRow(*row));
-  cached_person_ = person;
-  std::memcpy(cached_uid_.data(), vault_->IdOf(person).bytes().data(), 16);
-  cached_cipher_.emplace(std::move(cipher));
-  return &*cached_cipher_;
-}
-
-Status ImportBatch::AddRecord(int64_t person, const std::vector<std::string>& values) {
-  if (values.size() != column_names_.size()) {
-    return Fail(Internal("row has " + std::to_string(values.size()) + " values for " +
-                         std::to_string(column_names_.size()) + " columns"));
-  }
-  ASSIGN_OR_RETURN(const crypto::FieldCipher* cipher, CipherFor(person));
-  RecordContext ctx{vault_->id_, cached_uid_, dataset_.name, &column_names_};
-  body_.clear();
-  SealRecordInto(*cipher, ctx, values, body_);
-  RETURN_IF_ERROR(vault_->store_->InsertRecord(person, dataset_.id, body_).map([](int64_t) {}));
-  ++rows_;
-  people_touched_.insert(person);
-  return Ok();
-}
-
-Status ImportBatch::Commit(const tlog::Event& event) {
-  if (!open_) return Fail(Internal("import batch already finished"));
-  RETURN_IF_ERROR(FlushIndex());
-  Bytes next;
-  AppendU64BE(next, static_cast<uint64_t>(next_pk_));
-  RETURN_IF_ERROR(vault_->store_->PutMeta(kMetaNextPersonPk, next));
-  RETURN_IF_ERROR(vault_->store_->UpdateDatasetCounts(dataset_.id, rows_, people_touched_.size()));
-  RETURN_IF_ERROR(vault_->audit_->Append(event).map([](uint64_t) {}));
-  RETURN_IF_ERROR(vault_->audit_->SignCheckpoint());
-  RETURN_IF_ERROR(vault_->store_->Commit());
-  open_ = false;
-  return Ok();
 }
 
 }  // namespace custos::vault

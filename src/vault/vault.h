@@ -18,6 +18,7 @@
 #include <cstdint>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <unordered_map>
 #include <unordered_set>
@@ -94,67 +95,98 @@ struct PersonData {
 
 class Vault;
 
+// One row's identifiers, normalized by the caller (detect/validators.h). They
+// decide which person the row belongs to and what the blind index holds.
+struct RowIdentity {
+  std::string resident_id;          // a valid 18-character ID number, or empty
+  std::string mobile;               // detect::NormalizeMobile, or empty
+  std::string name;                 // detect::NormalizeWidth of the name, or empty
+  std::vector<std::string> emails;  // detect::NormalizeEmail of each
+  void Clear() {
+    resident_id.clear();
+    mobile.clear();
+    name.clear();
+    emails.clear();
+  }
+};
+
 // An import in progress: one write transaction. Nothing is visible to others
 // and nothing is kept unless Commit() succeeds; destroying an uncommitted
 // batch rolls it back.
+//
+// AddRow groups, indexes and encrypts on the calling thread while a second
+// thread writes to the store, so an import uses two cores. Until Commit()
+// returns or the batch is destroyed, nothing else may use the vault.
 class ImportBatch {
  public:
   ~ImportBatch();
   ImportBatch(const ImportBatch&) = delete;
   ImportBatch& operator=(const ImportBatch&) = delete;
 
-  // The person already known under this grouping identifier (kResidentId or
-  // kMobileAndName), in this batch or the vault, if any. Returns an internal
-  // handle. Answered from memory: the batch loads the vault's grouping keys
-  // when it starts.
-  Result<std::optional<int64_t>> Lookup(IndexKind kind, std::string_view normalized);
-  // A new person with a fresh data key. Returns its handle.
-  Result<int64_t> NewPerson();
-  // Adds an index entry for a person (idempotent).
-  Status AddIndex(int64_t person, IndexKind kind, std::string_view normalized);
-  // Encrypts and stores one row for a person. values.size() == columns.
-  Status AddRecord(int64_t person, const std::vector<std::string>& values);
+  // Adds one row (values.size() == columns) to the person it belongs to: the
+  // person with the same resident ID; for a row without one, the person with
+  // the same mobile and name; else a new person with a fresh data key.
+  // Indexes the row's identifiers for that person. An error from the store
+  // thread surfaces here or at Commit().
+  Status AddRow(const RowIdentity& who, const std::vector<std::string>& values);
+  // Several rows known to be one person's (a handover package's person):
+  // the identity decides the person once, and all rows go to them.
+  Status AddRows(const RowIdentity& who, std::span<const std::vector<std::string>> rows);
+
+  // Which thread encrypts rows: the faster one (kAdaptive, the default), or
+  // always the caller or the writer (tests cover each path with these).
+  enum class Sealing { kAdaptive, kCaller, kWriter };
+  void set_sealing(Sealing s) {
+    sealing_ = s;
+    seal_here_ = s != Sealing::kWriter;
+  }
 
   uint64_t rows() const { return rows_; }
   int64_t dataset_id() const { return dataset_.id; }
   uint64_t new_people() const { return new_people_; }
-  uint64_t people_touched() const { return people_touched_.size(); }
+  uint64_t people_touched() const { return new_people_ + touched_existing_.size(); }
 
   // Appends `event` (the import's audit entry) and a signed checkpoint, then
-  // commits everything in one transaction. Afterwards the batch is spent.
-  Status Commit(const tlog::Event& event);
+  // commits everything in one transaction. `also`, if given, runs first in
+  // that transaction, once every row is written (the store is the caller's
+  // again). Afterwards the batch is spent.
+  Status Commit(const tlog::Event& event,
+                const std::function<Status(store::Store&)>& also = nullptr);
 
  private:
   friend class Vault;
-  explicit ImportBatch(Vault* vault) : vault_(vault) {}
-  Result<const crypto::FieldCipher*> CipherFor(int64_t person);
-  Status FlushIndex();
+  struct Chunk;
+  class Writer;
+  explicit ImportBatch(Vault* vault);
+  Status Start();
+  Result<int64_t> NewPerson();
+  // Indexes a grouping identifier (resident ID, mobile+name) for a person
+  // unless it already points to them.
+  void AddGroupIndex(IndexKind kind, const Mac& mac, int64_t person);
+  void AddIndex(IndexKind kind, const Mac& mac, int64_t person);
+  void SealRow(int64_t person, const std::vector<std::string>& values);
+  Status Submit();  // hands the current chunk to the writer
 
   Vault* vault_;
   store::DatasetRow dataset_;
   std::vector<std::string> column_names_;
   bool open_ = false;
-  static constexpr size_t kIndexChunk = 1 << 17;
-  crypto::SecretBytes scratch_key_;
-  Bytes body_;
   uint64_t rows_ = 0;
   uint64_t new_people_ = 0;
-  MacMap groups_;  // grouping MACs (resident ID, mobile+name) -> person
-  // Index entries not yet written: inserted sorted, in chunks, because random
-  // inserts into the index B-tree were the slowest part of an import.
-  struct PendingIndex {
-    uint8_t kind;
-    Mac mac;
-    int64_t person;
-    auto operator<=>(const PendingIndex&) const = default;
-  };
-  std::vector<PendingIndex> pending_index_;
   int64_t next_pk_ = 1;
-  std::unordered_set<int64_t> people_touched_;
+  int64_t first_new_pk_ = 1;
+  MacMap groups_;  // grouping MACs (resident ID, mobile+name) -> person
+  std::unordered_set<int64_t> touched_existing_;  // people from before this batch
+  crypto::SecretBytes scratch_key_;
+  std::string mobile_name_;
   // The last person's cipher: consecutive rows of one person reuse it.
   int64_t cached_person_ = 0;
   std::array<uint8_t, 16> cached_uid_{};
   std::optional<crypto::FieldCipher> cached_cipher_;
+  Sealing sealing_ = Sealing::kAdaptive;
+  bool seal_here_ = true;  // encrypt on this thread (else the writer does)
+  std::unique_ptr<Chunk> chunk_;    // being filled
+  std::unique_ptr<Writer> writer_;  // the store thread
 };
 
 class Vault {
@@ -230,6 +262,7 @@ class Vault {
 
  private:
   friend class ImportBatch;
+  static constexpr std::string_view kMetaNextPersonPk = "next_person_pk";  // BE64, never decreases
   Vault() = default;
   // Associated data of a value sealed under the KEK of `kek_version`.
   Bytes WrapAd(std::string_view label, std::optional<ByteSpan> person,
@@ -238,7 +271,10 @@ class Vault {
                     const crypto::SecretBytes& key, ByteSpan uid) const;
   Status DeriveKeys();  // index MAC and id cipher, from the index root
   Result<crypto::SecretBytes> UnwrapDataKey(const store::PersonRow& row) const;
+  // The same for a person whose id the caller has (IdOf is for one thread).
+  Result<crypto::SecretBytes> UnwrapDataKey(const store::PersonRow& row, const PersonId& id) const;
   Result<crypto::FieldCipher> CipherForRow(const store::PersonRow& row) const;
+  Result<crypto::FieldCipher> CipherForRow(const store::PersonRow& row, const PersonId& id) const;
   Status FoldRefusedAttempts();
 
   std::string path_;

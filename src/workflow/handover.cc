@@ -178,27 +178,12 @@ Result<ImportedPackage> ImportPackage(vault::Vault& v, ByteSpan archive,
       }
       rows.push_back(std::move(values));
     }
-    std::string mobile_name;
-    if (!mobile.empty() && !name.empty()) mobile_name = mobile + std::string(1, '\0') + name;
-    std::optional<int64_t> person;
-    if (!id_number.empty()) {
-      ASSIGN_OR_RETURN(person, batch->Lookup(vault::IndexKind::kResidentId, id_number));
-    } else if (!mobile_name.empty()) {
-      ASSIGN_OR_RETURN(person, batch->Lookup(vault::IndexKind::kMobileAndName, mobile_name));
-    }
-    if (!person) {
-      ASSIGN_OR_RETURN(person, batch->NewPerson());
-    }
-    if (!id_number.empty())
-      RETURN_IF_ERROR(batch->AddIndex(*person, vault::IndexKind::kResidentId, id_number));
-    if (!mobile.empty())
-      RETURN_IF_ERROR(batch->AddIndex(*person, vault::IndexKind::kMobile, mobile));
-    if (!mobile_name.empty()) {
-      RETURN_IF_ERROR(batch->AddIndex(*person, vault::IndexKind::kMobileAndName, mobile_name));
-    }
-    for (const auto& e : emails)
-      RETURN_IF_ERROR(batch->AddIndex(*person, vault::IndexKind::kEmail, e));
-    for (const auto& row : rows) RETURN_IF_ERROR(batch->AddRecord(*person, row));
+    vault::RowIdentity who;
+    who.resident_id = std::move(id_number);
+    who.mobile = std::move(mobile);
+    who.name = std::move(name);
+    who.emails = std::move(emails);
+    RETURN_IF_ERROR(batch->AddRows(who, rows));
     ++out.people;
     out.records += rows.size();
   }
@@ -218,12 +203,13 @@ Result<ImportedPackage> ImportPackage(vault::Vault& v, ByteSpan archive,
               {"sender_key", sender_key},
               {"recipient_name",
                p.manifest.contains("recipient") ? Str(p.manifest["recipient"], "name") : ""}};
-  RETURN_IF_ERROR(v.store().PutDoc(kReceivedKind, p.manifest_sha256, doc.dump()));
   tlog::Event e = v.MakeEvent("package.import", Str(p.manifest, "purpose"));
   e.objects = {{"transfer", out.transfer}, {"manifest_sha256", out.manifest_sha256},
                {"dataset", out.dataset},   {"people", out.people},
                {"records", out.records},   {"mode", Str(p.manifest, "mode")}};
-  RETURN_IF_ERROR(batch->Commit(e));
+  RETURN_IF_ERROR(batch->Commit(e, [&](store::Store& store) {
+    return store.PutDoc(kReceivedKind, p.manifest_sha256, doc.dump());
+  }));
   return out;
 }
 

@@ -32,72 +32,50 @@ IdentityColumns FindIdentityColumns(const std::vector<detect::ColumnGuess>& cols
   return ic;
 }
 
+// Turns a row into its identity (normalized identifiers) and adds it.
 class RowImporter {
  public:
   RowImporter(vault::ImportBatch& batch, IdentityColumns ic, Date today)
       : batch_(batch), ic_(std::move(ic)), today_(today) {}
 
   Status Add(const std::vector<std::string>& fields) {
-    id_.clear();
-    mobile_.clear();
+    who_.Clear();
     for (size_t c : ic_.ids) {
       detect::IdInfo info = detect::CheckResidentId(fields[c], today_);
       if (info.status == detect::IdStatus::kValid) {
-        id_ = std::move(info.normalized);
+        who_.resident_id = std::move(info.normalized);
         break;
       }
       if (info.status == detect::IdStatus::kLegacy15) {
-        id_ = detect::UpgradeLegacyId(info.normalized);
+        who_.resident_id = detect::UpgradeLegacyId(info.normalized);
         break;
       }
     }
     for (size_t c : ic_.mobiles) {
       if (auto m = detect::NormalizeMobile(fields[c])) {
-        mobile_ = std::move(*m);
+        who_.mobile = std::move(*m);
         break;
       }
     }
-    std::string_view name;
-    for (size_t c : ic_.names) {
-      if (!fields[c].empty()) {
-        name = fields[c];
-        break;
+    if (!who_.mobile.empty()) {
+      for (size_t c : ic_.names) {
+        if (!fields[c].empty()) {
+          who_.name = detect::NormalizeWidth(fields[c]);
+          break;
+        }
       }
-    }
-    mobile_name_.clear();
-    if (!mobile_.empty() && !name.empty()) {
-      mobile_name_ = mobile_;
-      mobile_name_.push_back('\0');
-      mobile_name_.append(detect::NormalizeWidth(name));
-    }
-
-    std::optional<int64_t> person;
-    if (!id_.empty()) {
-      ASSIGN_OR_RETURN(person, batch_.Lookup(vault::IndexKind::kResidentId, id_));
-    } else if (!mobile_name_.empty()) {
-      ASSIGN_OR_RETURN(person, batch_.Lookup(vault::IndexKind::kMobileAndName, mobile_name_));
-    }
-    if (!person) {
-      ASSIGN_OR_RETURN(person, batch_.NewPerson());
-    }
-    if (!id_.empty()) RETURN_IF_ERROR(batch_.AddIndex(*person, vault::IndexKind::kResidentId, id_));
-    if (!mobile_.empty()) RETURN_IF_ERROR(batch_.AddIndex(*person, vault::IndexKind::kMobile, mobile_));
-    if (!mobile_name_.empty()) {
-      RETURN_IF_ERROR(batch_.AddIndex(*person, vault::IndexKind::kMobileAndName, mobile_name_));
     }
     for (size_t c : ic_.emails) {
-      if (auto e = detect::NormalizeEmail(fields[c])) {
-        RETURN_IF_ERROR(batch_.AddIndex(*person, vault::IndexKind::kEmail, *e));
-      }
+      if (auto e = detect::NormalizeEmail(fields[c])) who_.emails.push_back(std::move(*e));
     }
-    return batch_.AddRecord(*person, fields);
+    return batch_.AddRow(who_, fields);
   }
 
  private:
   vault::ImportBatch& batch_;
   IdentityColumns ic_;
   Date today_;
-  std::string id_, mobile_, mobile_name_;
+  vault::RowIdentity who_;
 };
 
 }  // namespace

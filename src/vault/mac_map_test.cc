@@ -1,0 +1,52 @@
+#include "vault/mac_map.h"
+
+#include <gtest/gtest.h>
+
+#include <random>
+
+namespace custos::vault {
+namespace {
+
+MacMap::Key RandomKey(std::mt19937_64& rng) {
+  MacMap::Key k;
+  for (auto& b : k) b = static_cast<uint8_t>(rng());
+  return k;
+}
+
+TEST(MacMap, FindsWhatWasPutThroughGrowth) {
+  std::mt19937_64 rng(42);
+  MacMap m;
+  std::vector<MacMap::Key> keys;
+  for (int64_t i = 1; i <= 50000; ++i) {
+    keys.push_back(RandomKey(rng));
+    m.Put(keys.back(), i);
+  }
+  EXPECT_EQ(m.size(), 50000u);
+  for (size_t i = 0; i < keys.size(); ++i) EXPECT_EQ(m.Find(keys[i]), static_cast<int64_t>(i + 1));
+  for (int i = 0; i < 1000; ++i) EXPECT_FALSE(m.Find(RandomKey(rng)));
+}
+
+TEST(MacMap, PutOverwrites) {
+  std::mt19937_64 rng(7);
+  MacMap m;
+  auto k = RandomKey(rng);
+  EXPECT_FALSE(m.Find(k));
+  m.Put(k, 3);
+  m.Put(k, MacMap::kMaxValue);
+  EXPECT_EQ(m.size(), 1u);
+  EXPECT_EQ(m.Find(k), MacMap::kMaxValue);
+}
+
+// Keys that share their first 8 bytes (the hash) still differ.
+TEST(MacMap, CollidingHashesAreDistinguished) {
+  MacMap m;
+  MacMap::Key a{}, b{};
+  b[11] = 1;
+  m.Put(a, 1);
+  m.Put(b, 2);
+  EXPECT_EQ(m.Find(a), 1);
+  EXPECT_EQ(m.Find(b), 2);
+}
+
+}  // namespace
+}  // namespace custos::vault
