@@ -86,17 +86,16 @@ CREATE TABLE audit_checkpoint (
   created_at INTEGER NOT NULL
 );
 )sql",
-    // v2: a person's index entries in their own table instead of a secondary
-    // index, so that an import writes each of the two B-trees in its own
-    // key order (see SqliteStore::InsertIndex).
+    // v2: a person's index entries as one row of their own instead of a
+    // secondary index, so that an import writes the MAC tree in MAC order
+    // and the person rows in person order (see SqliteStore::InsertIndex).
+    // entries = (kind(1) || mac(16))*; filled from blind_index by
+    // FillPersonIndex.
     R"sql(
 CREATE TABLE person_index (
-  person_pk INTEGER NOT NULL,
-  kind      INTEGER NOT NULL,
-  mac       BLOB NOT NULL,
-  PRIMARY KEY (person_pk, kind, mac)
-) WITHOUT ROWID;
-INSERT INTO person_index SELECT person_pk, kind, mac FROM blind_index ORDER BY person_pk, kind, mac;
+  person_pk INTEGER PRIMARY KEY,
+  entries   BLOB NOT NULL
+);
 DROP INDEX blind_index_by_person;
 )sql",
 };
@@ -325,9 +324,22 @@ class SqliteStore final : public Store {
       sqlite3_bind_int64(s, 2, ((pk + 1) << kRecordShift) - 1);
       RETURN_IF_ERROR(StepDone(s));
     }
-    for (const char* sql : {"DELETE FROM blind_index WHERE (kind,mac,person_pk) IN "
-                            "(SELECT kind,mac,person_pk FROM person_index WHERE person_pk=?)",
-                            "DELETE FROM person_index WHERE person_pk=?",
+    {
+      ASSIGN_OR_RETURN(sqlite3_stmt * q, Prepare("SELECT entries FROM person_index WHERE person_pk=?"));
+      sqlite3_bind_int64(q, 1, pk);
+      ASSIGN_OR_RETURN(bool row, Step(q));
+      Bytes entries = row ? ColumnBlob(q, 0) : Bytes();
+      sqlite3_reset(q);
+      RETURN_IF_ERROR(ForEachPersonEntry(entries, [&](uint8_t kind, ByteSpan mac) -> Status {
+        ASSIGN_OR_RETURN(sqlite3_stmt * d,
+                         Prepare("DELETE FROM blind_index WHERE kind=? AND mac=? AND person_pk=?"));
+        sqlite3_bind_int(d, 1, kind);
+        BindBlob(d, 2, mac);
+        sqlite3_bind_int64(d, 3, pk);
+        return StepDone(d);
+      }));
+    }
+    for (const char* sql : {"DELETE FROM person_index WHERE person_pk=?",
                             "DELETE FROM person_doc WHERE person_pk=?"}) {
       ASSIGN_OR_RETURN(sqlite3_stmt * s, Prepare(sql));
       sqlite3_bind_int64(s, 1, pk);
@@ -361,21 +373,30 @@ class SqliteStore final : public Store {
     RETURN_IF_ERROR(Exec(
         "CREATE TEMP TABLE custos_keep_person AS SELECT * FROM person WHERE pk IN temp.custos_keep;"
         "CREATE TEMP TABLE custos_keep_record AS SELECT * FROM record WHERE (id >> 24) IN temp.custos_keep;"
-        "CREATE TEMP TABLE custos_keep_index AS SELECT person_pk, kind, mac FROM person_index "
+        "CREATE TEMP TABLE custos_keep_index AS SELECT * FROM person_index "
         "WHERE person_pk IN temp.custos_keep;"
         "CREATE TEMP TABLE custos_keep_doc AS SELECT * FROM person_doc WHERE person_pk IN temp.custos_keep;"
         "DELETE FROM record; DELETE FROM blind_index; DELETE FROM person_index;"
         "DELETE FROM person_doc; DELETE FROM person;"
         "INSERT INTO person SELECT * FROM temp.custos_keep_person;"
         "INSERT INTO record SELECT * FROM temp.custos_keep_record;"
-        "INSERT INTO person_index SELECT person_pk, kind, mac FROM temp.custos_keep_index "
-        "ORDER BY person_pk, kind, mac;"
-        "INSERT INTO blind_index SELECT kind, mac, person_pk FROM temp.custos_keep_index "
-        "ORDER BY kind, mac, person_pk;"
+        "INSERT INTO person_index SELECT * FROM temp.custos_keep_index ORDER BY person_pk;"
         "INSERT INTO person_doc SELECT * FROM temp.custos_keep_doc ORDER BY kind, key, person_pk;"
         "DROP TABLE temp.custos_keep_person; DROP TABLE temp.custos_keep_record;"
-        "DROP TABLE temp.custos_keep_index; DROP TABLE temp.custos_keep_doc;"
+        "DROP TABLE temp.custos_keep_doc;"
         "DROP TABLE temp.custos_keep;"));
+    // The MAC tree again, from the kept people's entries.
+    std::vector<PendingIndex> kept;
+    RETURN_IF_ERROR(ForEachPersonIndexRow(
+        "SELECT person_pk, entries FROM temp.custos_keep_index",
+        [&](int64_t pk, ByteSpan entries) {
+          return ForEachPersonEntry(entries, [&](uint8_t kind, ByteSpan mac) {
+            kept.push_back(Entry(kind, mac, pk));
+            return Ok();
+          });
+        }));
+    RETURN_IF_ERROR(WriteIndex(IndexTree::kByMac, kept));
+    RETURN_IF_ERROR(Exec("DROP TABLE temp.custos_keep_index;"));
     ASSIGN_OR_RETURN(uint64_t after, CountPersons());
     return before - after;
   }
@@ -496,21 +517,10 @@ class SqliteStore final : public Store {
   Status InsertIndex(uint8_t kind, ByteSpan mac, int64_t person_pk) override {
     RETURN_IF_ERROR(RequireTx());
     if (mac.size() != kIndexMacSize) {
-      RETURN_IF_ERROR(FlushIndex());
-      for (const char* sql : {"INSERT OR IGNORE INTO blind_index(kind,mac,person_pk) VALUES(?,?,?)",
-                              "INSERT OR IGNORE INTO person_index(kind,mac,person_pk) VALUES(?,?,?)"}) {
-        ASSIGN_OR_RETURN(sqlite3_stmt * s, Prepare(sql));
-        sqlite3_bind_int(s, 1, kind);
-        BindBlob(s, 2, mac);
-        sqlite3_bind_int64(s, 3, person_pk);
-        RETURN_IF_ERROR(StepDone(s));
-      }
-      return Ok();
+      return Fail(InvalidArgument("a blind-index MAC is " + std::to_string(kIndexMacSize) +
+                                  " bytes, not " + std::to_string(mac.size())));
     }
-    PendingIndex e;
-    e.person_pk = person_pk;
-    e.kind = kind;
-    std::memcpy(e.mac, mac.data(), kIndexMacSize);
+    const PendingIndex e = Entry(kind, mac, person_pk);
     // Reserved whole: untouched pages cost no memory, and growing by copies
     // would briefly need 1.5 times as much.
     if (pending_by_mac_.capacity() == 0) pending_by_mac_.reserve(kMaxPendingByMac);
@@ -923,6 +933,7 @@ class SqliteStore final : public Store {
     while (version < kSchemaVersion) {
       RETURN_IF_ERROR(Begin());
       Status st = Exec(kMigrations[version]);
+      if (st && version + 1 == 2) st = FillPersonIndex();
       if (st) {
         std::string pragma = "PRAGMA user_version=" + std::to_string(version + 1);
         st = Exec(pragma.c_str());
@@ -940,7 +951,8 @@ class SqliteStore final : public Store {
   // ----------------------------------------------------- pending index entries
 
   static constexpr size_t kIndexMacSize = 16;
-  // person_index entries are written in chunks of this many (sorted within).
+  // person_index entries are written in chunks of this many (grouped by
+  // person within).
   static constexpr size_t kPersonIndexChunk = 4096;
   // At most this many blind_index entries wait (25 bytes each: 52 MB).
   static constexpr size_t kMaxPendingByMac = size_t{1} << 21;
@@ -993,6 +1005,7 @@ class SqliteStore final : public Store {
   // large batch (an import's, at commit) is sorted in two halves on two
   // threads and merged as it is written.
   Status WriteIndex(IndexTree tree, std::vector<PendingIndex>& pending) {
+    if (tree == IndexTree::kByPerson) return WritePersonEntries(pending);
     if (tree == IndexTree::kByMac) {
       return WriteIndexSorted(tree, pending, [](const PendingIndex& a, const PendingIndex& b) {
         return ByMac(a, b);
@@ -1044,6 +1057,108 @@ class SqliteStore final : public Store {
     }
     pending.clear();
     return Ok();
+  }
+
+  static PendingIndex Entry(uint8_t kind, ByteSpan mac, int64_t person_pk) {
+    PendingIndex e;
+    e.person_pk = person_pk;
+    e.kind = kind;
+    std::memcpy(e.mac, mac.data(), kIndexMacSize);
+    return e;
+  }
+
+  // person_index.entries: (kind(1) || mac(16))*.
+  static constexpr size_t kPersonEntrySize = 1 + kIndexMacSize;
+  static Status ForEachPersonEntry(ByteSpan entries,
+                                   const std::function<Status(uint8_t, ByteSpan)>& visit) {
+    if (entries.size() % kPersonEntrySize != 0) {
+      return Fail(DataLoss("a person's index entries are damaged"));
+    }
+    for (size_t at = 0; at < entries.size(); at += kPersonEntrySize) {
+      RETURN_IF_ERROR(visit(entries[at], entries.subspan(at + 1, kIndexMacSize)));
+    }
+    return Ok();
+  }
+
+  Status ForEachPersonIndexRow(const char* sql,
+                               const std::function<Status(int64_t, ByteSpan)>& visit) {
+    sqlite3_stmt* raw = nullptr;
+    RETURN_IF_ERROR(Check(sqlite3_prepare_v2(db_, sql, -1, &raw, nullptr)));
+    Stmt q(raw);
+    for (;;) {
+      int rc = sqlite3_step(raw);
+      if (rc == SQLITE_DONE) return Ok();
+      if (rc != SQLITE_ROW) return Fail(StorageError(rc));
+      auto* p = static_cast<const uint8_t*>(sqlite3_column_blob(raw, 1));
+      const size_t n = p == nullptr ? 0 : static_cast<size_t>(sqlite3_column_bytes(raw, 1));
+      RETURN_IF_ERROR(visit(sqlite3_column_int64(raw, 0), ByteSpan(p, n)));
+    }
+  }
+
+  // Appends entries to their people's person_index rows: one row per
+  // person, up to 64 people per statement.
+  Status WritePersonEntries(std::vector<PendingIndex>& pending) {
+    std::sort(pending.begin(), pending.end(), [](const PendingIndex& a, const PendingIndex& b) {
+      return ByPerson(a, b);
+    });
+    pending.erase(std::unique(pending.begin(), pending.end(), SameEntry), pending.end());
+    static const std::string kMany = [] {
+      std::string sql = "INSERT INTO person_index(person_pk,entries) VALUES";
+      for (size_t i = 0; i < kIndexRowsPerInsert; ++i) sql += i == 0 ? "(?,?)" : ",(?,?)";
+      return sql + " ON CONFLICT(person_pk) DO UPDATE SET entries = entries || excluded.entries";
+    }();
+    static const std::string kOne =
+        "INSERT INTO person_index(person_pk,entries) VALUES(?,?)"
+        " ON CONFLICT(person_pk) DO UPDATE SET entries = entries || excluded.entries";
+    struct Group {
+      int64_t pk;
+      size_t offset, size;
+    };
+    Bytes blob;
+    blob.reserve(pending.size() * kPersonEntrySize);
+    std::vector<Group> groups;
+    for (const PendingIndex& e : pending) {
+      if (groups.empty() || groups.back().pk != e.person_pk) {
+        groups.push_back({e.person_pk, blob.size(), 0});
+      }
+      blob.push_back(e.kind);
+      blob.insert(blob.end(), e.mac, e.mac + kIndexMacSize);
+      groups.back().size += kPersonEntrySize;
+    }
+    size_t i = 0;
+    while (i < groups.size()) {
+      const size_t n = groups.size() - i >= kIndexRowsPerInsert ? kIndexRowsPerInsert : 1;
+      ASSIGN_OR_RETURN(sqlite3_stmt * s, Prepare((n == 1 ? kOne : kMany).c_str()));
+      for (size_t j = 0; j < n; ++j, ++i) {
+        sqlite3_bind_int64(s, static_cast<int>(2 * j + 1), groups[i].pk);
+        sqlite3_bind_blob(s, static_cast<int>(2 * j + 2), blob.data() + groups[i].offset,
+                          static_cast<int>(groups[i].size), SQLITE_STATIC);
+      }
+      RETURN_IF_ERROR(StepDone(s));
+    }
+    pending.clear();
+    return Ok();
+  }
+
+  // Migration to v2: person_index rows from v1's blind_index.
+  Status FillPersonIndex() {
+    std::vector<PendingIndex> all;
+    sqlite3_stmt* raw = nullptr;
+    RETURN_IF_ERROR(Check(sqlite3_prepare_v2(
+        db_, "SELECT kind, mac, person_pk FROM blind_index", -1, &raw, nullptr)));
+    Stmt q(raw);
+    for (;;) {
+      int rc = sqlite3_step(raw);
+      if (rc == SQLITE_DONE) break;
+      if (rc != SQLITE_ROW) return Fail(StorageError(rc));
+      auto* p = static_cast<const uint8_t*>(sqlite3_column_blob(raw, 1));
+      if (p == nullptr || sqlite3_column_bytes(raw, 1) != static_cast<int>(kIndexMacSize)) {
+        return Fail(DataLoss("a blind-index entry is damaged"));
+      }
+      all.push_back(Entry(static_cast<uint8_t>(sqlite3_column_int(raw, 0)),
+                          ByteSpan(p, kIndexMacSize), sqlite3_column_int64(raw, 2)));
+    }
+    return WritePersonEntries(all);
   }
 
   Status FlushIndex() {
