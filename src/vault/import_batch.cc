@@ -324,9 +324,7 @@ void ImportBatch::AddIndex(IndexKind kind, const Mac& mac, int64_t person) {
 }
 
 void ImportBatch::AddGroupIndex(IndexKind kind, const Mac& mac, int64_t person) {
-  if (groups_.Find(mac) == person) return;  // already indexed for this person
-  groups_.Put(mac, person);
-  AddIndex(kind, mac, person);
+  if (groups_.Assign(mac, person)) AddIndex(kind, mac, person);
 }
 
 void ImportBatch::SealRow(int64_t person, const std::vector<std::string>& values) {

@@ -37,6 +37,17 @@ TEST(MacMap, PutOverwrites) {
   EXPECT_EQ(m.Find(k), MacMap::kMaxValue);
 }
 
+TEST(MacMap, AssignSaysWhetherAnythingChanged) {
+  std::mt19937_64 rng(9);
+  MacMap m;
+  auto k = RandomKey(rng);
+  EXPECT_TRUE(m.Assign(k, 5));
+  EXPECT_FALSE(m.Assign(k, 5));
+  EXPECT_TRUE(m.Assign(k, 6));
+  EXPECT_EQ(m.Find(k), 6);
+  EXPECT_EQ(m.size(), 1u);
+}
+
 // Keys that share their first 8 bytes (the hash) still differ.
 TEST(MacMap, CollidingHashesAreDistinguished) {
   MacMap m;
