@@ -21,7 +21,9 @@
 # Usage: bench/package_vs_age.sh                 (1,000,000 rows, 3 runs)
 #        ROWS=100000 RUNS=5 bench/package_vs_age.sh
 # Environment: BUILD (default build-release) or CUSTOS (path of the binary),
-# ROWS, RUNS, SEED, FIELDS, KEEP=1 to keep the work directory.
+# ROWS, RUNS, SEED, FIELDS, KEEP=1 to keep the work directory, WORK=DIR to
+# reuse one kept earlier (its setup is not redone; ROWS, SEED and FIELDS
+# must be those it was made with).
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -41,7 +43,12 @@ for tool in sqlite3 age age-keygen ssh-keygen /usr/bin/time python3; do
   command -v "$tool" >/dev/null || { echo "missing $tool (scripts/bootstrap installs it)" >&2; exit 1; }
 done
 
-work=$(mktemp -d)
+if [ -n "${WORK:-}" ]; then
+  work=$(cd "$WORK" && pwd)
+  KEEP=1
+else
+  work=$(mktemp -d)
+fi
 cleanup() { if [ -z "${KEEP:-}" ]; then rm -rf "$work"; else echo "kept $work" >&2; fi; }
 trap cleanup EXIT
 cd "$work"
@@ -50,6 +57,7 @@ export CUSTOS_KEY_FILE=$work/branch.key CUSTOS_ACTOR=bench
 quiet() { "$@" >"$work/setup.out" 2>"$work/setup.err" || { cat "$work/setup.out" "$work/setup.err" >&2; exit 1; }; }
 
 # ---- setup, not timed ----
+if [ ! -f base.vault ] || [ ! -f hand.db ]; then
 quiet "$custos" sample --rows "$rows" --seed "$seed" --out crm.csv
 quiet "$custos" init --vault base.vault
 quiet "$custos" import crm.csv --vault base.vault --dataset crm --no-progress
@@ -73,11 +81,13 @@ quiet "$custos" transfer plan --vault base.vault --id T1 --recipient ho --mode h
   --approved-by 个人信息保护负责人
 quiet "$custos" transfer notices --vault base.vault --transfer T1 --channel sms --out notices.csv
 rm -f notices.csv
+sqlite3 hand.db -cmd '.mode csv' ".import crm.csv t"
+fi
+recipient=$(age-keygen -y ho-age.key)
 sender_key=$("$custos" keys public --vault base.vault --format ssh | awk '{print $1" "$2}')
 people=$("$custos" transfer status --vault base.vault --transfer T1 --json |
   python3 -c 'import json,sys; print(json.load(sys.stdin)["included"])')
 
-sqlite3 hand.db -cmd '.mode csv' ".import crm.csv t"
 # The same columns, by name (quoted: the headers are Chinese).
 columns=$(echo "$fields" | awk -F, '{ for (i = 1; i <= NF; i++) printf "%s\"%s\"", (i > 1 ? "," : ""), $i }')
 query="SELECT $columns FROM t"

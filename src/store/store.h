@@ -17,6 +17,7 @@
 #include <functional>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -56,6 +57,13 @@ struct RecordRow {
   int64_t person_pk = 0;  // id >> kRecordShift
   int64_t dataset_id = 0;
   Bytes body;  // encrypted record, docs/formats/field-ciphertext.md
+};
+
+// A record as a bulk scan passes it to its visitor.
+struct RecordView {
+  int64_t id = 0;
+  int64_t dataset_id = 0;
+  ByteSpan body;  // valid only during the visit
 };
 
 // A signed checkpoint of the audit log (docs/formats/checkpoint.md).
@@ -107,6 +115,14 @@ class Store {
   // if the person already has 2^24 records.
   virtual Result<int64_t> InsertRecord(int64_t person_pk, int64_t dataset_id, ByteSpan body) = 0;
   virtual Result<std::vector<RecordRow>> RecordsOf(int64_t person_pk) = 0;
+  // Visits every person in pk order with all of their records in id order
+  // (none for a person without records), for bulk reads: one forward scan of
+  // persons and one of records, merged, instead of lookups per person. The
+  // row and the views are valid only during the visit. Stops at the first
+  // error the visitor returns. REQUIRES: the visitor does not write to the
+  // store.
+  virtual Status ForEachPersonWithRecords(
+      const std::function<Status(const PersonRow&, std::span<const RecordView>)>& visit) = 0;
 
   // Blind index: (kind, mac) -> person. Duplicate entries are ignored.
   virtual Status InsertIndex(uint8_t kind, ByteSpan mac, int64_t person_pk) = 0;

@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <filesystem>
+#include <tuple>
 
 #include "store/store.h"
 
@@ -341,6 +342,75 @@ TEST_P(StoreConformance, UpdateKeyAndIterate) {
   ASSERT_FALSE(st);
   EXPECT_EQ(st.error().code(), ErrorCode::kDataLoss);
   EXPECT_EQ(visits, 1);
+}
+
+// The bulk scan: every person in pk order, each with exactly their records
+// in id order, people without records included, a visitor's error stops it.
+TEST_P(StoreConformance, ForEachPersonWithRecordsMergesBothScans) {
+  ASSERT_TRUE(store_->Begin());
+  DatasetRow d1, d2;
+  d1.name = "crm";
+  d1.schema_json = "[]";
+  d2.name = "loans";
+  d2.schema_json = "[]";
+  ASSERT_TRUE(store_->InsertDataset(d1));
+  ASSERT_TRUE(store_->InsertDataset(d2));
+  // Persons 1..6: 1 has none, 2 has three (two datasets), 3 has one, 4 none,
+  // 5 has two written after 6's, 6 has one; 3 is deleted afterwards.
+  for (uint8_t i = 1; i <= 6; ++i) {
+    PersonRow p = NewPerson(i);
+    ASSERT_TRUE(store_->InsertPerson(p));
+  }
+  ASSERT_TRUE(store_->InsertRecord(2, d1.id, Bytes{2, 0}));
+  ASSERT_TRUE(store_->InsertRecord(2, d2.id, Bytes{2, 1, 1}));
+  ASSERT_TRUE(store_->InsertRecord(3, d1.id, Bytes{3}));
+  ASSERT_TRUE(store_->InsertRecord(6, d1.id, Bytes{6}));
+  ASSERT_TRUE(store_->InsertRecord(2, d1.id, Bytes(5000, 0x22)));
+  ASSERT_TRUE(store_->InsertRecord(5, d2.id, Bytes{5, 0}));
+  ASSERT_TRUE(store_->InsertRecord(5, d1.id, Bytes{}));
+  ASSERT_TRUE(store_->Commit());
+  ASSERT_TRUE(store_->Begin());
+  ASSERT_TRUE(store_->DeletePerson(3));
+  ASSERT_TRUE(store_->Commit());
+
+  struct Seen {
+    int64_t pk;
+    Bytes key;
+    std::vector<std::tuple<int64_t, int64_t, Bytes>> records;
+  };
+  std::vector<Seen> seen;
+  ASSERT_TRUE(store_->ForEachPersonWithRecords(
+      [&](const PersonRow& p, std::span<const RecordView> recs) -> Status {
+        Seen s{p.pk, p.wrapped_key, {}};
+        for (const auto& r : recs) s.records.emplace_back(r.id, r.dataset_id, Bytes(r.body.begin(), r.body.end()));
+        seen.push_back(std::move(s));
+        return Ok();
+      }));
+  ASSERT_EQ(seen.size(), 5u);
+  const std::vector<int64_t> pks = {1, 2, 4, 5, 6};
+  for (size_t i = 0; i < pks.size(); ++i) {
+    EXPECT_EQ(seen[i].pk, pks[i]);
+    EXPECT_EQ(seen[i].key, NewPerson(static_cast<uint8_t>(pks[i])).wrapped_key);
+  }
+  EXPECT_TRUE(seen[0].records.empty());
+  ASSERT_EQ(seen[1].records.size(), 3u);
+  EXPECT_EQ(seen[1].records[0], std::make_tuple(int64_t{2} << kRecordShift, d1.id, Bytes{2, 0}));
+  EXPECT_EQ(seen[1].records[1], std::make_tuple((int64_t{2} << kRecordShift) + 1, d2.id, Bytes{2, 1, 1}));
+  EXPECT_EQ(seen[1].records[2], std::make_tuple((int64_t{2} << kRecordShift) + 2, d1.id, Bytes(5000, 0x22)));
+  EXPECT_TRUE(seen[2].records.empty());
+  ASSERT_EQ(seen[3].records.size(), 2u);
+  EXPECT_EQ(seen[3].records[0], std::make_tuple(int64_t{5} << kRecordShift, d2.id, Bytes{5, 0}));
+  EXPECT_EQ(seen[3].records[1], std::make_tuple((int64_t{5} << kRecordShift) + 1, d1.id, Bytes{}));
+  ASSERT_EQ(seen[4].records.size(), 1u);
+  EXPECT_EQ(std::get<2>(seen[4].records[0]), Bytes{6});
+
+  int visits = 0;
+  auto st = store_->ForEachPersonWithRecords([&](const PersonRow&, std::span<const RecordView>) -> Status {
+    return ++visits == 2 ? Fail(DataLoss("stop")) : Ok();
+  });
+  ASSERT_FALSE(st);
+  EXPECT_EQ(st.error().code(), ErrorCode::kDataLoss);
+  EXPECT_EQ(visits, 2);
 }
 
 TEST_P(StoreConformance, ReopenSeesCommittedData) {

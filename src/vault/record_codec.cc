@@ -100,8 +100,11 @@ Result<crypto::FieldSuite> RecordSuite(ByteSpan body) {
   return crypto::FieldSuiteFromByte(body[1]);
 }
 
-Result<std::vector<OpenedField>> OpenRecord(const crypto::FieldCipher& cipher,
-                                            const RecordContext& ctx, ByteSpan body) {
+namespace {
+
+// Walks a body, opening the fields `want` accepts (all when it is null).
+Status OpenFields(const crypto::FieldCipher& cipher, const RecordContext& ctx, ByteSpan body,
+                  const std::vector<bool>* want, std::vector<OpenedField>& out) {
   ASSIGN_OR_RETURN(crypto::FieldSuite suite, RecordSuite(body));
   if (suite != cipher.suite()) return Fail(DataLoss("record suite does not match its key"));
   const size_t p = cipher.prefix_size();
@@ -116,33 +119,60 @@ Result<std::vector<OpenedField>> OpenRecord(const crypto::FieldCipher& cipher,
   uint32_t count = uint32_t{body[at]} << 8 | body[at + 1];
   at += 2;
   const auto& names = *ctx.field_names;
-  std::vector<OpenedField> out;
-  out.reserve(count);
+  const size_t first = out.size();
+  if (want == nullptr) out.reserve(first + count);
   Bytes ad;
-  BuildAdHead(ctx, ad);
-  const size_t head = ad.size();
+  bool ad_ready = false;
+  size_t head = 0;
   int64_t last = -1;
   for (uint32_t n = 0; n < count; ++n) {
     uint32_t pos = 0, len = 0;
     if (!ReadVarint(body, at, pos) || !ReadVarint(body, at, len)) {
+      out.resize(first);
       return Fail(DataLoss("record is truncated"));
     }
     if (static_cast<int64_t>(pos) <= last || pos >= names.size()) {
+      out.resize(first);
       return Fail(DataLoss("record has a field position out of order or out of range"));
     }
     last = pos;
     if (len < crypto::kTagSize || body.size() - at < len) {
+      out.resize(first);
       return Fail(DataLoss("record field length runs past the end"));
     }
-    SetAdField(head, names[pos], suite, ad);
-    OpenedField f;
-    f.position = pos;
-    f.status = cipher.OpenField(prefix, pos, body.subspan(at, len), ad, f.value);
-    out.push_back(std::move(f));
+    if (want == nullptr || (pos < want->size() && (*want)[pos])) {
+      if (!ad_ready) {  // built once per record, and only if a field is opened
+        BuildAdHead(ctx, ad);
+        head = ad.size();
+        ad_ready = true;
+      }
+      SetAdField(head, names[pos], suite, ad);
+      OpenedField& f = out.emplace_back();
+      f.position = pos;
+      f.status = cipher.OpenField(prefix, pos, body.subspan(at, len), ad, f.value);
+    }
     at += len;
   }
-  if (at != body.size()) return Fail(DataLoss("record has trailing bytes"));
+  if (at != body.size()) {
+    out.resize(first);
+    return Fail(DataLoss("record has trailing bytes"));
+  }
+  return Ok();
+}
+
+}  // namespace
+
+Result<std::vector<OpenedField>> OpenRecord(const crypto::FieldCipher& cipher,
+                                            const RecordContext& ctx, ByteSpan body) {
+  std::vector<OpenedField> out;
+  RETURN_IF_ERROR(OpenFields(cipher, ctx, body, nullptr, out));
   return out;
+}
+
+Status OpenRecordFields(const crypto::FieldCipher& cipher, const RecordContext& ctx,
+                        ByteSpan body, const std::vector<bool>& wanted,
+                        std::vector<OpenedField>& out) {
+  return OpenFields(cipher, ctx, body, &wanted, out);
 }
 
 Result<Bytes> DropRecordFields(ByteSpan body, const std::vector<bool>& drop, uint32_t* dropped) {

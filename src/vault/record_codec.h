@@ -44,6 +44,16 @@ struct OpenedField {
 Result<std::vector<OpenedField>> OpenRecord(const crypto::FieldCipher& cipher,
                                             const RecordContext& ctx, ByteSpan body);
 
+// The same, but decrypts only the fields whose position has wanted[position]
+// set (positions at or past wanted.size() are not wanted), appending them to
+// `out` in position order. Each field is its own AEAD, so the others are
+// skipped unopened: neither decrypted nor authenticated. The whole body is
+// still parsed, with the same structural checks as OpenRecord (kDataLoss,
+// and then nothing is appended).
+Status OpenRecordFields(const crypto::FieldCipher& cipher, const RecordContext& ctx,
+                        ByteSpan body, const std::vector<bool>& wanted,
+                        std::vector<OpenedField>& out);
+
 // Removes the fields whose position has drop[position] set, without any
 // key: each field is sealed on its own (nonce = prefix || position, AD names
 // the field), so the fields kept still open under the same data key and

@@ -79,6 +79,46 @@ TEST_P(RecordCodecTest, StructuralDamageIsDataLoss) {
   }
 }
 
+TEST_P(RecordCodecTest, OpenRecordFieldsOpensOnlyTheWanted) {
+  Bytes body = SealRecord(*cipher_, Ctx(), {"张三", "", "13812345678"});
+  std::vector<OpenedField> out;
+  out.emplace_back();  // appended to, not replaced
+  ASSERT_TRUE(OpenRecordFields(*cipher_, Ctx(), body, {false, true, true}, out));
+  ASSERT_EQ(out.size(), 2u);
+  EXPECT_EQ(out[1].position, 2u);
+  EXPECT_EQ(out[1].value, "13812345678");
+  out.clear();
+  ASSERT_TRUE(OpenRecordFields(*cipher_, Ctx(), body, {true}, out));  // shorter than the columns
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_EQ(out[0].value, "张三");
+  // An unwanted field is not authenticated: a flipped byte in it goes unseen;
+  // in a wanted one, it fails that field only.
+  Bytes flipped = body;
+  flipped[flipped.size() - 1] ^= 1;  // the last field's tag
+  out.clear();
+  ASSERT_TRUE(OpenRecordFields(*cipher_, Ctx(), flipped, {true, false, false}, out));
+  ASSERT_EQ(out.size(), 1u);
+  EXPECT_TRUE(out[0].status);
+  out.clear();
+  ASSERT_TRUE(OpenRecordFields(*cipher_, Ctx(), flipped, {true, true, true}, out));
+  ASSERT_EQ(out.size(), 2u);
+  EXPECT_TRUE(out[0].status);
+  ASSERT_FALSE(out[1].status);
+  EXPECT_EQ(out[1].status.error().code(), ErrorCode::kDataLoss);
+}
+
+TEST_P(RecordCodecTest, OpenRecordFieldsStructuralDamageIsDataLossAndAppendsNothing) {
+  for (const auto& d : kDamages) {
+    Bytes body = SealRecord(*cipher_, Ctx(), {"a", "b", "c"});
+    d.apply(body);
+    std::vector<OpenedField> out(1);
+    Status st = OpenRecordFields(*cipher_, Ctx(), body, {true, false, false}, out);
+    ASSERT_FALSE(st) << d.name;
+    EXPECT_EQ(st.error().code(), ErrorCode::kDataLoss) << d.name;
+    EXPECT_EQ(out.size(), 1u) << d.name;
+  }
+}
+
 INSTANTIATE_TEST_SUITE_P(Suites, RecordCodecTest,
                          ::testing::Values(crypto::FieldSuite::kAes256Gcm,
                                            crypto::FieldSuite::kXChaCha20Poly1305),

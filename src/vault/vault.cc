@@ -5,7 +5,12 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <condition_variable>
 #include <cstring>
+#include <deque>
+#include <mutex>
+#include <thread>
 
 #include "base/file.h"
 #include "base/time.h"
@@ -407,6 +412,30 @@ Result<std::vector<PersonId>> Vault::Find(IndexKind kind, std::string_view norma
   return out;
 }
 
+Result<std::vector<DatasetColumns>> Vault::LoadDatasetColumns() {
+  ASSIGN_OR_RETURN(std::vector<store::DatasetRow> datasets, store_->ListDatasets());
+  std::vector<DatasetColumns> out;
+  out.reserve(datasets.size());
+  for (auto& d : datasets) {
+    DatasetColumns dc;
+    dc.id = d.id;
+    dc.name = d.name;
+    auto j = nlohmann::json::parse(d.schema_json, nullptr, false);
+    if (j.is_discarded() || !j.is_array()) {
+      return Fail(DataLoss("the schema of dataset '" + d.name + "' is damaged"));
+    }
+    for (auto& c : j) {
+      Column col;
+      col.name = c.value("name", "");
+      col.type = c.value("type", "other");
+      col.sensitive = c.value("sensitive", false);
+      dc.columns.push_back(std::move(col));
+    }
+    out.push_back(std::move(dc));
+  }
+  return out;
+}
+
 Result<PersonData> Vault::Read(const PersonId& id) {
   ASSIGN_OR_RETURN(int64_t pk, PkOf(id));
   ASSIGN_OR_RETURN(std::optional<store::PersonRow> row, store_->GetPerson(pk));
@@ -417,28 +446,15 @@ Result<PersonData> Vault::Read(const PersonId& id) {
   ASSIGN_OR_RETURN(std::vector<store::RecordRow> records, store_->RecordsOf(row->pk));
   if (records.empty()) return out;
   ASSIGN_OR_RETURN(crypto::FieldCipher cipher, CipherForRow(*row));
-  ASSIGN_OR_RETURN(std::vector<store::DatasetRow> datasets, store_->ListDatasets());
+  ASSIGN_OR_RETURN(std::vector<DatasetColumns> datasets, LoadDatasetColumns());
   struct Schema {
-    std::string name;
+    const DatasetColumns* dataset;
     std::vector<std::string> names;
-    std::vector<Column> columns;
   };
   std::unordered_map<int64_t, Schema> schemas;
-  for (auto& d : datasets) {
-    Schema sc;
-    sc.name = d.name;
-    auto j = nlohmann::json::parse(d.schema_json, nullptr, false);
-    if (j.is_discarded() || !j.is_array()) {
-      return Fail(DataLoss("the schema of dataset '" + d.name + "' is damaged"));
-    }
-    for (auto& c : j) {
-      Column col;
-      col.name = c.value("name", "");
-      col.type = c.value("type", "other");
-      col.sensitive = c.value("sensitive", false);
-      sc.names.push_back(col.name);
-      sc.columns.push_back(std::move(col));
-    }
+  for (const auto& d : datasets) {
+    Schema sc{&d, {}};
+    for (const auto& c : d.columns) sc.names.push_back(c.name);
     schemas.emplace(d.id, std::move(sc));
   }
   for (auto& rec : records) {
@@ -448,31 +464,302 @@ Result<PersonData> Vault::Read(const PersonId& id) {
       continue;
     }
     const Schema& sc = it->second;
-    RecordContext ctx{id_, id.bytes(), sc.name, &sc.names};
+    const std::string& name = sc.dataset->name;
+    RecordContext ctx{id_, id.bytes(), name, &sc.names};
     auto fields = OpenRecord(cipher, ctx, rec.body);
     if (!fields) {
       out.damaged_records.emplace_back(
-          rec.id, fields.error().WithContext("person " + id.ToString() + ", dataset '" + sc.name +
+          rec.id, fields.error().WithContext("person " + id.ToString() + ", dataset '" + name +
                                              "', record " + std::to_string(rec.id)));
       continue;
     }
     for (auto& f : *fields) {
+      const Column& col = sc.dataset->columns[f.position];
       FieldValue fv;
-      fv.dataset = sc.name;
+      fv.dataset = name;
       fv.record = static_cast<uint64_t>(rec.id);
-      fv.field = sc.columns[f.position].name;
-      fv.type = sc.columns[f.position].type;
-      fv.sensitive = sc.columns[f.position].sensitive;
+      fv.field = col.name;
+      fv.type = col.type;
+      fv.sensitive = col.sensitive;
       fv.value = std::move(f.value);
       fv.status = f.status;
       if (!fv.status) {
         fv.status = Fail(fv.status.error().WithContext(
-            "person " + id.ToString() + ", dataset '" + sc.name + "', field '" + fv.field + "'"));
+            "person " + id.ToString() + ", dataset '" + name + "', field '" + fv.field + "'"));
       }
       out.fields.push_back(std::move(fv));
     }
   }
   return out;
+}
+
+// ---------------------------------------------------------------- bulk reads
+
+namespace {
+
+// A dataset as a bulk read uses it.
+struct ScopedDataset {
+  const DatasetColumns* columns = nullptr;
+  bool in_scope = false;
+  std::vector<std::string> names;  // column names (RecordContext)
+  std::vector<bool> wanted;        // by position
+};
+
+// People as the scan found them, still sealed: what a worker needs. Wrapped
+// keys and record bodies are copied into one buffer per batch.
+struct SealedRecord {
+  int64_t id = 0;
+  const ScopedDataset* dataset = nullptr;  // null: unknown dataset
+  size_t body_at = 0, body_size = 0;
+};
+struct SealedPerson {
+  int64_t pk = 0;
+  PersonId id;
+  uint32_t kek_version = 0;
+  size_t key_at = 0, key_size = 0;
+  bool has_records = false;  // any record, in scope or not (Read unwraps then)
+  size_t first_record = 0, records = 0;  // in Batch::records
+};
+
+struct Batch {
+  std::vector<SealedPerson> people;
+  std::vector<SealedRecord> records;
+  Bytes bytes;
+  // Filled by Open:
+  std::vector<SelectedPerson> opened;
+  Status status;
+  bool done = false;
+
+  void Wipe() {
+    for (auto& p : opened) {
+      for (auto& f : p.fields) std::fill(f.value.begin(), f.value.end(), '\0');
+    }
+  }
+};
+
+// How many people a batch holds, and how many batches may be in flight per
+// worker: enough to keep the workers busy, little enough to stay small
+// (a batch holds about a megabyte of sealed records at 1 KiB a record).
+constexpr size_t kBatchPeople = 1024;
+constexpr size_t kBatchesPerWorker = 3;
+
+}  // namespace
+
+Status Vault::ReadSelected(const Selection& selection,
+                           const std::function<Status(const SelectedPerson&)>& visit) {
+  ASSIGN_OR_RETURN(std::vector<DatasetColumns> datasets, LoadDatasetColumns());
+  std::unordered_map<int64_t, ScopedDataset> scoped;
+  for (const auto& d : datasets) {
+    ScopedDataset sd;
+    sd.columns = &d;
+    sd.in_scope = selection.dataset.empty() || d.name == selection.dataset;
+    sd.wanted.resize(d.columns.size());
+    for (size_t i = 0; i < d.columns.size(); ++i) {
+      sd.names.push_back(d.columns[i].name);
+      sd.wanted[i] = std::find(selection.fields.begin(), selection.fields.end(),
+                               d.columns[i].name) != selection.fields.end();
+    }
+    scoped.emplace(d.id, std::move(sd));
+  }
+
+  // Unwraps a batch's keys and opens the selected fields. Reads only const
+  // state of the vault (KEK, vault id), so workers run it in parallel.
+  auto open = [this](Batch& b) {
+    b.opened.resize(b.people.size());
+    std::vector<OpenedField> fields;
+    for (size_t i = 0; i < b.people.size() && b.status; ++i) {
+      const SealedPerson& sp = b.people[i];
+      SelectedPerson& out = b.opened[i];
+      out.pk = sp.pk;
+      out.id = sp.id;
+      if (!sp.has_records) continue;
+      store::PersonRow row;
+      row.pk = sp.pk;
+      row.kek_version = sp.kek_version;
+      row.wrapped_key.assign(b.bytes.begin() + static_cast<ptrdiff_t>(sp.key_at),
+                             b.bytes.begin() + static_cast<ptrdiff_t>(sp.key_at + sp.key_size));
+      auto cipher = CipherForRow(row, sp.id);
+      if (!cipher) {
+        b.status = Fail(cipher.error());
+        break;
+      }
+      for (size_t r = sp.first_record; r < sp.first_record + sp.records; ++r) {
+        const SealedRecord& rec = b.records[r];
+        if (rec.dataset == nullptr) {
+          out.damaged_records.emplace_back(rec.id, DataLoss("record refers to an unknown dataset"));
+          continue;
+        }
+        const std::string& name = rec.dataset->columns->name;
+        RecordContext ctx{id_, sp.id.bytes(), name, &rec.dataset->names};
+        fields.clear();
+        Status st = OpenRecordFields(*cipher, ctx, ByteSpan(b.bytes).subspan(rec.body_at, rec.body_size),
+                                     rec.dataset->wanted, fields);
+        if (!st) {
+          out.damaged_records.emplace_back(
+              rec.id, st.error().WithContext("person " + sp.id.ToString() + ", dataset '" + name +
+                                             "', record " + std::to_string(rec.id)));
+          continue;
+        }
+        for (auto& f : fields) {
+          SelectedField& sf = out.fields.emplace_back();
+          sf.dataset = rec.dataset->columns;
+          sf.position = f.position;
+          sf.record = static_cast<uint64_t>(rec.id);
+          sf.value = std::move(f.value);
+          if (!f.status) {
+            sf.status = Fail(f.status.error().WithContext(
+                "person " + sp.id.ToString() + ", dataset '" + name + "', field '" +
+                rec.dataset->names[f.position] + "'"));
+          }
+        }
+      }
+    }
+  };
+
+  // The workers: batches in scan order; each is opened by whichever worker
+  // takes it and visited, in order, by the calling thread.
+  const int workers = selection.workers >= 0
+                          ? selection.workers
+                          : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  const size_t max_in_flight = kBatchesPerWorker * static_cast<size_t>(std::max(1, workers));
+  std::mutex mu;
+  std::condition_variable work_cv, done_cv;
+  std::deque<std::unique_ptr<Batch>> in_flight;  // in scan order
+  std::deque<Batch*> todo;
+  bool stop = false;
+  std::vector<std::thread> threads;
+  struct Joiner {
+    std::mutex& mu;
+    std::condition_variable& cv;
+    bool& stop;
+    std::vector<std::thread>& threads;
+    ~Joiner() {
+      {
+        std::lock_guard<std::mutex> lock(mu);
+        stop = true;
+      }
+      cv.notify_all();
+      for (auto& t : threads) t.join();
+    }
+  } joiner{mu, work_cv, stop, threads};
+  for (int i = 0; i < workers; ++i) {
+    threads.emplace_back([&] {
+      std::unique_lock<std::mutex> lock(mu);
+      for (;;) {
+        work_cv.wait(lock, [&] { return stop || !todo.empty(); });
+        if (stop) return;
+        Batch* b = todo.front();
+        todo.pop_front();
+        lock.unlock();
+        open(*b);
+        lock.lock();
+        b->done = true;
+        done_cv.notify_all();
+      }
+    });
+  }
+
+  // Visits finished batches at the head of the queue; with `wait`, waits for
+  // the head first (to bound what is in flight, or at the end).
+  auto deliver = [&](bool wait) -> Status {
+    for (;;) {
+      std::unique_ptr<Batch> b;
+      {
+        std::unique_lock<std::mutex> lock(mu);
+        if (in_flight.empty()) return Ok();
+        if (wait) done_cv.wait(lock, [&] { return in_flight.front()->done; });
+        if (!in_flight.front()->done) return Ok();
+        b = std::move(in_flight.front());
+        in_flight.pop_front();
+      }
+      wait = false;
+      RETURN_IF_ERROR(b->status);
+      Status st = Ok();
+      for (const SelectedPerson& p : b->opened) {
+        st = visit(p);
+        if (!st) break;
+      }
+      b->Wipe();
+      RETURN_IF_ERROR(st);
+    }
+  };
+  auto submit = [&](std::unique_ptr<Batch> b) -> Status {
+    if (workers == 0) {
+      open(*b);
+      b->done = true;
+      in_flight.push_back(std::move(b));
+      return deliver(false);
+    }
+    {
+      std::lock_guard<std::mutex> lock(mu);
+      todo.push_back(b.get());
+      in_flight.push_back(std::move(b));
+    }
+    work_cv.notify_one();
+    RETURN_IF_ERROR(deliver(false));
+    while (true) {
+      {
+        std::lock_guard<std::mutex> lock(mu);
+        if (in_flight.size() < max_in_flight) return Ok();
+      }
+      RETURN_IF_ERROR(deliver(true));
+    }
+  };
+
+  const std::vector<int64_t>& want = selection.people;
+  size_t next = 0;        // the next wanted person
+  bool finished = false;  // all wanted people were scanned: the scan stopped early
+  auto batch = std::make_unique<Batch>();
+  Status scan = store_->ForEachPersonWithRecords(
+      [&](const store::PersonRow& row, std::span<const store::RecordView> records) -> Status {
+        if (next < want.size() && want[next] < row.pk) {
+          return Fail(NotFound("no person " + IdOf(want[next]).ToString() + " in this vault"));
+        }
+        if (next == want.size() || want[next] != row.pk) return Ok();
+        ++next;
+        SealedPerson& sp = batch->people.emplace_back();
+        sp.pk = row.pk;
+        sp.id = IdOf(row.pk);
+        sp.kek_version = row.kek_version;
+        sp.key_at = batch->bytes.size();
+        sp.key_size = row.wrapped_key.size();
+        batch->bytes.insert(batch->bytes.end(), row.wrapped_key.begin(), row.wrapped_key.end());
+        sp.has_records = !records.empty();
+        sp.first_record = batch->records.size();
+        for (const auto& r : records) {
+          auto it = scoped.find(r.dataset_id);
+          const ScopedDataset* ds = it == scoped.end() ? nullptr : &it->second;
+          if (ds != nullptr && !ds->in_scope) continue;
+          SealedRecord& sr = batch->records.emplace_back();
+          sr.id = r.id;
+          sr.dataset = ds;
+          sr.body_at = batch->bytes.size();
+          sr.body_size = r.body.size();
+          batch->bytes.insert(batch->bytes.end(), r.body.begin(), r.body.end());
+        }
+        sp.records = batch->records.size() - sp.first_record;
+        if (batch->people.size() >= kBatchPeople) {
+          RETURN_IF_ERROR(submit(std::move(batch)));
+          batch = std::make_unique<Batch>();
+        }
+        if (next == want.size()) {  // nothing more to read: stop the scan
+          finished = true;
+          return Fail(Internal("scan stopped"));
+        }
+        return Ok();
+      });
+  if (!finished) RETURN_IF_ERROR(scan);
+  if (next < want.size()) {
+    return Fail(NotFound("no person " + IdOf(want[next]).ToString() + " in this vault"));
+  }
+  if (!batch->people.empty()) RETURN_IF_ERROR(submit(std::move(batch)));
+  while (true) {
+    {
+      std::lock_guard<std::mutex> lock(mu);
+      if (in_flight.empty()) return Ok();
+    }
+    RETURN_IF_ERROR(deliver(true));
+  }
 }
 
 Result<uint64_t> Vault::RotateKek(const KeySource& new_key) {

@@ -93,6 +93,41 @@ struct PersonData {
   std::vector<std::pair<uint64_t, Error>> damaged_records;
 };
 
+// A dataset's name and columns, parsed once for a bulk read.
+struct DatasetColumns {
+  int64_t id = 0;
+  std::string name;
+  std::vector<Column> columns;
+};
+
+// One field of a bulk read (Vault::ReadSelected).
+struct SelectedField {
+  const DatasetColumns* dataset = nullptr;  // valid during the visit
+  uint32_t position = 0;                    // index into dataset->columns
+  uint64_t record = 0;                      // record id within the vault
+  std::string value;                        // clear text; empty when !status
+  Status status;  // kDataLoss (naming person, dataset, field) when it failed to authenticate
+};
+
+struct SelectedPerson {
+  int64_t pk = 0;
+  PersonId id;
+  // Records in id order, fields in position order within a record.
+  std::vector<SelectedField> fields;
+  // Records in scope whose structure was damaged (kDataLoss), by record id.
+  std::vector<std::pair<uint64_t, Error>> damaged_records;
+};
+
+// What a bulk read opens.
+struct Selection {
+  std::vector<int64_t> people;      // person numbers, ascending, no duplicates
+  std::vector<std::string> fields;  // column names; other fields stay sealed
+  std::string dataset;              // only this dataset's records; empty: every dataset
+  // Threads that unwrap keys and decrypt besides the caller's: 0 does all
+  // on the calling thread; negative, one per core.
+  int workers = -1;
+};
+
 class Vault;
 
 // One row's identifiers, normalized by the caller (detect/validators.h). They
@@ -225,6 +260,20 @@ class Vault {
   // person. Field-level integrity failures are reported per field.
   Result<PersonData> Read(const PersonId& id);
 
+  // Reads many people at once, decrypting only the selected fields: one
+  // scan of the store in pk order (Store::ForEachPersonWithRecords), the
+  // schemas parsed once, and the data keys unwrapped and fields opened on
+  // `workers` threads while the calling thread scans and visits. Calls
+  // `visit` on the calling thread, once per selected person, in pk order;
+  // the visitor's first error stops the read and is returned. Memory stays
+  // bounded (a few batches of people in flight), whatever their number.
+  // Field failures are reported per field and damaged records per person,
+  // as by Read. kNotFound if a selected person is not in the vault;
+  // kDataLoss if a dataset's schema or a selected person's wrapped data key
+  // is damaged. REQUIRES: `visit` does not use this vault.
+  Status ReadSelected(const Selection& selection,
+                      const std::function<Status(const SelectedPerson&)>& visit);
+
   // Who is acting: stamped on every audit entry this vault writes.
   void set_actor(std::string actor) { actor_ = std::move(actor); }
   const std::string& actor() const { return actor_; }
@@ -276,6 +325,8 @@ class Vault {
   Result<crypto::FieldCipher> CipherForRow(const store::PersonRow& row) const;
   Result<crypto::FieldCipher> CipherForRow(const store::PersonRow& row, const PersonId& id) const;
   Status FoldRefusedAttempts();
+  // Every dataset's columns (kDataLoss if a schema is damaged).
+  Result<std::vector<DatasetColumns>> LoadDatasetColumns();
 
   std::string path_;
   std::unique_ptr<store::Store> store_;

@@ -326,6 +326,177 @@ TEST_F(VaultTest, CiphertextMovedToAnotherPersonFailsToOpen) {
   for (const auto& f : d->fields) EXPECT_FALSE(f.status) << f.field;
 }
 
+// ---- ReadSelected: the bulk read ----
+
+// (pk, "dataset.field=value" per selected field) of a bulk read.
+struct Got {
+  int64_t pk;
+  std::vector<std::string> fields;
+  size_t damaged;
+};
+
+std::vector<Got> ReadAllSelected(Vault& v, const Selection& sel, Status* status = nullptr) {
+  std::vector<Got> out;
+  Status st = v.ReadSelected(sel, [&](const SelectedPerson& p) -> Status {
+    EXPECT_EQ(p.id, v.IdOf(p.pk));
+    Got g{p.pk, {}, p.damaged_records.size()};
+    uint64_t last_record = 0;
+    for (const auto& f : p.fields) {
+      EXPECT_GE(f.record, last_record);
+      last_record = f.record;
+      g.fields.push_back(f.dataset->name + "." + f.dataset->columns[f.position].name + "=" +
+                         (f.status ? f.value : "FAILED"));
+    }
+    out.push_back(std::move(g));
+    return Ok();
+  });
+  if (status != nullptr) {
+    *status = st;
+  } else {
+    EXPECT_TRUE(st) << st.error().ToString();
+  }
+  return out;
+}
+
+// What Read gives for the same selection, for comparison.
+Got ReadOne(Vault& v, int64_t pk, const std::vector<std::string>& fields, const std::string& dataset) {
+  auto d = v.Read(v.IdOf(pk));
+  EXPECT_TRUE(d);
+  Got g{pk, {}, d->damaged_records.size()};
+  for (const auto& f : d->fields) {
+    if (std::find(fields.begin(), fields.end(), f.field) == fields.end()) continue;
+    if (!dataset.empty() && f.dataset != dataset) continue;
+    g.fields.push_back(f.dataset + "." + f.field + "=" + (f.status ? f.value : "FAILED"));
+  }
+  return g;
+}
+
+class ReadSelectedTest : public VaultTest, public ::testing::WithParamInterface<int> {};
+
+// Many people (several batches), two datasets, some people left out: the
+// same fields, values and order as Read, on any number of workers.
+TEST_P(ReadSelectedTest, MatchesReadOnAnyNumberOfWorkers) {
+  constexpr int kPeople = 2600;
+  auto id_of = [](int p) { return "1101051980010" + std::to_string(10000 + p).substr(1) + "X"; };
+  for (const char* dataset : {"crm", "loans"}) {
+    auto batch = vault_->BeginImport(Spec(dataset));
+    ASSERT_TRUE(batch);
+    for (int p = 0; p < kPeople; ++p) {
+      if (std::string(dataset) == "loans" && p % 3 != 0) continue;
+      RowIdentity who;
+      who.resident_id = id_of(p);
+      ASSERT_TRUE((*batch)->AddRow(
+          who, {"name" + std::to_string(p), id_of(p), p % 5 ? "1380000" + std::to_string(1000 + p % 9000) : "",
+                std::string(dataset) + " note " + std::to_string(p)}));
+    }
+    ASSERT_TRUE((*batch)->Commit(vault_->MakeEvent("import")));
+  }
+  std::vector<int64_t> all;
+  ASSERT_TRUE(vault_->store().ForEachPerson([&](const store::PersonRow& r) -> Status {
+    all.push_back(r.pk);
+    return Ok();
+  }));
+  ASSERT_EQ(all.size(), size_t{kPeople});
+  Selection sel;
+  for (size_t i = 0; i < all.size(); ++i) {
+    if (i % 7 != 3) sel.people.push_back(all[i]);
+  }
+  sel.fields = {"mobile", "note"};
+  sel.workers = GetParam();
+  for (const std::string dataset : {"", "loans"}) {
+    sel.dataset = dataset;
+    auto got = ReadAllSelected(*vault_, sel);
+    ASSERT_EQ(got.size(), sel.people.size());
+    for (size_t i = 0; i < got.size(); ++i) {
+      ASSERT_EQ(got[i].pk, sel.people[i]);
+      if (i % 97 == 0 || i + 1 == got.size()) {
+        Got want = ReadOne(*vault_, sel.people[i], sel.fields, dataset);
+        EXPECT_EQ(got[i].fields, want.fields) << i;
+      }
+    }
+    EXPECT_EQ(got[0].fields.size(), dataset.empty() ? 2u : 1u);  // person 0: no mobile, two notes
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Workers, ReadSelectedTest, ::testing::Values(0, 1, 3));
+
+TEST_F(VaultTest, ReadSelectedOpensOnlySelectedFields) {
+  auto ids = ImportRows(*vault_, "crm", kRows);
+  vault_.reset();
+  FlipByteInFirstRecord(path_, 1);  // the first person's first "id"
+  auto v = Vault::Open(path_, KeyFile(key_));
+  ASSERT_TRUE(v);
+  Selection sel;
+  sel.people = {*(*v)->PkOf(ids[0]), *(*v)->PkOf(ids[1])};
+  sel.fields = {"name", "mobile"};
+  auto got = ReadAllSelected(**v, sel);
+  ASSERT_EQ(got.size(), 2u);
+  EXPECT_EQ(got[0].fields, (std::vector<std::string>{"crm.name=张三明", "crm.mobile=13812345678",
+                                                     "crm.name=张三明", "crm.mobile=13812345678"}));
+  EXPECT_EQ(got[1].fields, (std::vector<std::string>{"crm.name=李四", "crm.mobile=13900001111"}));
+  // Selecting the damaged field reports it, naming person and field.
+  sel.fields = {"id"};
+  Status st = (*v)->ReadSelected(sel, [&](const SelectedPerson& p) -> Status {
+    if (p.id == ids[0]) {
+      EXPECT_FALSE(p.fields[0].status);
+      EXPECT_EQ(p.fields[0].status.error().code(), ErrorCode::kDataLoss);
+      EXPECT_NE(p.fields[0].status.error().message().find("'id'"), std::string::npos);
+      EXPECT_TRUE(p.fields[1].status);
+    }
+    return Ok();
+  });
+  EXPECT_TRUE(st);
+}
+
+TEST_F(VaultTest, ReadSelectedErrors) {
+  auto ids = ImportRows(*vault_, "crm", kRows);
+  const int64_t a = *vault_->PkOf(ids[0]), b = *vault_->PkOf(ids[1]);
+  Selection sel;
+  sel.fields = {"name"};
+  for (int workers : {0, 2}) {
+    sel.workers = workers;
+    // A person not in the vault (before, between or after the others).
+    for (const auto& people : std::vector<std::vector<int64_t>>{{a, b + 5}, {a, a + 1, b}, {b + 100}}) {
+      sel.people = people;
+      Status st = Ok();
+      ReadAllSelected(*vault_, sel, &st);
+      ASSERT_FALSE(st);
+      EXPECT_EQ(st.error().code(), ErrorCode::kNotFound);
+    }
+    // The visitor's error comes back, and stops the read.
+    sel.people = {a, b};
+    int visits = 0;
+    Status st = vault_->ReadSelected(sel, [&](const SelectedPerson&) -> Status {
+      ++visits;
+      return Fail(Unavailable("disk full"));
+    });
+    ASSERT_FALSE(st);
+    EXPECT_EQ(st.error().code(), ErrorCode::kUnavailable);
+    EXPECT_EQ(visits, 1);
+    // Nobody selected: no visit.
+    sel.people = {};
+    EXPECT_TRUE(ReadAllSelected(*vault_, sel).empty());
+  }
+  // A damaged wrapped key fails the read (as Read does).
+  vault_.reset();
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(path_.c_str(), &db), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(db, ("UPDATE person SET wrapped_key=zeroblob(72) WHERE pk=" + std::to_string(b)).c_str(),
+                         nullptr, nullptr, nullptr),
+            SQLITE_OK);
+  sqlite3_close(db);
+  auto v = Vault::Open(path_, KeyFile(key_));
+  ASSERT_TRUE(v);
+  sel.people = {a, b};
+  for (int workers : {0, 2}) {
+    sel.workers = workers;
+    Status st = Ok();
+    ReadAllSelected(**v, sel, &st);
+    ASSERT_FALSE(st);
+    EXPECT_EQ(st.error().code(), ErrorCode::kDataLoss);
+  }
+}
+
 TEST_F(VaultTest, RotationRewrapsAndRetiresTheOldKey) {
   auto ids = ImportRows(*vault_, "crm", kRows);
   std::string new_key = dir_.File("new.key");

@@ -506,6 +506,65 @@ class SqliteStore final : public Store {
     return out;
   }
 
+  Status ForEachPersonWithRecords(
+      const std::function<Status(const PersonRow&, std::span<const RecordView>)>& visit) override {
+    // Dedicated statements, stepped in lockstep: both tables are B-trees in
+    // the order wanted (record ids are (pk << 24) | n), so this is a merge
+    // join of two sequential scans, not a lookup per person.
+    sqlite3_stmt* raw_people = nullptr;
+    RETURN_IF_ERROR(Check(sqlite3_prepare_v2(
+        db_, "SELECT pk,wrapped_key,kek_version,created_at FROM person ORDER BY pk", -1,
+        &raw_people, nullptr)));
+    Stmt people(raw_people);
+    sqlite3_stmt* raw_records = nullptr;
+    RETURN_IF_ERROR(Check(sqlite3_prepare_v2(
+        db_, "SELECT id,dataset,body FROM record ORDER BY id", -1, &raw_records, nullptr)));
+    Stmt records(raw_records);
+    auto step = [this](sqlite3_stmt* s) -> Result<bool> {
+      int rc = sqlite3_step(s);
+      if (rc == SQLITE_ROW) return true;
+      if (rc == SQLITE_DONE) return false;
+      return Fail(StorageError(rc));
+    };
+    ASSIGN_OR_RETURN(bool have_record, step(raw_records));
+    PersonRow person;
+    // A person's record bodies are copied into one buffer (the statement's
+    // row changes as it steps on), and viewed once all are in.
+    Bytes bodies;
+    struct At {
+      int64_t id, dataset_id;
+      size_t offset, size;
+    };
+    std::vector<At> at;
+    std::vector<RecordView> views;
+    for (;;) {
+      ASSIGN_OR_RETURN(bool have_person, step(raw_people));
+      if (!have_person) return Ok();
+      person.pk = sqlite3_column_int64(raw_people, 0);
+      auto* key = static_cast<const uint8_t*>(sqlite3_column_blob(raw_people, 1));
+      person.wrapped_key.assign(key, key + (key ? sqlite3_column_bytes(raw_people, 1) : 0));
+      person.kek_version = static_cast<uint32_t>(sqlite3_column_int64(raw_people, 2));
+      person.created_at = sqlite3_column_int64(raw_people, 3);
+      bodies.clear();
+      at.clear();
+      while (have_record) {
+        const int64_t id = sqlite3_column_int64(raw_records, 0);
+        const int64_t owner = id >> kRecordShift;
+        if (owner > person.pk) break;
+        if (owner == person.pk) {  // (a record of no person is passed over)
+          auto* p = static_cast<const uint8_t*>(sqlite3_column_blob(raw_records, 2));
+          const size_t n = p ? static_cast<size_t>(sqlite3_column_bytes(raw_records, 2)) : 0;
+          at.push_back({id, sqlite3_column_int64(raw_records, 1), bodies.size(), n});
+          bodies.insert(bodies.end(), p, p + n);
+        }
+        ASSIGN_OR_RETURN(have_record, step(raw_records));
+      }
+      views.clear();
+      for (const At& a : at) views.push_back({a.id, a.dataset_id, ByteSpan(bodies).subspan(a.offset, a.size)});
+      RETURN_IF_ERROR(visit(person, views));
+    }
+  }
+
   // An entry goes into two B-trees: blind_index, keyed by MAC (lookups), and
   // person_index, keyed by person (forgetting someone). Written one by one
   // as they come, the MAC tree takes random inserts that dirty every page
