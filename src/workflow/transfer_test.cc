@@ -526,6 +526,95 @@ TEST_F(TransferTest, ObjectionsAreVisibleToOtherWorkflows) {
   }
 }
 
+// Who left is one doc per package; packages made before that recorded a
+// person doc per person, and those are still read the same.
+TEST_F(TransferTest, PackagesRecordedPerPersonStillRead) {
+  auto refs = PlanAndNotify(Plan("T1", "ho", TransferMode::kArt22, {"姓名"}));
+  ASSERT_TRUE(RecordResponses(*sender_, "T1", Responses(refs)));
+  auto report = BuildPackage(*sender_, "T1", dir_.File("T1.tar"));
+  ASSERT_TRUE(report);
+  auto before = GetTransferStatus(*sender_, "T1");
+  ASSERT_TRUE(before);
+  ASSERT_GT(before->included, 0u);
+  ASSERT_GT(before->excluded.size(), 0u);  // objections leave gaps between runs
+  EXPECT_EQ(before->included, report->people);
+  auto check = [&](const TransferStatus& st) {
+    EXPECT_EQ(st.included, before->included);
+    EXPECT_EQ(st.excluded, before->excluded);
+    ASSERT_EQ(st.persons.size(), before->persons.size());
+    for (size_t i = 0; i < st.persons.size(); ++i) {
+      EXPECT_EQ(st.persons[i].included, before->persons[i].included);
+      EXPECT_EQ(*PersonTransferred(*sender_, st.persons[i].pk), st.persons[i].included);
+    }
+  };
+  check(*before);
+  ASSERT_TRUE(sender_->Transact(sender_->MakeEvent("test.legacy"), [&](tlog::Event&) -> Status {
+    RETURN_IF_ERROR(sender_->store().DeleteDoc("transfer.included", "T1"));
+    const std::string body = R"({"manifest_sha256":")" + report->manifest_sha256 + R"("})";
+    for (const auto& ps : before->persons) {
+      if (ps.included) RETURN_IF_ERROR(sender_->store().PutPersonDoc("transfer.included", "T1", ps.pk, body));
+    }
+    return Ok();
+  }));
+  auto legacy = GetTransferStatus(*sender_, "T1");
+  ASSERT_TRUE(legacy) << legacy.error().ToString();
+  check(*legacy);
+
+  // A damaged list is data_loss, not "nobody left".
+  for (const char* body : {R"({"manifest_sha256":"x","people":1,"runs":"AQ=="})",
+                           R"({"manifest_sha256":"x","people":2,"runs":"AQE="})",
+                           R"({"manifest_sha256":"x","people":1,"runs":"AQA="})",
+                           R"({"manifest_sha256":"x","runs":"AQE="})", "[]"}) {
+    ASSERT_TRUE(sender_->Transact(sender_->MakeEvent("test.damage"), [&](tlog::Event&) {
+      return sender_->store().PutDoc("transfer.included", "T1", body);
+    }));
+    auto damaged = GetTransferStatus(*sender_, "T1");
+    ASSERT_FALSE(damaged) << body;
+    EXPECT_EQ(damaged.error().code(), ErrorCode::kDataLoss) << body;
+    auto who = PersonTransferred(*sender_, before->persons[0].pk);
+    ASSERT_FALSE(who) << body;
+    EXPECT_EQ(who.error().code(), ErrorCode::kDataLoss) << body;
+  }
+}
+
+// A value that does not authenticate stops a package it would be in, and
+// only such a package: fields that do not leave are not even opened.
+TEST_F(TransferTest, DamagedValueStopsThePackageOnlyWhenPlanned) {
+  int64_t pk = 0;
+  ASSERT_TRUE(sender_->store().ForEachPerson([&](const store::PersonRow& row) -> Status {
+    if (pk == 0) pk = row.pk;
+    return Ok();
+  }));
+  auto recs = sender_->store().RecordsOf(pk);
+  ASSERT_TRUE(recs && !recs->empty());
+  store::RecordRow rec = (*recs)[0];
+  rec.body.back() ^= 1;  // the tag of the record's last field
+  ASSERT_TRUE(sender_->Transact(sender_->MakeEvent("test.damage"), [&](tlog::Event&) {
+    return sender_->store().UpdateRecord(rec.id, rec.body);
+  }));
+  auto d = sender_->Read(sender_->IdOf(pk));
+  ASSERT_TRUE(d);
+  std::string damaged, intact;
+  for (const auto& f : d->fields) {
+    if (!f.status) {
+      damaged = f.field;
+    } else if (f.field != damaged) {
+      intact = f.field;
+    }
+  }
+  ASSERT_FALSE(damaged.empty());
+  ASSERT_FALSE(intact.empty());
+  ASSERT_NE(damaged, intact);
+  PlanAndNotify(Plan("T1", "ho", TransferMode::kHeadOffice, {damaged}));
+  auto bad = BuildPackage(*sender_, "T1", dir_.File("T1.tar"));
+  ASSERT_FALSE(bad);
+  EXPECT_EQ(bad.error().code(), ErrorCode::kDataLoss);
+  EXPECT_FALSE(FileExists(dir_.File("T1.tar")));
+  PlanAndNotify(Plan("T2", "ho", TransferMode::kHeadOffice, {intact}));
+  auto good = BuildPackage(*sender_, "T2", dir_.File("T2.tar"));
+  EXPECT_TRUE(good) << good.error().ToString();
+}
+
 // PIPL Art. 47 ¶2 (legal.md R7): a field frozen under a retention rule is
 // only stored and protected, never provided. Addresses and bank cards are
 // bound to a 30-year rule counted from each person's account-opening date;
