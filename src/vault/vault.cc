@@ -114,12 +114,17 @@ Result<crypto::SecretBytes> Vault::UnwrapDataKey(const store::PersonRow& row) co
 
 Result<crypto::SecretBytes> Vault::UnwrapDataKey(const store::PersonRow& row,
                                                  const PersonId& id) const {
-  if (row.kek_version != kek_version_) {
+  return UnwrapDataKey(row.wrapped_key, row.kek_version, id);
+}
+
+Result<crypto::SecretBytes> Vault::UnwrapDataKey(ByteSpan wrapped_key, uint32_t kek_version,
+                                                 const PersonId& id) const {
+  if (kek_version != kek_version_) {
     return Fail(DataLoss("data key of person " + id.ToString() +
-                         " is wrapped under key version " + std::to_string(row.kek_version) +
+                         " is wrapped under key version " + std::to_string(kek_version) +
                          ", the vault is at " + std::to_string(kek_version_)));
   }
-  auto key = crypto::OpenSecret(kek_, row.wrapped_key, WrapAd(kLabelDataKey, id.bytes(), kek_version_));
+  auto key = crypto::OpenSecret(kek_, wrapped_key, WrapAd(kLabelDataKey, id.bytes(), kek_version_));
   if (!key) {
     return Fail(DataLoss("the wrapped data key of person " + id.ToString() +
                          " failed its integrity check"));
@@ -133,7 +138,12 @@ Result<crypto::FieldCipher> Vault::CipherForRow(const store::PersonRow& row) con
 
 Result<crypto::FieldCipher> Vault::CipherForRow(const store::PersonRow& row,
                                                 const PersonId& id) const {
-  ASSIGN_OR_RETURN(crypto::SecretBytes key, UnwrapDataKey(row, id));
+  return CipherForKey(row.wrapped_key, row.kek_version, id);
+}
+
+Result<crypto::FieldCipher> Vault::CipherForKey(ByteSpan wrapped_key, uint32_t kek_version,
+                                                const PersonId& id) const {
+  ASSIGN_OR_RETURN(crypto::SecretBytes key, UnwrapDataKey(wrapped_key, kek_version, id));
   return crypto::FieldCipher::Create(suite_, key);
 }
 
@@ -573,12 +583,8 @@ Status Vault::ReadSelected(const Selection& selection,
       out.pk = sp.pk;
       out.id = sp.id;
       if (!sp.has_records) continue;
-      store::PersonRow row;
-      row.pk = sp.pk;
-      row.kek_version = sp.kek_version;
-      row.wrapped_key.assign(b.bytes.begin() + static_cast<ptrdiff_t>(sp.key_at),
-                             b.bytes.begin() + static_cast<ptrdiff_t>(sp.key_at + sp.key_size));
-      auto cipher = CipherForRow(row, sp.id);
+      auto cipher = CipherForKey(ByteSpan(b.bytes).subspan(sp.key_at, sp.key_size),
+                                 sp.kek_version, sp.id);
       if (!cipher) {
         b.status = Fail(cipher.error());
         break;
@@ -709,7 +715,13 @@ Status Vault::ReadSelected(const Selection& selection,
   const std::vector<int64_t>& want = selection.people;
   size_t next = 0;        // the next wanted person
   bool finished = false;  // all wanted people were scanned: the scan stopped early
-  auto batch = std::make_unique<Batch>();
+  auto new_batch = [] {
+    auto b = std::make_unique<Batch>();
+    b->people.reserve(kBatchPeople);
+    b->records.reserve(kBatchPeople + kBatchPeople / 4);
+    return b;
+  };
+  auto batch = new_batch();
   Status scan = store_->ForEachPersonWithRecords(
       [&](const store::PersonRow& row, std::span<const store::RecordView> records) -> Status {
         if (next < want.size() && want[next] < row.pk) {
@@ -740,7 +752,7 @@ Status Vault::ReadSelected(const Selection& selection,
         sp.records = batch->records.size() - sp.first_record;
         if (batch->people.size() >= kBatchPeople) {
           RETURN_IF_ERROR(submit(std::move(batch)));
-          batch = std::make_unique<Batch>();
+          batch = new_batch();
         }
         if (next == want.size()) {  // nothing more to read: stop the scan
           finished = true;

@@ -322,8 +322,12 @@ class Vault {
   Result<crypto::SecretBytes> UnwrapDataKey(const store::PersonRow& row) const;
   // The same for a person whose id the caller has (IdOf is for one thread).
   Result<crypto::SecretBytes> UnwrapDataKey(const store::PersonRow& row, const PersonId& id) const;
+  Result<crypto::SecretBytes> UnwrapDataKey(ByteSpan wrapped_key, uint32_t kek_version,
+                                            const PersonId& id) const;
   Result<crypto::FieldCipher> CipherForRow(const store::PersonRow& row) const;
   Result<crypto::FieldCipher> CipherForRow(const store::PersonRow& row, const PersonId& id) const;
+  Result<crypto::FieldCipher> CipherForKey(ByteSpan wrapped_key, uint32_t kek_version,
+                                           const PersonId& id) const;
   Status FoldRefusedAttempts();
   // Every dataset's columns (kDataLoss if a schema is damaged).
   Result<std::vector<DatasetColumns>> LoadDatasetColumns();
