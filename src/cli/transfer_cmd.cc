@@ -288,8 +288,8 @@ struct StatusCmd {
     json arr = json::array();
     for (const auto& id : ids) {
       ASSIGN_OR_RETURN(workflow::TransferStatus s, workflow::GetTransferStatus(*v, id));
-      json people = json::array();
-      for (const auto& p : s.persons) {
+      json people = json::array();  // only printed with --json: a million entries cost seconds
+      for (const auto& p : o.json ? s.persons : std::vector<workflow::PersonStatus>{}) {
         people.push_back({{"person", v->IdOf(p.pk).ToString()},
                           {"status", p.included  ? "included"
                                      : p.pending ? "pending"
