@@ -11,6 +11,7 @@
 #include <utility>
 #include <vector>
 
+#include "base/json_text.h"
 #include "ingest/encoding.h"
 #include "ingest/reader.h"
 
@@ -23,47 +24,6 @@ using Values = std::vector<std::pair<std::string, std::string>>;
 constexpr size_t kHeaderLines = 1000;
 constexpr size_t kMaxColumns = 16384;
 constexpr size_t kLineBytesPerField = 64;
-
-// Appends `s` as a JSON string literal, escaped as nlohmann's dump() does.
-void AppendJsonString(std::string& out, std::string_view s) {
-  static constexpr char kHex[] = "0123456789abcdef";
-  out += '"';
-  for (char ch : s) {
-    const auto c = static_cast<unsigned char>(ch);
-    switch (c) {
-      case '"':
-        out += "\\\"";
-        break;
-      case '\\':
-        out += "\\\\";
-        break;
-      case '\b':
-        out += "\\b";
-        break;
-      case '\f':
-        out += "\\f";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      case '\r':
-        out += "\\r";
-        break;
-      case '\t':
-        out += "\\t";
-        break;
-      default:
-        if (c < 0x20) {
-          out += "\\u00";
-          out += kHex[c >> 4];
-          out += kHex[c & 0xF];
-        } else {
-          out += ch;
-        }
-    }
-  }
-  out += '"';
-}
 
 // Shortens a key for an error message (keys are names, not values, but may
 // be long).
@@ -98,7 +58,7 @@ class LineSax {
     if (depth_ == 0) return NotObject();
     if (depth_ == 1) return Emit(std::move(s));
     BeginNested();
-    AppendJsonString(nested_, s);
+    (void)AppendJsonString(nested_, s);  // parsed JSON: valid UTF-8
     return true;
   }
   bool binary(Json::binary_t&) { return NotObject(); }  // not produced by JSON text
@@ -120,7 +80,7 @@ class LineSax {
     }
     if (!first_.back()) nested_ += ',';
     first_.back() = false;
-    AppendJsonString(nested_, k);
+    (void)AppendJsonString(nested_, k);
     nested_ += ':';
     after_key_ = true;
     return true;
