@@ -38,22 +38,7 @@ class MacMap {
 
   // Inserts or overwrites. REQUIRES: 0 < value <= kMaxValue (0 marks an
   // empty slot).
-  void Put(const Key& k, int64_t value) {
-    if ((size_ + 1) * 10 > slots_.size() * 7) Grow();
-    const Slot put = SlotOf(k, value);
-    for (size_t i = Home(k);; i = (i + 1) & mask_) {
-      Slot& s = slots_[i];
-      if (s.value == 0) {
-        s = put;
-        ++size_;
-        return;
-      }
-      if (std::memcmp(s.key, put.key, sizeof put.key) == 0) {
-        s.value = put.value;
-        return;
-      }
-    }
-  }
+  void Put(const Key& k, int64_t value) { (void)Assign(k, value); }
 
   // Maps k to value; true if that changed anything (k was absent or mapped
   // elsewhere). One probe where Find then Put takes two.
