@@ -39,22 +39,7 @@ csv=$work/sample.csv
 bytes=$(stat -c %s "$csv")
 cat "$csv" >/dev/null  # both tools read from the page cache
 
-# One timed run: prints "SECONDS PEAK_KB".
-timed() {
-  /usr/bin/time -v -o "$work/time" "$@" >"$work/out" 2>"$work/err" || {
-    echo "failed: $*" >&2
-    cat "$work/err" >&2
-    exit 1
-  }
-  local wall kb
-  wall=$(awk -F': ' '/Elapsed \(wall clock\)/ {print $2}' "$work/time")
-  kb=$(awk -F': ' '/Maximum resident set size/ {print $2}' "$work/time")
-  # m:ss.ss or h:mm:ss to seconds
-  awk -v t="$wall" -v kb="$kb" 'BEGIN {
-    n = split(t, p, ":"); s = 0; for (i = 1; i <= n; i++) s = s * 60 + p[i]; printf "%.2f %d\n", s, kb }'
-}
-
-median() { sort -n | awk '{ v[NR] = $1 } END { if (NR % 2) print v[(NR + 1) / 2]; else printf "%.2f\n", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+. "$root/bench/lib.sh"  # timed, median
 
 : >"$work/custos.txt"
 : >"$work/sqlite.txt"

@@ -95,21 +95,7 @@ bytes=$(stat -c %s crm.csv)
 vault_bytes=$(stat -c %s base.vault)
 cat crm.csv base.vault hand.db >/dev/null  # both sides read from the page cache
 
-# One timed run: prints "SECONDS PEAK_KB".
-timed() {
-  /usr/bin/time -v -o "$work/time" "$@" >"$work/out" 2>"$work/err" || {
-    echo "failed: $*" >&2
-    cat "$work/err" >&2
-    exit 1
-  }
-  local wall kb
-  wall=$(awk -F': ' '/Elapsed \(wall clock\)/ {print $2}' "$work/time")
-  kb=$(awk -F': ' '/Maximum resident set size/ {print $2}' "$work/time")
-  awk -v t="$wall" -v kb="$kb" 'BEGIN {
-    n = split(t, p, ":"); s = 0; for (i = 1; i <= n; i++) s = s * 60 + p[i]; printf "%.2f %d\n", s, kb }'
-}
-
-median() { sort -n | awk '{ v[NR] = $1 } END { if (NR % 2) print v[(NR + 1) / 2]; else printf "%.2f\n", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+. "$root/bench/lib.sh"  # timed, median
 
 # The first package, checked with the stock tools.
 check_package() {
