@@ -155,15 +155,22 @@ class SqliteStore final : public Store {
     return std::string(text == nullptr ? "" : text);
   }
 
+  // The same without waiting: while another connection has the vault open a
+  // change of mode fails at once instead of after the busy timeout.
+  Result<std::string> JournalModeNoWait(const char* pragma) {
+    sqlite3_busy_timeout(db_, 0);
+    Result<std::string> mode = JournalMode(pragma);
+    sqlite3_busy_timeout(db_, kBusyTimeoutMs);
+    return mode;
+  }
+
   // Back to WAL mode if a bulk import was interrupted (the open that rolled
   // its journal back finds the vault in rollback-journal mode). Another
   // connection's import in progress keeps its mode: no waiting for it.
   void RestoreWal() {
     Result<std::string> mode = JournalMode("PRAGMA journal_mode");
     if (!mode || *mode == "wal") return;
-    sqlite3_busy_timeout(db_, 0);
-    (void)JournalMode("PRAGMA journal_mode=WAL");
-    sqlite3_busy_timeout(db_, kBusyTimeoutMs);
+    (void)JournalModeNoWait("PRAGMA journal_mode=WAL");
   }
 
   void LeaveBulkMode() {
@@ -195,10 +202,7 @@ class SqliteStore final : public Store {
   // next open, which also restores WAL mode.
   Status BeginBulk() override {
     if (in_tx_) return Fail(Internal("transaction already open"));
-    // Without waiting: with another connection open the switch fails at once.
-    sqlite3_busy_timeout(db_, 0);
-    Result<std::string> mode = JournalMode("PRAGMA journal_mode=DELETE");
-    sqlite3_busy_timeout(db_, kBusyTimeoutMs);
+    Result<std::string> mode = JournalModeNoWait("PRAGMA journal_mode=DELETE");
     bulk_ = mode && *mode == "delete";
     Status st = Begin();
     if (!st) LeaveBulkMode();
@@ -395,7 +399,7 @@ class SqliteStore final : public Store {
             return Ok();
           });
         }));
-    RETURN_IF_ERROR(WriteIndex(IndexTree::kByMac, kept));
+    RETURN_IF_ERROR(WriteMacEntries(kept));
     RETURN_IF_ERROR(Exec("DROP TABLE temp.custos_keep_index;"));
     ASSIGN_OR_RETURN(uint64_t after, CountPersons());
     return before - after;
@@ -586,10 +590,10 @@ class SqliteStore final : public Store {
     pending_by_person_.push_back(e);
     pending_by_mac_.push_back(e);
     if (pending_by_person_.size() >= kPersonIndexChunk) {
-      RETURN_IF_ERROR(WriteIndex(IndexTree::kByPerson, pending_by_person_));
+      RETURN_IF_ERROR(WritePersonEntries(pending_by_person_));
     }
     if (pending_by_mac_.size() >= kMaxPendingByMac) {
-      RETURN_IF_ERROR(WriteIndex(IndexTree::kByMac, pending_by_mac_));
+      RETURN_IF_ERROR(WriteMacEntries(pending_by_mac_));
     }
     return Ok();
   }
@@ -1029,8 +1033,6 @@ class SqliteStore final : public Store {
 #pragma pack(pop)
   static_assert(sizeof(PendingIndex) == 25);
 
-  enum class IndexTree { kByMac, kByPerson };
-
   // The MAC's bytes as two big-endian words: comparing those is memcmp's
   // order without a library call (sorting is most of a commit's work).
   static uint64_t MacWord(const PendingIndex& e, size_t i) {
@@ -1055,36 +1057,44 @@ class SqliteStore final : public Store {
            std::memcmp(a.mac, b.mac, kIndexMacSize) == 0;
   }
 
-  static const char* IndexInsertSql(IndexTree tree, size_t rows) {
-    auto build = [](const char* table, size_t n) {
-      std::string sql = std::string("INSERT OR IGNORE INTO ") + table + "(kind,mac,person_pk) VALUES";
-      for (size_t i = 0; i < n; ++i) sql += i == 0 ? "(?,?,?)" : ",(?,?,?)";
-      return sql;
-    };
-    static const std::string kMacMany = build("blind_index", kIndexRowsPerInsert);
-    static const std::string kMacOne = build("blind_index", 1);
-    static const std::string kPersonMany = build("person_index", kIndexRowsPerInsert);
-    static const std::string kPersonOne = build("person_index", 1);
-    if (tree == IndexTree::kByMac) return (rows == 1 ? kMacOne : kMacMany).c_str();
-    return (rows == 1 ? kPersonOne : kPersonMany).c_str();
+  // An INSERT of kIndexRowsPerInsert rows and the same of one row.
+  struct MultiRowInsert {
+    std::string many, one;
+  };
+  static MultiRowInsert MakeInsert(std::string_view head, std::string_view row,
+                                   std::string_view tail) {
+    MultiRowInsert sql{std::string(head), std::string(head)};
+    for (size_t i = 0; i < kIndexRowsPerInsert; ++i) {
+      if (i > 0) sql.many += ',';
+      sql.many += row;
+    }
+    sql.many += tail;
+    sql.one.append(row).append(tail);
+    return sql;
   }
 
-  // Sorts `pending` in the tree's key order, writes it and empties it. A
+  // Inserts `rows` rows: kIndexRowsPerInsert per statement while that many
+  // remain, then one by one. bind(stmt, j, i) binds row i as the
+  // statement's j-th row.
+  template <typename Bind>
+  Status InsertRows(const MultiRowInsert& sql, size_t rows, Bind bind) {
+    size_t i = 0;
+    while (i < rows) {
+      const size_t n = rows - i >= kIndexRowsPerInsert ? kIndexRowsPerInsert : 1;
+      ASSIGN_OR_RETURN(sqlite3_stmt * s, Prepare((n == 1 ? sql.one : sql.many).c_str()));
+      for (size_t j = 0; j < n; ++j, ++i) bind(s, static_cast<int>(j), i);
+      RETURN_IF_ERROR(StepDone(s));
+    }
+    return Ok();
+  }
+
+  // Sorts `pending` in MAC order, writes it to blind_index and empties it. A
   // large batch (an import's, at commit) is sorted in two halves on two
   // threads and merged as it is written.
-  Status WriteIndex(IndexTree tree, std::vector<PendingIndex>& pending) {
-    if (tree == IndexTree::kByPerson) return WritePersonEntries(pending);
-    if (tree == IndexTree::kByMac) {
-      return WriteIndexSorted(tree, pending, [](const PendingIndex& a, const PendingIndex& b) {
-        return ByMac(a, b);
-      });
-    }
-    return WriteIndexSorted(tree, pending, [](const PendingIndex& a, const PendingIndex& b) {
-      return ByPerson(a, b);
-    });
-  }
-  template <typename Less>
-  Status WriteIndexSorted(IndexTree tree, std::vector<PendingIndex>& pending, Less less) {
+  Status WriteMacEntries(std::vector<PendingIndex>& pending) {
+    static const MultiRowInsert kSql =
+        MakeInsert("INSERT OR IGNORE INTO blind_index(kind,mac,person_pk) VALUES", "(?,?,?)", "");
+    const auto less = [](const PendingIndex& x, const PendingIndex& y) { return ByMac(x, y); };
     const auto mid = pending.begin() + static_cast<ptrdiff_t>(pending.size() / 2);
     if (pending.size() >= kParallelSortMin) {
       std::thread half([&] { std::sort(pending.begin(), mid, less); });
@@ -1098,15 +1108,12 @@ class SqliteStore final : public Store {
     const PendingIndex* last = nullptr;
     const PendingIndex* rows[kIndexRowsPerInsert];
     size_t n = 0;
-    auto write = [&](size_t count) -> Status {
-      ASSIGN_OR_RETURN(sqlite3_stmt * s, Prepare(IndexInsertSql(tree, count)));
-      for (size_t j = 0; j < count; ++j) {
-        const int col = static_cast<int>(3 * j);
-        sqlite3_bind_int(s, col + 1, rows[j]->kind);
-        sqlite3_bind_blob(s, col + 2, rows[j]->mac, kIndexMacSize, SQLITE_STATIC);
-        sqlite3_bind_int64(s, col + 3, rows[j]->person_pk);
-      }
-      return StepDone(s);
+    auto write = [&] {
+      return InsertRows(kSql, n, [&](sqlite3_stmt* s, int j, size_t i) {
+        sqlite3_bind_int(s, 3 * j + 1, rows[i]->kind);
+        sqlite3_bind_blob(s, 3 * j + 2, rows[i]->mac, kIndexMacSize, SQLITE_STATIC);
+        sqlite3_bind_int64(s, 3 * j + 3, rows[i]->person_pk);
+      });
     };
     while (a != mid || b != pending.end()) {
       const bool take_a = b == pending.end() || (a != mid && !less(*b, *a));
@@ -1115,14 +1122,11 @@ class SqliteStore final : public Store {
       last = &e;
       rows[n++] = &e;
       if (n == kIndexRowsPerInsert) {
-        RETURN_IF_ERROR(write(n));
+        RETURN_IF_ERROR(write());
         n = 0;
       }
     }
-    for (size_t j = 0; j < n; ++j) {
-      rows[0] = rows[j];
-      RETURN_IF_ERROR(write(1));
-    }
+    RETURN_IF_ERROR(write());
     pending.clear();
     return Ok();
   }
@@ -1170,14 +1174,9 @@ class SqliteStore final : public Store {
       return ByPerson(a, b);
     });
     pending.erase(std::unique(pending.begin(), pending.end(), SameEntry), pending.end());
-    static const std::string kMany = [] {
-      std::string sql = "INSERT INTO person_index(person_pk,entries) VALUES";
-      for (size_t i = 0; i < kIndexRowsPerInsert; ++i) sql += i == 0 ? "(?,?)" : ",(?,?)";
-      return sql + " ON CONFLICT(person_pk) DO UPDATE SET entries = entries || excluded.entries";
-    }();
-    static const std::string kOne =
-        "INSERT INTO person_index(person_pk,entries) VALUES(?,?)"
-        " ON CONFLICT(person_pk) DO UPDATE SET entries = entries || excluded.entries";
+    static const MultiRowInsert kSql =
+        MakeInsert("INSERT INTO person_index(person_pk,entries) VALUES", "(?,?)",
+                   " ON CONFLICT(person_pk) DO UPDATE SET entries = entries || excluded.entries");
     struct Group {
       int64_t pk;
       size_t offset, size;
@@ -1193,17 +1192,11 @@ class SqliteStore final : public Store {
       blob.insert(blob.end(), e.mac, e.mac + kIndexMacSize);
       groups.back().size += kPersonEntrySize;
     }
-    size_t i = 0;
-    while (i < groups.size()) {
-      const size_t n = groups.size() - i >= kIndexRowsPerInsert ? kIndexRowsPerInsert : 1;
-      ASSIGN_OR_RETURN(sqlite3_stmt * s, Prepare((n == 1 ? kOne : kMany).c_str()));
-      for (size_t j = 0; j < n; ++j, ++i) {
-        sqlite3_bind_int64(s, static_cast<int>(2 * j + 1), groups[i].pk);
-        sqlite3_bind_blob(s, static_cast<int>(2 * j + 2), blob.data() + groups[i].offset,
-                          static_cast<int>(groups[i].size), SQLITE_STATIC);
-      }
-      RETURN_IF_ERROR(StepDone(s));
-    }
+    RETURN_IF_ERROR(InsertRows(kSql, groups.size(), [&](sqlite3_stmt* s, int j, size_t i) {
+      sqlite3_bind_int64(s, 2 * j + 1, groups[i].pk);
+      sqlite3_bind_blob(s, 2 * j + 2, blob.data() + groups[i].offset,
+                        static_cast<int>(groups[i].size), SQLITE_STATIC);
+    }));
     pending.clear();
     return Ok();
   }
@@ -1230,8 +1223,8 @@ class SqliteStore final : public Store {
   }
 
   Status FlushIndex() {
-    if (!pending_by_person_.empty()) RETURN_IF_ERROR(WriteIndex(IndexTree::kByPerson, pending_by_person_));
-    if (!pending_by_mac_.empty()) RETURN_IF_ERROR(WriteIndex(IndexTree::kByMac, pending_by_mac_));
+    if (!pending_by_person_.empty()) RETURN_IF_ERROR(WritePersonEntries(pending_by_person_));
+    if (!pending_by_mac_.empty()) RETURN_IF_ERROR(WriteMacEntries(pending_by_mac_));
     return Ok();
   }
 
