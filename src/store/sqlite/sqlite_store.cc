@@ -1176,7 +1176,9 @@ class SqliteStore final : public Store {
     pending.erase(std::unique(pending.begin(), pending.end(), SameEntry), pending.end());
     static const MultiRowInsert kSql =
         MakeInsert("INSERT INTO person_index(person_pk,entries) VALUES", "(?,?)",
-                   " ON CONFLICT(person_pk) DO UPDATE SET entries = entries || excluded.entries");
+                   " ON CONFLICT(person_pk) DO UPDATE SET"
+                   // || yields text: keep the column a blob.
+                   " entries = CAST(entries || excluded.entries AS BLOB)");
     struct Group {
       int64_t pk;
       size_t offset, size;

@@ -128,6 +128,13 @@ TEST_F(SqliteStoreTest, ForgettingAPersonLeavesNoIndexRowOfTheirs) {
   ASSERT_TRUE(store.InsertIndex(2, Bytes(16, 0xA2), 1));
   ASSERT_TRUE(store.InsertIndex(2, Bytes(16, 0xA2), 2));  // a shared mobile
   ASSERT_TRUE(store.Commit());
+  // A later entry of person 1 is appended to their row, which stays a blob.
+  ASSERT_TRUE(store.Begin());
+  ASSERT_TRUE(store.InsertIndex(3, Bytes(16, 0xA3), 1));
+  ASSERT_TRUE(store.Commit());
+  EXPECT_EQ(Query("SELECT typeof(entries) || length(entries) FROM person_index WHERE person_pk=1"),
+            "blob51");
+  EXPECT_EQ(*store.FindByIndex(3, Bytes(16, 0xA3)), std::vector<int64_t>{1});
   ASSERT_TRUE(store.Begin());
   ASSERT_TRUE(store.DeletePerson(1));
   ASSERT_TRUE(store.Commit());
