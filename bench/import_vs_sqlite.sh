@@ -19,31 +19,17 @@
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
-build=${BUILD:-build-release}
-custos=${CUSTOS:-$root/$build/custos}
-rows=${ROWS:-1000000}
-runs=${RUNS:-3}
-seed=${SEED:-1}
-
-if [ ! -x "$custos" ]; then
-  echo "no $custos; build it first:" >&2
-  echo "  cmake -S $root -B $root/$build -G Ninja -DCMAKE_BUILD_TYPE=Release && ninja -C $root/$build custos" >&2
-  exit 1
-fi
-for tool in sqlite3 /usr/bin/time; do
-  command -v "$tool" >/dev/null || { echo "missing $tool (scripts/bootstrap installs it)" >&2; exit 1; }
-done
+. "$root/bench/lib.sh"  # bench_init, make_sample, timed, median
+bench_init sqlite3 /usr/bin/time
 
 work=$(mktemp -d)
 cleanup() { if [ -z "${KEEP:-}" ]; then rm -rf "$work"; else echo "kept $work" >&2; fi; }
 trap cleanup EXIT
 csv=$work/sample.csv
 
-"$custos" sample --rows "$rows" --seed "$seed" --out "$csv" >/dev/null 2>"$work/err" || { cat "$work/err" >&2; exit 1; }
+make_sample "$csv"
 bytes=$(stat -c %s "$csv")
-cat "$csv" >/dev/null  # both tools read from the page cache
 
-. "$root/bench/lib.sh"  # timed, median
 
 head -c 32 /dev/urandom >"$work/key"
 chmod 600 "$work/key"

@@ -1,5 +1,35 @@
 # Shared by the end-to-end benchmark scripts (sourced, not run).
-# REQUIRES: $work, a directory for the scratch files of timed runs.
+
+# Reads BUILD or CUSTOS, ROWS, RUNS and SEED from the environment into
+# build, custos, rows, runs and seed, and stops the script unless the custos
+# binary and every tool named as an argument are there. REQUIRES: $root.
+bench_init() {
+  build=${BUILD:-build-release}
+  custos=${CUSTOS:-$root/$build/custos}
+  rows=${ROWS:-1000000}
+  runs=${RUNS:-3}
+  seed=${SEED:-1}
+  if [ ! -x "$custos" ]; then
+    echo "no $custos; build it first:" >&2
+    echo "  cmake -S $root -B $root/$build -G Ninja -DCMAKE_BUILD_TYPE=Release && ninja -C $root/$build custos" >&2
+    exit 1
+  fi
+  local tool
+  for tool in "$@"; do
+    command -v "$tool" >/dev/null || { echo "missing $tool (scripts/bootstrap installs it)" >&2; exit 1; }
+  done
+}
+
+# Writes the synthetic branch export ($rows rows from $seed) to FILE and reads
+# it once, so that the tools compared read it from the page cache.
+# REQUIRES: $work (below, a scratch directory).
+make_sample() {
+  "$custos" sample --rows "$rows" --seed "$seed" --out "$1" >/dev/null 2>"$work/err" || { cat "$work/err" >&2; exit 1; }
+  cat "$1" >/dev/null
+}
+
+# The functions below REQUIRE $work, a directory for the scratch files of
+# timed runs.
 
 # One timed run of a command: prints "SECONDS PEAK_KB" (wall clock and
 # peak resident memory from /usr/bin/time -v); stops the script with the

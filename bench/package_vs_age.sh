@@ -27,21 +27,9 @@
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
-build=${BUILD:-build-release}
-custos=${CUSTOS:-$root/$build/custos}
-rows=${ROWS:-1000000}
-runs=${RUNS:-3}
-seed=${SEED:-1}
+. "$root/bench/lib.sh"  # bench_init, make_sample, timed, median
+bench_init sqlite3 age age-keygen ssh-keygen /usr/bin/time python3
 fields=${FIELDS:-姓名,手机号,联系地址}
-
-if [ ! -x "$custos" ]; then
-  echo "no $custos; build it first:" >&2
-  echo "  cmake -S $root -B $root/$build -G Ninja -DCMAKE_BUILD_TYPE=Release && ninja -C $root/$build custos" >&2
-  exit 1
-fi
-for tool in sqlite3 age age-keygen ssh-keygen /usr/bin/time python3; do
-  command -v "$tool" >/dev/null || { echo "missing $tool (scripts/bootstrap installs it)" >&2; exit 1; }
-done
 
 if [ -n "${WORK:-}" ]; then
   work=$(cd "$WORK" && pwd)
@@ -95,7 +83,6 @@ bytes=$(stat -c %s crm.csv)
 vault_bytes=$(stat -c %s base.vault)
 cat crm.csv base.vault hand.db >/dev/null  # both sides read from the page cache
 
-. "$root/bench/lib.sh"  # timed, median
 
 # The first package, checked with the stock tools.
 check_package() {
