@@ -292,6 +292,44 @@ TEST_P(StoreConformance, ManyIndexEntriesWithDuplicatesAllArrive) {
   EXPECT_EQ(*store_->FindByIndex(1, mac(778, 0)), std::vector<int64_t>{778});
 }
 
+// Entries of a later transaction join those already stored under MACs
+// that share their first bytes: none lost, a repeated one kept once, people
+// of one (kind, MAC) in pk order.
+TEST_P(StoreConformance, IndexEntriesOfLaterTransactionsJoinEarlierOnes) {
+  Bytes m = Bytes(16, 0x42), m2 = m;
+  m2[15] = 0x43;
+  ASSERT_TRUE(store_->Begin());
+  for (int64_t pk : {1, 2, 3}) {
+    PersonRow p = NewPerson(1);
+    p.pk = pk;
+    ASSERT_TRUE(store_->InsertPerson(p));
+  }
+  ASSERT_TRUE(store_->InsertIndex(1, m, 2));
+  ASSERT_TRUE(store_->InsertIndex(2, m, 3));
+  ASSERT_TRUE(store_->Commit());
+  ASSERT_TRUE(store_->Begin());
+  ASSERT_TRUE(store_->InsertIndex(1, m, 1));
+  ASSERT_TRUE(store_->InsertIndex(1, m, 2));
+  ASSERT_TRUE(store_->InsertIndex(1, m2, 3));
+  ASSERT_TRUE(store_->Commit());
+  EXPECT_EQ(*store_->FindByIndex(1, m), (std::vector<int64_t>{1, 2}));
+  EXPECT_EQ(*store_->FindByIndex(2, m), std::vector<int64_t>{3});
+  EXPECT_EQ(*store_->FindByIndex(1, m2), std::vector<int64_t>{3});
+  EXPECT_TRUE(store_->FindByIndex(2, m2)->empty());
+  std::vector<int64_t> kind1;
+  ASSERT_TRUE(store_->ForEachIndexEntry(1, [&](ByteSpan mac, int64_t pk) -> Status {
+    EXPECT_EQ(mac.size(), 16u);
+    kind1.push_back(pk);
+    return Ok();
+  }));
+  EXPECT_EQ(kind1, (std::vector<int64_t>{1, 2, 3}));  // in MAC order, then by person
+  ASSERT_TRUE(store_->Begin());
+  ASSERT_TRUE(store_->DeletePerson(2));
+  ASSERT_TRUE(store_->Commit());
+  EXPECT_EQ(*store_->FindByIndex(1, m), std::vector<int64_t>{1});
+  EXPECT_EQ(*store_->FindByIndex(2, m), std::vector<int64_t>{3});
+}
+
 TEST_P(StoreConformance, BulkTransactionCommitsAndRollsBackLikeAnother) {
   ASSERT_TRUE(store_->BeginBulk());
   PersonRow a = NewPerson(1);

@@ -19,7 +19,7 @@
 namespace custos::store {
 namespace {
 
-constexpr int kSchemaVersion = 2;
+constexpr int kSchemaVersion = 3;
 
 // Forward-only migrations: kMigrations[i] takes the schema from version i to i+1.
 constexpr const char* kMigrations[] = {
@@ -97,6 +97,18 @@ CREATE TABLE person_index (
   entries   BLOB NOT NULL
 );
 DROP INDEX blind_index_by_person;
+)sql",
+    // v3: the MAC tree as buckets (by the MAC's first two bytes), each one
+    // blob of sorted entries, instead of a B-tree row per entry. An import's
+    // million entries were as many INSERT steps at commit, most of its
+    // serial work; now they are tens of thousands of blobs. entries =
+    // (mac(16) || kind(1) || person_pk(8, big-endian))*, in byte order, no
+    // duplicates; filled from blind_index by FillMacBuckets, which drops it.
+    R"sql(
+CREATE TABLE mac_bucket (
+  bucket  INTEGER PRIMARY KEY,
+  entries BLOB NOT NULL
+);
 )sql",
 };
 static_assert(sizeof(kMigrations) / sizeof(kMigrations[0]) == kSchemaVersion);
@@ -335,12 +347,7 @@ class SqliteStore final : public Store {
       Bytes entries = row ? ColumnBlob(q, 0) : Bytes();
       sqlite3_reset(q);
       RETURN_IF_ERROR(ForEachPersonEntry(entries, [&](uint8_t kind, ByteSpan mac) -> Status {
-        ASSIGN_OR_RETURN(sqlite3_stmt * d,
-                         Prepare("DELETE FROM blind_index WHERE kind=? AND mac=? AND person_pk=?"));
-        sqlite3_bind_int(d, 1, kind);
-        BindBlob(d, 2, mac);
-        sqlite3_bind_int64(d, 3, pk);
-        return StepDone(d);
+        return RemoveMacEntry(Entry(kind, mac, pk));
       }));
     }
     for (const char* sql : {"DELETE FROM person_index WHERE person_pk=?",
@@ -380,7 +387,7 @@ class SqliteStore final : public Store {
         "CREATE TEMP TABLE custos_keep_index AS SELECT * FROM person_index "
         "WHERE person_pk IN temp.custos_keep;"
         "CREATE TEMP TABLE custos_keep_doc AS SELECT * FROM person_doc WHERE person_pk IN temp.custos_keep;"
-        "DELETE FROM record; DELETE FROM blind_index; DELETE FROM person_index;"
+        "DELETE FROM record; DELETE FROM mac_bucket; DELETE FROM person_index;"
         "DELETE FROM person_doc; DELETE FROM person;"
         "INSERT INTO person SELECT * FROM temp.custos_keep_person;"
         "INSERT INTO record SELECT * FROM temp.custos_keep_record;"
@@ -569,14 +576,13 @@ class SqliteStore final : public Store {
     }
   }
 
-  // An entry goes into two B-trees: blind_index, keyed by MAC (lookups), and
-  // person_index, keyed by person (forgetting someone). Written one by one
-  // as they come, the MAC tree takes random inserts that dirty every page
-  // again and again once it outgrows the cache: that was the slowest part of
-  // an import. So entries are held back and written in each tree's own key
-  // order: person_index in small chunks (an import creates people in pk
-  // order), blind_index when many are pending, before any read of the index
-  // and at Commit.
+  // An entry goes into two places: its mac_bucket (by the MAC's first two
+  // bytes; lookups), and the person's person_index row (forgetting someone).
+  // MACs are random, so written as they come every bucket would be rewritten
+  // again and again. So entries are held back and written in each table's
+  // own key order: person_index in small chunks (an import creates people in
+  // pk order), mac_bucket when many are pending (each bucket then rewritten
+  // once), before any read of the index and at Commit.
   Status InsertIndex(uint8_t kind, ByteSpan mac, int64_t person_pk) override {
     RETURN_IF_ERROR(RequireTx());
     if (mac.size() != kIndexMacSize) {
@@ -600,16 +606,26 @@ class SqliteStore final : public Store {
 
   Result<std::vector<int64_t>> FindByIndex(uint8_t kind, ByteSpan mac) override {
     RETURN_IF_ERROR(FlushIndex());
-    ASSIGN_OR_RETURN(sqlite3_stmt * s,
-                     Prepare("SELECT person_pk FROM blind_index WHERE kind=? AND mac=? "
-                             "ORDER BY person_pk"));
-    sqlite3_bind_int(s, 1, kind);
-    BindBlob(s, 2, mac);
     std::vector<int64_t> out;
-    for (;;) {
-      ASSIGN_OR_RETURN(bool row, Step(s));
-      if (!row) break;
-      out.push_back(sqlite3_column_int64(s, 0));
+    if (mac.size() != kIndexMacSize) return out;  // InsertIndex takes no other size
+    const PendingIndex want = Entry(kind, mac, 0);
+    ASSIGN_OR_RETURN(Bytes bucket, ReadBucket(BucketOf(want)));
+    // Entries are in byte order: those of (mac, kind) are adjacent, by person.
+    const size_t n = bucket.size() / kBucketEntrySize;
+    auto at = [&](size_t i) { return bucket.data() + i * kBucketEntrySize; };
+    Bytes key(kBucketEntrySize);
+    EncodeBucketEntry(want, key.data());
+    size_t lo = 0, hi = n;
+    while (lo < hi) {
+      const size_t mid = lo + (hi - lo) / 2;
+      if (std::memcmp(at(mid), key.data(), kBucketKeySize) < 0) {
+        lo = mid + 1;
+      } else {
+        hi = mid;
+      }
+    }
+    for (size_t i = lo; i < n && std::memcmp(at(i), key.data(), kBucketKeySize) == 0; ++i) {
+      out.push_back(static_cast<int64_t>(ReadU64BE(at(i) + kBucketKeySize)));
     }
     return out;
   }
@@ -736,16 +752,21 @@ class SqliteStore final : public Store {
     RETURN_IF_ERROR(FlushIndex());
     sqlite3_stmt* raw = nullptr;
     RETURN_IF_ERROR(Check(sqlite3_prepare_v2(
-        db_, "SELECT mac,person_pk FROM blind_index WHERE kind=?", -1, &raw, nullptr)));
+        db_, "SELECT bucket,entries FROM mac_bucket ORDER BY bucket", -1, &raw, nullptr)));
     Stmt s(raw);
-    sqlite3_bind_int(raw, 1, kind);
     for (;;) {
       int rc = sqlite3_step(raw);
       if (rc == SQLITE_DONE) return Ok();
       if (rc != SQLITE_ROW) return Fail(StorageError(rc));
-      auto* p = static_cast<const uint8_t*>(sqlite3_column_blob(raw, 0));
-      size_t n = static_cast<size_t>(sqlite3_column_bytes(raw, 0));
-      RETURN_IF_ERROR(visit(ByteSpan(p, n), sqlite3_column_int64(raw, 1)));
+      auto* p = static_cast<const uint8_t*>(sqlite3_column_blob(raw, 1));
+      const ByteSpan entries(p, p == nullptr ? 0 : static_cast<size_t>(sqlite3_column_bytes(raw, 1)));
+      RETURN_IF_ERROR(CheckBucket(sqlite3_column_int64(raw, 0), entries));
+      for (size_t at = 0; at < entries.size(); at += kBucketEntrySize) {
+        const uint8_t* e = entries.data() + at;
+        if (e[kIndexMacSize] != kind) continue;
+        RETURN_IF_ERROR(visit(entries.subspan(at, kIndexMacSize),
+                              static_cast<int64_t>(ReadU64BE(e + kBucketKeySize))));
+      }
     }
   }
 
@@ -997,6 +1018,7 @@ class SqliteStore final : public Store {
       RETURN_IF_ERROR(Begin());
       Status st = Exec(kMigrations[version]);
       if (st && version + 1 == 2) st = FillPersonIndex();
+      if (st && version + 1 == 3) st = FillMacBuckets();
       if (st) {
         std::string pragma = "PRAGMA user_version=" + std::to_string(version + 1);
         st = Exec(pragma.c_str());
@@ -1017,8 +1039,8 @@ class SqliteStore final : public Store {
   // person_index entries are written in chunks of this many (grouped by
   // person within).
   static constexpr size_t kPersonIndexChunk = 4096;
-  // At most this many blind_index entries wait (25 bytes each: 52 MB).
-  static constexpr size_t kMaxPendingByMac = size_t{1} << 21;
+  // At most this many blind_index entries wait (25 bytes each: 105 MB).
+  static constexpr size_t kMaxPendingByMac = size_t{1} << 22;
   // Below this many entries a sort is not worth a thread.
   static constexpr size_t kParallelSortMin = size_t{1} << 16;
   // Rows per multi-row INSERT: one statement step per 64 entries.
@@ -1041,10 +1063,11 @@ class SqliteStore final : public Store {
     for (size_t k = 0; k < 8; ++k) w = w << 8 | p[k];  // compiled to one load and a byte swap
     return w;
   }
+  // The order of mac_bucket entries: MAC, kind, person.
   static bool ByMac(const PendingIndex& a, const PendingIndex& b) {
-    if (a.kind != b.kind) return a.kind < b.kind;
     if (uint64_t x = MacWord(a, 0), y = MacWord(b, 0); x != y) return x < y;
     if (uint64_t x = MacWord(a, 1), y = MacWord(b, 1); x != y) return x < y;
+    if (a.kind != b.kind) return a.kind < b.kind;
     return a.person_pk < b.person_pk;
   }
   static bool ByPerson(const PendingIndex& a, const PendingIndex& b) {
@@ -1088,12 +1111,71 @@ class SqliteStore final : public Store {
     return Ok();
   }
 
-  // Sorts `pending` in MAC order, writes it to blind_index and empties it. A
-  // large batch (an import's, at commit) is sorted in two halves on two
-  // threads and merged as it is written.
+  // mac_bucket entries: mac(16) || kind(1) || person_pk(8, big-endian), so
+  // that byte order is ByMac's order; the first 17 bytes are the lookup key.
+  static constexpr size_t kBucketKeySize = kIndexMacSize + 1;
+  static constexpr size_t kBucketEntrySize = kBucketKeySize + 8;
+  static int64_t BucketOf(const PendingIndex& e) { return int64_t{e.mac[0]} << 8 | e.mac[1]; }
+  static void EncodeBucketEntry(const PendingIndex& e, uint8_t* out) {
+    std::memcpy(out, e.mac, kIndexMacSize);
+    out[kIndexMacSize] = e.kind;
+    const auto pk = static_cast<uint64_t>(e.person_pk);
+    for (size_t i = 0; i < 8; ++i) out[kBucketKeySize + i] = static_cast<uint8_t>(pk >> (56 - 8 * i));
+  }
+  // A bucket's blob is whole entries of that bucket in strictly rising order.
+  static Status CheckBucket(int64_t bucket, ByteSpan entries) {
+    auto damaged = [&] {
+      return Fail(DataLoss("blind-index bucket " + std::to_string(bucket) + " is damaged"));
+    };
+    if (entries.size() % kBucketEntrySize != 0) return damaged();
+    for (size_t at = 0; at < entries.size(); at += kBucketEntrySize) {
+      const uint8_t* e = entries.data() + at;
+      if ((int64_t{e[0]} << 8 | e[1]) != bucket) return damaged();
+      if (at > 0 && std::memcmp(e - kBucketEntrySize, e, kBucketEntrySize) >= 0) return damaged();
+    }
+    return Ok();
+  }
+  Result<Bytes> ReadBucket(int64_t bucket) {
+    ASSIGN_OR_RETURN(sqlite3_stmt * q, Prepare("SELECT entries FROM mac_bucket WHERE bucket=?"));
+    sqlite3_bind_int64(q, 1, bucket);
+    ASSIGN_OR_RETURN(bool row, Step(q));
+    Bytes entries = row ? ColumnBlob(q, 0) : Bytes();
+    sqlite3_reset(q);
+    RETURN_IF_ERROR(CheckBucket(bucket, entries));
+    return entries;
+  }
+  Status PutBucket(int64_t bucket, ByteSpan entries) {
+    if (entries.empty()) {
+      ASSIGN_OR_RETURN(sqlite3_stmt * d, Prepare("DELETE FROM mac_bucket WHERE bucket=?"));
+      sqlite3_bind_int64(d, 1, bucket);
+      return StepDone(d);
+    }
+    ASSIGN_OR_RETURN(sqlite3_stmt * s, Prepare("INSERT OR REPLACE INTO mac_bucket(bucket,entries) VALUES(?,?)"));
+    sqlite3_bind_int64(s, 1, bucket);
+    BindBlob(s, 2, entries);
+    return StepDone(s);
+  }
+  Status RemoveMacEntry(const PendingIndex& e) {
+    const int64_t bucket = BucketOf(e);
+    ASSIGN_OR_RETURN(Bytes entries, ReadBucket(bucket));
+    uint8_t key[kBucketEntrySize];
+    EncodeBucketEntry(e, key);
+    for (size_t at = 0; at < entries.size(); at += kBucketEntrySize) {
+      if (std::memcmp(entries.data() + at, key, kBucketEntrySize) != 0) continue;
+      entries.erase(entries.begin() + static_cast<ptrdiff_t>(at),
+                    entries.begin() + static_cast<ptrdiff_t>(at + kBucketEntrySize));
+      return PutBucket(bucket, entries);
+    }
+    return Ok();
+  }
+
+  // Sorts `pending` in MAC order, merges it into mac_bucket and empties it.
+  // A large batch (an import's, at commit) is sorted in two halves on two
+  // threads and merged as it is written; buckets are written 64 per
+  // statement, and read first only if the table had any.
   Status WriteMacEntries(std::vector<PendingIndex>& pending) {
     static const MultiRowInsert kSql =
-        MakeInsert("INSERT OR IGNORE INTO blind_index(kind,mac,person_pk) VALUES", "(?,?,?)", "");
+        MakeInsert("INSERT OR REPLACE INTO mac_bucket(bucket,entries) VALUES", "(?,?)", "");
     const auto less = [](const PendingIndex& x, const PendingIndex& y) { return ByMac(x, y); };
     const auto mid = pending.begin() + static_cast<ptrdiff_t>(pending.size() / 2);
     if (pending.size() >= kParallelSortMin) {
@@ -1104,28 +1186,71 @@ class SqliteStore final : public Store {
       std::sort(pending.begin(), mid, less);
       std::sort(mid, pending.end(), less);
     }
+    bool had_buckets = false;
+    {
+      ASSIGN_OR_RETURN(sqlite3_stmt * q, Prepare("SELECT EXISTS(SELECT 1 FROM mac_bucket)"));
+      ASSIGN_OR_RETURN(bool row, Step(q));
+      had_buckets = row && sqlite3_column_int(q, 0) != 0;
+      sqlite3_reset(q);
+    }
+    // The buckets of one statement: their entries, one after another.
+    struct Span {
+      int64_t bucket;
+      size_t at, size;
+    };
+    std::vector<Span> spans;
+    spans.reserve(kIndexRowsPerInsert);
+    Bytes blobs, fresh, old;
+    auto write = [&]() -> Status {
+      RETURN_IF_ERROR(InsertRows(kSql, spans.size(), [&](sqlite3_stmt* s, int j, size_t i) {
+        sqlite3_bind_int64(s, 2 * j + 1, spans[i].bucket);
+        sqlite3_bind_blob(s, 2 * j + 2, blobs.data() + spans[i].at,
+                          static_cast<int>(spans[i].size), SQLITE_STATIC);
+      }));
+      spans.clear();
+      blobs.clear();
+      return Ok();
+    };
+    // Closes the bucket whose new entries are in `fresh`: merged with what
+    // it held (duplicates once), appended to `blobs`.
+    int64_t bucket = -1;
+    auto close_bucket = [&]() -> Status {
+      if (bucket < 0) return Ok();
+      const size_t start = blobs.size();
+      if (had_buckets) {
+        ASSIGN_OR_RETURN(old, ReadBucket(bucket));
+      }
+      size_t i = 0, j = 0;
+      while (i < old.size() || j < fresh.size()) {
+        const int c = i == old.size()    ? 1
+                      : j == fresh.size() ? -1
+                                         : std::memcmp(old.data() + i, fresh.data() + j, kBucketEntrySize);
+        const uint8_t* e = c <= 0 ? old.data() + i : fresh.data() + j;
+        blobs.insert(blobs.end(), e, e + kBucketEntrySize);
+        if (c <= 0) i += kBucketEntrySize;
+        if (c >= 0) j += kBucketEntrySize;
+      }
+      spans.push_back({bucket, start, blobs.size() - start});
+      fresh.clear();
+      old.clear();
+      if (spans.size() == kIndexRowsPerInsert) return write();
+      return Ok();
+    };
     auto a = pending.begin(), b = mid;
     const PendingIndex* last = nullptr;
-    const PendingIndex* rows[kIndexRowsPerInsert];
-    size_t n = 0;
-    auto write = [&] {
-      return InsertRows(kSql, n, [&](sqlite3_stmt* s, int j, size_t i) {
-        sqlite3_bind_int(s, 3 * j + 1, rows[i]->kind);
-        sqlite3_bind_blob(s, 3 * j + 2, rows[i]->mac, kIndexMacSize, SQLITE_STATIC);
-        sqlite3_bind_int64(s, 3 * j + 3, rows[i]->person_pk);
-      });
-    };
     while (a != mid || b != pending.end()) {
       const bool take_a = b == pending.end() || (a != mid && !less(*b, *a));
       const PendingIndex& e = take_a ? *a++ : *b++;
       if (last != nullptr && SameEntry(*last, e)) continue;
       last = &e;
-      rows[n++] = &e;
-      if (n == kIndexRowsPerInsert) {
-        RETURN_IF_ERROR(write());
-        n = 0;
+      if (BucketOf(e) != bucket) {
+        RETURN_IF_ERROR(close_bucket());
+        bucket = BucketOf(e);
       }
+      fresh.resize(fresh.size() + kBucketEntrySize);
+      EncodeBucketEntry(e, fresh.data() + fresh.size() - kBucketEntrySize);
     }
+    RETURN_IF_ERROR(close_bucket());
     RETURN_IF_ERROR(write());
     pending.clear();
     return Ok();
@@ -1203,8 +1328,8 @@ class SqliteStore final : public Store {
     return Ok();
   }
 
-  // Migration to v2: person_index rows from v1's blind_index.
-  Status FillPersonIndex() {
+  // The rows of the blind_index table (schema versions 1 and 2).
+  Result<std::vector<PendingIndex>> ReadBlindIndexTable() {
     std::vector<PendingIndex> all;
     sqlite3_stmt* raw = nullptr;
     RETURN_IF_ERROR(Check(sqlite3_prepare_v2(
@@ -1212,7 +1337,7 @@ class SqliteStore final : public Store {
     Stmt q(raw);
     for (;;) {
       int rc = sqlite3_step(raw);
-      if (rc == SQLITE_DONE) break;
+      if (rc == SQLITE_DONE) return all;
       if (rc != SQLITE_ROW) return Fail(StorageError(rc));
       auto* p = static_cast<const uint8_t*>(sqlite3_column_blob(raw, 1));
       if (p == nullptr || sqlite3_column_bytes(raw, 1) != static_cast<int>(kIndexMacSize)) {
@@ -1221,7 +1346,19 @@ class SqliteStore final : public Store {
       all.push_back(Entry(static_cast<uint8_t>(sqlite3_column_int(raw, 0)),
                           ByteSpan(p, kIndexMacSize), sqlite3_column_int64(raw, 2)));
     }
+  }
+
+  // Migration to v2: person_index rows from v1's blind_index.
+  Status FillPersonIndex() {
+    ASSIGN_OR_RETURN(std::vector<PendingIndex> all, ReadBlindIndexTable());
     return WritePersonEntries(all);
+  }
+
+  // Migration to v3: mac_bucket from blind_index, which then goes.
+  Status FillMacBuckets() {
+    ASSIGN_OR_RETURN(std::vector<PendingIndex> all, ReadBlindIndexTable());
+    RETURN_IF_ERROR(WriteMacEntries(all));
+    return Exec("DROP TABLE blind_index;");
   }
 
   Status FlushIndex() {

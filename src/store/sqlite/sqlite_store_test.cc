@@ -139,14 +139,50 @@ TEST_F(SqliteStoreTest, ForgettingAPersonLeavesNoIndexRowOfTheirs) {
   ASSERT_TRUE(store.DeletePerson(1));
   ASSERT_TRUE(store.Commit());
   s->reset();
-  EXPECT_EQ(Query("SELECT count(*) FROM blind_index WHERE person_pk=1"), "0");
+  // Only person 2's mobile is left: bucket a2a2, one 25-byte entry whose
+  // last 8 bytes are the person.
+  EXPECT_EQ(Query("SELECT group_concat(printf('%04x:', bucket) || hex(substr(entries, 18)), ' ') "
+                  "FROM mac_bucket"),
+            "a2a2:0000000000000002");
   EXPECT_EQ(Query("SELECT count(*) FROM person_index WHERE person_pk=1"), "0");
-  EXPECT_EQ(Query("SELECT count(*) FROM blind_index WHERE person_pk=2"), "1");
   EXPECT_EQ(Query("SELECT count(*) FROM person_index WHERE person_pk=2"), "1");
 }
 
+// A bucket of the MAC index that is not whole sorted entries of its own
+// prefix is reported, not misread.
+TEST_F(SqliteStoreTest, DamagedIndexBucketIsDataLoss) {
+  {
+    auto s = CreateSqliteStore(path_);
+    ASSERT_TRUE(s) << s.error().ToString();
+    ASSERT_TRUE((*s)->Begin());
+    ASSERT_TRUE((*s)->InsertPerson(Person(1)));
+    ASSERT_TRUE((*s)->InsertIndex(1, Bytes(16, 0xA1), 1));
+    ASSERT_TRUE((*s)->Commit());
+  }
+  for (const char* damage : {"UPDATE mac_bucket SET entries = substr(entries, 1, 24)",
+                             "UPDATE mac_bucket SET bucket = 7"}) {
+    Query(damage);
+    auto s = OpenSqliteStore(path_);
+    ASSERT_TRUE(s) << s.error().ToString();
+    Result<std::vector<int64_t>> found = (*s)->FindByIndex(1, Bytes(16, 0xA1));
+    if (std::string(damage).find("bucket = 7") != std::string::npos) {
+      // Moved to another bucket: not found where it belongs, and a full
+      // scan finds it out of place.
+      ASSERT_TRUE(found);
+      EXPECT_TRUE(found->empty());
+    } else {
+      ASSERT_FALSE(found);
+      EXPECT_EQ(found.error().code(), ErrorCode::kDataLoss);
+    }
+    Status scan = (*s)->ForEachIndexEntry(1, [](ByteSpan, int64_t) { return Ok(); });
+    ASSERT_FALSE(scan);
+    EXPECT_EQ(scan.error().code(), ErrorCode::kDataLoss);
+  }
+}
+
 // A vault written by schema version 1 (one index table with a secondary
-// index by person) opens, and its entries move into person_index.
+// index by person) opens, and its entries move into person_index and
+// mac_bucket (versions 2 and 3).
 TEST_F(SqliteStoreTest, MigratesSchemaVersion1) {
   {
     sqlite3* db = nullptr;
@@ -191,10 +227,11 @@ PRAGMA user_version=1;
   ASSERT_TRUE((*s)->Commit());
   EXPECT_EQ(*(*s)->FindByIndex(2, mobile), std::vector<int64_t>{6});
   s->reset();
-  EXPECT_EQ(Query("PRAGMA user_version"), "2");
-  EXPECT_EQ(Query("SELECT count(*) FROM sqlite_schema WHERE name='blind_index_by_person'"), "0");
+  EXPECT_EQ(Query("PRAGMA user_version"), "3");
+  EXPECT_EQ(Query("SELECT count(*) FROM sqlite_schema WHERE name LIKE 'blind_index%'"), "0");
   EXPECT_EQ(Query("SELECT count(*) FROM person_index"), "1");
-  EXPECT_EQ(Query("SELECT count(*) FROM blind_index"), "1");
+  EXPECT_EQ(Query("SELECT printf('%04x:', bucket) || hex(entries) FROM mac_bucket"),
+            "1112:1112131415161718191A1B1C1D1E1F20020000000000000006");
 }
 
 }  // namespace
