@@ -290,6 +290,24 @@ TEST_P(StoreConformance, ManyIndexEntriesWithDuplicatesAllArrive) {
   EXPECT_TRUE(store_->FindByIndex(1, mac(777, 0))->empty());
   EXPECT_TRUE(store_->FindByIndex(2, mac(777, 0x5a))->empty());
   EXPECT_EQ(*store_->FindByIndex(1, mac(778, 0)), std::vector<int64_t>{778});
+  // Many forgotten in one transaction; a lookup inside it already misses them.
+  ASSERT_TRUE(store_->Begin());
+  for (int i = 10000; i < 30000; ++i) ASSERT_TRUE(store_->DeletePerson(i));
+  EXPECT_TRUE(store_->FindByIndex(2, mac(20000, 0x5a))->empty());
+  ASSERT_TRUE(store_->DeletePerson(30000));
+  ASSERT_TRUE(store_->Commit());
+  for (uint8_t kind : {1, 2}) {
+    int entries = 0;
+    ASSERT_TRUE(store_->ForEachIndexEntry(kind, [&](ByteSpan, int64_t pk) -> Status {
+      EXPECT_TRUE(pk < 10000 || pk > 30000) << pk;
+      ++entries;
+      return Ok();
+    }));
+    EXPECT_EQ(entries, kPeople - 20002);
+  }
+  EXPECT_TRUE(store_->FindByIndex(1, mac(30000, 0))->empty());
+  EXPECT_EQ(*store_->FindByIndex(1, mac(9999, 0)), std::vector<int64_t>{9999});
+  EXPECT_EQ(*store_->FindByIndex(2, mac(30001, 0x5a)), std::vector<int64_t>{30001});
 }
 
 // Entries of a later transaction join those already stored under MACs

@@ -332,7 +332,7 @@ class SqliteStore final : public Store {
 
   Status DeletePerson(int64_t pk) override {
     RETURN_IF_ERROR(RequireTx());
-    RETURN_IF_ERROR(FlushIndex());
+    RETURN_IF_ERROR(FlushInserts());  // the person's person_index row is read below
     ForgetRecordHints();
     {
       ASSIGN_OR_RETURN(sqlite3_stmt * s, Prepare("DELETE FROM record WHERE id BETWEEN ? AND ?"));
@@ -346,9 +346,15 @@ class SqliteStore final : public Store {
       ASSIGN_OR_RETURN(bool row, Step(q));
       Bytes entries = row ? ColumnBlob(q, 0) : Bytes();
       sqlite3_reset(q);
+      // Taken out of their buckets later, many at a time (each bucket is
+      // then rewritten once, not once per person).
       RETURN_IF_ERROR(ForEachPersonEntry(entries, [&](uint8_t kind, ByteSpan mac) -> Status {
-        return RemoveMacEntry(Entry(kind, mac, pk));
+        pending_removals_.push_back(Entry(kind, mac, pk));
+        return Ok();
       }));
+      if (pending_removals_.size() >= kMaxPendingByMac) {
+        RETURN_IF_ERROR(RemoveMacEntries(pending_removals_));
+      }
     }
     for (const char* sql : {"DELETE FROM person_index WHERE person_pk=?",
                             "DELETE FROM person_doc WHERE person_pk=?"}) {
@@ -589,6 +595,8 @@ class SqliteStore final : public Store {
       return Fail(InvalidArgument("a blind-index MAC is " + std::to_string(kIndexMacSize) +
                                   " bytes, not " + std::to_string(mac.size())));
     }
+    // Someone forgotten earlier in this transaction leaves first.
+    if (!pending_removals_.empty()) RETURN_IF_ERROR(RemoveMacEntries(pending_removals_));
     const PendingIndex e = Entry(kind, mac, person_pk);
     // Reserved whole: untouched pages cost no memory, and growing by copies
     // would briefly need 1.5 times as much.
@@ -1155,17 +1163,32 @@ class SqliteStore final : public Store {
     BindBlob(s, 2, entries);
     return StepDone(s);
   }
-  Status RemoveMacEntry(const PendingIndex& e) {
-    const int64_t bucket = BucketOf(e);
-    ASSIGN_OR_RETURN(Bytes entries, ReadBucket(bucket));
+  // Takes the entries of `removals` out of their buckets and empties it.
+  Status RemoveMacEntries(std::vector<PendingIndex>& removals) {
+    std::sort(removals.begin(), removals.end(), ByMac);
+    Bytes entries, kept;
     uint8_t key[kBucketEntrySize];
-    EncodeBucketEntry(e, key);
-    for (size_t at = 0; at < entries.size(); at += kBucketEntrySize) {
-      if (std::memcmp(entries.data() + at, key, kBucketEntrySize) != 0) continue;
-      entries.erase(entries.begin() + static_cast<ptrdiff_t>(at),
-                    entries.begin() + static_cast<ptrdiff_t>(at + kBucketEntrySize));
-      return PutBucket(bucket, entries);
+    for (size_t i = 0; i < removals.size();) {
+      const int64_t bucket = BucketOf(removals[i]);
+      ASSIGN_OR_RETURN(entries, ReadBucket(bucket));
+      kept.clear();
+      // Both in byte order: one pass.
+      size_t at = 0;
+      for (; i < removals.size() && BucketOf(removals[i]) == bucket; ++i) {
+        EncodeBucketEntry(removals[i], key);
+        for (; at < entries.size(); at += kBucketEntrySize) {
+          const int c = std::memcmp(entries.data() + at, key, kBucketEntrySize);
+          if (c >= 0) {
+            if (c == 0) at += kBucketEntrySize;
+            break;
+          }
+          kept.insert(kept.end(), entries.data() + at, entries.data() + at + kBucketEntrySize);
+        }
+      }
+      kept.insert(kept.end(), entries.begin() + static_cast<ptrdiff_t>(at), entries.end());
+      if (kept.size() != entries.size()) RETURN_IF_ERROR(PutBucket(bucket, kept));
     }
+    removals.clear();
     return Ok();
   }
 
@@ -1361,7 +1384,14 @@ class SqliteStore final : public Store {
     return Exec("DROP TABLE blind_index;");
   }
 
+  // Writes the entries held back. Removals were queued after every insert
+  // then pending had been written (DeletePerson flushes inserts first), so
+  // they go first.
   Status FlushIndex() {
+    if (!pending_removals_.empty()) RETURN_IF_ERROR(RemoveMacEntries(pending_removals_));
+    return FlushInserts();
+  }
+  Status FlushInserts() {
     if (!pending_by_person_.empty()) RETURN_IF_ERROR(WritePersonEntries(pending_by_person_));
     if (!pending_by_mac_.empty()) RETURN_IF_ERROR(WriteMacEntries(pending_by_mac_));
     return Ok();
@@ -1371,6 +1401,7 @@ class SqliteStore final : public Store {
   void ReleasePendingIndex() {
     pending_by_person_ = {};
     pending_by_mac_ = {};
+    pending_removals_ = {};
   }
 
   void ForgetRecordHints() {
@@ -1390,6 +1421,7 @@ class SqliteStore final : public Store {
   int64_t last_record_id_ = 0;
   std::vector<PendingIndex> pending_by_mac_;
   std::vector<PendingIndex> pending_by_person_;
+  std::vector<PendingIndex> pending_removals_;  // from mac_bucket
   // The audit log's size inside the open write transaction, once counted.
   std::optional<uint64_t> tx_audit_size_;
   std::unordered_map<const char*, Stmt> stmts_;
