@@ -109,6 +109,8 @@ class Store {
   // Fills row.id. kAlreadyExists if a dataset of that name exists.
   virtual Status InsertDataset(DatasetRow& row) = 0;
   virtual Status UpdateDatasetCounts(int64_t id, uint64_t rows, uint64_t people) = 0;
+  // The source file's SHA-256 (hex), when it is known only at the end.
+  virtual Status UpdateDatasetSource(int64_t id, std::string_view source_sha256) = 0;
   virtual Result<std::vector<DatasetRow>> ListDatasets() = 0;
 
   // Appends a record to a person's records; returns its id. kFailedPrecondition

@@ -142,6 +142,10 @@ TEST_P(StoreConformance, PersonsRecordsIndexAndDelete) {
   ASSERT_TRUE(store_->InsertIndex(1, mac, a.pk));  // duplicate ignored
   ASSERT_TRUE(store_->InsertIndex(2, mac, b.pk));
   ASSERT_TRUE(store_->UpdateDatasetCounts(d.id, 3, 2));
+  ASSERT_TRUE(store_->UpdateDatasetSource(d.id, std::string(64, 'e')));
+  auto no_such = store_->UpdateDatasetSource(d.id + 1, std::string(64, 'e'));
+  ASSERT_FALSE(no_such);
+  EXPECT_EQ(no_such.error().code(), ErrorCode::kNotFound);
   ASSERT_TRUE(store_->Commit());
 
   auto recs = store_->RecordsOf(a.pk);
@@ -164,6 +168,7 @@ TEST_P(StoreConformance, PersonsRecordsIndexAndDelete) {
   ASSERT_EQ(ds->size(), 1u);
   EXPECT_EQ((*ds)[0].rows, 3u);
   EXPECT_EQ((*ds)[0].people, 2u);
+  EXPECT_EQ((*ds)[0].source_sha256, std::string(64, 'e'));
 
   ASSERT_TRUE(store_->Begin());
   ASSERT_TRUE(store_->DeletePerson(a.pk));

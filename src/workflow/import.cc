@@ -6,6 +6,7 @@
 #include <cerrno>
 #include <cstring>
 #include <deque>
+#include <future>
 
 #include "crypto/kdf.h"
 #include "detect/validators.h"
@@ -107,9 +108,15 @@ Result<ImportReport> ImportFile(vault::Vault& vault, const std::string& path,
                                 const ImportOptions& options) {
   ImportReport report;
   report.dataset = options.dataset;
-  ASSIGN_OR_RETURN(report.sha256, FileSha256(path));
-  ASSIGN_OR_RETURN(std::unique_ptr<ingest::RowReader> reader,
-                   ingest::OpenTable(path, options.read));
+  // The file's SHA-256 is computed beside the import (on the core its start
+  // leaves idle) and recorded with the dataset at commit.
+  std::future<Result<std::string>> sha256 = std::async(std::launch::async, FileSha256, path);
+  Result<std::unique_ptr<ingest::RowReader>> opened = ingest::OpenTable(path, options.read);
+  if (!opened) {
+    Result<std::string> hashed = sha256.get();
+    return Fail(hashed ? opened.error() : hashed.error());  // "no such file" from either
+  }
+  std::unique_ptr<ingest::RowReader> reader = std::move(*opened);
   report.format = reader->format();
   report.encoding = reader->encoding();
   // Column names are stored in clear and appear in the audit log: a file
@@ -140,7 +147,6 @@ Result<ImportReport> ImportFile(vault::Vault& vault, const std::string& path,
 
   vault::DatasetSpec spec;
   spec.name = options.dataset;
-  spec.source_sha256 = report.sha256;
   spec.source_format = report.format;
   for (const auto& g : report.columns) {
     spec.columns.push_back({g.name, std::string(detect::PiiTypeName(g.type)), g.sensitive});
@@ -159,6 +165,7 @@ Result<ImportReport> ImportFile(vault::Vault& vault, const std::string& path,
       options.progress(reader->bytes_consumed(), reader->bytes_total());
     }
   }
+  ASSIGN_OR_RETURN(report.sha256, sha256.get());
   report.rows = batch->rows();
   report.people = batch->people_touched();
   report.new_people = batch->new_people();
@@ -176,7 +183,10 @@ Result<ImportReport> ImportFile(vault::Vault& vault, const std::string& path,
                    {"new_people", report.new_people},
                    {"columns", report.columns.size()},
                    {"sensitive_columns", sensitive}};
-  RETURN_IF_ERROR(batch->Commit(event));
+  const int64_t dataset_id = batch->dataset_id();
+  RETURN_IF_ERROR(batch->Commit(event, [&](store::Store& store) {
+    return store.UpdateDatasetSource(dataset_id, report.sha256);
+  }));
   report.encoding = reader->encoding();
   if (options.progress) options.progress(reader->bytes_total(), reader->bytes_total());
   return report;

@@ -78,6 +78,25 @@ TEST_F(ImportTest, SecondDatasetJoinsExistingPeople) {
   EXPECT_EQ(*vault_->CountPeople(), 2u);
 }
 
+// The file's hash, computed beside the import, is in the report and stored
+// with the dataset; a missing file is named.
+TEST_F(ImportTest, RecordsTheFileSha256WithTheDataset) {
+  WriteText(dir_.File("a.csv"), "姓名,身份证号\n张三明,11010519491231002X\n");
+  const std::string want = "c8460234a120a9c8ea9cdd37fe0e54754796c6458af08b9c12d9f1de54b73bba";
+  auto r = ImportFile(*vault_, dir_.File("a.csv"), Options("a"));
+  ASSERT_TRUE(r) << r.error().ToString();
+  EXPECT_EQ(r->sha256, want);
+  auto datasets = vault_->store().ListDatasets();
+  ASSERT_TRUE(datasets);
+  ASSERT_EQ(datasets->size(), 1u);
+  EXPECT_EQ((*datasets)[0].source_sha256, want);
+
+  auto missing = ImportFile(*vault_, dir_.File("nowhere.csv"), Options("b"));
+  ASSERT_FALSE(missing);
+  EXPECT_EQ(missing.error().code(), ErrorCode::kNotFound);
+  EXPECT_NE(missing.error().message().find("nowhere.csv"), std::string::npos);
+}
+
 TEST_F(ImportTest, DuplicateDatasetNameIsRefused) {
   WriteText(dir_.File("a.csv"), "姓名,身份证号\n张三明,11010519491231002X\n");
   ASSERT_TRUE(ImportFile(*vault_, dir_.File("a.csv"), Options("a")));

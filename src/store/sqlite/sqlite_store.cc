@@ -449,6 +449,16 @@ class SqliteStore final : public Store {
     return StepDone(s);
   }
 
+  Status UpdateDatasetSource(int64_t id, std::string_view source_sha256) override {
+    RETURN_IF_ERROR(RequireTx());
+    ASSIGN_OR_RETURN(sqlite3_stmt * s, Prepare("UPDATE dataset SET source_sha256=? WHERE id=?"));
+    BindText(s, 1, source_sha256);
+    sqlite3_bind_int64(s, 2, id);
+    RETURN_IF_ERROR(StepDone(s));
+    if (sqlite3_changes(db_) != 1) return Fail(NotFound("no dataset " + std::to_string(id)));
+    return Ok();
+  }
+
   Result<std::vector<DatasetRow>> ListDatasets() override {
     ASSIGN_OR_RETURN(sqlite3_stmt * s,
                      Prepare("SELECT id,name,schema_json,source_sha256,source_format,imported_at,"
