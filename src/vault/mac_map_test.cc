@@ -26,6 +26,20 @@ TEST(MacMap, FindsWhatWasPutThroughGrowth) {
   for (int i = 0; i < 1000; ++i) EXPECT_FALSE(m.Find(RandomKey(rng)));
 }
 
+// Every key in one shard: that shard alone grows, and still finds all.
+TEST(MacMap, OneShardGrowsAlone) {
+  std::mt19937_64 rng(5);
+  MacMap m;
+  std::vector<MacMap::Key> keys;
+  for (int64_t i = 1; i <= 20000; ++i) {
+    keys.push_back(RandomKey(rng));
+    keys.back()[11] = 0x7e;
+    m.Put(keys.back(), i);
+  }
+  EXPECT_EQ(m.size(), 20000u);
+  for (size_t i = 0; i < keys.size(); ++i) EXPECT_EQ(m.Find(keys[i]), static_cast<int64_t>(i + 1));
+}
+
 TEST(MacMap, PutOverwrites) {
   std::mt19937_64 rng(7);
   MacMap m;
@@ -48,11 +62,12 @@ TEST(MacMap, AssignSaysWhetherAnythingChanged) {
   EXPECT_EQ(m.size(), 1u);
 }
 
-// Keys that share their first 8 bytes (the hash) still differ.
+// Keys that share their first 8 bytes (the hash) and their shard still
+// differ.
 TEST(MacMap, CollidingHashesAreDistinguished) {
   MacMap m;
   MacMap::Key a{}, b{};
-  b[11] = 1;
+  b[10] = 1;
   m.Put(a, 1);
   m.Put(b, 2);
   EXPECT_EQ(m.Find(a), 1);
