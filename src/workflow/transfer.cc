@@ -155,11 +155,7 @@ Result<SchemaInfo> LoadSchemas(vault::Vault& v, const std::string& dataset) {
 }
 
 Result<std::vector<int64_t>> PeopleInScope(vault::Vault& v, const TransferPlan& plan) {
-  std::vector<int64_t> pks;
-  RETURN_IF_ERROR(v.store().ForEachPerson([&](const store::PersonRow& r) -> Status {
-    pks.push_back(r.pk);
-    return Ok();
-  }));
+  ASSIGN_OR_RETURN(std::vector<int64_t> pks, v.store().ListPersonPks());
   if (plan.dataset.empty()) return pks;
   ASSIGN_OR_RETURN(std::vector<store::DatasetRow> rows, v.store().ListDatasets());
   int64_t ds = -1;
