@@ -1336,6 +1336,7 @@ Result<PackageReport> BuildPackage(vault::Vault& v, const std::string& transfer,
     }
     const std::string manifest_guess = manifest_text(
         expected, uint64_t{200} * selection.people.size(), std::string(64, '0'), NowUnixSeconds());
+    // Signed only for the signature's length; neither leaves this function.
     ASSIGN_OR_RETURN(std::string sig_guess,
                      package::SshSigSign(v.signer(), kPackageNamespace, AsBytes(manifest_guess)));
     ASSIGN_OR_RETURN(std::unique_ptr<TempFileBeside> archive, TempFileBeside::Create(out_path));
