@@ -7,11 +7,19 @@ namespace custos {
 bool AppendJsonString(std::string& out, std::string_view s) {
   static constexpr char kHex[] = "0123456789abcdef";
   out.push_back('"');
-  size_t i = 0;
-  while (i < s.size()) {
-    const auto c = static_cast<unsigned char>(s[i]);
+  // Bytes that pass through are appended a run at a time, not one by one:
+  // this formats every value of a package's payload.
+  const char* p = s.data();
+  const char* const end = p + s.size();
+  const char* run = p;
+  while (p < end) {
+    const auto c = static_cast<unsigned char>(*p);
+    if (c >= 0x20 && c < 0x80 && c != '"' && c != '\\') {
+      ++p;
+      continue;
+    }
     if (c >= 0x80) {
-      // One multi-byte sequence, checked, then copied whole.
+      // One multi-byte sequence, checked; it stays in the run.
       size_t n = 0;
       uint32_t cp = 0;
       if (c >= 0xC2 && c <= 0xDF) {
@@ -26,9 +34,9 @@ bool AppendJsonString(std::string& out, std::string_view s) {
       } else {
         return false;
       }
-      if (i + n > s.size()) return false;
+      if (n > static_cast<size_t>(end - p)) return false;
       for (size_t k = 1; k < n; ++k) {
-        const auto cc = static_cast<unsigned char>(s[i + k]);
+        const auto cc = static_cast<unsigned char>(p[k]);
         if ((cc & 0xC0) != 0x80) return false;
         cp = (cp << 6) | (cc & 0x3Fu);
       }
@@ -36,10 +44,10 @@ bool AppendJsonString(std::string& out, std::string_view s) {
           (cp >= 0xD800 && cp <= 0xDFFF)) {
         return false;
       }
-      out.append(s.data() + i, n);
-      i += n;
+      p += n;
       continue;
     }
+    out.append(run, p);
     switch (c) {
       case '"':
         out += "\\\"";
@@ -62,17 +70,14 @@ bool AppendJsonString(std::string& out, std::string_view s) {
       case '\t':
         out += "\\t";
         break;
-      default:
-        if (c < 0x20) {
-          out += "\\u00";
-          out.push_back(kHex[c >> 4]);
-          out.push_back(kHex[c & 15]);
-        } else {
-          out.push_back(static_cast<char>(c));
-        }
+      default:  // another control character
+        out += "\\u00";
+        out.push_back(kHex[c >> 4]);
+        out.push_back(kHex[c & 15]);
     }
-    ++i;
+    run = ++p;
   }
+  out.append(run, p);
   out.push_back('"');
   return true;
 }

@@ -14,7 +14,11 @@ TEST(AppendJsonString, WritesWhatNlohmannWrites) {
                                "quote \" backslash \\ slash /",
                                "\b\f\n\r\t",
                                std::string("\x00\x01\x1f\x7f", 4),
-                               "emoji \xF0\x9F\x98\x80 end"};
+                               "emoji \xF0\x9F\x98\x80 end",
+                               "a\"b\\c\nd张e\x01"
+                               "f",
+                               "\"张\"",
+                               "张三明\t"};
   for (const std::string& s : cases) {
     std::string out;
     ASSERT_TRUE(AppendJsonString(out, s)) << s;

@@ -55,33 +55,6 @@ class SpanSource final : public ByteSource {
   ByteSpan data_;
 };
 
-// Writes to a file descriptor the caller owns (and closes). `name` appears
-// in error messages. Retries on EINTR and short writes; kUnavailable on an
-// I/O error (e.g. disk full).
-class FdSink final : public ByteSink {
- public:
-  FdSink(int fd, std::string name) : fd_(fd), name_(std::move(name)) {}
-  Status Write(ByteSpan data) override;
-
- private:
-  int fd_;
-  std::string name_;
-};
-
-// Reads from a file descriptor the caller owns. kUnavailable on an I/O error.
-class FdSource final : public ByteSource {
- public:
-  FdSource(int fd, std::string name) : fd_(fd), name_(std::move(name)) {}
-  Result<size_t> Read(std::span<uint8_t> out) override;
-
- private:
-  int fd_;
-  std::string name_;
-};
-
-// Reads `source` to its end into `sink`, 64 KiB at a time.
-Status Pump(ByteSource& source, ByteSink& sink);
-
 }  // namespace custos::package
 
 #endif  // CUSTOS_PACKAGE_BYTE_STREAM_H_

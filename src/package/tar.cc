@@ -1,7 +1,10 @@
 #include "package/tar.h"
 
+#include <unistd.h>
+
 #include <algorithm>
 #include <array>
+#include <cerrno>
 #include <cstring>
 
 namespace custos::package {
@@ -225,6 +228,95 @@ Status TarWriter::Finish() {
   finished_ = true;
   static constexpr std::array<uint8_t, 2 * kTarBlockSize> kEnd{};
   return out_.Write(kEnd);
+}
+
+// ---- file writer -----------------------------------------------------------
+
+namespace {
+
+uint64_t PaddedSize(uint64_t size) {
+  return (size + kTarBlockSize - 1) / kTarBlockSize * kTarBlockSize;
+}
+
+}  // namespace
+
+uint64_t TarFileWriter::ContentOffset(std::span<const uint64_t> leading_sizes) {
+  uint64_t offset = kTarBlockSize;  // the streamed entry's header
+  for (uint64_t size : leading_sizes) offset += kTarBlockSize + PaddedSize(size);
+  return offset;
+}
+
+TarFileWriter::TarFileWriter(int fd, std::string name,
+                             std::span<const uint64_t> leading_size_guesses)
+    : fd_(fd), name_(std::move(name)), content_(*this, ContentOffset(leading_size_guesses)) {}
+
+Status TarFileWriter::ContentSink::Write(ByteSpan data) {
+  if (owner_.finished_) return Fail(FailedPrecondition("tar archive already finished"));
+  RETURN_IF_ERROR(owner_.WriteAt(data, offset_ + written_));
+  written_ += data.size();
+  return Ok();
+}
+
+Status TarFileWriter::WriteAt(ByteSpan data, uint64_t offset) const {
+  while (!data.empty()) {
+    const ssize_t n = ::pwrite(fd_, data.data(), data.size(), static_cast<off_t>(offset));
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return Fail(Unavailable("cannot write " + name_ + ": " + std::strerror(errno)));
+    }
+    data = data.subspan(static_cast<size_t>(n));
+    offset += static_cast<uint64_t>(n);
+  }
+  return Ok();
+}
+
+// Copies the content to start at `to`, a piece at a time, in the order that
+// never overwrites a piece before it was read: front first when moving it
+// towards the start of the file, back first when moving it towards the end.
+Status TarFileWriter::MoveContent(uint64_t to) const {
+  const uint64_t from = content_.offset();
+  const uint64_t size = content_.written();
+  std::vector<uint8_t> piece(std::min<uint64_t>(size, uint64_t{1} << 20));
+  for (uint64_t done = 0; done < size;) {
+    const uint64_t n = std::min<uint64_t>(piece.size(), size - done);
+    const uint64_t at = to < from ? done : size - done - n;
+    for (uint64_t got = 0; got < n;) {
+      const ssize_t r =
+          ::pread(fd_, piece.data() + got, n - got, static_cast<off_t>(from + at + got));
+      if (r < 0 && errno == EINTR) continue;
+      if (r <= 0) {
+        return Fail(Unavailable("cannot read back " + name_ + ": " +
+                                (r == 0 ? std::string("unexpected end") : std::strerror(errno))));
+      }
+      got += static_cast<uint64_t>(r);
+    }
+    RETURN_IF_ERROR(WriteAt(ByteSpan(piece.data(), n), to + at));
+    done += n;
+  }
+  return Ok();
+}
+
+Status TarFileWriter::Finish(std::span<const TarMember> leading, std::string_view name,
+                             int64_t mtime) {
+  if (finished_) return Fail(FailedPrecondition("tar archive already finished"));
+  finished_ = true;
+  Bytes head;
+  BytesSink head_sink(head);
+  TarWriter tar(head_sink);
+  for (const TarMember& m : leading) RETURN_IF_ERROR(tar.AddFile(m.name, m.content, mtime));
+  const uint64_t size = content_.written();
+  RETURN_IF_ERROR(tar.BeginFile(name, size, mtime));
+  if (head.size() != content_.offset()) RETURN_IF_ERROR(MoveContent(head.size()));
+  RETURN_IF_ERROR(WriteAt(head, 0));
+  // The content's padding and the end-of-archive marker, all zero bytes.
+  const uint64_t end = head.size() + PaddedSize(size) + 2 * kTarBlockSize;
+  const Bytes tail(end - head.size() - size, 0);
+  RETURN_IF_ERROR(WriteAt(tail, head.size() + size));
+  // Content moved towards the start leaves its old end beyond the archive's.
+  if (::ftruncate(fd_, static_cast<off_t>(end)) != 0) {
+    return Fail(Unavailable("cannot truncate " + name_ + ": " + std::strerror(errno)));
+  }
+  return Ok();
 }
 
 // ---- reader ----------------------------------------------------------------

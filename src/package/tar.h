@@ -28,6 +28,7 @@
 #include <cstdint>
 #include <optional>
 #include <set>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -79,6 +80,78 @@ class TarWriter {
   bool finished_ = false;
   uint64_t size_ = 0;
   uint64_t written_ = 0;
+};
+
+// A file for TarFileWriter::Finish to put in front of the streamed entry.
+struct TarMember {
+  std::string_view name;
+  ByteSpan content;
+};
+
+// Writes an archive into a file whose last entry is large and streamed, and
+// whose other entries are known only once it is complete (the package: the
+// manifest holds the payload's size and hash). The streamed content goes
+// straight to its final offset, so it is written once instead of being
+// spooled to a temporary file and copied:
+//
+//   TarFileWriter tar(fd, name, {manifest_size_guess, sig_size_guess});
+//   RETURN_IF_ERROR(tar.content().Write(piece));   // any number of times
+//   RETURN_IF_ERROR(tar.Finish({{"manifest.json", m}, {"manifest.json.sig", s}},
+//                              "payload.jsonl.age", mtime));
+//
+// The bytes are exactly those TarWriter writes for the same entries. Where
+// the content starts depends on the sizes of the leading entries (each
+// padded to whole blocks), so the writer starts it where the guessed sizes
+// put it; when Finish finds they do not, it moves the content within the
+// file (one more pass over it): a wrong guess costs time, never correctness.
+//
+// Error codes: those of TarWriter for names, sizes and mtimes (checked by
+// Finish); kFailedPrecondition for a write after Finish or a second Finish;
+// kUnavailable on an I/O error (e.g. disk full). After an error the file
+// holds no usable archive.
+class TarFileWriter {
+ public:
+  // REQUIRES: `fd` is an empty regular file open for reading and writing,
+  // which the caller owns, closes, and does not otherwise write while the
+  // writer is in use. `name` appears in error messages.
+  TarFileWriter(int fd, std::string name, std::span<const uint64_t> leading_size_guesses);
+  TarFileWriter(const TarFileWriter&) = delete;
+  TarFileWriter& operator=(const TarFileWriter&) = delete;
+
+  // The streamed entry's content, in order. Valid as long as the writer.
+  ByteSink& content() { return content_; }
+  uint64_t content_size() const { return content_.written(); }
+
+  // Writes `leading` and the streamed entry's header (`name`; all entries
+  // with `mtime`) in front of the content, then its padding and the
+  // end-of-archive marker; the file then holds exactly the archive.
+  Status Finish(std::span<const TarMember> leading, std::string_view name, int64_t mtime);
+
+  // Where the content starts in an archive whose leading entries have
+  // these sizes: their headers and padded contents, and its own header.
+  static uint64_t ContentOffset(std::span<const uint64_t> leading_sizes);
+
+ private:
+  class ContentSink final : public ByteSink {
+   public:
+    ContentSink(const TarFileWriter& owner, uint64_t offset) : owner_(owner), offset_(offset) {}
+    Status Write(ByteSpan data) override;
+    uint64_t offset() const { return offset_; }
+    uint64_t written() const { return written_; }
+
+   private:
+    const TarFileWriter& owner_;
+    uint64_t offset_;
+    uint64_t written_ = 0;
+  };
+
+  Status WriteAt(ByteSpan data, uint64_t offset) const;
+  Status MoveContent(uint64_t to) const;
+
+  int fd_;
+  std::string name_;
+  ContentSink content_;
+  bool finished_ = false;
 };
 
 struct TarEntry {

@@ -3,7 +3,9 @@
 // or hostile archive, each with its exact error code.
 #include "package/tar.h"
 
+#include <fcntl.h>
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <cstdio>
 #include <cstring>
@@ -282,6 +284,111 @@ INSTANTIATE_TEST_SUITE_P(
                    },
                    ErrorCode::kInvalidArgument}),
     [](const ::testing::TestParamInfo<DamageCase>& p) { return p.param.name; });
+
+// ---- TarFileWriter ---------------------------------------------------------
+
+// What TarWriter writes for a manifest, a signature and a payload.
+Bytes StreamedArchive(const std::string& manifest, const std::string& sig, const Bytes& payload) {
+  Bytes out;
+  BytesSink sink(out);
+  TarWriter tar(sink);
+  EXPECT_TRUE(tar.AddFile("manifest.json", AsBytes(manifest), kMtime).has_value());
+  EXPECT_TRUE(tar.AddFile("manifest.json.sig", AsBytes(sig), kMtime).has_value());
+  EXPECT_TRUE(tar.AddFile("payload.jsonl.age", payload, kMtime).has_value());
+  EXPECT_TRUE(tar.Finish().has_value());
+  return out;
+}
+
+// A file for a TarFileWriter, removed with its directory.
+class TarFileTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    fd_ = ::open(dir_.File("archive.tar").c_str(), O_RDWR | O_CREAT | O_EXCL, 0600);
+    ASSERT_GE(fd_, 0);
+  }
+  void TearDown() override { ::close(fd_); }
+  std::string Contents() const { return Slurp(dir_.File("archive.tar")); }
+
+  custos::testing::TempDir dir_;
+  int fd_ = -1;
+};
+
+struct FileWriterCase {
+  std::string name;
+  size_t payload_size;
+  size_t manifest_guess;  // the real manifest is 700 bytes, the signature 300
+  size_t sig_guess;
+};
+
+class TarFileWriterBytes : public TarFileTest,
+                           public ::testing::WithParamInterface<FileWriterCase> {};
+TEST_P(TarFileWriterBytes, AreTarWriters) {
+  const FileWriterCase& c = GetParam();
+  const std::string manifest(700, 'm');
+  const std::string sig(300, 's');
+  const Bytes payload = PatternBytes(c.payload_size, 3);
+  const std::vector<uint64_t> guesses = {c.manifest_guess, c.sig_guess};
+  TarFileWriter tar(fd_, "archive.tar", guesses);
+  for (size_t i = 0; i < payload.size(); i += 7000) {
+    ASSERT_TRUE(tar.content()
+                    .Write(ByteSpan(payload).subspan(i, std::min<size_t>(7000, payload.size() - i)))
+                    .has_value());
+  }
+  EXPECT_EQ(tar.content_size(), payload.size());
+  const std::vector<TarMember> leading = {{"manifest.json", AsBytes(manifest)},
+                                          {"manifest.json.sig", AsBytes(sig)}};
+  Status s = tar.Finish(leading, "payload.jsonl.age", kMtime);
+  ASSERT_TRUE(s.has_value()) << s.error().ToString();
+  const Bytes want = StreamedArchive(manifest, sig, payload);
+  const std::string got = Contents();
+  ASSERT_EQ(got.size(), want.size());
+  EXPECT_TRUE(got == std::string(AsChars(want)));
+}
+INSTANTIATE_TEST_SUITE_P(Cases, TarFileWriterBytes,
+                         ::testing::Values(
+                             // The guess puts the content where it belongs: no move.
+                             FileWriterCase{"right_guess", 100000, 700, 300},
+                             FileWriterCase{"right_guess_by_blocks", 100000, 1000, 1},
+                             FileWriterCase{"empty_payload", 0, 700, 300},
+                             FileWriterCase{"block_sized_payload", 1024, 700, 300},
+                             // The content is moved towards the start, or towards the end; by
+                             // less than itself (overlapping) and by more (disjoint).
+                             FileWriterCase{"guess_too_large", 100000, 5000, 300},
+                             FileWriterCase{"guess_far_too_large", 3000, 50000, 300},
+                             FileWriterCase{"guess_too_small", 100000, 1, 1},
+                             FileWriterCase{"guess_none", 3000000, 0, 0},
+                             FileWriterCase{"guess_too_small_tiny_payload", 10, 0, 0},
+                             FileWriterCase{"moved_empty_payload", 0, 0, 0}),
+                         [](const ::testing::TestParamInfo<FileWriterCase>& param) {
+                           return param.param.name;
+                         });
+
+TEST_F(TarFileTest, WriterMisuseIsCaught) {
+  const std::vector<uint64_t> guesses = {10};
+  TarFileWriter tar(fd_, "archive.tar", guesses);
+  ASSERT_TRUE(tar.content().Write(AsBytes("payload")).has_value());
+  const std::vector<TarMember> bad = {{"../manifest.json", AsBytes("{}")}};
+  Status s = tar.Finish(bad, "payload", kMtime);
+  ASSERT_FALSE(s.has_value());
+  EXPECT_EQ(s.error().code(), ErrorCode::kInvalidArgument) << s.error().ToString();
+  s = tar.Finish({}, "payload", kMtime);
+  ASSERT_FALSE(s.has_value());
+  EXPECT_EQ(s.error().code(), ErrorCode::kFailedPrecondition) << s.error().ToString();
+  s = tar.content().Write(AsBytes("more"));
+  ASSERT_FALSE(s.has_value());
+  EXPECT_EQ(s.error().code(), ErrorCode::kFailedPrecondition) << s.error().ToString();
+}
+
+TEST_F(TarFileTest, WriterIoErrorIsUnavailable) {
+  const int read_only = ::open(dir_.File("archive.tar").c_str(), O_RDONLY);
+  ASSERT_GE(read_only, 0);
+  TarFileWriter tar(read_only, "archive.tar", {});
+  Status s = tar.content().Write(AsBytes("payload"));
+  ::close(read_only);
+  ASSERT_FALSE(s.has_value());
+  EXPECT_EQ(s.error().code(), ErrorCode::kUnavailable) << s.error().ToString();
+  EXPECT_NE(s.error().message().find("archive.tar"), std::string::npos);
+}
 
 TEST(TarReader, TrailingZeroRecordPaddingIsAccepted) {
   Bytes archive = SampleArchive(PatternBytes(10, 8));

@@ -96,6 +96,8 @@ class Store {
   virtual Result<uint64_t> CountPersons() = 0;
   // Visits persons in pk order; stops at the first error the visitor returns.
   virtual Status ForEachPerson(const std::function<Status(const PersonRow&)>& visit) = 0;
+  // Every person's pk, ascending (without reading their keys).
+  virtual Result<std::vector<int64_t>> ListPersonPks() = 0;
   virtual Status UpdatePersonKey(int64_t pk, ByteSpan wrapped_key, uint32_t kek_version) = 0;
   // Deletes the person, their records and index entries. kNotFound if absent.
   virtual Status DeletePerson(int64_t pk) = 0;

@@ -384,6 +384,9 @@ TEST_P(StoreConformance, UpdateKeyAndIterate) {
     return Ok();
   }));
   ASSERT_EQ(seen.size(), 5u);
+  auto pks = store_->ListPersonPks();
+  ASSERT_TRUE(pks) << pks.error().ToString();
+  EXPECT_EQ(*pks, seen);
   ASSERT_TRUE(store_->Begin());
   ASSERT_TRUE(store_->UpdatePersonKey(seen[2], Bytes(72, 0xEE), 2));
   auto missing = store_->UpdatePersonKey(999999, Bytes(72, 0xEE), 2);

@@ -535,8 +535,10 @@ struct Batch {
   std::vector<SealedPerson> people;
   std::vector<SealedRecord> records;
   Bytes bytes;
-  // Filled by Open:
+  // Filled by a worker: the opened people, then what the batch stage made
+  // of them.
   std::vector<SelectedPerson> opened;
+  std::unique_ptr<internal::BatchOutput> output;
   Status status;
   bool done = false;
 
@@ -557,6 +559,33 @@ constexpr size_t kBatchesPerWorker = 3;
 
 Status Vault::ReadSelected(const Selection& selection,
                            const std::function<Status(const SelectedPerson&)>& visit) {
+  // A batch's people, taken whole (the vector, not its strings, moves) to be
+  // visited on this thread, and wiped after.
+  struct People {
+    std::vector<SelectedPerson> people;
+    People() = default;
+    People(const People&) = delete;
+    People& operator=(const People&) = delete;
+    ~People() {
+      for (auto& p : people) {
+        for (auto& f : p.fields) std::fill(f.value.begin(), f.value.end(), '\0');
+      }
+    }
+  };
+  return ReadSelectedBatches<People>(
+      selection,
+      [](std::vector<SelectedPerson>& batch, People& out) -> Status {
+        out.people = std::move(batch);
+        return Ok();
+      },
+      [&visit](People& batch) -> Status {
+        for (const SelectedPerson& p : batch.people) RETURN_IF_ERROR(visit(p));
+        return Ok();
+      });
+}
+
+Status Vault::ReadBatches(const Selection& selection, const ErasedPrepare& prepare,
+                          const std::function<Status(internal::BatchOutput&)>& consume) {
   ASSIGN_OR_RETURN(std::vector<DatasetColumns> datasets, LoadDatasetColumns());
   std::unordered_map<int64_t, ScopedDataset> scoped;
   for (const auto& d : datasets) {
@@ -572,9 +601,10 @@ Status Vault::ReadSelected(const Selection& selection,
     scoped.emplace(d.id, std::move(sd));
   }
 
-  // Unwraps a batch's keys and opens the selected fields. Reads only const
-  // state of the vault (KEK, vault id), so workers run it in parallel.
-  auto open = [this](Batch& b) {
+  // Unwraps a batch's keys, opens the selected fields and runs the batch
+  // stage. Reads only const state of the vault (KEK, vault id), so workers
+  // run it in parallel.
+  auto open = [this, &prepare](Batch& b) {
     b.opened.resize(b.people.size());
     std::vector<OpenedField> fields;
     for (size_t i = 0; i < b.people.size() && b.status; ++i) {
@@ -620,10 +650,13 @@ Status Vault::ReadSelected(const Selection& selection,
         }
       }
     }
+    if (b.status) b.status = prepare(b.opened, b.output);
+    b.Wipe();
+    b.opened.clear();
   };
 
-  // The workers: batches in scan order; each is opened by whichever worker
-  // takes it and visited, in order, by the calling thread.
+  // The workers: batches in scan order; each is opened (and prepared) by
+  // whichever worker takes it and consumed, in order, by the calling thread.
   const int workers = selection.workers >= 0
                           ? selection.workers
                           : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
@@ -680,13 +713,7 @@ Status Vault::ReadSelected(const Selection& selection,
       }
       wait = false;
       RETURN_IF_ERROR(b->status);
-      Status st = Ok();
-      for (const SelectedPerson& p : b->opened) {
-        st = visit(p);
-        if (!st) break;
-      }
-      b->Wipe();
-      RETURN_IF_ERROR(st);
+      RETURN_IF_ERROR(consume(*b->output));
     }
   };
   auto submit = [&](std::unique_ptr<Batch> b) -> Status {

@@ -130,6 +130,13 @@ struct Selection {
 
 class Vault;
 
+namespace internal {
+// What a batch stage of Vault::ReadSelectedBatches leaves, type-erased.
+struct BatchOutput {
+  virtual ~BatchOutput() = default;
+};
+}  // namespace internal
+
 // One row's identifiers, normalized by the caller (detect/validators.h). They
 // decide which person the row belongs to and what the blind index holds.
 struct RowIdentity {
@@ -274,6 +281,24 @@ class Vault {
   Status ReadSelected(const Selection& selection,
                       const std::function<Status(const SelectedPerson&)>& visit);
 
+  // As ReadSelected, with the per-person work on the worker threads too:
+  // `prepare` runs on a worker, once per batch of people (up to about a
+  // thousand, consecutive in pk order), and fills an `Out` that `consume`
+  // then receives on the calling thread, batch after batch in pk order.
+  // `prepare` may take the people (move the vector); whatever of their
+  // fields it leaves is wiped once it returns. Each `Out` is destroyed on
+  // the calling thread, once consumed or when the read stops, so one that
+  // holds clear text wipes it in its destructor. The first error in pk
+  // order, of `prepare` or `consume`, stops the read and is returned (the
+  // batches before it were consumed). REQUIRES: `prepare` may run on
+  // several threads at once, so it only reads state that nothing writes
+  // during the read; neither function uses this vault.
+  template <typename Out>
+  Status ReadSelectedBatches(
+      const Selection& selection,
+      const std::function<Status(std::vector<SelectedPerson>&, Out&)>& prepare,
+      const std::function<Status(Out&)>& consume);
+
   // Who is acting: stamped on every audit entry this vault writes.
   void set_actor(std::string actor) { actor_ = std::move(actor); }
   const std::string& actor() const { return actor_; }
@@ -331,6 +356,12 @@ class Vault {
   Status FoldRefusedAttempts();
   // Every dataset's columns (kDataLoss if a schema is damaged).
   Result<std::vector<DatasetColumns>> LoadDatasetColumns();
+  // ReadSelectedBatches without its type: `prepare` leaves the batch's
+  // output in its second argument.
+  using ErasedPrepare =
+      std::function<Status(std::vector<SelectedPerson>&, std::unique_ptr<internal::BatchOutput>&)>;
+  Status ReadBatches(const Selection& selection, const ErasedPrepare& prepare,
+                     const std::function<Status(internal::BatchOutput&)>& consume);
 
   std::string path_;
   std::unique_ptr<store::Store> store_;
@@ -346,6 +377,26 @@ class Vault {
   std::unique_ptr<tlog::AuditLog> audit_;
   std::string actor_ = "unknown";
 };
+
+template <typename Out>
+Status Vault::ReadSelectedBatches(
+    const Selection& selection,
+    const std::function<Status(std::vector<SelectedPerson>&, Out&)>& prepare,
+    const std::function<Status(Out&)>& consume) {
+  struct Typed final : internal::BatchOutput {
+    Out out;
+  };
+  return ReadBatches(
+      selection,
+      [&prepare](std::vector<SelectedPerson>& people,
+                 std::unique_ptr<internal::BatchOutput>& out) -> Status {
+        auto typed = std::make_unique<Typed>();
+        Status st = prepare(people, typed->out);
+        out = std::move(typed);
+        return st;
+      },
+      [&consume](internal::BatchOutput& out) { return consume(static_cast<Typed&>(out).out); });
+}
 
 // Notes an attempt refused before the vault could be opened (wrong key) in
 // `<vault>.refused`, a file of its own: the vault file stays byte-for-byte

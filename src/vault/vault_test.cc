@@ -375,27 +375,35 @@ class ReadSelectedTest : public VaultTest, public ::testing::WithParamInterface<
 
 // Many people (several batches), two datasets, some people left out: the
 // same fields, values and order as Read, on any number of workers.
-TEST_P(ReadSelectedTest, MatchesReadOnAnyNumberOfWorkers) {
-  constexpr int kPeople = 2600;
+// Imports `people` people into "crm" and every third of them into "loans"
+// too (several batches of a bulk read), and returns their pks in order.
+std::vector<int64_t> ImportManyPeople(Vault& v, int people) {
   auto id_of = [](int p) { return "1101051980010" + std::to_string(10000 + p).substr(1) + "X"; };
   for (const char* dataset : {"crm", "loans"}) {
-    auto batch = vault_->BeginImport(Spec(dataset));
-    ASSERT_TRUE(batch);
-    for (int p = 0; p < kPeople; ++p) {
+    auto batch = v.BeginImport(Spec(dataset));
+    EXPECT_TRUE(batch);
+    if (!batch) return {};
+    for (int p = 0; p < people; ++p) {
       if (std::string(dataset) == "loans" && p % 3 != 0) continue;
       RowIdentity who;
       who.resident_id = id_of(p);
-      ASSERT_TRUE((*batch)->AddRow(
-          who, {"name" + std::to_string(p), id_of(p), p % 5 ? "1380000" + std::to_string(1000 + p % 9000) : "",
-                std::string(dataset) + " note " + std::to_string(p)}));
+      EXPECT_TRUE((*batch)->AddRow(who, {"name" + std::to_string(p), id_of(p),
+                                         p % 5 ? "1380000" + std::to_string(1000 + p % 9000) : "",
+                                         std::string(dataset) + " note " + std::to_string(p)}));
     }
-    ASSERT_TRUE((*batch)->Commit(vault_->MakeEvent("import")));
+    EXPECT_TRUE((*batch)->Commit(v.MakeEvent("import")));
   }
   std::vector<int64_t> all;
-  ASSERT_TRUE(vault_->store().ForEachPerson([&](const store::PersonRow& r) -> Status {
+  EXPECT_TRUE(v.store().ForEachPerson([&](const store::PersonRow& r) -> Status {
     all.push_back(r.pk);
     return Ok();
   }));
+  return all;
+}
+
+TEST_P(ReadSelectedTest, MatchesReadOnAnyNumberOfWorkers) {
+  constexpr int kPeople = 2600;
+  const std::vector<int64_t> all = ImportManyPeople(*vault_, kPeople);
   ASSERT_EQ(all.size(), size_t{kPeople});
   Selection sel;
   for (size_t i = 0; i < all.size(); ++i) {
@@ -419,6 +427,100 @@ TEST_P(ReadSelectedTest, MatchesReadOnAnyNumberOfWorkers) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Workers, ReadSelectedTest, ::testing::Values(0, 1, 3));
+
+// What a batch stage made of one batch, on whichever thread ran it.
+struct BatchSummary {
+  std::vector<int64_t> pks;
+  size_t fields = 0;
+};
+
+class ReadSelectedBatchesTest : public VaultTest, public ::testing::WithParamInterface<int> {
+ protected:
+  void SetUp() override {
+    VaultTest::SetUp();
+    const std::vector<int64_t> all = ImportManyPeople(*vault_, 2600);
+    ASSERT_EQ(all.size(), 2600u);
+    for (size_t i = 0; i < all.size(); ++i) {
+      if (i % 7 != 3) sel_.people.push_back(all[i]);
+    }
+    sel_.fields = {"mobile", "note"};
+    sel_.workers = GetParam();
+  }
+
+  // Summarizes each batch; fails (kDataLoss) at the person `fail_at`.
+  static Status Summarize(std::vector<SelectedPerson>& people, BatchSummary& out,
+                          int64_t fail_at = -1) {
+    for (const SelectedPerson& p : people) {
+      if (p.pk == fail_at) return Fail(DataLoss("person " + std::to_string(p.pk)));
+      out.pks.push_back(p.pk);
+      out.fields += p.fields.size();
+    }
+    return Ok();
+  }
+
+  Selection sel_;
+};
+
+// Every person once, batches consumed in pk order, the same fields as a
+// per-person read.
+TEST_P(ReadSelectedBatchesTest, ConsumesEveryBatchInOrder) {
+  std::vector<int64_t> seen;
+  size_t fields = 0, batches = 0;
+  Status st = vault_->ReadSelectedBatches<BatchSummary>(
+      sel_,
+      [](std::vector<SelectedPerson>& people, BatchSummary& out) { return Summarize(people, out); },
+      [&](BatchSummary& b) -> Status {
+        EXPECT_FALSE(b.pks.empty());
+        seen.insert(seen.end(), b.pks.begin(), b.pks.end());
+        fields += b.fields;
+        ++batches;
+        return Ok();
+      });
+  ASSERT_TRUE(st) << st.error().ToString();
+  EXPECT_EQ(seen, sel_.people);
+  EXPECT_GT(batches, 1u);
+  size_t want_fields = 0;
+  for (const Got& g : ReadAllSelected(*vault_, sel_)) want_fields += g.fields.size();
+  EXPECT_EQ(fields, want_fields);
+}
+
+// A batch stage's error stops the read and comes back; the batches before
+// the failing person's were consumed, in order, and none after.
+TEST_P(ReadSelectedBatchesTest, PrepareErrorStopsAtItsBatch) {
+  const int64_t fail_at = sel_.people[1500];
+  std::vector<int64_t> seen;
+  Status st = vault_->ReadSelectedBatches<BatchSummary>(
+      sel_,
+      [fail_at](std::vector<SelectedPerson>& people, BatchSummary& out) {
+        return Summarize(people, out, fail_at);
+      },
+      [&](BatchSummary& b) -> Status {
+        seen.insert(seen.end(), b.pks.begin(), b.pks.end());
+        return Ok();
+      });
+  ASSERT_FALSE(st);
+  EXPECT_EQ(st.error().code(), ErrorCode::kDataLoss);
+  EXPECT_EQ(st.error().message(), "person " + std::to_string(fail_at));
+  ASSERT_FALSE(seen.empty());
+  EXPECT_LT(seen.size(), 1500u);
+  EXPECT_TRUE(std::equal(seen.begin(), seen.end(), sel_.people.begin()));
+}
+
+TEST_P(ReadSelectedBatchesTest, ConsumeErrorStopsTheRead) {
+  int consumed = 0;
+  Status st = vault_->ReadSelectedBatches<BatchSummary>(
+      sel_,
+      [](std::vector<SelectedPerson>& people, BatchSummary& out) { return Summarize(people, out); },
+      [&](BatchSummary&) -> Status {
+        ++consumed;
+        return consumed == 2 ? Fail(Unavailable("disk full")) : Ok();
+      });
+  ASSERT_FALSE(st);
+  EXPECT_EQ(st.error().code(), ErrorCode::kUnavailable);
+  EXPECT_EQ(consumed, 2);
+}
+
+INSTANTIATE_TEST_SUITE_P(Workers, ReadSelectedBatchesTest, ::testing::Values(0, 1, 3));
 
 TEST_F(VaultTest, ReadSelectedOpensOnlySelectedFields) {
   auto ids = ImportRows(*vault_, "crm", kRows);

@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <array>
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
@@ -154,11 +155,7 @@ Result<SchemaInfo> LoadSchemas(vault::Vault& v, const std::string& dataset) {
 }
 
 Result<std::vector<int64_t>> PeopleInScope(vault::Vault& v, const TransferPlan& plan) {
-  std::vector<int64_t> pks;
-  RETURN_IF_ERROR(v.store().ForEachPerson([&](const store::PersonRow& r) -> Status {
-    pks.push_back(r.pk);
-    return Ok();
-  }));
+  ASSIGN_OR_RETURN(std::vector<int64_t> pks, v.store().ListPersonPks());
   if (plan.dataset.empty()) return pks;
   ASSIGN_OR_RETURN(std::vector<store::DatasetRow> rows, v.store().ListDatasets());
   int64_t ds = -1;
@@ -355,16 +352,6 @@ class TempFileBeside {
   std::string name_;
 };
 
-// The content of the open tar entry, as a sink (to Pump a file into it).
-class TarContentSink final : public package::ByteSink {
- public:
-  explicit TarContentSink(package::TarWriter& tar) : tar_(tar) {}
-  Status Write(ByteSpan data) override { return tar_.Write(data); }
-
- private:
-  package::TarWriter& tar_;
-};
-
 // ---- Frozen fields (PIPL Art. 47 ¶2) ----
 
 // One retention binding as the transfer needs it: the planned fields it
@@ -427,6 +414,100 @@ void CountWithheld(const std::vector<const FrozenSet*>& frozen,
   std::sort(names.begin(), names.end());
   names.erase(std::unique(names.begin(), names.end()), names.end());
   for (std::string_view n : names) ++counts[std::string(n)];
+}
+
+// ---- The payload's lines ----
+
+// One batch of payload lines (docs/formats/package.md), formatted on a
+// worker thread of the bulk read, and what they count. Clear personal data:
+// wiped when destroyed.
+struct PayloadLines {
+  std::string text;
+  uint64_t people = 0;
+  uint64_t records = 0;
+  std::map<std::string, uint64_t> withheld_frozen;  // field -> people
+
+  PayloadLines() = default;
+  PayloadLines(const PayloadLines&) = delete;
+  PayloadLines& operator=(const PayloadLines&) = delete;
+  ~PayloadLines() { std::fill(text.begin(), text.end(), '\0'); }
+};
+
+// Makes room for `more` bytes at the end of `text` without leaving a copy
+// of it in freed memory, as std::string's own growth would.
+void ReserveWiping(std::string& text, size_t more) {
+  if (text.capacity() - text.size() >= more) return;
+  std::string bigger;
+  bigger.reserve(std::max(2 * text.capacity(), text.size() + more));
+  bigger.append(text);
+  std::fill(text.begin(), text.end(), '\0');
+  text.swap(bigger);
+}
+
+// Appends one line per person to `lines`, leaving out the fields `frozen`
+// for them (PIPL Art. 47 ¶2: only stored and protected, never provided),
+// and counts people, records and withheld fields. kDataLoss for the first
+// person (in order) with a damaged record, a value in scope that does not
+// authenticate or is not valid UTF-8. Thread safety: reads `frozen` only,
+// so threads may format different batches at once.
+Status FormatPayloadLines(const std::vector<vault::SelectedPerson>& people,
+                          const std::vector<FrozenSet>& frozen, PayloadLines& lines) {
+  // About 200 bytes a person for three short fields. Before each line the
+  // text makes room for a long one, so it only grows (and wipes what it
+  // leaves) here, never inside std::string.
+  constexpr size_t kLineRoom = 4096;
+  ReserveWiping(lines.text, people.size() * 256);
+  std::array<uint8_t, 16> ref{};
+  std::vector<const FrozenSet*> frozen_here;
+  std::string& buf = lines.text;
+  for (const vault::SelectedPerson& d : people) {
+    FrozenFor(frozen, d.pk, frozen_here);
+    CountWithheld(frozen_here, lines.withheld_frozen);
+    if (!d.damaged_records.empty()) {
+      return Fail(d.damaged_records.front().second.WithContext("not packaging damaged data"));
+    }
+    ReserveWiping(buf, kLineRoom);
+    crypto::RandomFill(ref);
+    buf += R"({"person":")";
+    buf += HexEncode(ref);
+    buf += R"(","records":[)";
+    // Fields come record by record, so a record's fields are adjacent.
+    uint64_t record = 0;
+    bool in_record = false;
+    for (const auto& f : d.fields) {
+      const std::string& dataset = f.dataset->name;
+      const std::string& field = f.dataset->columns[f.position].name;
+      if (!frozen_here.empty() && Withheld(frozen_here, dataset, field)) continue;
+      // Before the empty check: a value that failed to authenticate reads
+      // back empty, and must stop the package rather than vanish from it.
+      if (!f.status) {
+        return Fail(DataLoss("person " + d.id.ToString() + " field " + dataset + "." + field +
+                             " does not authenticate; not packaging damaged data"));
+      }
+      if (f.value.empty()) continue;
+      if (!in_record || f.record != record) {
+        if (in_record) buf += "}},";
+        buf += R"({"dataset":)";
+        AppendJsonString(buf, dataset);
+        buf += R"(,"fields":{)";
+        record = f.record;
+        in_record = true;
+        ++lines.records;
+      } else {
+        buf.push_back(',');
+      }
+      AppendJsonString(buf, field);
+      buf.push_back(':');
+      if (!AppendJsonString(buf, f.value)) {
+        return Fail(DataLoss("person " + d.id.ToString() + " field " + dataset + "." + field +
+                             " is not valid UTF-8; not packaging damaged data"));
+      }
+    }
+    if (in_record) buf += "}}";
+    buf += "]}\n";
+    ++lines.people;
+  }
+  return Ok();
 }
 
 // ---- Who left in a package ----
@@ -1186,31 +1267,10 @@ Result<PackageReport> BuildPackage(vault::Vault& v, const std::string& transfer,
     rep.excluded = st.excluded;
     if (st.pending) rep.excluded["no_consent"] += st.pending;
 
-    // The payload streams through age into an unlinked temporary file, so
-    // memory stays flat whatever the number of people and no plaintext
-    // reaches the disk. Its size and hash are known once it is complete;
-    // the archive (manifest first) is then written beside the output and
-    // linked into place.
-    ASSIGN_OR_RETURN(std::unique_ptr<TempFileBeside> payload_file,
-                     TempFileBeside::Create(out_path));
-    payload_file->Unlink();
-    package::FdSink payload_sink(payload_file->fd(), "the payload's temporary file");
-    DigestSink digest(payload_sink);
-    std::vector<package::AgeRecipient> recips = {age};
-    ASSIGN_OR_RETURN(package::AgeEncryptor enc, package::AgeEncryptor::Create(recips, digest));
-
-    constexpr size_t kFlushAt = size_t{256} * 1024;
-    std::string buf;
-    buf.reserve(kFlushAt + 4096);
-    auto flush = [&]() -> Status {
-      Status ws = enc.Write(AsBytes(buf));
-      std::fill(buf.begin(), buf.end(), '\0');
-      buf.clear();
-      return ws;
-    };
     // One bulk read of the included people, in pk order, opening only the
-    // planned fields (of the planned dataset); keys are unwrapped and fields
-    // decrypted on the other cores while this thread formats and encrypts.
+    // planned fields (of the planned dataset); keys are unwrapped, fields
+    // decrypted and lines formatted on the worker threads while this thread
+    // scans the store and encrypts.
     vault::Selection selection;
     selection.people.reserve(st.included);
     for (const auto& ps : st.persons) {
@@ -1218,66 +1278,8 @@ Result<PackageReport> BuildPackage(vault::Vault& v, const std::string& transfer,
     }
     selection.fields = plan.fields;
     selection.dataset = plan.dataset;
-    std::array<uint8_t, 16> ref{};
-    std::vector<const FrozenSet*> frozen_here;
-    Status read = v.ReadSelected(selection, [&](const vault::SelectedPerson& d) -> Status {
-      // A field frozen for this person is only stored and protected, never
-      // provided (PIPL Art. 47 ¶2): it stays out of their line.
-      FrozenFor(frozen, d.pk, frozen_here);
-      CountWithheld(frozen_here, rep.withheld_frozen);
-      if (!d.damaged_records.empty()) {
-        return Fail(d.damaged_records.front().second.WithContext("not packaging damaged data"));
-      }
-      crypto::RandomFill(ref);
-      buf += R"({"person":")";
-      buf += HexEncode(ref);
-      buf += R"(","records":[)";
-      // Fields come record by record, so a record's fields are adjacent.
-      uint64_t record = 0;
-      bool in_record = false;
-      for (const auto& f : d.fields) {
-        const std::string& dataset = f.dataset->name;
-        const std::string& field = f.dataset->columns[f.position].name;
-        if (!frozen_here.empty() && Withheld(frozen_here, dataset, field)) continue;
-        // Before the empty check: a value that failed to authenticate reads
-        // back empty, and must stop the package rather than vanish from it.
-        if (!f.status) {
-          return Fail(DataLoss("person " + d.id.ToString() + " field " + dataset + "." + field +
-                               " does not authenticate; not packaging damaged data"));
-        }
-        if (f.value.empty()) continue;
-        if (!in_record || f.record != record) {
-          if (in_record) buf += "}},";
-          buf += R"({"dataset":)";
-          AppendJsonString(buf, dataset);
-          buf += R"(,"fields":{)";
-          record = f.record;
-          in_record = true;
-          ++rep.records;
-        } else {
-          buf.push_back(',');
-        }
-        AppendJsonString(buf, field);
-        buf.push_back(':');
-        if (!AppendJsonString(buf, f.value)) {
-          return Fail(DataLoss("person " + d.id.ToString() + " field " + dataset + "." + field +
-                               " is not valid UTF-8; not packaging damaged data"));
-        }
-      }
-      if (in_record) buf += "}}";
-      buf += "]}\n";
-      ++rep.people;
-      if (buf.size() >= kFlushAt) return flush();
-      return Ok();
-    });
-    RETURN_IF_ERROR(read);
-    RETURN_IF_ERROR(flush());
-    RETURN_IF_ERROR(enc.Finish());
-    const uint64_t payload_size = digest.size();
-    const std::string payload_sha256 = HexEncode(digest.Finish());
 
     ASSIGN_OR_RETURN(std::optional<store::CheckpointRow> cp, v.audit().LatestCheckpoint());
-    const int64_t now = NowUnixSeconds();
     json fields = json::array();
     for (const auto& f : plan.fields) {
       const vault::Column& c = schemas.columns[f];
@@ -1287,51 +1289,91 @@ Result<PackageReport> BuildPackage(vault::Vault& v, const std::string& transfer,
     for (const auto& [k, val] : plan.contract) terms[k] = val;
     std::string signing_key = package::SshEd25519PublicKeyLine(v.signer().public_key(), "");
     while (!signing_key.empty() && signing_key.back() == ' ') signing_key.pop_back();
-    json manifest = {{"format", "custos-package"},
-                     {"version", 1},
-                     {"transfer", transfer},
-                     {"mode", TransferModeName(plan.mode)},
-                     {"legal_basis", LegalBasis(plan.mode)},
-                     {"approved_by", plan.approved_by},
-                     {"sender",
-                      {{"name", plan.processor_name},
-                       {"uscc", plan.processor_uscc},
-                       {"contact", plan.processor_contact},
-                       {"signing_key", signing_key}}},
-                     {"recipient", RecipientJson(r)},
-                     {"purpose", plan.purpose},
-                     {"method", plan.method},
-                     {"fields", fields},
-                     {"contract", terms},
-                     {"counts",
-                      {{"people", rep.people},
-                       {"records", rep.records},
-                       {"excluded", Counts(rep.excluded)},
-                       {"withheld_frozen", Counts(rep.withheld_frozen)}}},
-                     {"files", json::array({{{"name", "payload.jsonl.age"},
-                                             {"size", payload_size},
-                                             {"sha256", payload_sha256}}})},
-                     {"sender_checkpoint", cp ? cp->note : std::string()},
-                     {"created_at", FormatRfc3339(now)}};
-    const std::string manifest_text = manifest.dump();
-    ASSIGN_OR_RETURN(std::string sig,
-                     package::SshSigSign(v.signer(), kPackageNamespace, AsBytes(manifest_text)));
-    rep.manifest_sha256 = Sha256Hex(AsBytes(manifest_text));
+    auto manifest_text = [&](const PackageReport& counts, uint64_t payload_size,
+                             const std::string& payload_sha256, int64_t created_at) {
+      const json manifest = {{"format", "custos-package"},
+                             {"version", 1},
+                             {"transfer", transfer},
+                             {"mode", TransferModeName(plan.mode)},
+                             {"legal_basis", LegalBasis(plan.mode)},
+                             {"approved_by", plan.approved_by},
+                             {"sender",
+                              {{"name", plan.processor_name},
+                               {"uscc", plan.processor_uscc},
+                               {"contact", plan.processor_contact},
+                               {"signing_key", signing_key}}},
+                             {"recipient", RecipientJson(r)},
+                             {"purpose", plan.purpose},
+                             {"method", plan.method},
+                             {"fields", fields},
+                             {"contract", terms},
+                             {"counts",
+                              {{"people", counts.people},
+                               {"records", counts.records},
+                               {"excluded", Counts(counts.excluded)},
+                               {"withheld_frozen", Counts(counts.withheld_frozen)}}},
+                             {"files", json::array({{{"name", "payload.jsonl.age"},
+                                                     {"size", payload_size},
+                                                     {"sha256", payload_sha256}}})},
+                             {"sender_checkpoint", cp ? cp->note : std::string()},
+                             {"created_at", FormatRfc3339(created_at)}};
+      return manifest.dump();
+    };
 
+    // The payload streams through age straight into the archive, at the
+    // offset it will have behind the manifest and its signature, so memory
+    // stays flat whatever the number of people, no plaintext reaches the
+    // disk, and the 200 MB of a million people are written once. Those two
+    // files hold the payload's size and hash, so they are written last;
+    // where the payload starts depends on their sizes, guessed here from a
+    // manifest with the counts expected (one record a person, about 200
+    // bytes a line; a wrong guess only costs moving the payload). The
+    // archive is linked into place once complete.
+    PackageReport expected = rep;
+    expected.people = expected.records = selection.people.size();
+    for (const FrozenSet& fs : frozen) {
+      for (const auto& f : fs.fields) expected.withheld_frozen[f] += fs.people.size();
+    }
+    const std::string manifest_guess = manifest_text(
+        expected, uint64_t{200} * selection.people.size(), std::string(64, '0'), NowUnixSeconds());
+    // Signed only for the signature's length; neither leaves this function.
+    ASSIGN_OR_RETURN(std::string sig_guess,
+                     package::SshSigSign(v.signer(), kPackageNamespace, AsBytes(manifest_guess)));
     ASSIGN_OR_RETURN(std::unique_ptr<TempFileBeside> archive, TempFileBeside::Create(out_path));
-    if (::fchmod(archive->fd(), 0600) != 0 || ::lseek(payload_file->fd(), 0, SEEK_SET) != 0) {
+    if (::fchmod(archive->fd(), 0600) != 0) {
       return Fail(Unavailable("cannot prepare " + archive->name() + ": " + std::strerror(errno)));
     }
-    package::FdSink archive_sink(archive->fd(), archive->name());
-    package::TarWriter tar(archive_sink);
-    RETURN_IF_ERROR(tar.AddFile("manifest.json", AsBytes(manifest_text), now));
-    RETURN_IF_ERROR(tar.AddFile("manifest.json.sig", AsBytes(sig), now));
-    RETURN_IF_ERROR(tar.BeginFile("payload.jsonl.age", payload_size, now));
-    package::FdSource payload_source(payload_file->fd(), "the payload's temporary file");
-    TarContentSink content(tar);
-    RETURN_IF_ERROR(package::Pump(payload_source, content));
-    RETURN_IF_ERROR(tar.EndFile());
-    RETURN_IF_ERROR(tar.Finish());
+    const std::array<uint64_t, 2> size_guesses = {manifest_guess.size(), sig_guess.size()};
+    package::TarFileWriter tar(archive->fd(), archive->name(), size_guesses);
+    DigestSink digest(tar.content());
+    std::vector<package::AgeRecipient> recips = {age};
+    ASSIGN_OR_RETURN(package::AgeEncryptor enc, package::AgeEncryptor::Create(recips, digest));
+
+    Status read = v.ReadSelectedBatches<PayloadLines>(
+        selection,
+        [&frozen](std::vector<vault::SelectedPerson>& people, PayloadLines& lines) {
+          return FormatPayloadLines(people, frozen, lines);
+        },
+        [&](PayloadLines& lines) -> Status {
+          rep.people += lines.people;
+          rep.records += lines.records;
+          for (const auto& [field, n] : lines.withheld_frozen) rep.withheld_frozen[field] += n;
+          return enc.Write(AsBytes(lines.text));
+        });
+    RETURN_IF_ERROR(read);
+    RETURN_IF_ERROR(enc.Finish());
+    const uint64_t payload_size = digest.size();
+    const std::string payload_sha256 = HexEncode(digest.Finish());
+
+    const int64_t now = NowUnixSeconds();
+    const std::string manifest = manifest_text(rep, payload_size, payload_sha256, now);
+    ASSIGN_OR_RETURN(std::string sig,
+                     package::SshSigSign(v.signer(), kPackageNamespace, AsBytes(manifest)));
+    rep.manifest_sha256 = Sha256Hex(AsBytes(manifest));
+    const std::array<package::TarMember, 2> leading = {
+        package::TarMember{"manifest.json", AsBytes(manifest)},
+        package::TarMember{"manifest.json.sig", AsBytes(sig)}};
+    RETURN_IF_ERROR(tar.Finish(leading, "payload.jsonl.age", now));
 
     e.objects = {{"transfer", transfer},
                  {"recipient", plan.recipient},

@@ -173,7 +173,8 @@ struct PackageReport {
 // exists; kDataLoss if a value in scope does not authenticate.
 //
 // Memory stays flat in the number of people: the payload streams through
-// age into a temporary file beside `out_path`.
+// age straight into the archive, a temporary file beside `out_path` that is
+// linked into place once complete (and removed on failure).
 Result<PackageReport> BuildPackage(vault::Vault& v, const std::string& transfer,
                                    const std::string& out_path, const Date& today = TodayInChina());
 

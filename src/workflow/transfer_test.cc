@@ -610,9 +610,78 @@ TEST_F(TransferTest, DamagedValueStopsThePackageOnlyWhenPlanned) {
   ASSERT_FALSE(bad);
   EXPECT_EQ(bad.error().code(), ErrorCode::kDataLoss);
   EXPECT_FALSE(FileExists(dir_.File("T1.tar")));
+  // Nor the archive it was being written into.
+  auto ls = RunShell(dir_.path(), "ls -a");
+  EXPECT_EQ(ls.out.find(".tmp-"), std::string::npos) << ls.out;
   PlanAndNotify(Plan("T2", "ho", TransferMode::kHeadOffice, {intact}));
   auto good = BuildPackage(*sender_, "T2", dir_.File("T2.tar"));
   EXPECT_TRUE(good) << good.error().ToString();
+}
+
+// Enough people for several batches of the bulk read, formatted on its
+// worker threads: every included person once, in pk order, and the counts
+// of every batch added up.
+TEST_F(TransferTest, ManyPeopleArePackagedInOrderAcrossBatches) {
+  SampleOptions so;
+  so.rows = 2600;
+  so.seed = 12;
+  so.today = TodayInChina();
+  std::ofstream out(dir_.File("more.csv"), std::ios::binary);
+  ASSERT_TRUE(WriteSampleCsv(so, out));
+  out.close();
+  ImportOptions io;
+  io.dataset = "crm2";  // the plan takes every dataset's
+  auto imported = ImportFile(*sender_, dir_.File("more.csv"), io);
+  ASSERT_TRUE(imported) << imported.error().ToString();
+  const TransferPlan p = Plan("T1", "ho", TransferMode::kHeadOffice, {"手机号"});
+  ASSERT_TRUE(PlanTransfer(*sender_, p));
+  ASSERT_TRUE(MakeNotices(*sender_, p.id, Channel::kSms, false));
+  auto status = GetTransferStatus(*sender_, "T1");
+  ASSERT_TRUE(status) << status.error().ToString();
+  ASSERT_GT(status->included, 2500u);
+
+  // Each included person's mobiles, record by record, in pk order.
+  std::vector<std::string> want;
+  uint64_t want_records = 0;
+  for (const auto& ps : status->persons) {
+    if (!ps.included) continue;
+    auto d = sender_->Read(sender_->IdOf(ps.pk));
+    ASSERT_TRUE(d);
+    std::string mobiles;
+    std::set<uint64_t> records;
+    for (const auto& f : d->fields) {
+      if (f.field != "手机号" || f.value.empty()) continue;
+      mobiles += f.value + ";";
+      records.insert(f.record);
+    }
+    want.push_back(mobiles);
+    want_records += records.size();
+  }
+
+  auto rep = BuildPackage(*sender_, "T1", dir_.File("T1.tar"));
+  ASSERT_TRUE(rep) << rep.error().ToString();
+  EXPECT_EQ(rep->people, status->included);
+  EXPECT_EQ(rep->records, want_records);
+  auto files = package::ReadTarArchive(AsBytes(Slurp(dir_.File("T1.tar"))));
+  ASSERT_TRUE(files) << files.error().ToString();
+  json m = json::parse(AsChars((*files)[0].content));
+  EXPECT_EQ(m["counts"]["people"], status->included);
+  EXPECT_EQ(m["counts"]["records"], want_records);
+  EXPECT_EQ(m["files"][0]["size"], (*files)[2].content.size());
+  auto ids = package::ParseAgeIdentityFile(keys_.age_identity_file);
+  ASSERT_TRUE(ids);
+  auto plain = package::AgeDecryptBytes(*ids, (*files)[2].content);
+  ASSERT_TRUE(plain) << plain.error().ToString();
+  std::istringstream in{std::string(AsChars(*plain))};
+  std::vector<std::string> got;
+  std::string line;
+  while (std::getline(in, line)) {
+    json j = json::parse(line);
+    std::string mobiles;
+    for (const auto& rec : j["records"]) mobiles += rec["fields"].value("手机号", "") + ";";
+    got.push_back(mobiles);
+  }
+  EXPECT_TRUE(got == want) << got.size() << " lines, want " << want.size();
 }
 
 // PIPL Art. 47 ¶2 (legal.md R7): a field frozen under a retention rule is

@@ -303,6 +303,24 @@ class SqliteStore final : public Store {
     return n;
   }
 
+  Result<std::vector<int64_t>> ListPersonPks() override {
+    ASSIGN_OR_RETURN(uint64_t n, CountPersons());
+    ASSIGN_OR_RETURN(sqlite3_stmt * s, Prepare("SELECT pk FROM person ORDER BY pk"));
+    std::vector<int64_t> pks;
+    pks.reserve(n);
+    for (;;) {
+      const int rc = sqlite3_step(s);
+      if (rc == SQLITE_DONE) break;
+      if (rc != SQLITE_ROW) {
+        sqlite3_reset(s);
+        return Fail(StorageError(rc));
+      }
+      pks.push_back(sqlite3_column_int64(s, 0));
+    }
+    sqlite3_reset(s);
+    return pks;
+  }
+
   Status ForEachPerson(const std::function<Status(const PersonRow&)>& visit) override {
     // A dedicated statement: the visitor may use the cached ones.
     sqlite3_stmt* raw = nullptr;
