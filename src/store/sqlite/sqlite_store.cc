@@ -1075,8 +1075,8 @@ class SqliteStore final : public Store {
   // person_index entries are written in chunks of this many (grouped by
   // person within).
   static constexpr size_t kPersonIndexChunk = 4096;
-  // At most this many blind_index entries wait (25 bytes each: 105 MB).
-  static constexpr size_t kMaxPendingByMac = size_t{1} << 22;
+  // At most this many index entries wait (25 bytes each: 52 MB).
+  static constexpr size_t kMaxPendingByMac = size_t{1} << 21;
   // Below this many entries a sort is not worth a thread.
   static constexpr size_t kParallelSortMin = size_t{1} << 16;
   // Rows per multi-row INSERT: one statement step per 64 entries.
