@@ -312,14 +312,20 @@ class DigestSink final : public package::ByteSink {
 // file is removed on destruction unless it was linked.
 class TempFileBeside {
  public:
+  // Unnamed (O_TMPFILE) where the file system allows it, so that a crash
+  // leaves nothing behind; else a named temporary removed on destruction.
   static Result<std::unique_ptr<TempFileBeside>> Create(const std::string& path) {
+    const std::string display = "a temporary file beside " + path;
+    const size_t slash = path.rfind('/');
+    const std::string dir = slash == std::string::npos ? "." : slash == 0 ? "/" : path.substr(0, slash);
+    int fd = ::open(dir.c_str(), O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+    if (fd >= 0) return std::unique_ptr<TempFileBeside>(new TempFileBeside(fd, "", display));
     std::string name = path + ".tmp-XXXXXX";
-    const int fd = ::mkstemp(name.data());
+    fd = ::mkstemp(name.data());
     if (fd < 0) {
-      return Fail(Unavailable("cannot create a temporary file beside " + path + ": " +
-                              std::strerror(errno)));
+      return Fail(Unavailable("cannot create " + display + ": " + std::strerror(errno)));
     }
-    return std::unique_ptr<TempFileBeside>(new TempFileBeside(fd, std::move(name)));
+    return std::unique_ptr<TempFileBeside>(new TempFileBeside(fd, std::move(name), display));
   }
   ~TempFileBeside() {
     ::close(fd_);
@@ -329,16 +335,19 @@ class TempFileBeside {
   TempFileBeside& operator=(const TempFileBeside&) = delete;
 
   int fd() const { return fd_; }
-  const std::string& name() const { return name_; }
-  // Removes the name now; the open descriptor keeps the data until closed.
-  void Unlink() {
-    ::unlink(name_.c_str());
-    name_.clear();
-  }
+  // For messages.
+  const std::string& name() const { return display_; }
   // fsync, then link under `path` (kAlreadyExists if something is there).
   Status SyncAndLinkTo(const std::string& path) {
-    if (::fsync(fd_) != 0) return Fail(Unavailable("cannot sync " + name_ + ": " + Errno()));
-    if (::link(name_.c_str(), path.c_str()) != 0) {
+    if (::fsync(fd_) != 0) return Fail(Unavailable("cannot sync " + display_ + ": " + Errno()));
+    int rc = 0;
+    if (name_.empty()) {  // unnamed: linked through its descriptor (open(2), O_TMPFILE)
+      const std::string self = "/proc/self/fd/" + std::to_string(fd_);
+      rc = ::linkat(AT_FDCWD, self.c_str(), AT_FDCWD, path.c_str(), AT_SYMLINK_FOLLOW);
+    } else {
+      rc = ::link(name_.c_str(), path.c_str());
+    }
+    if (rc != 0) {
       if (errno == EEXIST) return Fail(AlreadyExists(path + " exists"));
       return Fail(Unavailable("cannot create " + path + ": " + Errno()));
     }
@@ -346,10 +355,12 @@ class TempFileBeside {
   }
 
  private:
-  TempFileBeside(int fd, std::string name) : fd_(fd), name_(std::move(name)) {}
+  TempFileBeside(int fd, std::string name, std::string display)
+      : fd_(fd), name_(std::move(name)), display_(std::move(display)) {}
   static std::string Errno() { return std::strerror(errno); }
   int fd_;
-  std::string name_;
+  std::string name_;  // empty when unnamed
+  std::string display_;
 };
 
 // ---- Frozen fields (PIPL Art. 47 ¶2) ----
