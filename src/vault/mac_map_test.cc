@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <optional>
 #include <random>
 
 namespace custos::vault {
@@ -13,16 +14,23 @@ MacMap::Key RandomKey(std::mt19937_64& rng) {
   return k;
 }
 
+// Puts n random keys (all in one shard if `shard` is given) mapped to 1..n
+// and checks that every one is found.
+void PutAndFindAll(MacMap& m, std::mt19937_64& rng, int64_t n, std::optional<uint8_t> shard) {
+  std::vector<MacMap::Key> keys;
+  for (int64_t i = 1; i <= n; ++i) {
+    keys.push_back(RandomKey(rng));
+    if (shard) keys.back()[11] = *shard;
+    m.Put(keys.back(), i);
+  }
+  EXPECT_EQ(m.size(), static_cast<size_t>(n));
+  for (size_t i = 0; i < keys.size(); ++i) EXPECT_EQ(m.Find(keys[i]), static_cast<int64_t>(i + 1));
+}
+
 TEST(MacMap, FindsWhatWasPutThroughGrowth) {
   std::mt19937_64 rng(42);
   MacMap m;
-  std::vector<MacMap::Key> keys;
-  for (int64_t i = 1; i <= 50000; ++i) {
-    keys.push_back(RandomKey(rng));
-    m.Put(keys.back(), i);
-  }
-  EXPECT_EQ(m.size(), 50000u);
-  for (size_t i = 0; i < keys.size(); ++i) EXPECT_EQ(m.Find(keys[i]), static_cast<int64_t>(i + 1));
+  PutAndFindAll(m, rng, 50000, std::nullopt);
   for (int i = 0; i < 1000; ++i) EXPECT_FALSE(m.Find(RandomKey(rng)));
 }
 
@@ -30,14 +38,7 @@ TEST(MacMap, FindsWhatWasPutThroughGrowth) {
 TEST(MacMap, OneShardGrowsAlone) {
   std::mt19937_64 rng(5);
   MacMap m;
-  std::vector<MacMap::Key> keys;
-  for (int64_t i = 1; i <= 20000; ++i) {
-    keys.push_back(RandomKey(rng));
-    keys.back()[11] = 0x7e;
-    m.Put(keys.back(), i);
-  }
-  EXPECT_EQ(m.size(), 20000u);
-  for (size_t i = 0; i < keys.size(); ++i) EXPECT_EQ(m.Find(keys[i]), static_cast<int64_t>(i + 1));
+  PutAndFindAll(m, rng, 20000, uint8_t{0x7e});
 }
 
 TEST(MacMap, PutOverwrites) {

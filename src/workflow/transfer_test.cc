@@ -73,6 +73,22 @@ struct Person {
 
 class TransferTest : public ::testing::Test {
  protected:
+  // Writes `rows` sample rows to `file` and imports them into the sender.
+  void ImportSample(const std::string& file, const std::string& dataset, size_t rows,
+                    uint64_t seed) {
+    SampleOptions so;
+    so.rows = rows;
+    so.seed = seed;
+    so.today = TodayInChina();
+    std::ofstream out(dir_.File(file), std::ios::binary);
+    ASSERT_TRUE(WriteSampleCsv(so, out));
+    out.close();
+    ImportOptions io;
+    io.dataset = dataset;
+    auto rep = ImportFile(*sender_, dir_.File(file), io);
+    ASSERT_TRUE(rep) << rep.error().ToString();
+  }
+
   void SetUp() override {
     vault::KeySource k;
     k.key_file = dir_.File("s.key");
@@ -85,17 +101,7 @@ class TransferTest : public ::testing::Test {
     ASSERT_TRUE(r) << r.error().ToString();
     receiver_ = std::move(*r);
 
-    SampleOptions so;
-    so.rows = 60;
-    so.seed = 11;
-    so.today = TodayInChina();
-    std::ofstream out(dir_.File("crm.csv"), std::ios::binary);
-    ASSERT_TRUE(WriteSampleCsv(so, out));
-    out.close();
-    ImportOptions io;
-    io.dataset = "crm";
-    auto rep = ImportFile(*sender_, dir_.File("crm.csv"), io);
-    ASSERT_TRUE(rep) << rep.error().ToString();
+    ImportSample("crm.csv", "crm", 60, 11);
 
     // What the test knows about every person, from the vault itself.
     ASSERT_TRUE(sender_->store().ForEachPerson([&](const store::PersonRow& row) -> Status {
@@ -622,17 +628,7 @@ TEST_F(TransferTest, DamagedValueStopsThePackageOnlyWhenPlanned) {
 // worker threads: every included person once, in pk order, and the counts
 // of every batch added up.
 TEST_F(TransferTest, ManyPeopleArePackagedInOrderAcrossBatches) {
-  SampleOptions so;
-  so.rows = 2600;
-  so.seed = 12;
-  so.today = TodayInChina();
-  std::ofstream out(dir_.File("more.csv"), std::ios::binary);
-  ASSERT_TRUE(WriteSampleCsv(so, out));
-  out.close();
-  ImportOptions io;
-  io.dataset = "crm2";  // the plan takes every dataset's
-  auto imported = ImportFile(*sender_, dir_.File("more.csv"), io);
-  ASSERT_TRUE(imported) << imported.error().ToString();
+  ImportSample("more.csv", "crm2", 2600, 12);  // the plan takes every dataset's
   const TransferPlan p = Plan("T1", "ho", TransferMode::kHeadOffice, {"手机号"});
   ASSERT_TRUE(PlanTransfer(*sender_, p));
   ASSERT_TRUE(MakeNotices(*sender_, p.id, Channel::kSms, false));
