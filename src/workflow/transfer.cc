@@ -455,6 +455,17 @@ void ReserveWiping(std::string& text, size_t more) {
   text.swap(bigger);
 }
 
+// An upper bound of the bytes FormatPayloadLines writes for `d`: every
+// byte of a name or value escaped as \u00XX (6 bytes), plus the JSON
+// around them.
+size_t LongestLine(const vault::SelectedPerson& d) {
+  size_t n = 64;
+  for (const auto& f : d.fields) {
+    n += 6 * (f.value.size() + f.dataset->name.size() + f.dataset->columns[f.position].name.size()) + 32;
+  }
+  return n;
+}
+
 // Appends one line per person to `lines`, leaving out the fields `frozen`
 // for them (PIPL Art. 47 ¶2: only stored and protected, never provided),
 // and counts people, records and withheld fields. kDataLoss for the first
@@ -464,9 +475,8 @@ void ReserveWiping(std::string& text, size_t more) {
 Status FormatPayloadLines(const std::vector<vault::SelectedPerson>& people,
                           const std::vector<FrozenSet>& frozen, PayloadLines& lines) {
   // About 200 bytes a person for three short fields. Before each line the
-  // text makes room for a long one, so it only grows (and wipes what it
-  // leaves) here, never inside std::string.
-  constexpr size_t kLineRoom = 4096;
+  // text makes room for the longest that line can be, so it only grows
+  // (and wipes what it leaves) here, never inside std::string.
   ReserveWiping(lines.text, people.size() * 256);
   std::array<uint8_t, 16> ref{};
   std::vector<const FrozenSet*> frozen_here;
@@ -477,7 +487,7 @@ Status FormatPayloadLines(const std::vector<vault::SelectedPerson>& people,
     if (!d.damaged_records.empty()) {
       return Fail(d.damaged_records.front().second.WithContext("not packaging damaged data"));
     }
-    ReserveWiping(buf, kLineRoom);
+    ReserveWiping(buf, LongestLine(d));
     crypto::RandomFill(ref);
     buf += R"({"person":")";
     buf += HexEncode(ref);
