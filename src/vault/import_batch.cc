@@ -164,7 +164,7 @@ class ImportBatch::Writer {
       ASSIGN_OR_RETURN(std::optional<store::PersonRow> row, vault_->store_->GetPerson(person));
       if (!row) return Fail(Internal("person vanished during import"));
       ASSIGN_OR_RETURN(PersonId id, PersonId::FromBytes(uid));
-      ASSIGN_OR_RETURN(crypto::FieldCipher cipher, vault_->CipherForRow(*row, id));
+      ASSIGN_OR_RETURN(crypto::FieldCipher cipher, vault_->CipherForKey(row->wrapped_key, row->kek_version, id));
       cipher_.emplace(std::move(cipher));
     }
     cipher_person_ = person;

@@ -109,12 +109,7 @@ Bytes Vault::WrapDataKey(const crypto::SecretBytes& kek, uint32_t kek_version,
 }
 
 Result<crypto::SecretBytes> Vault::UnwrapDataKey(const store::PersonRow& row) const {
-  return UnwrapDataKey(row, IdOf(row.pk));
-}
-
-Result<crypto::SecretBytes> Vault::UnwrapDataKey(const store::PersonRow& row,
-                                                 const PersonId& id) const {
-  return UnwrapDataKey(row.wrapped_key, row.kek_version, id);
+  return UnwrapDataKey(row.wrapped_key, row.kek_version, IdOf(row.pk));
 }
 
 Result<crypto::SecretBytes> Vault::UnwrapDataKey(ByteSpan wrapped_key, uint32_t kek_version,
@@ -133,12 +128,7 @@ Result<crypto::SecretBytes> Vault::UnwrapDataKey(ByteSpan wrapped_key, uint32_t 
 }
 
 Result<crypto::FieldCipher> Vault::CipherForRow(const store::PersonRow& row) const {
-  return CipherForRow(row, IdOf(row.pk));
-}
-
-Result<crypto::FieldCipher> Vault::CipherForRow(const store::PersonRow& row,
-                                                const PersonId& id) const {
-  return CipherForKey(row.wrapped_key, row.kek_version, id);
+  return CipherForKey(row.wrapped_key, row.kek_version, IdOf(row.pk));
 }
 
 Result<crypto::FieldCipher> Vault::CipherForKey(ByteSpan wrapped_key, uint32_t kek_version,

@@ -345,12 +345,11 @@ class Vault {
                     const crypto::SecretBytes& key, ByteSpan uid) const;
   Status DeriveKeys();  // index MAC and id cipher, from the index root
   Result<crypto::SecretBytes> UnwrapDataKey(const store::PersonRow& row) const;
-  // The same for a person whose id the caller has (IdOf is for one thread).
-  Result<crypto::SecretBytes> UnwrapDataKey(const store::PersonRow& row, const PersonId& id) const;
+  // The same for a key and a person id the caller has (IdOf is for one
+  // thread: workers and the import's writer pass the id).
   Result<crypto::SecretBytes> UnwrapDataKey(ByteSpan wrapped_key, uint32_t kek_version,
                                             const PersonId& id) const;
   Result<crypto::FieldCipher> CipherForRow(const store::PersonRow& row) const;
-  Result<crypto::FieldCipher> CipherForRow(const store::PersonRow& row, const PersonId& id) const;
   Result<crypto::FieldCipher> CipherForKey(ByteSpan wrapped_key, uint32_t kek_version,
                                            const PersonId& id) const;
   Status FoldRefusedAttempts();
