@@ -19,12 +19,10 @@
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
-. "$root/bench/lib.sh"  # bench_init, make_sample, timed, median
+. "$root/bench/lib.sh"  # bench_init, bench_workdir, make_sample, timed, median
 bench_init sqlite3 /usr/bin/time
 
-work=$(mktemp -d)
-cleanup() { if [ -z "${KEEP:-}" ]; then rm -rf "$work"; else echo "kept $work" >&2; fi; }
-trap cleanup EXIT
+bench_workdir
 csv=$work/sample.csv
 
 make_sample "$csv"

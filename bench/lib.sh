@@ -20,6 +20,21 @@ bench_init() {
   done
 }
 
+# Makes the scratch directory $work: WORK=DIR if given (then kept), else a
+# fresh temporary directory, removed at exit unless the variable named by
+# $1 (default KEEP) is set.
+bench_workdir() {
+  keep_var=${1:-KEEP}
+  if [ -n "${WORK:-}" ]; then
+    work=$(cd "$WORK" && pwd)
+    printf -v "$keep_var" 1
+  else
+    work=$(mktemp -d)
+  fi
+  trap bench_cleanup EXIT
+}
+bench_cleanup() { if [ -z "${!keep_var:-}" ]; then rm -rf "$work"; else echo "kept $work" >&2; fi; }
+
 # Writes the synthetic branch export ($rows rows from $seed) to FILE and reads
 # it once, so that the tools compared read it from the page cache.
 # REQUIRES: $work (below, a scratch directory).

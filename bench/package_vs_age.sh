@@ -27,18 +27,11 @@
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
-. "$root/bench/lib.sh"  # bench_init, make_sample, timed, median
+. "$root/bench/lib.sh"  # bench_init, bench_workdir, make_sample, timed, median
 bench_init sqlite3 age age-keygen ssh-keygen /usr/bin/time python3
 fields=${FIELDS:-姓名,手机号,联系地址}
 
-if [ -n "${WORK:-}" ]; then
-  work=$(cd "$WORK" && pwd)
-  KEEP=1
-else
-  work=$(mktemp -d)
-fi
-cleanup() { if [ -z "${KEEP:-}" ]; then rm -rf "$work"; else echo "kept $work" >&2; fi; }
-trap cleanup EXIT
+bench_workdir
 cd "$work"
 export CUSTOS_KEY_FILE=$work/branch.key CUSTOS_ACTOR=bench
 
