@@ -649,18 +649,18 @@ class SqliteStore final : public Store {
     // Entries are in byte order: those of (mac, kind) are adjacent, by person.
     const size_t n = bucket.size() / kBucketEntrySize;
     auto at = [&](size_t i) { return bucket.data() + i * kBucketEntrySize; };
-    Bytes key(kBucketEntrySize);
-    EncodeBucketEntry(want, key.data());
+    uint8_t key[kBucketEntrySize];
+    EncodeBucketEntry(want, key);
     size_t lo = 0, hi = n;
     while (lo < hi) {
       const size_t mid = lo + (hi - lo) / 2;
-      if (std::memcmp(at(mid), key.data(), kBucketKeySize) < 0) {
+      if (std::memcmp(at(mid), key, kBucketKeySize) < 0) {
         lo = mid + 1;
       } else {
         hi = mid;
       }
     }
-    for (size_t i = lo; i < n && std::memcmp(at(i), key.data(), kBucketKeySize) == 0; ++i) {
+    for (size_t i = lo; i < n && std::memcmp(at(i), key, kBucketKeySize) == 0; ++i) {
       out.push_back(static_cast<int64_t>(ReadU64BE(at(i) + kBucketKeySize)));
     }
     return out;
