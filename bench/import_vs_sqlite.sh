@@ -51,16 +51,16 @@ done
 vault_mb=$(($(stat -c %s "$work/vault") / 1000000))
 plain_mb=$(($(stat -c %s "$work/plain.db") / 1000000))
 
-c_med=$(cut -d' ' -f1 "$work/custos.txt" | median)
-s_med=$(cut -d' ' -f1 "$work/sqlite.txt" | median)
-c_rss=$(cut -d' ' -f2 "$work/custos.txt" | sort -n | tail -1)
-s_rss=$(cut -d' ' -f2 "$work/sqlite.txt" | sort -n | tail -1)
+c_med=$(median_of "$work/custos.txt")
+s_med=$(median_of "$work/sqlite.txt")
+c_rss=$(peak_of "$work/custos.txt")
+s_rss=$(peak_of "$work/sqlite.txt")
 
 echo "import vs sqlite3 .import: $plain rows x 15 columns, $((bytes / 1000000)) MB CSV, $runs runs each, $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg)"
 printf '  %-16s %8s s (runs: %s)  peak RSS %d MB, file %d MB\n' "custos import" "$c_med" \
-  "$(cut -d' ' -f1 "$work/custos.txt" | paste -sd' ')" "$((c_rss / 1024))" "$vault_mb"
+  "$(runs_of "$work/custos.txt")" "$((c_rss / 1024))" "$vault_mb"
 printf '  %-16s %8s s (runs: %s)  peak RSS %d MB, file %d MB\n' "sqlite3 .import" "$s_med" \
-  "$(cut -d' ' -f1 "$work/sqlite.txt" | paste -sd' ')" "$((s_rss / 1024))" "$plain_mb"
+  "$(runs_of "$work/sqlite.txt")" "$((s_rss / 1024))" "$plain_mb"
 awk -v c="$c_med" -v s="$s_med" -v r="$plain" 'BEGIN {
   printf "  custos %.0f k rows/s, sqlite3 %.0f k rows/s: ratio %.2f of sqlite3 (%s)\n",
     r / c / 1000, r / s / 1000, s / c, (s / c >= 0.5 ? "target 0.5 met" : "target 0.5 missed") }'

@@ -34,16 +34,16 @@ for ((i = 1; i <= runs; i++)); do
   timed sqlite3 :memory: -cmd '.mode csv' ".import $csv t" >>"$work/sqlite.txt"
 done
 
-c_med=$(cut -d' ' -f1 "$work/custos.txt" | median)
-s_med=$(cut -d' ' -f1 "$work/sqlite.txt" | median)
-c_rss=$(cut -d' ' -f2 "$work/custos.txt" | sort -n | tail -1)
-s_rss=$(cut -d' ' -f2 "$work/sqlite.txt" | sort -n | tail -1)
+c_med=$(median_of "$work/custos.txt")
+s_med=$(median_of "$work/sqlite.txt")
+c_rss=$(peak_of "$work/custos.txt")
+s_rss=$(peak_of "$work/sqlite.txt")
 
 echo "inventory vs sqlite3 .import: $rows rows x 15 columns, $((bytes / 1000000)) MB, $runs runs each, $(nproc) cores"
 printf '  %-22s %8s s (runs: %s)  peak RSS %d MB\n' "custos inventory" "$c_med" \
-  "$(cut -d' ' -f1 "$work/custos.txt" | paste -sd' ')" "$((c_rss / 1024))"
+  "$(runs_of "$work/custos.txt")" "$((c_rss / 1024))"
 printf '  %-22s %8s s (runs: %s)  peak RSS %d MB\n' "sqlite3 .import" "$s_med" \
-  "$(cut -d' ' -f1 "$work/sqlite.txt" | paste -sd' ')" "$((s_rss / 1024))"
+  "$(runs_of "$work/sqlite.txt")" "$((s_rss / 1024))"
 awk -v c="$c_med" -v s="$s_med" -v r="$rows" 'BEGIN {
   printf "  ratio custos/sqlite3: %.2f (%s); custos %.0f k rows/s, sqlite3 %.0f k rows/s\n",
     c / s, (c < s ? "faster: target met" : "slower: target missed"), r / c / 1000, r / s / 1000 }'

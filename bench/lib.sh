@@ -65,3 +65,9 @@ timed() {
 
 # The median of the numbers on stdin, one per line.
 median() { sort -n | awk '{ v[NR] = $1 } END { if (NR % 2) print v[(NR + 1) / 2]; else printf "%.2f\n", (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+
+# Of a file of timed's "SECONDS PEAK_KB" lines: the median seconds, every
+# run's seconds on one line, and the largest peak (KB).
+median_of() { cut -d' ' -f1 "$1" | median; }
+runs_of() { cut -d' ' -f1 "$1" | paste -sd' '; }
+peak_of() { cut -d' ' -f2 "$1" | sort -n | tail -1; }

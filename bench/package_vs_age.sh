@@ -104,16 +104,16 @@ for ((i = 1; i <= runs; i++)); do
   age_bytes=$(stat -c %s out.age)
 done
 
-c_med=$(cut -d' ' -f1 custos.txt | median)
-h_med=$(cut -d' ' -f1 hand.txt | median)
-c_rss=$(cut -d' ' -f2 custos.txt | sort -n | tail -1)
-h_rss=$(cut -d' ' -f2 hand.txt | sort -n | tail -1)
+c_med=$(median_of custos.txt)
+h_med=$(median_of hand.txt)
+c_rss=$(peak_of custos.txt)
+h_rss=$(peak_of hand.txt)
 
 echo "transfer package vs sqlite3 | age: $rows rows ($((bytes / 1000000)) MB CSV, vault $((vault_bytes / 1000000)) MB), $people people, fields $fields, $runs runs each, $(nproc) cores, load $(cut -d' ' -f1-3 /proc/loadavg)"
 printf '  %-24s %8s s (runs: %s)  peak RSS %d MB, output %d MB\n' "custos transfer package" "$c_med" \
-  "$(cut -d' ' -f1 custos.txt | paste -sd' ')" "$((c_rss / 1024))" "$((pkg_bytes / 1000000))"
+  "$(runs_of custos.txt)" "$((c_rss / 1024))" "$((pkg_bytes / 1000000))"
 printf '  %-24s %8s s (runs: %s)  peak RSS %d MB, output %d MB\n' "sqlite3 -csv | age -r" "$h_med" \
-  "$(cut -d' ' -f1 hand.txt | paste -sd' ')" "$((h_rss / 1024))" "$((age_bytes / 1000000))"
+  "$(runs_of hand.txt)" "$((h_rss / 1024))" "$((age_bytes / 1000000))"
 awk -v c="$c_med" -v h="$h_med" -v p="$people" 'BEGIN {
   printf "  ratio custos/pipeline: %.2f (%s); custos %.0f k people/s\n",
     c / h, (c <= h ? "no slower: target met" : "slower: target missed"), p / c / 1000 }'
