@@ -253,7 +253,8 @@ Result<std::unique_ptr<ImportBatch>> Vault::BeginImport(const DatasetSpec& spec)
 
 // ---------------------------------------------------------------- ImportBatch
 
-ImportBatch::ImportBatch(Vault* vault) : vault_(vault) {}
+ImportBatch::ImportBatch(Vault* vault)
+    : vault_(vault), groups_(vault->group_map_shard_slots_) {}
 
 ImportBatch::~ImportBatch() {
   if (writer_) (void)writer_->Finish();
@@ -277,8 +278,7 @@ Status ImportBatch::Start() {
           }
           Mac m;
           std::memcpy(m.data(), mac.data(), 16);
-          groups_.Put(m, pk);
-          return Ok();
+          return groups_.Put(m, pk);
         }));
   }
   writer_ = std::make_unique<Writer>(vault_, &dataset_, &column_names_);
@@ -315,6 +315,16 @@ Result<int64_t> ImportBatch::NewPerson() {
   return pk;
 }
 
+void ImportBatch::MarkTouched(int64_t person) {
+  // One bit per person from before the batch, sized on first use.
+  if (touched_existing_.empty()) touched_existing_.resize(static_cast<size_t>(first_new_pk_));
+  auto bit = touched_existing_[static_cast<size_t>(person)];
+  if (!bit) {
+    bit = true;
+    ++touched_count_;
+  }
+}
+
 void ImportBatch::AddIndex(IndexKind kind, const Mac& mac, int64_t person) {
   Chunk::Op op{Chunk::OpKind::kIndex};
   op.index_kind = static_cast<uint8_t>(kind);
@@ -323,8 +333,10 @@ void ImportBatch::AddIndex(IndexKind kind, const Mac& mac, int64_t person) {
   chunk_->ops.push_back(op);
 }
 
-void ImportBatch::AddGroupIndex(IndexKind kind, const Mac& mac, int64_t person) {
-  if (groups_.Assign(mac, person)) AddIndex(kind, mac, person);
+Status ImportBatch::AddGroupIndex(IndexKind kind, const Mac& mac, int64_t person) {
+  ASSIGN_OR_RETURN(bool changed, groups_.Assign(mac, person));
+  if (changed) AddIndex(kind, mac, person);
+  return Ok();
 }
 
 void ImportBatch::SealRow(int64_t person, const std::vector<std::string>& values) {
@@ -373,20 +385,22 @@ Status ImportBatch::AddRows(const RowIdentity& who,
   }
   std::optional<int64_t> person;
   if (id_mac) {
-    person = groups_.Find(*id_mac);
+    ASSIGN_OR_RETURN(person, groups_.Find(*id_mac));
   } else if (mobile_name_mac) {
-    person = groups_.Find(*mobile_name_mac);
+    ASSIGN_OR_RETURN(person, groups_.Find(*mobile_name_mac));
   }
   if (!person) {
     ASSIGN_OR_RETURN(person, NewPerson());
   } else if (*person < first_new_pk_) {
-    touched_existing_.insert(*person);
+    MarkTouched(*person);
   }
-  if (id_mac) AddGroupIndex(IndexKind::kResidentId, *id_mac, *person);
+  if (id_mac) RETURN_IF_ERROR(AddGroupIndex(IndexKind::kResidentId, *id_mac, *person));
   if (!who.mobile.empty()) {
     AddIndex(IndexKind::kMobile, vault_->IndexMac(IndexKind::kMobile, who.mobile), *person);
   }
-  if (mobile_name_mac) AddGroupIndex(IndexKind::kMobileAndName, *mobile_name_mac, *person);
+  if (mobile_name_mac) {
+    RETURN_IF_ERROR(AddGroupIndex(IndexKind::kMobileAndName, *mobile_name_mac, *person));
+  }
   for (const std::string& e : who.emails) {
     AddIndex(IndexKind::kEmail, vault_->IndexMac(IndexKind::kEmail, e), *person);
   }

@@ -21,7 +21,6 @@
 #include <span>
 #include <string>
 #include <unordered_map>
-#include <unordered_set>
 #include <vector>
 
 #include "base/bytes.h"
@@ -186,7 +185,7 @@ class ImportBatch {
   uint64_t rows() const { return rows_; }
   int64_t dataset_id() const { return dataset_.id; }
   uint64_t new_people() const { return new_people_; }
-  uint64_t people_touched() const { return new_people_ + touched_existing_.size(); }
+  uint64_t people_touched() const { return new_people_ + touched_count_; }
 
   // Appends `event` (the import's audit entry) and a signed checkpoint, then
   // commits everything in one transaction. `also`, if given, runs first in
@@ -204,7 +203,9 @@ class ImportBatch {
   Result<int64_t> NewPerson();
   // Indexes a grouping identifier (resident ID, mobile+name) for a person
   // unless it already points to them.
-  void AddGroupIndex(IndexKind kind, const Mac& mac, int64_t person);
+  // kUnavailable if the grouping map's spill file fails.
+  Status AddGroupIndex(IndexKind kind, const Mac& mac, int64_t person);
+  void MarkTouched(int64_t person);  // REQUIRES: 0 < person < first_new_pk_
   void AddIndex(IndexKind kind, const Mac& mac, int64_t person);
   void SealRow(int64_t person, const std::vector<std::string>& values);
   Status Submit();  // hands the current chunk to the writer
@@ -218,7 +219,8 @@ class ImportBatch {
   int64_t next_pk_ = 1;
   int64_t first_new_pk_ = 1;
   MacMap groups_;  // grouping MACs (resident ID, mobile+name) -> person
-  std::unordered_set<int64_t> touched_existing_;  // people from before this batch
+  std::vector<bool> touched_existing_;  // by person number, of people from before this batch
+  uint64_t touched_count_ = 0;
   crypto::SecretBytes scratch_key_;
   std::string mobile_name_;
   // The last person's cipher: consecutive rows of one person reuse it.
@@ -256,6 +258,10 @@ class Vault {
 
   // Starts an import of a new dataset. kAlreadyExists if the name is taken.
   Result<std::unique_ptr<ImportBatch>> BeginImport(const DatasetSpec& spec);
+
+  // For tests: the grouping map's memory limit for later imports (see
+  // MacMap), so that small imports spill to disk.
+  void set_group_map_shard_slots_for_testing(size_t slots) { group_map_shard_slots_ = slots; }
 
   // The blind-index MAC of an identifier.
   Mac IndexMac(IndexKind kind, std::string_view normalized) const;
@@ -375,6 +381,7 @@ class Vault {
   std::unique_ptr<crypto::Signer> signer_;
   std::unique_ptr<tlog::AuditLog> audit_;
   std::string actor_ = "unknown";
+  size_t group_map_shard_slots_ = MacMap::kDefaultMaxShardSlots;
 };
 
 template <typename Out>

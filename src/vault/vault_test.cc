@@ -158,6 +158,60 @@ INSTANTIATE_TEST_SUITE_P(Paths, ImportSealingTest,
                                            ImportBatch::Sealing::kCaller,
                                            ImportBatch::Sealing::kWriter));
 
+// With a grouping map of 64 slots a shard (11,520 MACs in memory), an
+// import of 15,000 people spills it to disk many times; people on rows far
+// apart are still one person, and a second import finds every earlier
+// person through the spilled entries it loads.
+TEST_F(VaultTest, ImportGroupsPeopleThroughASpilledMap) {
+  constexpr int kPeople = 15000;
+  vault_->set_group_map_shard_slots_for_testing(64);
+  auto id_of = [](int p) { return "2201" + std::to_string(10000000000000 + p) + "X"; };
+  auto mobile_of = [](int p) { return std::to_string(13000000000 + p); };
+  auto import = [&](const std::string& dataset, int rounds) {
+    auto batch = vault_->BeginImport(Spec(dataset));
+    EXPECT_TRUE(batch) << batch.error().ToString();
+    if (!batch) return std::unique_ptr<ImportBatch>();
+    for (int round = 0; round < rounds; ++round) {
+      for (int p = 0; p < kPeople; ++p) {
+        RowIdentity who;
+        // Odd people have an ID number; even ones a mobile and a name.
+        if (p % 2) {
+          who.resident_id = id_of(p);
+        } else {
+          who.mobile = mobile_of(p);
+          who.name = "n" + std::to_string(p);
+        }
+        std::vector<std::string> row = {who.name, who.resident_id, who.mobile,
+                                        "round " + std::to_string(round)};
+        EXPECT_TRUE((*batch)->AddRow(who, row));
+      }
+    }
+    return std::move(*batch);
+  };
+  auto first = import("crm", 2);
+  ASSERT_TRUE(first);
+  EXPECT_EQ(first->new_people(), uint64_t{kPeople});
+  EXPECT_EQ(first->people_touched(), uint64_t{kPeople});
+  ASSERT_TRUE(first->Commit(vault_->MakeEvent("import")));
+  first.reset();
+  auto second = import("more", 1);
+  ASSERT_TRUE(second);
+  EXPECT_EQ(second->new_people(), 0u);
+  EXPECT_EQ(second->people_touched(), uint64_t{kPeople});
+  ASSERT_TRUE(second->Commit(vault_->MakeEvent("import")));
+  EXPECT_EQ(*vault_->CountPeople(), uint64_t{kPeople});
+  for (int p : {0, 1, 7777, kPeople - 1}) {
+    auto found = p % 2 ? vault_->Find(IndexKind::kResidentId, id_of(p))
+                       : vault_->Find(IndexKind::kMobile, mobile_of(p));
+    ASSERT_TRUE(found);
+    ASSERT_EQ(found->size(), 1u) << p;
+    auto d = vault_->Read(found->front());
+    ASSERT_TRUE(d) << d.error().ToString();
+    // Non-empty fields (ID and note, or name, mobile and note) x (2 + 1 rows).
+    EXPECT_EQ(d->fields.size(), p % 2 ? 6u : 9u) << p;
+  }
+}
+
 TEST_F(VaultTest, ImportRefusesPastThePersonNumberLimitAndKeepsNothing) {
   {
     auto batch = vault_->BeginImport(Spec("crm"));
