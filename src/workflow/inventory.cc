@@ -19,6 +19,7 @@
 #include <utility>
 #include <vector>
 
+#include "base/spill_runs.h"
 #include "crypto/random.h"
 #include "detect/classify.h"
 #include "detect/scanner.h"
@@ -114,33 +115,59 @@ struct NoValue {};
 // Linear probing, power-of-two capacity, grows at 70% load. Key 0 is the
 // empty marker (KeyHasher never returns it). A key and its value share a
 // slot, so a probe touches one cache line. Not thread-safe.
+//
+// Memory is bounded: the table never grows past `max_slots`. When it would,
+// its entries are written out in key order as a run of a SpillRuns (keyed
+// hashes and small numbers, no personal data) and it starts again empty; a
+// key that misses memory is then looked up in the runs, and if found comes
+// back into memory with its value (a newer run shadows it when it leaves
+// again).
 template <typename V>
 class FlatTable {
  public:
   static constexpr bool kHasValues = !std::is_same_v<V, NoValue>;
+  static_assert(std::is_trivially_copyable_v<V>);
 
-  FlatTable() { Resize(size_t{1} << 14); }
+  // REQUIRES: max_slots is a power of two >= 1024.
+  explicit FlatTable(size_t max_slots) : max_slots_(max_slots) { Resize(size_t{1} << 10); }
 
-  // Returns the slot's value (nullptr for a set) and whether the key was new.
-  std::pair<V*, bool> FindOrInsert(uint64_t key) {
-    if ((size_ + 1) * 10 > slots_.size() * 7) Resize(slots_.size() * 2);
+  // Returns the slot's value (nullptr for a set) and whether the key was
+  // new. The pointer is valid until the next call. kUnavailable if the
+  // spill file cannot be written or read.
+  Result<std::pair<V*, bool>> FindOrInsert(uint64_t key) {
+    if ((size_ + 1) * 10 > slots_.size() * 7) {
+      if (slots_.size() < max_slots_) {
+        Resize(slots_.size() * 2);
+      } else {
+        RETURN_IF_ERROR(Spill());
+      }
+    }
     size_t i = key & mask_;
     for (;;) {
       Slot& s = slots_[i];
-      if (s.key == key) return {ValueOf(s), false};
-      if (s.key == 0) {
-        s.key = key;
-        ++size_;
-        return {ValueOf(s), true};
-      }
+      if (s.key == key) return std::pair<V*, bool>{ValueOf(s), false};
+      if (s.key == 0) break;
       i = (i + 1) & mask_;
     }
+    Slot& s = slots_[i];
+    s.key = key;
+    ++size_;
+    bool found = false;
+    if (spill_) {
+      uint8_t value[kHasValues ? sizeof(V) : 1];
+      ASSIGN_OR_RETURN(found, spill_->Find(reinterpret_cast<const uint8_t*>(&key), value));
+      if constexpr (kHasValues) {
+        if (found) std::memcpy(&s.value, value, sizeof(V));
+      }
+    }
+    return std::pair<V*, bool>{ValueOf(s), !found};
   }
 
   // Hints that `key` will be looked up soon.
   void Prefetch(uint64_t key) const { __builtin_prefetch(&slots_[key & mask_]); }
 
   size_t size() const { return size_; }
+  uint64_t spilled() const { return spill_ ? spill_->records() : 0; }
 
  private:
   struct KeyOnly {
@@ -151,6 +178,7 @@ class FlatTable {
     V value{};
   };
   using Slot = std::conditional_t<kHasValues, KeyValue, KeyOnly>;
+  static constexpr size_t kValueBytes = kHasValues ? sizeof(V) : 0;
 
   static V* ValueOf(Slot& s) {
     if constexpr (kHasValues) {
@@ -173,9 +201,36 @@ class FlatTable {
     }
   }
 
+  // Writes the entries out as a run, sorted at the front of the table (the
+  // run's order is memcmp of the key's bytes as stored), then empties it.
+  Status Spill() {
+    if (!spill_) spill_ = std::make_unique<SpillRuns>(sizeof(uint64_t), kValueBytes);
+    size_t n = 0;
+    for (const Slot& s : slots_) {
+      if (s.key != 0) slots_[n++] = s;
+    }
+    auto order = [](const Slot& a, const Slot& b) {
+      return std::memcmp(&a.key, &b.key, sizeof a.key) < 0;
+    };
+    std::sort(slots_.begin(), slots_.begin() + static_cast<std::ptrdiff_t>(n), order);
+    Status status = spill_->BeginRun(n);
+    uint8_t record[sizeof(uint64_t) + kValueBytes];
+    for (size_t i = 0; i < n && status; ++i) {
+      std::memcpy(record, &slots_[i].key, sizeof(uint64_t));
+      if constexpr (kHasValues) std::memcpy(record + sizeof(uint64_t), &slots_[i].value, sizeof(V));
+      status = spill_->Append(record);
+    }
+    if (status) status = spill_->EndRun();
+    std::fill(slots_.begin(), slots_.end(), Slot{});
+    size_ = 0;
+    return status;
+  }
+
+  const size_t max_slots_;
   std::vector<Slot> slots_;
   size_t size_ = 0;
   size_t mask_ = 0;
+  std::unique_ptr<SpillRuns> spill_;
 };
 
 // ---- The plan: what to check in each column ----
@@ -454,18 +509,26 @@ struct Accumulator {
   }
 };
 
+// 8 bytes, so that a slot of the ID table is 16.
 struct IdSlot {
-  uint32_t person = 0;
-  uint32_t name_hash = 0;  // of the first row with a name; 0: none yet
-  bool reported = false;   // same_id_different_names already counted
+  static constexpr uint32_t kReported = 0x80000000u;
+  uint32_t person_and_reported = 0;  // high bit: same_id_different_names already counted
+  uint32_t name_hash = 0;            // of the first row with a name; 0: none yet
+
+  uint32_t person() const { return person_and_reported & ~kReported; }
+  bool reported() const { return person_and_reported & kReported; }
 };
+static_assert(sizeof(IdSlot) == 8);
 
 class Folder {
  public:
-  Folder(const Plan& plan, report::InventoryReport& r)
-      : plan_(plan), r_(r), column_acc_(plan.columns.size()) {}
+  // max_table_slots: see FlatTable.
+  Folder(const Plan& plan, report::InventoryReport& r, size_t max_table_slots)
+      : plan_(plan), r_(r), column_acc_(plan.columns.size()), ids_(max_table_slots),
+        mobile_names_(max_table_slots), rows_seen_(max_table_slots) {}
 
-  void Fold(const uint32_t* cells, const RowFacts& f) {
+  // kUnavailable if a table's spill file fails.
+  Status Fold(const uint32_t* cells, const RowFacts& f) {
     ++r_.rows;
     for (size_t c = 0; c < plan_.columns.size(); ++c) {
       const uint32_t cell = cells[c];
@@ -501,36 +564,37 @@ class Folder {
       }
     }
     if (f.sex_mismatch) RowAcc(FindingKind::kSexMismatchId).Add(f.number);
-    if (!rows_seen_.FindOrInsert(f.row_hash).second) {
-      RowAcc(FindingKind::kDuplicateRows).Add(f.number);
-    }
+    ASSIGN_OR_RETURN(auto seen, rows_seen_.FindOrInsert(f.row_hash));
+    if (!seen.second) RowAcc(FindingKind::kDuplicateRows).Add(f.number);
 
     uint32_t person;
     bool is_new = false;
     bool minor = false;
     if (f.id_key != 0) {
-      auto [slot, inserted] = ids_.FindOrInsert(f.id_key);
+      ASSIGN_OR_RETURN(auto id, ids_.FindOrInsert(f.id_key));
+      auto [slot, inserted] = id;
       if (inserted) {
-        slot->person = NewPerson();
+        slot->person_and_reported = NewPerson();
         slot->name_hash = f.name_hash;
         is_new = true;
         minor = f.minor;
       } else if (f.name_hash != 0) {
         if (slot->name_hash == 0) {
           slot->name_hash = f.name_hash;
-        } else if (slot->name_hash != f.name_hash && !slot->reported) {
-          slot->reported = true;
+        } else if (slot->name_hash != f.name_hash && !slot->reported()) {
+          slot->person_and_reported |= IdSlot::kReported;
           RowAcc(FindingKind::kSameIdDifferentNames).Add(f.number);
         }
       }
-      person = slot->person;
+      person = slot->person();
       // As import does: the mobile and name also find this person later.
       if (f.mn_key != 0) {
-        auto [mn, mn_new] = mobile_names_.FindOrInsert(f.mn_key);
-        if (mn_new) *mn = person;
+        ASSIGN_OR_RETURN(auto mn, mobile_names_.FindOrInsert(f.mn_key));
+        if (mn.second) *mn.first = person;
       }
     } else if (f.mn_key != 0) {
-      auto [mn, mn_new] = mobile_names_.FindOrInsert(f.mn_key);
+      ASSIGN_OR_RETURN(auto found, mobile_names_.FindOrInsert(f.mn_key));
+      auto [mn, mn_new] = found;
       if (mn_new) {
         *mn = NewPerson();
         is_new = true;
@@ -542,7 +606,8 @@ class Folder {
       ++r_.rows_without_person_key;
       RowAcc(FindingKind::kRowsWithoutPersonKey).Add(f.number);
     }
-    uint8_t& flags = person_flags_[person];
+    ASSIGN_OR_RETURN(uint8_t* flags_at, person_flags_.At(person));
+    uint8_t& flags = *flags_at;
     if (minor) {
       ++r_.minors;
       RowAcc(FindingKind::kMinorUnder14).Add(f.number);
@@ -557,6 +622,7 @@ class Folder {
       flags |= kSensitiveFlag;
       ++r_.people_with_sensitive;
     }
+    return Ok();
   }
 
   // Starts loading the table slots a later row will probe (random accesses
@@ -596,11 +662,7 @@ class Folder {
   static constexpr uint8_t kSensitiveFlag = 2;
   static constexpr uint8_t kMinorFlag = 4;
 
-  uint32_t NewPerson() {
-    person_flags_.push_back(0);
-    ++r_.people;
-    return static_cast<uint32_t>(person_flags_.size() - 1);
-  }
+  uint32_t NewPerson() { return static_cast<uint32_t>(r_.people++); }
   Accumulator& Acc(size_t column, FindingKind kind) {
     return column_acc_[column][static_cast<size_t>(kind)];
   }
@@ -613,7 +675,7 @@ class Folder {
   FlatTable<IdSlot> ids_;
   FlatTable<uint32_t> mobile_names_;
   FlatTable<NoValue> rows_seen_;
-  std::vector<uint8_t> person_flags_;  // one byte per person
+  SpillBytes person_flags_;  // one byte per person, the recent ones in memory
 };
 
 // ---- The pipeline: reader -> analyzers -> folder, in file order ----
@@ -849,7 +911,7 @@ Result<report::InventoryReport> RunInventory(const std::string& path,
     analyzers.push_back(
         std::make_unique<RowAnalyzer>(plan, hasher, *scanner, std::move(scratch)));
   }
-  Folder folder(plan, r);
+  Folder folder(plan, r, options.max_table_slots);
 
   const uint64_t progress_total = reader->bytes_total();  // read before the reader thread runs
   {
@@ -871,7 +933,7 @@ Result<report::InventoryReport> RunInventory(const std::string& path,
       if (b.error) return Fail(*b.error);
       for (size_t i = 0; i < b.count; ++i) {
         if (i + kPrefetchAhead < b.count) folder.Prefetch(b.facts[i + kPrefetchAhead]);
-        folder.Fold(b.cells.data() + i * columns, b.facts[i]);
+        RETURN_IF_ERROR(folder.Fold(b.cells.data() + i * columns, b.facts[i]));
       }
       const bool end = b.end;
       const uint64_t consumed = b.bytes_consumed;

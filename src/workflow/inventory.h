@@ -41,11 +41,17 @@ struct InventoryOptions {
   std::function<void(uint64_t, uint64_t)> progress;
   // Analysis threads besides the reader; 0 picks the number of cores (at most 8).
   unsigned threads = 0;
+  // Slots of each table that groups rows into people (16 bytes a slot at
+  // most) before it spills to a temporary file in $TMPDIR: the default
+  // holds ~1.4 million keys a table in memory (80 MB in all). A power of
+  // two >= 1024.
+  size_t max_table_slots = size_t{1} << 21;
 };
 
 // Errors: kNotFound (no file), kInvalidArgument from the reader, naming
 // FILE:LINE:COL (malformed or undecodable input, unknown encoding),
-// kInternal if the free-text scanner cannot be built. A file with a header
+// kInternal if the free-text scanner cannot be built, kUnavailable if a
+// temporary file for the people tables cannot be written. A file with a header
 // and no rows is not an error: its report has rows == 0.
 Result<report::InventoryReport> RunInventory(const std::string& path,
                                              const InventoryOptions& options);

@@ -400,6 +400,38 @@ TEST_F(InventoryTest, SameReportWhateverTheNumberOfThreads) {
   EXPECT_EQ(one->rows, 9000u);
 }
 
+// Tables of 1,024 slots (716 keys in memory) spill to disk many times over
+// 20,000 rows: the report is the one the in-memory tables give, and matches
+// the reference, with duplicates and repeated people thousands of rows apart.
+TEST_F(InventoryTest, SameReportWhenThePeopleTablesSpill) {
+  std::vector<Record> rec = Sample(20000, 5);
+  rec[19500] = rec[10];                 // an exact duplicate far from its first
+  rec[19600][kId] = rec[20][kId];       // the same ID far apart, another name
+  rec[19600][kName] = "欧阳金丝雀";
+  rec[19700][kId] = rec[30][kId];       // the same person far apart
+  rec[19700][kName] = rec[30][kName];
+  InventoryOptions small = Options();
+  small.max_table_slots = 1024;
+  auto spilled = Run(rec, small);
+  auto in_memory = Run(rec);
+  ASSERT_TRUE(spilled.has_value()) << spilled.error().ToString();
+  ASSERT_TRUE(in_memory.has_value()) << in_memory.error().ToString();
+  spilled->generated_at = in_memory->generated_at;
+  EXPECT_EQ(report::RenderDataMapJson(*spilled), report::RenderDataMapJson(*in_memory));
+  const Expected e = Reference(rec);
+  EXPECT_EQ(spilled->people, e.people);
+  EXPECT_EQ(spilled->people_on_several_rows, e.several);
+  EXPECT_EQ(spilled->minors, e.minors);
+  const report::Finding* dup = Find(*spilled, FindingKind::kDuplicateRows);
+  ASSERT_NE(dup, nullptr);
+  EXPECT_EQ(dup->rows, e.duplicate_rows);
+  EXPECT_EQ(dup->rows.back(), 19500u);
+  const report::Finding* names = Find(*spilled, FindingKind::kSameIdDifferentNames);
+  ASSERT_NE(names, nullptr);
+  EXPECT_EQ(names->count, e.same_id_names);
+  EXPECT_GE(names->count, 1u);
+}
+
 TEST_F(InventoryTest, GroupsPeopleLikeImport) {
   const std::string legacy = "110105501231003";
   const std::string upgraded = detect::UpgradeLegacyId(legacy);
