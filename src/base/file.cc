@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 
 namespace custos {
@@ -82,6 +83,59 @@ Status WriteFileExclusive(const std::string& path, ByteSpan data, unsigned mode)
 bool FileExists(const std::string& path) {
   struct stat st {};
   return ::stat(path.c_str(), &st) == 0;
+}
+
+Status PreadFully(int fd, uint8_t* dst, size_t size, uint64_t offset) {
+  size_t done = 0;
+  while (done < size) {
+    const ssize_t got = ::pread(fd, dst + done, size - done, static_cast<off_t>(offset + done));
+    if (got < 0 && errno == EINTR) continue;
+    if (got <= 0) {
+      return Fail(Unavailable("cannot read back a temporary file: " +
+                              (got < 0 ? std::string(std::strerror(errno))
+                                       : std::string("it is shorter than written"))));
+    }
+    done += static_cast<size_t>(got);
+  }
+  return Ok();
+}
+
+Result<int> CreateUnnamedTempFile(const std::string& requested) {
+  std::string dir = requested;
+  if (dir.empty()) {
+    const char* env = std::getenv("TMPDIR");
+    dir = env && *env ? env : "/tmp";
+  }
+  int fd = ::open(dir.c_str(), O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+  if (fd >= 0) return fd;
+  std::string name = dir + "/custos-spill-XXXXXX";
+  fd = ::mkostemp(name.data(), O_CLOEXEC);
+  if (fd < 0) {
+    return Fail(Unavailable("cannot create a temporary file in " + dir + ": " +
+                            std::string(std::strerror(errno)) +
+                            " (set TMPDIR to a writable directory)"));
+  }
+  ::unlink(name.c_str());
+  return fd;
+}
+
+std::string TempDirForMessages(const std::string& dir) { return dir.empty() ? "$TMPDIR" : dir; }
+
+Status PwriteFully(int fd, const uint8_t* src, size_t size, uint64_t offset,
+                   const std::string& dir) {
+  size_t done = 0;
+  while (done < size) {
+    const ssize_t put = ::pwrite(fd, src + done, size - done, static_cast<off_t>(offset + done));
+    if (put < 0 && errno == EINTR) continue;
+    if (put <= 0) {
+      return Fail(Unavailable(
+          "cannot write a temporary file in " + TempDirForMessages(dir) + ": " +
+          (put < 0 ? std::string(std::strerror(errno)) : std::string("nothing written")) +
+          " (set TMPDIR to a directory with more free space)"));
+    }
+    done += static_cast<size_t>(put);
+  }
+  return Ok();
 }
 
 }  // namespace custos

@@ -21,6 +21,21 @@ Status WriteFileExclusive(const std::string& path, ByteSpan data, unsigned mode)
 
 bool FileExists(const std::string& path);
 
+// ---- Unnamed temporary files, for data that must leave memory ----
+
+// A file in `dir` (empty: $TMPDIR, else /tmp) that has no name: O_TMPFILE,
+// or created and unlinked at once. It vanishes when closed or when the
+// process dies. Returns the descriptor (the caller closes it).
+// kUnavailable, naming the directory, if it cannot be created.
+Result<int> CreateUnnamedTempFile(const std::string& dir);
+// `dir` as CreateUnnamedTempFile takes it, for messages.
+std::string TempDirForMessages(const std::string& dir);
+// pread/pwrite of exactly `size` bytes. kUnavailable on an error or a short
+// file; a write error names `dir` and suggests TMPDIR (a full disk).
+Status PreadFully(int fd, uint8_t* dst, size_t size, uint64_t offset);
+Status PwriteFully(int fd, const uint8_t* src, size_t size, uint64_t offset,
+                   const std::string& dir);
+
 }  // namespace custos
 
 #endif  // CUSTOS_BASE_FILE_H_

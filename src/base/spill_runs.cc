@@ -1,13 +1,13 @@
 #include "base/spill_runs.h"
 
-#include <fcntl.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cassert>
 #include <cerrno>
-#include <cstdlib>
 #include <cstring>
+
+#include "base/file.h"
 
 namespace custos {
 namespace {
@@ -31,57 +31,6 @@ uint64_t HashOf(const uint8_t* key) {
   return h;
 }
 
-std::string Errno() { return std::strerror(errno); }
-
-Status ReadAt(int fd, uint8_t* dst, size_t size, uint64_t offset) {
-  size_t done = 0;
-  while (done < size) {
-    const ssize_t got = ::pread(fd, dst + done, size - done, static_cast<off_t>(offset + done));
-    if (got < 0 && errno == EINTR) continue;
-    if (got <= 0) {
-      return Fail(Unavailable("cannot read back a temporary file: " +
-                              (got < 0 ? Errno() : std::string("it is shorter than written"))));
-    }
-    done += static_cast<size_t>(got);
-  }
-  return Ok();
-}
-
-// An unnamed file in `dir` (empty: $TMPDIR, else /tmp).
-Result<int> CreateTempFile(std::string dir) {
-  if (dir.empty()) {
-    const char* env = std::getenv("TMPDIR");
-    dir = env && *env ? env : "/tmp";
-  }
-  int fd = ::open(dir.c_str(), O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
-  if (fd >= 0) return fd;
-  std::string name = dir + "/custos-spill-XXXXXX";
-  fd = ::mkostemp(name.data(), O_CLOEXEC);
-  if (fd < 0) {
-    return Fail(Unavailable("cannot create a temporary file in " + dir + ": " + Errno() +
-                            " (set TMPDIR to a writable directory)"));
-  }
-  ::unlink(name.c_str());
-  return fd;
-}
-
-std::string DirName(const std::string& dir) { return dir.empty() ? "$TMPDIR" : dir; }
-
-Status WriteAt(int fd, const uint8_t* src, size_t size, uint64_t offset, const std::string& dir) {
-  size_t done = 0;
-  while (done < size) {
-    const ssize_t put = ::pwrite(fd, src + done, size - done, static_cast<off_t>(offset + done));
-    if (put < 0 && errno == EINTR) continue;
-    if (put <= 0) {
-      return Fail(Unavailable("cannot write a temporary file in " + DirName(dir) + ": " +
-                              (put < 0 ? Errno() : std::string("nothing written")) +
-                              " (set TMPDIR to a directory with more free space)"));
-    }
-    done += static_cast<size_t>(put);
-  }
-  return Ok();
-}
-
 }  // namespace
 
 // A run: its file, its Bloom filter (512-bit blocks, one block a key) and
@@ -89,6 +38,7 @@ Status WriteAt(int fd, const uint8_t* src, size_t size, uint64_t offset, const s
 struct SpillRuns::Run {
   int fd = -1;
   uint64_t count = 0;
+  uint64_t bytes = 0;            // written to fd
   std::vector<uint64_t> filter;  // 8 words a block; empty: no filter
   uint64_t blocks = 0;
   unsigned bits = 0;           // per record
@@ -142,7 +92,7 @@ class SpillRuns::RunReader {
     if (next_record_ == run_.count) return nullptr;
     const uint64_t n = std::min<uint64_t>(buffer_.size() / record_size_, run_.count - next_record_);
     const size_t bytes = static_cast<size_t>(n * record_size_);
-    RETURN_IF_ERROR(ReadAt(run_.fd, buffer_.data(), bytes, next_record_ * record_size_));
+    RETURN_IF_ERROR(PreadFully(run_.fd, buffer_.data(), bytes, next_record_ * record_size_));
     next_record_ += n;
     pos_ = 0;
     end_ = bytes;
@@ -183,7 +133,7 @@ size_t SpillRuns::memory_bytes() const {
   return n;
 }
 
-Result<int> SpillRuns::CreateFile() const { return CreateTempFile(dir_); }
+Result<int> SpillRuns::CreateFile() const { return CreateUnnamedTempFile(dir_); }
 
 Status SpillRuns::BeginRun(uint64_t max_records) {
   return StartRun(max_records, records() + max_records);
@@ -204,18 +154,12 @@ Status SpillRuns::StartRun(uint64_t max_records, uint64_t total) {
 }
 
 Status SpillRuns::Flush() {
-  size_t done = 0;
-  while (done < out_.size()) {
-    const ssize_t put = ::write(open_->fd, out_.data() + done, out_.size() - done);
-    if (put < 0 && errno == EINTR) continue;
-    if (put <= 0) {
-      const std::string why = put < 0 ? Errno() : "nothing written";
-      open_.reset();
-      return Fail(Unavailable("cannot write a temporary file in " + DirName(dir_) + ": " + why +
-                              " (set TMPDIR to a directory with more free space)"));
-    }
-    done += static_cast<size_t>(put);
+  Status written = PwriteFully(open_->fd, out_.data(), out_.size(), open_->bytes, dir_);
+  if (!written) {
+    open_.reset();
+    return written;
   }
+  open_->bytes += out_.size();
   out_.clear();
   return Ok();
 }
@@ -297,7 +241,7 @@ Result<bool> SpillRuns::Find(const uint8_t* key, uint8_t* value_out) const {
     const uint64_t first = (lo - 1) * kIndexEvery;
     const uint64_t count = std::min<uint64_t>(kIndexEvery, r.count - first);
     block_.resize(static_cast<size_t>(count * rs));
-    RETURN_IF_ERROR(ReadAt(r.fd, block_.data(), block_.size(), first * rs));
+    RETURN_IF_ERROR(PreadFully(r.fd, block_.data(), block_.size(), first * rs));
     uint64_t a = 0, b = count;
     while (a < b) {
       const uint64_t mid = (a + b) / 2;
@@ -346,9 +290,10 @@ Result<uint8_t*> SpillBytes::At(uint64_t i) {
     page = &*std::min_element(resident_.begin(), resident_.end(),
                               [](const Page& a, const Page& b) { return a.last_use < b.last_use; });
     if (fd_ < 0) {
-      ASSIGN_OR_RETURN(fd_, CreateTempFile(dir_));
+      ASSIGN_OR_RETURN(fd_, CreateUnnamedTempFile(dir_));
     }
-    RETURN_IF_ERROR(WriteAt(fd_, page->bytes.get(), kPageBytes, page->number * kPageBytes, dir_));
+    RETURN_IF_ERROR(
+        PwriteFully(fd_, page->bytes.get(), kPageBytes, page->number * kPageBytes, dir_));
     if (on_disk_.size() <= page->number) on_disk_.resize(page->number + 1);
     on_disk_[page->number] = true;
     ++pages_written_;
@@ -356,7 +301,7 @@ Result<uint8_t*> SpillBytes::At(uint64_t i) {
     page->last_use = clock_;
   }
   if (number < on_disk_.size() && on_disk_[number]) {
-    RETURN_IF_ERROR(ReadAt(fd_, page->bytes.get(), kPageBytes, number * kPageBytes));
+    RETURN_IF_ERROR(PreadFully(fd_, page->bytes.get(), kPageBytes, number * kPageBytes));
   } else {
     std::memset(page->bytes.get(), 0, kPageBytes);
   }
