@@ -18,7 +18,8 @@
 // processing instructions, quoted attribute values) and checks that every
 // end tag matches its start tag, so a fragment is exactly one element.
 // Peak memory is therefore about: the shared strings (at most
-// kMaxSharedStringsBytes) + one row's XML (at most max_element_bytes_:
+// SharedStrings::kDefaultMemoryBudget in memory, the rest sealed in a
+// temporary file with a cache of the same size) + one row's XML (at most max_element_bytes_:
 // 64 * max_field_bytes, at least 1 MiB) and its pugixml document + the
 // decompression buffers; not the size of the sheet. Measured: 26 MB peak
 // RSS for 200,000 rows with 605,000 shared strings (73 MB of XML), 5.6 MB
@@ -41,6 +42,7 @@
 
 #include "ingest/encoding.h"
 #include "ingest/reader.h"
+#include "ingest/shared_strings.h"
 
 namespace custos::ingest {
 namespace {
@@ -52,8 +54,8 @@ constexpr uint64_t kMaxWholePartBytes = 64 << 20;
 // Streamed parts: a sheet and the shared-strings table, uncompressed.
 constexpr uint64_t kMaxSheetPartBytes = uint64_t{8} << 30;
 constexpr uint64_t kMaxSharedStringsPartBytes = uint64_t{2} << 30;
-// Held in memory: the text of every shared string plus 4 bytes per string.
-constexpr uint64_t kMaxSharedStringsBytes = 256 << 20;
+// Strings a workbook may have (shared string indexes are read as 32 bits).
+constexpr uint64_t kMaxSharedStrings = uint64_t{0xffffffff} - 1;
 // Zip bombs: a part bigger than kRatioCheckAbove may expand at most
 // kMaxExpansion times. Spreadsheet XML compresses 5-20x; deflate's ceiling
 // is about 1000x, reached only by long runs of one byte.
@@ -1134,8 +1136,7 @@ class XlsxReader final : public RowReader {
   std::string sheet_name_;
   bool date1904_ = false;
   std::vector<DateKind> xf_kinds_;     // by cellXfs index
-  std::string strings_;                // shared strings, concatenated
-  std::vector<uint32_t> string_ends_;  // end offset of each in strings_
+  SharedStrings shared_;
   std::unique_ptr<ElementStream> sheet_;
   pugi::xml_document doc_;
   std::vector<std::string> header_;
@@ -1234,18 +1235,14 @@ Status XlsxReader::LoadSharedStrings(const std::string& part) {
     const std::string text = DecodeXEscapes(RichText(si));
     if (!IsValidUtf8(text) || text.find('\0') != std::string::npos) {
       return Fail(InvalidArgument(sst.WhereInElement(0) + ": shared string " +
-                                  std::to_string(string_ends_.size()) +
+                                  std::to_string(shared_.size()) +
                                   " is not valid UTF-8 text"));
     }
-    if (strings_.size() + text.size() + 4 * (string_ends_.size() + 1) > kMaxSharedStringsBytes) {
-      return Fail(InvalidArgument(name_ + ": " + ForMessage(part, 128) +
-                                  ": the shared strings take more than " +
-                                  MiB(kMaxSharedStringsBytes) +
-                                  " of memory; save the sheet as "
-                                  "\"CSV UTF-8\" and import that"));
+    if (shared_.size() >= kMaxSharedStrings) {
+      return Fail(InvalidArgument(name_ + ": " + ForMessage(part, 128) + ": more than " +
+                                  std::to_string(kMaxSharedStrings) + " shared strings"));
     }
-    strings_ += text;
-    string_ends_.push_back(static_cast<uint32_t>(strings_.size()));
+    RETURN_IF_ERROR(shared_.Add(text));
   }
   return Ok();
 }
@@ -1335,7 +1332,7 @@ Status XlsxReader::Init(const std::string& sheet) {
     if (rel.external || !zip_->Has(rel.target)) continue;
     if (rel.type == "styles" && xf_kinds_.empty()) {
       RETURN_IF_ERROR(LoadStyles(rel.target));
-    } else if (rel.type == "sharedStrings" && string_ends_.empty()) {
+    } else if (rel.type == "sharedStrings" && shared_.size() == 0) {
       RETURN_IF_ERROR(LoadSharedStrings(rel.target));
     }
   }
@@ -1363,15 +1360,14 @@ Result<bool> XlsxReader::CellValue(const pugi::xml_node& c, uint32_t col, std::s
   if (type == "s") {
     if (!v) return true;
     const std::optional<uint64_t> index = ParseUint(TextOf(v));
-    if (!index || *index >= string_ends_.size()) {
+    if (!index || *index >= shared_.size()) {
       return Fail(InvalidArgument(CellWhere(col) +
                                   ": refers to a shared string that the "
                                   "workbook does not have (it has " +
-                                  std::to_string(string_ends_.size()) + ")"));
+                                  std::to_string(shared_.size()) + ")"));
     }
-    const size_t i = static_cast<size_t>(*index);
-    const uint32_t begin = i == 0 ? 0 : string_ends_[i - 1];
-    out.assign(strings_, begin, string_ends_[i] - begin);
+    ASSIGN_OR_RETURN(std::string_view text, shared_.Get(static_cast<uint32_t>(*index)));
+    out.assign(text);
     return true;
   }
   if (type == "inlineStr") {
