@@ -4,7 +4,6 @@
 
 #include <algorithm>
 #include <cassert>
-#include <cerrno>
 #include <cstring>
 
 #include "base/file.h"
