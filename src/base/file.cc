@@ -52,17 +52,51 @@ Result<std::string> ReadFile(const std::string& path) {
 }
 
 Status WriteFileAtomic(const std::string& path, std::string_view data, unsigned mode) {
+  ASSIGN_OR_RETURN(std::unique_ptr<AtomicFileWriter> w, AtomicFileWriter::Create(path, mode));
+  RETURN_IF_ERROR(w->Append(data));
+  return w->Commit();
+}
+
+Result<std::unique_ptr<AtomicFileWriter>> AtomicFileWriter::Create(const std::string& path,
+                                                                   unsigned mode) {
   std::string tmp = path + ".tmp-" + std::to_string(::getpid());
   int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
   if (fd < 0) return Fail(Unavailable(Errno("cannot create", tmp)));
-  Status st = WriteAll(fd, data.data(), data.size(), tmp);
-  if (st && ::fsync(fd) != 0) st = Fail(Unavailable(Errno("cannot sync", tmp)));
-  ::close(fd);
-  if (st && ::rename(tmp.c_str(), path.c_str()) != 0) {
-    st = Fail(Unavailable(Errno("cannot rename onto", path)));
-  }
-  if (!st) ::unlink(tmp.c_str());
+  return std::unique_ptr<AtomicFileWriter>(new AtomicFileWriter(fd, path, std::move(tmp)));
+}
+
+AtomicFileWriter::~AtomicFileWriter() {
+  if (fd_ >= 0) ::close(fd_);
+  if (!committed_) ::unlink(tmp_.c_str());
+}
+
+Status AtomicFileWriter::Flush() {
+  Status st = WriteAll(fd_, buffer_.data(), buffer_.size(), tmp_);
+  buffer_.clear();
   return st;
+}
+
+Status AtomicFileWriter::Append(std::string_view data) {
+  constexpr size_t kBuffer = size_t{1} << 20;
+  if (buffer_.size() + data.size() > kBuffer) {
+    RETURN_IF_ERROR(Flush());
+    if (data.size() > kBuffer) return WriteAll(fd_, data.data(), data.size(), tmp_);
+  }
+  buffer_.append(data);
+  return Ok();
+}
+
+Status AtomicFileWriter::Commit() {
+  RETURN_IF_ERROR(Flush());
+  if (::fsync(fd_) != 0) return Fail(Unavailable(Errno("cannot sync", tmp_)));
+  const int rc = ::close(fd_);
+  fd_ = -1;
+  if (rc != 0) return Fail(Unavailable(Errno("cannot write", tmp_)));
+  if (::rename(tmp_.c_str(), path_.c_str()) != 0) {
+    return Fail(Unavailable(Errno("cannot rename onto", path_)));
+  }
+  committed_ = true;
+  return Ok();
 }
 
 Status WriteFileExclusive(const std::string& path, ByteSpan data, unsigned mode) {

@@ -3,6 +3,7 @@
 #ifndef CUSTOS_BASE_FILE_H_
 #define CUSTOS_BASE_FILE_H_
 
+#include <memory>
 #include <string>
 
 #include "base/bytes.h"
@@ -15,6 +16,33 @@ Result<std::string> ReadFile(const std::string& path);
 
 // Atomically replaces `path` with `data`, created with `mode` (e.g. 0600).
 Status WriteFileAtomic(const std::string& path, std::string_view data, unsigned mode = 0644);
+
+// A file written in pieces that appears under its name only whole: written
+// to a temporary sibling (created with `mode`), then fsynced and renamed
+// over `path` by Commit. Destroyed uncommitted, it removes the temporary.
+// Errors (kUnavailable) name the file. Thread-compatible.
+class AtomicFileWriter {
+ public:
+  static Result<std::unique_ptr<AtomicFileWriter>> Create(const std::string& path,
+                                                          unsigned mode = 0644);
+  ~AtomicFileWriter();
+  AtomicFileWriter(const AtomicFileWriter&) = delete;
+  AtomicFileWriter& operator=(const AtomicFileWriter&) = delete;
+
+  Status Append(std::string_view data);  // buffered
+  // REQUIRES: not yet committed.
+  Status Commit();
+
+ private:
+  AtomicFileWriter(int fd, std::string path, std::string tmp)
+      : fd_(fd), path_(std::move(path)), tmp_(std::move(tmp)) {}
+  Status Flush();
+
+  int fd_;
+  std::string path_, tmp_;
+  std::string buffer_;
+  bool committed_ = false;
+};
 
 // Creates `path` exclusively with `mode`; kAlreadyExists if it exists.
 Status WriteFileExclusive(const std::string& path, ByteSpan data, unsigned mode);

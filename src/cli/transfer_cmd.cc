@@ -200,8 +200,7 @@ struct NoticesCmd {
     if (out.empty()) return Fail(InvalidArgument("--out FILE is required"));
     ASSIGN_OR_RETURN(std::unique_ptr<vault::Vault> v, OpenVault(o, "transfer notices"));
     ASSIGN_OR_RETURN(workflow::NoticeBatch b,
-                     workflow::MakeNotices(*v, transfer, ch, lang == "en"));
-    RETURN_IF_ERROR(WriteFileAtomic(out, b.csv, 0600));
+                     workflow::MakeNotices(*v, transfer, ch, lang == "en", out));
     std::cerr << "WARNING: " << out
               << " holds customers' contact data (mode 0600). Send it, then destroy it.\n";
     if (!b.missing_contact.empty()) {

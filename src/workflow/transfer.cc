@@ -1,6 +1,7 @@
 #include "workflow/transfer.h"
 
 #include <fcntl.h>
+#include <sodium.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -12,6 +13,7 @@
 #include <map>
 #include <nlohmann/json.hpp>
 #include <set>
+#include <unordered_set>
 
 #include "base/file.h"
 #include "base/json_text.h"
@@ -172,18 +174,39 @@ Result<std::vector<int64_t>> PeopleInScope(vault::Vault& v, const TransferPlan& 
   return out;
 }
 
-std::string NewRef() {
-  static constexpr char kAlphabet[] = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
-  std::array<uint8_t, 5> b{};
-  crypto::RandomFill(b);
-  uint64_t x = 0;
-  for (uint8_t c : b) x = (x << 8) | c;
+constexpr char kRefAlphabet[] = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
+
+// Reference codes: 8 characters of kRefAlphabet, i.e. 40 bits, held packed
+// (never 0: the packed form of "00000000" is reserved as "no code").
+uint64_t NewPackedRef() {
+  for (;;) {
+    std::array<uint8_t, 5> b{};
+    crypto::RandomFill(b);
+    uint64_t x = 0;
+    for (uint8_t c : b) x = (x << 8) | c;
+    if (x != 0) return x;
+  }
+}
+
+std::string UnpackRef(uint64_t x) {
   std::string s(8, '0');
   for (int i = 7; i >= 0; --i) {
-    s[static_cast<size_t>(i)] = kAlphabet[x & 31];
+    s[static_cast<size_t>(i)] = kRefAlphabet[x & 31];
     x >>= 5;
   }
   return s;
+}
+
+// A stored code back to 40 bits (0 if it is not one: never matched).
+uint64_t PackRef(std::string_view ref) {
+  if (ref.size() != 8) return 0;
+  uint64_t x = 0;
+  for (char ch : ref) {
+    const char* at = std::strchr(kRefAlphabet, ch);
+    if (ch == '\0' || at == nullptr) return 0;
+    x = (x << 5) | static_cast<uint64_t>(at - kRefAlphabet);
+  }
+  return x;
 }
 
 std::string CsvField(std::string_view s) {
@@ -880,7 +903,7 @@ Result<Channel> ParseChannel(std::string_view s) {
 }
 
 Result<NoticeBatch> MakeNotices(vault::Vault& v, const std::string& transfer, Channel channel,
-                                bool english) {
+                                bool english, const std::string& out_path) {
   ASSIGN_OR_RETURN(json doc, LoadTransferDoc(v, transfer));
   ASSIGN_OR_RETURN(TransferPlan plan, PlanFromJson(doc));
   if (Str(doc, "state") == "closed") {
@@ -928,66 +951,114 @@ Result<NoticeBatch> MakeNotices(vault::Vault& v, const std::string& transfer, Ch
       break;
   }
 
-  std::map<int64_t, std::string> refs;
-  std::set<std::string> used;
+  // Each person's reference code: the one given before, else a new one
+  // (8 base32 characters, kept unique among this transfer's codes). Codes
+  // are packed into 40 bits, so a million people cost ~50 MB in all here.
+  std::vector<std::pair<int64_t, uint64_t>> old_refs;  // by pk
+  std::unordered_set<uint64_t> used;
   RETURN_IF_ERROR(v.store().ForEachPersonDoc(kRefKind, transfer,
                                              [&](int64_t pk, std::string_view body) -> Status {
                                                json j = json::parse(body, nullptr, false);
                                                if (j.is_object()) {
-                                                 refs[pk] = Str(j, "ref");
-                                                 used.insert(refs[pk]);
+                                                 const uint64_t ref = PackRef(Str(j, "ref"));
+                                                 old_refs.emplace_back(pk, ref);
+                                                 used.insert(ref);
                                                }
                                                return Ok();
                                              }));
+  std::sort(old_refs.begin(), old_refs.end());
 
+  // The columns that hold the channel's contact, in any dataset: only they
+  // are decrypted.
+  vault::Selection sel;
+  sel.people = pks;
+  ASSIGN_OR_RETURN(std::vector<store::DatasetRow> datasets, v.store().ListDatasets());
+  for (const auto& d : datasets) {
+    json schema = json::parse(d.schema_json, nullptr, false);
+    if (!schema.is_array()) continue;
+    for (const auto& col : schema) {
+      if (Str(col, "type") == contact_type) sel.fields.push_back(Str(col, "name"));
+    }
+  }
+
+  // Rows go straight to a temporary file beside `out_path`, which replaces
+  // it once the notices are logged; what the transaction needs is kept per
+  // person in 48 bytes.
+  struct Sent {
+    int64_t pk;
+    uint64_t new_ref;  // packed; 0: the person had a code already
+    crypto::Digest sha256;
+  };
+  std::vector<Sent> sent;
+  std::vector<int64_t> new_ref_only;  // new codes of people without a contact
+  std::vector<std::pair<int64_t, uint64_t>> missing_refs;
+  ASSIGN_OR_RETURN(std::unique_ptr<AtomicFileWriter> file, AtomicFileWriter::Create(out_path, 0600));
+  RETURN_IF_ERROR(file->Append("ref," + contact_header + ",message\r\n"));
   NoticeBatch out;
-  out.csv = "ref," + contact_header + ",message\r\n";
-  std::vector<std::pair<int64_t, std::string>> new_refs;
-  std::vector<std::pair<int64_t, std::string>> notice_docs;
   crypto::Sha256Stream digest;
-  const std::string now = FormatRfc3339(NowUnixSeconds());
-  for (int64_t pk : pks) {
-    ASSIGN_OR_RETURN(vault::PersonData d, v.Read(v.IdOf(pk)));
-    std::string contact;
-    for (const auto& f : d.fields) {
-      if (f.type == contact_type && f.status && !f.value.empty()) {
+  std::string line;
+  Status read = v.ReadSelected(sel, [&](const vault::SelectedPerson& p) -> Status {
+    std::string_view contact;
+    for (const auto& f : p.fields) {
+      if (f.status && !f.value.empty() && f.dataset->columns[f.position].type == contact_type) {
         contact = f.value;
         break;
       }
     }
-    std::string& ref = refs[pk];
-    if (ref.empty()) {
+    uint64_t ref = 0, new_ref = 0;
+    const auto old = std::lower_bound(old_refs.begin(), old_refs.end(),
+                                      std::make_pair(p.pk, uint64_t{0}));
+    if (old != old_refs.end() && old->first == p.pk) {
+      ref = old->second;
+    } else {
       do {
-        ref = NewRef();
+        ref = NewPackedRef();
       } while (!used.insert(ref).second);
-      new_refs.emplace_back(pk, ref);
+      new_ref = ref;
     }
     if (contact.empty()) {
-      out.missing_contact.push_back(v.IdOf(pk).ToString());
-      continue;
+      out.missing_contact.push_back(p.id.ToString());
+      if (new_ref != 0) missing_refs.emplace_back(p.pk, new_ref);
+      return Ok();
     }
-    c.ref = ref;
+    c.ref = UnpackRef(ref);
     const std::string message = report::RenderNotice(c, english);
     const crypto::Digest h = crypto::Sha256(AsBytes(message));
     digest.Update(h);
-    out.csv += CsvField(ref) + "," + CsvField(contact) + "," + CsvField(message) + "\r\n";
-    json nd = {{"sha256", HexEncode(h)}, {"time", now}, {"channel", channel_name}};
-    notice_docs.emplace_back(pk, nd.dump());
+    line.clear();
+    line += CsvField(c.ref);
+    line += ',';
+    line += CsvField(contact);
+    line += ',';
+    line += CsvField(message);
+    line += "\r\n";
+    RETURN_IF_ERROR(file->Append(line));
+    sent.push_back({p.pk, new_ref, h});
     ++out.notices;
-  }
+    return Ok();
+  });
+  if (!line.empty()) sodium_memzero(line.data(), line.size());
+  RETURN_IF_ERROR(read);
   out.digest = HexEncode(digest.Finish());
+
+  const std::string now = FormatRfc3339(NowUnixSeconds());
+  uint64_t new_refs = missing_refs.size();
+  for (const Sent& x : sent) new_refs += x.new_ref != 0;
   tlog::Event e = v.MakeEvent("transfer.notices", plan.purpose);
   e.objects = {{"transfer", transfer},          {"channel", channel_name},
                {"lang", english ? "en" : "zh"}, {"people", pks.size()},
                {"notices", out.notices},        {"missing_contact", out.missing_contact.size()},
-               {"new_refs", new_refs.size()},   {"notices_sha256", out.digest}};
+               {"new_refs", new_refs},          {"notices_sha256", out.digest}};
   Status tx = v.Transact(e, [&](tlog::Event&) -> Status {
-    for (const auto& [pk, ref] : new_refs) {
-      json j = {{"ref", ref}};
-      RETURN_IF_ERROR(v.store().PutPersonDoc(kRefKind, transfer, pk, j.dump()));
-    }
-    for (const auto& [pk, body] : notice_docs) {
-      RETURN_IF_ERROR(v.store().PutPersonDoc(kNoticeKind, transfer, pk, body));
+    auto put_ref = [&](int64_t pk, uint64_t ref) {
+      json j = {{"ref", UnpackRef(ref)}};
+      return v.store().PutPersonDoc(kRefKind, transfer, pk, j.dump());
+    };
+    for (const auto& [pk, ref] : missing_refs) RETURN_IF_ERROR(put_ref(pk, ref));
+    for (const Sent& x : sent) {
+      if (x.new_ref != 0) RETURN_IF_ERROR(put_ref(x.pk, x.new_ref));
+      json nd = {{"sha256", HexEncode(x.sha256)}, {"time", now}, {"channel", channel_name}};
+      RETURN_IF_ERROR(v.store().PutPersonDoc(kNoticeKind, transfer, x.pk, nd.dump()));
     }
     if (Str(doc, "state") == "planned") doc["state"] = "noticed";
     json batch = {{"time", now},
@@ -999,6 +1070,9 @@ Result<NoticeBatch> MakeNotices(vault::Vault& v, const std::string& transfer, Ch
     return v.store().PutDoc(kTransferKind, transfer, doc.dump());
   });
   RETURN_IF_ERROR(tx);
+  // Logged and committed: now the file takes its name. Should this fail,
+  // running the command again writes the same codes.
+  RETURN_IF_ERROR(file->Commit());
   return out;
 }
 

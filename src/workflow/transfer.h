@@ -92,18 +92,23 @@ enum class Channel { kSms, kLetter, kEmail };
 Result<Channel> ParseChannel(std::string_view s);
 
 struct NoticeBatch {
-  std::string csv;  // header + one row per person with a contact
-  uint64_t notices = 0;
+  uint64_t notices = 0;                      // rows written
   std::vector<std::string> missing_contact;  // opaque person ids
   std::string digest;                        // SHA-256 over the per-notice SHA-256s, hex
 };
 
-// One notice per person in scope; creates reference codes for people without
-// one. Logs transfer.notices (counts and digest only). kFailedPrecondition if
-// the processor's name/contact or the retention term is missing, or the
-// transfer is closed.
+// One notice per person in scope, written to `out_path` as CSV (header
+// "ref,<contact>,message", one row per person with a contact for the
+// channel; mode 0600): streamed to a temporary sibling that replaces
+// `out_path` only once the notices are logged, so memory stays bounded
+// whatever the number of people and a failure leaves `out_path` as it was.
+// Only the channel's contact columns are decrypted. Creates reference
+// codes for people without one. Logs transfer.notices (counts and digest
+// only). kFailedPrecondition if the processor's name/contact or the
+// retention term is missing, or the transfer is closed; kUnavailable if
+// the file cannot be written.
 Result<NoticeBatch> MakeNotices(vault::Vault& v, const std::string& transfer, Channel channel,
-                                bool english);
+                                bool english, const std::string& out_path);
 
 // ---- Responses ----
 

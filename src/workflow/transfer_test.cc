@@ -151,10 +151,11 @@ class TransferTest : public ::testing::Test {
     std::map<std::string, std::string> refs;
     auto st = PlanTransfer(*sender_, p);
     EXPECT_TRUE(st) << st.error().ToString();
-    auto n = MakeNotices(*sender_, p.id, Channel::kSms, false);
+    const std::string path = dir_.File(p.id + "-sms.csv");
+    auto n = MakeNotices(*sender_, p.id, Channel::kSms, false, path);
     EXPECT_TRUE(n) << n.error().ToString();
     if (!n) return refs;
-    std::istringstream in(n->csv);
+    std::istringstream in(Slurp(path));
     std::string line;
     std::getline(in, line);
     EXPECT_EQ(line, "ref,mobile,message\r");
@@ -388,6 +389,55 @@ TEST_F(TransferTest, NoPackageBeforeNotices) {
   auto r = BuildPackage(*sender_, "T1", dir_.File("T1.tar"));
   ASSERT_FALSE(r);
   EXPECT_EQ(r.error().code(), ErrorCode::kFailedPrecondition);
+}
+
+// Notices are one per person with a contact, each with its own code; a
+// second run (another channel) gives everyone the code they had; people
+// without a contact for the channel are listed, and still get a code.
+TEST_F(TransferTest, NoticesKeepEachPersonsCodeAcrossRuns) {
+  const TransferPlan p = Plan("T1", "ho", TransferMode::kArt22, {"姓名"});
+  const auto sms = PlanAndNotify(p);
+  std::set<std::string> codes;
+  for (const auto& [ref, mobile] : sms) {
+    EXPECT_EQ(ref.size(), 8u);
+    codes.insert(ref);
+    EXPECT_TRUE(people_.count(mobile)) << "a notice for someone unknown";
+  }
+  EXPECT_EQ(codes.size(), people_.size());
+
+  const std::string mail = dir_.File("mail.csv");
+  auto n = MakeNotices(*sender_, "T1", Channel::kEmail, true, mail);
+  ASSERT_TRUE(n) << n.error().ToString();
+  size_t with_email = 0;
+  for (const auto& [mobile, person] : people_) with_email += !person.email.empty();
+  EXPECT_EQ(n->notices, with_email);
+  EXPECT_EQ(n->missing_contact.size(), people_.size() - with_email);
+  std::istringstream in(Slurp(mail));
+  std::string line;
+  std::getline(in, line);
+  EXPECT_EQ(line, "ref,email,message\r");
+  size_t rows = 0;
+  while (std::getline(in, line)) {
+    if (line.size() < 9 || line[8] != ',') continue;  // continuation lines of a quoted message
+    EXPECT_TRUE(codes.count(line.substr(0, 8))) << "a new code on the second run";
+    ++rows;
+  }
+  EXPECT_EQ(rows, with_email);
+}
+
+// A notices file that cannot be written leaves the vault as it was: no
+// codes, no log entry, the transfer still only planned.
+TEST_F(TransferTest, AnUnwritableNoticesFileChangesNothing) {
+  const TransferPlan p = Plan("T1", "ho", TransferMode::kArt22, {"姓名"});
+  ASSERT_TRUE(PlanTransfer(*sender_, p));
+  const uint64_t entries = *sender_->store().CountAuditEntries();
+  auto n = MakeNotices(*sender_, "T1", Channel::kSms, false, dir_.File("missing/sms.csv"));
+  ASSERT_FALSE(n);
+  EXPECT_EQ(n.error().code(), ErrorCode::kUnavailable);
+  EXPECT_EQ(*sender_->store().CountAuditEntries(), entries);
+  auto status = GetTransferStatus(*sender_, "T1");
+  ASSERT_TRUE(status);
+  EXPECT_EQ(status->state, "planned");
 }
 
 TEST_F(TransferTest, BadResponsesAreReportedByLineAndNothingIsRecorded) {
@@ -631,7 +681,7 @@ TEST_F(TransferTest, ManyPeopleArePackagedInOrderAcrossBatches) {
   ImportSample("more.csv", "crm2", 2600, 12);  // the plan takes every dataset's
   const TransferPlan p = Plan("T1", "ho", TransferMode::kHeadOffice, {"手机号"});
   ASSERT_TRUE(PlanTransfer(*sender_, p));
-  ASSERT_TRUE(MakeNotices(*sender_, p.id, Channel::kSms, false));
+  ASSERT_TRUE(MakeNotices(*sender_, p.id, Channel::kSms, false, dir_.File("sms.csv")));
   auto status = GetTransferStatus(*sender_, "T1");
   ASSERT_TRUE(status) << status.error().ToString();
   ASSERT_GT(status->included, 2500u);
