@@ -8,6 +8,7 @@
 #include <sstream>
 
 #include "base/file.h"
+#include "base/json_text.h"
 #include "base/time.h"
 #include "cli/common.h"
 #include "crypto/secret_bytes.h"
@@ -284,19 +285,17 @@ struct StatusCmd {
       ASSIGN_OR_RETURN(auto all, workflow::ListTransfers(*v));
       for (const auto& t : all) ids.push_back(t.id);
     }
-    json arr = json::array();
-    for (const auto& id : ids) {
+    // With --json: one object per transfer (an array without --transfer),
+    // as PrintJson would print it, but each person's entry written as it
+    // comes: a million entries as json values took ~900 MB.
+    const bool array = transfer.empty();
+    if (o.json) std::cout << (array ? (ids.empty() ? "[]" : "[\n") : "");
+    for (size_t t = 0; t < ids.size(); ++t) {
+      const std::string& id = ids[t];
       ASSIGN_OR_RETURN(workflow::TransferStatus s, workflow::GetTransferStatus(*v, id));
-      json people = json::array();  // only printed with --json: a million entries cost seconds
-      for (const auto& p : o.json ? s.persons : std::vector<workflow::PersonStatus>{}) {
-        people.push_back({{"person", v->IdOf(p.pk).ToString()},
-                          {"status", p.included  ? "included"
-                                     : p.pending ? "pending"
-                                                 : "excluded"},
-                          {"reason", p.reason}});
-      }
       auto missing = workflow::MissingTerms(s.plan);
-      arr.push_back({{"transfer", id},
+      if (o.json) {
+        json head = {{"transfer", id},
                      {"recipient", s.plan.recipient},
                      {"mode", workflow::TransferModeName(s.plan.mode)},
                      {"state", s.state},
@@ -306,27 +305,69 @@ struct StatusCmd {
                      {"excluded", CountsJson(s.excluded)},
                      {"withheld_frozen", CountsJson(s.withheld_frozen)},
                      {"missing_terms", missing},
-                     {"manifest_sha256", s.manifest_sha256},
-                     {"persons", people}});
-      if (!o.json) {
-        std::cout << id << " (" << workflow::TransferModeName(s.plan.mode) << " to "
-                  << s.plan.recipient << "): " << s.state << "; " << s.people << " people, "
-                  << s.included << " included, " << s.pending << " pending";
-        for (const auto& [k, n] : s.excluded) std::cout << ", " << n << " excluded (" << k << ")";
+                     {"manifest_sha256", s.manifest_sha256}};
+        PrintStatusJson(head, s.persons, *v, array ? 2 : 0);
+        std::cout << (t + 1 < ids.size() ? ",\n" : array ? "\n]\n" : "\n");
+        continue;
+      }
+      std::cout << id << " (" << workflow::TransferModeName(s.plan.mode) << " to "
+                << s.plan.recipient << "): " << s.state << "; " << s.people << " people, "
+                << s.included << " included, " << s.pending << " pending";
+      for (const auto& [k, n] : s.excluded) std::cout << ", " << n << " excluded (" << k << ")";
+      std::cout << "\n";
+      for (const auto& [k, n] : s.withheld_frozen) {
+        std::cout << "  " << k << " withheld (frozen under a retention rule): " << n
+                  << " people\n";
+      }
+      if (!missing.empty()) {
+        std::cout << "  missing terms:";
+        for (const auto& m : missing) std::cout << " " << m;
         std::cout << "\n";
-        for (const auto& [k, n] : s.withheld_frozen) {
-          std::cout << "  " << k << " withheld (frozen under a retention rule): " << n
-                    << " people\n";
-        }
-        if (!missing.empty()) {
-          std::cout << "  missing terms:";
-          for (const auto& m : missing) std::cout << " " << m;
-          std::cout << "\n";
-        }
       }
     }
-    if (o.json) PrintJson(transfer.empty() ? arr : arr.at(0));
+    if (o.json && array && ids.empty()) std::cout << "\n";
     return Ok();
+  }
+
+ private:
+  // `head` and then "persons", as json::dump(2) would print the whole at
+  // `indent` spaces of nesting (no newline after the closing brace).
+  static void PrintStatusJson(const json& head, const std::vector<workflow::PersonStatus>& persons,
+                              const vault::Vault& v, int indent) {
+    const std::string pad(static_cast<size_t>(indent), ' ');
+    std::string text = head.dump(2);
+    text.erase(text.size() - 2);  // "\n}"
+    std::string out;
+    for (size_t begin = 0; begin < text.size();) {  // indent every line
+      const size_t end = std::min(text.find('\n', begin), text.size());
+      out += pad;
+      out.append(text, begin, end - begin + (end < text.size()));
+      begin = end + 1;
+    }
+    out += ",\n" + pad + "  \"persons\": ";
+    if (persons.empty()) {
+      out += "[]\n" + pad + "}";
+      std::cout << out;
+      return;
+    }
+    out += "[\n";
+    for (size_t i = 0; i < persons.size(); ++i) {
+      const workflow::PersonStatus& p = persons[i];
+      out += pad + "    {\n" + pad + "      \"person\": ";
+      AppendJsonString(out, v.IdOf(p.pk).ToString());
+      out += ",\n" + pad + "      \"status\": ";
+      out += p.included ? "\"included\"" : p.pending ? "\"pending\"" : "\"excluded\"";
+      out += ",\n" + pad + "      \"reason\": ";
+      AppendJsonString(out, p.reason);
+      out += "\n" + pad + "    }";
+      out += i + 1 < persons.size() ? ",\n" : "\n";
+      if (out.size() > (size_t{1} << 20)) {
+        std::cout << out;
+        out.clear();
+      }
+    }
+    out += pad + "  ]\n" + pad + "}";
+    std::cout << out;
   }
 };
 

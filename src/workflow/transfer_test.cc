@@ -674,6 +674,53 @@ TEST_F(TransferTest, DamagedValueStopsThePackageOnlyWhenPlanned) {
   EXPECT_TRUE(good) << good.error().ToString();
 }
 
+// Art. 31: under art23 a consenting person under 14 leaves only with their
+// guardian's consent. Enough people for several batches of the bulk read
+// that finds the minors; the expected count comes from reading each person.
+TEST_F(TransferTest, Art23ConsentersUnder14NeedTheirGuardian) {
+  ImportSample("more.csv", "crm2", 2600, 12);
+  uint64_t people = 0, minors = 0;
+  ASSERT_TRUE(sender_->store().ForEachPerson([&](const store::PersonRow& row) -> Status {
+    auto d = sender_->Read(sender_->IdOf(row.pk));
+    if (!d) return Fail(d.error());
+    ++people;
+    for (const auto& f : d->fields) {
+      if (f.type != "cn_resident_id") continue;
+      auto info = detect::CheckResidentId(f.value, TodayInChina());
+      if (info.status == detect::IdStatus::kValid && AgeOn(info.birth, TodayInChina()) < 14) {
+        ++minors;
+        break;
+      }
+    }
+    return Ok();
+  }));
+  ASSERT_GT(minors, 10u);
+  for (const char* guardian : {"no", "yes"}) {
+    const std::string id = std::string("T-") + guardian;
+    const TransferPlan p = Plan(id, "buyer", TransferMode::kArt23, {"姓名"});
+    ASSERT_TRUE(PlanTransfer(*sender_, p));
+    const std::string sms = dir_.File(id + ".csv");
+    ASSERT_TRUE(MakeNotices(*sender_, id, Channel::kSms, false, sms));
+    std::istringstream in(Slurp(sms));
+    std::string line, csv = "ref,response,time,evidence,sensitive_consent,guardian_consent\n";
+    std::getline(in, line);
+    while (std::getline(in, line)) {
+      csv += line.substr(0, 8) + ",consent,2026-11-20,sms,no," + guardian + "\n";
+    }
+    ASSERT_TRUE(RecordResponses(*sender_, id, csv));
+    auto status = GetTransferStatus(*sender_, id);
+    ASSERT_TRUE(status) << status.error().ToString();
+    EXPECT_EQ(status->people, people);
+    if (std::string(guardian) == "no") {
+      EXPECT_EQ(status->excluded["minor_without_guardian_consent"], minors);
+      EXPECT_EQ(status->included, people - minors);
+    } else {
+      EXPECT_EQ(status->excluded.count("minor_without_guardian_consent"), 0u);
+      EXPECT_EQ(status->included, people);
+    }
+  }
+}
+
 // Enough people for several batches of the bulk read, formatted on its
 // worker threads: every included person once, in pk order, and the counts
 // of every batch added up.
