@@ -1102,98 +1102,125 @@ Result<NoticeBatch> MakeNotices(vault::Vault& v, const std::string& transfer, Ch
 Result<ResponsesReport> RecordResponses(vault::Vault& v, const std::string& transfer,
                                         std::string_view csv) {
   ASSIGN_OR_RETURN(json doc, LoadTransferDoc(v, transfer));
-  std::map<std::string, int64_t> by_ref;
+  // Codes packed in 40 bits, sorted: 16 bytes a person.
+  std::vector<std::pair<uint64_t, int64_t>> by_ref;
   RETURN_IF_ERROR(v.store().ForEachPersonDoc(kRefKind, transfer,
                                              [&](int64_t pk, std::string_view body) -> Status {
                                                json j = json::parse(body, nullptr, false);
-                                               if (j.is_object()) by_ref[Str(j, "ref")] = pk;
+                                               if (!j.is_object()) return Ok();
+                                               const uint64_t ref = PackRef(Str(j, "ref"));
+                                               if (ref != 0) by_ref.emplace_back(ref, pk);
                                                return Ok();
                                              }));
+  std::sort(by_ref.begin(), by_ref.end());
   if (csv.substr(0, 3) == "\xEF\xBB\xBF") csv.remove_prefix(3);
+
+  // The file is read twice: once to check every line (nothing is kept but
+  // counts and the first errors), then, in the transaction, to write each
+  // response, so memory does not grow with the number of lines.
+  constexpr size_t kErrorsShown = 20;
   std::vector<std::string> errors;
-  std::map<std::string, int> col;
-  std::vector<std::pair<int64_t, std::string>> updates;
-  ResponsesReport rep;
-  size_t pos = 0, line_no = 0;
-  bool header = true;
-  while (pos < csv.size()) {
-    size_t nl = csv.find('\n', pos);
-    std::string_view line =
-        csv.substr(pos, nl == std::string_view::npos ? csv.size() - pos : nl - pos);
-    pos = nl == std::string_view::npos ? csv.size() : nl + 1;
-    ++line_no;
-    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
-    if (Trim(line).empty()) continue;
-    auto cells = SplitCsvLine(line);
-    const std::string at = "line " + std::to_string(line_no) + ": ";
-    if (!cells) {
-      errors.push_back(at + "malformed CSV");
-      if (header) break;
-      continue;
-    }
-    if (header) {
-      header = false;
-      for (size_t i = 0; i < cells->size(); ++i) col[Trim((*cells)[i])] = static_cast<int>(i);
-      for (const char* need : {"ref", "response", "time"}) {
-        if (!col.count(need)) errors.push_back(at + "the header has no '" + need + "' column");
+  size_t error_count = 0;
+  auto error = [&](std::string e) {
+    if (errors.size() < kErrorsShown) errors.push_back(std::move(e));
+    ++error_count;
+  };
+  // Calls record(pk, response, document) for each good line; reports bad
+  // ones to error().
+  auto parse = [&](const std::function<Status(int64_t, const std::string&, const json&)>& record)
+      -> Status {
+    std::map<std::string, int> col;
+    size_t pos = 0, line_no = 0;
+    bool header = true;
+    while (pos < csv.size()) {
+      size_t nl = csv.find('\n', pos);
+      std::string_view line =
+          csv.substr(pos, nl == std::string_view::npos ? csv.size() - pos : nl - pos);
+      pos = nl == std::string_view::npos ? csv.size() : nl + 1;
+      ++line_no;
+      if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+      if (Trim(line).empty()) continue;
+      auto cells = SplitCsvLine(line);
+      const std::string at = "line " + std::to_string(line_no) + ": ";
+      if (!cells) {
+        error(at + "malformed CSV");
+        if (header) return Ok();
+        continue;
       }
-      if (!errors.empty()) break;
-      continue;
+      if (header) {
+        header = false;
+        for (size_t i = 0; i < cells->size(); ++i) col[Trim((*cells)[i])] = static_cast<int>(i);
+        bool complete = true;
+        for (const char* need : {"ref", "response", "time"}) {
+          if (!col.count(need)) {
+            error(at + "the header has no '" + need + "' column");
+            complete = false;
+          }
+        }
+        if (!complete) return Ok();
+        continue;
+      }
+      auto cell = [&](const char* name) -> std::string {
+        auto it = col.find(name);
+        if (it == col.end() || static_cast<size_t>(it->second) >= cells->size()) return "";
+        return Trim((*cells)[static_cast<size_t>(it->second)]);
+      };
+      if (cells->size() > col.size()) {
+        error(at + "more cells than header columns");
+        continue;
+      }
+      std::string ref = cell("ref");
+      std::transform(ref.begin(), ref.end(), ref.begin(),
+                     [](unsigned char ch) { return std::toupper(ch); });
+      auto resp = ParseResponse(cell("response"));
+      const std::string time = cell("time");
+      auto sens = ParseYesNo(cell("sensitive_consent"));
+      auto guard = ParseYesNo(cell("guardian_consent"));
+      const uint64_t packed = PackRef(ref);
+      auto it = std::lower_bound(by_ref.begin(), by_ref.end(), std::make_pair(packed, int64_t{0}));
+      if (ref.empty()) {
+        error(at + "no ref");
+      } else if (packed == 0 || it == by_ref.end() || it->first != packed) {
+        error(at + "unknown ref " + ref);
+      } else if (!resp) {
+        error(at + "response must be consent, object or withdraw (同意, 反对, 撤回)");
+      } else if (time.empty()) {
+        error(at + "no time");
+      } else if (!sens || !guard) {
+        error(at + "sensitive_consent and guardian_consent must be yes or no");
+      } else {
+        json j = {{"response", *resp},
+                  {"time", time},
+                  {"evidence", cell("evidence")},
+                  {"sensitive_consent", *sens},
+                  {"guardian_consent", *guard},
+                  {"line", line_no}};
+        RETURN_IF_ERROR(record(it->second, *resp, j));
+      }
     }
-    auto cell = [&](const char* name) -> std::string {
-      auto it = col.find(name);
-      if (it == col.end() || static_cast<size_t>(it->second) >= cells->size()) return "";
-      return Trim((*cells)[static_cast<size_t>(it->second)]);
-    };
-    if (cells->size() > col.size()) {
-      errors.push_back(at + "more cells than header columns");
-      continue;
-    }
-    std::string ref = cell("ref");
-    std::transform(ref.begin(), ref.end(), ref.begin(),
-                   [](unsigned char ch) { return std::toupper(ch); });
-    auto resp = ParseResponse(cell("response"));
-    const std::string time = cell("time");
-    auto sens = ParseYesNo(cell("sensitive_consent"));
-    auto guard = ParseYesNo(cell("guardian_consent"));
-    auto it = by_ref.find(ref);
-    if (ref.empty()) {
-      errors.push_back(at + "no ref");
-    } else if (it == by_ref.end()) {
-      errors.push_back(at + "unknown ref " + ref);
-    } else if (!resp) {
-      errors.push_back(at + "response must be consent, object or withdraw (同意, 反对, 撤回)");
-    } else if (time.empty()) {
-      errors.push_back(at + "no time");
-    } else if (!sens || !guard) {
-      errors.push_back(at + "sensitive_consent and guardian_consent must be yes or no");
-    } else {
-      json j = {{"response", *resp},
-                {"time", time},
-                {"evidence", cell("evidence")},
-                {"sensitive_consent", *sens},
-                {"guardian_consent", *guard},
-                {"line", line_no}};
-      updates.emplace_back(it->second, j.dump());
-      ++rep.by_response[*resp];
-    }
-  }
-  if (header && errors.empty()) errors.push_back("line 1: no header");
-  if (!errors.empty()) {
-    std::string msg = std::to_string(errors.size()) + " bad line(s), nothing recorded: ";
-    for (size_t i = 0; i < errors.size() && i < 20; ++i) msg += (i ? "; " : "") + errors[i];
-    if (errors.size() > 20) msg += "; ...";
+    if (header && error_count == 0) error("line 1: no header");
+    return Ok();
+  };
+
+  ResponsesReport rep;
+  RETURN_IF_ERROR(parse([&](int64_t, const std::string& response, const json&) -> Status {
+    ++rep.recorded;
+    ++rep.by_response[response];
+    return Ok();
+  }));
+  if (error_count > 0) {
+    std::string msg = std::to_string(error_count) + " bad line(s), nothing recorded: ";
+    for (size_t i = 0; i < errors.size(); ++i) msg += (i ? "; " : "") + errors[i];
+    if (error_count > errors.size()) msg += "; ...";
     return Fail(InvalidArgument(msg));
   }
-  rep.recorded = updates.size();
   tlog::Event e = v.MakeEvent("transfer.responses");
   e.objects = {
       {"transfer", transfer}, {"recorded", rep.recorded}, {"by_response", Counts(rep.by_response)}};
   Status tx = v.Transact(e, [&](tlog::Event&) -> Status {
-    for (const auto& [pk, body] : updates) {
-      RETURN_IF_ERROR(v.store().PutPersonDoc(kResponseKind, transfer, pk, body));
-    }
-    return Ok();
+    return parse([&](int64_t pk, const std::string&, const json& response) -> Status {
+      return v.store().PutPersonDoc(kResponseKind, transfer, pk, response.dump());
+    });
   });
   RETURN_IF_ERROR(tx);
   return rep;
