@@ -397,8 +397,8 @@ struct PkgVerifyCmd {
   std::string sender_key;
   bool as_json = false;
   Status Run() {
-    ASSIGN_OR_RETURN(std::string data, ReadFile(file));
-    ASSIGN_OR_RETURN(workflow::OpenedPackage p, workflow::VerifyPackage(AsBytes(data), sender_key));
+    ASSIGN_OR_RETURN(workflow::OpenedPackage p,
+                     workflow::VerifyPackage(workflow::PackageInput::File(file), sender_key));
     if (as_json) {
       PrintJson({{"ok", true}, {"manifest_sha256", p.manifest_sha256}, {"manifest", p.manifest}});
     } else {
@@ -417,10 +417,10 @@ struct PkgImportCmd {
   std::string sender_key;
   std::string dataset;
   Status Run() {
-    ASSIGN_OR_RETURN(std::string data, ReadFile(file));
     ASSIGN_OR_RETURN(std::string ident, ReadFile(identity));
     ASSIGN_OR_RETURN(std::unique_ptr<vault::Vault> v, OpenVault(o, "package import"));
-    auto r = workflow::ImportPackage(*v, AsBytes(data), sender_key, ident, dataset);
+    auto r = workflow::ImportPackage(*v, workflow::PackageInput::File(file), sender_key, ident,
+                                     dataset);
     std::fill(ident.begin(), ident.end(), '\0');
     if (!r) return Fail(r.error());
     if (o.json) {
@@ -444,10 +444,9 @@ struct PkgReceiptCmd {
   std::string out;
   Status Run() {
     if (out.empty()) return Fail(InvalidArgument("--out FILE is required"));
-    ASSIGN_OR_RETURN(std::string data, ReadFile(file));
     ASSIGN_OR_RETURN(std::string key, ReadFile(ssh_key));
     ASSIGN_OR_RETURN(std::unique_ptr<vault::Vault> v, OpenVault(o, "package receipt"));
-    auto r = workflow::MakeReceipt(*v, AsBytes(data), key);
+    auto r = workflow::MakeReceipt(*v, workflow::PackageInput::File(file), key);
     std::fill(key.begin(), key.end(), '\0');
     if (!r) return Fail(r.error());
     RETURN_IF_ERROR(WriteFileAtomic(out, *r, 0644));

@@ -1,6 +1,10 @@
 #include "package/byte_stream.h"
 
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <algorithm>
+#include <cerrno>
 #include <cstring>
 
 namespace custos::package {
@@ -15,6 +19,27 @@ Result<size_t> SpanSource::Read(std::span<uint8_t> out) {
   if (n > 0) std::memcpy(out.data(), data_.data(), n);
   data_ = data_.subspan(n);
   return n;
+}
+
+Result<std::unique_ptr<FileSource>> FileSource::Open(const std::string& path) {
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) {
+    if (errno == ENOENT) return Fail(NotFound("no such file: " + path));
+    return Fail(Unavailable("cannot open " + path + ": " + std::strerror(errno)));
+  }
+  return std::unique_ptr<FileSource>(new FileSource(fd, path));
+}
+
+FileSource::~FileSource() { ::close(fd_); }
+
+Result<size_t> FileSource::Read(std::span<uint8_t> out) {
+  for (;;) {
+    const ssize_t n = ::read(fd_, out.data(), out.size());
+    if (n >= 0) return static_cast<size_t>(n);
+    if (errno != EINTR) {
+      return Fail(Unavailable("cannot read " + path_ + ": " + std::strerror(errno)));
+    }
+  }
 }
 
 }  // namespace custos::package

@@ -11,6 +11,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <span>
 #include <string>
 
@@ -53,6 +54,22 @@ class SpanSource final : public ByteSource {
 
  private:
   ByteSpan data_;
+};
+
+// Reads a file from its start. Errors name the file.
+class FileSource final : public ByteSource {
+ public:
+  // kNotFound if there is no such file, kUnavailable if it cannot be opened.
+  static Result<std::unique_ptr<FileSource>> Open(const std::string& path);
+  ~FileSource() override;
+  FileSource(const FileSource&) = delete;
+  FileSource& operator=(const FileSource&) = delete;
+  Result<size_t> Read(std::span<uint8_t> out) override;  // kUnavailable on a read error
+
+ private:
+  FileSource(int fd, std::string path) : fd_(fd), path_(std::move(path)) {}
+  int fd_;
+  std::string path_;
 };
 
 }  // namespace custos::package

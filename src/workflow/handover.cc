@@ -1,5 +1,6 @@
 #include "workflow/handover.h"
 
+#include <functional>
 #include <map>
 
 #include "base/time.h"
@@ -27,47 +28,124 @@ std::string Str(const json& j, const char* key) {
 
 Error Damaged(const std::string& why) { return DataLoss("the package is damaged: " + why); }
 
-// The archive's three files, checked to be the canonical encoding.
-Result<std::vector<package::TarFile>> ReadPackageTar(ByteSpan archive) {
+// The manifest and its signature are read into memory: at most this each.
+constexpr uint64_t kMaxLeadingBytes = uint64_t{16} << 20;
+
+// Counts and hashes what passes through.
+class HashingSink final : public package::ByteSink {
+ public:
+  Status Write(ByteSpan data) override {
+    hash_.Update(data);
+    size_ += data.size();
+    return Ok();
+  }
+  uint64_t size() const { return size_; }
+  crypto::Digest Finish() { return hash_.Finish(); }
+
+ private:
+  crypto::Sha256Stream hash_;
+  uint64_t size_ = 0;
+};
+
+class HashingSource final : public package::ByteSource {
+ public:
+  explicit HashingSource(package::ByteSource& in) : in_(in) {}
+  Result<size_t> Read(std::span<uint8_t> out) override {
+    ASSIGN_OR_RETURN(size_t n, in_.Read(out));
+    (void)seen_.Write(ByteSpan(out.data(), n));
+    return n;
+  }
+  HashingSink& seen() { return seen_; }
+
+ private:
+  package::ByteSource& in_;
+  HashingSink seen_;
+};
+
+// What one pass over a package archive finds.
+struct PackageScan {
+  std::string manifest_text;
+  std::string signature;
+  uint64_t payload_size = 0;
+  std::string payload_sha256;
+};
+
+// Reads a package archive from `in` in one pass: exactly the three files,
+// in order, the manifest and its signature into memory, the payload's
+// bytes hashed and, if `payload_sink` returns a sink once the first two
+// files are read, handed to it. Checks that the archive is the canonical
+// ustar encoding of its files (so that it has one hash): a TarWriter
+// re-encodes them as they are read and the two byte streams must hash
+// alike. Errors of the archive are kDataLoss; those of the sink are its own.
+Result<PackageScan> ScanPackage(
+    package::ByteSource& in,
+    const std::function<Result<package::ByteSink*>(const PackageScan&)>& payload_sink) {
+  HashingSource source(in);
   package::TarReadOptions opt;
   opt.max_entries = 8;
-  auto files = package::ReadTarArchive(archive, opt);
-  if (!files) return Fail(Damaged(files.error().message()));
-  if (files->size() != 3) {
-    return Fail(Damaged("it holds " + std::to_string(files->size()) + " files; want 3"));
-  }
-  for (size_t i = 0; i < 3; ++i) {
-    if ((*files)[i].entry.name != kNames[i]) {
-      return Fail(Damaged("file " + std::to_string(i + 1) + " is '" + (*files)[i].entry.name +
-                          "'; want '" + kNames[i] + "'"));
+  package::TarReader tar(source, opt);
+  HashingSink canonical_bytes;
+  package::TarWriter canonical(canonical_bytes);
+  PackageScan scan;
+  std::vector<uint8_t> buffer(size_t{64} << 10);
+  for (size_t i = 0;; ++i) {
+    auto entry = tar.Next();
+    if (!entry) return Fail(Damaged(entry.error().message()));
+    if (!*entry) {
+      if (i != 3) return Fail(Damaged("it holds " + std::to_string(i) + " files; want 3"));
+      break;
+    }
+    const package::TarEntry& e = **entry;
+    if (i >= 3) return Fail(Damaged("it holds more than 3 files; want 3"));
+    if (e.name != kNames[i]) {
+      return Fail(Damaged("file " + std::to_string(i + 1) + " is '" + e.name + "'; want '" +
+                          kNames[i] + "'"));
+    }
+    if (!canonical.BeginFile(e.name, e.size, e.mtime)) {
+      return Fail(Damaged("non-canonical entry " + e.name));
+    }
+    if (i < 2 && e.size > kMaxLeadingBytes) {
+      return Fail(Damaged(e.name + " is larger than " + std::to_string(kMaxLeadingBytes) + " bytes"));
+    }
+    package::ByteSink* sink = nullptr;
+    if (i == 2 && payload_sink) {
+      ASSIGN_OR_RETURN(sink, payload_sink(scan));
+    }
+    HashingSink payload;
+    std::string* leading = i == 0 ? &scan.manifest_text : i == 1 ? &scan.signature : nullptr;
+    for (;;) {
+      auto n = tar.Read(buffer);
+      if (!n) return Fail(Damaged(n.error().message()));
+      if (*n == 0) break;
+      const ByteSpan piece(buffer.data(), *n);
+      if (!canonical.Write(piece)) return Fail(Damaged("non-canonical entry " + e.name));
+      if (leading) {
+        leading->append(AsChars(piece));
+      } else {
+        (void)payload.Write(piece);
+        if (sink) RETURN_IF_ERROR(sink->Write(piece));
+      }
+    }
+    if (!canonical.EndFile()) return Fail(Damaged("non-canonical entry " + e.name));
+    if (i == 2) {
+      scan.payload_size = payload.size();
+      scan.payload_sha256 = HexEncode(payload.Finish());
     }
   }
-  Bytes again;
-  package::BytesSink sink(again);
-  package::TarWriter w(sink);
-  for (const auto& f : *files) {
-    if (!w.AddFile(f.entry.name, f.content, f.entry.mtime)) {
-      return Fail(Damaged("non-canonical entry " + f.entry.name));
-    }
-  }
-  if (!w.Finish() || again.size() != archive.size() ||
-      !std::equal(again.begin(), again.end(), archive.begin())) {
+  if (!canonical.Finish() || canonical_bytes.size() != source.seen().size() ||
+      canonical_bytes.Finish() != source.seen().Finish()) {
     return Fail(Damaged("the archive is not the canonical ustar encoding of its files"));
   }
-  return std::move(*files);
+  return scan;
 }
 
-}  // namespace
-
-std::string Sha256Hex(ByteSpan data) { return HexEncode(crypto::Sha256(data)); }
-
-Result<OpenedPackage> VerifyPackage(ByteSpan archive, std::string_view sender_ssh_key) {
+// The manifest and signature checks of VerifyPackage, on a scan.
+Result<OpenedPackage> CheckScan(const PackageScan& scan, std::string_view sender_ssh_key) {
   auto key = package::ParseSshEd25519PublicKey(sender_ssh_key);
   if (!key) return Fail(key.error().WithContext("--sender-key"));
-  ASSIGN_OR_RETURN(std::vector<package::TarFile> files, ReadPackageTar(archive));
   OpenedPackage p;
-  p.manifest_text.assign(AsChars(files[0].content));
-  const std::string sig(AsChars(files[1].content));
+  p.manifest_text = scan.manifest_text;
+  const std::string& sig = scan.signature;
   // A signature that is intact but by another key is kUnauthenticated; any
   // other failure (a flipped byte in the manifest or the signature, which
   // may also change the key it names) is kDataLoss.
@@ -87,64 +165,93 @@ Result<OpenedPackage> VerifyPackage(ByteSpan archive, std::string_view sender_ss
     return Fail(Damaged("manifest.json is not a version 1 custos-package manifest"));
   }
   p.manifest_sha256 = Sha256Hex(AsBytes(p.manifest_text));
-  p.payload_age = std::move(files[2].content);
   const json& fl = p.manifest["files"];
   if (!fl.is_array() || fl.size() != 1 || Str(fl[0], "name") != "payload.jsonl.age") {
     return Fail(Damaged("manifest.json does not list payload.jsonl.age"));
   }
-  if (fl[0].value("size", uint64_t{0}) != p.payload_age.size() ||
-      Str(fl[0], "sha256") != Sha256Hex(p.payload_age)) {
+  if (fl[0].value("size", uint64_t{0}) != scan.payload_size ||
+      Str(fl[0], "sha256") != scan.payload_sha256) {
     return Fail(Damaged("payload.jsonl.age does not match the size and SHA-256 in manifest.json"));
   }
   return p;
 }
 
-Result<ImportedPackage> ImportPackage(vault::Vault& v, ByteSpan archive,
-                                      std::string_view sender_ssh_key,
-                                      std::string_view identity_file_text,
-                                      const std::string& dataset) {
-  ASSIGN_OR_RETURN(std::vector<package::AgeIdentity> ids,
-                   package::ParseAgeIdentityFile(identity_file_text));
-  ASSIGN_OR_RETURN(OpenedPackage p, VerifyPackage(archive, sender_ssh_key));
-  const std::string to =
-      p.manifest.contains("recipient") ? Str(p.manifest["recipient"], "age_recipient") : "";
-  bool mine = false;
-  for (const auto& id : ids) mine = mine || id.recipient().ToString() == to;
-  if (!mine) {
-    return Fail(PermissionDenied("the package is addressed to another recipient (" + to +
-                                 "); none of the identities is theirs"));
-  }
-  ASSIGN_OR_RETURN(std::optional<std::string> seen,
-                   v.store().GetDoc(kReceivedKind, p.manifest_sha256));
-  if (seen) {
-    return Fail(
-        AlreadyExists("this package (manifest " + p.manifest_sha256 + ") was already imported"));
-  }
-  ASSIGN_OR_RETURN(Bytes plain, package::AgeDecryptBytes(ids, p.payload_age));
-  ImportedPackage out;
-  out.transfer = Str(p.manifest, "transfer");
-  out.manifest_sha256 = p.manifest_sha256;
-  out.dataset = dataset.empty() ? "transfer-" + out.transfer : dataset;
+}  // namespace
 
-  vault::DatasetSpec spec;
-  spec.name = out.dataset;
-  spec.source_sha256 = p.manifest_sha256;
-  spec.source_format = "custos-package";
-  std::map<std::string, size_t> col;
-  for (const auto& f : p.manifest["fields"]) {
-    col[Str(f, "name")] = spec.columns.size();
-    spec.columns.push_back({Str(f, "name"), Str(f, "type"), f.value("sensitive", false)});
+std::string Sha256Hex(ByteSpan data) { return HexEncode(crypto::Sha256(data)); }
+
+Result<std::unique_ptr<package::ByteSource>> PackageInput::Open() const {
+  if (path_.empty()) return std::unique_ptr<package::ByteSource>(new package::SpanSource(memory_));
+  ASSIGN_OR_RETURN(std::unique_ptr<package::FileSource> f, package::FileSource::Open(path_));
+  return std::unique_ptr<package::ByteSource>(std::move(f));
+}
+
+Result<OpenedPackage> VerifyPackage(const PackageInput& archive, std::string_view sender_ssh_key) {
+  auto key = package::ParseSshEd25519PublicKey(sender_ssh_key);
+  if (!key) return Fail(key.error().WithContext("--sender-key"));
+  ASSIGN_OR_RETURN(std::unique_ptr<package::ByteSource> in, archive.Open());
+  ASSIGN_OR_RETURN(PackageScan scan, ScanPackage(*in, nullptr));
+  return CheckScan(scan, sender_ssh_key);
+}
+
+namespace {
+
+// The decrypted payload, one JSON line per person, into an import batch:
+// lines are cut as the bytes arrive, so memory holds one line at a time.
+class PayloadImporter final : public package::ByteSink {
+ public:
+  // REQUIRES: all outlive the importer.
+  PayloadImporter(vault::ImportBatch& batch, const vault::DatasetSpec& spec,
+                  const std::map<std::string, size_t>& col, ImportedPackage& out)
+      : batch_(batch), spec_(spec), col_(col), out_(out), today_(TodayInChina()) {}
+  ~PayloadImporter() override { Wipe(); }
+
+  Status Write(ByteSpan data) override {
+    std::string_view text = AsChars(data);
+    while (!text.empty()) {
+      const size_t nl = text.find('\n');
+      if (nl == std::string_view::npos) {
+        if (partial_.size() + text.size() > kMaxLine) {
+          return Fail(Damaged("payload line " + std::to_string(line_no_ + 1) +
+                              " is longer than " + std::to_string(kMaxLine) + " bytes"));
+        }
+        partial_.append(text);
+        return Ok();
+      }
+      Status st;
+      if (partial_.empty()) {
+        st = Line(text.substr(0, nl));
+      } else {
+        partial_.append(text.substr(0, nl));
+        st = Line(partial_);
+        Wipe();
+      }
+      RETURN_IF_ERROR(st);
+      text.remove_prefix(nl + 1);
+    }
+    return Ok();
   }
-  ASSIGN_OR_RETURN(std::unique_ptr<vault::ImportBatch> batch, v.BeginImport(spec));
-  const Date today = TodayInChina();
-  std::string_view text = AsChars(plain);
-  size_t pos = 0, line_no = 0;
-  while (pos < text.size()) {
-    size_t nl = text.find('\n', pos);
-    if (nl == std::string_view::npos) return Fail(Damaged("payload does not end with a newline"));
-    std::string_view line = text.substr(pos, nl - pos);
-    pos = nl + 1;
-    ++line_no;
+  // After the last byte: the payload must end with a newline.
+  Status Finish() {
+    if (!partial_.empty()) return Fail(Damaged("payload does not end with a newline"));
+    return Ok();
+  }
+
+ private:
+  static constexpr size_t kMaxLine = size_t{256} << 20;
+
+  void Wipe() {
+    std::fill(partial_.begin(), partial_.end(), '\0');
+    partial_.clear();
+  }
+
+  Status Line(std::string_view line) {
+    ++line_no_;
+    const auto& col = col_;
+    const auto& spec = spec_;
+    const Date& today = today_;
+    auto& out = out_;
+    const size_t line_no = line_no_;
     json j = json::parse(line, nullptr, false);
     const std::string where = "payload line " + std::to_string(line_no);
     if (j.is_discarded() || !j.is_object() || !j.contains("records") || !j["records"].is_array()) {
@@ -183,10 +290,85 @@ Result<ImportedPackage> ImportPackage(vault::Vault& v, ByteSpan archive,
     who.mobile = std::move(mobile);
     who.name = std::move(name);
     who.emails = std::move(emails);
-    RETURN_IF_ERROR(batch->AddRows(who, rows));
+    RETURN_IF_ERROR(batch_.AddRows(who, rows));
     ++out.people;
     out.records += rows.size();
+    return Ok();
   }
+
+  vault::ImportBatch& batch_;
+  const vault::DatasetSpec& spec_;
+  const std::map<std::string, size_t>& col_;
+  ImportedPackage& out_;
+  const Date today_;
+  std::string partial_;
+  size_t line_no_ = 0;
+};
+
+// Hands ciphertext to an age decryptor.
+class DecryptingSink final : public package::ByteSink {
+ public:
+  explicit DecryptingSink(package::AgeDecryptor& d) : d_(d) {}
+  Status Write(ByteSpan data) override { return d_.Write(data); }
+
+ private:
+  package::AgeDecryptor& d_;
+};
+
+}  // namespace
+
+Result<ImportedPackage> ImportPackage(vault::Vault& v, const PackageInput& archive,
+                                      std::string_view sender_ssh_key,
+                                      std::string_view identity_file_text,
+                                      const std::string& dataset) {
+  ASSIGN_OR_RETURN(std::vector<package::AgeIdentity> ids,
+                   package::ParseAgeIdentityFile(identity_file_text));
+  ASSIGN_OR_RETURN(OpenedPackage p, VerifyPackage(archive, sender_ssh_key));
+  const std::string to =
+      p.manifest.contains("recipient") ? Str(p.manifest["recipient"], "age_recipient") : "";
+  bool mine = false;
+  for (const auto& id : ids) mine = mine || id.recipient().ToString() == to;
+  if (!mine) {
+    return Fail(PermissionDenied("the package is addressed to another recipient (" + to +
+                                 "); none of the identities is theirs"));
+  }
+  ASSIGN_OR_RETURN(std::optional<std::string> seen,
+                   v.store().GetDoc(kReceivedKind, p.manifest_sha256));
+  if (seen) {
+    return Fail(
+        AlreadyExists("this package (manifest " + p.manifest_sha256 + ") was already imported"));
+  }
+  ImportedPackage out;
+  out.transfer = Str(p.manifest, "transfer");
+  out.manifest_sha256 = p.manifest_sha256;
+  out.dataset = dataset.empty() ? "transfer-" + out.transfer : dataset;
+
+  vault::DatasetSpec spec;
+  spec.name = out.dataset;
+  spec.source_sha256 = p.manifest_sha256;
+  spec.source_format = "custos-package";
+  std::map<std::string, size_t> col;
+  for (const auto& f : p.manifest["fields"]) {
+    col[Str(f, "name")] = spec.columns.size();
+    spec.columns.push_back({Str(f, "name"), Str(f, "type"), f.value("sensitive", false)});
+  }
+  ASSIGN_OR_RETURN(std::unique_ptr<vault::ImportBatch> batch, v.BeginImport(spec));
+  // The second reading: decrypted as it streams into the batch, checked
+  // against the first (a file replaced in between is refused).
+  PayloadImporter importer(*batch, spec, col, out);
+  ASSIGN_OR_RETURN(package::AgeDecryptor decryptor, package::AgeDecryptor::Create(ids, importer));
+  DecryptingSink decrypting(decryptor);
+  ASSIGN_OR_RETURN(std::unique_ptr<package::ByteSource> in, archive.Open());
+  ASSIGN_OR_RETURN(PackageScan again,
+                   ScanPackage(*in, [&](const PackageScan& lead) -> Result<package::ByteSink*> {
+                     if (lead.manifest_text != p.manifest_text) {
+                       return Fail(Damaged("the archive changed while it was being read"));
+                     }
+                     return &decrypting;
+                   }));
+  RETURN_IF_ERROR(CheckScan(again, sender_ssh_key).map([](const OpenedPackage&) {}));
+  RETURN_IF_ERROR(decryptor.Finish());
+  RETURN_IF_ERROR(importer.Finish());
   const json& counts = p.manifest["counts"];
   if (!counts.is_object() || counts.value("people", uint64_t{0}) != out.people ||
       counts.value("records", uint64_t{0}) != out.records) {
@@ -213,10 +395,11 @@ Result<ImportedPackage> ImportPackage(vault::Vault& v, ByteSpan archive,
   return out;
 }
 
-Result<std::string> MakeReceipt(vault::Vault& v, ByteSpan archive,
+Result<std::string> MakeReceipt(vault::Vault& v, const PackageInput& archive,
                                 std::string_view private_key_text) {
-  ASSIGN_OR_RETURN(std::vector<package::TarFile> files, ReadPackageTar(archive));
-  const std::string sha = Sha256Hex(files[0].content);
+  ASSIGN_OR_RETURN(std::unique_ptr<package::ByteSource> in, archive.Open());
+  ASSIGN_OR_RETURN(PackageScan scan, ScanPackage(*in, nullptr));
+  const std::string sha = Sha256Hex(AsBytes(scan.manifest_text));
   ASSIGN_OR_RETURN(std::optional<std::string> body, v.store().GetDoc(kReceivedKind, sha));
   if (!body) {
     return Fail(

@@ -4,12 +4,14 @@
 #define CUSTOS_WORKFLOW_HANDOVER_H_
 
 #include <cstdint>
+#include <memory>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <string_view>
 
 #include "base/bytes.h"
 #include "base/result.h"
+#include "package/byte_stream.h"
 #include "vault/vault.h"
 
 namespace custos::workflow {
@@ -17,17 +19,33 @@ namespace custos::workflow {
 inline constexpr std::string_view kPackageNamespace = "custos-package";
 inline constexpr std::string_view kReceiptNamespace = "custos-receipt";
 
+// Where a package archive is read from: a file, or bytes in memory that
+// outlive the input. It can be read more than once (an import reads it to
+// verify, then to decrypt). Reading streams: memory does not grow with the
+// payload.
+class PackageInput {
+ public:
+  static PackageInput File(std::string path) { return PackageInput(std::move(path), {}); }
+  static PackageInput Memory(ByteSpan archive) { return PackageInput("", archive); }
+  // A fresh source at the archive's start. kNotFound for a missing file.
+  Result<std::unique_ptr<package::ByteSource>> Open() const;
+
+ private:
+  PackageInput(std::string path, ByteSpan memory) : path_(std::move(path)), memory_(memory) {}
+  std::string path_;
+  ByteSpan memory_;
+};
+
 struct OpenedPackage {
   std::string manifest_text;
   nlohmann::ordered_json manifest;
   std::string manifest_sha256;
-  Bytes payload_age;
 };
 
 // Checks the archive (canonical ustar, exactly the three files), the
 // manifest signature against `sender_ssh_key` and the payload's size and
-// hash. Error codes: docs/formats/package.md.
-Result<OpenedPackage> VerifyPackage(ByteSpan archive, std::string_view sender_ssh_key);
+// hash, in one pass over the archive. Error codes: docs/formats/package.md.
+Result<OpenedPackage> VerifyPackage(const PackageInput& archive, std::string_view sender_ssh_key);
 
 struct ImportedPackage {
   std::string transfer;
@@ -40,7 +58,9 @@ struct ImportedPackage {
 // as a new person of a new dataset (default "transfer-<id>"), all or
 // nothing, with a package.import audit entry. kAlreadyExists for a package
 // already imported; kPermissionDenied for a package to another recipient.
-Result<ImportedPackage> ImportPackage(vault::Vault& v, ByteSpan archive,
+// Reads the archive twice (VerifyPackage, then decrypting as it streams
+// into the import), checking the second reading against the first.
+Result<ImportedPackage> ImportPackage(vault::Vault& v, const PackageInput& archive,
                                       std::string_view sender_ssh_key,
                                       std::string_view identity_file_text,
                                       const std::string& dataset);
@@ -48,7 +68,7 @@ Result<ImportedPackage> ImportPackage(vault::Vault& v, ByteSpan archive,
 // Signs a receipt for a package imported into `v` with the recipient's
 // OpenSSH private key file text; logs package.receipt. kFailedPrecondition
 // if the package was not imported here.
-Result<std::string> MakeReceipt(vault::Vault& v, ByteSpan archive,
+Result<std::string> MakeReceipt(vault::Vault& v, const PackageInput& archive,
                                 std::string_view private_key_text);
 
 struct Receipt {

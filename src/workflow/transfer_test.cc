@@ -319,19 +319,19 @@ TEST_P(TransferModeTest, PackageHoldsExactlyTheAllowedPeopleAndFields) {
   }
 
   // The recipient imports, signs a receipt; the sender closes.
-  auto imp = ImportPackage(*receiver_, AsBytes(archive), sender_key_, keys_.age_identity_file, "");
+  auto imp = ImportPackage(*receiver_, PackageInput::Memory(AsBytes(archive)), sender_key_, keys_.age_identity_file, "");
   ASSERT_TRUE(imp) << imp.error().ToString();
   EXPECT_EQ(imp->people, expected.size());
   EXPECT_EQ(*receiver_->CountPeople(), expected.size());
   auto again =
-      ImportPackage(*receiver_, AsBytes(archive), sender_key_, keys_.age_identity_file, "x");
+      ImportPackage(*receiver_, PackageInput::Memory(AsBytes(archive)), sender_key_, keys_.age_identity_file, "x");
   ASSERT_FALSE(again);
   EXPECT_EQ(again.error().code(), ErrorCode::kAlreadyExists);
 
-  auto receipt = MakeReceipt(*receiver_, AsBytes(archive), keys_.ssh_private);
+  auto receipt = MakeReceipt(*receiver_, PackageInput::Memory(AsBytes(archive)), keys_.ssh_private);
   ASSERT_TRUE(receipt) << receipt.error().ToString();
   // A receipt signed by another key is refused.
-  auto forged = MakeReceipt(*receiver_, AsBytes(archive), other_.ssh_private);
+  auto forged = MakeReceipt(*receiver_, PackageInput::Memory(AsBytes(archive)), other_.ssh_private);
   ASSERT_TRUE(forged);
   auto c1 = CloseTransfer(*sender_, "T1", *forged);
   ASSERT_FALSE(c1);
@@ -468,7 +468,7 @@ class TamperTest : public TransferTest {
     archive_ = Package("T1");
   }
   void ExpectRefused(std::string_view archive, ErrorCode code, const std::string& what) {
-    auto r = ImportPackage(*receiver_, AsBytes(archive), sender_key_, keys_.age_identity_file, "");
+    auto r = ImportPackage(*receiver_, PackageInput::Memory(AsBytes(archive)), sender_key_, keys_.age_identity_file, "");
     ASSERT_FALSE(r) << what;
     EXPECT_EQ(r.error().code(), code) << what << ": " << r.error().ToString();
     EXPECT_EQ(*receiver_->CountPeople(), 0u) << what;
@@ -481,7 +481,7 @@ TEST_F(TamperTest, FlippedByteAnywhereIsDataLoss) {
   for (size_t off = 0; off < archive_.size(); off += (off < 2048 ? 1 : 37)) {
     std::string bad = archive_;
     bad[off] = static_cast<char>(bad[off] ^ 0x01);
-    auto r = VerifyPackage(AsBytes(bad), sender_key_);
+    auto r = VerifyPackage(PackageInput::Memory(AsBytes(bad)), sender_key_);
     ASSERT_FALSE(r) << "offset " << off;
     ASSERT_EQ(r.error().code(), ErrorCode::kDataLoss)
         << "offset " << off << ": " << r.error().ToString();
@@ -519,15 +519,15 @@ TEST_F(TamperTest, OtherRecipientWrongSenderAndReplay) {
   const std::string for_buyer = Package("T2");
   ExpectRefused(for_buyer, ErrorCode::kPermissionDenied, "package for another recipient");
   // Signed by another vault.
-  auto wrong = VerifyPackage(AsBytes(archive_), other_.ssh_public);
+  auto wrong = VerifyPackage(PackageInput::Memory(AsBytes(archive_)), other_.ssh_public);
   ASSERT_FALSE(wrong);
   EXPECT_EQ(wrong.error().code(), ErrorCode::kUnauthenticated);
   // Replayed.
   ASSERT_TRUE(
-      ImportPackage(*receiver_, AsBytes(archive_), sender_key_, keys_.age_identity_file, ""));
+      ImportPackage(*receiver_, PackageInput::Memory(AsBytes(archive_)), sender_key_, keys_.age_identity_file, ""));
   const uint64_t n = *receiver_->CountPeople();
   auto r =
-      ImportPackage(*receiver_, AsBytes(archive_), sender_key_, keys_.age_identity_file, "again");
+      ImportPackage(*receiver_, PackageInput::Memory(AsBytes(archive_)), sender_key_, keys_.age_identity_file, "again");
   ASSERT_FALSE(r);
   EXPECT_EQ(r.error().code(), ErrorCode::kAlreadyExists);
   EXPECT_EQ(*receiver_->CountPeople(), n);
@@ -537,14 +537,14 @@ TEST_F(TamperTest, ReceiptForAnotherPackageOrModifiedIsRefused) {
   PlanAndNotify(Plan("T3", "ho", TransferMode::kHeadOffice, {"姓名"}));
   const std::string second = Package("T3");
   ASSERT_TRUE(
-      ImportPackage(*receiver_, AsBytes(archive_), sender_key_, keys_.age_identity_file, ""));
-  ASSERT_TRUE(ImportPackage(*receiver_, AsBytes(second), sender_key_, keys_.age_identity_file, ""));
-  auto r3 = MakeReceipt(*receiver_, AsBytes(second), keys_.ssh_private);
+      ImportPackage(*receiver_, PackageInput::Memory(AsBytes(archive_)), sender_key_, keys_.age_identity_file, ""));
+  ASSERT_TRUE(ImportPackage(*receiver_, PackageInput::Memory(AsBytes(second)), sender_key_, keys_.age_identity_file, ""));
+  auto r3 = MakeReceipt(*receiver_, PackageInput::Memory(AsBytes(second)), keys_.ssh_private);
   ASSERT_TRUE(r3);
   auto c = CloseTransfer(*sender_, "T1", *r3);
   ASSERT_FALSE(c);
   EXPECT_EQ(c.error().code(), ErrorCode::kFailedPrecondition);
-  auto r1 = MakeReceipt(*receiver_, AsBytes(archive_), keys_.ssh_private);
+  auto r1 = MakeReceipt(*receiver_, PackageInput::Memory(AsBytes(archive_)), keys_.ssh_private);
   ASSERT_TRUE(r1);
   std::string bad = *r1;
   bad[bad.find("\"people\":") + 9] ^= 0x01;
@@ -561,7 +561,7 @@ TEST_F(TamperTest, ReceiptForAnotherPackageOrModifiedIsRefused) {
   k.key_file = d.File("k");
   auto fresh = vault::Vault::Create(d.File("v"), k);
   ASSERT_TRUE(fresh);
-  auto nr = MakeReceipt(**fresh, AsBytes(archive_), keys_.ssh_private);
+  auto nr = MakeReceipt(**fresh, PackageInput::Memory(AsBytes(archive_)), keys_.ssh_private);
   ASSERT_FALSE(nr);
   EXPECT_EQ(nr.error().code(), ErrorCode::kFailedPrecondition);
 }
@@ -775,6 +775,21 @@ TEST_F(TransferTest, ManyPeopleArePackagedInOrderAcrossBatches) {
     got.push_back(mobiles);
   }
   EXPECT_TRUE(got == want) << got.size() << " lines, want " << want.size();
+
+  // The recipient reads the file as it streams (payload lines cut across
+  // the 64 KiB pieces of the archive and of age's chunks): everyone lands.
+  auto imp = ImportPackage(*receiver_, PackageInput::File(dir_.File("T1.tar")), sender_key_,
+                           keys_.age_identity_file, "");
+  ASSERT_TRUE(imp) << imp.error().ToString();
+  EXPECT_EQ(imp->people, status->included);
+  EXPECT_EQ(imp->records, want_records);
+  EXPECT_EQ(*receiver_->CountPeople(), status->included);
+  EXPECT_GT((*files)[2].content.size(), size_t{4} * 65536);
+  auto receipt = MakeReceipt(*receiver_, PackageInput::File(dir_.File("T1.tar")), keys_.ssh_private);
+  EXPECT_TRUE(receipt) << receipt.error().ToString();
+  auto missing = VerifyPackage(PackageInput::File(dir_.File("none.tar")), sender_key_);
+  ASSERT_FALSE(missing);
+  EXPECT_EQ(missing.error().code(), ErrorCode::kNotFound);
 }
 
 // PIPL Art. 47 ¶2 (legal.md R7): a field frozen under a retention rule is
@@ -879,7 +894,7 @@ TEST_F(TransferTest, FrozenFieldsStayOutOfThePayloadAndAreCounted) {
   ASSERT_TRUE(after);
   EXPECT_EQ(after->withheld_frozen, (std::map<std::string, uint64_t>{{"联系地址", n_frozen}}));
   // The recipient's import accepts the package with its holes.
-  auto imp = ImportPackage(*receiver_, AsBytes(archive), sender_key_, keys_.age_identity_file, "");
+  auto imp = ImportPackage(*receiver_, PackageInput::Memory(AsBytes(archive)), sender_key_, keys_.age_identity_file, "");
   ASSERT_TRUE(imp) << imp.error().ToString();
   EXPECT_EQ(imp->people, address.size());
 }
