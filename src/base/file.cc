@@ -1,6 +1,7 @@
 #include "base/file.h"
 
 #include <fcntl.h>
+#include <sodium.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -60,19 +61,36 @@ Status WriteFileAtomic(const std::string& path, std::string_view data, unsigned 
 Result<std::unique_ptr<AtomicFileWriter>> AtomicFileWriter::Create(const std::string& path,
                                                                    unsigned mode) {
   std::string tmp = path + ".tmp-" + std::to_string(::getpid());
-  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
+  // Unnamed until complete where the file system allows (O_TMPFILE), so a
+  // crash leaves nothing behind; else the named temporary.
+  const size_t slash = path.rfind('/');
+  const std::string dir = slash == std::string::npos ? "."
+                          : slash == 0               ? "/"
+                                                     : path.substr(0, slash);
+  int fd = ::open(dir.c_str(), O_TMPFILE | O_WRONLY | O_CLOEXEC, mode);
+  bool unnamed = fd >= 0;
+  if (!unnamed) fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
   if (fd < 0) return Fail(Unavailable(Errno("cannot create", tmp)));
-  return std::unique_ptr<AtomicFileWriter>(new AtomicFileWriter(fd, path, std::move(tmp)));
+  ::fchmod(fd, mode);  // exact, whatever the umask
+  auto w = std::unique_ptr<AtomicFileWriter>(new AtomicFileWriter(fd, path, std::move(tmp)));
+  w->unnamed_ = unnamed;
+  return w;
 }
 
 AtomicFileWriter::~AtomicFileWriter() {
+  Wipe();
   if (fd_ >= 0) ::close(fd_);
-  if (!committed_) ::unlink(tmp_.c_str());
+  if (!committed_ && !unnamed_) ::unlink(tmp_.c_str());
+}
+
+void AtomicFileWriter::Wipe() {
+  if (!buffer_.empty()) sodium_memzero(buffer_.data(), buffer_.size());
+  buffer_.clear();
 }
 
 Status AtomicFileWriter::Flush() {
   Status st = WriteAll(fd_, buffer_.data(), buffer_.size(), tmp_);
-  buffer_.clear();
+  Wipe();  // it may hold personal data (notices hold contacts)
   return st;
 }
 
@@ -89,6 +107,14 @@ Status AtomicFileWriter::Append(std::string_view data) {
 Status AtomicFileWriter::Commit() {
   RETURN_IF_ERROR(Flush());
   if (::fsync(fd_) != 0) return Fail(Unavailable(Errno("cannot sync", tmp_)));
+  if (unnamed_) {  // give it the temporary name first: rename replaces atomically
+    const std::string self = "/proc/self/fd/" + std::to_string(fd_);
+    ::unlink(tmp_.c_str());  // a leftover of a crashed run with our pid
+    if (::linkat(AT_FDCWD, self.c_str(), AT_FDCWD, tmp_.c_str(), AT_SYMLINK_FOLLOW) != 0) {
+      return Fail(Unavailable(Errno("cannot create", tmp_)));
+    }
+    unnamed_ = false;  // named now: removed on failure below
+  }
   const int rc = ::close(fd_);
   fd_ = -1;
   if (rc != 0) return Fail(Unavailable(Errno("cannot write", tmp_)));

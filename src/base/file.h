@@ -18,9 +18,11 @@ Result<std::string> ReadFile(const std::string& path);
 Status WriteFileAtomic(const std::string& path, std::string_view data, unsigned mode = 0644);
 
 // A file written in pieces that appears under its name only whole: written
-// to a temporary sibling (created with `mode`), then fsynced and renamed
-// over `path` by Commit. Destroyed uncommitted, it removes the temporary.
-// Errors (kUnavailable) name the file. Thread-compatible.
+// to an unnamed file in `path`'s directory (O_TMPFILE; where unsupported, a
+// temporary sibling), created with `mode`, then fsynced, named and renamed
+// over `path` by Commit. Destroyed uncommitted, it leaves nothing; a crash
+// leaves nothing either where O_TMPFILE works. Its buffer is wiped as it is
+// written out. Errors (kUnavailable) name the file. Thread-compatible.
 class AtomicFileWriter {
  public:
   static Result<std::unique_ptr<AtomicFileWriter>> Create(const std::string& path,
@@ -37,11 +39,13 @@ class AtomicFileWriter {
   AtomicFileWriter(int fd, std::string path, std::string tmp)
       : fd_(fd), path_(std::move(path)), tmp_(std::move(tmp)) {}
   Status Flush();
+  void Wipe();
 
   int fd_;
   std::string path_, tmp_;
   std::string buffer_;
   bool committed_ = false;
+  bool unnamed_ = false;
 };
 
 // Creates `path` exclusively with `mode`; kAlreadyExists if it exists.

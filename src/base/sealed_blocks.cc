@@ -35,6 +35,7 @@ SealedBlocks::~SealedBlocks() {
 }
 
 Result<uint32_t> SealedBlocks::Append(std::string_view data) {
+  if (failed_) return Fail(*failed_);
   if (fd_ < 0) {
     ASSIGN_OR_RETURN(fd_, CreateUnnamedTempFile(dir_));
   }
@@ -45,7 +46,12 @@ Result<uint32_t> SealedBlocks::Append(std::string_view data) {
   crypto_aead_chacha20poly1305_ietf_encrypt(
       sealed_.data(), &sealed_size, reinterpret_cast<const unsigned char*>(data.data()),
       data.size(), nullptr, 0, nullptr, nonce.data(), key_.data());
-  RETURN_IF_ERROR(PwriteFully(fd_, sealed_.data(), sealed_size, offsets_.back(), dir_));
+  Status written = PwriteFully(fd_, sealed_.data(), sealed_size, offsets_.back(), dir_);
+  if (!written) {
+    // The block number was used as a nonce: never again, so no more blocks.
+    failed_ = written.error();
+    return Fail(written.error());
+  }
   offsets_.push_back(offsets_.back() + sealed_size);
   return number;
 }

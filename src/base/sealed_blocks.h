@@ -12,6 +12,7 @@
 
 #include <array>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -31,7 +32,7 @@ class SealedBlocks {
 
   // Encrypts and writes a block; returns its number (0, 1, ...).
   // kUnavailable if the file cannot be created or written (the message
-  // names the directory).
+  // names the directory); after a failed write every later Append fails.
   Result<uint32_t> Append(std::string_view data);
   // Reads block `number` into `out`. kDataLoss if it does not authenticate
   // (the file was altered), kUnavailable on a read error.
@@ -52,6 +53,7 @@ class SealedBlocks {
   int fd_ = -1;
   std::vector<uint64_t> offsets_{0};     // block b is [offsets_[b], offsets_[b + 1])
   mutable std::vector<uint8_t> sealed_;  // a block as on disk
+  std::optional<Error> failed_;          // a write failed: Append refuses
 };
 
 }  // namespace custos

@@ -164,7 +164,7 @@ Status SpillRuns::Flush() {
 }
 
 Status SpillRuns::Append(const uint8_t* record) {
-  assert(open_);
+  if (!open_) return Fail(Internal("a spill run was abandoned after an earlier error"));
   Run& r = *open_;
   if (r.count % kIndexEvery == 0) r.index.insert(r.index.end(), record, record + key_size_);
   r.Add(HashOf(record));
@@ -175,7 +175,7 @@ Status SpillRuns::Append(const uint8_t* record) {
 }
 
 Status SpillRuns::EndRun() {
-  assert(open_);
+  if (!open_) return Fail(Internal("a spill run was abandoned after an earlier error"));
   RETURN_IF_ERROR(Flush());
   if (open_->count == 0) {
     open_.reset();
@@ -193,6 +193,12 @@ Status SpillRuns::EndRun() {
 }
 
 Status SpillRuns::MergeNewestTwo() {
+  Status merged = MergeNewestTwoOnce();
+  if (!merged) open_.reset();  // the partial run is dropped; the two remain
+  return merged;
+}
+
+Status SpillRuns::MergeNewestTwoOnce() {
   const size_t n = runs_.size();
   RunReader older(*runs_[n - 2], record_size());
   RunReader newer(*runs_[n - 1], record_size());
@@ -300,7 +306,11 @@ Result<uint8_t*> SpillBytes::At(uint64_t i) {
     page->last_use = clock_;
   }
   if (number < on_disk_.size() && on_disk_[number]) {
-    RETURN_IF_ERROR(PreadFully(fd_, page->bytes.get(), kPageBytes, number * kPageBytes));
+    Status read = PreadFully(fd_, page->bytes.get(), kPageBytes, number * kPageBytes);
+    if (!read) {  // the page holds no page's bytes now: drop it
+      resident_.erase(resident_.begin() + (page - resident_.data()));
+      return Fail(read.error());
+    }
   } else {
     std::memset(page->bytes.get(), 0, kPageBytes);
   }

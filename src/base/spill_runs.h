@@ -87,6 +87,7 @@ class SpillRuns {
   Status StartRun(uint64_t max_records, uint64_t total);
   Status Flush();
   Status MergeNewestTwo();
+  Status MergeNewestTwoOnce();
 
   const size_t key_size_;
   const size_t value_size_;

@@ -287,29 +287,17 @@ struct StatusCmd {
     }
     // With --json: one object per transfer (an array without --transfer),
     // as PrintJson would print it, but each person's entry written as it
-    // comes: a million entries as json values took ~900 MB.
-    const bool array = transfer.empty();
-    if (o.json) std::cout << (array ? (ids.empty() ? "[]" : "[\n") : "");
-    for (size_t t = 0; t < ids.size(); ++t) {
-      const std::string& id = ids[t];
+    // comes (a million entries as json values took ~900 MB). Every status
+    // is read before anything is printed, so an error leaves no partial
+    // JSON on standard output.
+    std::vector<std::pair<std::string, workflow::TransferStatus>> statuses;
+    for (const auto& id : ids) {
       ASSIGN_OR_RETURN(workflow::TransferStatus s, workflow::GetTransferStatus(*v, id));
-      auto missing = workflow::MissingTerms(s.plan);
       if (o.json) {
-        json head = {{"transfer", id},
-                     {"recipient", s.plan.recipient},
-                     {"mode", workflow::TransferModeName(s.plan.mode)},
-                     {"state", s.state},
-                     {"people", s.people},
-                     {"included", s.included},
-                     {"pending", s.pending},
-                     {"excluded", CountsJson(s.excluded)},
-                     {"withheld_frozen", CountsJson(s.withheld_frozen)},
-                     {"missing_terms", missing},
-                     {"manifest_sha256", s.manifest_sha256}};
-        PrintStatusJson(head, s.persons, *v, array ? 2 : 0);
-        std::cout << (t + 1 < ids.size() ? ",\n" : array ? "\n]\n" : "\n");
+        statuses.emplace_back(id, std::move(s));
         continue;
       }
+      auto missing = workflow::MissingTerms(s.plan);
       std::cout << id << " (" << workflow::TransferModeName(s.plan.mode) << " to "
                 << s.plan.recipient << "): " << s.state << "; " << s.people << " people, "
                 << s.included << " included, " << s.pending << " pending";
@@ -325,7 +313,25 @@ struct StatusCmd {
         std::cout << "\n";
       }
     }
-    if (o.json && array && ids.empty()) std::cout << "\n";
+    if (!o.json) return Ok();
+    const bool array = transfer.empty();
+    if (array) std::cout << (statuses.empty() ? "[]\n" : "[\n");
+    for (size_t t = 0; t < statuses.size(); ++t) {
+      const auto& [id, s] = statuses[t];
+      json head = {{"transfer", id},
+                   {"recipient", s.plan.recipient},
+                   {"mode", workflow::TransferModeName(s.plan.mode)},
+                   {"state", s.state},
+                   {"people", s.people},
+                   {"included", s.included},
+                   {"pending", s.pending},
+                   {"excluded", CountsJson(s.excluded)},
+                   {"withheld_frozen", CountsJson(s.withheld_frozen)},
+                   {"missing_terms", workflow::MissingTerms(s.plan)},
+                   {"manifest_sha256", s.manifest_sha256}};
+      PrintStatusJson(head, s.persons, *v, array ? 2 : 0);
+      std::cout << (t + 1 < statuses.size() ? ",\n" : array ? "\n]\n" : "\n");
+    }
     return Ok();
   }
 

@@ -28,6 +28,12 @@ std::string Str(const json& j, const char* key) {
 
 Error Damaged(const std::string& why) { return DataLoss("the package is damaged: " + why); }
 
+// An error of reading the archive: the file's own (kUnavailable: it could
+// not be read) as it is, any other as damage to the package.
+Error ReadError(const Error& e) {
+  return e.code() == ErrorCode::kUnavailable ? e : Damaged(e.message());
+}
+
 // The manifest and its signature are read into memory: at most this each.
 constexpr uint64_t kMaxLeadingBytes = uint64_t{16} << 20;
 
@@ -90,7 +96,7 @@ Result<PackageScan> ScanPackage(
   std::vector<uint8_t> buffer(size_t{64} << 10);
   for (size_t i = 0;; ++i) {
     auto entry = tar.Next();
-    if (!entry) return Fail(Damaged(entry.error().message()));
+    if (!entry) return Fail(ReadError(entry.error()));
     if (!*entry) {
       if (i != 3) return Fail(Damaged("it holds " + std::to_string(i) + " files; want 3"));
       break;
@@ -115,7 +121,7 @@ Result<PackageScan> ScanPackage(
     std::string* leading = i == 0 ? &scan.manifest_text : i == 1 ? &scan.signature : nullptr;
     for (;;) {
       auto n = tar.Read(buffer);
-      if (!n) return Fail(Damaged(n.error().message()));
+      if (!n) return Fail(ReadError(n.error()));
       if (*n == 0) break;
       const ByteSpan piece(buffer.data(), *n);
       if (!canonical.Write(piece)) return Fail(Damaged("non-canonical entry " + e.name));

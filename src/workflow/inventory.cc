@@ -574,7 +574,7 @@ class Folder {
       ASSIGN_OR_RETURN(auto id, ids_.FindOrInsert(f.id_key));
       auto [slot, inserted] = id;
       if (inserted) {
-        slot->person_and_reported = NewPerson();
+        ASSIGN_OR_RETURN(slot->person_and_reported, NewPerson());
         slot->name_hash = f.name_hash;
         is_new = true;
         minor = f.minor;
@@ -596,12 +596,12 @@ class Folder {
       ASSIGN_OR_RETURN(auto found, mobile_names_.FindOrInsert(f.mn_key));
       auto [mn, mn_new] = found;
       if (mn_new) {
-        *mn = NewPerson();
+        ASSIGN_OR_RETURN(*mn, NewPerson());
         is_new = true;
       }
       person = *mn;
     } else {
-      person = NewPerson();
+      ASSIGN_OR_RETURN(person, NewPerson());
       is_new = true;
       ++r_.rows_without_person_key;
       RowAcc(FindingKind::kRowsWithoutPersonKey).Add(f.number);
@@ -662,7 +662,15 @@ class Folder {
   static constexpr uint8_t kSensitiveFlag = 2;
   static constexpr uint8_t kMinorFlag = 4;
 
-  uint32_t NewPerson() { return static_cast<uint32_t>(r_.people++); }
+  // Person numbers share 32 bits with IdSlot's flag: at most 2^31 people
+  // (a file of billions of rows).
+  Result<uint32_t> NewPerson() {
+    if (r_.people >= IdSlot::kReported) {
+      return Fail(InvalidArgument("more than " + std::to_string(IdSlot::kReported) +
+                                  " people in one file"));
+    }
+    return static_cast<uint32_t>(r_.people++);
+  }
   Accumulator& Acc(size_t column, FindingKind kind) {
     return column_acc_[column][static_cast<size_t>(kind)];
   }

@@ -221,6 +221,12 @@ std::string CsvField(std::string_view s) {
   return out;
 }
 
+// j[key] is the JSON value true (anything else, missing included, is not).
+bool IsTrue(const json& j, const char* key) {
+  auto it = j.find(key);
+  return it != j.end() && it->is_boolean() && it->get<bool>();
+}
+
 // Of `people` (ascending), those with a valid resident ID number saying
 // they are under 14 today, ascending: one bulk read of the ID columns.
 Result<std::vector<int64_t>> MinorsAmong(vault::Vault& v, std::vector<int64_t> people) {
@@ -980,8 +986,10 @@ Result<NoticeBatch> MakeNotices(vault::Vault& v, const std::string& transfer, Ch
   RETURN_IF_ERROR(v.store().ForEachPersonDoc(kRefKind, transfer,
                                              [&](int64_t pk, std::string_view body) -> Status {
                                                json j = json::parse(body, nullptr, false);
-                                               if (j.is_object()) {
-                                                 const uint64_t ref = PackRef(Str(j, "ref"));
+                                               // A code that is not one gets a new one.
+                                               const uint64_t ref =
+                                                   j.is_object() ? PackRef(Str(j, "ref")) : 0;
+                                               if (ref != 0) {
                                                  old_refs.emplace_back(pk, ref);
                                                  used.insert(ref);
                                                }
@@ -1262,7 +1270,7 @@ Result<TransferStatus> StatusOf(vault::Vault& v, const std::string& transfer, co
                              : r == "object"   ? Response::kObject
                              : r == "withdraw" ? Response::kWithdraw
                                                : Response::kOther,
-                             j.value("sensitive_consent", false), j.value("guardian_consent", false)});
+                             IsTrue(j, "sensitive_consent"), IsTrue(j, "guardian_consent")});
         return Ok();
       }));
   std::sort(responses.begin(), responses.end(),
