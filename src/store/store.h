@@ -119,6 +119,9 @@ class Store {
   // if the person already has 2^24 records.
   virtual Result<int64_t> InsertRecord(int64_t person_pk, int64_t dataset_id, ByteSpan body) = 0;
   virtual Result<std::vector<RecordRow>> RecordsOf(int64_t person_pk) = 0;
+  // The pks of persons with at least one record of the dataset, ascending,
+  // each once: one scan of the records, not a lookup per person.
+  virtual Result<std::vector<int64_t>> ListPersonPksInDataset(int64_t dataset_id) = 0;
   // Visits every person in pk order with all of their records in id order
   // (none for a person without records), for bulk reads: one forward scan of
   // persons and one of records, merged, instead of lookups per person. The

@@ -187,6 +187,37 @@ TEST_P(StoreConformance, PersonsRecordsIndexAndDelete) {
 // Regression: a new person's second record, written after a record of an
 // older person, got the new person's first record id (UNIQUE failure on a
 // 20,000-row import whose duplicate rows interleave).
+// Persons with records of a dataset: each once, ascending, whatever the
+// order their records came in; another dataset's only its own.
+TEST_P(StoreConformance, ListPersonPksInDataset) {
+  ASSERT_TRUE(store_->Begin());
+  PersonRow a = NewPerson(1), b = NewPerson(2), c = NewPerson(3);
+  ASSERT_TRUE(store_->InsertPerson(a));
+  ASSERT_TRUE(store_->InsertPerson(b));
+  ASSERT_TRUE(store_->InsertPerson(c));
+  DatasetRow crm, other;
+  crm.name = "crm";
+  crm.schema_json = "[]";
+  other.name = "other";
+  other.schema_json = "[]";
+  ASSERT_TRUE(store_->InsertDataset(crm));
+  ASSERT_TRUE(store_->InsertDataset(other));
+  ASSERT_TRUE(store_->InsertRecord(c.pk, crm.id, Bytes{1}));
+  ASSERT_TRUE(store_->InsertRecord(a.pk, crm.id, Bytes{2}));
+  ASSERT_TRUE(store_->InsertRecord(c.pk, other.id, Bytes{3}));
+  ASSERT_TRUE(store_->InsertRecord(c.pk, crm.id, Bytes{4}));
+  ASSERT_TRUE(store_->Commit());
+  auto in_crm = store_->ListPersonPksInDataset(crm.id);
+  ASSERT_TRUE(in_crm) << in_crm.error().ToString();
+  EXPECT_EQ(*in_crm, (std::vector<int64_t>{std::min(a.pk, c.pk), std::max(a.pk, c.pk)}));
+  auto in_other = store_->ListPersonPksInDataset(other.id);
+  ASSERT_TRUE(in_other);
+  EXPECT_EQ(*in_other, std::vector<int64_t>{c.pk});
+  auto in_none = store_->ListPersonPksInDataset(other.id + 100);
+  ASSERT_TRUE(in_none);
+  EXPECT_TRUE(in_none->empty());
+}
+
 TEST_P(StoreConformance, NewPersonsLaterRecordAfterAnotherPersonsRecord) {
   ASSERT_TRUE(store_->Begin());
   PersonRow old_person = NewPerson(1), fresh = NewPerson(2);

@@ -157,21 +157,13 @@ Result<SchemaInfo> LoadSchemas(vault::Vault& v, const std::string& dataset) {
 }
 
 Result<std::vector<int64_t>> PeopleInScope(vault::Vault& v, const TransferPlan& plan) {
-  ASSIGN_OR_RETURN(std::vector<int64_t> pks, v.store().ListPersonPks());
-  if (plan.dataset.empty()) return pks;
+  if (plan.dataset.empty()) return v.store().ListPersonPks();
   ASSIGN_OR_RETURN(std::vector<store::DatasetRow> rows, v.store().ListDatasets());
   int64_t ds = -1;
   for (const auto& d : rows) {
     if (d.name == plan.dataset) ds = d.id;
   }
-  std::vector<int64_t> out;
-  for (int64_t pk : pks) {
-    ASSIGN_OR_RETURN(std::vector<store::RecordRow> recs, v.store().RecordsOf(pk));
-    if (std::any_of(recs.begin(), recs.end(), [&](const auto& r) { return r.dataset_id == ds; })) {
-      out.push_back(pk);
-    }
-  }
-  return out;
+  return v.store().ListPersonPksInDataset(ds);
 }
 
 constexpr char kRefAlphabet[] = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";

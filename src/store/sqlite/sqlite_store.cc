@@ -531,6 +531,26 @@ class SqliteStore final : public Store {
     return id;
   }
 
+  Result<std::vector<int64_t>> ListPersonPksInDataset(int64_t dataset_id) override {
+    // Record ids are (person pk << kRecordShift) | n, in rowid order: the
+    // persons come out ascending, each person's records together.
+    ASSIGN_OR_RETURN(sqlite3_stmt * s, Prepare("SELECT id FROM record WHERE dataset = ? ORDER BY id"));
+    sqlite3_bind_int64(s, 1, dataset_id);
+    std::vector<int64_t> pks;
+    for (;;) {
+      const int rc = sqlite3_step(s);
+      if (rc == SQLITE_DONE) break;
+      if (rc != SQLITE_ROW) {
+        sqlite3_reset(s);
+        return Fail(StorageError(rc));
+      }
+      const int64_t pk = sqlite3_column_int64(s, 0) >> kRecordShift;
+      if (pks.empty() || pks.back() != pk) pks.push_back(pk);
+    }
+    sqlite3_reset(s);
+    return pks;
+  }
+
   Result<std::vector<RecordRow>> RecordsOf(int64_t person_pk) override {
     ASSIGN_OR_RETURN(sqlite3_stmt * s,
                      Prepare("SELECT id,dataset,body FROM record WHERE id BETWEEN ? AND ? "
