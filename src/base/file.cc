@@ -63,10 +63,7 @@ Result<std::unique_ptr<AtomicFileWriter>> AtomicFileWriter::Create(const std::st
   std::string tmp = path + ".tmp-" + std::to_string(::getpid());
   // Unnamed until complete where the file system allows (O_TMPFILE), so a
   // crash leaves nothing behind; else the named temporary.
-  const size_t slash = path.rfind('/');
-  const std::string dir = slash == std::string::npos ? "."
-                          : slash == 0               ? "/"
-                                                     : path.substr(0, slash);
+  const std::string dir = DirectoryOf(path);
   int fd = ::open(dir.c_str(), O_TMPFILE | O_WRONLY | O_CLOEXEC, mode);
   bool unnamed = fd >= 0;
   if (!unnamed) fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
@@ -138,6 +135,12 @@ Status WriteFileExclusive(const std::string& path, ByteSpan data, unsigned mode)
   ::close(fd);
   if (!st) ::unlink(path.c_str());
   return st;
+}
+
+std::string DirectoryOf(const std::string& path) {
+  const size_t slash = path.rfind('/');
+  if (slash == std::string::npos) return ".";
+  return slash == 0 ? "/" : path.substr(0, slash);
 }
 
 bool FileExists(const std::string& path) {

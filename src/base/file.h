@@ -53,6 +53,9 @@ Status WriteFileExclusive(const std::string& path, ByteSpan data, unsigned mode)
 
 bool FileExists(const std::string& path);
 
+// The directory part of `path`: "." for a bare name, "/" for "/name".
+std::string DirectoryOf(const std::string& path);
+
 // ---- Unnamed temporary files, for data that must leave memory ----
 
 // A file in `dir` (empty: $TMPDIR, else /tmp) that has no name: O_TMPFILE,

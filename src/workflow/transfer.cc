@@ -219,6 +219,21 @@ bool IsTrue(const json& j, const char* key) {
   return it != j.end() && it->is_boolean() && it->get<bool>();
 }
 
+// The names of the columns of detected type `type`, in every dataset (for a
+// bulk read that opens only them).
+Result<std::vector<std::string>> ColumnsOfType(vault::Vault& v, std::string_view type) {
+  ASSIGN_OR_RETURN(std::vector<store::DatasetRow> datasets, v.store().ListDatasets());
+  std::vector<std::string> names;
+  for (const auto& d : datasets) {
+    json schema = json::parse(d.schema_json, nullptr, false);
+    if (!schema.is_array()) continue;
+    for (const auto& col : schema) {
+      if (Str(col, "type") == type) names.push_back(Str(col, "name"));
+    }
+  }
+  return names;
+}
+
 // Of `people` (ascending), those with a valid resident ID number saying
 // they are under 14 today, ascending: one bulk read of the ID columns.
 Result<std::vector<int64_t>> MinorsAmong(vault::Vault& v, std::vector<int64_t> people) {
@@ -226,14 +241,7 @@ Result<std::vector<int64_t>> MinorsAmong(vault::Vault& v, std::vector<int64_t> p
   if (people.empty()) return minors;
   vault::Selection sel;
   sel.people = std::move(people);
-  ASSIGN_OR_RETURN(std::vector<store::DatasetRow> datasets, v.store().ListDatasets());
-  for (const auto& d : datasets) {
-    json schema = json::parse(d.schema_json, nullptr, false);
-    if (!schema.is_array()) continue;
-    for (const auto& col : schema) {
-      if (Str(col, "type") == "cn_resident_id") sel.fields.push_back(Str(col, "name"));
-    }
-  }
+  ASSIGN_OR_RETURN(sel.fields, ColumnsOfType(v, "cn_resident_id"));
   if (sel.fields.empty()) return minors;
   const Date today = TodayInChina();
   RETURN_IF_ERROR(v.ReadSelected(sel, [&](const vault::SelectedPerson& p) -> Status {
@@ -358,8 +366,7 @@ class TempFileBeside {
   // leaves nothing behind; else a named temporary removed on destruction.
   static Result<std::unique_ptr<TempFileBeside>> Create(const std::string& path) {
     const std::string display = "a temporary file beside " + path;
-    const size_t slash = path.rfind('/');
-    const std::string dir = slash == std::string::npos ? "." : slash == 0 ? "/" : path.substr(0, slash);
+    const std::string dir = DirectoryOf(path);
     int fd = ::open(dir.c_str(), O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
     if (fd >= 0) return std::unique_ptr<TempFileBeside>(new TempFileBeside(fd, "", display));
     std::string name = path + ".tmp-XXXXXX";
@@ -993,14 +1000,7 @@ Result<NoticeBatch> MakeNotices(vault::Vault& v, const std::string& transfer, Ch
   // are decrypted.
   vault::Selection sel;
   sel.people = pks;
-  ASSIGN_OR_RETURN(std::vector<store::DatasetRow> datasets, v.store().ListDatasets());
-  for (const auto& d : datasets) {
-    json schema = json::parse(d.schema_json, nullptr, false);
-    if (!schema.is_array()) continue;
-    for (const auto& col : schema) {
-      if (Str(col, "type") == contact_type) sel.fields.push_back(Str(col, "name"));
-    }
-  }
+  ASSIGN_OR_RETURN(sel.fields, ColumnsOfType(v, contact_type));
 
   // Rows go straight to a temporary file beside `out_path`, which replaces
   // it once the notices are logged; what the transaction needs is kept per
