@@ -309,16 +309,10 @@ class SqliteStore final : public Store {
     std::vector<int64_t> pks;
     pks.reserve(n);
     for (;;) {
-      const int rc = sqlite3_step(s);
-      if (rc == SQLITE_DONE) break;
-      if (rc != SQLITE_ROW) {
-        sqlite3_reset(s);
-        return Fail(StorageError(rc));
-      }
+      ASSIGN_OR_RETURN(bool row, Step(s));  // resets at the end and on an error
+      if (!row) return pks;
       pks.push_back(sqlite3_column_int64(s, 0));
     }
-    sqlite3_reset(s);
-    return pks;
   }
 
   Status ForEachPerson(const std::function<Status(const PersonRow&)>& visit) override {
@@ -538,17 +532,11 @@ class SqliteStore final : public Store {
     sqlite3_bind_int64(s, 1, dataset_id);
     std::vector<int64_t> pks;
     for (;;) {
-      const int rc = sqlite3_step(s);
-      if (rc == SQLITE_DONE) break;
-      if (rc != SQLITE_ROW) {
-        sqlite3_reset(s);
-        return Fail(StorageError(rc));
-      }
+      ASSIGN_OR_RETURN(bool row, Step(s));
+      if (!row) return pks;
       const int64_t pk = sqlite3_column_int64(s, 0) >> kRecordShift;
       if (pks.empty() || pks.back() != pk) pks.push_back(pk);
     }
-    sqlite3_reset(s);
-    return pks;
   }
 
   Result<std::vector<RecordRow>> RecordsOf(int64_t person_pk) override {
