@@ -1,8 +1,6 @@
 #include "base/sealed_blocks.h"
 
 #include <gtest/gtest.h>
-#include <signal.h>
-#include <sys/resource.h>
 #include <unistd.h>
 
 #include <filesystem>
@@ -80,20 +78,13 @@ TEST(SealedBlocks, TheFileHoldsNoClearTextAndAlterationIsDataLoss) {
 // A block that could not be written used up its number as a nonce: no
 // later block may be sealed under the same key.
 TEST(SealedBlocks, AFailedWriteStopsAllLaterBlocks) {
-  struct sigaction ignore = {};
-  struct sigaction old_action = {};
-  ignore.sa_handler = SIG_IGN;
-  ASSERT_EQ(sigaction(SIGXFSZ, &ignore, &old_action), 0);
-  rlimit old_limit;
-  ASSERT_EQ(getrlimit(RLIMIT_FSIZE, &old_limit), 0);
-  rlimit small = old_limit;
-  small.rlim_cur = 4096;
-  ASSERT_EQ(setrlimit(RLIMIT_FSIZE, &small), 0);
-  SealedBlocks blocks;
-  auto big = blocks.Append(std::string(8192, 'x'));
-  auto after = blocks.Append("y");
-  ASSERT_EQ(setrlimit(RLIMIT_FSIZE, &old_limit), 0);
-  ASSERT_EQ(sigaction(SIGXFSZ, &old_action, nullptr), 0);
+  Result<uint32_t> big = 0, after = 0;
+  {
+    custos::testing::FileSizeLimit limit(4096);
+    SealedBlocks blocks;
+    big = blocks.Append(std::string(8192, 'x'));
+    after = blocks.Append("y");
+  }
   ASSERT_FALSE(big.has_value());
   EXPECT_EQ(big.error().code(), ErrorCode::kUnavailable);
   ASSERT_FALSE(after.has_value());

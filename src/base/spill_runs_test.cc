@@ -1,14 +1,14 @@
 #include "base/spill_runs.h"
 
 #include <gtest/gtest.h>
-#include <signal.h>
-#include <sys/resource.h>
 
 #include <algorithm>
 #include <array>
 #include <cstring>
 #include <map>
 #include <random>
+
+#include "base/test_util.h"
 
 namespace custos {
 namespace {
@@ -159,30 +159,19 @@ TEST(SpillRuns, AMissingDirectoryIsUnavailableAndNamed) {
 }
 
 TEST(SpillRuns, AFullDiskIsUnavailable) {
-  // A file-size limit makes write(2) fail with EFBIG, as a full disk fails
-  // it with ENOSPC.
-  struct sigaction ignore = {};
-  struct sigaction old_action = {};
-  ignore.sa_handler = SIG_IGN;
-  ASSERT_EQ(sigaction(SIGXFSZ, &ignore, &old_action), 0);
-  rlimit old_limit;
-  ASSERT_EQ(getrlimit(RLIMIT_FSIZE, &old_limit), 0);
-  rlimit small = old_limit;
-  small.rlim_cur = 64 << 10;
-  ASSERT_EQ(setrlimit(RLIMIT_FSIZE, &small), 0);
-
   SpillRuns runs(8, 8);
-  const uint64_t n = 1 << 20;  // 16 MB of records
-  Status s = runs.BeginRun(n);
-  for (uint64_t i = 0; s.has_value() && i < n; ++i) {
-    uint8_t rec[16] = {};
-    for (int b = 0; b < 8; ++b) rec[b] = static_cast<uint8_t>(i >> (56 - 8 * b));
-    s = runs.Append(rec);
+  Status s = Ok();
+  {
+    custos::testing::FileSizeLimit limit(64 << 10);  // a full disk
+    const uint64_t n = 1 << 20;                       // 16 MB of records
+    s = runs.BeginRun(n);
+    for (uint64_t i = 0; s.has_value() && i < n; ++i) {
+      uint8_t rec[16] = {};
+      for (int b = 0; b < 8; ++b) rec[b] = static_cast<uint8_t>(i >> (56 - 8 * b));
+      s = runs.Append(rec);
+    }
+    if (s.has_value()) s = runs.EndRun();
   }
-  if (s.has_value()) s = runs.EndRun();
-
-  ASSERT_EQ(setrlimit(RLIMIT_FSIZE, &old_limit), 0);
-  ASSERT_EQ(sigaction(SIGXFSZ, &old_action, nullptr), 0);
   ASSERT_FALSE(s.has_value());
   EXPECT_EQ(s.error().code(), ErrorCode::kUnavailable);
   EXPECT_NE(s.error().message().find("cannot write a temporary file"), std::string::npos);

@@ -1,11 +1,14 @@
-// Helpers for tests only: a temporary directory removed on destruction, and
-// reading whole files.
+// Helpers for tests only: a temporary directory removed on destruction, a
+// file-size limit standing in for a full disk, and reading whole files.
 #ifndef CUSTOS_BASE_TEST_UTIL_H_
 #define CUSTOS_BASE_TEST_UTIL_H_
 
+#include <signal.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <string>
 
@@ -30,6 +33,32 @@ class TempDir {
 
  private:
   std::string path_;
+};
+
+// While alive, files this process writes may not grow past `bytes`:
+// write(2) then fails with EFBIG (SIGXFSZ is ignored meanwhile), as a full
+// disk fails it with ENOSPC. Restores the limit and the signal's action.
+class FileSizeLimit {
+ public:
+  explicit FileSizeLimit(rlim_t bytes) {
+    struct sigaction ignore = {};
+    ignore.sa_handler = SIG_IGN;
+    if (::sigaction(SIGXFSZ, &ignore, &old_action_) != 0) std::abort();
+    if (::getrlimit(RLIMIT_FSIZE, &old_limit_) != 0) std::abort();
+    rlimit small = old_limit_;
+    small.rlim_cur = bytes;
+    if (::setrlimit(RLIMIT_FSIZE, &small) != 0) std::abort();
+  }
+  ~FileSizeLimit() {
+    ::setrlimit(RLIMIT_FSIZE, &old_limit_);
+    ::sigaction(SIGXFSZ, &old_action_, nullptr);
+  }
+  FileSizeLimit(const FileSizeLimit&) = delete;
+  FileSizeLimit& operator=(const FileSizeLimit&) = delete;
+
+ private:
+  struct sigaction old_action_ = {};
+  rlimit old_limit_ = {};
 };
 
 inline std::string Slurp(const std::string& path) {

@@ -39,6 +39,12 @@ class StoreConformance : public ::testing::TestWithParam<Backend> {
     std::filesystem::remove_all(dir_);
   }
 
+  static DatasetRow NewDataset(const std::string& name) {
+    DatasetRow d;
+    d.name = name;
+    d.schema_json = "[]";
+    return d;
+  }
   PersonRow NewPerson(uint8_t tag) {
     PersonRow p;
     p.pk = tag;
@@ -121,9 +127,7 @@ TEST_P(StoreConformance, PersonsRecordsIndexAndDelete) {
   ASSERT_FALSE(st);
   EXPECT_EQ(st.error().code(), ErrorCode::kAlreadyExists);
 
-  DatasetRow d;
-  d.name = "crm";
-  d.schema_json = "[]";
+  DatasetRow d = NewDataset("crm");
   ASSERT_TRUE(store_->InsertDataset(d));
   DatasetRow d2 = d;
   auto again = store_->InsertDataset(d2);
@@ -195,11 +199,7 @@ TEST_P(StoreConformance, ListPersonPksInDataset) {
   ASSERT_TRUE(store_->InsertPerson(a));
   ASSERT_TRUE(store_->InsertPerson(b));
   ASSERT_TRUE(store_->InsertPerson(c));
-  DatasetRow crm, other;
-  crm.name = "crm";
-  crm.schema_json = "[]";
-  other.name = "other";
-  other.schema_json = "[]";
+  DatasetRow crm = NewDataset("crm"), other = NewDataset("other");
   ASSERT_TRUE(store_->InsertDataset(crm));
   ASSERT_TRUE(store_->InsertDataset(other));
   ASSERT_TRUE(store_->InsertRecord(c.pk, crm.id, Bytes{1}));
@@ -222,9 +222,7 @@ TEST_P(StoreConformance, NewPersonsLaterRecordAfterAnotherPersonsRecord) {
   ASSERT_TRUE(store_->Begin());
   PersonRow old_person = NewPerson(1), fresh = NewPerson(2);
   ASSERT_TRUE(store_->InsertPerson(old_person));
-  DatasetRow d;
-  d.name = "crm";
-  d.schema_json = "[]";
+  DatasetRow d = NewDataset("crm");
   ASSERT_TRUE(store_->InsertDataset(d));
   ASSERT_TRUE(store_->InsertRecord(old_person.pk, d.id, Bytes{1}));
   ASSERT_TRUE(store_->InsertPerson(fresh));
@@ -240,9 +238,7 @@ TEST_P(StoreConformance, NewPersonsLaterRecordAfterAnotherPersonsRecord) {
 
 TEST_P(StoreConformance, DeletePersonsExceptKeepsOnlyThose) {
   ASSERT_TRUE(store_->Begin());
-  DatasetRow d;
-  d.name = "crm";
-  d.schema_json = "[]";
+  DatasetRow d = NewDataset("crm");
   ASSERT_TRUE(store_->InsertDataset(d));
   std::vector<int64_t> pks;
   for (uint8_t i = 1; i <= 5; ++i) {
@@ -443,11 +439,7 @@ TEST_P(StoreConformance, UpdateKeyAndIterate) {
 // in id order, people without records included, a visitor's error stops it.
 TEST_P(StoreConformance, ForEachPersonWithRecordsMergesBothScans) {
   ASSERT_TRUE(store_->Begin());
-  DatasetRow d1, d2;
-  d1.name = "crm";
-  d1.schema_json = "[]";
-  d2.name = "loans";
-  d2.schema_json = "[]";
+  DatasetRow d1 = NewDataset("crm"), d2 = NewDataset("loans");
   ASSERT_TRUE(store_->InsertDataset(d1));
   ASSERT_TRUE(store_->InsertDataset(d2));
   // Persons 1..6: 1 has none, 2 has three (two datasets), 3 has one, 4 none,
@@ -599,9 +591,7 @@ TEST_P(StoreConformance, UpdateAndDeleteRecords) {
   ASSERT_TRUE(store_->Begin());
   PersonRow p = NewPerson(7);
   ASSERT_TRUE(store_->InsertPerson(p));
-  DatasetRow d;
-  d.name = "x";
-  d.schema_json = "[]";
+  DatasetRow d = NewDataset("x");
   ASSERT_TRUE(store_->InsertDataset(d));
   auto id = store_->InsertRecord(p.pk, d.id, Bytes{1, 2, 3});
   ASSERT_TRUE(id);
