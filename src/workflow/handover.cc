@@ -145,10 +145,9 @@ Result<PackageScan> ScanPackage(
   return scan;
 }
 
-// The manifest and signature checks of VerifyPackage, on a scan.
-Result<OpenedPackage> CheckScan(const PackageScan& scan, std::string_view sender_ssh_key) {
-  auto key = package::ParseSshEd25519PublicKey(sender_ssh_key);
-  if (!key) return Fail(key.error().WithContext("--sender-key"));
+// The manifest and signature checks of VerifyPackage, on a scan, against
+// the sender's key.
+Result<OpenedPackage> CheckScan(const PackageScan& scan, const crypto::Ed25519PublicKey& key) {
   OpenedPackage p;
   p.manifest_text = scan.manifest_text;
   const std::string& sig = scan.signature;
@@ -160,8 +159,8 @@ Result<OpenedPackage> CheckScan(const PackageScan& scan, std::string_view sender
   auto st =
       package::SshSigVerify(sig, parsed->public_key, kPackageNamespace, AsBytes(p.manifest_text));
   if (!st) return Fail(Damaged("manifest.json.sig does not verify: " + st.error().message()));
-  if (parsed->public_key != *key) {
-    auto other = package::SshSigVerify(sig, *key, kPackageNamespace, AsBytes(p.manifest_text));
+  if (parsed->public_key != key) {
+    auto other = package::SshSigVerify(sig, key, kPackageNamespace, AsBytes(p.manifest_text));
     return Fail(Unauthenticated("manifest.json.sig: " +
                                 (other ? std::string("?") : other.error().message())));
   }
@@ -197,7 +196,7 @@ Result<OpenedPackage> VerifyPackage(const PackageInput& archive, std::string_vie
   if (!key) return Fail(key.error().WithContext("--sender-key"));
   ASSIGN_OR_RETURN(std::unique_ptr<package::ByteSource> in, archive.Open());
   ASSIGN_OR_RETURN(PackageScan scan, ScanPackage(*in, nullptr));
-  return CheckScan(scan, sender_ssh_key);
+  return CheckScan(scan, *key);
 }
 
 namespace {
@@ -372,7 +371,8 @@ Result<ImportedPackage> ImportPackage(vault::Vault& v, const PackageInput& archi
                      }
                      return &decrypting;
                    }));
-  RETURN_IF_ERROR(CheckScan(again, sender_ssh_key).map([](const OpenedPackage&) {}));
+  ASSIGN_OR_RETURN(crypto::Ed25519PublicKey key, package::ParseSshEd25519PublicKey(sender_ssh_key));
+  RETURN_IF_ERROR(CheckScan(again, key).map([](const OpenedPackage&) {}));
   RETURN_IF_ERROR(decryptor.Finish());
   RETURN_IF_ERROR(importer.Finish());
   const json& counts = p.manifest["counts"];
