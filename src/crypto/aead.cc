@@ -6,6 +6,7 @@
 #include <cstring>
 #include <type_traits>
 
+#include "crypto/kdf.h"
 #include "crypto/random.h"
 
 namespace custos::crypto {
@@ -171,6 +172,79 @@ Status FieldCipher::OpenField(const NoncePrefix& prefix, uint32_t index, ByteSpa
     return Fail(DataLoss("authentication failed"));
   }
   return Ok();
+}
+
+// ---------------------------------------------------------------- KeyWrap
+
+namespace {
+constexpr uint8_t kWrapV2 = 0x02;
+constexpr size_t kGcmNonce = crypto_aead_aes256gcm_NPUBBYTES;
+static_assert(kGcmNonce == 12);
+constexpr std::string_view kWrapSubkeyInfo = "custos/key-wrap/aes-256-gcm/v1";
+}  // namespace
+
+struct KeyWrap::State {
+  alignas(16) crypto_aead_aes256gcm_state gcm;  // v2 subkey, when has_gcm
+  bool has_gcm = false;
+  bool write_v2 = false;
+  SecretBytes kek;  // v1
+  ~State() { sodium_memzero(&gcm, sizeof gcm); }
+};
+
+KeyWrap::KeyWrap(std::unique_ptr<State> state) : state_(std::move(state)) {}
+KeyWrap::KeyWrap(KeyWrap&&) noexcept = default;
+KeyWrap& KeyWrap::operator=(KeyWrap&&) noexcept = default;
+KeyWrap::~KeyWrap() = default;
+
+Result<KeyWrap> KeyWrap::Create(const SecretBytes& kek, FieldSuite suite) {
+  if (kek.size() != kKeySize) return Fail(InvalidArgument("key-encryption key must be 32 bytes"));
+  RETURN_IF_ERROR(Initialize());  // AES-NI detection needs it
+  auto state = std::make_unique<State>();
+  state->kek = kek;
+  if (crypto_aead_aes256gcm_is_available()) {
+    ASSIGN_OR_RETURN(SecretBytes subkey, HkdfSha256(kek, {}, AsBytes(kWrapSubkeyInfo), kKeySize));
+    crypto_aead_aes256gcm_beforenm(&state->gcm, subkey.RevealSecret().data());
+    state->has_gcm = true;
+  } else if (suite == FieldSuite::kAes256Gcm) {
+    return Fail(FailedPrecondition("AES-256-GCM needs a CPU with AES-NI; this vault's keys "
+                                   "cannot be opened on this machine"));
+  }
+  state->write_v2 = suite == FieldSuite::kAes256Gcm;
+  return KeyWrap(std::move(state));
+}
+
+Bytes KeyWrap::Wrap(const SecretBytes& key, ByteSpan ad) const {
+  if (key.size() != kKeySize) std::abort();
+  if (!state_->write_v2) return Seal(state_->kek, key.RevealSecret(), ad);
+  Bytes out(kV2Size);
+  out[0] = kWrapV2;
+  RandomFill({out.data() + 1, kGcmNonce});
+  unsigned long long clen = 0;
+  crypto_aead_aes256gcm_encrypt_afternm(out.data() + 1 + kGcmNonce, &clen,
+                                        key.RevealSecret().data(), kKeySize, ad.data(), ad.size(),
+                                        nullptr, out.data() + 1, &state_->gcm);
+  return out;
+}
+
+Result<SecretBytes> KeyWrap::Unwrap(ByteSpan wrapped, ByteSpan ad) const {
+  if (wrapped.size() == kV1Size) return OpenSecret(state_->kek, wrapped, ad);
+  if (wrapped.size() != kV2Size || wrapped[0] != kWrapV2) {
+    return Fail(DataLoss("wrapped key has " + std::to_string(wrapped.size()) +
+                         " bytes, neither format (72, or 61 starting 02)"));
+  }
+  if (!state_->has_gcm) {
+    return Fail(FailedPrecondition("this key is wrapped with AES-256-GCM, which needs a CPU "
+                                   "with AES-NI"));
+  }
+  SecretBytes key(kKeySize);
+  unsigned long long mlen = 0;
+  if (crypto_aead_aes256gcm_decrypt_afternm(key.MutableSecret().data(), &mlen, nullptr,
+                                            wrapped.data() + 1 + kGcmNonce,
+                                            wrapped.size() - 1 - kGcmNonce, ad.data(), ad.size(),
+                                            wrapped.data() + 1, &state_->gcm) != 0) {
+    return Fail(DataLoss("authentication failed"));
+  }
+  return key;
 }
 
 }  // namespace custos::crypto

@@ -554,5 +554,110 @@ INSTANTIATE_TEST_SUITE_P(
                   ErrorCode::kDataLoss}),
     [](const ::testing::TestParamInfo<ErrorCase>& p) { return std::string(p.param.name); });
 
+// ---------------------------------------------------------------- KeyWrap
+
+SecretBytes CountingKey(uint8_t first) {
+  SecretBytes k(kKeySize);
+  for (size_t i = 0; i < kKeySize; ++i) k.MutableSecret()[i] = static_cast<uint8_t>(first + i);
+  return k;
+}
+
+class KeyWrapTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    if (!AesGcmAvailable()) GTEST_SKIP() << "AES-256-GCM unavailable on this CPU";
+  }
+  const SecretBytes kek_ = CountingKey(0x00);
+  const SecretBytes key_ = CountingKey(0x40);
+  const Bytes ad_ = B("custos/data-key/v1example-ad");
+};
+
+// The v2 format against a vector made by an independent implementation
+// (Python `cryptography`: HKDF-SHA256 with no salt, then AESGCM):
+//   sub = HKDF(SHA256, 32, salt=None, info=b"custos/key-wrap/aes-256-gcm/v1").derive(bytes(range(32)))
+//   b"\x02" + nonce + AESGCM(sub).encrypt(nonce, bytes(range(0x40, 0x60)), ad)
+TEST_F(KeyWrapTest, V2OpensIndependentVector) {
+  auto w_or = KeyWrap::Create(kek_, FieldSuite::kAes256Gcm);
+  ASSERT_TRUE(w_or.has_value()) << w_or.error().ToString();
+  KeyWrap w = std::move(*w_or);
+  auto wrapped_or = HexDecode("02a0a1a2a3a4a5a6a7a8a9aaab55d64e91ecfdb09dfd9cd59aa00b5c5a71e0916edcf90ae03b37bb"
+                "d7705114a03692cb74bde0ce6b3a2ba88b06155786");
+  ASSERT_TRUE(wrapped_or.has_value()) << wrapped_or.error().ToString();
+  Bytes wrapped = std::move(*wrapped_or);
+  ASSERT_EQ(wrapped.size(), KeyWrap::kV2Size);
+  auto key_or = w.Unwrap(wrapped, ad_);
+  ASSERT_TRUE(key_or.has_value()) << key_or.error().ToString();
+  SecretBytes key = std::move(*key_or);
+  EXPECT_TRUE(key == key_);
+}
+
+TEST_F(KeyWrapTest, AesSuiteWritesV2WithFreshNonces) {
+  auto w_or = KeyWrap::Create(kek_, FieldSuite::kAes256Gcm);
+  ASSERT_TRUE(w_or.has_value()) << w_or.error().ToString();
+  KeyWrap w = std::move(*w_or);
+  Bytes a = w.Wrap(key_, ad_);
+  Bytes b = w.Wrap(key_, ad_);
+  ASSERT_EQ(a.size(), 61u);
+  EXPECT_EQ(a[0], 0x02);
+  EXPECT_NE(Hex(ByteSpan(a).subspan(1, 12)), Hex(ByteSpan(b).subspan(1, 12)));
+  auto key_or = w.Unwrap(a, ad_);
+  ASSERT_TRUE(key_or.has_value()) << key_or.error().ToString();
+  SecretBytes key = std::move(*key_or);
+  EXPECT_TRUE(key == key_);
+}
+
+TEST_F(KeyWrapTest, XChaChaSuiteWritesV1ThatOpenSecretOpens) {
+  auto w_or = KeyWrap::Create(kek_, FieldSuite::kXChaCha20Poly1305);
+  ASSERT_TRUE(w_or.has_value()) << w_or.error().ToString();
+  KeyWrap w = std::move(*w_or);
+  Bytes v1 = w.Wrap(key_, ad_);
+  ASSERT_EQ(v1.size(), 72u);
+  auto direct_or = OpenSecret(kek_, v1, ad_);  // v1 is Seal's format
+  ASSERT_TRUE(direct_or.has_value()) << direct_or.error().ToString();
+  SecretBytes direct = std::move(*direct_or);
+  EXPECT_TRUE(direct == key_);
+  auto key_or = w.Unwrap(v1, ad_);
+  ASSERT_TRUE(key_or.has_value()) << key_or.error().ToString();
+  SecretBytes key = std::move(*key_or);
+  EXPECT_TRUE(key == key_);
+}
+
+TEST_F(KeyWrapTest, ReadsV1KeysOfOlderVaults) {
+  auto w_or = KeyWrap::Create(kek_, FieldSuite::kAes256Gcm);
+  ASSERT_TRUE(w_or.has_value()) << w_or.error().ToString();
+  KeyWrap w = std::move(*w_or);
+  Bytes v1 = Seal(kek_, key_.RevealSecret(), ad_);
+  auto key_or = w.Unwrap(v1, ad_);
+  ASSERT_TRUE(key_or.has_value()) << key_or.error().ToString();
+  SecretBytes key = std::move(*key_or);
+  EXPECT_TRUE(key == key_);
+}
+
+TEST_F(KeyWrapTest, EveryDamageIsDataLoss) {
+  auto w_or = KeyWrap::Create(kek_, FieldSuite::kAes256Gcm);
+  ASSERT_TRUE(w_or.has_value()) << w_or.error().ToString();
+  KeyWrap w = std::move(*w_or);
+  auto other_or = KeyWrap::Create(CountingKey(0x01), FieldSuite::kAes256Gcm);
+  ASSERT_TRUE(other_or.has_value()) << other_or.error().ToString();
+  KeyWrap other = std::move(*other_or);
+  const Bytes good = w.Wrap(key_, ad_);
+  for (size_t i = 0; i < good.size(); ++i) {
+    Bytes bad = good;
+    bad[i] ^= 0x01;
+    EXPECT_EQ(CodeOf(w.Unwrap(bad, ad_)), ErrorCode::kDataLoss) << "byte " << i;
+  }
+  EXPECT_EQ(CodeOf(w.Unwrap(good, B("custos/data-key/v1other-person"))), ErrorCode::kDataLoss);
+  EXPECT_EQ(CodeOf(other.Unwrap(good, ad_)), ErrorCode::kDataLoss);
+  for (size_t n : {0u, 1u, 60u, 62u, 71u, 73u}) {
+    Bytes sized(n, 0x02);
+    EXPECT_EQ(CodeOf(w.Unwrap(sized, ad_)), ErrorCode::kDataLoss) << n << " bytes";
+  }
+}
+
+TEST(KeyWrapCreate, RefusesAKekOfTheWrongSize) {
+  EXPECT_EQ(CodeOf(KeyWrap::Create(SecretBytes(31), FieldSuite::kXChaCha20Poly1305)),
+            ErrorCode::kInvalidArgument);
+}
+
 }  // namespace
 }  // namespace custos::crypto

@@ -180,7 +180,7 @@ class ImportBatch::Writer {
           std::memcpy(key_.MutableSecret().data(), chunk.Key(op.offset).data(), crypto::kKeySize);
           person_.pk = op.person;
           person_.wrapped_key =
-              vault_->WrapDataKey(vault_->kek_, vault_->kek_version_, key_, op.bytes);
+              vault_->WrapDataKey(*vault_->key_wrap_, vault_->kek_version_, key_, op.bytes);
           person_.kek_version = vault_->kek_version_;
           person_.created_at = dataset_->imported_at;
           RETURN_IF_ERROR(store.InsertPerson(person_));

@@ -103,9 +103,9 @@ Bytes Vault::WrapAd(std::string_view label, std::optional<ByteSpan> person,
   return ad;
 }
 
-Bytes Vault::WrapDataKey(const crypto::SecretBytes& kek, uint32_t kek_version,
+Bytes Vault::WrapDataKey(const crypto::KeyWrap& wrap, uint32_t kek_version,
                          const crypto::SecretBytes& key, ByteSpan uid) const {
-  return crypto::Seal(kek, key.RevealSecret(), WrapAd(kLabelDataKey, uid, kek_version));
+  return wrap.Wrap(key, WrapAd(kLabelDataKey, uid, kek_version));
 }
 
 Result<crypto::SecretBytes> Vault::UnwrapDataKey(const store::PersonRow& row) const {
@@ -119,7 +119,8 @@ Result<crypto::SecretBytes> Vault::UnwrapDataKey(ByteSpan wrapped_key, uint32_t 
                          " is wrapped under key version " + std::to_string(kek_version) +
                          ", the vault is at " + std::to_string(kek_version_)));
   }
-  auto key = crypto::OpenSecret(kek_, wrapped_key, WrapAd(kLabelDataKey, id.bytes(), kek_version_));
+  auto key = key_wrap_->Unwrap(wrapped_key, WrapAd(kLabelDataKey, id.bytes(), kek_version_));
+  if (!key && key.error().code() == ErrorCode::kFailedPrecondition) return Fail(key.error());
   if (!key) {
     return Fail(DataLoss("the wrapped data key of person " + id.ToString() +
                          " failed its integrity check"));
@@ -357,6 +358,8 @@ Status Vault::Record(const tlog::Event& event) {
 }
 
 Status Vault::DeriveKeys() {
+  ASSIGN_OR_RETURN(crypto::KeyWrap wrap, crypto::KeyWrap::Create(kek_, suite_));
+  key_wrap_ = std::make_unique<crypto::KeyWrap>(std::move(wrap));
   ASSIGN_OR_RETURN(crypto::SecretBytes index_key,
                    crypto::HkdfSha256(index_root_, id_, AsBytes("custos/blind-index/v1"), 32));
   index_mac_ = std::make_unique<crypto::HmacSha256>(index_key);
@@ -812,11 +815,12 @@ Result<uint64_t> Vault::RotateKek(const KeySource& new_key) {
   const uint32_t new_version = kek_version_ + 1;
   auto& s = *store_;
   uint64_t count = 0;
+  ASSIGN_OR_RETURN(crypto::KeyWrap new_wrap, crypto::KeyWrap::Create(new_kek, suite_));
   Status st = Transact(MakeEvent("keys.rotate"), [&](tlog::Event& e) -> Status {
     std::vector<std::pair<int64_t, Bytes>> rewrapped;
     RETURN_IF_ERROR(s.ForEachPerson([&](const store::PersonRow& row) -> Status {
       ASSIGN_OR_RETURN(crypto::SecretBytes dk, UnwrapDataKey(row));
-      rewrapped.emplace_back(row.pk, WrapDataKey(new_kek, new_version, dk, IdOf(row.pk).bytes()));
+      rewrapped.emplace_back(row.pk, WrapDataKey(new_wrap, new_version, dk, IdOf(row.pk).bytes()));
       return Ok();
     }));
     for (auto& [pk, wrapped] : rewrapped) {
@@ -844,6 +848,7 @@ Result<uint64_t> Vault::RotateKek(const KeySource& new_key) {
   });
   if (!st) return Fail(st.error());
   kek_ = std::move(new_kek);
+  key_wrap_ = std::make_unique<crypto::KeyWrap>(std::move(new_wrap));
   kek_version_ = new_version;
   passphrase_ = params.passphrase;
   // The old KEK's wraps may linger in freed pages and the WAL: purge them.

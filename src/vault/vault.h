@@ -347,9 +347,13 @@ class Vault {
   // Associated data of a value sealed under the KEK of `kek_version`.
   Bytes WrapAd(std::string_view label, std::optional<ByteSpan> person,
                uint32_t kek_version) const;
-  Bytes WrapDataKey(const crypto::SecretBytes& kek, uint32_t kek_version,
+  // Wraps a person's data key under `wrap` (the vault's, or a new KEK's in
+  // a rotation).
+  Bytes WrapDataKey(const crypto::KeyWrap& wrap, uint32_t kek_version,
                     const crypto::SecretBytes& key, ByteSpan uid) const;
-  Status DeriveKeys();  // index MAC and id cipher, from the index root
+  // The key wrapper of the KEK, and the index MAC and id cipher, from the
+  // index root.
+  Status DeriveKeys();
   Result<crypto::SecretBytes> UnwrapDataKey(const store::PersonRow& row) const;
   // The same for a key and a person id the caller has (IdOf is for one
   // thread: workers and the import's writer pass the id).
@@ -375,6 +379,7 @@ class Vault {
   bool passphrase_ = false;
   crypto::FieldSuite suite_ = crypto::FieldSuite::kAes256Gcm;
   crypto::SecretBytes kek_;
+  std::unique_ptr<crypto::KeyWrap> key_wrap_;  // data keys under kek_
   crypto::SecretBytes index_root_;
   std::unique_ptr<crypto::HmacSha256> index_mac_;
   std::unique_ptr<crypto::IdCipher> id_cipher_;
