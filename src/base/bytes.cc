@@ -5,14 +5,19 @@
 namespace custos {
 
 std::string HexEncode(ByteSpan data) {
-  static constexpr char kDigits[] = "0123456789abcdef";
   std::string out;
-  out.resize(data.size() * 2);
-  for (size_t i = 0; i < data.size(); ++i) {
-    out[2 * i] = kDigits[data[i] >> 4];
-    out[2 * i + 1] = kDigits[data[i] & 0xf];
-  }
+  AppendHex(out, data);
   return out;
+}
+
+void AppendHex(std::string& out, ByteSpan data) {
+  static constexpr char kDigits[] = "0123456789abcdef";
+  const size_t at = out.size();
+  out.resize(at + data.size() * 2);
+  for (size_t i = 0; i < data.size(); ++i) {
+    out[at + 2 * i] = kDigits[data[i] >> 4];
+    out[at + 2 * i + 1] = kDigits[data[i] & 0xf];
+  }
 }
 
 namespace {
@@ -67,10 +72,14 @@ Result<Bytes> Base64Decode(std::string_view text) {
 }
 
 void AppendU32BE(Bytes& out, uint32_t v) {
-  for (int s = 24; s >= 0; s -= 8) out.push_back(static_cast<uint8_t>(v >> s));
+  const size_t at = out.size();
+  out.resize(at + 4);
+  for (int i = 3; i >= 0; --i, v >>= 8) out[at + static_cast<size_t>(i)] = static_cast<uint8_t>(v);
 }
 void AppendU64BE(Bytes& out, uint64_t v) {
-  for (int s = 56; s >= 0; s -= 8) out.push_back(static_cast<uint8_t>(v >> s));
+  const size_t at = out.size();
+  out.resize(at + 8);
+  for (int i = 7; i >= 0; --i, v >>= 8) out[at + static_cast<size_t>(i)] = static_cast<uint8_t>(v);
 }
 uint32_t ReadU32BE(const uint8_t* p) {
   return uint32_t{p[0]} << 24 | uint32_t{p[1]} << 16 | uint32_t{p[2]} << 8 | uint32_t{p[3]};

@@ -24,6 +24,8 @@ inline std::string_view AsChars(ByteSpan b) {
 }
 
 std::string HexEncode(ByteSpan data);
+// Appends the lower-case hex of `data` to `out`.
+void AppendHex(std::string& out, ByteSpan data);
 // Accepts upper or lower case; kInvalidArgument on odd length or a non-hex character.
 Result<Bytes> HexDecode(std::string_view hex);
 

@@ -1,6 +1,7 @@
 #include "base/json_text.h"
 
 #include <cstdint>
+#include <cstring>
 
 namespace custos {
 
@@ -12,10 +13,36 @@ bool AppendJsonString(std::string& out, std::string_view s) {
   const char* p = s.data();
   const char* const end = p + s.size();
   const char* run = p;
+  constexpr uint64_t kOnes = 0x0101010101010101u;
+  constexpr uint64_t kHighs = 0x8080808080808080u;
   while (p < end) {
+    // Eight plain ASCII bytes at a time (none >= 0x80, < 0x20, '"' or '\\'),
+    // tested as one word: a byte b is zero in x when (x - 1) & ~x has its
+    // high bit.
+    while (end - p >= 8) {
+      uint64_t w;
+      std::memcpy(&w, p, 8);
+      const uint64_t quote = w ^ (kOnes * '"');
+      const uint64_t slash = w ^ (kOnes * '\\');
+      const uint64_t special = (w | ((w - kOnes * 0x20) & ~w) | ((quote - kOnes) & ~quote) |
+                                ((slash - kOnes) & ~slash)) &
+                               kHighs;
+      if (special != 0) break;
+      p += 8;
+    }
+    if (p == end) break;
     const auto c = static_cast<unsigned char>(*p);
     if (c >= 0x20 && c < 0x80 && c != '"' && c != '\\') {
       ++p;
+      continue;
+    }
+    // The common three-byte sequences (U+1000 to U+CFFF and U+E000 to
+    // U+FFFF: most Chinese text) need no code point: any two continuation
+    // bytes make a valid, non-surrogate character.
+    if (((c >= 0xE1 && c <= 0xEC) || c >= 0xEE) && c <= 0xEF && end - p >= 3 &&
+        (static_cast<unsigned char>(p[1]) & 0xC0) == 0x80 &&
+        (static_cast<unsigned char>(p[2]) & 0xC0) == 0x80) {
+      p += 3;
       continue;
     }
     if (c >= 0x80) {

@@ -98,17 +98,22 @@ FieldCipher::~FieldCipher() = default;
 Result<FieldCipher> FieldCipher::Create(FieldSuite suite, const SecretBytes& key) {
   if (key.size() != kKeySize) return Fail(InvalidArgument("data key must be 32 bytes"));
   RETURN_IF_ERROR(Initialize());  // idempotent; AES-NI detection needs it
-  auto state = std::make_unique<State>();
-  if (suite == FieldSuite::kAes256Gcm) {
-    if (!crypto_aead_aes256gcm_is_available()) {
-      return Fail(FailedPrecondition("AES-256-GCM needs a CPU with AES-NI; this vault's data "
-                                     "cannot be opened on this machine"));
-    }
-    crypto_aead_aes256gcm_beforenm(&state->gcm, key.RevealSecret().data());
-  } else {
-    std::memcpy(state->key, key.RevealSecret().data(), kKeySize);
+  if (suite == FieldSuite::kAes256Gcm && !crypto_aead_aes256gcm_is_available()) {
+    return Fail(FailedPrecondition("AES-256-GCM needs a CPU with AES-NI; this vault's data "
+                                   "cannot be opened on this machine"));
   }
-  return FieldCipher(suite, std::move(state));
+  FieldCipher cipher(suite, std::make_unique<State>());
+  cipher.Rekey(key);
+  return cipher;
+}
+
+void FieldCipher::Rekey(const SecretBytes& key) {
+  if (key.size() != kKeySize) std::abort();
+  if (suite_ == FieldSuite::kAes256Gcm) {
+    crypto_aead_aes256gcm_beforenm(&state_->gcm, key.RevealSecret().data());
+  } else {
+    std::memcpy(state_->key, key.RevealSecret().data(), kKeySize);
+  }
 }
 
 size_t FieldCipher::prefix_size() const {
@@ -227,7 +232,24 @@ Bytes KeyWrap::Wrap(const SecretBytes& key, ByteSpan ad) const {
 }
 
 Result<SecretBytes> KeyWrap::Unwrap(ByteSpan wrapped, ByteSpan ad) const {
-  if (wrapped.size() == kV1Size) return OpenSecret(state_->kek, wrapped, ad);
+  SecretBytes key(kKeySize);
+  RETURN_IF_ERROR(UnwrapInto(wrapped, ad, key));
+  return key;
+}
+
+Status KeyWrap::UnwrapInto(ByteSpan wrapped, ByteSpan ad, SecretBytes& key) const {
+  if (key.size() != kKeySize) std::abort();
+  if (wrapped.size() == kV1Size) {
+    unsigned long long mlen = 0;
+    if (crypto_aead_xchacha20poly1305_ietf_decrypt(
+            key.MutableSecret().data(), &mlen, nullptr, wrapped.data() + kXNonce,
+            wrapped.size() - kXNonce, ad.data(), ad.size(), wrapped.data(),
+            state_->kek.RevealSecret().data()) != 0) {
+      sodium_memzero(key.MutableSecret().data(), kKeySize);
+      return Fail(DataLoss("authentication failed"));
+    }
+    return Ok();
+  }
   if (wrapped.size() != kV2Size || wrapped[0] != kWrapV2) {
     return Fail(DataLoss("wrapped key has " + std::to_string(wrapped.size()) +
                          " bytes, neither format (72, or 61 starting 02)"));
@@ -236,15 +258,15 @@ Result<SecretBytes> KeyWrap::Unwrap(ByteSpan wrapped, ByteSpan ad) const {
     return Fail(FailedPrecondition("this key is wrapped with AES-256-GCM, which needs a CPU "
                                    "with AES-NI"));
   }
-  SecretBytes key(kKeySize);
   unsigned long long mlen = 0;
   if (crypto_aead_aes256gcm_decrypt_afternm(key.MutableSecret().data(), &mlen, nullptr,
                                             wrapped.data() + 1 + kGcmNonce,
                                             wrapped.size() - 1 - kGcmNonce, ad.data(), ad.size(),
                                             wrapped.data() + 1, &state_->gcm) != 0) {
+    sodium_memzero(key.MutableSecret().data(), kKeySize);
     return Fail(DataLoss("authentication failed"));
   }
-  return key;
+  return Ok();
 }
 
 }  // namespace custos::crypto

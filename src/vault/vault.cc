@@ -10,6 +10,7 @@
 #include <cstring>
 #include <deque>
 #include <mutex>
+#include <optional>
 #include <thread>
 
 #include "base/file.h"
@@ -114,18 +115,32 @@ Result<crypto::SecretBytes> Vault::UnwrapDataKey(const store::PersonRow& row) co
 
 Result<crypto::SecretBytes> Vault::UnwrapDataKey(ByteSpan wrapped_key, uint32_t kek_version,
                                                  const PersonId& id) const {
+  crypto::SecretBytes key(crypto::kKeySize);
+  RETURN_IF_ERROR(UnwrapDataKeyInto(wrapped_key, kek_version, id, key));
+  return key;
+}
+
+Status Vault::UnwrapDataKeyInto(ByteSpan wrapped_key, uint32_t kek_version, const PersonId& id,
+                                crypto::SecretBytes& key) const {
   if (kek_version != kek_version_) {
     return Fail(DataLoss("data key of person " + id.ToString() +
                          " is wrapped under key version " + std::to_string(kek_version) +
                          ", the vault is at " + std::to_string(kek_version_)));
   }
-  auto key = key_wrap_->Unwrap(wrapped_key, WrapAd(kLabelDataKey, id.bytes(), kek_version_));
-  if (!key && key.error().code() == ErrorCode::kFailedPrecondition) return Fail(key.error());
-  if (!key) {
+  // The associated data, built in one thread-local buffer (this runs once a
+  // person in a bulk read).
+  thread_local Bytes ad;
+  ad.assign(kLabelDataKey.begin(), kLabelDataKey.end());
+  AppendLengthPrefixed(ad, id_);
+  AppendLengthPrefixed(ad, id.bytes());
+  AppendU32BE(ad, kek_version_);
+  Status st = key_wrap_->UnwrapInto(wrapped_key, ad, key);
+  if (!st && st.error().code() == ErrorCode::kFailedPrecondition) return st;
+  if (!st) {
     return Fail(DataLoss("the wrapped data key of person " + id.ToString() +
                          " failed its integrity check"));
   }
-  return key;
+  return Ok();
 }
 
 Result<crypto::FieldCipher> Vault::CipherForRow(const store::PersonRow& row) const {
@@ -600,17 +615,30 @@ Status Vault::ReadBatches(const Selection& selection, const ErasedPrepare& prepa
   auto open = [this, &prepare](Batch& b) {
     b.opened.resize(b.people.size());
     std::vector<OpenedField> fields;
+    // One key buffer and one cipher for the batch, rekeyed for each person.
+    crypto::SecretBytes key(crypto::kKeySize);
+    std::optional<crypto::FieldCipher> cipher;
     for (size_t i = 0; i < b.people.size() && b.status; ++i) {
       const SealedPerson& sp = b.people[i];
       SelectedPerson& out = b.opened[i];
       out.pk = sp.pk;
       out.id = sp.id;
       if (!sp.has_records) continue;
-      auto cipher = CipherForKey(ByteSpan(b.bytes).subspan(sp.key_at, sp.key_size),
-                                 sp.kek_version, sp.id);
-      if (!cipher) {
-        b.status = Fail(cipher.error());
+      Status unwrapped = UnwrapDataKeyInto(ByteSpan(b.bytes).subspan(sp.key_at, sp.key_size),
+                                           sp.kek_version, sp.id, key);
+      if (!unwrapped) {
+        b.status = std::move(unwrapped);
         break;
+      }
+      if (cipher) {
+        cipher->Rekey(key);
+      } else {
+        auto created = crypto::FieldCipher::Create(suite_, key);
+        if (!created) {
+          b.status = Fail(created.error());
+          break;
+        }
+        cipher.emplace(std::move(*created));
       }
       for (size_t r = sp.first_record; r < sp.first_record + sp.records; ++r) {
         const SealedRecord& rec = b.records[r];

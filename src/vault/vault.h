@@ -359,6 +359,9 @@ class Vault {
   // thread: workers and the import's writer pass the id).
   Result<crypto::SecretBytes> UnwrapDataKey(ByteSpan wrapped_key, uint32_t kek_version,
                                             const PersonId& id) const;
+  // The same into `key` (32 bytes), reused across people by bulk reads.
+  Status UnwrapDataKeyInto(ByteSpan wrapped_key, uint32_t kek_version, const PersonId& id,
+                           crypto::SecretBytes& key) const;
   Result<crypto::FieldCipher> CipherForRow(const store::PersonRow& row) const;
   Result<crypto::FieldCipher> CipherForKey(ByteSpan wrapped_key, uint32_t kek_version,
                                            const PersonId& id) const;

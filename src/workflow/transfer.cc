@@ -521,6 +521,34 @@ size_t LongestLine(const vault::SelectedPerson& d) {
 // person (in order) with a damaged record, a value in scope that does not
 // authenticate or is not valid UTF-8. Thread safety: reads `frozen` only,
 // so threads may format different batches at once.
+// The JSON text around a dataset's values, escaped once a batch instead of
+// once a person: `{"dataset":"NAME","fields":{` and each column's `"NAME":`.
+class PayloadKeys {
+ public:
+  struct Texts {
+    std::string record_open;
+    std::vector<std::string> keys;  // by column position
+  };
+  const Texts& For(const vault::DatasetColumns* d) {
+    for (const auto& [dataset, texts] : cache_) {
+      if (dataset == d) return texts;
+    }
+    Texts t;
+    t.record_open = R"({"dataset":)";
+    AppendJsonString(t.record_open, d->name);
+    t.record_open += R"(,"fields":{)";
+    for (const auto& c : d->columns) {
+      std::string& k = t.keys.emplace_back();
+      AppendJsonString(k, c.name);
+      k.push_back(':');
+    }
+    return cache_.emplace_back(d, std::move(t)).second;
+  }
+
+ private:
+  std::vector<std::pair<const vault::DatasetColumns*, Texts>> cache_;
+};
+
 Status FormatPayloadLines(const std::vector<vault::SelectedPerson>& people,
                           const std::vector<FrozenSet>& frozen, PayloadLines& lines) {
   // About 200 bytes a person for three short fields. Before each line the
@@ -529,6 +557,7 @@ Status FormatPayloadLines(const std::vector<vault::SelectedPerson>& people,
   ReserveWiping(lines.text, people.size() * 256);
   std::array<uint8_t, 16> ref{};
   std::vector<const FrozenSet*> frozen_here;
+  PayloadKeys keys;
   std::string& buf = lines.text;
   for (const vault::SelectedPerson& d : people) {
     FrozenFor(frozen, d.pk, frozen_here);
@@ -539,7 +568,7 @@ Status FormatPayloadLines(const std::vector<vault::SelectedPerson>& people,
     ReserveWiping(buf, LongestLine(d));
     crypto::RandomFill(ref);
     buf += R"({"person":")";
-    buf += HexEncode(ref);
+    AppendHex(buf, ref);
     buf += R"(","records":[)";
     // Fields come record by record, so a record's fields are adjacent.
     uint64_t record = 0;
@@ -555,19 +584,17 @@ Status FormatPayloadLines(const std::vector<vault::SelectedPerson>& people,
                              " does not authenticate; not packaging damaged data"));
       }
       if (f.value.empty()) continue;
+      const PayloadKeys::Texts& texts = keys.For(f.dataset);
       if (!in_record || f.record != record) {
         if (in_record) buf += "}},";
-        buf += R"({"dataset":)";
-        AppendJsonString(buf, dataset);
-        buf += R"(,"fields":{)";
+        buf += texts.record_open;
         record = f.record;
         in_record = true;
         ++lines.records;
       } else {
         buf.push_back(',');
       }
-      AppendJsonString(buf, field);
-      buf.push_back(':');
+      buf += texts.keys[f.position];
       if (!AppendJsonString(buf, f.value)) {
         return Fail(DataLoss("person " + d.id.ToString() + " field " + dataset + "." + field +
                              " is not valid UTF-8; not packaging damaged data"));
