@@ -677,20 +677,27 @@ Status Vault::ReadBatches(const Selection& selection, const ErasedPrepare& prepa
   };
 
   // The workers: batches in scan order; each is opened (and prepared) by
-  // whichever worker takes it and consumed, in order, by the calling thread.
+  // whichever worker takes it. With workers, the batches are consumed, in
+  // order, by a thread of their own, so that the scan (this thread) and the
+  // consumer (a package's encryption, hashing and writing) run side by
+  // side: on one thread they were the slowest stage of a package.
   const int workers = selection.workers >= 0
                           ? selection.workers
                           : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   const size_t max_in_flight = kBatchesPerWorker * static_cast<size_t>(std::max(1, workers));
   std::mutex mu;
-  std::condition_variable work_cv, done_cv;
+  std::condition_variable work_cv, done_cv, room_cv;
   std::deque<std::unique_ptr<Batch>> in_flight;  // in scan order
   std::deque<Batch*> todo;
-  bool stop = false;
+  bool stop = false;       // workers and consumer quit
+  bool scan_done = false;  // nothing more will be submitted
+  Status consumed;         // the consumer's first error (then it stops)
+  bool consumer_failed = false;
   std::vector<std::thread> threads;
   struct Joiner {
     std::mutex& mu;
-    std::condition_variable& cv;
+    std::condition_variable& work_cv;
+    std::condition_variable& done_cv;
     bool& stop;
     std::vector<std::thread>& threads;
     ~Joiner() {
@@ -698,10 +705,11 @@ Status Vault::ReadBatches(const Selection& selection, const ErasedPrepare& prepa
         std::lock_guard<std::mutex> lock(mu);
         stop = true;
       }
-      cv.notify_all();
+      work_cv.notify_all();
+      done_cv.notify_all();
       for (auto& t : threads) t.join();
     }
-  } joiner{mu, work_cv, stop, threads};
+  } joiner{mu, work_cv, done_cv, stop, threads};
   for (int i = 0; i < workers; ++i) {
     threads.emplace_back([&] {
       std::unique_lock<std::mutex> lock(mu);
@@ -718,46 +726,53 @@ Status Vault::ReadBatches(const Selection& selection, const ErasedPrepare& prepa
       }
     });
   }
-
-  // Visits finished batches at the head of the queue; with `wait`, waits for
-  // the head first (to bound what is in flight, or at the end).
-  auto deliver = [&](bool wait) -> Status {
-    for (;;) {
-      std::unique_ptr<Batch> b;
-      {
-        std::unique_lock<std::mutex> lock(mu);
-        if (in_flight.empty()) return Ok();
-        if (wait) done_cv.wait(lock, [&] { return in_flight.front()->done; });
-        if (!in_flight.front()->done) return Ok();
-        b = std::move(in_flight.front());
+  if (workers > 0) {
+    threads.emplace_back([&] {
+      std::unique_lock<std::mutex> lock(mu);
+      for (;;) {
+        done_cv.wait(lock, [&] {
+          return stop || (!in_flight.empty() && in_flight.front()->done) ||
+                 (scan_done && in_flight.empty());
+        });
+        if (stop || in_flight.empty()) return;
+        std::unique_ptr<Batch> b = std::move(in_flight.front());
         in_flight.pop_front();
+        room_cv.notify_all();
+        lock.unlock();
+        Status st = b->status ? consume(*b->output) : b->status;
+        b.reset();  // its output wipes what it holds, here
+        lock.lock();
+        if (!st) {
+          consumed = std::move(st);
+          consumer_failed = true;
+          stop = true;
+          work_cv.notify_all();
+          room_cv.notify_all();
+          return;
+        }
       }
-      wait = false;
-      RETURN_IF_ERROR(b->status);
-      RETURN_IF_ERROR(consume(*b->output));
-    }
-  };
+    });
+  }
+
+  // Without workers: each batch is opened and consumed here, as it fills.
   auto submit = [&](std::unique_ptr<Batch> b) -> Status {
     if (workers == 0) {
       open(*b);
-      b->done = true;
-      in_flight.push_back(std::move(b));
-      return deliver(false);
+      RETURN_IF_ERROR(b->status);
+      return consume(*b->output);
     }
-    {
-      std::lock_guard<std::mutex> lock(mu);
-      todo.push_back(b.get());
-      in_flight.push_back(std::move(b));
-    }
+    std::unique_lock<std::mutex> lock(mu);
+    room_cv.wait(lock, [&] { return consumer_failed || in_flight.size() < max_in_flight; });
+    if (consumer_failed) return consumed;
+    todo.push_back(b.get());
+    in_flight.push_back(std::move(b));
     work_cv.notify_one();
-    RETURN_IF_ERROR(deliver(false));
-    while (true) {
-      {
-        std::lock_guard<std::mutex> lock(mu);
-        if (in_flight.size() < max_in_flight) return Ok();
-      }
-      RETURN_IF_ERROR(deliver(true));
-    }
+    return Ok();
+  };
+  // The consumer's error comes first: it stopped at an earlier batch.
+  auto failure = [&](Status scan_error) -> Status {
+    std::lock_guard<std::mutex> lock(mu);
+    return consumer_failed ? consumed : scan_error;
   };
 
   const std::vector<int64_t>& want = selection.people;
@@ -808,18 +823,20 @@ Status Vault::ReadBatches(const Selection& selection, const ErasedPrepare& prepa
         }
         return Ok();
       });
-  if (!finished) RETURN_IF_ERROR(scan);
+  if (!finished && !scan) return failure(scan);
   if (next < want.size()) {
-    return Fail(NotFound("no person " + IdOf(want[next]).ToString() + " in this vault"));
+    return failure(Fail(NotFound("no person " + IdOf(want[next]).ToString() + " in this vault")));
   }
   if (!batch->people.empty()) RETURN_IF_ERROR(submit(std::move(batch)));
-  while (true) {
-    {
-      std::lock_guard<std::mutex> lock(mu);
-      if (in_flight.empty()) return Ok();
-    }
-    RETURN_IF_ERROR(deliver(true));
+  if (workers == 0) return Ok();
+  {
+    std::lock_guard<std::mutex> lock(mu);
+    scan_done = true;
   }
+  done_cv.notify_all();
+  threads.back().join();  // the consumer: every batch consumed, or its error
+  threads.pop_back();
+  return failure(Ok());
 }
 
 Result<uint64_t> Vault::RotateKek(const KeySource& new_key) {

@@ -276,9 +276,12 @@ class Vault {
   // Reads many people at once, decrypting only the selected fields: one
   // scan of the store in pk order (Store::ForEachPersonWithRecords), the
   // schemas parsed once, and the data keys unwrapped and fields opened on
-  // `workers` threads while the calling thread scans and visits. Calls
-  // `visit` on the calling thread, once per selected person, in pk order;
-  // the visitor's first error stops the read and is returned. Memory stays
+  // `workers` threads while the calling thread scans. Calls `visit` once
+  // per selected person, in pk order, one call at a time: on a thread of
+  // the read's own when there are workers (so the scan and the visits run
+  // side by side), else on the calling thread; everything it did is
+  // visible to the caller once ReadSelected returns. The visitor's first
+  // error stops the read and is returned. Memory stays
   // bounded (a few batches of people in flight), whatever their number.
   // Field failures are reported per field and damaged records per person,
   // as by Read. kNotFound if a selected person is not in the vault;
@@ -290,11 +293,11 @@ class Vault {
   // As ReadSelected, with the per-person work on the worker threads too:
   // `prepare` runs on a worker, once per batch of people (up to about a
   // thousand, consecutive in pk order), and fills an `Out` that `consume`
-  // then receives on the calling thread, batch after batch in pk order.
-  // `prepare` may take the people (move the vector); whatever of their
-  // fields it leaves is wiped once it returns. Each `Out` is destroyed on
-  // the calling thread, once consumed or when the read stops, so one that
-  // holds clear text wipes it in its destructor. The first error in pk
+  // then receives, batch after batch in pk order, one at a time (on the
+  // thread that visits, as for ReadSelected). `prepare` may take the people
+  // (move the vector); whatever of their fields it leaves is wiped once it
+  // returns. Each `Out` is destroyed once consumed or when the read stops,
+  // so one that holds clear text wipes it in its destructor. The first error in pk
   // order, of `prepare` or `consume`, stops the read and is returned (the
   // batches before it were consumed). REQUIRES: `prepare` may run on
   // several threads at once, so it only reads state that nothing writes
