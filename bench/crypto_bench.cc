@@ -101,7 +101,8 @@ crypto::KeyWrap WrapperFor(int version) {
   (void)crypto::Initialize();
   auto w = crypto::KeyWrap::Create(crypto::SecretBytes::Random(32),
                                    version == 2 ? crypto::FieldSuite::kAes256Gcm
-                                                : crypto::FieldSuite::kXChaCha20Poly1305);
+                                                : crypto::FieldSuite::kXChaCha20Poly1305,
+                                   Bytes(16, 1));
   if (!w) std::abort();
   return std::move(*w);
 }

@@ -189,11 +189,23 @@ constexpr std::string_view kWrapSubkeyInfo = "custos/key-wrap/aes-256-gcm/v1";
 }  // namespace
 
 struct KeyWrap::State {
-  alignas(16) crypto_aead_aes256gcm_state gcm;  // v2 subkey, when has_gcm
+  // The v2 wrap key's expanded state, when has_gcm: it opens every v2 key
+  // of the vault, so it is locked in memory (best effort) like SecretBytes.
+  alignas(16) crypto_aead_aes256gcm_state gcm;
   bool has_gcm = false;
   bool write_v2 = false;
+  bool locked = false;
   SecretBytes kek;  // v1
-  ~State() { sodium_memzero(&gcm, sizeof gcm); }
+  State() { locked = sodium_mlock(&gcm, sizeof gcm) == 0; }
+  ~State() {
+    if (locked) {
+      sodium_munlock(&gcm, sizeof gcm);  // zeroes it too
+    } else {
+      sodium_memzero(&gcm, sizeof gcm);
+    }
+  }
+  State(const State&) = delete;
+  State& operator=(const State&) = delete;
 };
 
 KeyWrap::KeyWrap(std::unique_ptr<State> state) : state_(std::move(state)) {}
@@ -201,20 +213,20 @@ KeyWrap::KeyWrap(KeyWrap&&) noexcept = default;
 KeyWrap& KeyWrap::operator=(KeyWrap&&) noexcept = default;
 KeyWrap::~KeyWrap() = default;
 
-Result<KeyWrap> KeyWrap::Create(const SecretBytes& kek, FieldSuite suite) {
+Result<KeyWrap> KeyWrap::Create(const SecretBytes& kek, FieldSuite suite, ByteSpan salt) {
   if (kek.size() != kKeySize) return Fail(InvalidArgument("key-encryption key must be 32 bytes"));
   RETURN_IF_ERROR(Initialize());  // AES-NI detection needs it
   auto state = std::make_unique<State>();
   state->kek = kek;
   if (crypto_aead_aes256gcm_is_available()) {
-    ASSIGN_OR_RETURN(SecretBytes subkey, HkdfSha256(kek, {}, AsBytes(kWrapSubkeyInfo), kKeySize));
+    ASSIGN_OR_RETURN(SecretBytes subkey,
+                     HkdfSha256(kek, salt, AsBytes(kWrapSubkeyInfo), kKeySize));
     crypto_aead_aes256gcm_beforenm(&state->gcm, subkey.RevealSecret().data());
     state->has_gcm = true;
-  } else if (suite == FieldSuite::kAes256Gcm) {
-    return Fail(FailedPrecondition("AES-256-GCM needs a CPU with AES-NI; this vault's keys "
-                                   "cannot be opened on this machine"));
   }
-  state->write_v2 = suite == FieldSuite::kAes256Gcm;
+  // Without AES-NI the vault still opens (its index root and v1 keys are
+  // XChaCha20-Poly1305); only v2 keys cannot be opened here.
+  state->write_v2 = suite == FieldSuite::kAes256Gcm && state->has_gcm;
   return KeyWrap(std::move(state));
 }
 

@@ -93,12 +93,14 @@ class FieldCipher {
 //   v1  nonce(24) || ciphertext(32) || tag(16), XChaCha20-Poly1305 under the
 //       KEK itself: 72 bytes.
 //   v2  0x02 || nonce(12) || ciphertext(32) || tag(16), AES-256-GCM under a
-//       subkey HKDF-SHA256(KEK, info "custos/key-wrap/aes-256-gcm/v1"),
+//       subkey HKDF-SHA256(KEK, salt = vault id, info
+//       "custos/key-wrap/aes-256-gcm/v1"),
 //       whose key schedule and GHASH powers are computed once: 61 bytes,
 //       about a third of v1's time to open (a million people are unwrapped
 //       to package them).
 // Wrap writes v2 when created for AES-256-GCM (the vault's field suite, so a
-// vault made where AES-NI is missing never needs it), v1 otherwise; Unwrap
+// vault made where AES-NI is missing never needs it) on a CPU with AES-NI,
+// v1 otherwise; Unwrap
 // reads both, told apart by their sizes. Random 96-bit nonces bound v2 to
 // 2^32 wraps under one KEK (NIST SP 800-38D 8.3); a rotation starts a new
 // KEK. Thread safety: Wrap and Unwrap are const and may run concurrently.
@@ -107,8 +109,11 @@ class KeyWrap {
   static constexpr size_t kV1Size = 24 + kKeySize + kTagSize;
   static constexpr size_t kV2Size = 1 + 12 + kKeySize + kTagSize;
 
-  // kFailedPrecondition for AES-256-GCM on a CPU without AES-NI.
-  static Result<KeyWrap> Create(const SecretBytes& kek, FieldSuite suite);
+  // `salt` (the vault's id) makes each vault's wrap key its own, so the
+  // nonce budget is per vault even where vaults share a key file. On a CPU
+  // without AES-NI it writes v1, and opening a v2 key is
+  // kFailedPrecondition.
+  static Result<KeyWrap> Create(const SecretBytes& kek, FieldSuite suite, ByteSpan salt);
 
   KeyWrap(KeyWrap&&) noexcept;
   KeyWrap& operator=(KeyWrap&&) noexcept;

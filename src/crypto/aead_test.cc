@@ -570,18 +570,22 @@ class KeyWrapTest : public ::testing::Test {
   const SecretBytes kek_ = CountingKey(0x00);
   const SecretBytes key_ = CountingKey(0x40);
   const Bytes ad_ = B("custos/data-key/v1example-ad");
+  const Bytes salt_ = Bytes{0x80, 0x81, 0x82, 0x83, 0x84, 0x85, 0x86, 0x87,
+                            0x88, 0x89, 0x8a, 0x8b, 0x8c, 0x8d, 0x8e, 0x8f};
 };
 
 // The v2 format against a vector made by an independent implementation
-// (Python `cryptography`: HKDF-SHA256 with no salt, then AESGCM):
-//   sub = HKDF(SHA256, 32, salt=None, info=b"custos/key-wrap/aes-256-gcm/v1").derive(bytes(range(32)))
+// (Python `cryptography`: HKDF-SHA256, then AESGCM):
+//   sub = HKDF(SHA256, 32, salt=bytes(range(0x80, 0x90)),
+//              info=b"custos/key-wrap/aes-256-gcm/v1").derive(bytes(range(32)))
 //   b"\x02" + nonce + AESGCM(sub).encrypt(nonce, bytes(range(0x40, 0x60)), ad)
 TEST_F(KeyWrapTest, V2OpensIndependentVector) {
-  auto w_or = KeyWrap::Create(kek_, FieldSuite::kAes256Gcm);
+  auto w_or = KeyWrap::Create(kek_, FieldSuite::kAes256Gcm, salt_);
   ASSERT_TRUE(w_or.has_value()) << w_or.error().ToString();
   KeyWrap w = std::move(*w_or);
-  auto wrapped_or = HexDecode("02a0a1a2a3a4a5a6a7a8a9aaab55d64e91ecfdb09dfd9cd59aa00b5c5a71e0916edcf90ae03b37bb"
-                "d7705114a03692cb74bde0ce6b3a2ba88b06155786");
+  auto wrapped_or = HexDecode(
+      "02a0a1a2a3a4a5a6a7a8a9aaab46b87d052d127c7f212ef50523e7583644e174cfbd98cd7ae70a1e68"
+      "8456272f0f36adcb35ff3b49e0e15bc6d1ae70cc");
   ASSERT_TRUE(wrapped_or.has_value()) << wrapped_or.error().ToString();
   Bytes wrapped = std::move(*wrapped_or);
   ASSERT_EQ(wrapped.size(), KeyWrap::kV2Size);
@@ -592,7 +596,7 @@ TEST_F(KeyWrapTest, V2OpensIndependentVector) {
 }
 
 TEST_F(KeyWrapTest, AesSuiteWritesV2WithFreshNonces) {
-  auto w_or = KeyWrap::Create(kek_, FieldSuite::kAes256Gcm);
+  auto w_or = KeyWrap::Create(kek_, FieldSuite::kAes256Gcm, salt_);
   ASSERT_TRUE(w_or.has_value()) << w_or.error().ToString();
   KeyWrap w = std::move(*w_or);
   Bytes a = w.Wrap(key_, ad_);
@@ -607,7 +611,7 @@ TEST_F(KeyWrapTest, AesSuiteWritesV2WithFreshNonces) {
 }
 
 TEST_F(KeyWrapTest, XChaChaSuiteWritesV1ThatOpenSecretOpens) {
-  auto w_or = KeyWrap::Create(kek_, FieldSuite::kXChaCha20Poly1305);
+  auto w_or = KeyWrap::Create(kek_, FieldSuite::kXChaCha20Poly1305, salt_);
   ASSERT_TRUE(w_or.has_value()) << w_or.error().ToString();
   KeyWrap w = std::move(*w_or);
   Bytes v1 = w.Wrap(key_, ad_);
@@ -623,7 +627,7 @@ TEST_F(KeyWrapTest, XChaChaSuiteWritesV1ThatOpenSecretOpens) {
 }
 
 TEST_F(KeyWrapTest, ReadsV1KeysOfOlderVaults) {
-  auto w_or = KeyWrap::Create(kek_, FieldSuite::kAes256Gcm);
+  auto w_or = KeyWrap::Create(kek_, FieldSuite::kAes256Gcm, salt_);
   ASSERT_TRUE(w_or.has_value()) << w_or.error().ToString();
   KeyWrap w = std::move(*w_or);
   Bytes v1 = Seal(kek_, key_.RevealSecret(), ad_);
@@ -634,10 +638,10 @@ TEST_F(KeyWrapTest, ReadsV1KeysOfOlderVaults) {
 }
 
 TEST_F(KeyWrapTest, EveryDamageIsDataLoss) {
-  auto w_or = KeyWrap::Create(kek_, FieldSuite::kAes256Gcm);
+  auto w_or = KeyWrap::Create(kek_, FieldSuite::kAes256Gcm, salt_);
   ASSERT_TRUE(w_or.has_value()) << w_or.error().ToString();
   KeyWrap w = std::move(*w_or);
-  auto other_or = KeyWrap::Create(CountingKey(0x01), FieldSuite::kAes256Gcm);
+  auto other_or = KeyWrap::Create(CountingKey(0x01), FieldSuite::kAes256Gcm, salt_);
   ASSERT_TRUE(other_or.has_value()) << other_or.error().ToString();
   KeyWrap other = std::move(*other_or);
   const Bytes good = w.Wrap(key_, ad_);
@@ -648,6 +652,10 @@ TEST_F(KeyWrapTest, EveryDamageIsDataLoss) {
   }
   EXPECT_EQ(CodeOf(w.Unwrap(good, B("custos/data-key/v1other-person"))), ErrorCode::kDataLoss);
   EXPECT_EQ(CodeOf(other.Unwrap(good, ad_)), ErrorCode::kDataLoss);
+  // The same key file, another vault (salt): another wrap key.
+  auto elsewhere_or = KeyWrap::Create(kek_, FieldSuite::kAes256Gcm, Bytes(16, 0x11));
+  ASSERT_TRUE(elsewhere_or.has_value());
+  EXPECT_EQ(CodeOf(elsewhere_or->Unwrap(good, ad_)), ErrorCode::kDataLoss);
   for (size_t n : {0u, 1u, 60u, 62u, 71u, 73u}) {
     Bytes sized(n, 0x02);
     EXPECT_EQ(CodeOf(w.Unwrap(sized, ad_)), ErrorCode::kDataLoss) << n << " bytes";
@@ -655,7 +663,7 @@ TEST_F(KeyWrapTest, EveryDamageIsDataLoss) {
 }
 
 TEST(KeyWrapCreate, RefusesAKekOfTheWrongSize) {
-  EXPECT_EQ(CodeOf(KeyWrap::Create(SecretBytes(31), FieldSuite::kXChaCha20Poly1305)),
+  EXPECT_EQ(CodeOf(KeyWrap::Create(SecretBytes(31), FieldSuite::kXChaCha20Poly1305, {})),
             ErrorCode::kInvalidArgument);
 }
 

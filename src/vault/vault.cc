@@ -9,6 +9,7 @@
 #include <condition_variable>
 #include <cstring>
 #include <deque>
+#include <exception>
 #include <mutex>
 #include <optional>
 #include <thread>
@@ -21,7 +22,12 @@
 namespace custos::vault {
 namespace {
 
-constexpr std::string_view kFormat = "custos-vault-1";
+// Format 2: data keys may be wrapped in the v2 format (AES-256-GCM,
+// docs/formats/field-ciphertext.md), which builds of format 1 would take
+// for damage; they refuse the vault instead. A format-1 vault is marked 2
+// when this build opens it, before it can write a v2 key.
+constexpr std::string_view kFormat = "custos-vault-2";
+constexpr std::string_view kFormatBeforeKeyWrapV2 = "custos-vault-1";
 
 // Meta keys.
 constexpr std::string_view kMetaFormat = "format";
@@ -229,7 +235,16 @@ Result<std::unique_ptr<Vault>> Vault::Open(const std::string& path, const KeySou
   ASSIGN_OR_RETURN(v->store_, store::OpenSqliteStore(path));
   auto& s = *v->store_;
   ASSIGN_OR_RETURN(Bytes format, RequireMeta(s, kMetaFormat, path));
-  if (AsChars(format) != kFormat) {
+  if (AsChars(format) == kFormatBeforeKeyWrapV2) {
+    RETURN_IF_ERROR(s.Begin());
+    Status marked = s.PutMeta(kMetaFormat, AsBytes(kFormat));
+    if (marked) marked = s.Commit();
+    if (!marked) {
+      s.Rollback();
+      return Fail(marked.error().WithContext("cannot mark " + path + " as format " +
+                                             std::string(kFormat)));
+    }
+  } else if (AsChars(format) != kFormat) {
     return Fail(FailedPrecondition(path + " is a vault of format '" + std::string(AsChars(format)) +
                                    "', which this build of Custos does not read"));
   }
@@ -373,7 +388,7 @@ Status Vault::Record(const tlog::Event& event) {
 }
 
 Status Vault::DeriveKeys() {
-  ASSIGN_OR_RETURN(crypto::KeyWrap wrap, crypto::KeyWrap::Create(kek_, suite_));
+  ASSIGN_OR_RETURN(crypto::KeyWrap wrap, crypto::KeyWrap::Create(kek_, suite_, id_));
   key_wrap_ = std::make_unique<crypto::KeyWrap>(std::move(wrap));
   ASSIGN_OR_RETURN(crypto::SecretBytes index_key,
                    crypto::HkdfSha256(index_root_, id_, AsBytes("custos/blind-index/v1"), 32));
@@ -739,7 +754,15 @@ Status Vault::ReadBatches(const Selection& selection, const ErasedPrepare& prepa
         in_flight.pop_front();
         room_cv.notify_all();
         lock.unlock();
-        Status st = b->status ? consume(*b->output) : b->status;
+        Status st = b->status;
+        if (st) {
+          // An exception must not escape this thread (std::terminate).
+          try {
+            st = consume(*b->output);
+          } catch (const std::exception& e) {
+            st = Fail(Internal(std::string("bulk read stopped: ") + e.what()));
+          }
+        }
         b.reset();  // its output wipes what it holds, here
         lock.lock();
         if (!st) {
@@ -860,7 +883,7 @@ Result<uint64_t> Vault::RotateKek(const KeySource& new_key) {
   const uint32_t new_version = kek_version_ + 1;
   auto& s = *store_;
   uint64_t count = 0;
-  ASSIGN_OR_RETURN(crypto::KeyWrap new_wrap, crypto::KeyWrap::Create(new_kek, suite_));
+  ASSIGN_OR_RETURN(crypto::KeyWrap new_wrap, crypto::KeyWrap::Create(new_kek, suite_, id_));
   Status st = Transact(MakeEvent("keys.rotate"), [&](tlog::Event& e) -> Status {
     std::vector<std::pair<int64_t, Bytes>> rewrapped;
     RETURN_IF_ERROR(s.ForEachPerson([&](const store::PersonRow& row) -> Status {

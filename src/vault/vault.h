@@ -281,12 +281,16 @@ class Vault {
   // the read's own when there are workers (so the scan and the visits run
   // side by side), else on the calling thread; everything it did is
   // visible to the caller once ReadSelected returns. The visitor's first
-  // error stops the read and is returned. Memory stays
-  // bounded (a few batches of people in flight), whatever their number.
-  // Field failures are reported per field and damaged records per person,
-  // as by Read. kNotFound if a selected person is not in the vault;
+  // error (or exception, as kInternal) stops the read and is returned;
+  // should the scan fail while earlier people are still being visited, the
+  // scan's error is returned unless a visit had already failed. Memory
+  // stays bounded (a few batches of people in flight), whatever their
+  // number. Field failures are reported per field and damaged records per
+  // person, as by Read. kNotFound if a selected person is not in the vault;
   // kDataLoss if a dataset's schema or a selected person's wrapped data key
-  // is damaged. REQUIRES: `visit` does not use this vault.
+  // is damaged. REQUIRES: `visit` does not use this vault or its store
+  // (IdOf, PkOf, store(), Read...): with workers it runs while the scan
+  // uses them.
   Status ReadSelected(const Selection& selection,
                       const std::function<Status(const SelectedPerson&)>& visit);
 
