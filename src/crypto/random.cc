@@ -37,7 +37,10 @@ void BufferedRandom::Fill(std::span<uint8_t> out) {
   size_t done = 0;
   while (done < out.size()) {
     if (used_ == kBufferSize) {
-      randombytes_buf(buffer_, kBufferSize);
+      uint8_t seed[randombytes_SEEDBYTES];
+      randombytes_buf(seed, sizeof seed);
+      randombytes_buf_deterministic(buffer_, kBufferSize, seed);
+      sodium_memzero(seed, sizeof seed);
       used_ = 0;
     }
     size_t n = std::min(out.size() - done, kBufferSize - used_);

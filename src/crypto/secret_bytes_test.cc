@@ -11,6 +11,7 @@
 #include <array>
 #include <cstdint>
 #include <ostream>
+#include <set>
 #include <string>
 #include <utility>
 #include <vector>
@@ -209,9 +210,9 @@ TEST(SecretBytesTest, WorksInContainers) {
 // --- BufferedRandom -------------------------------------------------------------
 
 TEST(RandomTest, FillsAcrossBufferBoundaries) {
-  // 4 KiB buffer: odd sizes walk the refill boundary.
+  // 16 KiB buffer: odd sizes walk the refill boundary.
   for (size_t n : {size_t{0}, size_t{1}, size_t{24}, size_t{4095}, size_t{4096}, size_t{4097},
-                   size_t{10000}}) {
+                   size_t{10000}, size_t{16383}, size_t{16384}, size_t{16385}, size_t{40000}}) {
     std::vector<uint8_t> a(n, 0), b(n, 0);
     RandomFill(a);
     RandomFill(b);
@@ -223,6 +224,25 @@ TEST(RandomTest, FillsAcrossBufferBoundaries) {
         EXPECT_FALSE(AllZero(std::span<const uint8_t>(a).subspan(i, 32))) << n << "@" << i;
       }
     }
+  }
+}
+
+// Every refill is seeded afresh: 64 KiB drawn in 32-byte pieces (four
+// refills) hold no repeated piece, and each byte value appears about as
+// often as any other (a stuck or repeating stream would fail one of these).
+TEST(RandomTest, RefillsNeverRepeatAndLookUniform) {
+  BufferedRandom r;
+  std::set<std::array<uint8_t, 32>> seen;
+  std::array<size_t, 256> counts{};
+  for (int i = 0; i < 2048; ++i) {
+    std::array<uint8_t, 32> piece{};
+    r.Fill(piece);
+    EXPECT_TRUE(seen.insert(piece).second) << "piece " << i << " repeats";
+    for (uint8_t b : piece) ++counts[b];
+  }
+  for (size_t v = 0; v < 256; ++v) {
+    EXPECT_GT(counts[v], 128u) << v;  // expected 256 each (65,536 bytes)
+    EXPECT_LT(counts[v], 400u) << v;
   }
 }
 

@@ -1,5 +1,6 @@
 #include "package/tar.h"
 
+#include <fcntl.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -254,6 +255,16 @@ Status TarFileWriter::ContentSink::Write(ByteSpan data) {
   if (owner_.finished_) return Fail(FailedPrecondition("tar archive already finished"));
   RETURN_IF_ERROR(owner_.WriteAt(data, offset_ + written_));
   written_ += data.size();
+  // Every 8 MiB, start writing what came before to the disk (without
+  // waiting), so that the caller's closing fsync waits for the last piece
+  // only, not for the whole payload (a million people: 200 MB, about 0.1 s
+  // of a package). Best effort: fsync reports any error.
+  constexpr uint64_t kFlushStep = uint64_t{8} << 20;
+  if (written_ - flushing_from_ >= kFlushStep) {
+    (void)::sync_file_range(owner_.fd_, static_cast<off_t>(offset_ + flushing_from_),
+                            static_cast<off_t>(written_ - flushing_from_), SYNC_FILE_RANGE_WRITE);
+    flushing_from_ = written_;
+  }
   return Ok();
 }
 

@@ -143,6 +143,7 @@ class TarFileWriter {
     const TarFileWriter& owner_;
     uint64_t offset_;
     uint64_t written_ = 0;
+    uint64_t flushing_from_ = 0;  // content bytes before this were handed to writeback
   };
 
   Status WriteAt(ByteSpan data, uint64_t offset) const;

@@ -1324,6 +1324,7 @@ Result<TransferStatus> StatusOf(vault::Vault& v, const std::string& transfer, co
     }
   }
   std::vector<const FrozenSet*> frozen_here;
+  st.persons.reserve(pks.size());
   for (int64_t pk : pks) {
     PersonStatus ps;
     ps.pk = pk;
@@ -1367,7 +1368,7 @@ Result<TransferStatus> StatusOf(vault::Vault& v, const std::string& transfer, co
     } else {
       ++st.excluded[ps.reason];
     }
-    st.persons.push_back(ps);
+    st.persons.push_back(std::move(ps));
   }
   return st;
 }

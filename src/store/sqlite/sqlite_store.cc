@@ -304,10 +304,16 @@ class SqliteStore final : public Store {
   }
 
   Result<std::vector<int64_t>> ListPersonPks() override {
-    ASSIGN_OR_RETURN(uint64_t n, CountPersons());
+    // Room for as many as the largest number (numbers only grow, so there
+    // are at most that many): one B-tree descent, where count(*) read the
+    // whole table a second time. Reserving only takes address space.
+    ASSIGN_OR_RETURN(sqlite3_stmt * last, Prepare("SELECT max(pk) FROM person"));
+    ASSIGN_OR_RETURN(bool any, Step(last));
+    const int64_t max_pk = any ? sqlite3_column_int64(last, 0) : 0;
+    if (any) sqlite3_reset(last);
     ASSIGN_OR_RETURN(sqlite3_stmt * s, Prepare("SELECT pk FROM person ORDER BY pk"));
     std::vector<int64_t> pks;
-    pks.reserve(n);
+    pks.reserve(static_cast<size_t>(std::clamp<int64_t>(max_pk, 0, int64_t{1} << 27)));
     for (;;) {
       ASSIGN_OR_RETURN(bool row, Step(s));  // resets at the end and on an error
       if (!row) return pks;
