@@ -103,11 +103,17 @@ std::string Vault::kek_source() const { return passphrase_ ? "passphrase" : "key
 
 Bytes Vault::WrapAd(std::string_view label, std::optional<ByteSpan> person,
                     uint32_t kek_version) const {
-  Bytes ad(label.begin(), label.end());
+  Bytes ad;
+  WrapAdInto(label, person, kek_version, ad);
+  return ad;
+}
+
+void Vault::WrapAdInto(std::string_view label, std::optional<ByteSpan> person,
+                       uint32_t kek_version, Bytes& ad) const {
+  ad.assign(label.begin(), label.end());
   AppendLengthPrefixed(ad, id_);
   if (person) AppendLengthPrefixed(ad, *person);
   AppendU32BE(ad, kek_version);
-  return ad;
 }
 
 Bytes Vault::WrapDataKey(const crypto::KeyWrap& wrap, uint32_t kek_version,
@@ -136,10 +142,7 @@ Status Vault::UnwrapDataKeyInto(ByteSpan wrapped_key, uint32_t kek_version, cons
   // The associated data, built in one thread-local buffer (this runs once a
   // person in a bulk read).
   thread_local Bytes ad;
-  ad.assign(kLabelDataKey.begin(), kLabelDataKey.end());
-  AppendLengthPrefixed(ad, id_);
-  AppendLengthPrefixed(ad, id.bytes());
-  AppendU32BE(ad, kek_version_);
+  WrapAdInto(kLabelDataKey, id.bytes(), kek_version_, ad);
   Status st = key_wrap_->UnwrapInto(wrapped_key, ad, key);
   if (!st && st.error().code() == ErrorCode::kFailedPrecondition) return st;
   if (!st) {

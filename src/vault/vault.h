@@ -354,6 +354,9 @@ class Vault {
   // Associated data of a value sealed under the KEK of `kek_version`.
   Bytes WrapAd(std::string_view label, std::optional<ByteSpan> person,
                uint32_t kek_version) const;
+  // The same into `ad` (replacing what it held), for a reused buffer.
+  void WrapAdInto(std::string_view label, std::optional<ByteSpan> person, uint32_t kek_version,
+                  Bytes& ad) const;
   // Wraps a person's data key under `wrap` (the vault's, or a new KEK's in
   // a rotation).
   Bytes WrapDataKey(const crypto::KeyWrap& wrap, uint32_t kek_version,
