@@ -515,12 +515,6 @@ size_t LongestLine(const vault::SelectedPerson& d) {
   return n;
 }
 
-// Appends one line per person to `lines`, leaving out the fields `frozen`
-// for them (PIPL Art. 47 ¶2: only stored and protected, never provided),
-// and counts people, records and withheld fields. kDataLoss for the first
-// person (in order) with a damaged record, a value in scope that does not
-// authenticate or is not valid UTF-8. Thread safety: reads `frozen` only,
-// so threads may format different batches at once.
 // The JSON text around a dataset's values, escaped once a batch instead of
 // once a person: `{"dataset":"NAME","fields":{` and each column's `"NAME":`.
 class PayloadKeys {
@@ -549,6 +543,12 @@ class PayloadKeys {
   std::vector<std::pair<const vault::DatasetColumns*, Texts>> cache_;
 };
 
+// Appends one line per person to `lines`, leaving out the fields `frozen`
+// for them (PIPL Art. 47 ¶2: only stored and protected, never provided),
+// and counts people, records and withheld fields. kDataLoss for the first
+// person (in order) with a damaged record, a value in scope that does not
+// authenticate or is not valid UTF-8. Thread safety: reads `frozen` only,
+// so threads may format different batches at once.
 Status FormatPayloadLines(const std::vector<vault::SelectedPerson>& people,
                           const std::vector<FrozenSet>& frozen, PayloadLines& lines) {
   // About 200 bytes a person for three short fields. Before each line the
