@@ -191,12 +191,26 @@ Result<std::unique_ptr<package::ByteSource>> PackageInput::Open() const {
   return std::unique_ptr<package::ByteSource>(std::move(f));
 }
 
-Result<OpenedPackage> VerifyPackage(const PackageInput& archive, std::string_view sender_ssh_key) {
+namespace {
+
+Result<crypto::Ed25519PublicKey> ParseSenderKey(std::string_view sender_ssh_key) {
   auto key = package::ParseSshEd25519PublicKey(sender_ssh_key);
   if (!key) return Fail(key.error().WithContext("--sender-key"));
+  return key;
+}
+
+Result<OpenedPackage> VerifyWithKey(const PackageInput& archive,
+                                    const crypto::Ed25519PublicKey& key) {
   ASSIGN_OR_RETURN(std::unique_ptr<package::ByteSource> in, archive.Open());
   ASSIGN_OR_RETURN(PackageScan scan, ScanPackage(*in, nullptr));
-  return CheckScan(scan, *key);
+  return CheckScan(scan, key);
+}
+
+}  // namespace
+
+Result<OpenedPackage> VerifyPackage(const PackageInput& archive, std::string_view sender_ssh_key) {
+  ASSIGN_OR_RETURN(crypto::Ed25519PublicKey key, ParseSenderKey(sender_ssh_key));
+  return VerifyWithKey(archive, key);
 }
 
 namespace {
@@ -252,13 +266,8 @@ class PayloadImporter final : public package::ByteSink {
 
   Status Line(std::string_view line) {
     ++line_no_;
-    const auto& col = col_;
-    const auto& spec = spec_;
-    const Date& today = today_;
-    auto& out = out_;
-    const size_t line_no = line_no_;
     json j = json::parse(line, nullptr, false);
-    const std::string where = "payload line " + std::to_string(line_no);
+    const std::string where = "payload line " + std::to_string(line_no_);
     if (j.is_discarded() || !j.is_object() || !j.contains("records") || !j["records"].is_array()) {
       return Fail(Damaged(where + " is not a person object"));
     }
@@ -269,16 +278,16 @@ class PayloadImporter final : public package::ByteSink {
       if (!rec.is_object() || !rec.contains("fields") || !rec["fields"].is_object()) {
         return Fail(Damaged(where + " has a malformed record"));
       }
-      std::vector<std::string> values(spec.columns.size());
+      std::vector<std::string> values(spec_.columns.size());
       for (const auto& [k, val] : rec["fields"].items()) {
-        auto it = col.find(k);
-        if (it == col.end() || !val.is_string()) {
+        auto it = col_.find(k);
+        if (it == col_.end() || !val.is_string()) {
           return Fail(Damaged(where + " has field '" + k + "' the manifest does not list"));
         }
         values[it->second] = val.get<std::string>();
-        const std::string& type = spec.columns[it->second].type;
+        const std::string& type = spec_.columns[it->second].type;
         if (type == "cn_resident_id" && id_number.empty()) {
-          detect::IdInfo info = detect::CheckResidentId(values[it->second], today);
+          detect::IdInfo info = detect::CheckResidentId(values[it->second], today_);
           if (info.status == detect::IdStatus::kValid) id_number = info.normalized;
         } else if (type == "cn_mobile" && mobile.empty()) {
           if (auto m = detect::NormalizeMobile(values[it->second])) mobile = *m;
@@ -296,8 +305,8 @@ class PayloadImporter final : public package::ByteSink {
     who.name = std::move(name);
     who.emails = std::move(emails);
     RETURN_IF_ERROR(batch_.AddRows(who, rows));
-    ++out.people;
-    out.records += rows.size();
+    ++out_.people;
+    out_.records += rows.size();
     return Ok();
   }
 
@@ -328,7 +337,8 @@ Result<ImportedPackage> ImportPackage(vault::Vault& v, const PackageInput& archi
                                       const std::string& dataset) {
   ASSIGN_OR_RETURN(std::vector<package::AgeIdentity> ids,
                    package::ParseAgeIdentityFile(identity_file_text));
-  ASSIGN_OR_RETURN(OpenedPackage p, VerifyPackage(archive, sender_ssh_key));
+  ASSIGN_OR_RETURN(crypto::Ed25519PublicKey key, ParseSenderKey(sender_ssh_key));
+  ASSIGN_OR_RETURN(OpenedPackage p, VerifyWithKey(archive, key));
   const std::string to =
       p.manifest.contains("recipient") ? Str(p.manifest["recipient"], "age_recipient") : "";
   bool mine = false;
@@ -371,7 +381,6 @@ Result<ImportedPackage> ImportPackage(vault::Vault& v, const PackageInput& archi
                      }
                      return &decrypting;
                    }));
-  ASSIGN_OR_RETURN(crypto::Ed25519PublicKey key, package::ParseSshEd25519PublicKey(sender_ssh_key));
   RETURN_IF_ERROR(CheckScan(again, key).map([](const OpenedPackage&) {}));
   RETURN_IF_ERROR(decryptor.Finish());
   RETURN_IF_ERROR(importer.Finish());
