@@ -161,7 +161,7 @@ class AgeEncryptor {
 //   RETURN_IF_ERROR(dec.Finish());       // Ok only if the file was complete
 //
 // After the first error every later call returns that error again.
-class AgeDecryptor {
+class AgeDecryptor final : public ByteSink {
  public:
   // REQUIRES: `out` outlives the decryptor. Copies the identities.
   // kInvalidArgument if there are none.
@@ -169,9 +169,10 @@ class AgeDecryptor {
 
   AgeDecryptor(AgeDecryptor&&) noexcept;
   AgeDecryptor& operator=(AgeDecryptor&&) noexcept;
-  ~AgeDecryptor();
+  ~AgeDecryptor() override;
 
-  Status Write(ByteSpan ciphertext);
+  // A sink of ciphertext: what it decrypts goes to `out`.
+  Status Write(ByteSpan ciphertext) override;
   Status Finish();
 
  private:

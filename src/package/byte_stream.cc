@@ -21,6 +21,12 @@ Result<size_t> SpanSource::Read(std::span<uint8_t> out) {
   return n;
 }
 
+Status HashingSink::Write(ByteSpan data) {
+  hash_.Update(data);
+  size_ += data.size();
+  return next_ != nullptr ? next_->Write(data) : Ok();
+}
+
 Result<std::unique_ptr<FileSource>> FileSource::Open(const std::string& path) {
   const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) {

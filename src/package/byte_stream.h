@@ -17,6 +17,7 @@
 
 #include "base/bytes.h"
 #include "base/result.h"
+#include "crypto/kdf.h"
 
 namespace custos::package {
 
@@ -43,6 +44,21 @@ class BytesSink final : public ByteSink {
 
  private:
   Bytes& out_;
+};
+
+// Counts and hashes (SHA-256) what passes through, and hands it on to
+// `next` if there is one. REQUIRES: `next` outlives the sink.
+class HashingSink final : public ByteSink {
+ public:
+  explicit HashingSink(ByteSink* next = nullptr) : next_(next) {}
+  Status Write(ByteSpan data) override;
+  uint64_t size() const { return size_; }
+  crypto::Digest Finish() { return hash_.Finish(); }
+
+ private:
+  ByteSink* next_;
+  crypto::Sha256Stream hash_;
+  uint64_t size_ = 0;
 };
 
 // Reads from caller-owned memory. REQUIRES: the memory outlives the source.

@@ -37,22 +37,7 @@ Error ReadError(const Error& e) {
 // The manifest and its signature are read into memory: at most this each.
 constexpr uint64_t kMaxLeadingBytes = uint64_t{16} << 20;
 
-// Counts and hashes what passes through.
-class HashingSink final : public package::ByteSink {
- public:
-  Status Write(ByteSpan data) override {
-    hash_.Update(data);
-    size_ += data.size();
-    return Ok();
-  }
-  uint64_t size() const { return size_; }
-  crypto::Digest Finish() { return hash_.Finish(); }
-
- private:
-  crypto::Sha256Stream hash_;
-  uint64_t size_ = 0;
-};
-
+// Hashes and counts what is read through it.
 class HashingSource final : public package::ByteSource {
  public:
   explicit HashingSource(package::ByteSource& in) : in_(in) {}
@@ -61,11 +46,11 @@ class HashingSource final : public package::ByteSource {
     (void)seen_.Write(ByteSpan(out.data(), n));
     return n;
   }
-  HashingSink& seen() { return seen_; }
+  package::HashingSink& seen() { return seen_; }
 
  private:
   package::ByteSource& in_;
-  HashingSink seen_;
+  package::HashingSink seen_;
 };
 
 // What one pass over a package archive finds.
@@ -90,7 +75,7 @@ Result<PackageScan> ScanPackage(
   package::TarReadOptions opt;
   opt.max_entries = 8;
   package::TarReader tar(source, opt);
-  HashingSink canonical_bytes;
+  package::HashingSink canonical_bytes;
   package::TarWriter canonical(canonical_bytes);
   PackageScan scan;
   std::vector<uint8_t> buffer(size_t{64} << 10);
@@ -117,7 +102,7 @@ Result<PackageScan> ScanPackage(
     if (i == 2 && payload_sink) {
       ASSIGN_OR_RETURN(sink, payload_sink(scan));
     }
-    HashingSink payload;
+    package::HashingSink payload(sink);
     std::string* leading = i == 0 ? &scan.manifest_text : i == 1 ? &scan.signature : nullptr;
     for (;;) {
       auto n = tar.Read(buffer);
@@ -128,8 +113,7 @@ Result<PackageScan> ScanPackage(
       if (leading) {
         leading->append(AsChars(piece));
       } else {
-        (void)payload.Write(piece);
-        if (sink) RETURN_IF_ERROR(sink->Write(piece));
+        RETURN_IF_ERROR(payload.Write(piece));
       }
     }
     if (!canonical.EndFile()) return Fail(Damaged("non-canonical entry " + e.name));
@@ -319,16 +303,6 @@ class PayloadImporter final : public package::ByteSink {
   size_t line_no_ = 0;
 };
 
-// Hands ciphertext to an age decryptor.
-class DecryptingSink final : public package::ByteSink {
- public:
-  explicit DecryptingSink(package::AgeDecryptor& d) : d_(d) {}
-  Status Write(ByteSpan data) override { return d_.Write(data); }
-
- private:
-  package::AgeDecryptor& d_;
-};
-
 }  // namespace
 
 Result<ImportedPackage> ImportPackage(vault::Vault& v, const PackageInput& archive,
@@ -372,14 +346,13 @@ Result<ImportedPackage> ImportPackage(vault::Vault& v, const PackageInput& archi
   // against the first (a file replaced in between is refused).
   PayloadImporter importer(*batch, spec, col, out);
   ASSIGN_OR_RETURN(package::AgeDecryptor decryptor, package::AgeDecryptor::Create(ids, importer));
-  DecryptingSink decrypting(decryptor);
   ASSIGN_OR_RETURN(std::unique_ptr<package::ByteSource> in, archive.Open());
   ASSIGN_OR_RETURN(PackageScan again,
                    ScanPackage(*in, [&](const PackageScan& lead) -> Result<package::ByteSink*> {
                      if (lead.manifest_text != p.manifest_text) {
                        return Fail(Damaged("the archive changed while it was being read"));
                      }
-                     return &decrypting;
+                     return &decryptor;
                    }));
   RETURN_IF_ERROR(CheckScan(again, key).map([](const OpenedPackage&) {}));
   RETURN_IF_ERROR(decryptor.Finish());

@@ -338,25 +338,6 @@ std::optional<std::string> ParseResponse(std::string_view s) {
 
 // ---- The package payload, streamed ----
 
-// Passes bytes on while hashing and counting them: the payload's SHA-256 and
-// size for the manifest, without a second pass over the file.
-class DigestSink final : public package::ByteSink {
- public:
-  explicit DigestSink(package::ByteSink& next) : next_(next) {}
-  Status Write(ByteSpan data) override {
-    hash_.Update(data);
-    size_ += data.size();
-    return next_.Write(data);
-  }
-  uint64_t size() const { return size_; }
-  crypto::Digest Finish() { return hash_.Finish(); }
-
- private:
-  package::ByteSink& next_;
-  crypto::Sha256Stream hash_;
-  uint64_t size_ = 0;
-};
-
 // A file created (0600, exclusively) beside `path`, so that it can be linked
 // into place whole: nobody ever sees a partial package under its name. The
 // file is removed on destruction unless it was linked.
@@ -1549,7 +1530,7 @@ Result<PackageReport> BuildPackage(vault::Vault& v, const std::string& transfer,
     }
     const std::array<uint64_t, 2> size_guesses = {manifest_guess.size(), sig_guess.size()};
     package::TarFileWriter tar(archive->fd(), archive->name(), size_guesses);
-    DigestSink digest(tar.content());
+    package::HashingSink digest(&tar.content());
     std::vector<package::AgeRecipient> recips = {age};
     ASSIGN_OR_RETURN(package::AgeEncryptor enc, package::AgeEncryptor::Create(recips, digest));
 
