@@ -35,6 +35,19 @@ Bytes Seal(const SecretBytes& key, ByteSpan plaintext, ByteSpan ad) {
 }
 
 namespace {
+// Opens Seal's format into `out` (sealed.size() - kSealOverhead bytes).
+// REQUIRES: sealed.size() >= kSealOverhead. kDataLoss if it does not
+// authenticate.
+Status OpenSealedTo(const SecretBytes& key, ByteSpan sealed, ByteSpan ad, uint8_t* out) {
+  unsigned long long mlen = 0;
+  if (crypto_aead_xchacha20poly1305_ietf_decrypt(out, &mlen, nullptr, sealed.data() + kXNonce,
+                                                 sealed.size() - kXNonce, ad.data(), ad.size(),
+                                                 sealed.data(), key.RevealSecret().data()) != 0) {
+    return Fail(DataLoss("authentication failed"));
+  }
+  return Ok();
+}
+
 template <typename Out>
 Result<Out> OpenInto(const SecretBytes& key, ByteSpan sealed, ByteSpan ad) {
   if (key.size() != kKeySize) std::abort();
@@ -46,12 +59,7 @@ Result<Out> OpenInto(const SecretBytes& key, ByteSpan sealed, ByteSpan ad) {
   } else {
     p = out.data();
   }
-  unsigned long long mlen = 0;
-  if (crypto_aead_xchacha20poly1305_ietf_decrypt(p, &mlen, nullptr, sealed.data() + kXNonce,
-                                                 sealed.size() - kXNonce, ad.data(), ad.size(),
-                                                 sealed.data(), key.RevealSecret().data()) != 0) {
-    return Fail(DataLoss("authentication failed"));
-  }
+  RETURN_IF_ERROR(OpenSealedTo(key, sealed, ad, p));
   return out;
 }
 }  // namespace
@@ -251,16 +259,10 @@ Result<SecretBytes> KeyWrap::Unwrap(ByteSpan wrapped, ByteSpan ad) const {
 
 Status KeyWrap::UnwrapInto(ByteSpan wrapped, ByteSpan ad, SecretBytes& key) const {
   if (key.size() != kKeySize) std::abort();
-  if (wrapped.size() == kV1Size) {
-    unsigned long long mlen = 0;
-    if (crypto_aead_xchacha20poly1305_ietf_decrypt(
-            key.MutableSecret().data(), &mlen, nullptr, wrapped.data() + kXNonce,
-            wrapped.size() - kXNonce, ad.data(), ad.size(), wrapped.data(),
-            state_->kek.RevealSecret().data()) != 0) {
-      sodium_memzero(key.MutableSecret().data(), kKeySize);
-      return Fail(DataLoss("authentication failed"));
-    }
-    return Ok();
+  if (wrapped.size() == kV1Size) {  // Seal's format, under the KEK
+    Status opened = OpenSealedTo(state_->kek, wrapped, ad, key.MutableSecret().data());
+    if (!opened) sodium_memzero(key.MutableSecret().data(), kKeySize);
+    return opened;
   }
   if (wrapped.size() != kV2Size || wrapped[0] != kWrapV2) {
     return Fail(DataLoss("wrapped key has " + std::to_string(wrapped.size()) +
