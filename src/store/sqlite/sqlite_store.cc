@@ -296,21 +296,15 @@ class SqliteStore final : public Store {
   }
 
   Result<uint64_t> CountPersons() override {
-    ASSIGN_OR_RETURN(sqlite3_stmt * s, Prepare("SELECT count(*) FROM person"));
-    ASSIGN_OR_RETURN(bool row, Step(s));
-    uint64_t n = row ? static_cast<uint64_t>(sqlite3_column_int64(s, 0)) : 0;
-    sqlite3_reset(s);
-    return n;
+    ASSIGN_OR_RETURN(int64_t n, QueryInt64("SELECT count(*) FROM person"));
+    return static_cast<uint64_t>(n);
   }
 
   Result<std::vector<int64_t>> ListPersonPks() override {
     // Room for as many as the largest number (numbers only grow, so there
     // are at most that many): one B-tree descent, where count(*) read the
     // whole table a second time. Reserving only takes address space.
-    ASSIGN_OR_RETURN(sqlite3_stmt * last, Prepare("SELECT max(pk) FROM person"));
-    ASSIGN_OR_RETURN(bool any, Step(last));
-    const int64_t max_pk = any ? sqlite3_column_int64(last, 0) : 0;
-    if (any) sqlite3_reset(last);
+    ASSIGN_OR_RETURN(int64_t max_pk, QueryInt64("SELECT max(pk) FROM person"));
     ASSIGN_OR_RETURN(sqlite3_stmt * s, Prepare("SELECT pk FROM person ORDER BY pk"));
     std::vector<int64_t> pks;
     pks.reserve(static_cast<size_t>(std::clamp<int64_t>(max_pk, 0, int64_t{1} << 27)));
@@ -843,11 +837,8 @@ class SqliteStore final : public Store {
 
   Result<uint64_t> CountAuditEntries() override {
     // seq is dense from 0, so the next seq is max+1 (an index lookup, not a scan).
-    ASSIGN_OR_RETURN(sqlite3_stmt * s, Prepare("SELECT coalesce(max(seq)+1,0) FROM audit_entry"));
-    ASSIGN_OR_RETURN(bool row, Step(s));
-    uint64_t n = row ? static_cast<uint64_t>(sqlite3_column_int64(s, 0)) : 0;
-    sqlite3_reset(s);
-    return n;
+    ASSIGN_OR_RETURN(int64_t n, QueryInt64("SELECT coalesce(max(seq)+1,0) FROM audit_entry"));
+    return static_cast<uint64_t>(n);
   }
 
   Status ForEachAuditEntry(uint64_t from,
@@ -1015,6 +1006,16 @@ class SqliteStore final : public Store {
     return p ? std::string(p, static_cast<size_t>(sqlite3_column_bytes(s, i))) : std::string();
   }
 
+  // The first column of the first row of a cached statement (0 if there is
+  // no row; NULL reads as 0).
+  Result<int64_t> QueryInt64(const char* sql) {
+    ASSIGN_OR_RETURN(sqlite3_stmt * s, Prepare(sql));
+    ASSIGN_OR_RETURN(bool row, Step(s));
+    if (!row) return int64_t{0};
+    const int64_t v = sqlite3_column_int64(s, 0);
+    sqlite3_reset(s);
+    return v;
+  }
   Result<bool> Step(sqlite3_stmt* s) {
     int rc = sqlite3_step(s);
     if (rc == SQLITE_ROW) return true;
