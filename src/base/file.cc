@@ -148,19 +148,34 @@ bool FileExists(const std::string& path) {
   return ::stat(path.c_str(), &st) == 0;
 }
 
-Status PreadFully(int fd, uint8_t* dst, size_t size, uint64_t offset) {
-  size_t done = 0;
-  while (done < size) {
+int PreadAll(int fd, uint8_t* dst, size_t size, uint64_t offset) {
+  for (size_t done = 0; done < size;) {
     const ssize_t got = ::pread(fd, dst + done, size - done, static_cast<off_t>(offset + done));
     if (got < 0 && errno == EINTR) continue;
-    if (got <= 0) {
-      return Fail(Unavailable("cannot read back a temporary file: " +
-                              (got < 0 ? std::string(std::strerror(errno))
-                                       : std::string("it is shorter than written"))));
-    }
+    if (got < 0) return errno;
+    if (got == 0) return -1;
     done += static_cast<size_t>(got);
   }
-  return Ok();
+  return 0;
+}
+
+int PwriteAll(int fd, const uint8_t* src, size_t size, uint64_t offset) {
+  for (size_t done = 0; done < size;) {
+    const ssize_t put = ::pwrite(fd, src + done, size - done, static_cast<off_t>(offset + done));
+    if (put < 0 && errno == EINTR) continue;
+    if (put < 0) return errno;
+    if (put == 0) return -1;
+    done += static_cast<size_t>(put);
+  }
+  return 0;
+}
+
+Status PreadFully(int fd, uint8_t* dst, size_t size, uint64_t offset) {
+  const int e = PreadAll(fd, dst, size, offset);
+  if (e == 0) return Ok();
+  return Fail(Unavailable("cannot read back a temporary file: " +
+                          (e > 0 ? std::string(std::strerror(e))
+                                 : std::string("it is shorter than written"))));
 }
 
 Result<int> CreateUnnamedTempFile(const std::string& requested) {
@@ -186,19 +201,11 @@ std::string TempDirForMessages(const std::string& dir) { return dir.empty() ? "$
 
 Status PwriteFully(int fd, const uint8_t* src, size_t size, uint64_t offset,
                    const std::string& dir) {
-  size_t done = 0;
-  while (done < size) {
-    const ssize_t put = ::pwrite(fd, src + done, size - done, static_cast<off_t>(offset + done));
-    if (put < 0 && errno == EINTR) continue;
-    if (put <= 0) {
-      return Fail(Unavailable(
-          "cannot write a temporary file in " + TempDirForMessages(dir) + ": " +
-          (put < 0 ? std::string(std::strerror(errno)) : std::string("nothing written")) +
-          " (set TMPDIR to a directory with more free space)"));
-    }
-    done += static_cast<size_t>(put);
-  }
-  return Ok();
+  const int e = PwriteAll(fd, src, size, offset);
+  if (e == 0) return Ok();
+  return Fail(Unavailable("cannot write a temporary file in " + TempDirForMessages(dir) + ": " +
+                          (e > 0 ? std::string(std::strerror(e)) : std::string("nothing written")) +
+                          " (set TMPDIR to a directory with more free space)"));
 }
 
 }  // namespace custos

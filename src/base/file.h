@@ -65,8 +65,13 @@ std::string DirectoryOf(const std::string& path);
 Result<int> CreateUnnamedTempFile(const std::string& dir);
 // `dir` as CreateUnnamedTempFile takes it, for messages.
 std::string TempDirForMessages(const std::string& dir);
-// pread/pwrite of exactly `size` bytes. kUnavailable on an error or a short
-// file; a write error names `dir` and suggests TMPDIR (a full disk).
+// pread/pwrite of exactly `size` bytes at `offset`, retrying after EINTR
+// and short counts: 0 when done, the errno of a failed call, or -1 when a
+// call moved nothing (a read past the end of the file).
+int PreadAll(int fd, uint8_t* dst, size_t size, uint64_t offset);
+int PwriteAll(int fd, const uint8_t* src, size_t size, uint64_t offset);
+// The same for temporary files, as Status: kUnavailable on an error or a
+// short file; a write error names `dir` and suggests TMPDIR (a full disk).
 Status PreadFully(int fd, uint8_t* dst, size_t size, uint64_t offset);
 Status PwriteFully(int fd, const uint8_t* src, size_t size, uint64_t offset,
                    const std::string& dir);

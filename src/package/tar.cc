@@ -8,6 +8,8 @@
 #include <cerrno>
 #include <cstring>
 
+#include "base/file.h"
+
 namespace custos::package {
 namespace {
 
@@ -269,16 +271,10 @@ Status TarFileWriter::ContentSink::Write(ByteSpan data) {
 }
 
 Status TarFileWriter::WriteAt(ByteSpan data, uint64_t offset) const {
-  while (!data.empty()) {
-    const ssize_t n = ::pwrite(fd_, data.data(), data.size(), static_cast<off_t>(offset));
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return Fail(Unavailable("cannot write " + name_ + ": " + std::strerror(errno)));
-    }
-    data = data.subspan(static_cast<size_t>(n));
-    offset += static_cast<uint64_t>(n);
-  }
-  return Ok();
+  const int e = PwriteAll(fd_, data.data(), data.size(), offset);
+  if (e == 0) return Ok();
+  return Fail(Unavailable("cannot write " + name_ + ": " +
+                          (e > 0 ? std::string(std::strerror(e)) : std::string("nothing written"))));
 }
 
 // Copies the content to start at `to`, a piece at a time, in the order that
@@ -291,15 +287,10 @@ Status TarFileWriter::MoveContent(uint64_t to) const {
   for (uint64_t done = 0; done < size;) {
     const uint64_t n = std::min<uint64_t>(piece.size(), size - done);
     const uint64_t at = to < from ? done : size - done - n;
-    for (uint64_t got = 0; got < n;) {
-      const ssize_t r =
-          ::pread(fd_, piece.data() + got, n - got, static_cast<off_t>(from + at + got));
-      if (r < 0 && errno == EINTR) continue;
-      if (r <= 0) {
-        return Fail(Unavailable("cannot read back " + name_ + ": " +
-                                (r == 0 ? std::string("unexpected end") : std::strerror(errno))));
-      }
-      got += static_cast<uint64_t>(r);
+    const int e = PreadAll(fd_, piece.data(), static_cast<size_t>(n), from + at);
+    if (e != 0) {
+      return Fail(Unavailable("cannot read back " + name_ + ": " +
+                              (e < 0 ? std::string("unexpected end") : std::strerror(e))));
     }
     RETURN_IF_ERROR(WriteAt(ByteSpan(piece.data(), n), to + at));
     done += n;
