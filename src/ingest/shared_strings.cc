@@ -37,16 +37,27 @@ Status SharedStrings::Add(std::string_view text) {
   return Ok();
 }
 
+// Seals `count` strings as a block: their texts are text[base, ends[count
+// - 1]), string k ending at ends[k]. A block holds the count, then each
+// string's end within the block's text (4 bytes each, little-endian), then
+// the text.
+Status SharedStrings::SealBlock(std::string_view text, const uint32_t* ends, size_t count,
+                                uint32_t base) {
+  const uint32_t end = ends[count - 1];
+  std::string block;
+  block.reserve(4 + 4 * count + (end - base));
+  PutU32(block, static_cast<uint32_t>(count));
+  for (size_t k = 0; k < count; ++k) PutU32(block, ends[k] - base);
+  block.append(text.substr(base, end - base));
+  RETURN_IF_ERROR(blocks_->Append(block).map([](uint32_t) {}));
+  open_first_ += static_cast<uint32_t>(count);
+  return Ok();
+}
+
 // Seals the first `strings` of the open strings as a block.
 Status SharedStrings::SealOpen(size_t strings) {
+  RETURN_IF_ERROR(SealBlock(strings_, ends_.data(), strings, 0));
   const uint32_t text_end = ends_[strings - 1];
-  std::string block;
-  block.reserve(4 + 4 * strings + text_end);
-  PutU32(block, static_cast<uint32_t>(strings));
-  for (size_t k = 0; k < strings; ++k) PutU32(block, ends_[k]);
-  block.append(strings_, 0, text_end);
-  RETURN_IF_ERROR(blocks_->Append(block).map([](uint32_t) {}));
-  open_first_ += static_cast<uint32_t>(strings);
   strings_.erase(0, text_end);
   ends_.erase(ends_.begin(), ends_.begin() + static_cast<std::ptrdiff_t>(strings));
   for (uint32_t& e : ends_) e -= text_end;
@@ -55,9 +66,8 @@ Status SharedStrings::SealOpen(size_t strings) {
 
 Status SharedStrings::Spill() {
   blocks_ = std::make_unique<SealedBlocks>(spill_dir_);
-  // Whole blocks from the front; the rest stays open. Sealing from the
-  // front of strings_ would move what follows each time: cut each block
-  // from `all` instead.
+  // Whole blocks from the front, each cut straight from `all`; the rest
+  // stays open.
   std::string all;
   all.swap(strings_);
   std::vector<uint32_t> ends;
@@ -65,15 +75,10 @@ Status SharedStrings::Spill() {
   const size_t whole = ends.size() / strings_per_block_ * strings_per_block_;
   uint32_t base = 0;  // start in `all` of the first string not yet sealed
   for (size_t first = 0; first < whole; first += strings_per_block_) {
-    const uint32_t end = ends[first + strings_per_block_ - 1];
-    strings_.assign(all, base, end - base);
-    ends_.clear();
-    for (size_t j = first; j < first + strings_per_block_; ++j) ends_.push_back(ends[j] - base);
-    RETURN_IF_ERROR(SealOpen(ends_.size()));
-    base = end;
+    RETURN_IF_ERROR(SealBlock(all, ends.data() + first, strings_per_block_, base));
+    base = ends[first + strings_per_block_ - 1];
   }
   strings_.assign(all, base, std::string::npos);
-  ends_.clear();
   for (size_t j = whole; j < ends.size(); ++j) ends_.push_back(ends[j] - base);
   std::string().swap(all);
   strings_.shrink_to_fit();

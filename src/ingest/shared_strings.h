@@ -49,6 +49,9 @@ class SharedStrings {
 
  private:
   // Seals the first `strings` open strings as a block, drops them from memory.
+  // Seals `count` strings as a block: text[base, ends[count - 1]), string
+  // k ending at ends[k].
+  Status SealBlock(std::string_view text, const uint32_t* ends, size_t count, uint32_t base);
   Status SealOpen(size_t strings);
   Status Spill();
 
