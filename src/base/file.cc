@@ -1,6 +1,8 @@
 #include "base/file.h"
 
+#include <dirent.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <sodium.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -58,8 +60,48 @@ Status WriteFileAtomic(const std::string& path, std::string_view data, unsigned 
   return w->Commit();
 }
 
+void RemoveLeftoversOf(const std::string& path) {
+  const std::string dir = DirectoryOf(path);
+  const std::string base = path.substr(path.rfind('/') == std::string::npos ? 0 : path.rfind('/') + 1);
+  const std::string prefix = base + ".tmp-";
+  DIR* d = ::opendir(dir.c_str());
+  if (d == nullptr) return;
+  while (const dirent* e = ::readdir(d)) {
+    const std::string name = e->d_name;
+    if (name.size() <= prefix.size() || name.compare(0, prefix.size(), prefix) != 0) continue;
+    const std::string suffix = name.substr(prefix.size());
+    if (suffix.find_first_not_of("0123456789") != std::string::npos) continue;
+    const long pid = std::atol(suffix.c_str());
+    if (pid <= 0) continue;
+    if (pid != ::getpid() && (::kill(static_cast<pid_t>(pid), 0) == 0 || errno == EPERM)) {
+      continue;  // its writer may still be at work
+    }
+    ::unlink((dir + "/" + name).c_str());
+  }
+  ::closedir(d);
+}
+
+void SyncDirectoryOf(const std::string& path) {
+  const int fd = ::open(DirectoryOf(path).c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) return;
+  (void)::fsync(fd);
+  ::close(fd);
+}
+
+std::string AbsolutePath(const std::string& path) {
+  const size_t slash = path.rfind('/');
+  const std::string base = slash == std::string::npos ? path : path.substr(slash + 1);
+  char* dir = ::realpath(DirectoryOf(path).c_str(), nullptr);
+  if (dir == nullptr) return path;
+  std::string out = dir;
+  std::free(dir);
+  if (out != "/") out += '/';
+  return out + base;
+}
+
 Result<std::unique_ptr<AtomicFileWriter>> AtomicFileWriter::Create(const std::string& path,
                                                                    unsigned mode) {
+  RemoveLeftoversOf(path);
   std::string tmp = path + ".tmp-" + std::to_string(::getpid());
   // Unnamed until complete where the file system allows (O_TMPFILE), so a
   // crash leaves nothing behind; else the named temporary.
@@ -104,7 +146,21 @@ Status AtomicFileWriter::Append(std::string_view data) {
 Status AtomicFileWriter::Commit() {
   RETURN_IF_ERROR(Flush());
   if (::fsync(fd_) != 0) return Fail(Unavailable(Errno("cannot sync", tmp_)));
-  if (unnamed_) {  // give it the temporary name first: rename replaces atomically
+  if (unnamed_) {
+    // Nothing there yet: named in one step, so no moment exists at which a
+    // crash could leave a temporary name behind.
+    const std::string self = "/proc/self/fd/" + std::to_string(fd_);
+    if (::linkat(AT_FDCWD, self.c_str(), AT_FDCWD, path_.c_str(), AT_SYMLINK_FOLLOW) == 0) {
+      ::close(fd_);
+      fd_ = -1;
+      unnamed_ = false;
+      committed_ = true;
+      SyncDirectoryOf(path_);
+      return Ok();
+    }
+    if (errno != EEXIST) return Fail(Unavailable(Errno("cannot create", path_)));
+  }
+  if (unnamed_) {  // replacing: the temporary name first, as rename replaces atomically
     const std::string self = "/proc/self/fd/" + std::to_string(fd_);
     ::unlink(tmp_.c_str());  // a leftover of a crashed run with our pid
     if (::linkat(AT_FDCWD, self.c_str(), AT_FDCWD, tmp_.c_str(), AT_SYMLINK_FOLLOW) != 0) {
@@ -119,21 +175,39 @@ Status AtomicFileWriter::Commit() {
     return Fail(Unavailable(Errno("cannot rename onto", path_)));
   }
   committed_ = true;
+  SyncDirectoryOf(path_);
   return Ok();
 }
 
 Status WriteFileExclusive(const std::string& path, ByteSpan data, unsigned mode) {
-  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
+  // Written whole under no name, then linked (which fails if the name is
+  // taken): a crash leaves either no file or the whole one, never a short
+  // key file that a second run would take for a damaged one.
+  const std::string dir = DirectoryOf(path);
+  std::string tmp;
+  int fd = ::open(dir.c_str(), O_TMPFILE | O_WRONLY | O_CLOEXEC, mode);
   if (fd < 0) {
-    if (errno == EEXIST) return Fail(AlreadyExists("file already exists: " + path));
-    return Fail(Unavailable(Errno("cannot create", path)));
+    tmp = path + ".tmp-" + std::to_string(::getpid());
+    RemoveLeftoversOf(path);
+    fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
   }
+  if (fd < 0) return Fail(Unavailable(Errno("cannot create", path)));
   // The umask may have narrowed the mode; make it exact.
   ::fchmod(fd, mode);
   Status st = WriteAll(fd, reinterpret_cast<const char*>(data.data()), data.size(), path);
   if (st && ::fsync(fd) != 0) st = Fail(Unavailable(Errno("cannot sync", path)));
+  if (st) {
+    const int rc = tmp.empty() ? ::linkat(AT_FDCWD, ("/proc/self/fd/" + std::to_string(fd)).c_str(),
+                                          AT_FDCWD, path.c_str(), AT_SYMLINK_FOLLOW)
+                               : ::link(tmp.c_str(), path.c_str());
+    if (rc != 0) {
+      st = errno == EEXIST ? Fail(AlreadyExists("file already exists: " + path))
+                           : Fail(Unavailable(Errno("cannot create", path)));
+    }
+  }
   ::close(fd);
-  if (!st) ::unlink(path.c_str());
+  if (!tmp.empty()) ::unlink(tmp.c_str());
+  if (st) SyncDirectoryOf(path);
   return st;
 }
 

@@ -48,7 +48,22 @@ class AtomicFileWriter {
   bool unnamed_ = false;
 };
 
-// Creates `path` exclusively with `mode`; kAlreadyExists if it exists.
+// Removes what a writer of `path` killed before it could clean up left
+// behind: `path.tmp-PID` of processes that no longer run (writers here name
+// their temporaries so). Such a file may hold personal data (notices hold
+// contacts), so it must not stay. Errors are ignored: this is hygiene.
+void RemoveLeftoversOf(const std::string& path);
+
+// fsyncs the directory that holds `path`, so that a new name is durable.
+void SyncDirectoryOf(const std::string& path);
+
+// `path` with its directory made absolute and free of symbolic links (the
+// last component is kept as given; `path` itself when the directory does
+// not exist).
+std::string AbsolutePath(const std::string& path);
+
+// Creates `path` exclusively with `mode`, whole or not at all (written
+// unnamed, then linked); kAlreadyExists if it exists.
 Status WriteFileExclusive(const std::string& path, ByteSpan data, unsigned mode);
 
 bool FileExists(const std::string& path);
