@@ -40,9 +40,12 @@ struct ExportCmd {
   Status Run() {
     ASSIGN_OR_RETURN(std::unique_ptr<vault::Vault> v, OpenVault(o, "audit export"));
     auto& log = v->audit();
-    tlog::Event e = v->MakeEvent("audit.export");
-    e.objects = {{"size", log.size() + 1}};
-    RETURN_IF_ERROR(v->Record(e));
+    RETURN_IF_ERROR(v->Transact(v->MakeEvent("audit.export"), [&](tlog::Event& e) -> Status {
+      e.objects = {{"size", log.size() + 1}};  // the export includes its own entry
+      return Ok();
+    }));
+    store::ReadSnapshot snapshot(v->store());
+    RETURN_IF_ERROR(snapshot.status());
     ASSIGN_OR_RETURN(std::optional<store::CheckpointRow> cp, log.LatestCheckpoint());
     if (!cp) return Fail(FailedPrecondition("the audit log has no checkpoint yet"));
     if (::mkdir(out.c_str(), 0755) != 0 && errno != EEXIST) {
@@ -77,6 +80,9 @@ struct ProveCmd {
   std::string format = "json";
   Status Run() {
     ASSIGN_OR_RETURN(std::unique_ptr<vault::Vault> v, OpenVault(o, "audit prove"));
+    store::ReadSnapshot snapshot(v->store());
+    RETURN_IF_ERROR(snapshot.status());
+    RETURN_IF_ERROR(v->RefreshAudit());
     auto& log = v->audit();
     uint64_t n = size;
     if (n == 0) {
@@ -144,6 +150,9 @@ struct ConsistencyCmd {
   std::string old_file;
   Status Run() {
     ASSIGN_OR_RETURN(std::unique_ptr<vault::Vault> v, OpenVault(o, "audit consistency"));
+    store::ReadSnapshot snapshot(v->store());
+    RETURN_IF_ERROR(snapshot.status());
+    RETURN_IF_ERROR(v->RefreshAudit());
     auto& log = v->audit();
     ASSIGN_OR_RETURN(std::string old_note, ReadFile(old_file));
     auto body = tlog::VerifyNote(old_note, log.verifier_key());

@@ -257,13 +257,18 @@ struct ForgetCmd {
   Status Run() {
     ASSIGN_OR_RETURN(std::unique_ptr<vault::Vault> v, OpenVault(o, "forget"));
     ASSIGN_OR_RETURN(vault::PersonId id, workflow::ResolvePerson(*v, s.sel));
-    ASSIGN_OR_RETURN(uint64_t records, v->Forget(id));
+    ASSIGN_OR_RETURN(vault::Vault::ForgetResult r, v->Forget(id));
     if (o.json) {
-      PrintJson({{"forgotten", id.ToString()}, {"records", records}, {"method", "crypto-shred"}});
+      PrintJson({{"forgotten", id.ToString()},
+                 {"records", r.records},
+                 {"method", "crypto-shred"},
+                 {"residue_purged", r.purge.purged}});
     } else {
       std::cout << "Forgot person " << id.ToString()
-                << ": data key destroyed, records and index entries deleted, vault files purged.\n";
+                << ": data key destroyed, records and index entries deleted"
+                << (r.purge.purged ? ", vault files purged.\n" : ".\n");
     }
+    WarnIfNotPurged(r.purge);
     return Ok();
   }
 };
@@ -276,7 +281,6 @@ struct RotateCmd {
     if (new_key_file.empty() == new_passphrase_env.empty()) {
       return Fail(InvalidArgument("give exactly one of --new-key-file or --new-passphrase-env"));
     }
-    ASSIGN_OR_RETURN(std::unique_ptr<vault::Vault> v, OpenVault(o, "keys rotate"));
     vault::KeySource nk;
     if (!new_key_file.empty()) {
       nk.kind = vault::KeySource::Kind::kKeyFile;
@@ -285,14 +289,40 @@ struct RotateCmd {
       nk.kind = vault::KeySource::Kind::kPassphrase;
       nk.passphrase_env = new_passphrase_env;
     }
-    ASSIGN_OR_RETURN(uint64_t n, v->RotateKek(nk));
-    if (o.json) {
-      PrintJson({{"rewrapped_data_keys", n}, {"key_version", v->kek_version()},
-                 {"key_source", v->kek_source()}});
-    } else {
-      std::cout << "Re-wrapped " << n << " data keys under the new key (key version "
-                << v->kek_version() << "). The old key no longer opens this vault.\n";
+    ASSIGN_OR_RETURN(vault::KeySource old_key, KeySourceFrom(o));
+    auto opened = OpenVaultWith(o, old_key);
+    if (!opened && opened.error().code() == ErrorCode::kUnauthenticated) {
+      // Run again after a rotation that committed (the command was killed
+      // before it could say so, say): the new key opens the vault already.
+      auto rotated = OpenVaultWith(o, nk);
+      if (rotated) return FinishRotation(**rotated, /*already=*/true, 0, std::nullopt);
+      (void)vault::NoteRefusedAttempt(o.vault, Actor(o), "keys rotate", "wrong key or passphrase");
     }
+    if (!opened) return Fail(opened.error());
+    std::unique_ptr<vault::Vault> v = std::move(*opened);
+    ASSIGN_OR_RETURN(vault::Vault::RotateResult r, v->RotateKek(nk));
+    return FinishRotation(*v, /*already=*/false, r.rewrapped, r.purge);
+  }
+
+  Status FinishRotation(vault::Vault& v, bool already, uint64_t rewrapped,
+                        std::optional<vault::PurgeResult> purge) {
+    if (!purge) {
+      ASSIGN_OR_RETURN(purge, v.PurgeResidue(/*vacuum=*/false));
+    }
+    if (o.json) {
+      PrintJson({{"rewrapped_data_keys", rewrapped},
+                 {"already_rotated", already},
+                 {"key_version", v.kek_version()},
+                 {"key_source", v.kek_source()},
+                 {"residue_purged", purge->purged}});
+    } else if (already) {
+      std::cout << "The vault is already under the new key (key version " << v.kek_version()
+                << "): an earlier run rotated it. The old key no longer opens this vault.\n";
+    } else {
+      std::cout << "Re-wrapped " << rewrapped << " data keys under the new key (key version "
+                << v.kek_version() << "). The old key no longer opens this vault.\n";
+    }
+    WarnIfNotPurged(*purge);
     return Ok();
   }
 };

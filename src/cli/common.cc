@@ -18,6 +18,21 @@ void AddVaultOptions(CLI::App* cmd, VaultOptions& o) {
                   "(or put the passphrase itself in CUSTOS_PASSPHRASE)");
   cmd->add_flag("--json", o.json, "Print machine-readable JSON");
   cmd->add_option("--actor", o.actor, "Who is acting, for the records (default: CUSTOS_ACTOR or $USER)");
+  cmd->add_option("--wait", o.wait_seconds,
+                  "Seconds to wait while another process changes the vault, then fail with "
+                  "`unavailable` (default 30; or CUSTOS_WAIT)")
+      ->envname("CUSTOS_WAIT")
+      ->check(CLI::Range(0.0, 86400.0));
+}
+
+vault::OpenOptions OpenOptionsFrom(const VaultOptions& o) {
+  vault::OpenOptions options;
+  options.lock_wait = std::chrono::milliseconds(static_cast<int64_t>(o.wait_seconds * 1000));
+  return options;
+}
+
+void WarnIfNotPurged(const vault::PurgeResult& r) {
+  if (!r.purged) std::cerr << "custos: warning: " << r.why_not << "\n";
 }
 
 Result<vault::KeySource> KeySourceFrom(const VaultOptions& o) {
@@ -66,11 +81,17 @@ std::string Actor(const VaultOptions& o) {
 Result<std::unique_ptr<vault::Vault>> OpenVault(const VaultOptions& o, const std::string& command) {
   RETURN_IF_ERROR(RequireVault(o));
   ASSIGN_OR_RETURN(vault::KeySource k, KeySourceFrom(o));
-  auto v = vault::Vault::Open(o.vault, k, Actor(o));
+  auto v = OpenVaultWith(o, k);
   if (!v && v.error().code() == ErrorCode::kUnauthenticated) {
     (void)vault::NoteRefusedAttempt(o.vault, Actor(o), command, "wrong key or passphrase");
   }
   return v;
+}
+
+Result<std::unique_ptr<vault::Vault>> OpenVaultWith(const VaultOptions& o,
+                                                    const vault::KeySource& key) {
+  RETURN_IF_ERROR(RequireVault(o));
+  return vault::Vault::Open(o.vault, key, Actor(o), OpenOptionsFrom(o));
 }
 
 int Report(const Error& e, bool as_json) {

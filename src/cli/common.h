@@ -24,6 +24,7 @@ struct VaultOptions {
   std::string passphrase_env;
   bool json = false;
   std::string actor;
+  double wait_seconds = 30;  // --wait / CUSTOS_WAIT
 };
 
 void AddVaultOptions(CLI::App* cmd, VaultOptions& o);
@@ -35,6 +36,12 @@ std::string Actor(const VaultOptions& o);
 // vault file itself stays untouched) and enters the audit log at the next
 // successful open.
 Result<std::unique_ptr<vault::Vault>> OpenVault(const VaultOptions& o, const std::string& command);
+// The same without noting a refused attempt (for a second try with another key).
+Result<std::unique_ptr<vault::Vault>> OpenVaultWith(const VaultOptions& o,
+                                                    const vault::KeySource& key);
+vault::OpenOptions OpenOptionsFrom(const VaultOptions& o);
+// A warning on stderr when a purge of the vault's files could not finish.
+void WarnIfNotPurged(const vault::PurgeResult& r);
 
 // Prints an error (stderr; also stdout as JSON when as_json) and returns the
 // exit status for it.

@@ -157,7 +157,8 @@ struct ExecuteCmd {
     if (o.json) {
       PrintJson({{"destruction", r.id}, {"resumed", r.resumed}, {"already_done", r.already_done},
                  {"people_destroyed", r.people_destroyed}, {"people_rewritten", r.people_rewritten},
-                 {"fields_removed", r.fields_removed}, {"chunks", r.chunks}});
+                 {"fields_removed", r.fields_removed}, {"chunks", r.chunks},
+                 {"residue_purged", r.purge.purged}});
     } else if (r.already_done) {
       std::cout << "Nothing left to destroy; the last destruction is " << r.id << "\n";
     } else {
@@ -167,6 +168,7 @@ struct ExecuteCmd {
                 << " destroyed field(s), vault purged and verified.\n"
                 << "Next: custos certificate --destruction " << r.id << " --out DIR\n";
     }
+    WarnIfNotPurged(r.purge);
     return Ok();
   }
 };

@@ -7,12 +7,20 @@
 //
 // Transactions are explicit: Begin() ... Commit() or Rollback(). Every
 // mutating call REQUIRES an open transaction. Reads may run inside or outside
-// one.
+// one; outside, each call sees the latest committed state, and a read that
+// must see one state across several calls opens a read transaction
+// (BeginRead/EndRead, or ReadSnapshot below).
+//
+// Several processes may open one store. Writers take turns: Begin() waits
+// for another process's write transaction up to the lock wait
+// (StoreOptions), then fails with kUnavailable naming what holds the store.
+// Readers never wait for writers and never fail because one is active.
 //
 // Thread safety: a Store is used by one thread at a time.
 #ifndef CUSTOS_STORE_STORE_H_
 #define CUSTOS_STORE_STORE_H_
 
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -73,19 +81,34 @@ struct CheckpointRow {
   int64_t created_at = 0;
 };
 
+// How a connection to a store behaves towards other processes.
+struct StoreOptions {
+  // How long Begin() waits for another process's write transaction.
+  std::chrono::milliseconds lock_wait{30000};
+};
+
 class Store {
  public:
   virtual ~Store() = default;
 
-  // Write transaction (exclusive for writers). kUnavailable if the vault is busy.
+  // Write transaction, exclusive among all connections of all processes.
+  // Waits up to the lock wait for another writer, then fails with
+  // kUnavailable naming the process that holds the store where the backend
+  // can tell. kInternal if a transaction (read or write) is already open.
   virtual Status Begin() = 0;
-  // The same for a bulk import, which the backend may write in a way that
-  // suits a large transaction of mostly new rows (SQLite: a rollback journal
-  // instead of the WAL, when no other connection is open).
-  virtual Status BeginBulk() = 0;
+  // Fails with kUnavailable at once, without waiting, if another writer
+  // holds the store (for work that may as well happen later).
+  virtual Status TryBegin() = 0;
   virtual Status Commit() = 0;
   // Safe to call with no open transaction.
   virtual void Rollback() = 0;
+
+  // Read transaction: every read until EndRead() sees one committed state,
+  // whatever other connections commit meanwhile. Never waits for writers.
+  // Calls nest (counted); inside a write transaction they cost nothing.
+  // REQUIRES: Begin() is not called while a read transaction is open.
+  virtual Status BeginRead() = 0;
+  virtual void EndRead() = 0;
 
   virtual Result<std::optional<Bytes>> GetMeta(std::string_view key) = 0;
   virtual Status PutMeta(std::string_view key, ByteSpan value) = 0;
@@ -184,19 +207,40 @@ class Store {
 
   // Removes residue of deleted data from the files around the store (for
   // SQLite: checkpoint and truncate the WAL; `vacuum` also rebuilds the main
-  // file). REQUIRES: no open transaction.
-  virtual Status PurgeResidue(bool vacuum) = 0;
+  // file). Returns false when another connection kept it from finishing
+  // after waiting up to the lock wait (a reader of an older state, a
+  // writer); errors only for I/O. REQUIRES: no open transaction.
+  virtual Result<bool> PurgeResidue(bool vacuum) = 0;
 
   // Files that make up this store, for residue scans (main file, WAL, ...).
   virtual std::vector<std::string> Files() const = 0;
+};
+
+// One read transaction for a scope (BeginRead in the constructor, EndRead in
+// the destructor). Check ok() (or status()) before relying on it.
+class ReadSnapshot {
+ public:
+  explicit ReadSnapshot(Store& store) : store_(store), status_(store.BeginRead()) {}
+  ~ReadSnapshot() {
+    if (status_) store_.EndRead();
+  }
+  ReadSnapshot(const ReadSnapshot&) = delete;
+  ReadSnapshot& operator=(const ReadSnapshot&) = delete;
+  const Status& status() const { return status_; }
+
+ private:
+  Store& store_;
+  Status status_;
 };
 
 // The embedded default: one SQLite file. Create fails with kAlreadyExists if
 // the file exists; Open fails with kNotFound if it does not, kDataLoss if it
 // is not a Custos vault or is damaged, kFailedPrecondition if its schema is
 // newer than this build.
-Result<std::unique_ptr<Store>> CreateSqliteStore(const std::string& path);
-Result<std::unique_ptr<Store>> OpenSqliteStore(const std::string& path);
+Result<std::unique_ptr<Store>> CreateSqliteStore(const std::string& path,
+                                                 const StoreOptions& options = {});
+Result<std::unique_ptr<Store>> OpenSqliteStore(const std::string& path,
+                                               const StoreOptions& options = {});
 
 }  // namespace custos::store
 

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <filesystem>
 #include <tuple>
 
@@ -13,8 +14,8 @@ namespace {
 
 struct Backend {
   const char* name;
-  Result<std::unique_ptr<Store>> (*create)(const std::string& path);
-  Result<std::unique_ptr<Store>> (*open)(const std::string& path);
+  Result<std::unique_ptr<Store>> (*create)(const std::string& path, const StoreOptions&);
+  Result<std::unique_ptr<Store>> (*open)(const std::string& path, const StoreOptions&);
 };
 
 const Backend kBackends[] = {
@@ -30,7 +31,7 @@ class StoreConformance : public ::testing::TestWithParam<Backend> {
     std::filesystem::remove_all(dir_);
     std::filesystem::create_directories(dir_);
     path_ = (dir_ / "v.db").string();
-    auto s = GetParam().create(path_);
+    auto s = GetParam().create(path_, {});
     ASSERT_TRUE(s) << s.error().ToString();
     store_ = std::move(*s);
   }
@@ -60,13 +61,13 @@ class StoreConformance : public ::testing::TestWithParam<Backend> {
 };
 
 TEST_P(StoreConformance, CreateFailsWhenFileExists) {
-  auto again = GetParam().create(path_);
+  auto again = GetParam().create(path_, {});
   ASSERT_FALSE(again);
   EXPECT_EQ(again.error().code(), ErrorCode::kAlreadyExists);
 }
 
 TEST_P(StoreConformance, OpenMissingIsNotFound) {
-  auto s = GetParam().open((dir_ / "missing.db").string());
+  auto s = GetParam().open((dir_ / "missing.db").string(), {});
   ASSERT_FALSE(s);
   EXPECT_EQ(s.error().code(), ErrorCode::kNotFound);
 }
@@ -77,7 +78,7 @@ TEST_P(StoreConformance, OpenGarbageIsDataLoss) {
   ASSERT_NE(f, nullptr);
   for (int i = 0; i < 4096; ++i) std::fputc(i * 7, f);
   std::fclose(f);
-  auto s = GetParam().open(junk);
+  auto s = GetParam().open(junk, {});
   ASSERT_FALSE(s);
   EXPECT_EQ(s.error().code(), ErrorCode::kDataLoss);
 }
@@ -285,7 +286,7 @@ TEST_P(StoreConformance, IndexEntriesAreReadableBeforeCommitAndGoneAfterRollback
 
 TEST_P(StoreConformance, ManyIndexEntriesWithDuplicatesAllArrive) {
   constexpr int kPeople = 40000;  // two entries each, and one duplicate each
-  ASSERT_TRUE(store_->BeginBulk());
+  ASSERT_TRUE(store_->Begin());
   auto mac = [](int i, uint8_t salt) {
     Bytes m(16);
     for (int b = 0; b < 16; ++b) m[b] = static_cast<uint8_t>((i * 2654435761u) >> (b % 4 * 8)) ^ salt ^ b;
@@ -380,20 +381,20 @@ TEST_P(StoreConformance, IndexEntriesOfLaterTransactionsJoinEarlierOnes) {
   EXPECT_EQ(*store_->FindByIndex(2, m), std::vector<int64_t>{3});
 }
 
-TEST_P(StoreConformance, BulkTransactionCommitsAndRollsBackLikeAnother) {
-  ASSERT_TRUE(store_->BeginBulk());
+TEST_P(StoreConformance, TransactionCommitsAndRollsBack) {
+  ASSERT_TRUE(store_->Begin());
   PersonRow a = NewPerson(1);
   ASSERT_TRUE(store_->InsertPerson(a));
   store_->Rollback();
   EXPECT_EQ(*store_->CountPersons(), 0u);
-  ASSERT_TRUE(store_->BeginBulk());
+  ASSERT_TRUE(store_->Begin());
   ASSERT_TRUE(store_->InsertPerson(a));
-  auto twice = store_->BeginBulk();
+  auto twice = store_->Begin();
   ASSERT_FALSE(twice);
   EXPECT_EQ(twice.error().code(), ErrorCode::kInternal);
   ASSERT_TRUE(store_->Commit());
   store_.reset();
-  auto s = GetParam().open(path_);
+  auto s = GetParam().open(path_, {});
   ASSERT_TRUE(s) << s.error().ToString();
   EXPECT_EQ(*(*s)->CountPersons(), 1u);
 }
@@ -505,7 +506,7 @@ TEST_P(StoreConformance, ReopenSeesCommittedData) {
   ASSERT_TRUE(store_->PutMeta("k", Bytes{5}));
   ASSERT_TRUE(store_->Commit());
   store_.reset();
-  auto s = GetParam().open(path_);
+  auto s = GetParam().open(path_, {});
   ASSERT_TRUE(s) << s.error().ToString();
   EXPECT_EQ(**(*s)->GetMeta("k"), Bytes{5});
 }
@@ -519,7 +520,9 @@ TEST_P(StoreConformance, PurgeResidueEmptiesTheLog) {
   ASSERT_TRUE(store_->Begin());
   ASSERT_TRUE(store_->DeletePerson(p.pk));
   ASSERT_TRUE(store_->Commit());
-  ASSERT_TRUE(store_->PurgeResidue(false));
+  auto purged = store_->PurgeResidue(false);
+  ASSERT_TRUE(purged) << purged.error().ToString();
+  ASSERT_TRUE(*purged);
   // No copy of the deleted wrapped key in any file of the store.
   std::string needle(72, '\x5A');
   for (const auto& f : store_->Files()) {
@@ -547,7 +550,121 @@ TEST_P(StoreConformance, ReadsLeaveNoCursorBlockingPurge) {
   ASSERT_TRUE(store_->GetPerson(p.pk));
   ASSERT_TRUE(store_->CountPersons());
   auto st = store_->PurgeResidue(true);
-  EXPECT_TRUE(st) << st.error().ToString();
+  ASSERT_TRUE(st) << st.error().ToString();
+  EXPECT_TRUE(*st);
+}
+
+// ---- Several connections (processes) on one store ----
+
+// A second connection, as another process would open it, with a short lock
+// wait so that the tests do not wait 30 s.
+std::unique_ptr<Store> Second(const Backend& b, const std::string& path,
+                              std::chrono::milliseconds wait) {
+  auto s = b.open(path, StoreOptions{wait});
+  EXPECT_TRUE(s) << s.error().ToString();
+  return s ? std::move(*s) : nullptr;
+}
+
+TEST_P(StoreConformance, AWriterWaitsForAnotherThenFailsUnavailable) {
+  auto other = Second(GetParam(), path_, std::chrono::milliseconds(300));
+  ASSERT_TRUE(other);
+  ASSERT_TRUE(store_->Begin());
+  ASSERT_TRUE(store_->InsertPerson(NewPerson(1)));
+  const auto started = std::chrono::steady_clock::now();
+  auto busy = other->Begin();
+  const auto waited = std::chrono::steady_clock::now() - started;
+  ASSERT_FALSE(busy);
+  EXPECT_EQ(busy.error().code(), ErrorCode::kUnavailable);
+  EXPECT_NE(busy.error().message().find("busy"), std::string::npos) << busy.error().message();
+  EXPECT_GE(waited, std::chrono::milliseconds(250));
+  // Without waiting at all.
+  auto tried = other->TryBegin();
+  ASSERT_FALSE(tried);
+  EXPECT_EQ(tried.error().code(), ErrorCode::kUnavailable);
+  ASSERT_TRUE(store_->Commit());
+  // Once the first is done, the second writes.
+  ASSERT_TRUE(other->Begin());
+  ASSERT_TRUE(other->InsertPerson(NewPerson(2)));
+  ASSERT_TRUE(other->Commit());
+  EXPECT_EQ(*store_->CountPersons(), 2u);
+}
+
+TEST_P(StoreConformance, ReadersNeverWaitForAWriter) {
+  ASSERT_TRUE(store_->Begin());
+  ASSERT_TRUE(store_->InsertPerson(NewPerson(1)));
+  ASSERT_TRUE(store_->Commit());
+  auto other = Second(GetParam(), path_, std::chrono::milliseconds(0));
+  ASSERT_TRUE(other);
+  ASSERT_TRUE(store_->Begin());
+  ASSERT_TRUE(store_->InsertPerson(NewPerson(2)));
+  ASSERT_TRUE(store_->AppendAuditEntry(0, AsBytes(std::string("e"))));
+  // The other connection reads the committed state, at once.
+  auto n = other->CountPersons();
+  ASSERT_TRUE(n) << n.error().ToString();
+  EXPECT_EQ(*n, 1u);
+  auto entries = other->CountAuditEntries();
+  ASSERT_TRUE(entries) << entries.error().ToString();
+  EXPECT_EQ(*entries, 0u);
+  ASSERT_TRUE(store_->Commit());
+  EXPECT_EQ(*other->CountPersons(), 2u);
+}
+
+TEST_P(StoreConformance, AReadSnapshotSeesOneState) {
+  auto other = Second(GetParam(), path_, std::chrono::milliseconds(1000));
+  ASSERT_TRUE(other);
+  {
+    ReadSnapshot snapshot(*other);
+    ASSERT_TRUE(snapshot.status());
+    EXPECT_EQ(*other->CountPersons(), 0u);
+    ASSERT_TRUE(store_->Begin());
+    ASSERT_TRUE(store_->InsertPerson(NewPerson(1)));
+    ASSERT_TRUE(store_->Commit());
+    EXPECT_EQ(*other->CountPersons(), 0u);  // still the state it began with
+    {
+      ReadSnapshot nested(*other);  // nests, same state
+      ASSERT_TRUE(nested.status());
+      EXPECT_EQ(*other->CountPersons(), 0u);
+    }
+    EXPECT_EQ(*other->CountPersons(), 0u);
+    // No write transaction inside a read transaction.
+    auto write = other->Begin();
+    ASSERT_FALSE(write);
+    EXPECT_EQ(write.error().code(), ErrorCode::kInternal);
+  }
+  EXPECT_EQ(*other->CountPersons(), 1u);
+  // A read transaction inside a write transaction costs nothing.
+  ASSERT_TRUE(other->Begin());
+  {
+    ReadSnapshot inside(*other);
+    ASSERT_TRUE(inside.status());
+    ASSERT_TRUE(other->InsertPerson(NewPerson(2)));
+  }
+  ASSERT_TRUE(other->Commit());
+  EXPECT_EQ(*store_->CountPersons(), 2u);
+}
+
+TEST_P(StoreConformance, PurgeThatAReaderBlocksReportsItInsteadOfFailing) {
+  auto reader = Second(GetParam(), path_, std::chrono::milliseconds(100));
+  ASSERT_TRUE(reader);
+  ASSERT_TRUE(store_->Begin());
+  ASSERT_TRUE(store_->InsertPerson(NewPerson(1)));
+  ASSERT_TRUE(store_->Commit());
+  auto quick = GetParam().open(path_, StoreOptions{std::chrono::milliseconds(100)});
+  ASSERT_TRUE(quick);
+  {
+    ReadSnapshot snapshot(*reader);
+    ASSERT_TRUE(snapshot.status());
+    ASSERT_TRUE(reader->CountPersons());  // the snapshot is taken
+    ASSERT_TRUE((*quick)->Begin());
+    ASSERT_TRUE((*quick)->DeletePerson(1));
+    ASSERT_TRUE((*quick)->Commit());
+    auto purged = (*quick)->PurgeResidue(false);
+    ASSERT_TRUE(purged) << purged.error().ToString();
+    EXPECT_FALSE(*purged);
+  }
+  auto purged = (*quick)->PurgeResidue(false);
+  ASSERT_TRUE(purged) << purged.error().ToString();
+  EXPECT_TRUE(*purged);
 }
 
 TEST_P(StoreConformance, DocsAndPersonDocs) {

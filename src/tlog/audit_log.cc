@@ -418,6 +418,10 @@ Result<std::optional<uint64_t>> FirstEditedEntry(store::Store& store, uint64_t f
 }  // namespace
 
 Result<VerifyReport> VerifyLog(store::Store& store, const VerifierKey& key) {
+  // Checkpoints and entries of one state: another process appending between
+  // the two reads must not look like entries cut from the end.
+  store::ReadSnapshot snapshot(store);
+  RETURN_IF_ERROR(snapshot.status());
   ASSIGN_OR_RETURN(std::vector<store::CheckpointRow> cps, store.ListCheckpoints());
   Walker w(key, std::move(cps));
   // One sequential pass over the entries; stored leaf hashes are read only to

@@ -245,7 +245,7 @@ Result<std::unique_ptr<ImportBatch>> Vault::BeginImport(const DatasetSpec& spec)
   b->dataset_.source_sha256 = spec.source_sha256;
   b->dataset_.source_format = spec.source_format;
   b->dataset_.imported_at = NowUnixSeconds();
-  RETURN_IF_ERROR(store_->BeginBulk());
+  RETURN_IF_ERROR(BeginWrite());
   b->open_ = true;
   RETURN_IF_ERROR(b->Start());
   return b;

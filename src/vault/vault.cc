@@ -134,6 +134,12 @@ Result<crypto::SecretBytes> Vault::UnwrapDataKey(ByteSpan wrapped_key, uint32_t 
 
 Status Vault::UnwrapDataKeyInto(ByteSpan wrapped_key, uint32_t kek_version, const PersonId& id,
                                 crypto::SecretBytes& key) const {
+  if (kek_version > kek_version_) {
+    return Fail(Unauthenticated("the key of this vault was rotated (to version " +
+                                std::to_string(kek_version) +
+                                ") by another process while this command ran; run it again "
+                                "with the new key"));
+  }
   if (kek_version != kek_version_) {
     return Fail(DataLoss("data key of person " + id.ToString() +
                          " is wrapped under key version " + std::to_string(kek_version) +
@@ -163,12 +169,14 @@ Result<crypto::FieldCipher> Vault::CipherForKey(ByteSpan wrapped_key, uint32_t k
 }
 
 Result<std::unique_ptr<Vault>> Vault::Create(const std::string& path, const KeySource& key,
-                                             const std::string& actor) {
+                                             const std::string& actor,
+                                             const OpenOptions& options) {
   RETURN_IF_ERROR(crypto::Initialize());
   if (FileExists(path)) return Fail(AlreadyExists("a vault already exists at " + path));
   std::unique_ptr<Vault> v(new Vault());
   v->path_ = path;
   v->actor_ = actor;
+  v->options_ = options;
   v->id_.resize(16);
   crypto::RandomFill(v->id_);
   v->suite_ = crypto::PreferredFieldSuite();
@@ -194,7 +202,7 @@ Result<std::unique_ptr<Vault>> Vault::Create(const std::string& path, const KeyS
   v->signer_ = std::make_unique<crypto::Signer>(std::move(signer));
   RETURN_IF_ERROR(v->DeriveKeys());
 
-  ASSIGN_OR_RETURN(v->store_, store::CreateSqliteStore(path));
+  ASSIGN_OR_RETURN(v->store_, store::CreateSqliteStore(path, {options.lock_wait}));
   auto& s = *v->store_;
   Status st = [&]() -> Status {
     RETURN_IF_ERROR(s.Begin());
@@ -230,12 +238,14 @@ Result<std::unique_ptr<Vault>> Vault::Create(const std::string& path, const KeyS
 }
 
 Result<std::unique_ptr<Vault>> Vault::Open(const std::string& path, const KeySource& key,
-                                           const std::string& actor) {
+                                           const std::string& actor,
+                                           const OpenOptions& options) {
   RETURN_IF_ERROR(crypto::Initialize());
   std::unique_ptr<Vault> v(new Vault());
   v->path_ = path;
   v->actor_ = actor;
-  ASSIGN_OR_RETURN(v->store_, store::OpenSqliteStore(path));
+  v->options_ = options;
+  ASSIGN_OR_RETURN(v->store_, store::OpenSqliteStore(path, {options.lock_wait}));
   auto& s = *v->store_;
   ASSIGN_OR_RETURN(Bytes format, RequireMeta(s, kMetaFormat, path));
   if (AsChars(format) == kFormatBeforeKeyWrapV2) {
@@ -301,6 +311,14 @@ Result<std::unique_ptr<Vault>> Vault::Open(const std::string& path, const KeySou
 
 namespace {
 std::string RefusedPath(const std::string& vault_path) { return vault_path + ".refused"; }
+// Notes being folded: renamed under the vault's write lock, so that attempts
+// noted meanwhile go to a new file and two processes never fold one note.
+std::string ClaimedRefusedPath(const std::string& vault_path) {
+  return vault_path + ".refused.folding";
+}
+// The keyed hash of the notes last folded (HMAC-SHA256 under a key derived
+// from the index root), to recognise a claimed file already in the log.
+constexpr std::string_view kMetaRefusedFolded = "refused_folded";
 }  // namespace
 
 Status NoteRefusedAttempt(const std::string& vault_path, const std::string& actor,
@@ -323,44 +341,84 @@ Status NoteRefusedAttempt(const std::string& vault_path, const std::string& acto
   return Ok();
 }
 
+// The notes are written by a process that could not open the vault, so
+// nothing in them is authenticated: anyone who can write beside the vault
+// can plant text there. The log therefore takes none of it (no actor, time,
+// command or reason, any of which could carry personal data): only how many
+// notes there were and the keyed hash of the file, which proves later which
+// file was folded without revealing it.
 Status Vault::FoldRefusedAttempts() {
-  std::string path = RefusedPath(path_);
-  auto text = ReadFile(path);
-  if (!text) return text.error().code() == ErrorCode::kNotFound ? Ok() : Fail(text.error());
-  std::vector<tlog::Event> events;
-  std::string_view rest = *text;
-  while (!rest.empty()) {
-    size_t eol = rest.find('\n');
-    std::string_view line = rest.substr(0, eol);
-    rest.remove_prefix(eol == std::string_view::npos ? rest.size() : eol + 1);
-    auto j = nlohmann::ordered_json::parse(line, nullptr, false);
+  const std::string notes = RefusedPath(path_);
+  const std::string claimed = ClaimedRefusedPath(path_);
+  if (!FileExists(notes) && !FileExists(claimed)) return Ok();
+  // Under the write lock; a command must not wait for another process's
+  // change just to fold notes, so they wait for a later open instead.
+  Status began = BeginWrite(/*try_only=*/true);
+  if (!began) return began.error().code() == ErrorCode::kUnavailable ? Ok() : began;
+  ASSIGN_OR_RETURN(crypto::SecretBytes notes_key,
+                   crypto::HkdfSha256(index_root_, id_, AsBytes("custos/refused-notes/v1"), 32));
+  const crypto::HmacSha256 mac(notes_key);
+  Status st = [&]() -> Status {
+    if (!FileExists(claimed) && ::rename(notes.c_str(), claimed.c_str()) != 0) {
+      return Fail(Unavailable("cannot claim " + notes + ": " + std::strerror(errno)));
+    }
+    ASSIGN_OR_RETURN(std::string text, ReadFile(claimed));
+    const std::string hash = HexEncode(mac.Mac(AsBytes(text)));
+    ASSIGN_OR_RETURN(std::optional<Bytes> last, store_->GetMeta(kMetaRefusedFolded));
+    if (last && AsChars(*last) == hash) return Ok();  // folded by a process that died after
+    uint64_t attempts = 0, unreadable = 0;
+    std::string_view rest = text;
+    while (!rest.empty()) {
+      const size_t eol = rest.find('\n');
+      std::string_view line = rest.substr(0, eol);
+      rest.remove_prefix(eol == std::string_view::npos ? rest.size() : eol + 1);
+      if (line.empty()) continue;
+      auto j = nlohmann::json::parse(line, nullptr, false);
+      ++(j.is_object() ? attempts : unreadable);
+    }
     tlog::Event e;
+    e.actor = "unknown";  // whoever tried is not known: the note could say anything
     e.action = "vault.refused";
     e.result = "refused";
-    if (j.is_discarded() || !j.is_object()) {
-      e.actor = "unknown";
-      e.objects = {{"reason", "an unreadable note of a refused attempt"}};
-    } else {
-      e.actor = j.value("actor", "unknown");
-      e.objects = {{"command", j.value("command", "")},
-                   {"reason", j.value("reason", "")},
-                   {"attempted_at", FormatRfc3339(j.value("time", int64_t{0}))}};
-    }
-    events.push_back(std::move(e));
-  }
-  RETURN_IF_ERROR(store_->Begin());
-  Status st = [&]() -> Status {
-    for (const auto& e : events) RETURN_IF_ERROR(audit_->Append(e).map([](uint64_t) {}));
+    e.objects = {{"attempts", attempts},
+                 {"unreadable_notes", unreadable},
+                 {"notes_hmac_sha256", hash}};
+    RETURN_IF_ERROR(audit_->Append(e).map([](uint64_t) {}));
     RETURN_IF_ERROR(audit_->SignCheckpoint());
-    return store_->Commit();
+    return store_->PutMeta(kMetaRefusedFolded, AsBytes(hash));
   }();
+  RETURN_IF_ERROR(FinishWrite(std::move(st)));
+  // Notes that arrived while these were folded wait for the next open.
+  ::unlink(claimed.c_str());
+  return Ok();
+}
+
+Status Vault::BeginWrite(bool try_only) {
+  RETURN_IF_ERROR(try_only ? store_->TryBegin() : store_->Begin());
+  // Another process may have written since this one last looked: appending
+  // at a stale frontier would overwrite its audit entry, and wrapping keys
+  // under a rotated-away KEK would make them unreadable.
+  Status st = [&]() -> Status {
+    ASSIGN_OR_RETURN(Bytes version, RequireMeta(*store_, kMetaKekVersion, path_));
+    if (version.size() != 4) return Fail(DataLoss(path_ + ": key version is damaged"));
+    if (ReadU32BE(version.data()) != kek_version_) {
+      return Fail(Unauthenticated("the key of " + path_ +
+                                  " was rotated by another process while this command ran; "
+                                  "run it again with the new key"));
+    }
+    return audit_->Reload();
+  }();
+  if (!st) store_->Rollback();
+  return st;
+}
+
+Status Vault::FinishWrite(Status st) {
+  if (st) st = store_->Commit();
   if (!st) {
     store_->Rollback();
     (void)audit_->Reload();
-    return st;
   }
-  ::unlink(path.c_str());
-  return Ok();
+  return st;
 }
 
 tlog::Event Vault::MakeEvent(std::string action, std::string purpose) const {
@@ -372,18 +430,25 @@ tlog::Event Vault::MakeEvent(std::string action, std::string purpose) const {
 }
 
 Status Vault::Transact(tlog::Event event, const std::function<Status(tlog::Event&)>& change) {
-  RETURN_IF_ERROR(store_->Begin());
+  RETURN_IF_ERROR(BeginWrite());
   Status st = [&]() -> Status {
     RETURN_IF_ERROR(change(event));
     RETURN_IF_ERROR(audit_->Append(event).map([](uint64_t) {}));
-    RETURN_IF_ERROR(audit_->SignCheckpoint());
-    return store_->Commit();
+    return audit_->SignCheckpoint();
   }();
-  if (!st) {
-    store_->Rollback();
-    (void)audit_->Reload();
+  return FinishWrite(std::move(st));
+}
+
+Result<PurgeResult> Vault::PurgeResidue(bool vacuum) {
+  ASSIGN_OR_RETURN(bool purged, store_->PurgeResidue(vacuum));
+  PurgeResult r;
+  r.purged = purged;
+  if (!purged) {
+    r.why_not = "another process was using the vault, so its write-ahead log still holds "
+                "pages from before the change; the next purge (any forget, destroy or "
+                "`custos vault purge`) removes them";
   }
-  return st;
+  return r;
 }
 
 Status Vault::Record(const tlog::Event& event) {
@@ -438,6 +503,8 @@ Mac Vault::IndexMac(IndexKind kind, std::string_view normalized) const {
 
 Result<std::vector<PersonId>> Vault::Find(IndexKind kind, std::string_view normalized) {
   Mac mac = IndexMac(kind, normalized);
+  store::ReadSnapshot snapshot(*store_);
+  RETURN_IF_ERROR(snapshot.status());
   ASSIGN_OR_RETURN(std::vector<int64_t> pks, store_->FindByIndex(static_cast<uint8_t>(kind), mac));
   std::vector<PersonId> out;
   for (int64_t pk : pks) {
@@ -474,6 +541,8 @@ Result<std::vector<DatasetColumns>> Vault::LoadDatasetColumns() {
 
 Result<PersonData> Vault::Read(const PersonId& id) {
   ASSIGN_OR_RETURN(int64_t pk, PkOf(id));
+  store::ReadSnapshot snapshot(*store_);  // the person, records and schemas of one state
+  RETURN_IF_ERROR(snapshot.status());
   ASSIGN_OR_RETURN(std::optional<store::PersonRow> row, store_->GetPerson(pk));
   if (!row) return Fail(NotFound("no person " + id.ToString() + " in this vault"));
   PersonData out;
@@ -612,6 +681,8 @@ Status Vault::ReadSelected(const Selection& selection,
 
 Status Vault::ReadBatches(const Selection& selection, const ErasedPrepare& prepare,
                           const std::function<Status(internal::BatchOutput&)>& consume) {
+  store::ReadSnapshot snapshot(*store_);  // schemas, persons and records of one state
+  RETURN_IF_ERROR(snapshot.status());
   ASSIGN_OR_RETURN(std::vector<DatasetColumns> datasets, LoadDatasetColumns());
   std::unordered_map<int64_t, ScopedDataset> scoped;
   for (const auto& d : datasets) {
@@ -865,7 +936,7 @@ Status Vault::ReadBatches(const Selection& selection, const ErasedPrepare& prepa
   return failure(Ok());
 }
 
-Result<uint64_t> Vault::RotateKek(const KeySource& new_key) {
+Result<Vault::RotateResult> Vault::RotateKek(const KeySource& new_key) {
   KekParams params;
   crypto::SecretBytes new_kek;
   if (new_key.kind == KeySource::Kind::kKeyFile) {
@@ -923,22 +994,55 @@ Result<uint64_t> Vault::RotateKek(const KeySource& new_key) {
   kek_version_ = new_version;
   passphrase_ = params.passphrase;
   // The old KEK's wraps may linger in freed pages and the WAL: purge them.
-  RETURN_IF_ERROR(s.PurgeResidue(/*vacuum=*/false));
-  return count;
+  RotateResult r;
+  r.rewrapped = count;
+  ASSIGN_OR_RETURN(r.purge, PurgeResidue(/*vacuum=*/false));
+  return r;
 }
 
-Result<uint64_t> Vault::Forget(const PersonId& id) {
-  ASSIGN_OR_RETURN(int64_t pk, PkOf(id));
+namespace {
+constexpr std::string_view kLabelPersonValue = "custos/person-value/v1";
+}  // namespace
+
+Result<Bytes> Vault::SealForPerson(int64_t pk, std::string_view label,
+                                   std::string_view plaintext) {
   ASSIGN_OR_RETURN(std::optional<store::PersonRow> row, store_->GetPerson(pk));
-  if (!row) return Fail(NotFound("no person " + id.ToString() + " in this vault"));
-  ASSIGN_OR_RETURN(std::vector<store::RecordRow> records, store_->RecordsOf(row->pk));
+  if (!row) return Fail(NotFound("no person " + IdOf(pk).ToString() + " in this vault"));
+  ASSIGN_OR_RETURN(crypto::SecretBytes key, UnwrapDataKey(*row));
+  Bytes ad = WrapAd(kLabelPersonValue, IdOf(pk).bytes(), 0);
+  AppendLengthPrefixed(ad, AsBytes(label));
+  return crypto::Seal(key, AsBytes(plaintext), ad);
+}
+
+Result<std::string> Vault::OpenForPerson(int64_t pk, std::string_view label, ByteSpan sealed) {
+  ASSIGN_OR_RETURN(std::optional<store::PersonRow> row, store_->GetPerson(pk));
+  if (!row) return Fail(NotFound("no person " + IdOf(pk).ToString() + " in this vault"));
+  ASSIGN_OR_RETURN(crypto::SecretBytes key, UnwrapDataKey(*row));
+  Bytes ad = WrapAd(kLabelPersonValue, IdOf(pk).bytes(), 0);
+  AppendLengthPrefixed(ad, AsBytes(label));
+  auto opened = crypto::OpenSecret(key, sealed, ad);
+  if (!opened) {
+    return Fail(DataLoss("a sealed value (" + std::string(label) + ") of person " +
+                         IdOf(pk).ToString() + " failed its integrity check"));
+  }
+  return std::string(AsChars(opened->RevealSecret()));
+}
+
+Result<Vault::ForgetResult> Vault::Forget(const PersonId& id) {
+  ASSIGN_OR_RETURN(int64_t pk, PkOf(id));
+  ForgetResult r;
   tlog::Event event = MakeEvent("person.forget");
-  event.objects = {{"person", id.ToString()},
-                   {"records", records.size()},
-                   {"method", "crypto-shred"}};
-  RETURN_IF_ERROR(Transact(event, [&](tlog::Event&) { return store_->DeletePerson(row->pk); }));
-  RETURN_IF_ERROR(store_->PurgeResidue(/*vacuum=*/false));
-  return static_cast<uint64_t>(records.size());
+  // Looked up inside the transaction: another process may forget them first.
+  RETURN_IF_ERROR(Transact(event, [&](tlog::Event& e) -> Status {
+    ASSIGN_OR_RETURN(std::optional<store::PersonRow> row, store_->GetPerson(pk));
+    if (!row) return Fail(NotFound("no person " + id.ToString() + " in this vault"));
+    ASSIGN_OR_RETURN(std::vector<store::RecordRow> records, store_->RecordsOf(row->pk));
+    r.records = records.size();
+    e.objects = {{"person", id.ToString()}, {"records", r.records}, {"method", "crypto-shred"}};
+    return store_->DeletePerson(row->pk);
+  }));
+  ASSIGN_OR_RETURN(r.purge, PurgeResidue(/*vacuum=*/false));
+  return r;
 }
 
 }  // namespace custos::vault

@@ -14,8 +14,9 @@
 #define CUSTOS_VAULT_VAULT_H_
 
 #include <array>
-#include <functional>
+#include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <span>
@@ -233,17 +234,37 @@ class ImportBatch {
   std::unique_ptr<Writer> writer_;  // the store thread
 };
 
+// How an open vault shares its file with other processes.
+struct OpenOptions {
+  // How long a change waits for another process's change to finish before
+  // it fails with kUnavailable (naming the process that holds the vault).
+  std::chrono::milliseconds lock_wait{30000};
+};
+
+// What Vault::PurgeResidue achieved.
+struct PurgeResult {
+  bool purged = false;  // the write-ahead log was emptied
+  std::string why_not;  // when !purged: what kept it (another process...)
+};
+
+// Several processes may open one vault at once. Every change runs in one
+// write transaction that first re-reads what other processes may have
+// changed since this one last looked (the audit log's frontier, the key
+// version); reads see one committed state per call.
 class Vault {
  public:
   // Creates a new vault file. For a key file that does not exist yet, creates
   // it (0600). kAlreadyExists if the vault file exists.
   static Result<std::unique_ptr<Vault>> Create(const std::string& path, const KeySource& key,
-                                               const std::string& actor = "unknown");
+                                               const std::string& actor = "unknown",
+                                               const OpenOptions& options = {});
   // Opens a vault. kUnauthenticated when the key does not open it; nothing
   // is written to the vault file before the key is verified.
-  // Attempts noted by NoteRefusedAttempt are moved into the audit log here.
+  // Attempts noted by NoteRefusedAttempt are moved into the audit log here
+  // (later, by another open, if another process is writing right now).
   static Result<std::unique_ptr<Vault>> Open(const std::string& path, const KeySource& key,
-                                             const std::string& actor = "unknown");
+                                             const std::string& actor = "unknown",
+                                             const OpenOptions& options = {});
 
   ~Vault();
 
@@ -325,22 +346,54 @@ class Vault {
   // Runs `change` in one write transaction, then appends `event` (which the
   // change may complete, e.g. with counts) and a signed checkpoint before the
   // commit: the change and its audit entry commit together or not at all.
+  // The transaction waits for other processes' (OpenOptions::lock_wait),
+  // then fails with kUnavailable; kUnauthenticated if another process
+  // rotated the vault's key since this one opened it.
   Status Transact(tlog::Event event, const std::function<Status(tlog::Event&)>& change);
 
+  // The audit log. Its size and frontier are those of this process's last
+  // look: call RefreshAudit() inside a read transaction (store::ReadSnapshot)
+  // before reading proofs or roots; Transact refreshes it by itself.
   tlog::AuditLog& audit() { return *audit_; }
+  Status RefreshAudit() { return audit_->Reload(); }
+
+  // Empties the write-ahead log (and with `vacuum` rebuilds the file), so
+  // that nothing deleted lingers in the vault's files. Another process
+  // reading or writing can keep it from finishing: it waits up to the lock
+  // wait, then reports what kept it rather than failing (what was deleted
+  // stays deleted; the next purge removes the residue). kUnavailable only
+  // for I/O errors.
+  Result<PurgeResult> PurgeResidue(bool vacuum);
 
   // Re-wraps every data key, the index root and the signing seed under a new
   // KEK in one transaction (with its audit entry); field ciphertexts are
   // untouched. Afterwards only the new key opens the vault. Returns the
-  // number of data keys re-wrapped.
-  Result<uint64_t> RotateKek(const KeySource& new_key);
+  // number of data keys re-wrapped and how the purge of the old wraps went.
+  struct RotateResult {
+    uint64_t rewrapped = 0;
+    PurgeResult purge;
+  };
+  Result<RotateResult> RotateKek(const KeySource& new_key);
 
   // Crypto-shreds a person: deletes the wrapped data key, every record and
   // index entry (with its audit entry), then purges residue from the vault
-  // files. Returns the number of records destroyed.
-  Result<uint64_t> Forget(const PersonId& id);
+  // files (see PurgeResidue: another process can delay that part).
+  struct ForgetResult {
+    uint64_t records = 0;
+    PurgeResult purge;
+  };
+  Result<ForgetResult> Forget(const PersonId& id);
 
   Result<uint64_t> CountPeople() { return store_->CountPersons(); }
+
+  // Seals a small value that belongs to a person (a consent's evidence,
+  // say) under that person's data key, bound to the vault, the person and
+  // `label` (XChaCha20-Poly1305, random nonce): it is shredded with them.
+  // kNotFound if there is no such person.
+  Result<Bytes> SealForPerson(int64_t pk, std::string_view label, std::string_view plaintext);
+  // Opens it. kDataLoss if it does not authenticate (altered, or sealed for
+  // another person or label); kNotFound if the person is gone.
+  Result<std::string> OpenForPerson(int64_t pk, std::string_view label, ByteSpan sealed);
 
   PersonId IdOf(int64_t pk) const;
   // kNotFound for an id that is not one of this vault's (or no longer exists
@@ -376,6 +429,11 @@ class Vault {
   Result<crypto::FieldCipher> CipherForKey(ByteSpan wrapped_key, uint32_t kek_version,
                                            const PersonId& id) const;
   Status FoldRefusedAttempts();
+  // Begins a write transaction (waiting up to the lock wait, or not at all
+  // with `try_only`) and re-reads what another process may have changed.
+  Status BeginWrite(bool try_only = false);
+  // Commits, or rolls back and reloads the audit frontier when `st` failed.
+  Status FinishWrite(Status st);
   // Every dataset's columns (kDataLoss if a schema is damaged).
   Result<std::vector<DatasetColumns>> LoadDatasetColumns();
   // ReadSelectedBatches without its type: `prepare` leaves the batch's
@@ -400,6 +458,7 @@ class Vault {
   std::unique_ptr<tlog::AuditLog> audit_;
   std::string actor_ = "unknown";
   size_t group_map_shard_slots_ = MacMap::kDefaultMaxShardSlots;
+  OpenOptions options_;
 };
 
 template <typename Out>

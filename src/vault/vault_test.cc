@@ -666,7 +666,8 @@ TEST_F(VaultTest, RotationRewrapsAndRetiresTheOldKey) {
   std::string new_key = dir_.File("new.key");
   auto n = vault_->RotateKek(KeyFile(new_key));
   ASSERT_TRUE(n) << n.error().ToString();
-  EXPECT_EQ(*n, 2u);
+  EXPECT_EQ(n->rewrapped, 2u);
+  EXPECT_TRUE(n->purge.purged);
   vault_.reset();
   auto old = Vault::Open(path_, KeyFile(key_));
   ASSERT_FALSE(old);
@@ -779,7 +780,7 @@ TEST_F(VaultTest, KeysWrappedInVersionOneStillOpenAndRotateToVersionTwo) {
   const std::string new_key = dir_.File("new.key");
   auto n = (*v)->RotateKek(KeyFile(new_key));
   ASSERT_TRUE(n) << n.error().ToString();
-  EXPECT_EQ(*n, 2u);
+  EXPECT_EQ(n->rewrapped, 2u);
   v->reset();
   ASSERT_EQ(sqlite3_open(path_.c_str(), &db), SQLITE_OK);
   for (int64_t pk : pks) {
@@ -825,7 +826,9 @@ TEST_F(VaultTest, ForgetLeavesNoTrace) {
   sqlite3_finalize(s);
   sqlite3_close(db);
 
-  ASSERT_TRUE(vault_->Forget(ids[0]));
+  auto forgot = vault_->Forget(ids[0]);
+  ASSERT_TRUE(forgot) << forgot.error().ToString();
+  EXPECT_TRUE(forgot->purge.purged);
   auto gone = vault_->Read(ids[0]);
   ASSERT_FALSE(gone);
   EXPECT_EQ(gone.error().code(), ErrorCode::kNotFound);

@@ -361,7 +361,13 @@ Result<ExecuteReport> ExecuteDestruction(vault::Vault& vault, const ExecuteOptio
                  {"people_to_rewrite", plan.people_rewritten},
                  {"people_retained", plan.people_retained},
                  {"catalogue_version", plan.json["catalogue_version"]}};
-    RETURN_IF_ERROR(vault.Transact(e, [&](tlog::Event&) {
+    RETURN_IF_ERROR(vault.Transact(e, [&](tlog::Event&) -> Status {
+      // Another process may have begun a destruction since the list was read.
+      ASSIGN_OR_RETURN(auto now, ListDestructions(vault));
+      if (now.size() != batches.size()) {
+        return Fail(Unavailable("another destruction began while this one was being planned; "
+                                "run destroy execute again to resume it"));
+      }
       return s.PutDoc(kBatchKind, report.id, doc.dump());
     }));
     RETURN_IF_ERROR(fault("planned"));
@@ -382,15 +388,23 @@ Result<ExecuteReport> ExecuteDestruction(vault::Vault& vault, const ExecuteOptio
         if (di == 0 && w.destroy.size() >= o.bulk_min_people && w.kept.size() < w.destroy.size()) {
           ASSIGN_OR_RETURN(uint64_t deleted, s.DeletePersonsExcept(w.kept));
           if (deleted != w.destroy.size()) {
-            return Fail(Internal("bulk destruction deleted " + std::to_string(deleted) + " people, not " +
-                                 std::to_string(w.destroy.size())));
+            // People were added or forgotten by another process since the
+            // work was computed: nothing here is damaged, but the approved
+            // scope no longer matches. Rolled back; a second run recomputes.
+            return Fail(Unavailable("the vault changed while the destruction ran (" +
+                                    std::to_string(deleted) + " people to delete, not " +
+                                    std::to_string(w.destroy.size()) +
+                                    "); nothing was deleted: run destroy execute again"));
           }
           destroyed = deleted;
           di = w.destroy.size();
           n = o.chunk_people;  // the bulk chunk is a chunk of its own
         }
         for (; di < w.destroy.size() && n < o.chunk_people; ++di, ++n) {
-          RETURN_IF_ERROR(s.DeletePerson(w.destroy[di]));
+          Status deleted = s.DeletePerson(w.destroy[di]);
+          // Forgotten by another process meanwhile: gone either way.
+          if (!deleted && deleted.error().code() == ErrorCode::kNotFound) continue;
+          RETURN_IF_ERROR(deleted);
           ++destroyed;
         }
         for (; ri < w.rewrite.size() && n < o.chunk_people; ++ri, ++n) {
@@ -429,7 +443,12 @@ Result<ExecuteReport> ExecuteDestruction(vault::Vault& vault, const ExecuteOptio
     }
     // Purge residue: freed pages are zeroed (secure_delete), the WAL is
     // checkpointed and truncated, VACUUM rebuilds the file.
-    RETURN_IF_ERROR(s.PurgeResidue(/*vacuum=*/true));
+    ASSIGN_OR_RETURN(vault::PurgeResult purge, vault.PurgeResidue(/*vacuum=*/true));
+    if (!purge.purged) {
+      return Fail(Unavailable("destruction " + report.id + ": every person in scope is "
+                              "destroyed, but " + purge.why_not +
+                              "; run destroy execute again when the vault is idle to finish"));
+    }
     ASSIGN_OR_RETURN(Work after, ComputeWork(vault, datasets, today));
     uint64_t wal_bytes = 0;
     for (const auto& f : s.Files()) {
@@ -439,11 +458,14 @@ Result<ExecuteReport> ExecuteDestruction(vault::Vault& vault, const ExecuteOptio
       }
     }
     if (!after.destroy.empty() || !after.rewrite.empty() || wal_bytes != 0) {
-      return Fail(DataLoss("destruction " + report.id + ": verification after the purge failed (" +
-                           std::to_string(after.destroy.size()) + " people and " +
-                           std::to_string(after.rewrite.size()) +
-                           " rewrites remain, WAL " + std::to_string(wal_bytes) +
-                           " bytes); run destroy execute again"));
+      // Another process wrote meanwhile (an import adds people, any change
+      // refills the WAL): not damage, and a second run finishes the work.
+      return Fail(Unavailable("destruction " + report.id + ": verification after the purge found " +
+                              std::to_string(after.destroy.size()) + " people and " +
+                              std::to_string(after.rewrite.size()) +
+                              " rewrites left and " + std::to_string(wal_bytes) +
+                              " bytes in the WAL (another process wrote meanwhile); run "
+                              "destroy execute again"));
     }
     auto verified = tlog::VerifyLog(s, vault.audit().verifier_key());
     if (!verified) return Fail(verified.error().WithContext("destruction " + report.id));
@@ -482,7 +504,7 @@ Result<ExecuteReport> ExecuteDestruction(vault::Vault& vault, const ExecuteOptio
                  {"people_rewritten", pr.value("people_rewritten", uint64_t{0})},
                  {"fields_removed", pr.value("fields_removed", uint64_t{0})}};
     RETURN_IF_ERROR(vault.Transact(e, [&](tlog::Event&) { return put_doc(); }));
-    RETURN_IF_ERROR(s.PurgeResidue(/*vacuum=*/false));
+    ASSIGN_OR_RETURN(report.purge, vault.PurgeResidue(/*vacuum=*/false));
   }
   return report;
 }

@@ -73,6 +73,8 @@ struct ExecuteReport {
   uint64_t people_rewritten = 0;
   uint64_t fields_removed = 0;
   uint64_t chunks = 0;
+  // The last purge of the vault's files (another process can delay it).
+  vault::PurgeResult purge{true, {}};
 };
 
 // Runs (or resumes) a destruction batch.

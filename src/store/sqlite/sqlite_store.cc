@@ -5,7 +5,12 @@
 // schema versioned by PRAGMA user_version with forward-only migrations.
 #include <sqlite3.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
 
 #include <algorithm>
 #include <cstring>
@@ -131,7 +136,8 @@ class Stmt {
 
 class SqliteStore final : public Store {
  public:
-  SqliteStore(sqlite3* db, std::string path) : db_(db), path_(std::move(path)) {}
+  SqliteStore(sqlite3* db, std::string path, const StoreOptions& options)
+      : db_(db), path_(std::move(path)), lock_wait_(options.lock_wait) {}
   ~SqliteStore() override {
     stmts_.clear();
     sqlite3_close_v2(db_);
@@ -144,8 +150,12 @@ class SqliteStore final : public Store {
     RETURN_IF_ERROR(Exec(
         "PRAGMA secure_delete=ON; PRAGMA synchronous=FULL; PRAGMA temp_store=MEMORY;"
         "PRAGMA cache_size=-16384;"));
-    sqlite3_busy_timeout(db_, kBusyTimeoutMs);
+    SetBusyTimeout(lock_wait_);
     return Ok();
+  }
+
+  void SetBusyTimeout(std::chrono::milliseconds wait) {
+    sqlite3_busy_timeout(db_, static_cast<int>(std::clamp<int64_t>(wait.count(), 0, INT32_MAX)));
   }
 
   Status Initialize() {
@@ -170,25 +180,19 @@ class SqliteStore final : public Store {
   // The same without waiting: while another connection has the vault open a
   // change of mode fails at once instead of after the busy timeout.
   Result<std::string> JournalModeNoWait(const char* pragma) {
-    sqlite3_busy_timeout(db_, 0);
+    SetBusyTimeout(std::chrono::milliseconds(0));
     Result<std::string> mode = JournalMode(pragma);
-    sqlite3_busy_timeout(db_, kBusyTimeoutMs);
+    SetBusyTimeout(lock_wait_);
     return mode;
   }
 
-  // Back to WAL mode if a bulk import was interrupted (the open that rolled
-  // its journal back finds the vault in rollback-journal mode). Another
-  // connection's import in progress keeps its mode: no waiting for it.
+  // Back to WAL mode if an import of an earlier version was interrupted in
+  // rollback-journal mode (those left WAL mode for a bulk import; the open
+  // that rolls the journal back finds the vault in that mode).
   void RestoreWal() {
     Result<std::string> mode = JournalMode("PRAGMA journal_mode");
     if (!mode || *mode == "wal") return;
     (void)JournalModeNoWait("PRAGMA journal_mode=WAL");
-  }
-
-  void LeaveBulkMode() {
-    if (!bulk_) return;
-    bulk_ = false;
-    (void)JournalMode("PRAGMA journal_mode=WAL");
   }
 
   Status CheckSchema() {
@@ -203,32 +207,16 @@ class SqliteStore final : public Store {
     return Ok();
   }
 
-  // A write transaction for a bulk import. In WAL mode every page is written
-  // twice (to the log, then by the checkpoint into the file), and that copy
-  // was a fifth of a large import; with a rollback journal the pages an
-  // import appends are written once (the journal keeps only the few
-  // existing pages it changes). So the store leaves WAL mode for the
-  // transaction when it is the only connection (SQLite refuses otherwise,
-  // and the import runs in WAL mode as usual) and returns to WAL after it.
-  // A crash in between leaves a hot journal that SQLite rolls back at the
-  // next open, which also restores WAL mode.
-  Status BeginBulk() override {
-    if (in_tx_) return Fail(Internal("transaction already open"));
-    Result<std::string> mode = JournalModeNoWait("PRAGMA journal_mode=DELETE");
-    bulk_ = mode && *mode == "delete";
-    Status st = Begin();
-    if (!st) LeaveBulkMode();
-    return st;
-  }
+  // Every write transaction is BEGIN IMMEDIATE: it takes the write lock at
+  // once, so two writers never both read and then collide at their first
+  // write (a deferred transaction that read an older snapshot could not
+  // write at all). Writes stay in WAL mode: a rollback journal (which an
+  // earlier version used for large imports, to write pages once) blocks
+  // every reader while the writer spills or commits, and a connection that
+  // switches modes under another one's transaction corrupts the vault.
+  Status Begin() override { return BeginWrite(lock_wait_); }
+  Status TryBegin() override { return BeginWrite(std::chrono::milliseconds(0)); }
 
-  Status Begin() override {
-    if (in_tx_) return Fail(Internal("transaction already open"));
-    ForgetRecordHints();
-    RETURN_IF_ERROR(Exec("BEGIN IMMEDIATE"));
-    in_tx_ = true;
-    tx_audit_size_.reset();
-    return Ok();
-  }
   Status Commit() override {
     if (!in_tx_) return Fail(Internal("no open transaction"));
     Status st = FlushIndex();
@@ -239,7 +227,6 @@ class SqliteStore final : public Store {
       return st;
     }
     in_tx_ = false;
-    LeaveBulkMode();
     return Ok();
   }
   void Rollback() override {
@@ -247,9 +234,22 @@ class SqliteStore final : public Store {
     ReleasePendingIndex();
     if (!in_tx_) return;
     (void)Exec("ROLLBACK");
-    LeaveBulkMode();
     in_tx_ = false;
     tx_audit_size_.reset();
+  }
+
+  // A deferred transaction: its snapshot is taken at its first read, and in
+  // WAL mode it never waits for a writer.
+  Status BeginRead() override {
+    if (read_depth_++ > 0 || in_tx_) return Ok();
+    Status st = Exec("BEGIN DEFERRED");
+    if (!st) read_depth_ = 0;
+    return st;
+  }
+  void EndRead() override {
+    if (read_depth_ == 0) return;
+    if (--read_depth_ > 0 || in_tx_) return;
+    (void)Exec("COMMIT");
   }
 
   Result<std::optional<Bytes>> GetMeta(std::string_view key) override {
@@ -919,17 +919,20 @@ class SqliteStore final : public Store {
     return out;
   }
 
-  Status PurgeResidue(bool vacuum) override {
-    if (in_tx_) return Fail(Internal("PurgeResidue inside a transaction"));
-    if (vacuum) RETURN_IF_ERROR(Exec("VACUUM"));
-    int log = 0, ckpt = 0;
-    int rc = sqlite3_wal_checkpoint_v2(db_, nullptr, SQLITE_CHECKPOINT_TRUNCATE, &log, &ckpt);
-    if (rc != SQLITE_OK) return Fail(StorageError(rc));
-    if (log != 0) {
-      return Fail(Unavailable("another process is reading the vault; the write-ahead log "
-                              "could not be emptied. Close other Custos processes and retry."));
+  Result<bool> PurgeResidue(bool vacuum) override {
+    if (in_tx_ || read_depth_ > 0) return Fail(Internal("PurgeResidue inside a transaction"));
+    if (vacuum) {
+      const int rc = sqlite3_exec(db_, "VACUUM", nullptr, nullptr, nullptr);
+      if ((rc & 0xff) == SQLITE_BUSY) return false;
+      RETURN_IF_ERROR(Check(rc));
     }
-    return Ok();
+    // TRUNCATE waits (busy handler) for readers of older states and for a
+    // writer, copies every frame into the file, and empties the log.
+    int log = 0, ckpt = 0;
+    const int rc = sqlite3_wal_checkpoint_v2(db_, nullptr, SQLITE_CHECKPOINT_TRUNCATE, &log, &ckpt);
+    if ((rc & 0xff) == SQLITE_BUSY) return false;
+    RETURN_IF_ERROR(Check(rc));
+    return log == 0;
   }
 
   std::vector<std::string> Files() const override {
@@ -937,6 +940,74 @@ class SqliteStore final : public Store {
   }
 
  private:
+  // Who holds the write lock of the vault at `path`, for messages:
+  // "process 1234 (custos import)", or "" when that cannot be told. In WAL
+  // mode SQLite's write lock is a POSIX lock on byte 120 of the -shm file
+  // (os_unix.c: UNIX_SHM_BASE + WAL_WRITE_LOCK); /proc/locks names its
+  // owner. Read from there rather than probed with fcntl(F_GETLK): closing a
+  // probe descriptor would drop this process's own locks on the file.
+  static std::string WriteLockHolder(const std::string& path) {
+    struct stat shm {};
+    if (::stat((path + "-shm").c_str(), &shm) != 0) return "";
+    FILE* f = std::fopen("/proc/locks", "re");
+    if (f == nullptr) return "";
+    long pid = 0;
+    char line[256];
+    while (pid == 0 && std::fgets(line, sizeof line, f) != nullptr) {
+      // "1: POSIX  ADVISORY  WRITE 1234 fd:01:5678 120 120"
+      char cls[16], mode[16], access[16];
+      long owner = 0;
+      unsigned maj = 0, min = 0;
+      unsigned long long ino = 0;
+      char start[24], end[24];
+      if (std::sscanf(line, "%*[^:]: %15s %15s %15s %ld %x:%x:%llu %23s %23s", cls, mode, access,
+                      &owner, &maj, &min, &ino, start, end) != 9) {
+        continue;
+      }
+      if (std::strcmp(cls, "POSIX") != 0 || std::strcmp(access, "WRITE") != 0) continue;
+      if (ino != shm.st_ino || maj != major(shm.st_dev) || min != minor(shm.st_dev)) continue;
+      const long long first = std::atoll(start);
+      const long long last = std::strcmp(end, "EOF") == 0 ? INT64_MAX : std::atoll(end);
+      if (first <= 120 && 120 <= last && owner > 0) pid = owner;
+    }
+    std::fclose(f);
+    if (pid == 0) return "";
+    return "process " + std::to_string(pid) + DescribeProcess(pid);
+  }
+
+  // " (custos import)": the program and the words of its command line that
+  // name a subcommand (lower-case words before the first option or file),
+  // never the rest, which may hold an ID number.
+  static std::string DescribeProcess(long pid) {
+    std::string cmdline;
+    if (FILE* f = std::fopen(("/proc/" + std::to_string(pid) + "/cmdline").c_str(), "re")) {
+      char buf[512];
+      size_t n = std::fread(buf, 1, sizeof buf, f);
+      std::fclose(f);
+      cmdline.assign(buf, n);
+    }
+    std::vector<std::string> words;
+    for (size_t pos = 0; pos < cmdline.size() && words.size() < 4;) {
+      size_t nul = cmdline.find('\0', pos);
+      if (nul == std::string::npos) nul = cmdline.size();
+      words.push_back(cmdline.substr(pos, nul - pos));
+      pos = nul + 1;
+    }
+    if (words.empty()) return "";
+    std::string out = words[0].substr(words[0].rfind('/') + 1);
+    for (size_t i = 1; i < words.size(); ++i) {
+      const std::string& w = words[i];
+      const bool word = !w.empty() && w.size() <= 20 &&
+                        std::all_of(w.begin(), w.end(), [](char c) {
+                          return (c >= 'a' && c <= 'z') || c == '-';
+                        }) &&
+                        w[0] != '-';
+      if (!word) break;
+      out += " " + w;
+    }
+    return " (" + out + ")";
+  }
+
   Error StorageError(int rc) const {
     std::string msg = path_ + ": " + sqlite3_errstr(rc);
     const char* detail = sqlite3_errmsg(db_);
@@ -1064,9 +1135,19 @@ class SqliteStore final : public Store {
   }
 
   Status Migrate() {
-    ASSIGN_OR_RETURN(int version, UserVersion());
-    while (version < kSchemaVersion) {
+    for (;;) {
       RETURN_IF_ERROR(Begin());
+      // Read under the write lock: another process may have migrated.
+      Result<int> current = UserVersion();
+      if (!current) {
+        Rollback();
+        return Fail(current.error());
+      }
+      const int version = *current;
+      if (version >= kSchemaVersion) {
+        Rollback();
+        return Ok();
+      }
       Status st = Exec(kMigrations[version]);
       if (st && version + 1 == 2) st = FillPersonIndex();
       if (st && version + 1 == 3) st = FillMacBuckets();
@@ -1079,9 +1160,7 @@ class SqliteStore final : public Store {
         return st;
       }
       RETURN_IF_ERROR(Commit());
-      ++version;
     }
-    return Ok();
   }
 
   // ----------------------------------------------------- pending index entries
@@ -1453,11 +1532,42 @@ class SqliteStore final : public Store {
     last_record_id_ = 0;
   }
 
+  Status BeginWrite(std::chrono::milliseconds wait) {
+    if (in_tx_ || read_depth_ > 0) return Fail(Internal("transaction already open"));
+    ForgetRecordHints();
+    if (wait != lock_wait_) SetBusyTimeout(wait);
+    const auto started = std::chrono::steady_clock::now();
+    int rc = sqlite3_exec(db_, "BEGIN IMMEDIATE", nullptr, nullptr, nullptr);
+    if (wait != lock_wait_) SetBusyTimeout(lock_wait_);
+    if (rc != SQLITE_OK) {
+      if ((rc & 0xff) != SQLITE_BUSY) return Fail(StorageError(rc));
+      const auto waited = std::chrono::duration_cast<std::chrono::milliseconds>(
+          std::chrono::steady_clock::now() - started);
+      return Fail(Busy(waited));
+    }
+    in_tx_ = true;
+    tx_audit_size_.reset();
+    return Ok();
+  }
+
+  // kUnavailable for a write lock another process holds, naming it.
+  Error Busy(std::chrono::milliseconds waited) const {
+    std::string holder = WriteLockHolder(path_);
+    std::string msg = "the vault " + path_ + " is busy: " +
+                      (holder.empty() ? std::string("another process") : holder) +
+                      " is writing to it";
+    if (waited.count() >= 1000) {
+      msg += "; gave up after waiting " + std::to_string(waited.count() / 1000) +
+             " s (--wait SECONDS to wait longer)";
+    }
+    return Unavailable(msg);
+  }
+
   sqlite3* db_;
   std::string path_;
-  static constexpr int kBusyTimeoutMs = 5000;
+  std::chrono::milliseconds lock_wait_;
   bool in_tx_ = false;
-  bool bulk_ = false;  // in a BeginBulk transaction, out of WAL mode
+  int read_depth_ = 0;  // open BeginRead calls
   // Hints that spare InsertRecord a lookup (valid within one transaction).
   int64_t last_inserted_person_ = 0;
   int64_t last_record_person_ = 0;
@@ -1484,24 +1594,26 @@ Result<sqlite3*> OpenDb(const std::string& path, int flags) {
 
 }  // namespace
 
-Result<std::unique_ptr<Store>> CreateSqliteStore(const std::string& path) {
+Result<std::unique_ptr<Store>> CreateSqliteStore(const std::string& path,
+                                                 const StoreOptions& options) {
   struct stat st {};
   if (::stat(path.c_str(), &st) == 0) {
     return Fail(AlreadyExists("vault file already exists: " + path));
   }
   ASSIGN_OR_RETURN(sqlite3 * db, OpenDb(path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE));
-  auto store = std::make_unique<SqliteStore>(db, path);
+  auto store = std::make_unique<SqliteStore>(db, path, options);
   ::chmod(path.c_str(), 0600);
   RETURN_IF_ERROR(store->Configure());
   RETURN_IF_ERROR(store->Initialize());
   return std::unique_ptr<Store>(std::move(store));
 }
 
-Result<std::unique_ptr<Store>> OpenSqliteStore(const std::string& path) {
+Result<std::unique_ptr<Store>> OpenSqliteStore(const std::string& path,
+                                               const StoreOptions& options) {
   struct stat st {};
   if (::stat(path.c_str(), &st) != 0) return Fail(NotFound("no vault at " + path));
   ASSIGN_OR_RETURN(sqlite3 * db, OpenDb(path, SQLITE_OPEN_READWRITE));
-  auto store = std::make_unique<SqliteStore>(db, path);
+  auto store = std::make_unique<SqliteStore>(db, path, options);
   RETURN_IF_ERROR(store->Configure());
   RETURN_IF_ERROR(store->CheckSchema());
   store->RestoreWal();
