@@ -22,6 +22,65 @@ std::string FormatRfc3339(int64_t unix_seconds) {
   return buf;
 }
 
+Result<int64_t> ParseRfc3339(std::string_view t) {
+  auto bad = [] {
+    return Fail(InvalidArgument(
+        "not an RFC 3339 time (such as 2026-12-01T10:00:00+08:00 or 2026-12-01T02:00:00Z)"));
+  };
+  size_t pos = 0;
+  auto digits = [&](size_t n, int& out) {
+    if (pos + n > t.size()) return false;
+    out = 0;
+    for (size_t i = 0; i < n; ++i) {
+      const char c = t[pos + i];
+      if (c < '0' || c > '9') return false;
+      out = out * 10 + (c - '0');
+    }
+    pos += n;
+    return true;
+  };
+  auto expect = [&](char a, char b) {
+    if (pos >= t.size() || (t[pos] != a && t[pos] != b)) return false;
+    ++pos;
+    return true;
+  };
+  int year = 0, month = 0, day = 0, hour = 0, minute = 0, second = 0;
+  if (!digits(4, year) || !expect('-', '-') || !digits(2, month) || !expect('-', '-') ||
+      !digits(2, day) || !expect('T', 't') || !digits(2, hour) || !expect(':', ':') ||
+      !digits(2, minute) || !expect(':', ':') || !digits(2, second)) {
+    return bad();
+  }
+  if (!IsValidDate(year, month, day) || hour > 23 || minute > 59 || second > 60) return bad();
+  if (pos < t.size() && t[pos] == '.') {
+    ++pos;
+    const size_t start = pos;
+    while (pos < t.size() && t[pos] >= '0' && t[pos] <= '9') ++pos;
+    if (pos == start) return bad();
+  }
+  int offset = 0;
+  if (pos < t.size() && (t[pos] == 'Z' || t[pos] == 'z')) {
+    ++pos;
+  } else if (pos < t.size() && (t[pos] == '+' || t[pos] == '-')) {
+    const int sign = t[pos] == '-' ? -1 : 1;
+    ++pos;
+    int oh = 0, om = 0;
+    if (!digits(2, oh) || !expect(':', ':') || !digits(2, om) || oh > 23 || om > 59) return bad();
+    offset = sign * (oh * 3600 + om * 60);
+  } else {
+    return bad();
+  }
+  if (pos != t.size()) return bad();
+  if (second == 60) second = 59;
+  // Days from the civil date (proleptic Gregorian), H. Hinnant's algorithm.
+  const int y = year - (month <= 2 ? 1 : 0);
+  const int era = y / 400;
+  const int yoe = y - era * 400;
+  const int doy = (153 * (month + (month > 2 ? -3 : 9)) + 2) / 5 + day - 1;
+  const int doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+  const int64_t days = int64_t{era} * 146097 + doe - 719468;
+  return days * 86400 + hour * 3600 + minute * 60 + second - offset;
+}
+
 bool IsValidDate(int year, int month, int day) {
   if (year < 1 || month < 1 || month > 12 || day < 1) return false;
   static constexpr int kDays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};

@@ -16,6 +16,13 @@ int64_t NowUnixSeconds();
 // RFC 3339 UTC with a Z suffix, second precision: 2026-11-27T07:02:20Z.
 std::string FormatRfc3339(int64_t unix_seconds);
 
+// Parses an RFC 3339 date-time (section 5.6): YYYY-MM-DDTHH:MM:SS, an
+// optional fraction (dropped), then Z or an offset +HH:MM / -HH:MM; T and Z
+// in either case. A leap second (:60) counts as :59. Returns Unix seconds.
+// kInvalidArgument otherwise; the message never repeats the text (it may be
+// anything a spreadsheet cell held).
+Result<int64_t> ParseRfc3339(std::string_view text);
+
 // A calendar date.
 struct Date {
   int year = 0;

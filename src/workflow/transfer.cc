@@ -41,6 +41,8 @@ constexpr std::string_view kTransferKind = "transfer";
 constexpr std::string_view kRefKind = "transfer.ref";
 constexpr std::string_view kNoticeKind = "transfer.notice";
 constexpr std::string_view kResponseKind = "transfer.response";
+// Associated-data label of a response's evidence sealed under the person's key.
+constexpr std::string_view kEvidenceLabel = "transfer.response.evidence";
 // Who left in a package. A doc per transfer (IncludedSet, below); packages
 // made before it recorded a person doc per person, still read.
 constexpr std::string_view kIncludedKind = "transfer.included";
@@ -127,6 +129,20 @@ Result<json> LoadTransferDoc(vault::Vault& v, const std::string& id) {
   ASSIGN_OR_RETURN(std::optional<std::string> body, v.store().GetDoc(kTransferKind, id));
   if (!body) return Fail(NotFound("no transfer '" + id + "'"));
   return ParseDoc("transfer " + id, *body);
+}
+
+// Inside a change's write transaction: the document `kind`/`key` is still
+// what the change read before it began (null: absent). Another process may
+// have changed it meanwhile; going on would undo that change, so the
+// command stops with kUnavailable and can simply be run again.
+Status ExpectUnchanged(vault::Vault& v, std::string_view kind, const std::string& key,
+                       const json& seen) {
+  ASSIGN_OR_RETURN(std::optional<std::string> body, v.store().GetDoc(kind, key));
+  json now = body ? json::parse(*body, nullptr, false) : json();
+  if (now == seen) return Ok();
+  return Fail(Unavailable(std::string(kind) + " '" + key +
+                          "' was changed by another command while this one ran; nothing was "
+                          "recorded: run it again"));
 }
 
 // Dataset columns by name, for the datasets in scope.
@@ -350,8 +366,11 @@ class TempFileBeside {
     const std::string dir = DirectoryOf(path);
     int fd = ::open(dir.c_str(), O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
     if (fd >= 0) return std::unique_ptr<TempFileBeside>(new TempFileBeside(fd, "", display));
-    std::string name = path + ".tmp-XXXXXX";
-    fd = ::mkstemp(name.data());
+    // Named as every temporary here, so that a later run removes it should
+    // this process be killed.
+    RemoveLeftoversOf(path);
+    std::string name = path + ".tmp-" + std::to_string(::getpid());
+    fd = ::open(name.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
     if (fd < 0) {
       return Fail(Unavailable("cannot create " + display + ": " + std::strerror(errno)));
     }
@@ -367,9 +386,12 @@ class TempFileBeside {
   int fd() const { return fd_; }
   // For messages.
   const std::string& name() const { return display_; }
-  // fsync, then link under `path` (kAlreadyExists if something is there).
-  Status SyncAndLinkTo(const std::string& path) {
+  Status Sync() {
     if (::fsync(fd_) != 0) return Fail(Unavailable("cannot sync " + display_ + ": " + Errno()));
+    return Ok();
+  }
+  // Links the (synced) file under `path`; kAlreadyExists if something is there.
+  Status LinkTo(const std::string& path) {
     int rc = 0;
     if (name_.empty()) {  // unnamed: linked through its descriptor (open(2), O_TMPFILE)
       const std::string self = "/proc/self/fd/" + std::to_string(fd_);
@@ -381,6 +403,7 @@ class TempFileBeside {
       if (errno == EEXIST) return Fail(AlreadyExists(path + " exists"));
       return Fail(Unavailable("cannot create " + path + ": " + Errno()));
     }
+    SyncDirectoryOf(path);
     return Ok();
   }
 
@@ -741,8 +764,10 @@ Status AddRecipient(vault::Vault& v, const Recipient& r) {
                {"uscc", r.uscc},
                {"age_recipient", norm.age_recipient},
                {"ssh_key", norm.ssh_key}};
-  return v.Transact(
-      e, [&](tlog::Event&) { return v.store().PutDoc(kRecipientKind, r.id, doc.dump()); });
+  return v.Transact(e, [&](tlog::Event&) -> Status {
+    RETURN_IF_ERROR(ExpectUnchanged(v, kRecipientKind, r.id, json()));
+    return v.store().PutDoc(kRecipientKind, r.id, doc.dump());
+  });
 }
 
 Result<Recipient> GetRecipient(vault::Vault& v, const std::string& id) {
@@ -865,8 +890,11 @@ Status PlanTransfer(vault::Vault& v, const TransferPlan& in) {
                {"dataset", p.dataset},
                {"approved_by", p.approved_by},
                {"missing_terms", MissingTerms(p)}};
-  return v.Transact(
-      e, [&](tlog::Event&) { return v.store().PutDoc(kTransferKind, p.id, doc.dump()); });
+  return v.Transact(e, [&](tlog::Event&) -> Status {
+    ASSIGN_OR_RETURN(std::optional<std::string> now, v.store().GetDoc(kTransferKind, p.id));
+    if (now) return Fail(AlreadyExists("transfer '" + p.id + "' already exists"));
+    return v.store().PutDoc(kTransferKind, p.id, doc.dump());
+  });
 }
 
 Result<TransferPlan> GetTransferPlan(vault::Vault& v, const std::string& id) {
@@ -897,6 +925,7 @@ Status SetTransferTerms(vault::Vault& v, const std::string& id,
                         const std::map<std::string, std::string>& terms,
                         const std::string& approved_by) {
   ASSIGN_OR_RETURN(json doc, LoadTransferDoc(v, id));
+  const json seen = doc;
   const std::string state = Str(doc, "state");
   if (state == "packaged" || state == "closed") {
     return Fail(FailedPrecondition("transfer '" + id + "' is " + state + "; its terms are fixed"));
@@ -923,8 +952,10 @@ Status SetTransferTerms(vault::Vault& v, const std::string& id,
                {"terms", keys},
                {"approved_by", p.approved_by},
                {"missing_terms", MissingTerms(p)}};
-  return v.Transact(e,
-                    [&](tlog::Event&) { return v.store().PutDoc(kTransferKind, id, doc.dump()); });
+  return v.Transact(e, [&](tlog::Event&) -> Status {
+    RETURN_IF_ERROR(ExpectUnchanged(v, kTransferKind, id, seen));
+    return v.store().PutDoc(kTransferKind, id, doc.dump());
+  });
 }
 
 // ---- Notices ----
@@ -939,6 +970,7 @@ Result<Channel> ParseChannel(std::string_view s) {
 Result<NoticeBatch> MakeNotices(vault::Vault& v, const std::string& transfer, Channel channel,
                                 bool english, const std::string& out_path) {
   ASSIGN_OR_RETURN(json doc, LoadTransferDoc(v, transfer));
+  const json seen = doc;
   ASSIGN_OR_RETURN(TransferPlan plan, PlanFromJson(doc));
   if (Str(doc, "state") == "closed") {
     return Fail(FailedPrecondition("transfer '" + transfer + "' is closed"));
@@ -1079,6 +1111,7 @@ Result<NoticeBatch> MakeNotices(vault::Vault& v, const std::string& transfer, Ch
                {"notices", out.notices},        {"missing_contact", out.missing_contact.size()},
                {"new_refs", new_refs},          {"notices_sha256", out.digest}};
   Status tx = v.Transact(e, [&](tlog::Event&) -> Status {
+    RETURN_IF_ERROR(ExpectUnchanged(v, kTransferKind, transfer, seen));
     auto put_ref = [&](int64_t pk, uint64_t ref) {
       json j = {{"ref", UnpackRef(ref)}};
       return v.store().PutPersonDoc(kRefKind, transfer, pk, j.dump());
@@ -1110,6 +1143,7 @@ Result<NoticeBatch> MakeNotices(vault::Vault& v, const std::string& transfer, Ch
 Result<ResponsesReport> RecordResponses(vault::Vault& v, const std::string& transfer,
                                         std::string_view csv) {
   ASSIGN_OR_RETURN(json doc, LoadTransferDoc(v, transfer));
+  const json seen = doc;
   // Codes packed in 40 bits, sorted: 16 bytes a person.
   std::vector<std::pair<uint64_t, int64_t>> by_ref;
   RETURN_IF_ERROR(v.store().ForEachPersonDoc(kRefKind, transfer,
@@ -1133,10 +1167,11 @@ Result<ResponsesReport> RecordResponses(vault::Vault& v, const std::string& tran
     if (errors.size() < kErrorsShown) errors.push_back(std::move(e));
     ++error_count;
   };
-  // Calls record(pk, response, document) for each good line; reports bad
-  // ones to error().
-  auto parse = [&](const std::function<Status(int64_t, const std::string&, const json&)>& record)
-      -> Status {
+  // Calls record(pk, response, document, evidence) for each good line;
+  // reports bad ones to error().
+  using Record =
+      std::function<Status(int64_t, const std::string&, json&, const std::string& evidence)>;
+  auto parse = [&](const Record& record) -> Status {
     std::map<std::string, int> col;
     size_t pos = 0, line_no = 0;
     bool header = true;
@@ -1194,16 +1229,20 @@ Result<ResponsesReport> RecordResponses(vault::Vault& v, const std::string& tran
         error(at + "response must be consent, object or withdraw (同意, 反对, 撤回)");
       } else if (time.empty()) {
         error(at + "no time");
+      } else if (auto when = ParseRfc3339(time); !when) {
+        error(at + "time: " + when.error().message());
       } else if (!sens || !guard) {
         error(at + "sensitive_consent and guardian_consent must be yes or no");
       } else {
         json j = {{"response", *resp},
-                  {"time", time},
-                  {"evidence", cell("evidence")},
+                  {"time", FormatRfc3339(*when)},
                   {"sensitive_consent", *sens},
                   {"guardian_consent", *guard},
                   {"line", line_no}};
-        RETURN_IF_ERROR(record(it->second, *resp, j));
+        std::string evidence = cell("evidence");
+        Status recorded = record(it->second, *resp, j, evidence);
+        if (!evidence.empty()) sodium_memzero(evidence.data(), evidence.size());
+        RETURN_IF_ERROR(recorded);
       }
     }
     if (header && error_count == 0) error("line 1: no header");
@@ -1211,7 +1250,8 @@ Result<ResponsesReport> RecordResponses(vault::Vault& v, const std::string& tran
   };
 
   ResponsesReport rep;
-  RETURN_IF_ERROR(parse([&](int64_t, const std::string& response, const json&) -> Status {
+  RETURN_IF_ERROR(parse([&](int64_t, const std::string& response, json&,
+                            const std::string&) -> Status {
     ++rep.recorded;
     ++rep.by_response[response];
     return Ok();
@@ -1226,7 +1266,15 @@ Result<ResponsesReport> RecordResponses(vault::Vault& v, const std::string& tran
   e.objects = {
       {"transfer", transfer}, {"recorded", rep.recorded}, {"by_response", Counts(rep.by_response)}};
   Status tx = v.Transact(e, [&](tlog::Event&) -> Status {
-    return parse([&](int64_t pk, const std::string&, const json& response) -> Status {
+    RETURN_IF_ERROR(ExpectUnchanged(v, kTransferKind, transfer, seen));
+    return parse([&](int64_t pk, const std::string&, json& response,
+                     const std::string& evidence) -> Status {
+      // Evidence may quote the person (a message, an ID number): sealed
+      // under their key, so it is shredded with them.
+      if (!evidence.empty()) {
+        ASSIGN_OR_RETURN(Bytes sealed, v.SealForPerson(pk, kEvidenceLabel, evidence));
+        response["evidence_sealed"] = Base64Encode(sealed);
+      }
       return v.store().PutPersonDoc(kResponseKind, transfer, pk, response.dump());
     });
   });
@@ -1418,9 +1466,18 @@ Result<bool> PersonObjected(vault::Vault& v, int64_t person_pk) {
 Result<PackageReport> BuildPackage(vault::Vault& v, const std::string& transfer,
                                    const std::string& out_path, const Date& today) {
   ASSIGN_OR_RETURN(json doc, LoadTransferDoc(v, transfer));
+  const json seen = doc;
   ASSIGN_OR_RETURN(TransferPlan plan, PlanFromJson(doc));
   const std::string state = Str(doc, "state");
-  if (state == "packaged" || state == "closed") {
+  const std::string out_abs = AbsolutePath(out_path);
+  // A package is recorded before its file takes its name. A package that
+  // was recorded for this path but is not there (the run was killed in
+  // between, or the file could not be named) is built again, replacing it.
+  std::string replaces;
+  if (state == "packaged" && doc.contains("package") && doc["package"].is_object() &&
+      Str(doc["package"], "out") == out_abs && !FileExists(out_path)) {
+    replaces = Str(doc["package"], "manifest_sha256");
+  } else if (state == "packaged" || state == "closed") {
     return Fail(FailedPrecondition("transfer '" + transfer + "' is already " + state));
   }
   std::vector<std::string> missing = MissingTerms(plan);
@@ -1430,7 +1487,7 @@ Result<PackageReport> BuildPackage(vault::Vault& v, const std::string& transfer,
     return Fail(FailedPrecondition("transfer '" + transfer +
                                    "' cannot be packaged; missing contract terms: " + list));
   }
-  if (state != "noticed") {
+  if (state != "noticed" && replaces.empty()) {
     return Fail(FailedPrecondition("transfer '" + transfer +
                                    "' has no notices yet (custos transfer notices)"));
   }
@@ -1444,9 +1501,10 @@ Result<PackageReport> BuildPackage(vault::Vault& v, const std::string& transfer,
   // snapshot, and SQLite takes its locks once instead of once per query
   // (per-statement read transactions were a fifth of the time at 1 M people).
   PackageReport rep;
-  bool linked = false;
+  std::unique_ptr<TempFileBeside> archive;
   tlog::Event event = v.MakeEvent("transfer.package", plan.purpose);
   Status tx = v.Transact(event, [&](tlog::Event& e) -> Status {
+    RETURN_IF_ERROR(ExpectUnchanged(v, kTransferKind, transfer, seen));
     ASSIGN_OR_RETURN(std::vector<FrozenSet> frozen, LoadFrozenSets(v, plan, today));
     ASSIGN_OR_RETURN(TransferStatus st, StatusOf(v, transfer, doc, frozen));
     rep.excluded = st.excluded;
@@ -1524,7 +1582,7 @@ Result<PackageReport> BuildPackage(vault::Vault& v, const std::string& transfer,
     // Signed only for the signature's length; neither leaves this function.
     ASSIGN_OR_RETURN(std::string sig_guess,
                      package::SshSigSign(v.signer(), kPackageNamespace, AsBytes(manifest_guess)));
-    ASSIGN_OR_RETURN(std::unique_ptr<TempFileBeside> archive, TempFileBeside::Create(out_path));
+    ASSIGN_OR_RETURN(archive, TempFileBeside::Create(out_path));
     if (::fchmod(archive->fd(), 0600) != 0) {
       return Fail(Unavailable("cannot prepare " + archive->name() + ": " + std::strerror(errno)));
     }
@@ -1569,6 +1627,7 @@ Result<PackageReport> BuildPackage(vault::Vault& v, const std::string& transfer,
                  {"records", rep.records},
                  {"excluded", Counts(rep.excluded)},
                  {"fields", plan.fields}};
+    if (!replaces.empty()) e.objects["replaces_manifest_sha256"] = replaces;
     RETURN_IF_ERROR(v.store().PutDoc(kIncludedKind, transfer,
                                      IncludedSet::Of(selection.people).ToDoc(rep.manifest_sha256)));
     doc["state"] = "packaged";
@@ -1576,23 +1635,29 @@ Result<PackageReport> BuildPackage(vault::Vault& v, const std::string& transfer,
                       {"created_at", FormatRfc3339(now)},
                       {"people", rep.people},
                       {"records", rep.records},
-                      {"withheld_frozen", Counts(rep.withheld_frozen)}};
+                      {"withheld_frozen", Counts(rep.withheld_frozen)},
+                      {"out", out_abs}};
     RETURN_IF_ERROR(v.store().PutDoc(kTransferKind, transfer, doc.dump()));
-    // Last, so that a failure above leaves no file behind.
-    RETURN_IF_ERROR(archive->SyncAndLinkTo(out_path));
-    linked = true;
-    return Ok();
+    return archive->Sync();
   });
-  // The audit entry or the commit failed after the archive was in place: a
-  // package whose making was not recorded must not stay.
-  if (!tx && linked) ::unlink(out_path.c_str());
   RETURN_IF_ERROR(tx);
+  // Recorded and committed: only now does the archive take its name, so a
+  // package file that exists is always one the audit log knows. Killed
+  // before this line, the unnamed archive vanishes and a second run builds
+  // the package again.
+  Status linked = archive->LinkTo(out_path);
+  if (!linked) {
+    return Fail(linked.error().WithContext(
+        "the package was recorded (manifest " + rep.manifest_sha256 +
+        ") but its file could not be named; run the command again to build it anew"));
+  }
   return rep;
 }
 
 Result<CloseReport> CloseTransfer(vault::Vault& v, const std::string& transfer,
                                   std::string_view receipt_text) {
   ASSIGN_OR_RETURN(json doc, LoadTransferDoc(v, transfer));
+  const json seen = doc;
   const std::string state = Str(doc, "state");
   if (state == "closed")
     return Fail(FailedPrecondition("transfer '" + transfer + "' is already closed"));
@@ -1644,6 +1709,7 @@ Result<CloseReport> CloseTransfer(vault::Vault& v, const std::string& transfer,
                {"manifest_sha256", want}, {"receipt_sha256", receipt_sha},
                {"people", people},        {"received_at", Str(rc.json, "time")}};
   Status tx = v.Transact(e, [&](tlog::Event&) -> Status {
+    RETURN_IF_ERROR(ExpectUnchanged(v, kTransferKind, transfer, seen));
     doc["state"] = "closed";
     doc["closed_at"] = FormatRfc3339(NowUnixSeconds());
     doc["receipt_sha256"] = receipt_sha;

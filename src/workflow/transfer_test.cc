@@ -190,9 +190,9 @@ std::string Responses(const std::map<std::string, std::string>& refs) {
   std::string csv = "ref,response,time,evidence,sensitive_consent,guardian_consent\n";
   size_t i = 0;
   for (const auto& [ref, mobile] : refs) {
-    static const char* kRows[] = {"反对,2026-11-20,sms reply,,", "withdraw,2026-11-20,,no,no",
-                                  "consent,2026-11-20,sms,yes,no", "同意,2026-11-20,letter,yes,yes",
-                                  "consent,2026-11-20,sms,no,no"};
+    static const char* kRows[] = {"反对,2026-11-20T10:00:00+08:00,sms reply,,", "withdraw,2026-11-20T10:00:00+08:00,,no,no",
+                                  "consent,2026-11-20T10:00:00+08:00,sms,yes,no", "同意,2026-11-20T10:00:00+08:00,letter,yes,yes",
+                                  "consent,2026-11-20T10:00:00+08:00,sms,no,no"};
     csv += ref + "," + kRows[i % 5] + "\n";
     ++i;
   }
@@ -440,12 +440,70 @@ TEST_F(TransferTest, AnUnwritableNoticesFileChangesNothing) {
   EXPECT_EQ(status->state, "planned");
 }
 
+// A response's time must be RFC 3339 (a date alone, a spreadsheet's local
+// format, or anything else is refused, line by line, without repeating it).
+TEST_F(TransferTest, ResponseTimesMustBeRfc3339) {
+  auto refs = PlanAndNotify(Plan("T1", "ho", TransferMode::kArt23, {"姓名"}));
+  const std::string good = refs.begin()->first;
+  const std::string csv = "ref,response,time\n" + good + ",consent,2026-11-20\n" + good +
+                          ",consent,2026/11/20 10:00\n" + good + ",consent,11010519491231002X\n" +
+                          good + ",consent,2026-11-20T10:00:00+08:00\n";
+  auto r = RecordResponses(*sender_, "T1", csv);
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().code(), ErrorCode::kInvalidArgument);
+  const std::string& msg = r.error().message();
+  EXPECT_NE(msg.find("3 bad line(s)"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("line 2: time: not an RFC 3339 time"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("line 4: time:"), std::string::npos) << msg;
+  EXPECT_EQ(msg.find("line 5:"), std::string::npos) << msg;
+  EXPECT_EQ(msg.find("11010519491231002X"), std::string::npos) << msg;
+}
+
+// Evidence may quote a person (an ID number in a reply): it is sealed under
+// that person's key, so no vault file holds it in clear, and it is shredded
+// with them.
+TEST_F(TransferTest, ResponseEvidenceIsSealedUnderThePersonsKey) {
+  auto refs = PlanAndNotify(Plan("T1", "ho", TransferMode::kArt23, {"姓名"}));
+  const std::string canary = "EVIDENCE-CANARY-11010519491231002X";
+  std::string csv = "ref,response,time,evidence\n";
+  for (const auto& [ref, mobile] : refs) {
+    csv += ref + ",consent,2026-11-20T10:00:00+08:00," + canary + "\n";
+  }
+  auto r = RecordResponses(*sender_, "T1", csv);
+  ASSERT_TRUE(r) << r.error().ToString();
+  EXPECT_EQ(r->recorded, refs.size());
+  // Sealed, and opens again under the person's key.
+  int64_t pk = 0;
+  std::string body;
+  ASSERT_TRUE(sender_->store().ForEachPersonDoc(
+      "transfer.response", "T1", [&](int64_t p, std::string_view b) -> Status {
+        if (pk == 0) pk = p, body = std::string(b);
+        return Ok();
+      }));
+  ASSERT_NE(pk, 0);
+  auto j = nlohmann::json::parse(body);
+  EXPECT_FALSE(j.contains("evidence"));
+  EXPECT_EQ(j["time"], "2026-11-20T02:00:00Z");
+  auto sealed = Base64Decode(j["evidence_sealed"].get<std::string>());
+  ASSERT_TRUE(sealed);
+  auto opened = sender_->OpenForPerson(pk, "transfer.response.evidence", *sealed);
+  ASSERT_TRUE(opened) << opened.error().ToString();
+  EXPECT_EQ(*opened, canary);
+  // Bound to the person: under another person's key it does not open.
+  auto other = sender_->OpenForPerson(pk + 1, "transfer.response.evidence", *sealed);
+  ASSERT_FALSE(other);
+  EXPECT_EQ(other.error().code(), ErrorCode::kDataLoss);
+  sender_.reset();
+  receiver_.reset();
+  EXPECT_EQ(custos::testing::SlurpTree(dir_.path()).find("EVIDENCE-CANARY"), std::string::npos);
+}
+
 TEST_F(TransferTest, BadResponsesAreReportedByLineAndNothingIsRecorded) {
   auto refs = PlanAndNotify(Plan("T1", "ho", TransferMode::kArt23, {"姓名"}));
   const std::string good = refs.begin()->first;
   std::string csv = "ref,response,time\n" + good +
-                    ",consent,2026-11-20\nZZZZZZZZ,consent,2026-11-20\n" + good +
-                    ",maybe,2026-11-20\n" + good + ",\"consent,2026\n";
+                    ",consent,2026-11-20T10:00:00+08:00\nZZZZZZZZ,consent,2026-11-20T10:00:00+08:00\n" + good +
+                    ",maybe,2026-11-20T10:00:00+08:00\n" + good + ",\"consent,2026\n";
   auto r = RecordResponses(*sender_, "T1", csv);
   ASSERT_FALSE(r);
   EXPECT_EQ(r.error().code(), ErrorCode::kInvalidArgument);
@@ -705,7 +763,7 @@ TEST_F(TransferTest, Art23ConsentersUnder14NeedTheirGuardian) {
     std::string line, csv = "ref,response,time,evidence,sensitive_consent,guardian_consent\n";
     std::getline(in, line);
     while (std::getline(in, line)) {
-      csv += line.substr(0, 8) + ",consent,2026-11-20,sms,no," + guardian + "\n";
+      csv += line.substr(0, 8) + ",consent,2026-11-20T10:00:00+08:00,sms,no," + guardian + "\n";
     }
     ASSERT_TRUE(RecordResponses(*sender_, id, csv));
     auto status = GetTransferStatus(*sender_, id);
