@@ -32,12 +32,39 @@ Status WriteAll(int fd, const char* p, size_t n, const std::string& path) {
 }
 }  // namespace
 
-Result<std::string> ReadFile(const std::string& path) {
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+Result<int> OpenRegularFile(const std::string& path) {
+  // O_NONBLOCK so that opening a FIFO does not wait for a writer; it is
+  // refused below, and a regular file ignores the flag, cleared anyway.
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
   if (fd < 0) {
-    if (errno == ENOENT) return Fail(NotFound("no such file: " + path));
-    return Fail(Unavailable(Errno("cannot open", path)));
+    const int err = errno;
+    if (err == ENOENT || err == ENOTDIR) return Fail(NotFound(path + ": no such file"));
+    if (err == EACCES || err == EPERM) return Fail(PermissionDenied(path + ": permission denied"));
+    return Fail(Unavailable("cannot open " + path + ": " + std::strerror(err)));
   }
+  struct stat st {};
+  if (::fstat(fd, &st) != 0) {
+    const int err = errno;
+    ::close(fd);
+    return Fail(Unavailable("cannot stat " + path + ": " + std::strerror(err)));
+  }
+  if (!S_ISREG(st.st_mode)) {
+    ::close(fd);
+    const char* kind = S_ISDIR(st.st_mode)    ? "a directory"
+                       : S_ISCHR(st.st_mode)  ? "a character device"
+                       : S_ISBLK(st.st_mode)  ? "a block device"
+                       : S_ISFIFO(st.st_mode) ? "a pipe"
+                       : S_ISSOCK(st.st_mode) ? "a socket"
+                                              : "not a regular file";
+    return Fail(InvalidArgument(path + " is " + kind + ", not a file; give a regular file"));
+  }
+  const int flags = ::fcntl(fd, F_GETFL);
+  if (flags >= 0) (void)::fcntl(fd, F_SETFL, flags & ~O_NONBLOCK);
+  return fd;
+}
+
+Result<std::string> ReadFile(const std::string& path) {
+  ASSIGN_OR_RETURN(int fd, OpenRegularFile(path));
   std::string out;
   char buf[65536];
   for (;;) {

@@ -11,7 +11,14 @@
 
 namespace custos {
 
-// Reads a whole file. kNotFound if it does not exist.
+// Opens an input file for reading (O_CLOEXEC; the caller closes it).
+// Refuses anything that is not a regular file (a device such as /dev/zero
+// would be read forever, a FIFO would block, a directory is no input):
+// kInvalidArgument naming the path. kNotFound if it does not exist,
+// kPermissionDenied if it may not be read, kUnavailable otherwise.
+Result<int> OpenRegularFile(const std::string& path);
+
+// Reads a whole (regular) file, as OpenRegularFile opens it.
 Result<std::string> ReadFile(const std::string& path);
 
 // Atomically replaces `path` with `data`, created with `mode` (e.g. 0600).

@@ -25,10 +25,71 @@ struct VerifyCmd {
       PrintJson({{"ok", true},
                  {"entries", r->entries},
                  {"checkpoints", r->checkpoints},
-                 {"root", HashHex(r->root)}});
+                 {"root", HashHex(r->root)},
+                 {"repairs", r->repairs}});
     } else {
       std::cout << "Audit log verified: " << r->entries << " entries, " << r->checkpoints
                 << " signed checkpoints, all consistent.\n  root: " << HashHex(r->root) << "\n";
+      if (!r->repairs.empty()) {
+        std::cout << "  repaired " << r->repairs.size() << " time(s), recorded in entr"
+                  << (r->repairs.size() == 1 ? "y" : "ies");
+        for (uint64_t seq : r->repairs) std::cout << " " << seq;
+        std::cout << " (custos audit log --action audit.repair): checkpoints signed before a "
+                     "repair may no longer verify against this log.\n";
+      }
+    }
+    return Ok();
+  }
+};
+
+struct RepairCmd {
+  VaultOptions o;
+  bool dry_run = false;
+  Status Run() {
+    ASSIGN_OR_RETURN(std::unique_ptr<vault::Vault> v, OpenVault(o, "audit repair"));
+    ASSIGN_OR_RETURN(tlog::AuditLog::RepairReport r, v->RepairAudit(dry_run));
+    json retired = json::array();
+    for (const auto& c : r.retired) {
+      retired.push_back({{"size", c.size}, {"root", c.root}, {"reason", c.reason}});
+    }
+    if (o.json) {
+      PrintJson({{"dry_run", dry_run},
+                 {"repaired", r.changed() && !dry_run},
+                 {"entries", r.entries},
+                 {"nodes_rewritten", r.nodes_rewritten},
+                 {"entries_changed_after_logging", r.entries_changed},
+                 {"entries_changed_count", r.entries_changed_count},
+                 {"retired_checkpoints", retired},
+                 {"repair_entry", r.repair_entry ? json(*r.repair_entry) : json(nullptr)}});
+      return Ok();
+    }
+    if (!r.changed()) {
+      std::cout << "The audit log's " << r.entries
+                << " entries, its stored tree and its signed checkpoints agree: nothing to "
+                   "repair.\n";
+      return Ok();
+    }
+    std::cout << (dry_run ? "Would repair" : "Repaired") << " the audit log of " << r.entries
+              << " entries:\n  tree nodes re-derived from the entries: " << r.nodes_rewritten
+              << "\n";
+    if (r.entries_changed_count > 0) {
+      std::cout << "  entries whose content changed after they were logged: "
+                << r.entries_changed_count << " (";
+      for (size_t i = 0; i < r.entries_changed.size(); ++i) {
+        std::cout << (i ? ", " : "") << r.entries_changed[i];
+      }
+      std::cout << (r.entries_changed_count > r.entries_changed.size() ? ", ..." : "") << ")\n";
+    }
+    for (const auto& c : r.retired) {
+      std::cout << "  signed checkpoint at size " << c.size << " retired: " << c.reason << "\n";
+    }
+    if (dry_run) {
+      std::cout << "Nothing was written (--dry-run).\n";
+    } else {
+      std::cout << "Recorded as audit entry " << *r.repair_entry
+                << " with a new signed checkpoint; the retired checkpoints are kept in the vault. "
+                   "Anyone holding one of them will see the break (custos audit consistency "
+                   "--old): tell them why.\n";
     }
     return Ok();
   }
@@ -244,6 +305,19 @@ void AddAuditCommands(CLI::App& app, std::vector<Command>& commands) {
       "verify", "Recompute the Merkle tree and check every signed checkpoint");
   AddVaultOptions(c_verify, verify.o);
   commands.push_back({c_verify, Runner(verify, verify.o.json)});
+
+  static RepairCmd repair;
+  auto* c_repair = audit->add_subcommand(
+      "repair", "Re-derive a damaged log's tree and retire checkpoints it no longer matches");
+  AddVaultOptions(c_repair, repair.o);
+  c_repair->add_flag("--dry-run", repair.dry_run, "Report what would be repaired; write nothing");
+  c_repair->footer(
+      "For a log that an older Custos broke (two processes on one vault could overwrite each\n"
+      "other's entries). Entries are never changed. The tree is recomputed from them; signed\n"
+      "checkpoints that no longer match are retired (kept in the vault) and an audit.repair\n"
+      "entry lists them and every entry that changed after it was logged. A missing or\n"
+      "malformed entry cannot be re-derived: the command refuses (data_loss) and changes nothing.");
+  commands.push_back({c_repair, Runner(repair, repair.o.json)});
 
   static ExportCmd exp;
   auto* c_export = audit->add_subcommand(

@@ -237,9 +237,10 @@ struct DeregisterCmd {
       for (const auto& b : r->blockers) std::cout << "  - " << b.what << "\n    -> " << b.resolve << "\n";
     }
     if (r->blockers.empty()) return 0;
-    std::cerr << "custos: failed_precondition: " << r->blockers.size()
-              << " blocker(s) remain (listed above)\n";
-    return ExitStatusFor(ErrorCode::kFailedPrecondition);
+    // The report went to stdout already (JSON included): the error line only.
+    return Report(FailedPrecondition(std::to_string(r->blockers.size()) +
+                                     " blocker(s) remain (listed above)"),
+                  /*as_json=*/false);
   }
 };
 

@@ -11,6 +11,8 @@
 #include <system_error>
 #include <utility>
 
+#include "base/file.h"
+
 namespace custos::ingest {
 namespace {
 
@@ -211,28 +213,15 @@ std::string ColumnLabel(const std::vector<std::string>& header, size_t index) {
 }
 
 Result<std::unique_ptr<ByteSource>> OpenFileSource(const std::string& path) {
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) {
-    const int err = errno;
-    if (err == ENOENT || err == ENOTDIR) return Fail(NotFound(path + ": no such file"));
-    if (err == EACCES || err == EPERM) return Fail(PermissionDenied(path + ": permission denied"));
-    return Fail(InvalidArgument(path + ": cannot open: " + ErrnoText(err)));
-  }
-  struct stat st;
+  ASSIGN_OR_RETURN(int fd, OpenRegularFile(path));
+  struct stat st {};
   if (::fstat(fd, &st) != 0) {
     const int err = errno;
     ::close(fd);
     return Fail(InvalidArgument(path + ": cannot stat: " + ErrnoText(err)));
   }
-  if (S_ISDIR(st.st_mode)) {
-    ::close(fd);
-    return Fail(InvalidArgument(path + ": is a directory, not a table"));
-  }
-  uint64_t size = 0;
-  if (S_ISREG(st.st_mode)) {
-    size = static_cast<uint64_t>(st.st_size);
-    (void)::posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
-  }
+  const auto size = static_cast<uint64_t>(st.st_size);
+  (void)::posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
   return std::unique_ptr<ByteSource>(std::make_unique<FileSource>(fd, size, path));
 }
 

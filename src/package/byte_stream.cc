@@ -7,6 +7,8 @@
 #include <cerrno>
 #include <cstring>
 
+#include "base/file.h"
+
 namespace custos::package {
 
 Status BytesSink::Write(ByteSpan data) {
@@ -28,11 +30,7 @@ Status HashingSink::Write(ByteSpan data) {
 }
 
 Result<std::unique_ptr<FileSource>> FileSource::Open(const std::string& path) {
-  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) {
-    if (errno == ENOENT) return Fail(NotFound("no such file: " + path));
-    return Fail(Unavailable("cannot open " + path + ": " + std::strerror(errno)));
-  }
+  ASSIGN_OR_RETURN(const int fd, OpenRegularFile(path));
   return std::unique_ptr<FileSource>(new FileSource(fd, path));
 }
 

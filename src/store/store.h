@@ -200,8 +200,18 @@ class Store {
                                    const std::function<Status(uint64_t, ByteSpan)>& visit) = 0;
   virtual Status PutAuditNode(uint32_t level, uint64_t index, ByteSpan hash) = 0;
   virtual Result<std::optional<Bytes>> GetAuditNode(uint32_t level, uint64_t index) = 0;
+  // Inserts or replaces a node: only for re-deriving a damaged tree from
+  // its entries (AuditLog::Repair); appends use PutAuditNode.
+  virtual Status ReplaceAuditNode(uint32_t level, uint64_t index, ByteSpan hash) = 0;
+  // Deletes the nodes that cover any leaf at or past `size` (left behind
+  // by entries lost from the end; AuditLog::Repair). Returns how many.
+  virtual Result<uint64_t> DeleteAuditNodesFrom(uint64_t size) = 0;
   // kAlreadyExists if a checkpoint of that size exists.
   virtual Status PutCheckpoint(const CheckpointRow& row) = 0;
+  // Removes the checkpoint of that size (kNotFound if none): only for
+  // retiring a checkpoint that no longer matches the entries, which the
+  // caller keeps and records (AuditLog::Repair).
+  virtual Status DeleteCheckpoint(uint64_t size) = 0;
   virtual Result<std::optional<CheckpointRow>> LatestCheckpoint() = 0;
   virtual Result<std::vector<CheckpointRow>> ListCheckpoints() = 0;
 

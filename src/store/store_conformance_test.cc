@@ -728,3 +728,40 @@ INSTANTIATE_TEST_SUITE_P(Backends, StoreConformance, ::testing::ValuesIn(kBacken
 
 }  // namespace
 }  // namespace custos::store
+
+namespace custos::store {
+namespace {
+
+// What AuditLog::Repair needs of a backend: nodes replaced and removed past
+// an end, checkpoints retired.
+TEST_P(StoreConformance, AuditRepairPrimitives) {
+  ASSERT_TRUE(store_->Begin());
+  for (uint64_t i = 0; i < 5; ++i) ASSERT_TRUE(store_->PutAuditNode(0, i, Bytes(32, uint8_t(i))));
+  ASSERT_TRUE(store_->PutAuditNode(1, 0, Bytes(32, 10)));
+  ASSERT_TRUE(store_->PutAuditNode(1, 1, Bytes(32, 11)));
+  ASSERT_TRUE(store_->PutAuditNode(2, 0, Bytes(32, 20)));
+  auto dup = store_->PutAuditNode(0, 1, Bytes(32, 1));
+  ASSERT_FALSE(dup);  // appends never overwrite
+  ASSERT_TRUE(store_->ReplaceAuditNode(0, 1, Bytes(32, 99)));
+  ASSERT_TRUE(store_->ReplaceAuditNode(0, 7, Bytes(32, 77)));
+  EXPECT_EQ(**store_->GetAuditNode(0, 1), Bytes(32, 99));
+  // Leaves 3.. are gone: (0,3), (0,4), (0,7), (1,1) covers 2..3, (2,0) covers 0..3.
+  auto removed = store_->DeleteAuditNodesFrom(3);
+  ASSERT_TRUE(removed) << removed.error().ToString();
+  EXPECT_EQ(*removed, 5u);
+  EXPECT_TRUE(*store_->GetAuditNode(0, 2));
+  EXPECT_TRUE(*store_->GetAuditNode(1, 0));
+  EXPECT_FALSE(*store_->GetAuditNode(1, 1));
+  EXPECT_FALSE(*store_->GetAuditNode(2, 0));
+  ASSERT_TRUE(store_->PutCheckpoint({3, "note", 1}));
+  ASSERT_TRUE(store_->PutCheckpoint({5, "note", 2}));
+  ASSERT_TRUE(store_->DeleteCheckpoint(5));
+  auto missing = store_->DeleteCheckpoint(5);
+  ASSERT_FALSE(missing);
+  EXPECT_EQ(missing.error().code(), ErrorCode::kNotFound);
+  ASSERT_TRUE(store_->Commit());
+  EXPECT_EQ((*store_->LatestCheckpoint())->size, 3u);
+}
+
+}  // namespace
+}  // namespace custos::store

@@ -299,6 +299,145 @@ Result<std::optional<store::CheckpointRow>> AuditLog::LatestCheckpoint() {
   return store_.LatestCheckpoint();
 }
 
+Result<uint64_t> AuditLog::CountNodesFrom(uint64_t size) {
+  // Node (level, idx) covers a leaf at or past `size` iff idx >= size >> level;
+  // such nodes were written for consecutive leaves, so probe until one is
+  // missing.
+  uint64_t n = 0;
+  for (uint32_t level = 0; level < 63; ++level) {
+    for (uint64_t idx = size >> level;; ++idx) {
+      ASSIGN_OR_RETURN(std::optional<Bytes> node, store_.GetAuditNode(level, idx));
+      if (!node) break;
+      ++n;
+    }
+  }
+  return n;
+}
+
+Result<AuditLog::RepairReport> AuditLog::Repair(const Event& base, bool dry_run) {
+  RepairReport rep;
+  ASSIGN_OR_RETURN(std::vector<store::CheckpointRow> checkpoints, store_.ListCheckpoints());
+  size_t next = 0;  // the next checkpoint to compare, by size
+  auto retire = [&](const store::CheckpointRow& row, std::string reason) {
+    RepairReport::Retired r;
+    r.size = row.size;
+    r.reason = std::move(reason);
+    if (auto body = VerifyNote(row.note, verifier_key())) {
+      if (auto c = ParseCheckpoint(*body)) r.root = HexEncode(c->root);
+    }
+    rep.retired.push_back(std::move(r));
+  };
+  // Compares the signed checkpoints of size `size` (the tree of the first
+  // `size` entries, whose subtrees are `frontier`).
+  auto compare = [&](uint64_t size, const std::vector<Hash>& frontier) {
+    for (; next < checkpoints.size() && checkpoints[next].size <= size; ++next) {
+      const store::CheckpointRow& row = checkpoints[next];
+      auto body = VerifyNote(row.note, verifier_key());
+      if (!body) {
+        retire(row, "its signature does not verify with the vault's key");
+        continue;
+      }
+      auto c = ParseCheckpoint(*body);
+      if (!c || c->origin != origin_ || c->size != row.size) {
+        retire(row, "its note is malformed or names another log or size");
+        continue;
+      }
+      if (row.size == size && c->root != FoldFrontier(frontier)) {
+        retire(row, "its root is not the root of the entries it covers");
+      }
+    }
+  };
+
+  std::vector<Hash> frontier;
+  uint64_t count = 0;
+  Status walk = store_.ForEachAuditEntry(0, [&](uint64_t seq, ByteSpan data) -> Status {
+    if (seq != count) {
+      return Fail(DataLoss("audit entry " + std::to_string(count) +
+                           " is missing (the next stored is " + std::to_string(seq) +
+                           "): a gap cannot be re-derived; restore the vault from a backup"));
+    }
+    auto form = CheckEntryForm(AsChars(data));
+    if (!form) {
+      return Fail(form.error().WithContext("audit entry " + std::to_string(seq) +
+                                           " cannot be repaired"));
+    }
+    if (*form != seq) {
+      return Fail(DataLoss("audit entry " + std::to_string(seq) + " says it is entry " +
+                           std::to_string(*form) + ": entries were reordered; not repairable"));
+    }
+    Hash h = LeafHash(data);
+    ASSIGN_OR_RETURN(std::optional<Bytes> stored_leaf, store_.GetAuditNode(0, seq));
+    if (!stored_leaf || stored_leaf->size() != 32 || ToHash(*stored_leaf) != h) {
+      if (stored_leaf && stored_leaf->size() == 32) {
+        if (rep.entries_changed.size() < 100) rep.entries_changed.push_back(seq);
+        ++rep.entries_changed_count;
+      }
+      ++rep.nodes_rewritten;
+      if (!dry_run) RETURN_IF_ERROR(store_.ReplaceAuditNode(0, seq, h));
+    }
+    // The complete subtrees this leaf closes, as Append writes them.
+    uint32_t level = 0;
+    for (uint64_t idx = seq; idx & 1; idx >>= 1) {
+      h = NodeHash(frontier.back(), h);
+      frontier.pop_back();
+      ++level;
+      ASSIGN_OR_RETURN(std::optional<Bytes> stored, store_.GetAuditNode(level, idx >> 1));
+      if (!stored || stored->size() != 32 || ToHash(*stored) != h) {
+        ++rep.nodes_rewritten;
+        if (!dry_run) RETURN_IF_ERROR(store_.ReplaceAuditNode(level, idx >> 1, h));
+      }
+    }
+    frontier.push_back(h);
+    ++count;
+    compare(count, frontier);
+    return Ok();
+  });
+  RETURN_IF_ERROR(walk);
+  rep.entries = count;
+  if (dry_run) {
+    // Counted without deleting: the nodes that cover a leaf past the end.
+    ASSIGN_OR_RETURN(rep.nodes_removed, CountNodesFrom(count));
+  } else {
+    ASSIGN_OR_RETURN(rep.nodes_removed, store_.DeleteAuditNodesFrom(count));
+  }
+  for (; next < checkpoints.size(); ++next) {
+    retire(checkpoints[next], "it covers " + std::to_string(checkpoints[next].size) +
+                                  " entries but the log holds " + std::to_string(count) +
+                                  ": the entries past " + std::to_string(count) + " are lost");
+  }
+  if (dry_run || !rep.changed()) return rep;
+
+  nlohmann::ordered_json retired = nlohmann::ordered_json::array();
+  for (const auto& r : rep.retired) {
+    const auto it = std::find_if(checkpoints.begin(), checkpoints.end(),
+                                 [&](const store::CheckpointRow& c) { return c.size == r.size; });
+    char key[24];
+    std::snprintf(key, sizeof key, "%020llu", static_cast<unsigned long long>(r.size));
+    const nlohmann::ordered_json kept = {{"size", r.size},
+                                         {"root", r.root},
+                                         {"reason", r.reason},
+                                         {"note", it->note},
+                                         {"created_at", it->created_at},
+                                         {"retired_at", FormatRfc3339(NowUnixSeconds())}};
+    RETURN_IF_ERROR(store_.PutDoc("audit.retired_checkpoint", key, kept.dump()));
+    RETURN_IF_ERROR(store_.DeleteCheckpoint(r.size));
+    retired.push_back({{"size", r.size}, {"root", r.root}, {"reason", r.reason}});
+  }
+  RETURN_IF_ERROR(Reload());
+  Event e = base;
+  e.action = "audit.repair";
+  e.objects = {{"entries", rep.entries},
+               {"nodes_rewritten", rep.nodes_rewritten},
+               {"nodes_removed", rep.nodes_removed},
+               {"entries_changed_after_logging", rep.entries_changed},
+               {"entries_changed_count", rep.entries_changed_count},
+               {"retired_checkpoints", retired}};
+  ASSIGN_OR_RETURN(uint64_t seq, Append(e));
+  rep.repair_entry = seq;
+  RETURN_IF_ERROR(SignCheckpoint());
+  return rep;
+}
+
 namespace {
 
 // Shared by VerifyLog and VerifyExport: walks entries in order, checking form
@@ -427,8 +566,14 @@ Result<VerifyReport> VerifyLog(store::Store& store, const VerifierKey& key) {
   // One sequential pass over the entries; stored leaf hashes are read only to
   // name an edited entry once a checkpoint's root has failed to match (a
   // point read per entry would double the cost of verifying a large log).
-  Status walk = store.ForEachAuditEntry(
-      0, [&](uint64_t seq, ByteSpan data) -> Status { return w.Entry(seq, data, std::nullopt); });
+  std::vector<uint64_t> repairs;
+  Status walk = store.ForEachAuditEntry(0, [&](uint64_t seq, ByteSpan data) -> Status {
+    // Entries are canonical JSON, so the member reads exactly so.
+    if (AsChars(data).find(",\"action\":\"audit.repair\",") != std::string_view::npos) {
+      repairs.push_back(seq);
+    }
+    return w.Entry(seq, data, std::nullopt);
+  });
   if (!walk) {
     if (auto range = w.failed_range()) {
       ASSIGN_OR_RETURN(std::optional<uint64_t> edited,
@@ -474,6 +619,7 @@ Result<VerifyReport> VerifyLog(store::Store& store, const VerifierKey& key) {
   r.entries = w.count();
   r.checkpoints = w.verified_checkpoints();
   r.root = w.root();
+  r.repairs = std::move(repairs);
   return r;
 }
 

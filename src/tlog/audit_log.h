@@ -87,11 +87,53 @@ class AuditLog {
   // The latest signed checkpoint note, if any.
   Result<std::optional<store::CheckpointRow>> LatestCheckpoint();
 
+  // What Repair found and did.
+  struct RepairReport {
+    uint64_t entries = 0;
+    // Tree nodes re-derived from the entries (missing or different).
+    uint64_t nodes_rewritten = 0;
+    // Nodes past the last entry (of entries lost from the end), removed.
+    uint64_t nodes_removed = 0;
+    // Entries whose bytes no longer hash to the leaf stored when they were
+    // appended: their content changed after they were logged (the first
+    // 100, and how many in all).
+    std::vector<uint64_t> entries_changed;
+    uint64_t entries_changed_count = 0;
+    // Signed checkpoints that no longer match the entries, retired from the
+    // checkpoint list (kept verbatim as documents, listed in the entry).
+    struct Retired {
+      uint64_t size = 0;
+      std::string root;    // hex, as signed; empty if the note does not parse
+      std::string reason;  // why it no longer holds
+    };
+    std::vector<Retired> retired;
+    bool changed() const {
+      return nodes_rewritten != 0 || nodes_removed != 0 || !retired.empty();
+    }
+    std::optional<uint64_t> repair_entry;  // seq of the audit.repair entry
+  };
+
+  // Diagnoses and repairs a log that a defect left inconsistent (older
+  // versions could overwrite one process's entry with another's): the tree
+  // is re-derived from the entries, which are never changed; checkpoints
+  // that no longer match them are retired and kept verbatim (document kind
+  // "audit.retired_checkpoint"); then an "audit.repair" entry (`base` gives
+  // actor and purpose) records all of it, and a new checkpoint is signed.
+  // Nothing is hidden: the entry names every retired checkpoint and every
+  // entry that changed after it was logged, and anyone holding a retired
+  // checkpoint still sees the break (audit consistency --old). With
+  // `dry_run` nothing is written. REQUIRES an open write transaction.
+  // kDataLoss, with nothing changed, when an entry is missing before the
+  // last one or malformed: no repair can re-derive those.
+  Result<RepairReport> Repair(const Event& base, bool dry_run);
+
  private:
   AuditLog(store::Store& store, std::string origin, const crypto::Signer& signer)
       : store_(store), origin_(std::move(origin)), signer_(signer) {}
   Result<Hash> Node(uint32_t level, uint64_t index);
   Result<Hash> RangeHash(uint64_t begin, uint64_t end);
+  // Nodes that cover a leaf at or past `size` (read only; for a dry repair).
+  Result<uint64_t> CountNodesFrom(uint64_t size);
 
   store::Store& store_;
   std::string origin_;
@@ -105,6 +147,9 @@ struct VerifyReport {
   uint64_t entries = 0;
   uint64_t checkpoints = 0;
   Hash root{};
+  // Entries that record a repair of the log (audit.repair): verification
+  // passes after one, and says so.
+  std::vector<uint64_t> repairs;
 };
 
 // Recomputes the tree from every stored entry and checks each entry's form

@@ -279,3 +279,127 @@ TEST_F(AuditLogTest, ExportVerifiesLikeAnOutsideAuditor) {
 
 }  // namespace
 }  // namespace custos::tlog
+
+// ---- Repair of a log an older defect broke ----
+
+namespace custos::tlog {
+namespace {
+
+class AuditRepairTest : public AuditLogTest {
+ protected:
+  Result<AuditLog::RepairReport> Repair(bool dry_run = false) {
+    RETURN_IF_ERROR(store_->Begin());
+    Event base;
+    base.actor = "custodian";
+    auto r = log_->Repair(base, dry_run);
+    if (!r || dry_run) {
+      store_->Rollback();
+      (void)log_->Reload();
+      return r;
+    }
+    RETURN_IF_ERROR(store_->Commit());
+    return r;
+  }
+  uint64_t Checkpoints() { return store_->ListCheckpoints()->size(); }
+};
+
+// What two processes did before each re-read the log under the write lock:
+// one overwrote the other's entry at the same position.
+TEST_F(AuditRepairTest, AnOverwrittenEntryIsRecordedAndTheTreeRederived) {
+  AppendBatch(3);
+  Event other;
+  other.actor = "second-process";
+  other.action = "person.read_clear";
+  Exec("UPDATE audit_entry SET data='" + EncodeEntry(2, 1700000000, other) + "' WHERE seq=2");
+  ASSERT_FALSE(Verify());
+  auto dry = Repair(/*dry_run=*/true);
+  ASSERT_TRUE(dry) << dry.error().ToString();
+  EXPECT_TRUE(dry->changed());
+  EXPECT_FALSE(dry->repair_entry);
+  ASSERT_FALSE(Verify());  // a dry run wrote nothing
+  auto r = Repair();
+  ASSERT_TRUE(r) << r.error().ToString();
+  EXPECT_EQ(r->entries, 3u);
+  EXPECT_EQ(r->entries_changed, std::vector<uint64_t>{2});
+  EXPECT_EQ(r->entries_changed_count, 1u);
+  EXPECT_GE(r->nodes_rewritten, 1u);
+  ASSERT_EQ(r->retired.size(), 1u);
+  EXPECT_EQ(r->retired[0].size, 3u);
+  EXPECT_EQ(r->retired[0].root.size(), 64u);
+  ASSERT_TRUE(r->repair_entry);
+  EXPECT_EQ(*r->repair_entry, 3u);
+  // Verifies now, and says it was repaired.
+  auto v = VerifyLog(*store_, log_->verifier_key());
+  ASSERT_TRUE(v) << v.error().ToString();
+  EXPECT_EQ(v->entries, 4u);
+  EXPECT_EQ(v->repairs, std::vector<uint64_t>{3});
+  // The repair entry names what it retired and what changed; the retired
+  // checkpoint is kept verbatim.
+  std::string repair_entry;
+  ASSERT_TRUE(store_->ForEachAuditEntry(3, [&](uint64_t, ByteSpan d) -> Status {
+    repair_entry = std::string(AsChars(d));
+    return Ok();
+  }));
+  auto parsed = ParseEntry(repair_entry);
+  ASSERT_TRUE(parsed);
+  EXPECT_EQ(parsed->event.action, "audit.repair");
+  EXPECT_EQ(parsed->event.objects["entries_changed_after_logging"], nlohmann::json::array({2}));
+  EXPECT_EQ(parsed->event.objects["retired_checkpoints"][0]["size"], 3);
+  auto kept = store_->ListDocs("audit.retired_checkpoint");
+  ASSERT_TRUE(kept);
+  ASSERT_EQ(kept->size(), 1u);
+  EXPECT_NE(kept->front().second.find("custos.vault/test"), std::string::npos);
+  // The log goes on.
+  AppendBatch(2);
+  EXPECT_TRUE(Verify());
+  // A second repair finds nothing.
+  auto again = Repair();
+  ASSERT_TRUE(again) << again.error().ToString();
+  EXPECT_FALSE(again->changed());
+  EXPECT_FALSE(again->repair_entry);
+}
+
+TEST_F(AuditRepairTest, EntriesLostFromTheEndAreRecordedAsLost) {
+  AppendBatch(5);
+  Exec("DELETE FROM audit_entry WHERE seq>=3");
+  auto r = Repair();
+  ASSERT_TRUE(r) << r.error().ToString();
+  ASSERT_EQ(r->retired.size(), 1u);
+  EXPECT_NE(r->retired[0].reason.find("are lost"), std::string::npos) << r->retired[0].reason;
+  EXPECT_GE(r->nodes_removed, 2u);  // the leaves of entries 3 and 4 at least
+  EXPECT_TRUE(Verify());
+  AppendBatch(3);  // appends at 4.. without colliding with stale nodes
+  EXPECT_TRUE(Verify());
+}
+
+TEST_F(AuditRepairTest, AGapOrAMalformedEntryIsRefusedAndNothingChanges) {
+  AppendBatch(5);
+  Exec("DELETE FROM audit_entry WHERE seq=2");
+  auto gap = Repair();
+  ASSERT_FALSE(gap);
+  EXPECT_EQ(gap.error().code(), ErrorCode::kDataLoss);
+  EXPECT_NE(gap.error().message().find("audit entry 2 is missing"), std::string::npos)
+      << gap.error().message();
+  EXPECT_EQ(Checkpoints(), 1u);
+  Exec("INSERT INTO audit_entry(seq,data) VALUES(2,'not json')");
+  auto bad = Repair();
+  ASSERT_FALSE(bad);
+  EXPECT_EQ(bad.error().code(), ErrorCode::kDataLoss);
+  EXPECT_NE(bad.error().message().find("audit entry 2 cannot be repaired"), std::string::npos)
+      << bad.error().message();
+  EXPECT_EQ(Checkpoints(), 1u);
+}
+
+TEST_F(AuditRepairTest, AHealthyLogIsLeftAlone) {
+  AppendBatch(4);
+  AppendBatch(3);
+  auto r = Repair();
+  ASSERT_TRUE(r) << r.error().ToString();
+  EXPECT_FALSE(r->changed());
+  EXPECT_EQ(r->entries, 7u);
+  EXPECT_EQ(log_->size(), 7u);
+  EXPECT_EQ(Checkpoints(), 2u);
+}
+
+}  // namespace
+}  // namespace custos::tlog

@@ -305,7 +305,10 @@ Result<std::unique_ptr<Vault>> Vault::Open(const std::string& path, const KeySou
   v->signer_ = std::make_unique<crypto::Signer>(std::move(signer));
   RETURN_IF_ERROR(v->DeriveKeys());
   ASSIGN_OR_RETURN(v->audit_, tlog::AuditLog::Open(s, tlog::VaultKeyName(v->IdHex()), *v->signer_));
-  RETURN_IF_ERROR(v->FoldRefusedAttempts());
+  // Notes that cannot be folded now (a damaged log that `audit repair` is
+  // about to mend, a full disk) stay where they are for a later open: they
+  // must not keep the vault from opening.
+  (void)v->FoldRefusedAttempts();
   return v;
 }
 
@@ -437,6 +440,23 @@ Status Vault::Transact(tlog::Event event, const std::function<Status(tlog::Event
     return audit_->SignCheckpoint();
   }();
   return FinishWrite(std::move(st));
+}
+
+Result<tlog::AuditLog::RepairReport> Vault::RepairAudit(bool dry_run) {
+  RETURN_IF_ERROR(BeginWrite());
+  tlog::AuditLog::RepairReport report;
+  Status st = [&]() -> Status {
+    ASSIGN_OR_RETURN(report, audit_->Repair(MakeEvent("audit.repair"), dry_run));
+    return Ok();
+  }();
+  if (dry_run) {
+    store_->Rollback();
+    (void)audit_->Reload();
+    RETURN_IF_ERROR(st);
+    return report;
+  }
+  RETURN_IF_ERROR(FinishWrite(std::move(st)));
+  return report;
 }
 
 Result<PurgeResult> Vault::PurgeResidue(bool vacuum) {

@@ -357,6 +357,10 @@ class Vault {
   tlog::AuditLog& audit() { return *audit_; }
   Status RefreshAudit() { return audit_->Reload(); }
 
+  // Runs tlog::AuditLog::Repair in a write transaction of its own (rolled
+  // back with `dry_run`). See there for what it does and never does.
+  Result<tlog::AuditLog::RepairReport> RepairAudit(bool dry_run);
+
   // Empties the write-ahead log (and with `vacuum` rebuilds the file), so
   // that nothing deleted lingers in the vault's files. Another process
   // reading or writing can keep it from finishing: it waits up to the lock

@@ -4,6 +4,9 @@
 #include <sqlite3.h>
 #include <sys/stat.h>
 
+#include <chrono>
+#include <filesystem>
+#include <fstream>
 #include <cstdlib>
 #include <string_view>
 
@@ -859,6 +862,168 @@ TEST(PersonIdTest, ParseErrors) {
   ASSERT_TRUE(back);
   EXPECT_EQ(*back, id);
   EXPECT_EQ(PersonId::FromBytes(Bytes(15, 1)).error().code(), ErrorCode::kDataLoss);
+}
+
+}  // namespace
+}  // namespace custos::vault
+
+// ---- Several processes on one vault (here: two Vault objects, two
+// connections, as two processes would have) ----
+
+namespace custos::vault {
+namespace {
+
+class SharedVaultTest : public VaultTest {
+ protected:
+  std::unique_ptr<Vault> Second(std::chrono::milliseconds wait = std::chrono::seconds(5)) {
+    OpenOptions o;
+    o.lock_wait = wait;
+    auto v = Vault::Open(path_, KeyFile(key_), "second", o);
+    EXPECT_TRUE(v) << v.error().ToString();
+    return v ? std::move(*v) : nullptr;
+  }
+  Status VerifyAudit(Vault& v) {
+    return tlog::VerifyLog(v.store(), v.audit().verifier_key()).map([](tlog::VerifyReport) {});
+  }
+};
+
+// Regression: each process kept the audit frontier it read when it opened
+// the vault, so the second to append overwrote (or collided with) the
+// first's entry. Every change now re-reads it under the write lock.
+TEST_F(SharedVaultTest, InterleavedChangesAllReachTheLog) {
+  auto other = Second();
+  ASSERT_TRUE(other);
+  for (int i = 0; i < 5; ++i) {
+    ASSERT_TRUE(vault_->Record(vault_->MakeEvent("test.first")));
+    ASSERT_TRUE(other->Record(other->MakeEvent("test.second")));
+  }
+  // An import opened before the other's records still appends after them.
+  ImportRows(*other, "crm", kRows);
+  ASSERT_TRUE(vault_->Record(vault_->MakeEvent("test.first")));
+  auto report = tlog::VerifyLog(vault_->store(), vault_->audit().verifier_key());
+  ASSERT_TRUE(report) << report.error().ToString();
+  EXPECT_EQ(report->entries, 1u + 10u + 1u + 1u);  // init, records, import, record
+  EXPECT_TRUE(VerifyAudit(*other));
+}
+
+TEST_F(SharedVaultTest, AWriterWaitsThenFailsUnavailableAndReadersCarryOn) {
+  ImportRows(*vault_, "crm", kRows);
+  auto other = Second(std::chrono::milliseconds(200));
+  ASSERT_TRUE(other);
+  auto people = other->Find(IndexKind::kResidentId, "11010519491231002X");
+  ASSERT_TRUE(people);
+  ASSERT_EQ(people->size(), 1u);
+  // A long change in the first: an import batch holds the write lock.
+  auto batch = vault_->BeginImport(Spec("more"));
+  ASSERT_TRUE(batch) << batch.error().ToString();
+  // The other still reads, and verifies the log...
+  auto read = other->Read(people->front());
+  ASSERT_TRUE(read) << read.error().ToString();
+  EXPECT_TRUE(VerifyAudit(*other));
+  // ...but its change waits, then fails with unavailable, naming the holder.
+  auto busy = other->Record(other->MakeEvent("test.busy"));
+  ASSERT_FALSE(busy);
+  EXPECT_EQ(busy.error().code(), ErrorCode::kUnavailable);
+  EXPECT_NE(busy.error().message().find("is busy"), std::string::npos) << busy.error().message();
+  ASSERT_TRUE((*batch)->Commit(vault_->MakeEvent("import")));
+  batch->reset();
+  ASSERT_TRUE(other->Record(other->MakeEvent("test.after")));
+  EXPECT_TRUE(VerifyAudit(*vault_));
+}
+
+TEST_F(SharedVaultTest, AKeyRotatedByAnotherProcessIsUnauthenticatedNotDataLoss) {
+  auto ids = ImportRows(*vault_, "crm", kRows);
+  auto other = Second();
+  ASSERT_TRUE(other);
+  auto rotated = other->RotateKek(KeyFile(dir_.File("new.key")));
+  ASSERT_TRUE(rotated) << rotated.error().ToString();
+  auto read = vault_->Read(ids[0]);
+  ASSERT_FALSE(read);
+  EXPECT_EQ(read.error().code(), ErrorCode::kUnauthenticated);
+  auto write = vault_->Record(vault_->MakeEvent("test.stale-key"));
+  ASSERT_FALSE(write);
+  EXPECT_EQ(write.error().code(), ErrorCode::kUnauthenticated);
+  EXPECT_NE(write.error().message().find("rotated"), std::string::npos);
+  EXPECT_TRUE(VerifyAudit(*other));
+}
+
+TEST_F(SharedVaultTest, ForgettingTheSamePersonTwiceAtOnceLogsItOnce) {
+  auto ids = ImportRows(*vault_, "crm", kRows);
+  auto other = Second();
+  ASSERT_TRUE(other);
+  ASSERT_TRUE(other->Forget(ids[0]));
+  auto second = vault_->Forget(ids[0]);
+  ASSERT_FALSE(second);
+  EXPECT_EQ(second.error().code(), ErrorCode::kNotFound);
+  uint64_t forgets = 0;
+  ASSERT_TRUE(vault_->store().ForEachAuditEntry(0, [&](uint64_t, ByteSpan d) -> Status {
+    forgets += AsChars(d).find("\"person.forget\"") != std::string_view::npos;
+    return Ok();
+  }));
+  EXPECT_EQ(forgets, 1u);
+}
+
+// The refused-attempt notes are written by whoever could not open the vault:
+// nothing in them is authenticated, so the log takes a count and a keyed
+// hash, never their text.
+TEST_F(SharedVaultTest, PlantedRefusalNotesEnterTheLogAsACountOnly) {
+  vault_.reset();
+  ASSERT_TRUE(NoteRefusedAttempt(path_, "mallory", "show", "wrong key or passphrase"));
+  {
+    std::ofstream planted(path_ + ".refused", std::ios::app);
+    planted << "{\"time\":1,\"actor\":\"110105194912310021\",\"command\":\"CANARY-CMD\","
+               "\"reason\":\"13812345678\"}\nnot even json 11010519491231002X\n";
+  }
+  auto v = Vault::Open(path_, KeyFile(key_));
+  ASSERT_TRUE(v) << v.error().ToString();
+  EXPECT_FALSE(std::filesystem::exists(path_ + ".refused"));
+  EXPECT_FALSE(std::filesystem::exists(path_ + ".refused.folding"));
+  std::string log;
+  ASSERT_TRUE((*v)->store().ForEachAuditEntry(0, [&](uint64_t, ByteSpan d) -> Status {
+    log += std::string(AsChars(d)) + "\n";
+    return Ok();
+  }));
+  EXPECT_NE(log.find("\"vault.refused\""), std::string::npos) << log;
+  EXPECT_NE(log.find("\"attempts\":2,\"unreadable_notes\":1"), std::string::npos) << log;
+  for (const char* canary : {"110105194912310021", "11010519491231002X", "13812345678",
+                             "CANARY-CMD", "mallory"}) {
+    EXPECT_EQ(log.find(canary), std::string::npos) << canary;
+  }
+  // Opened again: folded once only.
+  v->reset();
+  auto again = Vault::Open(path_, KeyFile(key_));
+  ASSERT_TRUE(again);
+  uint64_t folds = 0;
+  ASSERT_TRUE((*again)->store().ForEachAuditEntry(0, [&](uint64_t, ByteSpan d) -> Status {
+    folds += AsChars(d).find("\"vault.refused\"") != std::string_view::npos;
+    return Ok();
+  }));
+  EXPECT_EQ(folds, 1u);
+}
+
+// A fold whose process died after committing but before removing the
+// claimed notes: the next open recognises them by their keyed hash.
+TEST_F(SharedVaultTest, ClaimedNotesAlreadyFoldedAreNotFoldedTwice) {
+  vault_.reset();
+  ASSERT_TRUE(NoteRefusedAttempt(path_, "x", "show", "wrong key or passphrase"));
+  const std::string notes = Slurp(path_ + ".refused");
+  {
+    auto v = Vault::Open(path_, KeyFile(key_));
+    ASSERT_TRUE(v);
+  }
+  {
+    std::ofstream claimed(path_ + ".refused.folding");
+    claimed << notes;
+  }
+  auto v = Vault::Open(path_, KeyFile(key_));
+  ASSERT_TRUE(v);
+  EXPECT_FALSE(std::filesystem::exists(path_ + ".refused.folding"));
+  uint64_t folds = 0;
+  ASSERT_TRUE((*v)->store().ForEachAuditEntry(0, [&](uint64_t, ByteSpan d) -> Status {
+    folds += AsChars(d).find("\"vault.refused\"") != std::string_view::npos;
+    return Ok();
+  }));
+  EXPECT_EQ(folds, 1u);
 }
 
 }  // namespace

@@ -8,6 +8,7 @@
 #include <deque>
 #include <future>
 
+#include "base/file.h"
 #include "crypto/kdf.h"
 #include "detect/validators.h"
 
@@ -82,11 +83,7 @@ class RowImporter {
 }  // namespace
 
 Result<std::string> FileSha256(const std::string& path) {
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) {
-    if (errno == ENOENT) return Fail(NotFound("no such file: " + path));
-    return Fail(Unavailable("cannot open " + path + ": " + std::strerror(errno)));
-  }
+  ASSIGN_OR_RETURN(int fd, OpenRegularFile(path));
   crypto::Sha256Stream h;
   std::vector<uint8_t> buf(1 << 20);
   for (;;) {

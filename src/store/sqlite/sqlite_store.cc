@@ -868,6 +868,38 @@ class SqliteStore final : public Store {
     return StepDone(s);
   }
 
+  Status ReplaceAuditNode(uint32_t level, uint64_t index, ByteSpan hash) override {
+    RETURN_IF_ERROR(RequireTx());
+    ASSIGN_OR_RETURN(sqlite3_stmt * s,
+                     Prepare("INSERT INTO audit_node(level,idx,hash) VALUES(?,?,?) "
+                             "ON CONFLICT(level,idx) DO UPDATE SET hash=excluded.hash"));
+    sqlite3_bind_int(s, 1, static_cast<int>(level));
+    sqlite3_bind_int64(s, 2, static_cast<int64_t>(index));
+    BindBlob(s, 3, hash);
+    return StepDone(s);
+  }
+
+  Result<uint64_t> DeleteAuditNodesFrom(uint64_t size) override {
+    RETURN_IF_ERROR(RequireTx());
+    // Node (level, idx) covers leaves [idx << level, (idx + 1) << level).
+    ASSIGN_OR_RETURN(sqlite3_stmt * s,
+                     Prepare("DELETE FROM audit_node WHERE ((idx + 1) << level) > ?"));
+    sqlite3_bind_int64(s, 1, static_cast<int64_t>(size));
+    RETURN_IF_ERROR(StepDone(s));
+    return static_cast<uint64_t>(sqlite3_changes(db_));
+  }
+
+  Status DeleteCheckpoint(uint64_t size) override {
+    RETURN_IF_ERROR(RequireTx());
+    ASSIGN_OR_RETURN(sqlite3_stmt * s, Prepare("DELETE FROM audit_checkpoint WHERE size=?"));
+    sqlite3_bind_int64(s, 1, static_cast<int64_t>(size));
+    RETURN_IF_ERROR(StepDone(s));
+    if (sqlite3_changes(db_) == 0) {
+      return Fail(NotFound("no checkpoint of size " + std::to_string(size)));
+    }
+    return Ok();
+  }
+
   Result<std::optional<Bytes>> GetAuditNode(uint32_t level, uint64_t index) override {
     ASSIGN_OR_RETURN(sqlite3_stmt * s,
                      Prepare("SELECT hash FROM audit_node WHERE level=? AND idx=?"));
@@ -1612,6 +1644,9 @@ Result<std::unique_ptr<Store>> OpenSqliteStore(const std::string& path,
                                                const StoreOptions& options) {
   struct stat st {};
   if (::stat(path.c_str(), &st) != 0) return Fail(NotFound("no vault at " + path));
+  if (!S_ISREG(st.st_mode)) {
+    return Fail(InvalidArgument(path + " is not a file; a vault is one SQLite file"));
+  }
   ASSIGN_OR_RETURN(sqlite3 * db, OpenDb(path, SQLITE_OPEN_READWRITE));
   auto store = std::make_unique<SqliteStore>(db, path, options);
   RETURN_IF_ERROR(store->Configure());
