@@ -76,6 +76,17 @@ struct ImportCmd {
     io.read.encoding = encoding;
     if (!no_progress && isatty(STDERR_FILENO)) io.progress = ProgressBar;
     ASSIGN_OR_RETURN(workflow::ImportReport r, workflow::ImportFile(*v, file, io));
+    if (r.already_imported) {
+      if (o.json) {
+        PrintJson({{"dataset", r.dataset}, {"file_sha256", r.sha256}, {"format", r.format},
+                   {"rows", r.rows}, {"people", r.people}, {"already_imported", true}});
+      } else {
+        std::cout << "Dataset '" << r.dataset << "' already holds this file (sha256 " << r.sha256
+                  << "): " << r.rows << " rows of " << r.people
+                  << " people. Nothing to do.\n";
+      }
+      return Ok();
+    }
     json cols = json::array();
     for (const auto& c : r.columns) {
       cols.push_back({{"name", c.name},
@@ -86,7 +97,7 @@ struct ImportCmd {
     if (o.json) {
       PrintJson({{"dataset", r.dataset}, {"file_sha256", r.sha256}, {"format", r.format},
                  {"encoding", r.encoding}, {"rows", r.rows}, {"people", r.people},
-                 {"new_people", r.new_people}, {"columns", cols}});
+                 {"new_people", r.new_people}, {"columns", cols}, {"already_imported", false}});
       return Ok();
     }
     std::cout << "Imported " << r.rows << " rows of " << r.people << " people (" << r.new_people

@@ -141,7 +141,7 @@ struct PlanCmd {
     // it is frozen only for some people); the package leaves it out.
     ASSIGN_OR_RETURN(auto frozen, workflow::FrozenPlannedFields(*v, saved));
     if (!frozen.empty()) {
-      std::cerr << "WARNING: planned fields are frozen under a retention rule for some people "
+      std::cerr << "custos: warning: planned fields are frozen under a retention rule for some people "
                    "(PIPL Art. 47 ¶2: stored and protected only, never provided):\n";
       for (const auto& [field, n] : frozen) std::cerr << "  " << field << ": " << n << " people\n";
       std::cerr << "  The package will leave those values out (counted in manifest.json "
@@ -202,10 +202,10 @@ struct NoticesCmd {
     ASSIGN_OR_RETURN(std::unique_ptr<vault::Vault> v, OpenVault(o, "transfer notices"));
     ASSIGN_OR_RETURN(workflow::NoticeBatch b,
                      workflow::MakeNotices(*v, transfer, ch, lang == "en", out));
-    std::cerr << "WARNING: " << out
+    std::cerr << "custos: warning: " << out
               << " holds customers' contact data (mode 0600). Send it, then destroy it.\n";
     if (!b.missing_contact.empty()) {
-      std::cerr << b.missing_contact.size() << " people have no " << channel
+      std::cerr << "custos: warning: " << b.missing_contact.size() << " people have no " << channel
                 << " contact and got no notice (send another channel):\n";
       for (const auto& id : b.missing_contact) std::cerr << "  " << id << "\n";
     }
@@ -260,7 +260,12 @@ struct PackageCmd {
                  {"people", r.people},
                  {"records", r.records},
                  {"excluded", CountsJson(r.excluded)},
-                 {"withheld_frozen", CountsJson(r.withheld_frozen)}});
+                 {"withheld_frozen", CountsJson(r.withheld_frozen)},
+                 {"already_built", r.already_built}});
+    } else if (r.already_built) {
+      std::cout << out << " is transfer " << transfer << "'s recorded package already: "
+                << r.people << " people, " << r.records << " records (manifest "
+                << r.manifest_sha256 << "). Nothing to do.\n";
     } else {
       std::cout << "Wrote " << out << ": " << r.people << " people, " << r.records
                 << " records (manifest " << r.manifest_sha256 << ").\n";

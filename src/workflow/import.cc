@@ -108,6 +108,22 @@ Result<ImportReport> ImportFile(vault::Vault& vault, const std::string& path,
   // The file's SHA-256 is computed beside the import (on the core its start
   // leaves idle) and recorded with the dataset at commit.
   std::future<Result<std::string>> sha256 = std::async(std::launch::async, FileSha256, path);
+  // Run again on the same file (after a crash or a lost terminal, say): the
+  // dataset is there whole, because an import commits whole or not at all.
+  ASSIGN_OR_RETURN(std::vector<store::DatasetRow> datasets, vault.store().ListDatasets());
+  for (const store::DatasetRow& d : datasets) {
+    if (d.name != options.dataset) continue;
+    ASSIGN_OR_RETURN(report.sha256, sha256.get());
+    if (d.source_sha256 != report.sha256) {
+      return Fail(AlreadyExists("dataset '" + d.name + "' already exists, imported from another "
+                                "file (sha256 " + d.source_sha256 + "); choose another --dataset"));
+    }
+    report.already_imported = true;
+    report.format = d.source_format;
+    report.rows = d.rows;
+    report.people = d.people;
+    return report;
+  }
   Result<std::unique_ptr<ingest::RowReader>> opened = ingest::OpenTable(path, options.read);
   if (!opened) {
     Result<std::string> hashed = sha256.get();

@@ -37,11 +37,16 @@ struct ImportReport {
   uint64_t people = 0;      // distinct people in this dataset
   uint64_t new_people = 0;  // of which new to the vault
   std::vector<detect::ColumnGuess> columns;
+  // The dataset held this very file already (same name, same SHA-256):
+  // nothing was read or written, and rows/people are the dataset's.
+  bool already_imported = false;
 };
 
 // Errors: those of the reader (kInvalidArgument naming file:line:column),
-// kAlreadyExists for a dataset name in use, kInvalidArgument for a file with
-// a header but no rows. On any error nothing is stored.
+// kAlreadyExists for a dataset name in use by another file, kInvalidArgument
+// for a file with a header but no rows. On any error nothing is stored. The
+// same file into the dataset it already fills is no error (a second run
+// after the first was interrupted): see ImportReport::already_imported.
 Result<ImportReport> ImportFile(vault::Vault& vault, const std::string& path,
                                 const ImportOptions& options);
 

@@ -97,12 +97,32 @@ TEST_F(ImportTest, RecordsTheFileSha256WithTheDataset) {
   EXPECT_NE(missing.error().message().find("nowhere.csv"), std::string::npos);
 }
 
-TEST_F(ImportTest, DuplicateDatasetNameIsRefused) {
+TEST_F(ImportTest, ADatasetNameTakenByAnotherFileIsRefused) {
   WriteText(dir_.File("a.csv"), "姓名,身份证号\n张三明,11010519491231002X\n");
+  WriteText(dir_.File("b.csv"), "姓名,身份证号\n李四,44030519900101123X\n");
   ASSERT_TRUE(ImportFile(*vault_, dir_.File("a.csv"), Options("a")));
-  auto again = ImportFile(*vault_, dir_.File("a.csv"), Options("a"));
+  auto again = ImportFile(*vault_, dir_.File("b.csv"), Options("a"));
   ASSERT_FALSE(again);
   EXPECT_EQ(again.error().code(), ErrorCode::kAlreadyExists);
+  EXPECT_NE(again.error().message().find("another file"), std::string::npos);
+}
+
+// A second run of an import that completed (the first was killed after its
+// commit, say) changes nothing and says so.
+TEST_F(ImportTest, TheSameFileIntoItsOwnDatasetAgainIsAlreadyImported) {
+  WriteText(dir_.File("a.csv"), "姓名,身份证号\n张三明,11010519491231002X\n李四,44030519900101123X\n");
+  auto first = ImportFile(*vault_, dir_.File("a.csv"), Options("a"));
+  ASSERT_TRUE(first);
+  EXPECT_FALSE(first->already_imported);
+  const uint64_t entries = vault_->audit().size();
+  auto again = ImportFile(*vault_, dir_.File("a.csv"), Options("a"));
+  ASSERT_TRUE(again) << again.error().ToString();
+  EXPECT_TRUE(again->already_imported);
+  EXPECT_EQ(again->rows, 2u);
+  EXPECT_EQ(again->people, 2u);
+  EXPECT_EQ(again->sha256, first->sha256);
+  EXPECT_EQ(*vault_->CountPeople(), 2u);
+  EXPECT_EQ(vault_->audit().size(), entries);  // nothing recorded: nothing happened
 }
 
 TEST_F(ImportTest, HeaderOnlyFileIsRefused) {

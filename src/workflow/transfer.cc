@@ -416,6 +416,21 @@ class TempFileBeside {
   std::string display_;
 };
 
+// The SHA-256 (hex) of the manifest.json that leads the archive at `path`,
+// or "" if the file is no package.
+Result<std::string> LeadingManifestSha256(const std::string& path) {
+  ASSIGN_OR_RETURN(std::unique_ptr<package::FileSource> in, package::FileSource::Open(path));
+  package::TarReadOptions options;
+  options.max_entry_size = uint64_t{1} << 20;
+  package::TarReader tar(*in, options);
+  auto entry = tar.Next();
+  if (!entry || !*entry || (*entry)->name != "manifest.json") return std::string();
+  Bytes manifest;
+  package::BytesSink sink(manifest);
+  if (!tar.ReadContent(sink)) return std::string();
+  return Sha256Hex(manifest);
+}
+
 // ---- Frozen fields (PIPL Art. 47 ¶2) ----
 
 // One retention binding as the transfer needs it: the planned fields it
@@ -1474,8 +1489,27 @@ Result<PackageReport> BuildPackage(vault::Vault& v, const std::string& transfer,
   // was recorded for this path but is not there (the run was killed in
   // between, or the file could not be named) is built again, replacing it.
   std::string replaces;
-  if (state == "packaged" && doc.contains("package") && doc["package"].is_object() &&
-      Str(doc["package"], "out") == out_abs && !FileExists(out_path)) {
+  const bool recorded_here = state == "packaged" && doc.contains("package") &&
+                             doc["package"].is_object() && Str(doc["package"], "out") == out_abs;
+  if (recorded_here && FileExists(out_path)) {
+    // Whether the file there is the recorded package: its manifest's hash.
+    ASSIGN_OR_RETURN(std::string manifest_sha256, LeadingManifestSha256(out_path));
+    if (manifest_sha256 == Str(doc["package"], "manifest_sha256")) {
+      PackageReport done;
+      const json& pkg = doc["package"];
+      done.already_built = true;
+      done.manifest_sha256 = manifest_sha256;
+      done.people = pkg.value("people", uint64_t{0});
+      done.records = pkg.value("records", uint64_t{0});
+      if (pkg.contains("withheld_frozen") && pkg["withheld_frozen"].is_object()) {
+        for (const auto& [k, n] : pkg["withheld_frozen"].items()) {
+          if (n.is_number_unsigned()) done.withheld_frozen[k] = n.get<uint64_t>();
+        }
+      }
+      return done;
+    }
+  }
+  if (recorded_here && !FileExists(out_path)) {
     replaces = Str(doc["package"], "manifest_sha256");
   } else if (state == "packaged" || state == "closed") {
     return Fail(FailedPrecondition("transfer '" + transfer + "' is already " + state));

@@ -168,6 +168,10 @@ struct PackageReport {
   uint64_t records = 0;
   std::map<std::string, uint64_t> excluded;
   std::map<std::string, uint64_t> withheld_frozen;  // field -> people
+  // `out_path` holds this transfer's recorded package already (a second run
+  // after the first was interrupted once the package was named): nothing was
+  // built; the counts are the recorded package's.
+  bool already_built = false;
 };
 // Builds the package (docs/formats/package.md) into `out_path` (created
 // exclusively, 0600, and only once complete) and logs transfer.package.
