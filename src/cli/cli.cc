@@ -338,6 +338,31 @@ struct RotateCmd {
   }
 };
 
+struct PurgeCmd {
+  VaultOptions o;
+  bool vacuum = false;
+  Status Run() {
+    ASSIGN_OR_RETURN(std::unique_ptr<vault::Vault> v, OpenVault(o, "vault purge"));
+    // Recorded first: the entry's own pages are then purged with the rest.
+    tlog::Event e = v->MakeEvent("vault.purge");
+    e.objects = {{"vacuum", vacuum}};
+    RETURN_IF_ERROR(v->Record(e));
+    ASSIGN_OR_RETURN(vault::PurgeResult r, v->PurgeResidue(vacuum));
+    if (!r.purged) {
+      return Fail(Unavailable("another process is using the vault, so its write-ahead log could "
+                              "not be emptied; run this again when the vault is idle"));
+    }
+    if (o.json) {
+      PrintJson({{"purged", true}, {"vacuum", vacuum}});
+    } else {
+      std::cout << "Purged " << o.vault << ": the write-ahead log is empty"
+                << (vacuum ? " and the file was rebuilt (VACUUM)" : "")
+                << "; freed pages were zeroed as they were freed (secure_delete).\n";
+    }
+    return Ok();
+  }
+};
+
 struct PublicKeyCmd {
   VaultOptions o;
   std::string format = "ssh";
@@ -445,6 +470,17 @@ int Run(int argc, char** argv) {
   c_pub->add_option("--format", pub.format, "ssh (OpenSSH line) or note (C2SP verifier key)")
       ->check(CLI::IsMember({"ssh", "note"}));
 
+  auto* c_vault = app.add_subcommand("vault", "The vault file itself");
+  c_vault->require_subcommand(1);
+  PurgeCmd purge;
+  auto* c_purge = c_vault->add_subcommand(
+      "purge", "Empty the write-ahead log so nothing deleted lingers in the vault's files");
+  AddVaultOptions(c_purge, purge.o);
+  c_purge->add_flag("--vacuum", purge.vacuum, "Also rebuild the vault file (VACUUM)");
+  c_purge->footer(
+      "forget, keys rotate and destroy purge by themselves; when another process was using the\n"
+      "vault at that moment they warn, and this finishes the job once the vault is idle.");
+
   SampleCmd sample;
   auto* c_sample = app.add_subcommand("sample", "Write a synthetic branch CRM export (CSV)");
   c_sample->add_option("--rows", sample.rows, "Number of rows");
@@ -457,6 +493,7 @@ int Run(int argc, char** argv) {
       {c_find, Runner(find, find.o.json)},       {c_show, Runner(show, show.o.json)},
       {c_forget, Runner(forget, forget.o.json)}, {c_rotate, Runner(rotate, rotate.o.json)},
       {c_pub, Runner(pub, pub.o.json)},          {c_sample, Runner(sample, kNoJson)},
+      {c_purge, Runner(purge, purge.o.json)},
   };
   AddInventoryCommands(app, commands);
   AddRetentionCommands(app, commands);

@@ -144,14 +144,17 @@ class SqliteStore final : public Store {
   }
 
   Status Configure() {
+    // First: preparing the pragmas below reads the schema, which can meet
+    // another connection's lock for a moment (a WAL being checkpointed or
+    // removed as its last connection closes); without a busy handler that
+    // moment was an error ("database is locked") for a mere reader.
+    SetBusyTimeout(lock_wait_);
     // secure_delete: deleted content is overwritten with zeros.
     // synchronous=FULL: a committed transaction survives power loss.
     // temp_store=MEMORY: no temporary files beside the vault.
-    RETURN_IF_ERROR(Exec(
+    return Exec(
         "PRAGMA secure_delete=ON; PRAGMA synchronous=FULL; PRAGMA temp_store=MEMORY;"
-        "PRAGMA cache_size=-16384;"));
-    SetBusyTimeout(lock_wait_);
-    return Ok();
+        "PRAGMA cache_size=-16384;");
   }
 
   void SetBusyTimeout(std::chrono::milliseconds wait) {
