@@ -30,18 +30,8 @@ verifier="$here/audit_verifier.py"
 testdata="$here/../testdata/merkle"
 
 # A Python 3 with PyNaCl: the Debian one (python3-nacl), whatever PATH says.
-python=""
-for p in "${PYTHON:-}" /usr/bin/python3 python3; do
-  [ -n "$p" ] || continue
-  if "$p" -c 'import nacl.signing' 2>/dev/null; then
-    python="$p"
-    break
-  fi
-done
-if [ -z "$python" ]; then
-  echo "audit_e2e: no python3 with PyNaCl (Debian: apt-get install python3-nacl; scripts/bootstrap)" >&2
-  exit 1
-fi
+. "$here/e2e_lib.sh"
+python="$(nacl_python audit_e2e)"
 command -v sqlite3 >/dev/null || { echo "audit_e2e: the sqlite3 command is missing" >&2; exit 1; }
 
 work="$(mktemp -d "${TMPDIR:-/tmp}/custos-audit-e2e.XXXXXX")"

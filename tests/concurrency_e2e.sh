@@ -26,16 +26,8 @@ custos="$(cd "$(dirname "$1")" && pwd)/$(basename "$1")"
 seconds="${2:-${STRESS_SECONDS:-60}}"
 here="$(cd "$(dirname "$0")" && pwd)"
 verifier="$here/audit_verifier.py"
-
-python=""
-for p in "${PYTHON:-}" /usr/bin/python3 python3; do
-  [ -n "$p" ] || continue
-  if "$p" -c 'import nacl.signing' 2>/dev/null; then
-    python="$p"
-    break
-  fi
-done
-[ -n "$python" ] || { echo "concurrency_e2e: no python3 with PyNaCl" >&2; exit 1; }
+. "$here/e2e_lib.sh"
+python="$(nacl_python concurrency_e2e)"
 
 work="$(mktemp -d "${TMPDIR:-/tmp}/custos-concurrency-e2e.XXXXXX")"
 trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$work"' EXIT
@@ -67,24 +59,10 @@ open("read-ids.txt", "w").write("\n".join([x for x in keep[:200] if x not in gon
 open("gone-ids.txt", "w").write("\n".join(sorted(gone)) + "\n")
 PY
 "$custos" keys new-recipient --out ho-keys >/dev/null
-uscc="$("$python" - <<'PY'
-a = "0123456789ABCDEFGHJKLMNPQRTUWXY"
-b = "91110000600037341"
-s = sum(a.index(c) * pow(3, i, 31) for i, c in enumerate(b))
-print(b + a[(31 - s % 31) % 31])
-PY
-)"
-"$custos" recipient add --id ho --name 总公司 --uscc "$uscc" --contact 010-12345678 \
-  --age-recipient "$(cat ho-keys/age.pub)" --ssh-key "$(cat ho-keys/ssh_ed25519.pub)" >/dev/null
-cat > contract.txt <<'T'
-scope = 姓名、手机号
-security = encryption at rest
-no_onward_transfer = yes
-return_or_delete = delete within 30 days
-audit_right = yearly
-breach_notice = within 24 hours
-retention = 五年
-T
+"$custos" recipient add --id ho --name 总公司 --uscc "$(uscc 91110000600037341)" \
+  --contact 010-12345678 --age-recipient "$(cat ho-keys/age.pub)" \
+  --ssh-key "$(cat ho-keys/ssh_ed25519.pub)" >/dev/null
+write_contract contract.txt
 
 deadline=$(( $(date +%s) + seconds ))
 mkdir -p logs out

@@ -22,6 +22,8 @@ if [ $# -ne 2 ]; then
 fi
 custos="$(cd "$(dirname "$1")" && pwd)/$(basename "$1")"
 killpoint="$(cd "$(dirname "$2")" && pwd)/$(basename "$2")"
+here="$(cd "$(dirname "$0")" && pwd)"
+. "$here/e2e_lib.sh"
 python=/usr/bin/python3
 command -v "$python" >/dev/null || python=python3
 
@@ -43,19 +45,10 @@ mkdir base
   "$custos" init --vault v.vault --key-file v.key >/dev/null
   "$custos" import crm.csv --vault v.vault --key-file v.key --dataset crm --no-progress >/dev/null
   "$custos" keys new-recipient --out ho-keys >/dev/null
-  uscc="$("$python" - <<'PY'
-a = "0123456789ABCDEFGHJKLMNPQRTUWXY"
-b = "91110000600037341"
-s = sum(a.index(c) * pow(3, i, 31) for i, c in enumerate(b))
-print(b + a[(31 - s % 31) % 31])
-PY
-)"
-  "$custos" recipient add --vault v.vault --key-file v.key --id ho --name 总公司 --uscc "$uscc" \
-    --contact 010-12345678 --age-recipient "$(cat ho-keys/age.pub)" \
-    --ssh-key "$(cat ho-keys/ssh_ed25519.pub)" >/dev/null
-  printf '%s\n' "scope = 姓名、手机号" "security = encryption" "no_onward_transfer = yes" \
-    "return_or_delete = delete" "audit_right = yearly" "breach_notice = 24 hours" \
-    "retention = 五年" > contract.txt
+  "$custos" recipient add --vault v.vault --key-file v.key --id ho --name 总公司 \
+    --uscc "$(uscc 91110000600037341)" --contact 010-12345678 \
+    --age-recipient "$(cat ho-keys/age.pub)" --ssh-key "$(cat ho-keys/ssh_ed25519.pub)" >/dev/null
+  write_contract contract.txt
   for t in T1 T2; do
     "$custos" transfer plan --vault v.vault --key-file v.key --id $t --recipient ho \
       --mode head-office --purpose 继续提供账户服务 --method 电子化存储 --fields 姓名,手机号 \

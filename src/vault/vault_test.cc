@@ -885,6 +885,16 @@ class SharedVaultTest : public VaultTest {
   Status VerifyAudit(Vault& v) {
     return tlog::VerifyLog(v.store(), v.audit().verifier_key()).map([](tlog::VerifyReport) {});
   }
+  // How many audit entries of `v` have this action.
+  static uint64_t CountAction(Vault& v, std::string_view action) {
+    const std::string member = "\"action\":\"" + std::string(action) + "\"";
+    uint64_t n = 0;
+    EXPECT_TRUE(v.store().ForEachAuditEntry(0, [&](uint64_t, ByteSpan d) -> Status {
+      n += AsChars(d).find(member) != std::string_view::npos;
+      return Ok();
+    }));
+    return n;
+  }
 };
 
 // Regression: each process kept the audit frontier it read when it opened
@@ -955,12 +965,7 @@ TEST_F(SharedVaultTest, ForgettingTheSamePersonTwiceAtOnceLogsItOnce) {
   auto second = vault_->Forget(ids[0]);
   ASSERT_FALSE(second);
   EXPECT_EQ(second.error().code(), ErrorCode::kNotFound);
-  uint64_t forgets = 0;
-  ASSERT_TRUE(vault_->store().ForEachAuditEntry(0, [&](uint64_t, ByteSpan d) -> Status {
-    forgets += AsChars(d).find("\"person.forget\"") != std::string_view::npos;
-    return Ok();
-  }));
-  EXPECT_EQ(forgets, 1u);
+  EXPECT_EQ(CountAction(*vault_, "person.forget"), 1u);
 }
 
 // The refused-attempt notes are written by whoever could not open the vault:
@@ -993,12 +998,7 @@ TEST_F(SharedVaultTest, PlantedRefusalNotesEnterTheLogAsACountOnly) {
   v->reset();
   auto again = Vault::Open(path_, KeyFile(key_));
   ASSERT_TRUE(again);
-  uint64_t folds = 0;
-  ASSERT_TRUE((*again)->store().ForEachAuditEntry(0, [&](uint64_t, ByteSpan d) -> Status {
-    folds += AsChars(d).find("\"vault.refused\"") != std::string_view::npos;
-    return Ok();
-  }));
-  EXPECT_EQ(folds, 1u);
+  EXPECT_EQ(CountAction(**again, "vault.refused"), 1u);
 }
 
 // A fold whose process died after committing but before removing the
@@ -1018,12 +1018,7 @@ TEST_F(SharedVaultTest, ClaimedNotesAlreadyFoldedAreNotFoldedTwice) {
   auto v = Vault::Open(path_, KeyFile(key_));
   ASSERT_TRUE(v);
   EXPECT_FALSE(std::filesystem::exists(path_ + ".refused.folding"));
-  uint64_t folds = 0;
-  ASSERT_TRUE((*v)->store().ForEachAuditEntry(0, [&](uint64_t, ByteSpan d) -> Status {
-    folds += AsChars(d).find("\"vault.refused\"") != std::string_view::npos;
-    return Ok();
-  }));
-  EXPECT_EQ(folds, 1u);
+  EXPECT_EQ(CountAction(**v, "vault.refused"), 1u);
 }
 
 }  // namespace
