@@ -136,6 +136,9 @@ class Store {
   virtual Status UpdateDatasetCounts(int64_t id, uint64_t rows, uint64_t people) = 0;
   // The source file's SHA-256 (hex), when it is known only at the end.
   virtual Status UpdateDatasetSource(int64_t id, std::string_view source_sha256) = 0;
+  // Replaces the dataset's schema (its columns), e.g. with counts known only
+  // once every row is in. kNotFound if there is no such dataset.
+  virtual Status UpdateDatasetSchema(int64_t id, std::string_view schema_json) = 0;
   virtual Result<std::vector<DatasetRow>> ListDatasets() = 0;
 
   // Appends a record to a person's records; returns its id. kFailedPrecondition

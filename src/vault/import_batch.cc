@@ -16,6 +16,7 @@
 
 #include <sodium.h>
 
+#include <algorithm>
 #include <condition_variable>
 #include <cstring>
 #include <deque>
@@ -195,7 +196,12 @@ class ImportBatch::Writer {
           RETURN_IF_ERROR(UseCipher(chunk, op.person, op.bytes));
           RecordContext ctx{vault_->id_, op.bytes, dataset_->name, column_names_};
           body_.clear();
-          SealRecordInto(*cipher_, ctx, chunk.plain[op.offset], body_);
+          const std::vector<std::string>& plain = chunk.plain[op.offset];
+          // The metadata, if any, rides past the columns (SealRecordInto
+          // seals only as many values as there are columns).
+          const std::string_view meta =
+              plain.size() > column_names_->size() ? std::string_view(plain.back()) : "";
+          SealRecordInto(*cipher_, ctx, plain, body_, meta);
           RETURN_IF_ERROR(store.InsertRecord(op.person, dataset_->id, body_).map([](int64_t) {}));
           break;
         }
@@ -240,6 +246,7 @@ Result<std::unique_ptr<ImportBatch>> Vault::BeginImport(const DatasetSpec& spec)
     schema.push_back({{"name", c.name}, {"type", c.type}, {"sensitive", c.sensitive}});
     b->column_names_.push_back(c.name);
   }
+  b->damaged_.assign(spec.columns.size(), 0);
   b->dataset_.name = spec.name;
   b->dataset_.schema_json = schema.dump();
   b->dataset_.source_sha256 = spec.source_sha256;
@@ -339,21 +346,24 @@ Status ImportBatch::AddGroupIndex(IndexKind kind, const Mac& mac, int64_t person
   return Ok();
 }
 
-void ImportBatch::SealRow(int64_t person, const std::vector<std::string>& values) {
+void ImportBatch::SealRow(int64_t person, const std::vector<std::string>& values,
+                          std::string_view meta) {
   if (seal_here_ && cached_cipher_ && cached_person_ == person) {
     RecordContext ctx{vault_->id_, cached_uid_, dataset_.name, &column_names_};
     Chunk::Op op{Chunk::OpKind::kRecord};
     op.person = person;
     op.offset = static_cast<uint32_t>(chunk_->arena.size());
-    SealRecordInto(*cached_cipher_, ctx, values, chunk_->arena);
+    SealRecordInto(*cached_cipher_, ctx, values, chunk_->arena, meta);
     op.size = static_cast<uint32_t>(chunk_->arena.size() - op.offset);
     chunk_->ops.push_back(op);
     return;
   }
-  // The writer encrypts it.
+  // The writer encrypts it. The metadata, if any, rides as one value past
+  // the columns.
   Chunk& c = *chunk_;
   if (c.plain_used == c.plain.size()) c.plain.emplace_back();
   c.plain[c.plain_used] = values;
+  if (!meta.empty()) c.plain[c.plain_used].emplace_back(meta);
   Chunk::Op op{Chunk::OpKind::kPlainRecord};
   op.person = person;
   op.offset = static_cast<uint32_t>(c.plain_used++);
@@ -365,8 +375,31 @@ Status ImportBatch::AddRow(const RowIdentity& who, const std::vector<std::string
   return AddRows(who, std::span<const std::vector<std::string>>(&values, 1));
 }
 
+Status ImportBatch::AddRow(const RowIdentity& who, const std::vector<std::string>& values,
+                           const std::vector<uint32_t>& damaged) {
+  const std::vector<std::vector<uint32_t>> one = {damaged};
+  return AddRows(who, std::span<const std::vector<std::string>>(&values, 1), &one);
+}
+
+Result<std::string> ImportBatch::MetaFor(const std::vector<uint32_t>& damaged) {
+  if (damaged.empty()) return std::string();
+  for (size_t i = 0; i < damaged.size(); ++i) {
+    if (damaged[i] >= column_names_.size() || (i > 0 && damaged[i] <= damaged[i - 1])) {
+      return Fail(Internal("damaged positions must be ascending column positions"));
+    }
+  }
+  for (uint32_t pos : damaged) ++damaged_[pos];
+  RecordMeta meta;
+  meta.damaged = damaged;
+  return EncodeRecordMeta(meta);
+}
+
 Status ImportBatch::AddRows(const RowIdentity& who,
-                            std::span<const std::vector<std::string>> rows) {
+                            std::span<const std::vector<std::string>> rows,
+                            const std::vector<std::vector<uint32_t>>* damaged) {
+  if (damaged != nullptr && damaged->size() != rows.size()) {
+    return Fail(Internal("one list of damaged positions per row"));
+  }
   if (!open_ || !writer_) return Fail(Internal("import batch already finished"));
   for (const auto& values : rows) {
     if (values.size() != column_names_.size()) {
@@ -404,8 +437,13 @@ Status ImportBatch::AddRows(const RowIdentity& who,
   for (const std::string& e : who.emails) {
     AddIndex(IndexKind::kEmail, vault_->IndexMac(IndexKind::kEmail, e), *person);
   }
-  for (const auto& values : rows) {
-    SealRow(*person, values);
+  for (size_t r = 0; r < rows.size(); ++r) {
+    const std::vector<std::string>& values = rows[r];
+    std::string meta;
+    if (damaged != nullptr) {
+      ASSIGN_OR_RETURN(meta, MetaFor((*damaged)[r]));
+    }
+    SealRow(*person, values, meta);
     ++rows_;
     if (++chunk_->rows >= kChunkRows) RETURN_IF_ERROR(Submit());
   }
@@ -436,6 +474,14 @@ Status ImportBatch::Commit(const tlog::Event& event,
   AppendU64BE(next, static_cast<uint64_t>(next_pk_));
   RETURN_IF_ERROR(store.PutMeta(Vault::kMetaNextPersonPk, next));
   RETURN_IF_ERROR(store.UpdateDatasetCounts(dataset_.id, rows_, people_touched()));
+  if (std::any_of(damaged_.begin(), damaged_.end(), [](uint64_t n) { return n > 0; })) {
+    // The schema as written at the start, with the columns' damaged counts.
+    nlohmann::json schema = nlohmann::json::parse(dataset_.schema_json);
+    for (size_t i = 0; i < damaged_.size() && i < schema.size(); ++i) {
+      if (damaged_[i] > 0) schema[i]["damaged"] = damaged_[i];
+    }
+    RETURN_IF_ERROR(store.UpdateDatasetSchema(dataset_.id, schema.dump()));
+  }
   RETURN_IF_ERROR(vault_->audit_->Append(event).map([](uint64_t) {}));
   RETURN_IF_ERROR(vault_->audit_->SignCheckpoint());
   RETURN_IF_ERROR(store.Commit());

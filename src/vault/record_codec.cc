@@ -1,5 +1,6 @@
 #include "vault/record_codec.h"
 
+#include <algorithm>
 #include <cstring>
 
 namespace custos::vault {
@@ -51,21 +52,64 @@ bool ReadVarint(ByteSpan body, size_t& at, uint32_t& v) {
 
 }  // namespace
 
+std::string EncodeRecordMeta(const RecordMeta& meta) {
+  if (meta.damaged.empty()) return {};
+  std::string out = "damaged=";
+  for (size_t i = 0; i < meta.damaged.size(); ++i) {
+    if (i > 0) out += ',';
+    out += std::to_string(meta.damaged[i]);
+  }
+  return out;
+}
+
+Result<RecordMeta> ParseRecordMeta(std::string_view text) {
+  RecordMeta meta;
+  auto bad = [] { return Fail(DataLoss("a record's metadata is malformed")); };
+  while (!text.empty()) {
+    const size_t semi = text.find(';');
+    std::string_view item = text.substr(0, semi);
+    text.remove_prefix(semi == std::string_view::npos ? text.size() : semi + 1);
+    const size_t eq = item.find('=');
+    if (eq == std::string_view::npos) return bad();
+    const std::string_view key = item.substr(0, eq);
+    std::string_view list = item.substr(eq + 1);
+    if (key != "damaged") continue;  // later keys: ignored by this build
+    while (!list.empty()) {
+      const size_t comma = list.find(',');
+      const std::string_view n = list.substr(0, comma);
+      list.remove_prefix(comma == std::string_view::npos ? list.size() : comma + 1);
+      if (n.empty() || n.size() > 5) return bad();
+      uint32_t v = 0;
+      for (char c : n) {
+        if (c < '0' || c > '9') return bad();
+        v = v * 10 + static_cast<uint32_t>(c - '0');
+      }
+      if (v >= kRecordMetaPosition || (!meta.damaged.empty() && v <= meta.damaged.back())) {
+        return bad();
+      }
+      meta.damaged.push_back(v);
+    }
+  }
+  return meta;
+}
+
 Bytes SealRecord(const crypto::FieldCipher& cipher, const RecordContext& ctx,
-                 const std::vector<std::string>& values) {
+                 const std::vector<std::string>& values, std::string_view meta) {
   Bytes body;
-  SealRecordInto(cipher, ctx, values, body);
+  SealRecordInto(cipher, ctx, values, body, meta);
   return body;
 }
 
 void SealRecordInto(const crypto::FieldCipher& cipher, const RecordContext& ctx,
-                    const std::vector<std::string>& values, Bytes& body) {
+                    const std::vector<std::string>& values, Bytes& body, std::string_view meta) {
   const auto& names = *ctx.field_names;
-  size_t total = 0;
-  uint32_t count = 0;
-  for (const auto& v : values) {
-    if (!v.empty()) {
-      total += v.size() + 4 + crypto::kTagSize;
+  size_t total = meta.size() + 8 + crypto::kTagSize;
+  uint32_t count = meta.empty() ? 0 : 1;
+  // Only as many values as there are columns (a caller may carry more).
+  const size_t n = std::min(values.size(), names.size());
+  for (size_t i = 0; i < n; ++i) {
+    if (!values[i].empty()) {
+      total += values[i].size() + 4 + crypto::kTagSize;
       ++count;
     }
   }
@@ -83,12 +127,18 @@ void SealRecordInto(const crypto::FieldCipher& cipher, const RecordContext& ctx,
   ad.reserve(128);
   BuildAdHead(ctx, ad);
   const size_t head = ad.size();
-  for (uint32_t i = 0; i < values.size(); ++i) {
+  for (uint32_t i = 0; i < n; ++i) {
     if (values[i].empty()) continue;
     AppendVarint(body, i);
     AppendVarint(body, static_cast<uint32_t>(values[i].size() + crypto::kTagSize));
     SetAdField(head, names[i], cipher.suite(), ad);
     cipher.SealField(prefix, i, AsBytes(values[i]), ad, body);
+  }
+  if (!meta.empty()) {
+    AppendVarint(body, kRecordMetaPosition);
+    AppendVarint(body, static_cast<uint32_t>(meta.size() + crypto::kTagSize));
+    SetAdField(head, std::string(kRecordMetaName), cipher.suite(), ad);
+    cipher.SealField(prefix, kRecordMetaPosition, AsBytes(meta), ad, body);
   }
 }
 
@@ -102,9 +152,10 @@ Result<crypto::FieldSuite> RecordSuite(ByteSpan body) {
 
 namespace {
 
-// Walks a body, opening the fields `want` accepts (all when it is null).
+// Walks a body, opening the fields `want` accepts (all when it is null) and
+// the metadata when `with_meta`.
 Status OpenFields(const crypto::FieldCipher& cipher, const RecordContext& ctx, ByteSpan body,
-                  const std::vector<bool>* want, std::vector<OpenedField>& out) {
+                  const std::vector<bool>* want, bool with_meta, std::vector<OpenedField>& out) {
   ASSIGN_OR_RETURN(crypto::FieldSuite suite, RecordSuite(body));
   if (suite != cipher.suite()) return Fail(DataLoss("record suite does not match its key"));
   const size_t p = cipher.prefix_size();
@@ -133,7 +184,8 @@ Status OpenFields(const crypto::FieldCipher& cipher, const RecordContext& ctx, B
       out.resize(first);
       return Fail(DataLoss("record is truncated"));
     }
-    if (static_cast<int64_t>(pos) <= last || pos >= names.size()) {
+    const bool is_meta = pos == kRecordMetaPosition;
+    if (static_cast<int64_t>(pos) <= last || (pos >= names.size() && !is_meta)) {
       out.resize(first);
       return Fail(DataLoss("record has a field position out of order or out of range"));
     }
@@ -142,13 +194,15 @@ Status OpenFields(const crypto::FieldCipher& cipher, const RecordContext& ctx, B
       out.resize(first);
       return Fail(DataLoss("record field length runs past the end"));
     }
-    if (want == nullptr || (pos < want->size() && (*want)[pos])) {
+    const bool wanted = is_meta ? with_meta : want == nullptr || (pos < want->size() && (*want)[pos]);
+    if (wanted) {
       if (!ad_ready) {  // built once per record, and only if a field is opened
         BuildAdHead(ctx, ad);
         head = ad.size();
         ad_ready = true;
       }
-      SetAdField(head, names[pos], suite, ad);
+      static const std::string kMetaName(kRecordMetaName);
+      SetAdField(head, is_meta ? kMetaName : names[pos], suite, ad);
       OpenedField& f = out.emplace_back();
       f.position = pos;
       f.status = cipher.OpenField(prefix, pos, body.subspan(at, len), ad, f.value);
@@ -167,14 +221,14 @@ Status OpenFields(const crypto::FieldCipher& cipher, const RecordContext& ctx, B
 Result<std::vector<OpenedField>> OpenRecord(const crypto::FieldCipher& cipher,
                                             const RecordContext& ctx, ByteSpan body) {
   std::vector<OpenedField> out;
-  RETURN_IF_ERROR(OpenFields(cipher, ctx, body, nullptr, out));
+  RETURN_IF_ERROR(OpenFields(cipher, ctx, body, nullptr, /*with_meta=*/true, out));
   return out;
 }
 
 Status OpenRecordFields(const crypto::FieldCipher& cipher, const RecordContext& ctx,
-                        ByteSpan body, const std::vector<bool>& wanted,
+                        ByteSpan body, const std::vector<bool>& wanted, bool with_meta,
                         std::vector<OpenedField>& out) {
-  return OpenFields(cipher, ctx, body, &wanted, out);
+  return OpenFields(cipher, ctx, body, &wanted, with_meta, out);
 }
 
 Result<Bytes> DropRecordFields(ByteSpan body, const std::vector<bool>& drop, uint32_t* dropped) {

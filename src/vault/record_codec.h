@@ -25,18 +25,38 @@ struct RecordContext {
   const std::vector<std::string>* field_names = nullptr;  // the dataset's columns
 };
 
-// Encrypts the non-empty values of one row. values.size() must equal the
-// number of field names. REQUIRES: fewer than 65536 fields.
+// Field position 0xFFFF holds no column's value but the record's metadata
+// (RecordMeta), sealed like a field under the name kRecordMetaName. Columns
+// stop at 65534, so the position is free; it sorts last.
+inline constexpr uint32_t kRecordMetaPosition = 0xFFFF;
+inline constexpr std::string_view kRecordMetaName = "custos:record-meta";
+
+// What the vault knows about a record's values besides the values.
+struct RecordMeta {
+  // Positions of values damaged before import: long numbers a spreadsheet
+  // stored as numbers (detect::CheckDigitsLost). Ascending.
+  std::vector<uint32_t> damaged;
+  bool empty() const { return damaged.empty(); }
+};
+// "damaged=3,7" (empty string for empty metadata).
+std::string EncodeRecordMeta(const RecordMeta& meta);
+// kDataLoss when malformed.
+Result<RecordMeta> ParseRecordMeta(std::string_view text);
+
+// Encrypts the non-empty values of one row (the first as many as there are
+// field names), and `meta` unless empty. REQUIRES: fewer than 65535 fields.
 Bytes SealRecord(const crypto::FieldCipher& cipher, const RecordContext& ctx,
-                 const std::vector<std::string>& values);
+                 const std::vector<std::string>& values, std::string_view meta = {});
 // The same, appending to `out` (reuse one buffer across rows).
 void SealRecordInto(const crypto::FieldCipher& cipher, const RecordContext& ctx,
-                    const std::vector<std::string>& values, Bytes& out);
+                    const std::vector<std::string>& values, Bytes& out,
+                    std::string_view meta = {});
 
 struct OpenedField {
-  uint32_t position = 0;
+  uint32_t position = 0;  // kRecordMetaPosition: the record's metadata (EncodeRecordMeta)
   std::string value;     // empty when !status
   Status status;         // kDataLoss when this field's tag failed
+  bool damaged = false;  // listed in the record's metadata (set by the vault)
 };
 
 // Parses and decrypts a body. Structural damage fails the whole record
@@ -45,13 +65,13 @@ Result<std::vector<OpenedField>> OpenRecord(const crypto::FieldCipher& cipher,
                                             const RecordContext& ctx, ByteSpan body);
 
 // The same, but decrypts only the fields whose position has wanted[position]
-// set (positions at or past wanted.size() are not wanted), appending them to
-// `out` in position order. Each field is its own AEAD, so the others are
-// skipped unopened: neither decrypted nor authenticated. The whole body is
-// still parsed, with the same structural checks as OpenRecord (kDataLoss,
-// and then nothing is appended).
+// set (positions at or past wanted.size() are not wanted), and the metadata
+// when `with_meta`, appending them to `out` in position order. Each field is
+// its own AEAD, so the others are skipped unopened: neither decrypted nor
+// authenticated. The whole body is still parsed, with the same structural
+// checks as OpenRecord (kDataLoss, and then nothing is appended).
 Status OpenRecordFields(const crypto::FieldCipher& cipher, const RecordContext& ctx,
-                        ByteSpan body, const std::vector<bool>& wanted,
+                        ByteSpan body, const std::vector<bool>& wanted, bool with_meta,
                         std::vector<OpenedField>& out);
 
 // Removes the fields whose position has drop[position] set, without any

@@ -75,6 +75,20 @@ Result<Bytes> RequireMeta(store::Store& s, std::string_view key, const std::stri
   return std::move(*v);
 }
 
+// Takes the record's metadata off the end of `fields` (its last entry, at
+// kRecordMetaPosition) and marks the fields it lists as damaged. kDataLoss
+// when the metadata failed its tag or does not parse.
+Status ApplyRecordMeta(std::vector<OpenedField>& fields) {
+  OpenedField meta = std::move(fields.back());
+  fields.pop_back();
+  RETURN_IF_ERROR(meta.status);
+  ASSIGN_OR_RETURN(RecordMeta m, ParseRecordMeta(meta.value));
+  for (OpenedField& f : fields) {
+    f.damaged = std::binary_search(m.damaged.begin(), m.damaged.end(), f.position);
+  }
+  return Ok();
+}
+
 }  // namespace
 
 // ---------------------------------------------------------------- PersonId
@@ -554,6 +568,7 @@ Result<std::vector<DatasetColumns>> Vault::LoadDatasetColumns() {
       col.name = c.value("name", "");
       col.type = c.value("type", "other");
       col.sensitive = c.value("sensitive", false);
+      col.damaged = c.value("damaged", uint64_t{0});
       dc.columns.push_back(std::move(col));
     }
     out.push_back(std::move(dc));
@@ -594,6 +609,10 @@ Result<PersonData> Vault::Read(const PersonId& id) {
     const std::string& name = sc.dataset->name;
     RecordContext ctx{id_, id.bytes(), name, &sc.names};
     auto fields = OpenRecord(cipher, ctx, rec.body);
+    if (fields && !fields->empty() && fields->back().position == kRecordMetaPosition) {
+      Status meta = ApplyRecordMeta(*fields);
+      if (!meta) fields = Fail(meta.error());
+    }
     if (!fields) {
       out.damaged_records.emplace_back(
           rec.id, fields.error().WithContext("person " + id.ToString() + ", dataset '" + name +
@@ -610,6 +629,7 @@ Result<PersonData> Vault::Read(const PersonId& id) {
       fv.sensitive = col.sensitive;
       fv.value = std::move(f.value);
       fv.status = f.status;
+      fv.damaged = f.damaged;
       if (!fv.status) {
         fv.status = Fail(fv.status.error().WithContext(
             "person " + id.ToString() + ", dataset '" + name + "', field '" + fv.field + "'"));
@@ -623,6 +643,7 @@ Result<PersonData> Vault::Read(const PersonId& id) {
 // ---------------------------------------------------------------- bulk reads
 
 namespace {
+
 
 // A dataset as a bulk read uses it.
 struct ScopedDataset {
@@ -761,7 +782,10 @@ Status Vault::ReadBatches(const Selection& selection, const ErasedPrepare& prepa
         RecordContext ctx{id_, sp.id.bytes(), name, &rec.dataset->names};
         fields.clear();
         Status st = OpenRecordFields(*cipher, ctx, ByteSpan(b.bytes).subspan(rec.body_at, rec.body_size),
-                                     rec.dataset->wanted, fields);
+                                     rec.dataset->wanted, /*with_meta=*/true, fields);
+        if (st && !fields.empty() && fields.back().position == kRecordMetaPosition) {
+          st = ApplyRecordMeta(fields);
+        }
         if (!st) {
           out.damaged_records.emplace_back(
               rec.id, st.error().WithContext("person " + sp.id.ToString() + ", dataset '" + name +
@@ -770,6 +794,7 @@ Status Vault::ReadBatches(const Selection& selection, const ErasedPrepare& prepa
         }
         for (auto& f : fields) {
           SelectedField& sf = out.fields.emplace_back();
+          sf.damaged = f.damaged;
           sf.dataset = rec.dataset->columns;
           sf.position = f.position;
           sf.record = static_cast<uint64_t>(rec.id);

@@ -65,6 +65,9 @@ struct Column {
   std::string name;
   std::string type;       // detected type name (detect/types.h vocabulary)
   bool sensitive = false;
+  // Values of this column damaged before import (FieldValue::damaged), as
+  // counted by the import; 0 in a DatasetSpec.
+  uint64_t damaged = 0;
 };
 
 struct DatasetSpec {
@@ -83,6 +86,9 @@ struct FieldValue {
   bool sensitive = false;
   std::string value;     // clear text; empty when !status
   Status status;         // kDataLoss when this value failed to authenticate
+  // The value was damaged before import (a long number a spreadsheet
+  // stored as a number: its digits past the 15th are lost).
+  bool damaged = false;
 };
 
 struct PersonData {
@@ -107,6 +113,7 @@ struct SelectedField {
   uint64_t record = 0;                      // record id within the vault
   std::string value;                        // clear text; empty when !status
   Status status;  // kDataLoss (naming person, dataset, field) when it failed to authenticate
+  bool damaged = false;  // damaged before import (as FieldValue::damaged)
 };
 
 struct SelectedPerson {
@@ -171,9 +178,15 @@ class ImportBatch {
   // Indexes the row's identifiers for that person. An error from the store
   // thread surfaces here or at Commit().
   Status AddRow(const RowIdentity& who, const std::vector<std::string>& values);
+  // The same, recording which of the row's values were damaged before
+  // import (positions, ascending): they are stored as they are, marked.
+  Status AddRow(const RowIdentity& who, const std::vector<std::string>& values,
+                const std::vector<uint32_t>& damaged);
   // Several rows known to be one person's (a handover package's person):
   // the identity decides the person once, and all rows go to them.
-  Status AddRows(const RowIdentity& who, std::span<const std::vector<std::string>> rows);
+  // `damaged`, if given, has one entry per row (as for AddRow).
+  Status AddRows(const RowIdentity& who, std::span<const std::vector<std::string>> rows,
+                 const std::vector<std::vector<uint32_t>>* damaged = nullptr);
 
   // Which thread encrypts rows: the faster one (kAdaptive, the default), or
   // always the caller or the writer (tests cover each path with these).
@@ -184,6 +197,8 @@ class ImportBatch {
   }
 
   uint64_t rows() const { return rows_; }
+  // Values marked damaged so far, by column.
+  const std::vector<uint64_t>& damaged() const { return damaged_; }
   int64_t dataset_id() const { return dataset_.id; }
   uint64_t new_people() const { return new_people_; }
   uint64_t people_touched() const { return new_people_ + touched_count_; }
@@ -208,12 +223,16 @@ class ImportBatch {
   Status AddGroupIndex(IndexKind kind, const Mac& mac, int64_t person);
   void MarkTouched(int64_t person);  // REQUIRES: 0 < person < first_new_pk_
   void AddIndex(IndexKind kind, const Mac& mac, int64_t person);
-  void SealRow(int64_t person, const std::vector<std::string>& values);
+  // `meta`: the record's metadata (EncodeRecordMeta), empty for none.
+  void SealRow(int64_t person, const std::vector<std::string>& values, std::string_view meta);
+  // The metadata of a row damaged at `damaged` (checked, counted in damaged_).
+  Result<std::string> MetaFor(const std::vector<uint32_t>& damaged);
   Status Submit();  // hands the current chunk to the writer
 
   Vault* vault_;
   store::DatasetRow dataset_;
   std::vector<std::string> column_names_;
+  std::vector<uint64_t> damaged_;  // by column
   bool open_ = false;
   uint64_t rows_ = 0;
   uint64_t new_people_ = 0;

@@ -474,6 +474,16 @@ class SqliteStore final : public Store {
     return Ok();
   }
 
+  Status UpdateDatasetSchema(int64_t id, std::string_view schema_json) override {
+    RETURN_IF_ERROR(RequireTx());
+    ASSIGN_OR_RETURN(sqlite3_stmt * s, Prepare("UPDATE dataset SET schema_json=? WHERE id=?"));
+    BindText(s, 1, schema_json);
+    sqlite3_bind_int64(s, 2, id);
+    RETURN_IF_ERROR(StepDone(s));
+    if (sqlite3_changes(db_) != 1) return Fail(NotFound("no dataset " + std::to_string(id)));
+    return Ok();
+  }
+
   Result<std::vector<DatasetRow>> ListDatasets() override {
     ASSIGN_OR_RETURN(sqlite3_stmt * s,
                      Prepare("SELECT id,name,schema_json,source_sha256,source_format,imported_at,"
