@@ -94,11 +94,22 @@ struct ImportCmd {
                       {"sensitive", c.sensitive},
                       {"confidence", std::round(c.confidence * 100) / 100}});
     }
+    json damaged = json::object();
+    for (size_t c = 0; c < r.damaged.size() && c < r.columns.size(); ++c) {
+      if (r.damaged[c] > 0) damaged[r.columns[c].name] = r.damaged[c];
+    }
     if (o.json) {
       PrintJson({{"dataset", r.dataset}, {"file_sha256", r.sha256}, {"format", r.format},
                  {"encoding", r.encoding}, {"rows", r.rows}, {"people", r.people},
-                 {"new_people", r.new_people}, {"columns", cols}, {"already_imported", false}});
+                 {"new_people", r.new_people}, {"columns", cols}, {"damaged_values", damaged},
+                 {"already_imported", false}});
       return Ok();
+    }
+    for (auto& [column, n] : damaged.items()) {
+      std::cerr << "custos: warning: " << n.get<uint64_t>() << " value(s) of column " << column
+                << " were damaged before import (a spreadsheet stored long numbers as numbers: "
+                   "their digits past the 15th are lost); imported as they are and marked "
+                   "damaged. Export the column again as text (custos inventory explains how).\n";
     }
     std::cout << "Imported " << r.rows << " rows of " << r.people << " people (" << r.new_people
               << " new) into dataset '" << r.dataset << "'\n  file: " << file << " (" << r.format
@@ -130,7 +141,9 @@ std::string SelectorKind(const workflow::PersonSelector& sel) {
   return "person";
 }
 
-json FieldsJson(const vault::PersonData& d, bool clear, std::vector<std::string>* errors) {
+// Fills `damaged` with "dataset.field" of each value damaged before import.
+json FieldsJson(const vault::PersonData& d, bool clear, std::vector<std::string>* errors,
+                json* damaged) {
   // dataset -> record -> field -> value
   json datasets = json::array();
   std::map<std::string, std::map<uint64_t, json>> grouped;
@@ -141,6 +154,7 @@ json FieldsJson(const vault::PersonData& d, bool clear, std::vector<std::string>
     if (rec.is_null()) rec = json::object();
     if (f.status) {
       rec[f.field] = workflow::DisplayValue(f, clear);
+      if (f.damaged) (*damaged)[f.dataset + "." + f.field] = true;
     } else {
       rec[f.field] = nullptr;
       errors->push_back(f.status.error().message());
@@ -234,10 +248,13 @@ struct ShowCmd {
     }
     RETURN_IF_ERROR(v->Record(event));
     std::vector<std::string> errors;
-    json datasets = FieldsJson(d, clear, &errors);
+    json damaged = json::object();
+    json datasets = FieldsJson(d, clear, &errors, &damaged);
+    json damaged_list = json::array();
+    for (auto& entry : damaged.items()) damaged_list.push_back(entry.key());
     if (o.json) {
       PrintJson({{"person", id.ToString()}, {"masked", !clear}, {"datasets", datasets},
-                 {"errors", errors}});
+                 {"damaged", damaged_list}, {"errors", errors}});
     } else {
       std::cout << "Person " << id.ToString() << (clear ? " (clear text)" : " (masked)") << "\n";
       for (const auto& ds : datasets) {
@@ -245,9 +262,13 @@ struct ShowCmd {
           std::cout << "  " << ds["dataset"].get<std::string>() << " record "
                     << rec["record"].get<uint64_t>() << ":\n";
           for (auto& [k, val] : rec["fields"].items()) {
+            const bool bad = damaged.contains(ds["dataset"].get<std::string>() + "." + k);
             std::cout << "    " << k << ": "
                       << (val.is_null() ? std::string("<integrity check failed>")
                                         : val.get<std::string>())
+                      << (bad ? "  [damaged before import: a spreadsheet stored this number as "
+                                "a number and its digits past the 15th are lost]"
+                              : "")
                       << "\n";
           }
         }

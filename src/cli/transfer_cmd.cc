@@ -147,11 +147,20 @@ struct PlanCmd {
       std::cerr << "  The package will leave those values out (counted in manifest.json "
                    "counts.withheld_frozen).\n";
     }
+    ASSIGN_OR_RETURN(auto damaged, workflow::DamagedPlannedFields(*v, saved));
+    if (!damaged.empty()) {
+      std::cerr << "custos: warning: planned fields hold values damaged before import (long "
+                   "numbers a spreadsheet stored as numbers, digits past the 15th lost):\n";
+      for (const auto& [field, n] : damaged) std::cerr << "  " << field << ": " << n << " values\n";
+      std::cerr << "  transfer package refuses them unless --allow-damaged is given (recorded); "
+                   "better, import the column again from a text export.\n";
+    }
     if (o.json) {
       PrintJson({{"transfer", p.id},
                  {"state", "planned"},
                  {"missing_terms", missing},
-                 {"frozen_fields", CountsJson(frozen)}});
+                 {"frozen_fields", CountsJson(frozen)},
+                 {"damaged_fields", CountsJson(damaged)}});
     } else {
       std::cout << "Planned transfer '" << p.id << "' (" << mode << ") to '" << p.recipient << "', "
                 << p.fields.size() << " fields.\n";
@@ -249,10 +258,12 @@ struct PackageCmd {
   VaultOptions o;
   std::string transfer;
   std::string out;
+  bool allow_damaged = false;
   Status Run() {
     if (out.empty()) return Fail(InvalidArgument("--out FILE is required"));
     ASSIGN_OR_RETURN(std::unique_ptr<vault::Vault> v, OpenVault(o, "transfer package"));
-    ASSIGN_OR_RETURN(workflow::PackageReport r, workflow::BuildPackage(*v, transfer, out));
+    ASSIGN_OR_RETURN(workflow::PackageReport r,
+                     workflow::BuildPackage(*v, transfer, out, TodayInChina(), allow_damaged));
     if (o.json) {
       PrintJson({{"transfer", transfer},
                  {"out", out},
@@ -261,6 +272,7 @@ struct PackageCmd {
                  {"records", r.records},
                  {"excluded", CountsJson(r.excluded)},
                  {"withheld_frozen", CountsJson(r.withheld_frozen)},
+                 {"damaged", CountsJson(r.damaged)},
                  {"already_built", r.already_built}});
     } else if (r.already_built) {
       std::cout << out << " is transfer " << transfer << "'s recorded package already: "
@@ -272,6 +284,10 @@ struct PackageCmd {
       for (const auto& [k, n] : r.excluded) std::cout << "  excluded, " << k << ": " << n << "\n";
       for (const auto& [k, n] : r.withheld_frozen) {
         std::cout << "  withheld (frozen), " << k << ": " << n << " people\n";
+      }
+      for (const auto& [k, n] : r.damaged) {
+        std::cout << "  damaged before import, packaged as they are (--allow-damaged), " << k
+                  << ": " << n << " values\n";
       }
     }
     return Ok();
@@ -571,6 +587,9 @@ void AddTransferCommands(CLI::App& app, std::vector<Command>& commands) {
   AddVaultOptions(c_pkg, pkg.o);
   c_pkg->add_option("--transfer", pkg.transfer, "Transfer id")->required();
   c_pkg->add_option("--out", pkg.out, "Package file (T.tar)")->required();
+  c_pkg->add_flag("--allow-damaged", pkg.allow_damaged,
+                  "Package values damaged before import (long numbers a spreadsheet stored as "
+                  "numbers) as they are, marked; recorded in the audit log and the manifest");
   commands.push_back({c_pkg, Runner(pkg, pkg.o.json)});
 
   static StatusCmd status;

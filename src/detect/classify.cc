@@ -5,6 +5,8 @@
 #include <cstring>
 #include <vector>
 
+#include "detect/tables.h"
+#include "detect/utf8.h"
 #include "detect/validators.h"
 
 namespace custos::detect {
@@ -24,87 +26,9 @@ std::string Lower(std::string_view s) {
   return out;
 }
 
-// Decodes one UTF-8 code point at s[i], advancing i; returns 0xFFFD on error.
-char32_t NextCodePoint(std::string_view s, size_t& i) {
-  auto c = static_cast<unsigned char>(s[i]);
-  if (c < 0x80) {
-    ++i;
-    return c;
-  }
-  int len = c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : c >= 0xC0 ? 2 : 1;
-  if (len == 1 || i + static_cast<size_t>(len) > s.size()) {
-    ++i;
-    return 0xFFFD;
-  }
-  char32_t cp = c & (0x7F >> len);
-  for (int k = 1; k < len; ++k) cp = cp << 6 | (static_cast<unsigned char>(s[i + k]) & 0x3F);
-  i += static_cast<size_t>(len);
-  return cp;
-}
+using internal::NextCodePoint;
 
 bool IsCjk(char32_t c) { return (c >= 0x4E00 && c <= 0x9FFF) || (c >= 0x3400 && c <= 0x4DBF); }
-
-constexpr std::string_view kSurnames[] = {
-    "王", "李", "张", "刘", "陈", "杨", "黄", "赵", "吴", "周", "徐", "孙", "马", "朱", "胡",
-    "郭", "何", "高", "林", "罗", "郑", "梁", "谢", "宋", "唐", "许", "韩", "冯", "邓", "曹",
-    "彭", "曾", "肖", "田", "董", "袁", "潘", "于", "蒋", "蔡", "余", "杜", "叶", "程", "苏",
-    "魏", "吕", "丁", "任", "沈", "姚", "卢", "姜", "崔", "钟", "谭", "陆", "汪", "范", "金",
-    "石", "廖", "贾", "夏", "韦", "付", "方", "白", "邹", "孟", "熊", "秦", "邱", "江", "尹",
-    "薛", "闫", "段", "雷", "侯", "龙", "史", "陶", "黎", "贺", "顾", "毛", "郝", "龚", "邵",
-    "万", "钱", "严", "覃", "武", "戴", "莫", "孔", "向", "汤", "常", "温", "康", "施", "文",
-    "牛", "樊", "葛", "邢", "安", "齐", "易", "乔", "伍", "庞", "颜", "倪", "庄", "聂", "章",
-    "鲁", "岳", "翟", "殷", "詹", "申", "欧", "耿", "关", "兰", "焦", "俞", "左", "柳", "甘",
-    "祝", "包", "宁", "尚", "符", "舒", "阮", "柯", "纪", "梅", "童", "凌", "毕", "单", "季",
-    "裴", "霍", "涂", "成", "苗", "谷", "盛", "曲", "翁", "冉", "骆", "蓝", "路", "游", "辛",
-    "靳", "管", "柴", "蒙", "鲍", "华", "喻", "祁", "蒲", "房", "滕", "屈", "饶", "解", "牟",
-    "艾", "尤", "阳", "时", "穆", "农", "司", "卓", "古", "吉", "缪", "简", "车", "项", "连",
-    "芦", "麦", "褚", "娄", "窦", "戚", "岑", "景", "党", "宫", "费", "卜", "冷", "晏", "席",
-    "卫", "米", "柏", "宗", "瞿", "桂", "全", "佟", "应", "臧", "闵", "苟", "邬", "边", "卞",
-    "姬", "师", "和", "仇", "栾", "隋", "商", "刁", "沙", "荣", "巫", "寇", "桑", "郎", "甄",
-    "丛", "仲", "虞", "敖", "巩", "明", "佘", "池", "查", "麻", "苑", "迟", "邝", "封", "蔺",
-    "欧阳", "司马", "上官", "诸葛", "东方", "皇甫", "尉迟", "公孙", "慕容", "长孙", "宇文", "司徒",
-    "令狐", "夏侯", "端木", "轩辕",
-};
-
-// The copy's one change: the surname list and the address markers are
-// looked up by code point (one decoding pass) instead of ~280 substring
-// comparisons per value. For valid UTF-8 (what the readers hand out) the
-// answers are the same.
-class SurnameTable {
- public:
-  SurnameTable() {
-    for (std::string_view s : kSurnames) {
-      size_t i = 0;
-      const char32_t first = NextCodePoint(s, i);
-      if (i == s.size()) {
-        if (first >= kBase && first < kBase + kSpan) single_[first - kBase] = true;
-      } else {
-        compound_.push_back(s);
-      }
-    }
-  }
-  bool StartsWithSurname(std::string_view v) const {
-    if (v.empty()) return false;
-    size_t i = 0;
-    const char32_t first = NextCodePoint(v, i);
-    if (first >= kBase && first < kBase + kSpan && single_[first - kBase]) return true;
-    for (std::string_view s : compound_) {
-      if (v.substr(0, s.size()) == s) return true;
-    }
-    return false;
-  }
-
- private:
-  static constexpr char32_t kBase = 0x3400;  // CJK Extension A .. the end of the BMP's CJK block
-  static constexpr char32_t kSpan = 0xA000 - kBase;
-  std::vector<bool> single_ = std::vector<bool>(kSpan, false);
-  std::vector<std::string_view> compound_;
-};
-
-const SurnameTable& Surnames() {
-  static const SurnameTable table;
-  return table;
-}
 
 bool LooksLikeNameImpl(std::string_view v) {
   size_t i = 0, n = 0;
@@ -114,7 +38,7 @@ bool LooksLikeNameImpl(std::string_view v) {
     if (!IsCjk(c)) return false;
     ++n;
   }
-  return n >= 2 && n <= 4 && Surnames().StartsWithSurname(v);
+  return n >= 2 && n <= 4 && StartsWithSurname(v);
 }
 
 bool LooksLikeAddressImpl(std::string_view v) {
@@ -196,25 +120,50 @@ bool LooksLikeDateImpl(std::string_view v) {
   return parts[0] >= 1900 && parts[0] <= 2100 && IsValidDate(parts[0], parts[1], parts[2]);
 }
 
-bool LooksLikeAmountImpl(std::string_view v) {
+// How a number-shaped value reads as money.
+enum class AmountShape {
+  kNotANumber,
+  kCode,     // a number with a leading zero ("007", "000123"): never an amount
+  kInteger,  // digits only: an amount or a code, the column decides
+  kMoney,    // a decimal point, thousands commas, or a currency sign or unit
+};
+
+AmountShape AmountShapeOf(std::string_view v) {
   std::string_view s = v;
+  bool currency = false;
   for (std::string_view p : {"¥", "￥", "RMB", "CNY"}) {
-    if (s.substr(0, p.size()) == p) s.remove_prefix(p.size());
+    if (s.substr(0, p.size()) == p) {
+      s.remove_prefix(p.size());
+      currency = true;
+    }
   }
-  if (s.size() >= 3 && s.substr(s.size() - 3) == "元") s.remove_suffix(3);
+  if (s.size() >= 3 && s.substr(s.size() - 3) == "元") {
+    s.remove_suffix(3);
+    currency = true;
+  }
   if (!s.empty() && (s[0] == '-' || s[0] == '+')) s.remove_prefix(1);
-  if (s.empty()) return false;
-  bool dot = false, digit = false;
+  if (s.empty()) return AmountShape::kNotANumber;
+  bool dot = false, digit = false, comma = false;
   for (char c : s) {
     if (c >= '0' && c <= '9') {
       digit = true;
     } else if (c == '.' && !dot) {
       dot = true;
-    } else if (c != ',') {
-      return false;
+    } else if (c == ',') {
+      comma = true;
+    } else {
+      return AmountShape::kNotANumber;
     }
   }
-  return digit;
+  if (!digit) return AmountShape::kNotANumber;
+  // A leading zero before more digits is a code's padding, not money.
+  if (s.size() >= 2 && s[0] == '0' && s[1] >= '0' && s[1] <= '9') return AmountShape::kCode;
+  return currency || dot || comma ? AmountShape::kMoney : AmountShape::kInteger;
+}
+
+bool LooksLikeAmountImpl(std::string_view v) {
+  const AmountShape shape = AmountShapeOf(v);
+  return shape == AmountShape::kInteger || shape == AmountShape::kMoney;
 }
 
 bool LooksLikePassportImpl(std::string_view v) {
@@ -358,13 +307,6 @@ ValueTypes ClassifyValue(std::string_view raw, const Date& today) {
   return t;
 }
 
-bool HeaderLooksLikeData(std::string_view header, const Date& today) {
-  constexpr uint32_t kDataLike = Bit(PiiType::kCnResidentId) | Bit(PiiType::kCnMobile) |
-                                 Bit(PiiType::kCnLandline) | Bit(PiiType::kEmail) |
-                                 Bit(PiiType::kBankCard) | Bit(PiiType::kUscc);
-  return (ClassifyValue(header, today).valid & kDataLike) != 0;
-}
-
 ColumnClassifier::ColumnClassifier(std::vector<std::string> headers, Date today)
     : headers_(std::move(headers)), today_(today), tallies_(headers_.size()) {}
 
@@ -374,6 +316,28 @@ void ColumnClassifier::Observe(const std::vector<std::string>& row) {
     ValueTypes vt = ClassifyValue(row[c], today_);
     Tally& t = tallies_[c];
     ++t.non_empty;
+    const std::string normalized = NormalizeWidth(row[c]);
+    if (normalized.size() >= 16 && AllDigits(normalized)) {
+      ++t.long_numbers;
+      if (normalized.find_first_not_of('0', 15) == std::string::npos) ++t.long_zero_tails;
+    }
+    switch (AmountShapeOf(normalized)) {
+      case AmountShape::kMoney:
+        ++t.money;
+        break;
+      case AmountShape::kCode:
+        ++t.padded;
+        break;
+      case AmountShape::kInteger:
+        if (t.distinct_integers.size() <= kCodeSetMax &&
+            std::find(t.distinct_integers.begin(), t.distinct_integers.end(), row[c]) ==
+                t.distinct_integers.end()) {
+          t.distinct_integers.push_back(row[c]);
+        }
+        break;
+      case AmountShape::kNotANumber:
+        break;
+    }
     for (int k = 0; k < kPiiTypeCount; ++k) {
       if (vt.valid & (1u << k)) ++t.valid[static_cast<size_t>(k)];
       if (vt.shaped & (1u << k)) ++t.shaped[static_cast<size_t>(k)];
@@ -409,6 +373,19 @@ std::vector<ColumnGuess> ColumnClassifier::Guess() const {
       }
       double hint_frac = hint == PiiType::kFreeText || hint == PiiType::kOther ? 0
                                                                                : frac(hint, true);
+      // A column of numbers is money only with evidence of money: a header
+      // that says so (金额, 余额, balance...), or values with decimals, a
+      // currency sign or unit, or thousands commas. Padded numbers (0012)
+      // and a small set of repeated integers (0/1, 1-9) are codes.
+      if (best == PiiType::kAmount && hint != PiiType::kAmount) {
+        const double money = static_cast<double>(t.money) / static_cast<double>(t.non_empty);
+        const bool code_set = t.money == 0 && t.distinct_integers.size() <= kCodeSetMax &&
+                              t.non_empty >= 2 * t.distinct_integers.size();
+        if (money < 0.3 || t.padded > 0 || code_set) {
+          best = PiiType::kOther;
+          best_frac = 0;
+        }
+      }
       if (best_frac >= 0.6 && !(hint != PiiType::kOther && hint != best && hint_frac >= best_frac)) {
         g.type = best;
         g.confidence = std::min(1.0, best_frac + (hint == best ? 0.1 : 0.0));
@@ -424,6 +401,7 @@ std::vector<ColumnGuess> ColumnClassifier::Guess() const {
       }
     }
     g.sensitive = IsSensitiveType(g.type);
+    g.number_converted = t.long_numbers > 0 && 2 * t.long_zero_tails > t.long_numbers;
     out.push_back(std::move(g));
   }
   return out;

@@ -38,20 +38,22 @@ ValueTypes ClassifyValue(std::string_view value, const Date& today);
 bool LooksLikeName(std::string_view v);     // 2-4 CJK characters, common surname first
 bool LooksLikeAddress(std::string_view v);  // >= 6 CJK characters, >= 2 address markers
 bool LooksLikeDate(std::string_view v);     // YYYY-MM-DD, YYYY/M/D, YYYY年M月D日, YYYYMMDD
-bool LooksLikeAmount(std::string_view v);   // signed decimal, thousands commas, ¥/元
+bool LooksLikeAmount(std::string_view v);   // signed decimal, thousands commas, ¥/元; no leading zero
 bool LooksLikePassport(std::string_view v); // Chinese passport series (E, G, P, S, D, SE, DE)
 
-// True when a header cell is itself an identifier (a valid resident ID,
-// mobile, landline, e-mail, bank card or USCC): the file has no header row,
-// and the "header" is a customer's data. Such a header must never be stored
-// or printed as a column name.
-bool HeaderLooksLikeData(std::string_view header, const Date& today);
+// Whether a header row is a customer's data instead: detect/header.h.
 
 struct ColumnGuess {
   std::string name;
   PiiType type = PiiType::kOther;
   double confidence = 0;   // 0..1
   bool sensitive = false;  // PIPL Art. 28 by type
+  // The column went through a spreadsheet's number format: more than half
+  // of its sampled values of 16 or more digits have only zeros past the
+  // 15th (a real 16-digit card ends in 0 one time in ten, an 18-digit ID in
+  // 000 one time in a thousand; a converted column always does). See
+  // CheckDigitsLost.
+  bool number_converted = false;
 };
 
 // Accumulates samples of every column, then guesses. Thread-compatible.
@@ -63,10 +65,17 @@ class ColumnClassifier {
   std::vector<ColumnGuess> Guess() const;
 
  private:
+  // At most this many distinct integers make a column of codes.
+  static constexpr size_t kCodeSetMax = 20;
   struct Tally {
     uint64_t non_empty = 0;
     std::array<uint64_t, kPiiTypeCount> valid{};
     std::array<uint64_t, kPiiTypeCount> shaped{};
+    uint64_t money = 0;   // numbers with decimals, a currency sign or unit, thousands commas
+    uint64_t padded = 0;  // numbers with a leading zero (codes)
+    uint64_t long_numbers = 0;     // values of 16 or more ASCII digits
+    uint64_t long_zero_tails = 0;  // ... of which only zeros past the 15th
+    std::vector<std::string> distinct_integers;  // up to kCodeSetMax + 1
   };
   std::vector<std::string> headers_;
   Date today_;

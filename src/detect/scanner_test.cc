@@ -75,9 +75,11 @@ std::string Mobile(std::mt19937_64& rng) {
 }
 
 std::string Card(std::mt19937_64& rng) {
+  // UnionPay cards of 16 or 19 digits; Visa and Mastercard of 16.
   static const char* kBins[] = {"622202", "622848", "621700", "622588", "456351", "524091"};
-  const size_t length = rng() % 2 == 0 ? 16 : 19;
-  std::string c = kBins[rng() % 6];
+  const size_t bin = rng() % 6;
+  const size_t length = bin < 4 && rng() % 2 == 0 ? 19 : 16;
+  std::string c = kBins[bin];
   c += Digits(rng, length - 7);
   c.push_back(LuhnDigit(c));
   if (rng() % 3 == 0) {

@@ -1,9 +1,11 @@
 #include "detect/validators.h"
 
+#include <algorithm>
 #include <array>
 #include <cstdint>
 
 #include "detect/region_codes.h"
+#include "detect/tables.h"
 
 namespace custos::detect {
 
@@ -148,6 +150,19 @@ char ResidentIdCheckChar(std::string_view first17) {
 
 bool IsScientificNotation(std::string_view s) { return IsScientificNormalized(NormalizeWidth(s)); }
 
+DigitsLost CheckDigitsLost(std::string_view value, bool number_cell, bool converted_column) {
+  const std::string v = NormalizeWidth(value);
+  if (IsScientificNormalized(v)) return DigitsLost::kScientific;
+  if (v.size() < 16 || !std::all_of(v.begin(), v.end(), [](char c) { return c >= '0' && c <= '9'; })) {
+    return DigitsLost::kNo;
+  }
+  if (number_cell) return DigitsLost::kNumberCell;
+  if (converted_column && v.find_first_not_of('0', 15) == std::string::npos) {
+    return DigitsLost::kTrailingZeros;
+  }
+  return DigitsLost::kNo;
+}
+
 IdInfo CheckResidentId(std::string_view raw, const Date& today) {
   IdInfo info;
   std::string s = NormalizeWidth(raw);
@@ -260,19 +275,24 @@ bool LuhnValid(std::string_view digits) {
   return sum % 10 == 0;
 }
 
-std::optional<std::string> NormalizeBankCard(std::string_view raw) {
+CardCheck CheckBankCard(std::string_view raw) {
+  CardCheck c;
   std::string s = NormalizeAndDrop(raw, " -");
-  if (s.size() < 13 || s.size() > 19 || !AllDigits(s)) return std::nullopt;
-  const int p2 = DigitsValue(s, 0, 2);
-  const int p4 = DigitsValue(s, 0, 4);
-  const bool known_scheme = p2 == 62                       // UnionPay
-                            || s[0] == '4'                 // Visa
-                            || (p2 >= 51 && p2 <= 55)      // Mastercard
-                            || (p4 >= 2221 && p4 <= 2720)  // Mastercard 2-series
-                            || p2 == 34 || p2 == 37        // American Express
-                            || p2 == 35;                   // JCB
-  if (!known_scheme || !LuhnValid(s)) return std::nullopt;
-  return s;
+  if (s.size() < 13 || s.size() > 19 || !AllDigits(s)) return c;
+  c.scheme = CardScheme(s);
+  if (!LuhnValid(s)) {
+    c.status = CardCheck::Status::kLuhn;
+  } else {
+    c.status = c.scheme.empty() ? CardCheck::Status::kUnknownIssuer : CardCheck::Status::kValid;
+  }
+  c.digits = std::move(s);
+  return c;
+}
+
+std::optional<std::string> NormalizeBankCard(std::string_view raw) {
+  CardCheck c = CheckBankCard(raw);
+  if (c.status != CardCheck::Status::kValid) return std::nullopt;
+  return std::move(c.digits);
 }
 
 // ---- Phones ----

@@ -49,6 +49,24 @@ std::string UpgradeLegacyId(std::string_view id15);
 // True iff it looks like Excel's scientific rendering of a long number.
 bool IsScientificNotation(std::string_view s);
 
+// Whether a spreadsheet's number conversion destroyed a long identifier. A
+// number keeps at most 15 significant digits, so every digit past the 15th
+// of an ID or card number stored as a number is gone (written as 0), even
+// when no exponent shows and even when the damaged value happens to pass
+// its checksum.
+enum class DigitsLost {
+  kNo,
+  kScientific,     // 1.10105E+17, 6.2170E+15: shown with an exponent
+  kNumberCell,     // a spreadsheet number cell (XLSX) of 16 or more digits
+  kTrailingZeros,  // text of 16 or more digits, all zero past the 15th, in a
+                   // column that went through a number format (a CSV saved
+                   // from a spreadsheet whose column held numbers)
+};
+// `number_cell`: the value came from a number cell (ingest::Row::number_cells).
+// `converted_column`: the column went through a number format
+// (ColumnGuess::number_converted).
+DigitsLost CheckDigitsLost(std::string_view value, bool number_cell, bool converted_column);
+
 // ---- Unified Social Credit Code (GB 32100-2015) ----
 // REQUIRES: 17 characters from the USCC alphabet; returns '\0' otherwise.
 char UsccCheckChar(std::string_view first17);
@@ -56,8 +74,28 @@ bool IsValidUscc(std::string_view raw);
 
 // ---- Bank cards ----
 bool LuhnValid(std::string_view digits);
-// Digits only (spaces/dashes removed), 13-19 digits, a known scheme prefix
-// (UnionPay 62, Visa 4, Mastercard 51-55/2221-2720, Amex 34/37, JCB 35) and Luhn.
+
+// A card number checked: 13-19 digits (spaces and dashes removed) that pass
+// Luhn are valid; the issuer table (src/detect/data/card_issuers.tsv, ISO/IEC
+// 7812 IIN ranges with their sources) names the scheme, and a number of no
+// known range is still valid, its issuer unknown.
+struct CardCheck {
+  enum class Status {
+    kValid,          // Luhn, and a known issuer range for its length
+    kUnknownIssuer,  // Luhn, 13-19 digits, but no known range: valid, worth a note
+    kLuhn,           // 13-19 digits failing Luhn
+    kInvalid,        // not 13-19 digits
+  };
+  Status status = Status::kInvalid;
+  std::string digits;       // the number, digits only (when 13-19 digits)
+  std::string_view scheme;  // "visa", "unionpay", "china_domestic"... ("" if unknown)
+};
+CardCheck CheckBankCard(std::string_view raw);
+
+// The digits of a card number that CheckBankCard finds kValid: a known
+// issuer and Luhn. (Stricter than a column check: inside free text a
+// Luhn-valid run of digits of no known issuer is an order number as often
+// as a card.)
 std::optional<std::string> NormalizeBankCard(std::string_view raw);
 
 // ---- Phones ----

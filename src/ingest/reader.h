@@ -27,6 +27,11 @@ struct ReadOptions {
 
 struct Row {
   std::vector<std::string> fields;  // UTF-8, one per header column
+  // XLSX only: the columns (0-based, ascending) whose cell was a number, not
+  // text (type "n" or none, without a date format). A spreadsheet keeps 15
+  // significant digits of a number, so a 16-digit card number stored so has
+  // lost its last digit whatever the cell shows. Empty for CSV and JSONL.
+  std::vector<uint32_t> number_cells;
   uint64_t line = 0;                // physical line (1-based) where the row starts;
                                     // for XLSX the sheet's row number
   uint64_t number = 0;              // data row number, 1-based, header excluded

@@ -1114,6 +1114,7 @@ class XlsxReader final : public RowReader {
   struct Cell {
     uint32_t col = 0;
     std::string value;
+    bool number = false;  // a number cell (not text, not a date)
   };
 
   Result<pugi::xml_document> LoadPart(const std::string& part, const char* root) const;
@@ -1123,7 +1124,8 @@ class XlsxReader final : public RowReader {
   // Reads the next row that has a value into cells_[0, ncells_) and
   // row_number_; false at the end of the sheet.
   Result<bool> NextSheetRow();
-  Result<bool> CellValue(const pugi::xml_node& c, uint32_t col, std::string& out);
+  // `number` tells whether the cell held a number (not a date or text).
+  Result<bool> CellValue(const pugi::xml_node& c, uint32_t col, std::string& out, bool* number);
   std::string CellWhere(uint32_t col) const {
     return name_ + ": sheet " + Quoted(sheet_name_) + ", cell " + ColumnLetters(col) +
            std::to_string(row_number_);
@@ -1353,8 +1355,10 @@ Status XlsxReader::Init(const std::string& sheet) {
   return Ok();
 }
 
-Result<bool> XlsxReader::CellValue(const pugi::xml_node& c, uint32_t col, std::string& out) {
+Result<bool> XlsxReader::CellValue(const pugi::xml_node& c, uint32_t col, std::string& out,
+                                   bool* number) {
   out.clear();
+  *number = false;
   const std::string_view type = c.attribute("t").value();
   const pugi::xml_node v = Child(c, "v");
   if (type == "s") {
@@ -1385,10 +1389,14 @@ Result<bool> XlsxReader::CellValue(const pugi::xml_node& c, uint32_t col, std::s
   } else {  // "n", absent, or unknown: a number, kept exactly as written
     out = TrimAscii(TextOf(v));
     if (!out.empty() && (type.empty() || type == "n")) {
+      *number = true;
       const std::optional<uint64_t> style = ParseUint(c.attribute("s").value());
       if (style && *style < xf_kinds_.size()) {
         const DateKind kind = xf_kinds_[static_cast<size_t>(*style)];
-        if (kind != DateKind::kNone) out = FormatSerial(out, kind, date1904_);
+        if (kind != DateKind::kNone) {
+          out = FormatSerial(out, kind, date1904_);
+          *number = false;
+        }
       }
     }
   }
@@ -1485,7 +1493,7 @@ Result<bool> XlsxReader::NextSheetRow() {
       last_col = col;
       if (ncells_ == cells_.size()) cells_.emplace_back();
       Cell& cell = cells_[ncells_];
-      RETURN_IF_ERROR(CellValue(c, col, cell.value));
+      RETURN_IF_ERROR(CellValue(c, col, cell.value, &cell.number));
       if (cell.value.empty()) continue;
       if (cell.value.size() > max_field_bytes_) {
         return Fail(InvalidArgument(CellWhere(col) + ": value in " + ColumnLabel(header_, col) +
@@ -1514,6 +1522,7 @@ Result<bool> XlsxReader::Next(Row& row) {
   const size_t ncols = header_.size();
   row.fields.resize(ncols);
   for (std::string& f : row.fields) f.clear();
+  row.number_cells.clear();
   for (size_t i = 0; i < ncells_; ++i) {
     Cell& cell = cells_[i];
     if (cell.col >= ncols) {
@@ -1523,6 +1532,7 @@ Result<bool> XlsxReader::Next(Row& row) {
       return Fail(*error_);
     }
     row.fields[cell.col].swap(cell.value);
+    if (cell.number) row.number_cells.push_back(cell.col);
   }
   row.line = row_number_;
   row.number = ++rows_;

@@ -78,6 +78,15 @@ constexpr KindInfo kKinds[] = {
      {"从源系统重新导出，导出前把该列设为文本；不要用 Excel 打开后另存。",
       "Export again from the source system with the column formatted as text; do not open and "
       "re-save the file in Excel."}},
+    {FindingKind::kIdDigitsLost, "id_digits_lost", Severity::kHigh,
+     {"身份证号被存成数字，末几位已丢失", "ID numbers stored as numbers: digits lost"},
+     {"身份证号在表格中被存成了数字（单元格类型为数值，或导出的文本在第15位之后全为0）。数字最多保留15位有效数字，第16位起已变成0，即使看不出科学计数法、即使恰好通过校验也已损坏。计数为值的个数，这些值不再计入校验码等其他问题。",
+      "ID numbers were stored as numbers (a number cell, or text that is all zeros past the "
+      "15th digit in a column of digits): a number keeps 15 significant digits, so the 16th "
+      "digit on is lost (written as 0), even with no exponent shown and even when the value "
+      "happens to pass the check. Counted in values, not also under the check findings."},
+     {"在源系统中把该列设为文本后重新导出（如导出为 Excel，先选中该列 → 设置单元格格式 → 文本，再导入或粘贴数据；已保存为数字的号码无法在表格中恢复，须从源系统重新取数）。不要用 Excel/WPS 打开后直接另存。",
+      "Export the column again from the source system as text (in Excel or WPS: select the column, Format Cells, Text, then load the data again; a number already stored cannot be repaired in the spreadsheet). Do not open and re-save the file in a spreadsheet."}},
     {FindingKind::kIdBadCheckChar, "id_bad_check_char", Severity::kWarning,
      {"身份证号校验码错误", "ID check character wrong"},
      {"18 位身份证号的校验码不符（GB 11643，ISO 7064 MOD 11-2）：录入错误或号码不真实。",
@@ -179,6 +188,15 @@ constexpr KindInfo kKinds[] = {
       "digits are lost."},
      {"从源系统重新导出，导出前把该列设为文本。",
       "Export again from the source system with the column formatted as text."}},
+    {FindingKind::kBankCardDigitsLost, "bank_card_digits_lost", Severity::kHigh,
+     {"银行卡号被存成数字，末几位已丢失", "Card numbers stored as numbers: digits lost"},
+     {"16 位以上的银行卡号在表格中被存成了数字（单元格类型为数值，或导出的文本在第15位之后全为0）。第16位起已变成0，例如 6217007898470800，即使恰好通过 Luhn 校验也已损坏。计数为值的个数，这些值不再计入 Luhn 等其他问题。",
+      "Card numbers of 16 or more digits were stored as numbers (a number cell, or text that "
+      "is all zeros past the 15th digit in a column of digits): the 16th digit on is lost "
+      "(6217007898470800), even when the value happens to pass Luhn. Counted in values, not "
+      "also under the Luhn findings."},
+     {"在源系统中把该列设为文本后重新导出（如导出为 Excel，先选中该列 → 设置单元格格式 → 文本，再导入或粘贴数据；已保存为数字的号码无法在表格中恢复，须从源系统重新取数）。不要用 Excel/WPS 打开后直接另存。",
+      "Export the column again from the source system as text (in Excel or WPS: select the column, Format Cells, Text, then load the data again; a number already stored cannot be repaired in the spreadsheet). Do not open and re-save the file in a spreadsheet."}},
     {FindingKind::kBankCardLuhn, "bank_card_luhn", Severity::kWarning,
      {"银行卡号未通过 Luhn 校验", "Card numbers fail the Luhn check"},
      {"13–19 位卡号未通过 Luhn 校验：录入错误，或被 Excel 截为 15 位有效数字（末尾变成 0）。少数早期卡号本身不满足 Luhn。",
@@ -188,9 +206,21 @@ constexpr KindInfo kKinds[] = {
       "Check against the core banking system; flag for review rather than delete."}},
     {FindingKind::kBankCardInvalid, "bank_card_invalid", Severity::kWarning,
      {"银行卡号无效", "Invalid card numbers"},
-     {"不是 13–19 位数字，或卡组织前缀未知。",
-      "Not 13-19 digits, or a prefix of no known card scheme."},
+     {"不是 13–19 位数字。", "Not 13-19 digits."},
      {"核对后更正。", "Check and correct it."}},
+    {FindingKind::kBankCardUnknownIssuer, "bank_card_unknown_issuer", Severity::kInfo,
+     {"卡号前缀不属于已知卡组织", "Card numbers of an unknown issuer"},
+     {"卡号长度与 Luhn 校验都正确，但前缀不在已知发卡机构（IIN）表中：多为专用卡或新号段。计为有效。",
+      "Card numbers of the right length that pass Luhn, whose prefix is in no known issuer "
+      "range (IIN table): usually a private-label card or a new range. Counted valid."},
+     {"无需处理；如需确认，向发卡行核实。", "Nothing to do; ask the issuing bank if in doubt."}},
+    {FindingKind::kNumberDigitsLost, "number_digits_lost", Severity::kHigh,
+     {"长号码被存成数字，末几位已丢失", "Long numbers stored as numbers: digits lost"},
+     {"账号等 16 位以上的号码在表格中被存成了数字（单元格类型为数值，或导出的文本在第15位之后全为0），第16位起已变成0。计数为值的个数。",
+      "Account or other numbers of 16 or more digits were stored as numbers: the 16th digit on "
+      "is lost. Counted in values."},
+     {"在源系统中把该列设为文本后重新导出（如导出为 Excel，先选中该列 → 设置单元格格式 → 文本，再导入或粘贴数据；已保存为数字的号码无法在表格中恢复，须从源系统重新取数）。不要用 Excel/WPS 打开后直接另存。",
+      "Export the column again from the source system as text (in Excel or WPS: select the column, Format Cells, Text, then load the data again; a number already stored cannot be repaired in the spreadsheet). Do not open and re-save the file in a spreadsheet."}},
     {FindingKind::kUsccBadCheckChar, "uscc_bad_check_char", Severity::kWarning,
      {"统一社会信用代码校验码错误", "USCC check character wrong"},
      {"18 位统一社会信用代码的校验码不符（GB 32100）。",

@@ -1,5 +1,7 @@
 #include "workflow/handover.h"
 
+#include <algorithm>
+
 #include <functional>
 #include <map>
 
@@ -258,9 +260,26 @@ class PayloadImporter final : public package::ByteSink {
     std::string id_number, mobile, name;
     std::vector<std::string> emails;
     std::vector<std::vector<std::string>> rows;
+    std::vector<std::vector<uint32_t>> damaged;
     for (const auto& rec : j["records"]) {
       if (!rec.is_object() || !rec.contains("fields") || !rec["fields"].is_object()) {
         return Fail(Damaged(where + " has a malformed record"));
+      }
+      // Values the sender marked damaged before import stay marked here.
+      std::vector<uint32_t>& marks = damaged.emplace_back();
+      if (rec.contains("damaged")) {
+        if (!rec["damaged"].is_array()) return Fail(Damaged(where + " has a malformed record"));
+        for (const auto& field : rec["damaged"]) {
+          auto it = field.is_string() ? col_.find(field.get<std::string>()) : col_.end();
+          if (it == col_.end() || !rec["fields"].contains(field.get<std::string>())) {
+            return Fail(Damaged(where + " marks a field damaged that the record does not hold"));
+          }
+          marks.push_back(static_cast<uint32_t>(it->second));
+        }
+        std::sort(marks.begin(), marks.end());
+        if (std::adjacent_find(marks.begin(), marks.end()) != marks.end()) {
+          return Fail(Damaged(where + " marks a field damaged twice"));
+        }
       }
       std::vector<std::string> values(spec_.columns.size());
       for (const auto& [k, val] : rec["fields"].items()) {
@@ -288,7 +307,7 @@ class PayloadImporter final : public package::ByteSink {
     who.mobile = std::move(mobile);
     who.name = std::move(name);
     who.emails = std::move(emails);
-    RETURN_IF_ERROR(batch_.AddRows(who, rows));
+    RETURN_IF_ERROR(batch_.AddRows(who, rows, &damaged));
     ++out_.people;
     out_.records += rows.size();
     return Ok();

@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <deque>
@@ -10,6 +11,7 @@
 
 #include "base/file.h"
 #include "crypto/kdf.h"
+#include "detect/header.h"
 #include "detect/validators.h"
 
 namespace custos::workflow {
@@ -34,15 +36,53 @@ IdentityColumns FindIdentityColumns(const std::vector<detect::ColumnGuess>& cols
   return ic;
 }
 
-// Turns a row into its identity (normalized identifiers) and adds it.
+// Which columns may hold long numbers a spreadsheet damaged, and how to
+// tell (detect::CheckDigitsLost): identifiers and columns of no type.
+struct DamageColumns {
+  std::vector<bool> check;        // by column
+  std::vector<bool> number_converted;  // by column
+};
+
+DamageColumns FindDamageColumns(const std::vector<detect::ColumnGuess>& cols) {
+  DamageColumns dc;
+  for (const auto& g : cols) {
+    const bool check = g.type == detect::PiiType::kCnResidentId ||
+                       g.type == detect::PiiType::kBankCard || g.type == detect::PiiType::kOther ||
+                       g.type == detect::PiiType::kFreeText;
+    dc.check.push_back(check);
+    dc.number_converted.push_back(g.number_converted);
+  }
+  return dc;
+}
+
+// Turns a row into its identity (normalized identifiers) and adds it, with
+// the positions of values a number conversion damaged (kept, marked).
 class RowImporter {
  public:
-  RowImporter(vault::ImportBatch& batch, IdentityColumns ic, Date today)
-      : batch_(batch), ic_(std::move(ic)), today_(today) {}
+  RowImporter(vault::ImportBatch& batch, IdentityColumns ic, DamageColumns dc, Date today)
+      : batch_(batch), ic_(std::move(ic)), dc_(std::move(dc)), today_(today) {}
 
-  Status Add(const std::vector<std::string>& fields) {
+  Status Add(const ingest::Row& row) {
+    const std::vector<std::string>& fields = row.fields;
+    damaged_.clear();
+    size_t next_number_cell = 0;
+    for (size_t c = 0; c < fields.size() && c < dc_.check.size(); ++c) {
+      while (next_number_cell < row.number_cells.size() && row.number_cells[next_number_cell] < c) {
+        ++next_number_cell;
+      }
+      if (!dc_.check[c] || fields[c].empty()) continue;
+      const bool number_cell =
+          next_number_cell < row.number_cells.size() && row.number_cells[next_number_cell] == c;
+      if (detect::CheckDigitsLost(fields[c], number_cell, dc_.number_converted[c]) !=
+          detect::DigitsLost::kNo) {
+        damaged_.push_back(static_cast<uint32_t>(c));
+      }
+    }
     who_.Clear();
     for (size_t c : ic_.ids) {
+      if (std::binary_search(damaged_.begin(), damaged_.end(), static_cast<uint32_t>(c))) {
+        continue;  // a damaged number never identifies anyone
+      }
       detect::IdInfo info = detect::CheckResidentId(fields[c], today_);
       if (info.status == detect::IdStatus::kValid) {
         who_.resident_id = std::move(info.normalized);
@@ -70,13 +110,15 @@ class RowImporter {
     for (size_t c : ic_.emails) {
       if (auto e = detect::NormalizeEmail(fields[c])) who_.emails.push_back(std::move(*e));
     }
-    return batch_.AddRow(who_, fields);
+    return batch_.AddRow(who_, fields, damaged_);
   }
 
  private:
   vault::ImportBatch& batch_;
   IdentityColumns ic_;
+  DamageColumns dc_;
   Date today_;
+  std::vector<uint32_t> damaged_;
   vault::RowIdentity who_;
 };
 
@@ -133,17 +175,23 @@ Result<ImportReport> ImportFile(vault::Vault& vault, const std::string& path,
   report.format = reader->format();
   report.encoding = reader->encoding();
   // Column names are stored in clear and appear in the audit log: a file
-  // without a header row would put a customer's data there.
-  for (size_t i = 0; i < reader->header().size(); ++i) {
-    if (detect::HeaderLooksLikeData(reader->header()[i], options.today)) {
-      return Fail(InvalidArgument(path + ": the first row looks like data, not a header (column " +
-                                  std::to_string(i + 1) +
-                                  " holds an identifier); add a header row naming the columns"));
-    }
+  // without a header row would put a customer's data there. Such a file is
+  // refused; a single header cell that reads as a value is stored as
+  // column_N (detect/header.h).
+  const detect::HeaderVerdict verdict = detect::JudgeHeaderRow(reader->header(), options.today);
+  if (verdict.row_is_data) {
+    return Fail(InvalidArgument(path + ": the first row looks like data, not a header (column " +
+                                std::to_string(*verdict.data_column + 1) +
+                                " holds a customer's value); add a header row naming the columns"));
   }
+  std::vector<std::string> names;
+  for (size_t i = 0; i < reader->header().size(); ++i) {
+    names.push_back(detect::ColumnNameFor(verdict, reader->header(), i));
+  }
+  RETURN_IF_ERROR(detect::CheckDistinctColumnNames(reader->header(), verdict, path));
 
   // Classify from a sample; the sampled rows are kept and imported first.
-  detect::ColumnClassifier classifier(reader->header(), options.today);
+  detect::ColumnClassifier classifier(names, options.today);
   std::deque<ingest::Row> sample;
   ingest::Row row;
   bool more = true;
@@ -165,14 +213,15 @@ Result<ImportReport> ImportFile(vault::Vault& vault, const std::string& path,
     spec.columns.push_back({g.name, std::string(detect::PiiTypeName(g.type)), g.sensitive});
   }
   ASSIGN_OR_RETURN(std::unique_ptr<vault::ImportBatch> batch, vault.BeginImport(spec));
-  RowImporter importer(*batch, FindIdentityColumns(report.columns), options.today);
-  for (auto& r : sample) RETURN_IF_ERROR(importer.Add(r.fields));
+  RowImporter importer(*batch, FindIdentityColumns(report.columns),
+                      FindDamageColumns(report.columns), options.today);
+  for (auto& r : sample) RETURN_IF_ERROR(importer.Add(r));
   sample.clear();
   uint64_t since_progress = 0;
   while (more) {
     ASSIGN_OR_RETURN(more, reader->Next(row));
     if (!more) break;
-    RETURN_IF_ERROR(importer.Add(row.fields));
+    RETURN_IF_ERROR(importer.Add(row));
     if (options.progress && ++since_progress == 65536) {
       since_progress = 0;
       options.progress(reader->bytes_consumed(), reader->bytes_total());
@@ -182,6 +231,7 @@ Result<ImportReport> ImportFile(vault::Vault& vault, const std::string& path,
   report.rows = batch->rows();
   report.people = batch->people_touched();
   report.new_people = batch->new_people();
+  report.damaged = batch->damaged();
   tlog::Event event = vault.MakeEvent("import");
   nlohmann::ordered_json sensitive = nlohmann::ordered_json::array();
   for (const auto& c : report.columns) {
@@ -196,6 +246,11 @@ Result<ImportReport> ImportFile(vault::Vault& vault, const std::string& path,
                    {"new_people", report.new_people},
                    {"columns", report.columns.size()},
                    {"sensitive_columns", sensitive}};
+  nlohmann::ordered_json damaged = nlohmann::ordered_json::object();
+  for (size_t c = 0; c < report.damaged.size(); ++c) {
+    if (report.damaged[c] > 0) damaged[report.columns[c].name] = report.damaged[c];
+  }
+  if (!damaged.empty()) event.objects["damaged_values"] = damaged;
   const int64_t dataset_id = batch->dataset_id();
   RETURN_IF_ERROR(batch->Commit(event, [&](store::Store& store) {
     return store.UpdateDatasetSource(dataset_id, report.sha256);

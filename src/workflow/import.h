@@ -37,6 +37,9 @@ struct ImportReport {
   uint64_t people = 0;      // distinct people in this dataset
   uint64_t new_people = 0;  // of which new to the vault
   std::vector<detect::ColumnGuess> columns;
+  // Values damaged before import, by column (long numbers a spreadsheet
+  // stored as numbers): imported as they are, marked damaged.
+  std::vector<uint64_t> damaged;
   // The dataset held this very file already (same name, same SHA-256):
   // nothing was read or written, and rows/people are the dataset's.
   bool already_imported = false;

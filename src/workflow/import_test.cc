@@ -7,6 +7,7 @@
 #include "base/test_util.h"
 #include "workflow/people.h"
 #include "workflow/sample.h"
+#include "workflow/test_vault.h"
 
 namespace custos::workflow {
 namespace {
@@ -17,11 +18,8 @@ using custos::testing::WriteText;
 class ImportTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    vault::KeySource k;
-    k.key_file = dir_.File("k.key");
-    auto v = vault::Vault::Create(dir_.File("v.vault"), k);
-    ASSERT_TRUE(v) << v.error().ToString();
-    vault_ = std::move(*v);
+    vault_ = testing::NewVault(dir_);
+    ASSERT_NE(vault_, nullptr);
   }
   ImportOptions Options(const std::string& name) {
     ImportOptions o;

@@ -22,6 +22,7 @@
 #include "base/spill_runs.h"
 #include "crypto/random.h"
 #include "detect/classify.h"
+#include "detect/header.h"
 #include "detect/scanner.h"
 #include "detect/validators.h"
 #include "workflow/import.h"
@@ -273,7 +274,19 @@ struct ColumnPlan {
   Check check = Check::kNonEmpty;
   bool sensitive = false;  // PIPL Art. 28 by type
   bool scanned = false;    // free_text / other: scan for personal data inside
+  bool number_converted = false;  // went through a number format (detect::CheckDigitsLost)
 };
+
+// The finding for a long number a spreadsheet's number conversion damaged,
+// by the column's check; nullopt for columns that hold no identifiers.
+std::optional<FindingKind> DigitsLostKind(Check check) {
+  switch (check) {
+    case Check::kId: return FindingKind::kIdDigitsLost;
+    case Check::kCard: return FindingKind::kBankCardDigitsLost;
+    case Check::kNonEmpty: return FindingKind::kNumberDigitsLost;
+    default: return std::nullopt;
+  }
+}
 
 struct Plan {
   std::vector<ColumnPlan> columns;
@@ -327,14 +340,32 @@ class RowAnalyzer {
     id_.clear();
     mobile_.clear();
     int id_sex = 0;
+    size_t next_number_cell = 0;
     for (size_t c = 0; c < plan_.columns.size(); ++c) {
       const std::string& v = c < row.fields.size() ? row.fields[c] : empty_;
+      // row.number_cells is ascending: walk it beside the columns.
+      while (next_number_cell < row.number_cells.size() && row.number_cells[next_number_cell] < c) {
+        ++next_number_cell;
+      }
+      const bool number_cell =
+          next_number_cell < row.number_cells.size() && row.number_cells[next_number_cell] == c;
       if (v.empty()) {
         cells[c] = Cell(kEmpty);
         continue;
       }
       const ColumnPlan& col = plan_.columns[c];
       if (col.sensitive) facts.sensitive = true;
+      // A long number that a spreadsheet damaged is counted once, here, and
+      // not also under its column's checks (a damaged value may pass them).
+      if (const auto lost = DigitsLostKind(col.check)) {
+        const detect::DigitsLost how = detect::CheckDigitsLost(v, number_cell, col.number_converted);
+        const bool own_kind = how == detect::DigitsLost::kNumberCell ||
+                              how == detect::DigitsLost::kTrailingZeros;
+        if (own_kind) {
+          cells[c] = Cell(kInvalid, *lost);
+          continue;
+        }
+      }
       switch (col.check) {
         case Check::kId: cells[c] = CheckId(v, facts, id_sex); break;
         case Check::kMobile: {
@@ -450,18 +481,15 @@ class RowAnalyzer {
   }
 
   uint32_t CheckCard(const std::string& v) {
-    if (detect::NormalizeBankCard(v)) return Cell(kValid);
-    const std::string_view n = Normalized(v, buf_);
-    if (detect::IsScientificNotation(n)) {
+    using S = detect::CardCheck::Status;
+    switch (detect::CheckBankCard(v).status) {
+      case S::kValid: return Cell(kValid);
+      case S::kUnknownIssuer: return Cell(kValid, FindingKind::kBankCardUnknownIssuer);
+      case S::kLuhn: return Cell(kInvalid, FindingKind::kBankCardLuhn);
+      case S::kInvalid: break;
+    }
+    if (detect::IsScientificNotation(Normalized(v, buf_))) {
       return Cell(kInvalid, FindingKind::kBankCardScientificNotation);
-    }
-    digits_.clear();
-    for (char c : n) {
-      if (c != ' ' && c != '-') digits_.push_back(c);
-    }
-    if (digits_.size() >= 13 && digits_.size() <= 19 && AllDigits(digits_) &&
-        !detect::LuhnValid(digits_)) {
-      return Cell(kInvalid, FindingKind::kBankCardLuhn);
     }
     return Cell(kInvalid, FindingKind::kBankCardInvalid);
   }
@@ -495,7 +523,7 @@ class RowAnalyzer {
   detect::TextScanner::Scratch scratch_;
   std::vector<detect::TextMatch> matches_;
   const std::string empty_;
-  std::string id_, mobile_, key_, buf_, name_buf_, digits_;
+  std::string id_, mobile_, key_, buf_, name_buf_;
 };
 
 // ---- Folding results in file order ----
@@ -840,6 +868,8 @@ Result<report::InventoryReport> RunInventory(const std::string& path,
   if (size_error) r.bytes = 0;
   const std::vector<std::string> headers = reader->header();
   const size_t columns = headers.size();
+  RETURN_IF_ERROR(detect::CheckDistinctColumnNames(
+      headers, detect::JudgeHeaderRow(headers, options.today), path));
 
   // The file's hash, alongside the reading (the file is read twice; the
   // second read comes from the page cache).
@@ -883,15 +913,15 @@ Result<report::InventoryReport> RunInventory(const std::string& path,
   Plan plan;
   plan.today = options.today;
   const std::vector<detect::ColumnGuess> guesses = classifier.Guess();
+  // A header cell that reads as a customer's value is never shown: the
+  // column is column_N (every column, when the whole row reads as data).
+  const detect::HeaderVerdict verdict = detect::JudgeHeaderRow(headers, options.today);
   std::vector<size_t> data_like_headers;
   for (size_t c = 0; c < columns; ++c) {
     const detect::ColumnGuess& g = guesses[c];
     report::ColumnInventory col;
-    col.name = g.name;
-    if (detect::HeaderLooksLikeData(g.name, options.today)) {
-      col.name = "column_" + std::to_string(c + 1);
-      data_like_headers.push_back(c);
-    }
+    col.name = detect::ColumnNameFor(verdict, headers, c);
+    if (!verdict.passes[c]) data_like_headers.push_back(c);
     col.type = g.type;
     col.confidence = g.confidence;
     col.sensitive = g.sensitive;
@@ -902,6 +932,7 @@ Result<report::InventoryReport> RunInventory(const std::string& path,
     cp.check = CheckFor(g.type);
     cp.sensitive = g.sensitive;
     cp.scanned = r.columns.back().scanned;
+    cp.number_converted = g.number_converted;
     plan.columns.push_back(cp);
     if (g.type == PiiType::kCnResidentId && !r.id_column) r.id_column = c;
     if (g.type == PiiType::kCnMobile && !r.mobile_column) r.mobile_column = c;

@@ -486,16 +486,30 @@ TEST_F(InventoryTest, HeaderThatIsDataIsHiddenAndReported) {
   };
   auto r = Run(rec);
   ASSERT_TRUE(r.has_value()) << r.error().ToString();
-  EXPECT_EQ(r->columns[1].name, "column_2");
-  EXPECT_EQ(r->columns[2].name, "column_3");
-  EXPECT_EQ(r->columns[0].name, "张三明");  // a name alone does not prove anything
+  // The whole row reads as data: every column is named by its position,
+  // the name too.
+  for (size_t c = 0; c < 4; ++c) EXPECT_EQ(r->columns[c].name, "column_" + std::to_string(c + 1));
   const report::Finding* f = Find(*r, FindingKind::kHeaderLooksLikeData, 1);
   ASSERT_NE(f, nullptr);
   EXPECT_EQ(f->count, 1u);
   EXPECT_TRUE(f->rows.empty());
-  const std::string json = report::RenderDataMapJson(*r);
-  EXPECT_EQ(json.find("11010519491231002X"), std::string::npos);
-  EXPECT_EQ(json.find("13812345678"), std::string::npos);
+  for (const std::string& out : {report::RenderDataMapJson(*r), report::RenderDataMapHtml(*r, report::Lang::kZh),
+                                 report::RenderDataMapText(*r, report::Lang::kZh)}) {
+    EXPECT_EQ(out.find("11010519491231002X"), std::string::npos);
+    EXPECT_EQ(out.find("13812345678"), std::string::npos);
+    EXPECT_EQ(out.find("张三明"), std::string::npos);
+  }
+}
+
+TEST_F(InventoryTest, DuplicateColumnNamesAreRefused) {
+  const std::string path = dir_.File("dup.csv");
+  WriteText(path, "姓名,手机号,姓名\n张三,13812345678,张三\n");
+  auto r = RunInventory(path, Options());
+  ASSERT_FALSE(r.has_value());
+  EXPECT_EQ(r.error().code(), ErrorCode::kInvalidArgument);
+  EXPECT_NE(r.error().message().find("columns 1 and 3 have the same name '姓名'"),
+            std::string::npos)
+      << r.error().message();
 }
 
 TEST_F(InventoryTest, EmptyColumnAndOtherColumnWithPii) {

@@ -5,6 +5,7 @@
 #include "base/test_util.h"
 #include "workflow/import.h"
 #include "workflow/people.h"
+#include "workflow/test_vault.h"
 
 namespace custos::workflow {
 namespace {
@@ -22,11 +23,8 @@ const char kCsv[] =
 class RetentionTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    vault::KeySource k;
-    k.key_file = dir_.File("k.key");
-    auto v = vault::Vault::Create(dir_.File("v.vault"), k);
-    ASSERT_TRUE(v) << v.error().ToString();
-    vault_ = std::move(*v);
+    vault_ = testing::NewVault(dir_);
+    ASSERT_NE(vault_, nullptr);
     WriteText(dir_.File("a.csv"), kCsv);
     ImportOptions o;
     o.dataset = "crm";

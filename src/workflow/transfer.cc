@@ -149,6 +149,7 @@ Status ExpectUnchanged(vault::Vault& v, std::string_view kind, const std::string
 struct SchemaInfo {
   std::map<int64_t, std::string> dataset_names;
   std::map<std::string, vault::Column> columns;  // first seen by name
+  std::map<std::string, uint64_t> damaged;       // by column name, summed over datasets
 };
 
 Result<SchemaInfo> LoadSchemas(vault::Vault& v, const std::string& dataset) {
@@ -166,6 +167,9 @@ Result<SchemaInfo> LoadSchemas(vault::Vault& v, const std::string& dataset) {
           Str(c, "name"), Str(c, "type"),
           c.contains("sensitive") && c["sensitive"].is_boolean() && c["sensitive"].get<bool>()};
       info.columns.emplace(col.name, col);
+      if (c.contains("damaged") && c["damaged"].is_number_unsigned()) {
+        info.damaged[col.name] += c["damaged"].get<uint64_t>();
+      }
     }
   }
   if (!found) return Fail(InvalidArgument("no dataset '" + dataset + "' in this vault"));
@@ -505,6 +509,7 @@ struct PayloadLines {
   uint64_t people = 0;
   uint64_t records = 0;
   std::map<std::string, uint64_t> withheld_frozen;  // field -> people
+  std::map<std::string, uint64_t> damaged;          // field -> values marked damaged
 
   PayloadLines() = default;
   PayloadLines(const PayloadLines&) = delete;
@@ -530,6 +535,7 @@ size_t LongestLine(const vault::SelectedPerson& d) {
   size_t n = 64;
   for (const auto& f : d.fields) {
     n += 6 * (f.value.size() + f.dataset->name.size() + f.dataset->columns[f.position].name.size()) + 32;
+    if (f.damaged) n += 6 * f.dataset->columns[f.position].name.size() + 16;  // in "damaged"
   }
   return n;
 }
@@ -589,9 +595,25 @@ Status FormatPayloadLines(const std::vector<vault::SelectedPerson>& people,
     buf += R"({"person":")";
     AppendHex(buf, ref);
     buf += R"(","records":[)";
-    // Fields come record by record, so a record's fields are adjacent.
+    // Fields come record by record, so a record's fields are adjacent. A
+    // record's damaged values (allowed by the caller) are named after its
+    // fields: {"dataset":..,"fields":{..},"damaged":["银行卡号"]}.
     uint64_t record = 0;
     bool in_record = false;
+    std::vector<const std::string*> damaged_here;
+    auto close_record = [&] {
+      buf += '}';
+      if (!damaged_here.empty()) {
+        buf += R"(,"damaged":[)";
+        for (size_t i = 0; i < damaged_here.size(); ++i) {
+          if (i > 0) buf += ',';
+          AppendJsonString(buf, *damaged_here[i]);
+        }
+        buf += ']';
+        damaged_here.clear();
+      }
+      buf += '}';
+    };
     for (const auto& f : d.fields) {
       const std::string& dataset = f.dataset->name;
       const std::string& field = f.dataset->columns[f.position].name;
@@ -605,7 +627,10 @@ Status FormatPayloadLines(const std::vector<vault::SelectedPerson>& people,
       if (f.value.empty()) continue;
       const PayloadKeys::Texts& texts = keys.For(f.dataset);
       if (!in_record || f.record != record) {
-        if (in_record) buf += "}},";
+        if (in_record) {
+          close_record();
+          buf += ',';
+        }
         buf += texts.record_open;
         record = f.record;
         in_record = true;
@@ -618,8 +643,12 @@ Status FormatPayloadLines(const std::vector<vault::SelectedPerson>& people,
         return Fail(DataLoss("person " + d.id.ToString() + " field " + dataset + "." + field +
                              " is not valid UTF-8; not packaging damaged data"));
       }
+      if (f.damaged) {
+        damaged_here.push_back(&field);
+        ++lines.damaged[field];
+      }
     }
-    if (in_record) buf += "}}";
+    if (in_record) close_record();
     buf += "]}\n";
     ++lines.people;
   }
@@ -1478,8 +1507,20 @@ Result<bool> PersonObjected(vault::Vault& v, int64_t person_pk) {
 
 // ---- Package ----
 
+Result<std::map<std::string, uint64_t>> DamagedPlannedFields(vault::Vault& v,
+                                                             const TransferPlan& plan) {
+  ASSIGN_OR_RETURN(SchemaInfo schemas, LoadSchemas(v, plan.dataset));
+  std::map<std::string, uint64_t> out;
+  for (const auto& f : plan.fields) {
+    auto it = schemas.damaged.find(f);
+    if (it != schemas.damaged.end() && it->second > 0) out[f] = it->second;
+  }
+  return out;
+}
+
 Result<PackageReport> BuildPackage(vault::Vault& v, const std::string& transfer,
-                                   const std::string& out_path, const Date& today) {
+                                   const std::string& out_path, const Date& today,
+                                   bool allow_damaged) {
   ASSIGN_OR_RETURN(json doc, LoadTransferDoc(v, transfer));
   const json seen = doc;
   ASSIGN_OR_RETURN(TransferPlan plan, PlanFromJson(doc));
@@ -1529,6 +1570,20 @@ Result<PackageReport> BuildPackage(vault::Vault& v, const std::string& transfer,
   ASSIGN_OR_RETURN(Recipient r, GetRecipient(v, plan.recipient));
   ASSIGN_OR_RETURN(package::AgeRecipient age, package::AgeRecipient::Parse(r.age_recipient));
   ASSIGN_OR_RETURN(SchemaInfo schemas, LoadSchemas(v, plan.dataset));
+  if (!allow_damaged) {
+    ASSIGN_OR_RETURN(auto damaged, DamagedPlannedFields(v, plan));
+    if (!damaged.empty()) {
+      std::string list;
+      for (const auto& [field, n] : damaged) {
+        list += (list.empty() ? "" : ", ") + field + ": " + std::to_string(n);
+      }
+      return Fail(FailedPrecondition(
+          "transfer '" + transfer + "' would provide values that were damaged before import (" +
+          list + "; long numbers a spreadsheet stored as numbers, their digits past the 15th "
+          "lost). Import the column again from a text export, or package them as they are with "
+          "--allow-damaged (recorded)"));
+    }
+  }
 
   // Everything below runs in the one write transaction that also records the
   // package: the people, their responses and their data are read from one
@@ -1588,7 +1643,8 @@ Result<PackageReport> BuildPackage(vault::Vault& v, const std::string& transfer,
                               {{"people", counts.people},
                                {"records", counts.records},
                                {"excluded", Counts(counts.excluded)},
-                               {"withheld_frozen", Counts(counts.withheld_frozen)}}},
+                               {"withheld_frozen", Counts(counts.withheld_frozen)},
+                               {"damaged", Counts(counts.damaged)}}},
                              {"files", json::array({{{"name", "payload.jsonl.age"},
                                                      {"size", payload_size},
                                                      {"sha256", payload_sha256}}})},
@@ -1610,6 +1666,13 @@ Result<PackageReport> BuildPackage(vault::Vault& v, const std::string& transfer,
     expected.people = expected.records = selection.people.size();
     for (const FrozenSet& fs : frozen) {
       for (const auto& f : fs.fields) expected.withheld_frozen[f] += fs.people.size();
+    }
+    if (allow_damaged) {
+      for (const auto& f : plan.fields) {
+        if (auto it = schemas.damaged.find(f); it != schemas.damaged.end()) {
+          expected.damaged[f] = it->second;
+        }
+      }
     }
     const std::string manifest_guess = manifest_text(
         expected, uint64_t{200} * selection.people.size(), std::string(64, '0'), NowUnixSeconds());
@@ -1635,6 +1698,7 @@ Result<PackageReport> BuildPackage(vault::Vault& v, const std::string& transfer,
           rep.people += lines.people;
           rep.records += lines.records;
           for (const auto& [field, n] : lines.withheld_frozen) rep.withheld_frozen[field] += n;
+          for (const auto& [field, n] : lines.damaged) rep.damaged[field] += n;
           return enc.Write(AsBytes(lines.text));
         });
     RETURN_IF_ERROR(read);
@@ -1662,6 +1726,10 @@ Result<PackageReport> BuildPackage(vault::Vault& v, const std::string& transfer,
                  {"excluded", Counts(rep.excluded)},
                  {"fields", plan.fields}};
     if (!replaces.empty()) e.objects["replaces_manifest_sha256"] = replaces;
+    if (allow_damaged) {
+      e.objects["allow_damaged"] = true;
+      e.objects["damaged_values"] = Counts(rep.damaged);
+    }
     RETURN_IF_ERROR(v.store().PutDoc(kIncludedKind, transfer,
                                      IncludedSet::Of(selection.people).ToDoc(rep.manifest_sha256)));
     doc["state"] = "packaged";

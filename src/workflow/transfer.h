@@ -168,6 +168,7 @@ struct PackageReport {
   uint64_t records = 0;
   std::map<std::string, uint64_t> excluded;
   std::map<std::string, uint64_t> withheld_frozen;  // field -> people
+  std::map<std::string, uint64_t> damaged;          // field -> values (allow_damaged)
   // `out_path` holds this transfer's recorded package already (a second run
   // after the first was interrupted once the package was named): nothing was
   // built; the counts are the recorded package's.
@@ -184,8 +185,20 @@ struct PackageReport {
 // Memory stays flat in the number of people: the payload streams through
 // age straight into the archive, a temporary file beside `out_path` that is
 // linked into place once complete (and removed on failure).
+//
+// Values damaged before import (vault::FieldValue::damaged: long numbers a
+// spreadsheet stored as numbers) are refused (kFailedPrecondition, counted
+// by field) unless `allow_damaged`; allowed, they are packaged as they are,
+// marked per record in the payload (`damaged`) and counted in the manifest
+// (`counts.damaged`) and the audit entry.
 Result<PackageReport> BuildPackage(vault::Vault& v, const std::string& transfer,
-                                   const std::string& out_path, const Date& today = TodayInChina());
+                                   const std::string& out_path, const Date& today = TodayInChina(),
+                                   bool allow_damaged = false);
+
+// Values of the plan's fields, in the datasets in scope, that were damaged
+// before import, by field (only fields with some).
+Result<std::map<std::string, uint64_t>> DamagedPlannedFields(vault::Vault& v,
+                                                             const TransferPlan& plan);
 
 // Verifies a receipt and closes the transfer (transfer.close).
 struct CloseReport {

@@ -21,6 +21,7 @@
 #include "workflow/import.h"
 #include "workflow/retention.h"
 #include "workflow/sample.h"
+#include "workflow/test_vault.h"
 
 namespace custos::workflow {
 namespace {
@@ -90,16 +91,10 @@ class TransferTest : public ::testing::Test {
   }
 
   void SetUp() override {
-    vault::KeySource k;
-    k.key_file = dir_.File("s.key");
-    auto v = vault::Vault::Create(dir_.File("s.vault"), k);
-    ASSERT_TRUE(v) << v.error().ToString();
-    sender_ = std::move(*v);
-    vault::KeySource rk;
-    rk.key_file = dir_.File("r.key");
-    auto r = vault::Vault::Create(dir_.File("r.vault"), rk);
-    ASSERT_TRUE(r) << r.error().ToString();
-    receiver_ = std::move(*r);
+    sender_ = testing::NewVault(dir_, "s.vault", "s.key");
+    ASSERT_NE(sender_, nullptr);
+    receiver_ = testing::NewVault(dir_, "r.vault", "r.key");
+    ASSERT_NE(receiver_, nullptr);
 
     ImportSample("crm.csv", "crm", 60, 11);
 
@@ -496,6 +491,93 @@ TEST_F(TransferTest, ResponseEvidenceIsSealedUnderThePersonsKey) {
   sender_.reset();
   receiver_.reset();
   EXPECT_EQ(custos::testing::SlurpTree(dir_.path()).find("EVIDENCE-CANARY"), std::string::npos);
+}
+
+// Values damaged before import (a card column that went through a
+// spreadsheet's number format) are refused by the package unless allowed;
+// allowed, they travel marked, are counted, and stay marked at the recipient.
+TEST_F(TransferTest, DamagedValuesAreRefusedUnlessAllowedAndStayMarked) {
+  std::string csv = "姓名,手机号,卡号\n";
+  for (int i = 0; i < 12; ++i) {
+    char mobile[16];
+    std::snprintf(mobile, sizeof mobile, "139%08d", 1000 + i);
+    csv += "刘洋," + std::string(mobile) + ",62220200000" + std::to_string(1000 + i) + "0\n";
+  }
+  std::ofstream(dir_.File("cards.csv"), std::ios::binary) << csv;
+  ImportOptions io;
+  io.dataset = "cards";
+  auto imported = ImportFile(*sender_, dir_.File("cards.csv"), io);
+  ASSERT_TRUE(imported) << imported.error().ToString();
+  ASSERT_EQ(imported->damaged.size(), 3u);
+  EXPECT_EQ(imported->damaged[2], 12u);
+
+  TransferPlan plan = Plan("T1", "ho", TransferMode::kHeadOffice, {"姓名", "卡号"});
+  plan.dataset = "cards";
+  auto damaged = DamagedPlannedFields(*sender_, plan);
+  ASSERT_TRUE(PlanTransfer(*sender_, plan));
+  ASSERT_TRUE(MakeNotices(*sender_, "T1", Channel::kSms, false, dir_.File("n.csv")));
+  ASSERT_TRUE(damaged);
+  EXPECT_EQ(*damaged, (std::map<std::string, uint64_t>{{"卡号", 12}}));
+
+  auto refused = BuildPackage(*sender_, "T1", dir_.File("T1.tar"));
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error().code(), ErrorCode::kFailedPrecondition);
+  EXPECT_NE(refused.error().message().find("卡号: 12"), std::string::npos) << refused.error().message();
+  EXPECT_NE(refused.error().message().find("--allow-damaged"), std::string::npos);
+  EXPECT_FALSE(FileExists(dir_.File("T1.tar")));
+
+  auto built = BuildPackage(*sender_, "T1", dir_.File("T1.tar"), TodayInChina(), /*allow_damaged=*/true);
+  ASSERT_TRUE(built) << built.error().ToString();
+  EXPECT_EQ(built->damaged, (std::map<std::string, uint64_t>{{"卡号", 12}}));
+  const std::string archive = Slurp(dir_.File("T1.tar"));
+  auto files = package::ReadTarArchive(AsBytes(archive));
+  ASSERT_TRUE(files);
+  const json manifest = json::parse(AsChars((*files)[0].content));
+  EXPECT_EQ(manifest["counts"]["damaged"]["卡号"], 12);
+  auto ids = package::ParseAgeIdentityFile(keys_.age_identity_file);
+  auto plain = package::AgeDecryptBytes(*ids, (*files)[2].content);
+  ASSERT_TRUE(plain);
+  std::istringstream in{std::string(AsChars(*plain))};
+  std::string line;
+  size_t marked = 0;
+  while (std::getline(in, line)) {
+    const json person = json::parse(line);
+    for (const auto& rec : person["records"]) {
+      if (rec.contains("damaged")) {
+        EXPECT_EQ(rec["damaged"], json::array({"卡号"}));
+        ++marked;
+      }
+    }
+  }
+  EXPECT_EQ(marked, 12u);
+
+  // The audit entry says it was allowed, with the count.
+  std::string log;
+  ASSERT_TRUE(sender_->store().ForEachAuditEntry(0, [&](uint64_t, ByteSpan e) -> Status {
+    log += std::string(AsChars(e)) + "\n";
+    return Ok();
+  }));
+  EXPECT_NE(log.find("\"allow_damaged\":true,\"damaged_values\":{\"卡号\":12}"), std::string::npos);
+
+  // The recipient keeps the marks.
+  auto imp = ImportPackage(*receiver_, PackageInput::Memory(AsBytes(archive)), sender_key_,
+                           keys_.age_identity_file, "");
+  ASSERT_TRUE(imp) << imp.error().ToString();
+  size_t seen = 0;
+  ASSERT_TRUE(receiver_->store().ForEachPerson([&](const store::PersonRow& row) -> Status {
+    auto d = receiver_->Read(receiver_->IdOf(row.pk));
+    if (!d) return Fail(d.error());
+    for (const auto& f : d->fields) {
+      if (f.field == "卡号") {
+        EXPECT_TRUE(f.damaged);
+        ++seen;
+      } else {
+        EXPECT_FALSE(f.damaged);
+      }
+    }
+    return Ok();
+  }));
+  EXPECT_EQ(seen, 12u);
 }
 
 TEST_F(TransferTest, BadResponsesAreReportedByLineAndNothingIsRecorded) {
