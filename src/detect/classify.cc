@@ -266,13 +266,18 @@ ValueTypes ClassifyValue(std::string_view raw, const Date& today) {
   std::string v = NormalizeWidth(raw);
   if (v.empty()) return t;
   IdInfo id = CheckResidentId(v, today);
+  // A number a spreadsheet rendered with an exponent says how many digits
+  // it had: 18 (or 15) is shaped like an ID number, 13 to 19 like a card
+  // (an 18-digit one is both: the header decides).
+  const int sci_digits = ScientificIntegerDigits(v);
   if (id.status == IdStatus::kValid || id.status == IdStatus::kLegacy15) {
     t.valid |= Bit(PiiType::kCnResidentId);
   } else if (id.status == IdStatus::kBadCheckChar || id.status == IdStatus::kFutureBirthDate ||
              id.status == IdStatus::kBadBirthDate || id.status == IdStatus::kUnknownRegion ||
-             id.status == IdStatus::kScientificNotation) {
+             (id.status == IdStatus::kScientificNotation && (sci_digits == 18 || sci_digits == 15))) {
     t.shaped |= Bit(PiiType::kCnResidentId);
   }
+  if (sci_digits >= 13 && sci_digits <= 19) t.shaped |= Bit(PiiType::kBankCard);
   if (NormalizeMobile(v)) {
     t.valid |= Bit(PiiType::kCnMobile);
   } else if (v.size() == 11 && v[0] == '1' && AllDigits(v)) {

@@ -150,6 +150,19 @@ char ResidentIdCheckChar(std::string_view first17) {
 
 bool IsScientificNotation(std::string_view s) { return IsScientificNormalized(NormalizeWidth(s)); }
 
+int ScientificIntegerDigits(std::string_view raw) {
+  const std::string s = NormalizeWidth(raw);
+  if (!IsScientificNormalized(s)) return 0;
+  size_t e = s.find_first_of("Ee");
+  std::string_view exp = std::string_view(s).substr(e + 1);
+  if (!exp.empty() && exp[0] == '+') exp.remove_prefix(1);
+  while (exp.size() > 1 && exp[0] == '0') exp.remove_prefix(1);
+  if (exp.size() > 2) return 0;
+  int n = 0;
+  for (char c : exp) n = n * 10 + (c - '0');
+  return n + 1;
+}
+
 DigitsLost CheckDigitsLost(std::string_view value, bool number_cell, bool converted_column) {
   const std::string v = NormalizeWidth(value);
   if (IsScientificNormalized(v)) return DigitsLost::kScientific;

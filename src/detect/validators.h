@@ -48,6 +48,10 @@ IdInfo CheckResidentId(std::string_view raw, const Date& today);
 std::string UpgradeLegacyId(std::string_view id15);
 // True iff it looks like Excel's scientific rendering of a long number.
 bool IsScientificNotation(std::string_view s);
+// How many digits the number a scientific rendering stands for had before
+// the decimal point ("1.10105E+17": 18, LibreOffice's "6.2E+018": 19), or 0
+// when `s` is no such rendering (or the exponent is past 99).
+int ScientificIntegerDigits(std::string_view s);
 
 // Whether a spreadsheet's number conversion destroyed a long identifier. A
 // number keeps at most 15 significant digits, so every digit past the 15th

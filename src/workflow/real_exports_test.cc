@@ -127,6 +127,29 @@ TEST_F(RealExportsTest, NumberCellsOfLongIdentifiersAreDamagedWhateverTheirCheck
   EXPECT_NE(html.find("设置单元格格式 → 文本"), std::string::npos);
 }
 
+// LibreOffice writes number cells with a three-digit exponent
+// (1.1010519800101E+017): the exponent says how many digits the number had,
+// so a column of 19-digit cards is a card column, not an ID column.
+TEST_F(RealExportsTest, LibreOfficeNumberCellsAreTypedByTheirDigitCount) {
+  std::vector<std::vector<XCell>> rows = {{{"姓名"}, {"身份证号"}, {"银行卡号"}}};
+  for (int i = 0; i < 20; ++i) {
+    rows.push_back({{"张伟"},
+                    {"1.10105198001" + std::to_string(10 + i) + "E+017", true},
+                    {"6.22202012345" + std::to_string(10 + i) + "E+018", true}});
+  }
+  const std::string path = dir_.File("lo.xlsx");
+  ASSERT_TRUE(WriteFileAtomic(path, Workbook(rows)));
+  auto r = RunInventory(path, Options());
+  ASSERT_TRUE(r) << r.error().ToString();
+  EXPECT_EQ(r->columns[1].type, PiiType::kCnResidentId);
+  EXPECT_EQ(r->columns[2].type, PiiType::kBankCard);
+  EXPECT_EQ(Find(*r, FindingKind::kIdScientificNotation, 1)->count, 20u);
+  EXPECT_EQ(Find(*r, FindingKind::kBankCardScientificNotation, 2)->count, 20u);
+  EXPECT_EQ(detect::ScientificIntegerDigits("1.1010519800101E+017"), 18);
+  EXPECT_EQ(detect::ScientificIntegerDigits("6.22202E+18"), 19);
+  EXPECT_EQ(detect::ScientificIntegerDigits("12345"), 0);
+}
+
 // A CSV saved from a spreadsheet whose card column was a number column:
 // every 16-digit value ends in 0. A genuine column, where one card in ten
 // ends in 0 by chance, is left alone.
