@@ -17,7 +17,7 @@ struct VerifyCmd {
   VaultOptions o;
   Status Run() {
     ASSIGN_OR_RETURN(std::unique_ptr<vault::Vault> v, OpenVault(o, "audit verify"));
-    auto r = tlog::VerifyLog(v->store(), v->audit().verifier_key());
+    auto r = v->VerifyAudit();
     if (!r) {
       return Fail(r.error().WithContext("audit log of " + o.vault + " FAILED verification"));
     }
@@ -105,15 +105,14 @@ struct ExportCmd {
       e.objects = {{"size", log.size() + 1}};  // the export includes its own entry
       return Ok();
     }));
-    store::ReadSnapshot snapshot(v->store());
-    RETURN_IF_ERROR(snapshot.status());
+    ASSIGN_OR_RETURN(vault::Vault::ReadView view, v->BeginReadView());
     ASSIGN_OR_RETURN(std::optional<store::CheckpointRow> cp, log.LatestCheckpoint());
     if (!cp) return Fail(FailedPrecondition("the audit log has no checkpoint yet"));
     if (::mkdir(out.c_str(), 0755) != 0 && errno != EEXIST) {
       return Fail(Unavailable("cannot create directory " + out));
     }
     std::string entries;
-    RETURN_IF_ERROR(v->store().ForEachAuditEntry(0, [&](uint64_t seq, ByteSpan data) -> Status {
+    RETURN_IF_ERROR(v->ForEachAuditEntry(0, [&](uint64_t seq, ByteSpan data) -> Status {
       if (seq >= cp->size) return Ok();
       entries.append(AsChars(data));
       entries.push_back('\n');
@@ -141,9 +140,7 @@ struct ProveCmd {
   std::string format = "json";
   Status Run() {
     ASSIGN_OR_RETURN(std::unique_ptr<vault::Vault> v, OpenVault(o, "audit prove"));
-    store::ReadSnapshot snapshot(v->store());
-    RETURN_IF_ERROR(snapshot.status());
-    RETURN_IF_ERROR(v->RefreshAudit());
+    ASSIGN_OR_RETURN(vault::Vault::ReadView view, v->BeginReadView());
     auto& log = v->audit();
     uint64_t n = size;
     if (n == 0) {
@@ -161,7 +158,7 @@ struct ProveCmd {
     if (latest && latest->size == n) {
       signed_cp = std::move(latest);
     } else {
-      ASSIGN_OR_RETURN(std::vector<store::CheckpointRow> all, v->store().ListCheckpoints());
+      ASSIGN_OR_RETURN(std::vector<store::CheckpointRow> all, v->Checkpoints());
       for (auto& c : all) {
         if (c.size == n) signed_cp = std::move(c);
       }
@@ -211,9 +208,7 @@ struct ConsistencyCmd {
   std::string old_file;
   Status Run() {
     ASSIGN_OR_RETURN(std::unique_ptr<vault::Vault> v, OpenVault(o, "audit consistency"));
-    store::ReadSnapshot snapshot(v->store());
-    RETURN_IF_ERROR(snapshot.status());
-    RETURN_IF_ERROR(v->RefreshAudit());
+    ASSIGN_OR_RETURN(vault::Vault::ReadView view, v->BeginReadView());
     auto& log = v->audit();
     ASSIGN_OR_RETURN(std::string old_note, ReadFile(old_file));
     auto body = tlog::VerifyNote(old_note, log.verifier_key());
@@ -272,7 +267,7 @@ struct LogCmd {
     }
     ASSIGN_OR_RETURN(std::unique_ptr<vault::Vault> v, OpenVault(o, "audit log"));
     json list = json::array();
-    RETURN_IF_ERROR(v->store().ForEachAuditEntry(0, [&](uint64_t, ByteSpan data) -> Status {
+    RETURN_IF_ERROR(v->ForEachAuditEntry(0, [&](uint64_t, ByteSpan data) -> Status {
       ASSIGN_OR_RETURN(tlog::Entry e, tlog::ParseEntry(AsChars(data)));
       if (!since_key.empty() && e.time < since_key) return Ok();
       if (!action.empty() && e.event.action != action &&

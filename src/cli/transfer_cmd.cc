@@ -73,7 +73,7 @@ struct RecipientListCmd {
   VaultOptions o;
   Status Run() {
     ASSIGN_OR_RETURN(std::unique_ptr<vault::Vault> v, OpenVault(o, "recipient list"));
-    ASSIGN_OR_RETURN(auto docs, v->store().ListDocs("recipient"));
+    ASSIGN_OR_RETURN(auto docs, v->ListDocs("recipient"));
     json arr = json::array();
     for (const auto& [k, body] : docs) {
       json j = json::parse(body, nullptr, false);

@@ -227,6 +227,15 @@ class Store {
 
   // Files that make up this store, for residue scans (main file, WAL, ...).
   virtual std::vector<std::string> Files() const = 0;
+
+  // What keeps deleted data from lingering, read back from the connection
+  // (not what was asked for): whether freed space is overwritten with zeros,
+  // and the journal mode ("wal", ...).
+  struct ResidueSettings {
+    bool zeroes_freed_space = false;
+    std::string journal_mode;
+  };
+  virtual Result<ResidueSettings> ReadResidueSettings() = 0;
 };
 
 // One read transaction for a scope (BeginRead in the constructor, EndRead in

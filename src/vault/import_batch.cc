@@ -241,14 +241,11 @@ Result<std::unique_ptr<ImportBatch>> Vault::BeginImport(const DatasetSpec& spec)
   if (spec.columns.empty()) return Fail(InvalidArgument("a dataset needs at least one column"));
   if (spec.columns.size() >= 65536) return Fail(InvalidArgument("too many columns (max 65535)"));
   std::unique_ptr<ImportBatch> b(new ImportBatch(this));
-  nlohmann::json schema = nlohmann::json::array();
-  for (const auto& c : spec.columns) {
-    schema.push_back({{"name", c.name}, {"type", c.type}, {"sensitive", c.sensitive}});
-    b->column_names_.push_back(c.name);
-  }
+  for (const auto& c : spec.columns) b->column_names_.push_back(c.name);
+  b->columns_ = spec.columns;
   b->damaged_.assign(spec.columns.size(), 0);
   b->dataset_.name = spec.name;
-  b->dataset_.schema_json = schema.dump();
+  b->dataset_.schema_json = SerializeDatasetSchema(spec.columns);
   b->dataset_.source_sha256 = spec.source_sha256;
   b->dataset_.source_format = spec.source_format;
   b->dataset_.imported_at = NowUnixSeconds();
@@ -461,26 +458,27 @@ Status ImportBatch::Submit() {
   return writer_->error();
 }
 
-Status ImportBatch::Commit(const tlog::Event& event,
-                           const std::function<Status(store::Store&)>& also) {
+Status ImportBatch::Commit(const tlog::Event& event, const std::function<Status()>& also) {
   if (!open_ || !writer_) return Fail(Internal("import batch already finished"));
   writer_->Put(std::move(chunk_));
   Status written = writer_->Finish();
   writer_.reset();
   RETURN_IF_ERROR(written);
   store::Store& store = *vault_->store_;
-  if (also) RETURN_IF_ERROR(also(store));
+  if (also) RETURN_IF_ERROR(also());
+  if (!source_sha256_.empty()) {
+    RETURN_IF_ERROR(store.UpdateDatasetSource(dataset_.id, source_sha256_));
+  }
   Bytes next;
   AppendU64BE(next, static_cast<uint64_t>(next_pk_));
   RETURN_IF_ERROR(store.PutMeta(Vault::kMetaNextPersonPk, next));
   RETURN_IF_ERROR(store.UpdateDatasetCounts(dataset_.id, rows_, people_touched()));
   if (std::any_of(damaged_.begin(), damaged_.end(), [](uint64_t n) { return n > 0; })) {
     // The schema as written at the start, with the columns' damaged counts.
-    nlohmann::json schema = nlohmann::json::parse(dataset_.schema_json);
-    for (size_t i = 0; i < damaged_.size() && i < schema.size(); ++i) {
-      if (damaged_[i] > 0) schema[i]["damaged"] = damaged_[i];
+    for (size_t i = 0; i < damaged_.size() && i < columns_.size(); ++i) {
+      columns_[i].damaged = damaged_[i];
     }
-    RETURN_IF_ERROR(store.UpdateDatasetSchema(dataset_.id, schema.dump()));
+    RETURN_IF_ERROR(store.UpdateDatasetSchema(dataset_.id, SerializeDatasetSchema(columns_)));
   }
   RETURN_IF_ERROR(vault_->audit_->Append(event).map([](uint64_t) {}));
   RETURN_IF_ERROR(vault_->audit_->SignCheckpoint());

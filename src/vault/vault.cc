@@ -552,27 +552,10 @@ Result<std::vector<PersonId>> Vault::Find(IndexKind kind, std::string_view norma
 }
 
 Result<std::vector<DatasetColumns>> Vault::LoadDatasetColumns() {
-  ASSIGN_OR_RETURN(std::vector<store::DatasetRow> datasets, store_->ListDatasets());
+  ASSIGN_OR_RETURN(std::vector<DatasetInfo> datasets, Datasets());
   std::vector<DatasetColumns> out;
   out.reserve(datasets.size());
-  for (auto& d : datasets) {
-    DatasetColumns dc;
-    dc.id = d.id;
-    dc.name = d.name;
-    auto j = nlohmann::json::parse(d.schema_json, nullptr, false);
-    if (j.is_discarded() || !j.is_array()) {
-      return Fail(DataLoss("the schema of dataset '" + d.name + "' is damaged"));
-    }
-    for (auto& c : j) {
-      Column col;
-      col.name = c.value("name", "");
-      col.type = c.value("type", "other");
-      col.sensitive = c.value("sensitive", false);
-      col.damaged = c.value("damaged", uint64_t{0});
-      dc.columns.push_back(std::move(col));
-    }
-    out.push_back(std::move(dc));
-  }
+  for (auto& d : datasets) out.push_back({d.id, std::move(d.name), std::move(d.columns)});
   return out;
 }
 

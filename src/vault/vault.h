@@ -22,6 +22,7 @@
 #include <span>
 #include <string>
 #include <unordered_map>
+#include <utility>
 #include <vector>
 
 #include "base/bytes.h"
@@ -105,6 +106,28 @@ struct DatasetColumns {
   std::string name;
   std::vector<Column> columns;
 };
+
+// A dataset as the vault keeps it: its columns (from its schema, the one
+// codec of it: ParseDatasetSchema) and counts.
+struct DatasetInfo {
+  int64_t id = 0;
+  std::string name;
+  std::vector<Column> columns;
+  std::string source_sha256;  // hex
+  std::string source_format;  // csv, jsonl, xlsx, package
+  int64_t imported_at = 0;
+  uint64_t rows = 0;
+  uint64_t people = 0;
+};
+
+// A dataset's schema: a JSON array of {name, type, sensitive[, damaged]}.
+std::string SerializeDatasetSchema(const std::vector<Column>& columns);
+// kDataLoss naming the dataset when it does not parse.
+Result<std::vector<Column>> ParseDatasetSchema(std::string_view dataset, std::string_view json);
+
+// How a person's data key is wrapped (docs/formats/field-ciphertext.md).
+enum class KeyWrapFormat { kV1XChaCha20Poly1305, kV2Aes256Gcm, kUnknown };
+std::string_view KeyWrapAlgorithm(KeyWrapFormat f);  // "XChaCha20-Poly1305", "AES-256-GCM"
 
 // One field of a bulk read (Vault::ReadSelected).
 struct SelectedField {
@@ -203,12 +226,15 @@ class ImportBatch {
   uint64_t new_people() const { return new_people_; }
   uint64_t people_touched() const { return new_people_ + touched_count_; }
 
+  // The source file's SHA-256 (hex), when it is known only at the end
+  // (it is computed beside the import): recorded with the dataset at Commit.
+  void set_source_sha256(std::string sha256) { source_sha256_ = std::move(sha256); }
+
   // Appends `event` (the import's audit entry) and a signed checkpoint, then
   // commits everything in one transaction. `also`, if given, runs first in
-  // that transaction, once every row is written (the store is the caller's
-  // again). Afterwards the batch is spent.
-  Status Commit(const tlog::Event& event,
-                const std::function<Status(store::Store&)>& also = nullptr);
+  // that transaction, once every row is written: it may use the vault's
+  // document calls (Vault::PutDoc...). Afterwards the batch is spent.
+  Status Commit(const tlog::Event& event, const std::function<Status()>& also = nullptr);
 
  private:
   friend class Vault;
@@ -232,6 +258,8 @@ class ImportBatch {
   Vault* vault_;
   store::DatasetRow dataset_;
   std::vector<std::string> column_names_;
+  std::vector<Column> columns_;    // as the spec gave them (the schema)
+  std::string source_sha256_;
   std::vector<uint64_t> damaged_;  // by column
   bool open_ = false;
   uint64_t rows_ = 0;
@@ -293,7 +321,9 @@ class Vault {
   uint32_t kek_version() const { return kek_version_; }
   std::string kek_source() const;  // "key-file" or "passphrase"
   crypto::FieldSuite field_suite() const { return suite_; }
-  store::Store& store() { return *store_; }
+  // The storage underneath, for tests and for this layer. Workflows and the
+  // CLI reach storage only through the Vault's own calls below.
+  store::Store& store_for_testing() { return *store_; }
   const crypto::Signer& signer() const { return *signer_; }
 
   // Starts an import of a new dataset. kAlreadyExists if the name is taken.
@@ -408,6 +438,93 @@ class Vault {
   Result<ForgetResult> Forget(const PersonId& id);
 
   Result<uint64_t> CountPeople() { return store_->CountPersons(); }
+
+  // ---- Workflow documents ----
+  // Small JSON texts that hold no personal data (recipients, transfers,
+  // retention bindings, destruction batches...) by (kind, key), and
+  // per-person ones by (kind, key, person): each kind's typed codec lives in
+  // the layer that owns it. Writes REQUIRE a change in progress (inside
+  // Transact's function); reads see the change's own writes there.
+  Result<std::optional<std::string>> GetDoc(std::string_view kind, std::string_view key);
+  // (key, body) pairs of a kind, in key order.
+  Result<std::vector<std::pair<std::string, std::string>>> ListDocs(std::string_view kind);
+  Status PutDoc(std::string_view kind, std::string_view key, std::string_view body);
+  Status DeleteDoc(std::string_view kind, std::string_view key);
+  Result<std::optional<std::string>> GetPersonDoc(std::string_view kind, std::string_view key,
+                                                  int64_t person_pk);
+  Status PutPersonDoc(std::string_view kind, std::string_view key, int64_t person_pk,
+                      std::string_view body);
+  // Visits (person, body) for one (kind, key) in person order.
+  Status ForEachPersonDoc(std::string_view kind, std::string_view key,
+                          const std::function<Status(int64_t, std::string_view)>& visit);
+  Status DeletePersonDocs(std::string_view kind, std::string_view key);
+
+  // ---- Datasets ----
+  // Every dataset, in id order. kDataLoss if a schema is damaged.
+  Result<std::vector<DatasetInfo>> Datasets();
+  // REQUIRES a change in progress.
+  Status UpdateDatasetCounts(int64_t dataset_id, uint64_t rows, uint64_t people);
+
+  // ---- People and records, for workflows that destroy or count ----
+  // Every person's number, ascending.
+  Result<std::vector<int64_t>> PersonPks();
+  // The persons with at least one record of the dataset, ascending.
+  Result<std::vector<int64_t>> PersonPksInDataset(int64_t dataset_id);
+  // Visits every person in pk order with their wrapped data key (sealed
+  // under the KEK: no secret without it) and its format; the bytes are
+  // valid only during the visit.
+  Status ForEachPersonKey(
+      const std::function<Status(int64_t pk, KeyWrapFormat, ByteSpan wrapped_key)>& visit);
+  // A person's records, still sealed (vault/record_codec.h), in id order.
+  Result<std::vector<store::RecordRow>> SealedRecordsOf(int64_t person_pk);
+  // REQUIRE a change in progress: what a destruction does (vault/record_codec.h
+  // DropRecordFields makes the rewritten bodies without any key).
+  Status RewriteRecord(int64_t record_id, ByteSpan body);
+  Status DeleteRecord(int64_t record_id);
+  // Crypto-shreds a person in a change in progress (their key, records,
+  // index entries and per-person documents). kNotFound if absent.
+  Status DeletePerson(int64_t person_pk);
+  // The same for everyone NOT in `keep` (ascending); returns how many.
+  Result<uint64_t> DeletePersonsExcept(const std::vector<int64_t>& keep);
+
+  // ---- Reading several things from one state ----
+  // A read transaction (one committed state of the vault for every read
+  // until it ends, whatever other processes commit), with the audit log's
+  // frontier re-read in it. Move-only; it ends when destroyed.
+  // REQUIRES: no change (Transact) runs while it is open.
+  class ReadView {
+   public:
+    ReadView(ReadView&& other) noexcept : store_(std::exchange(other.store_, nullptr)) {}
+    ReadView& operator=(ReadView&&) = delete;
+    ReadView(const ReadView&) = delete;
+    ~ReadView() {
+      if (store_ != nullptr) store_->EndRead();
+    }
+
+   private:
+    friend class Vault;
+    explicit ReadView(store::Store* s) : store_(s) {}
+    store::Store* store_;
+  };
+  Result<ReadView> BeginReadView();
+
+  // ---- The audit log, read ----
+  // tlog::VerifyLog over this vault's log, with its own key.
+  Result<tlog::VerifyReport> VerifyAudit();
+  // Visits entries with seq >= from, in order (one read transaction).
+  Status ForEachAuditEntry(uint64_t from, const std::function<Status(uint64_t, ByteSpan)>& visit);
+  Result<std::vector<store::CheckpointRow>> Checkpoints();
+
+  // ---- The vault's files ----
+  // What the store is made of on disk (main file, WAL...), for residue scans.
+  std::vector<std::string> Files() const;
+  // What protects deleted data from lingering, read back from the store now
+  // (not what was asked for): SQLite's secure_delete and journal mode.
+  struct ResidueSettings {
+    bool secure_delete = false;
+    std::string journal_mode;
+  };
+  Result<ResidueSettings> ReadResidueSettings();
 
   // Seals a small value that belongs to a person (a consent's evidence,
   // say) under that person's data key, bound to the vault, the person and

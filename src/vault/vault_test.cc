@@ -232,7 +232,7 @@ TEST_F(VaultTest, ImportRefusesPastThePersonNumberLimitAndKeepsNothing) {
   Bytes next;
   AppendU64BE(next, uint64_t{0xffffffff} + 1);
   ASSERT_TRUE(vault_->Transact(vault_->MakeEvent("test"), [&](tlog::Event&) {
-    return vault_->store().PutMeta("next_person_pk", next);
+    return vault_->store_for_testing().PutMeta("next_person_pk", next);
   }));
   auto batch = vault_->BeginImport(Spec("more"));
   ASSERT_TRUE(batch);
@@ -243,7 +243,7 @@ TEST_F(VaultTest, ImportRefusesPastThePersonNumberLimitAndKeepsNothing) {
   EXPECT_EQ(st.error().code(), ErrorCode::kFailedPrecondition);
   batch->reset();  // rolled back
   EXPECT_EQ(*vault_->CountPeople(), 1u);
-  EXPECT_EQ(vault_->store().ListDatasets()->size(), 1u);
+  EXPECT_EQ(vault_->store_for_testing().ListDatasets()->size(), 1u);
   // The vault is usable afterwards.
   auto again = vault_->BeginImport(Spec("more"));
   ASSERT_TRUE(again) << again.error().ToString();
@@ -459,7 +459,7 @@ std::vector<int64_t> ImportManyPeople(Vault& v, int people) {
     EXPECT_TRUE((*batch)->Commit(v.MakeEvent("import")));
   }
   std::vector<int64_t> all;
-  EXPECT_TRUE(v.store().ForEachPerson([&](const store::PersonRow& r) -> Status {
+  EXPECT_TRUE(v.store_for_testing().ForEachPerson([&](const store::PersonRow& r) -> Status {
     all.push_back(r.pk);
     return Ok();
   }));
@@ -883,13 +883,13 @@ class SharedVaultTest : public VaultTest {
     return v ? std::move(*v) : nullptr;
   }
   Status VerifyAudit(Vault& v) {
-    return tlog::VerifyLog(v.store(), v.audit().verifier_key()).map([](tlog::VerifyReport) {});
+    return tlog::VerifyLog(v.store_for_testing(), v.audit().verifier_key()).map([](tlog::VerifyReport) {});
   }
   // How many audit entries of `v` have this action.
   static uint64_t CountAction(Vault& v, std::string_view action) {
     const std::string member = "\"action\":\"" + std::string(action) + "\"";
     uint64_t n = 0;
-    EXPECT_TRUE(v.store().ForEachAuditEntry(0, [&](uint64_t, ByteSpan d) -> Status {
+    EXPECT_TRUE(v.store_for_testing().ForEachAuditEntry(0, [&](uint64_t, ByteSpan d) -> Status {
       n += AsChars(d).find(member) != std::string_view::npos;
       return Ok();
     }));
@@ -910,7 +910,7 @@ TEST_F(SharedVaultTest, InterleavedChangesAllReachTheLog) {
   // An import opened before the other's records still appends after them.
   ImportRows(*other, "crm", kRows);
   ASSERT_TRUE(vault_->Record(vault_->MakeEvent("test.first")));
-  auto report = tlog::VerifyLog(vault_->store(), vault_->audit().verifier_key());
+  auto report = tlog::VerifyLog(vault_->store_for_testing(), vault_->audit().verifier_key());
   ASSERT_TRUE(report) << report.error().ToString();
   EXPECT_EQ(report->entries, 1u + 10u + 1u + 1u);  // init, records, import, record
   EXPECT_TRUE(VerifyAudit(*other));
@@ -984,7 +984,7 @@ TEST_F(SharedVaultTest, PlantedRefusalNotesEnterTheLogAsACountOnly) {
   EXPECT_FALSE(std::filesystem::exists(path_ + ".refused"));
   EXPECT_FALSE(std::filesystem::exists(path_ + ".refused.folding"));
   std::string log;
-  ASSERT_TRUE((*v)->store().ForEachAuditEntry(0, [&](uint64_t, ByteSpan d) -> Status {
+  ASSERT_TRUE((*v)->store_for_testing().ForEachAuditEntry(0, [&](uint64_t, ByteSpan d) -> Status {
     log += std::string(AsChars(d)) + "\n";
     return Ok();
   }));

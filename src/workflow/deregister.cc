@@ -10,7 +10,6 @@ using json = nlohmann::ordered_json;
 
 Result<DeregisterReport> CheckDeregistration(vault::Vault& vault, const Date& today) {
   DeregisterReport r;
-  auto& s = vault.store();
   ASSIGN_OR_RETURN(auto batches, ListDestructions(vault));
   for (const auto& [id, doc] : batches) {
     if (doc.value("state", "") != "done") {
@@ -38,7 +37,7 @@ Result<DeregisterReport> CheckDeregistration(vault::Vault& vault, const Date& to
   r.blockers.insert(r.blockers.end(), plan.blockers.begin(), plan.blockers.end());
   // Art. 23 transfers: separate consent requests still unanswered. Read
   // defensively from the transfer documents (see docs/retention.md).
-  ASSIGN_OR_RETURN(auto transfers, s.ListDocs("transfer"));
+  ASSIGN_OR_RETURN(auto transfers, vault.ListDocs("transfer"));
   for (const auto& [key, body] : transfers) {
     auto j = json::parse(body, nullptr, false);
     if (j.is_discarded() || !j.is_object()) continue;
@@ -53,12 +52,12 @@ Result<DeregisterReport> CheckDeregistration(vault::Vault& vault, const Date& to
     if (basis.find("23") != std::string::npos && j.value("state", "") != "closed") {
       std::vector<int64_t> noticed;
       const std::string& transfer_key = key;  // clang 14 cannot capture a structured binding
-      RETURN_IF_ERROR(s.ForEachPersonDoc("transfer.notice", transfer_key, [&](int64_t pk, std::string_view) {
+      RETURN_IF_ERROR(vault.ForEachPersonDoc("transfer.notice", transfer_key, [&](int64_t pk, std::string_view) {
         noticed.push_back(pk);
         return Ok();
       }));
       for (int64_t pk : noticed) {
-        ASSIGN_OR_RETURN(std::optional<std::string> response, s.GetPersonDoc("transfer.response", transfer_key, pk));
+        ASSIGN_OR_RETURN(std::optional<std::string> response, vault.GetPersonDoc("transfer.response", transfer_key, pk));
         if (!response) ++pending;
       }
     }
@@ -77,7 +76,7 @@ Result<DeregisterReport> CheckDeregistration(vault::Vault& vault, const Date& to
                                 " --kind ... --method ... --executor ... --witness ... --witness ..."});
     }
   }
-  auto verified = tlog::VerifyLog(s, vault.audit().verifier_key());
+  auto verified = vault.VerifyAudit();
   if (!verified) {
     r.blockers.push_back({"the audit log fails verification: " + verified.error().message(),
                           "custos audit verify (investigate; restore the vault from a verified backup)"});
@@ -86,7 +85,7 @@ Result<DeregisterReport> CheckDeregistration(vault::Vault& vault, const Date& to
     r.blockers.push_back({"no destruction has been executed",
                           "custos destroy execute --approver ... --supervisor ... --supervisor ..."});
   } else {
-    ASSIGN_OR_RETURN(std::optional<std::string> cert, s.GetDoc("certificate", r.destruction));
+    ASSIGN_OR_RETURN(std::optional<std::string> cert, vault.GetDoc("certificate", r.destruction));
     if (!cert) {
       r.blockers.push_back({"destruction " + r.destruction + " has no destruction certificate",
                             "custos certificate --destruction " + r.destruction + " --out DIR"});

@@ -29,11 +29,6 @@ constexpr std::string_view kBatchKind = "destruction";
 constexpr std::string_view kCertificateKind = "certificate";
 constexpr std::string_view kMediaKind = "media";
 
-struct DatasetInfo {
-  store::DatasetRow row;
-  std::vector<vault::Column> cols;
-};
-
 // Per (dataset, field): what the retained people keep.
 struct FieldKeep {
   uint64_t people = 0;
@@ -57,25 +52,32 @@ struct Work {
   std::map<int64_t, std::map<std::string, FieldKeep>> keep;  // dataset id -> field -> keep
   std::map<int64_t, uint64_t> kept_records;                 // dataset id -> records
   std::map<int64_t, uint64_t> kept_people;                  // dataset id -> people
+  // The people to destroy: how their data keys are wrapped, and a sample of
+  // the wrapped keys for the residue scan after the purge.
+  std::map<vault::KeyWrapFormat, uint64_t> destroy_wraps;
+  std::vector<Bytes> residue_sample;
 };
+
+// Wrapped keys of destroyed people looked for in the vault's files after the
+// purge: all of them up to this many, a spread beyond (16 bytes each).
+constexpr size_t kResidueSample = 4096;
 
 size_t PrefixSize(ByteSpan body) { return body.size() > 1 && body[1] == 2 ? 20 : 8; }
 
 bool NoFieldsLeft(ByteSpan body) { return body.size() == 6 + PrefixSize(body) + 2; }
 
+using vault::DatasetInfo;
+
 Result<std::map<int64_t, DatasetInfo>> LoadDatasets(vault::Vault& vault) {
-  ASSIGN_OR_RETURN(std::vector<store::DatasetRow> all, vault.store().ListDatasets());
+  ASSIGN_OR_RETURN(std::vector<DatasetInfo> all, vault.Datasets());
   std::map<int64_t, DatasetInfo> out;
-  for (auto& d : all) {
-    ASSIGN_OR_RETURN(std::vector<vault::Column> cols, DatasetColumns(d));
-    out.emplace(d.id, DatasetInfo{d, std::move(cols)});
-  }
+  for (auto& d : all) out.emplace(d.id, std::move(d));
   return out;
 }
 
 Result<Work> ComputeWork(vault::Vault& vault, const std::map<int64_t, DatasetInfo>& datasets,
                          const Date& today) {
-  auto& s = vault.store();
+  vault::Vault& s = vault;
   ASSIGN_OR_RETURN(std::vector<Binding> bindings, LoadBindings(vault));
   // person -> (dataset name -> field -> (rule, until)) for unexpired bindings.
   struct Kept {
@@ -92,20 +94,30 @@ Result<Work> ComputeWork(vault::Vault& vault, const std::map<int64_t, DatasetInf
   }
   Work w;
   std::vector<int64_t> kept_pks;
-  RETURN_IF_ERROR(s.ForEachPerson([&](const store::PersonRow& row) -> Status {
-    ++w.people_total;
-    if (retained.count(row.pk) != 0) {
-      kept_pks.push_back(row.pk);
-    } else {
-      w.destroy.push_back(row.pk);
-    }
-    return Ok();
-  }));
+  RETURN_IF_ERROR(s.ForEachPersonKey(
+      [&](int64_t pk, vault::KeyWrapFormat format, ByteSpan wrapped) -> Status {
+        ++w.people_total;
+        if (retained.count(pk) != 0) {
+          kept_pks.push_back(pk);
+          return Ok();
+        }
+        w.destroy.push_back(pk);
+        ++w.destroy_wraps[format];
+        // A sample of the keys to destroy, to look for in the files after
+        // the purge (the residue scan): every one up to the sample's size,
+        // then a spread of them.
+        if (w.residue_sample.size() < kResidueSample) {
+          w.residue_sample.emplace_back(wrapped.begin(), wrapped.end());
+        } else if (w.destroy.size() % (w.destroy.size() / kResidueSample + 1) == 0) {
+          w.residue_sample[w.destroy.size() % kResidueSample].assign(wrapped.begin(), wrapped.end());
+        }
+        return Ok();
+      }));
   w.retained_people = kept_pks.size();
   w.kept = kept_pks;
   for (int64_t pk : kept_pks) {
     const auto& per = retained[pk];
-    ASSIGN_OR_RETURN(std::vector<store::RecordRow> recs, s.RecordsOf(pk));
+    ASSIGN_OR_RETURN(std::vector<store::RecordRow> recs, s.SealedRecordsOf(pk));
     std::vector<RecordChange> changes;
     std::set<int64_t> datasets_kept;
     std::set<std::pair<int64_t, std::string>> fields_counted;
@@ -113,15 +125,15 @@ Result<Work> ComputeWork(vault::Vault& vault, const std::map<int64_t, DatasetInf
       auto dit = datasets.find(r.dataset_id);
       if (dit == datasets.end()) return Fail(DataLoss("a record refers to an unknown dataset"));
       const DatasetInfo& ds = dit->second;
-      auto pit = per.find(ds.row.name);
-      std::vector<bool> drop(ds.cols.size(), true);
+      auto pit = per.find(ds.name);
+      std::vector<bool> drop(ds.columns.size(), true);
       if (pit != per.end()) {
-        for (size_t i = 0; i < ds.cols.size(); ++i) {
-          auto fit = pit->second.find(ds.cols[i].name);
+        for (size_t i = 0; i < ds.columns.size(); ++i) {
+          auto fit = pit->second.find(ds.columns[i].name);
           if (fit == pit->second.end()) continue;
           drop[i] = false;
-          if (fields_counted.insert({r.dataset_id, ds.cols[i].name}).second) {
-            FieldKeep& fk = w.keep[r.dataset_id][ds.cols[i].name];
+          if (fields_counted.insert({r.dataset_id, ds.columns[i].name}).second) {
+            FieldKeep& fk = w.keep[r.dataset_id][ds.columns[i].name];
             ++fk.people;
             for (const auto& k : fit->second) {
               auto [it, fresh] = fk.rules.emplace(k.rule, k.until);
@@ -179,7 +191,7 @@ std::vector<Blocker> TransferBlockers(const std::vector<std::pair<std::string, s
 }
 
 Result<std::vector<Blocker>> ObjectionBlockers(vault::Vault& vault) {
-  ASSIGN_OR_RETURN(auto docs, vault.store().ListDocs("objection"));
+  ASSIGN_OR_RETURN(auto docs, vault.ListDocs("objection"));
   std::vector<Blocker> out;
   for (const auto& [key, body] : docs) {
     auto j = json::parse(body, nullptr, false);
@@ -234,7 +246,7 @@ Result<DestroyPlan> PlanDestruction(vault::Vault& vault, const Date& today) {
     uint64_t kept_people = w.kept_people.count(id) ? w.kept_people.at(id) : 0;
     uint64_t kept_records = w.kept_records.count(id) ? w.kept_records.at(id) : 0;
     json fields = json::array();
-    for (const auto& c : ds.cols) {
+    for (const auto& c : ds.columns) {
       uint64_t retained = 0;
       json rules = json::array();
       auto kit = w.keep.find(id);
@@ -250,7 +262,7 @@ Result<DestroyPlan> PlanDestruction(vault::Vault& vault, const Date& today) {
           }
         }
       }
-      uint64_t total = std::max<uint64_t>(ds.row.people, retained);
+      uint64_t total = std::max<uint64_t>(ds.people, retained);
       fields.push_back({{"field", c.name},
                         {"type", c.type},
                         {"sensitive", c.sensitive},
@@ -258,9 +270,9 @@ Result<DestroyPlan> PlanDestruction(vault::Vault& vault, const Date& today) {
                         {"retained_people", retained},
                         {"retained_by", rules}});
     }
-    uint64_t total_people = std::max<uint64_t>(ds.row.people, kept_people);
-    uint64_t total_records = std::max<uint64_t>(ds.row.rows, kept_records);
-    ds_json.push_back({{"dataset", ds.row.name},
+    uint64_t total_people = std::max<uint64_t>(ds.people, kept_people);
+    uint64_t total_records = std::max<uint64_t>(ds.rows, kept_records);
+    ds_json.push_back({{"dataset", ds.name},
                        {"people", {{"total", total_people}, {"retained", kept_people},
                                    {"destroyed", total_people - kept_people}}},
                        {"records", {{"total", total_records}, {"retained", kept_records},
@@ -268,7 +280,7 @@ Result<DestroyPlan> PlanDestruction(vault::Vault& vault, const Date& today) {
                        {"fields", fields}});
   }
   json transfers = json::array();
-  ASSIGN_OR_RETURN(auto tdocs, vault.store().ListDocs("transfer"));
+  ASSIGN_OR_RETURN(auto tdocs, vault.ListDocs("transfer"));
   p.blockers = TransferBlockers(tdocs, &transfers);
   ASSIGN_OR_RETURN(std::vector<Blocker> objections, ObjectionBlockers(vault));
   p.blockers.insert(p.blockers.end(), objections.begin(), objections.end());
@@ -288,7 +300,7 @@ Result<DestroyPlan> PlanDestruction(vault::Vault& vault, const Date& today) {
 }
 
 Result<std::vector<std::pair<std::string, json>>> ListDestructions(vault::Vault& vault) {
-  ASSIGN_OR_RETURN(auto docs, vault.store().ListDocs(kBatchKind));
+  ASSIGN_OR_RETURN(auto docs, vault.ListDocs(kBatchKind));
   std::vector<std::pair<std::string, json>> out;
   for (auto& [key, body] : docs) {
     auto j = json::parse(body, nullptr, false);
@@ -313,7 +325,7 @@ Result<ExecuteReport> ExecuteDestruction(vault::Vault& vault, const ExecuteOptio
     return Fail(InvalidArgument("a supervisor may not be the approver"));
   }
   if (o.chunk_people == 0) return Fail(InvalidArgument("chunk size must be positive"));
-  auto& s = vault.store();
+  vault::Vault& s = vault;
   auto fault = [&](std::string_view step) -> Status { return o.fault ? o.fault(step) : Ok(); };
   ASSIGN_OR_RETURN(auto batches, ListDestructions(vault));
   ExecuteReport report;
@@ -412,7 +424,7 @@ Result<ExecuteReport> ExecuteDestruction(vault::Vault& vault, const ExecuteOptio
             if (c.body.empty()) {
               RETURN_IF_ERROR(s.DeleteRecord(c.record_id));
             } else {
-              RETURN_IF_ERROR(s.UpdateRecord(c.record_id, c.body));
+              RETURN_IF_ERROR(s.RewriteRecord(c.record_id, c.body));
             }
             removed += c.removed;
           }
@@ -467,7 +479,7 @@ Result<ExecuteReport> ExecuteDestruction(vault::Vault& vault, const ExecuteOptio
                               " bytes in the WAL (another process wrote meanwhile); run "
                               "destroy execute again"));
     }
-    auto verified = tlog::VerifyLog(s, vault.audit().verifier_key());
+    auto verified = vault.VerifyAudit();
     if (!verified) return Fail(verified.error().WithContext("destruction " + report.id));
     doc["verification"] = {{"people_left_to_destroy", 0},
                            {"fields_left_to_remove", 0},
@@ -622,7 +634,7 @@ Result<IssuedCertificate> IssueCertificate(vault::Vault& vault, const std::strin
   RETURN_IF_ERROR(vault.Transact(e, [&](tlog::Event&) {
     json d = {{"destruction", out.destruction}, {"sha256", out.sha256},
               {"issued_at", cert["issued_at"]}};
-    return vault.store().PutDoc(kCertificateKind, out.destruction, d.dump());
+    return vault.PutDoc(kCertificateKind, out.destruction, d.dump());
   }));
   RETURN_IF_ERROR(WriteFileAtomic(out.json_path, text));
   RETURN_IF_ERROR(WriteFileAtomic(out.sig_path, sig));
@@ -652,13 +664,13 @@ Status ValidMediaId(const MediaRecord& m) {
 
 Status RegisterMedia(vault::Vault& vault, const MediaRecord& m) {
   RETURN_IF_ERROR(ValidMediaId(m));
-  ASSIGN_OR_RETURN(std::optional<std::string> existing, vault.store().GetDoc(kMediaKind, m.id));
+  ASSIGN_OR_RETURN(std::optional<std::string> existing, vault.GetDoc(kMediaKind, m.id));
   if (existing) return Fail(AlreadyExists("medium " + m.id + " is already registered"));
   json d = {{"id", m.id}, {"kind", m.kind}, {"description", m.description},
             {"state", "registered"}, {"registered_at", FormatRfc3339(NowUnixSeconds())}};
   tlog::Event e = vault.MakeEvent("media.register");
   e.objects = {{"medium", m.id}, {"kind", m.kind}};
-  return vault.Transact(e, [&](tlog::Event&) { return vault.store().PutDoc(kMediaKind, m.id, d.dump()); });
+  return vault.Transact(e, [&](tlog::Event&) { return vault.PutDoc(kMediaKind, m.id, d.dump()); });
 }
 
 Status RecordMediaDestruction(vault::Vault& vault, const MediaRecord& m) {
@@ -674,7 +686,7 @@ Status RecordMediaDestruction(vault::Vault& vault, const MediaRecord& m) {
   if (!m.vendor_certificate.empty() && m.vendor.empty()) {
     return Fail(InvalidArgument("--vendor-certificate needs --vendor NAME"));
   }
-  ASSIGN_OR_RETURN(std::optional<std::string> existing, vault.store().GetDoc(kMediaKind, m.id));
+  ASSIGN_OR_RETURN(std::optional<std::string> existing, vault.GetDoc(kMediaKind, m.id));
   json d = json::object();
   if (existing) {
     d = json::parse(*existing, nullptr, false);
@@ -699,11 +711,11 @@ Status RecordMediaDestruction(vault::Vault& vault, const MediaRecord& m) {
   e.objects = {{"medium", m.id}, {"kind", m.kind}, {"method", m.method},
                {"executor", m.executor}, {"witnesses", m.witnesses},
                {"vendor", m.vendor}, {"vendor_certificate", m.vendor_certificate}};
-  return vault.Transact(e, [&](tlog::Event&) { return vault.store().PutDoc(kMediaKind, m.id, d.dump()); });
+  return vault.Transact(e, [&](tlog::Event&) { return vault.PutDoc(kMediaKind, m.id, d.dump()); });
 }
 
 Result<std::vector<json>> ListMedia(vault::Vault& vault) {
-  ASSIGN_OR_RETURN(auto docs, vault.store().ListDocs(kMediaKind));
+  ASSIGN_OR_RETURN(auto docs, vault.ListDocs(kMediaKind));
   std::vector<json> out;
   for (const auto& [key, body] : docs) {
     auto j = json::parse(body, nullptr, false);

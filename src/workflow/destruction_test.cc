@@ -82,10 +82,10 @@ class DestructionTest : public ::testing::Test {
     ASSERT_TRUE(vault_->Transact(vault_->MakeEvent("test.narrow"), [&](tlog::Event&) -> Status {
       for (size_t i = kRetained; i < std::size(kPeople); ++i) {
         int64_t pk = Pk(i);
-        auto body = vault_->store().GetPersonDoc("retention", "tax-records@crm", pk);
+        auto body = vault_->store_for_testing().GetPersonDoc("retention", "tax-records@crm", pk);
         if (!body || !*body) return Fail(Internal("no expiry"));
         // Rewrite to an expired date instead of deleting: expired retention.
-        RETURN_IF_ERROR(vault_->store().PutPersonDoc("retention", "tax-records@crm", pk,
+        RETURN_IF_ERROR(vault_->store_for_testing().PutPersonDoc("retention", "tax-records@crm", pk,
                                                      R"({"expiry":"2020-01-01"})"));
       }
       return Ok();
@@ -101,7 +101,7 @@ class DestructionTest : public ::testing::Test {
   }
   std::string VaultBytes() {
     std::string all;
-    for (const auto& f : vault_->store().Files()) all += Slurp(f);
+    for (const auto& f : vault_->store_for_testing().Files()) all += Slurp(f);
     for (const char* extra : {".refused", "-journal"}) all += Slurp(Path() + extra);
     return all;
   }
@@ -137,7 +137,7 @@ TEST_F(DestructionTest, PlanCountsPerDatasetAndField) {
 
 TEST_F(DestructionTest, OpenTransferBlocks) {
   ASSERT_TRUE(vault_->Transact(vault_->MakeEvent("test.transfer"), [&](tlog::Event&) {
-    return vault_->store().PutDoc("transfer", "T1", R"({"state":"sent"})");
+    return vault_->store_for_testing().PutDoc("transfer", "T1", R"({"state":"sent"})");
   }));
   auto p = PlanDestruction(*vault_, today_);
   ASSERT_TRUE(p);
@@ -146,7 +146,7 @@ TEST_F(DestructionTest, OpenTransferBlocks) {
   ASSERT_FALSE(r);
   EXPECT_EQ(r.error().code(), ErrorCode::kFailedPrecondition);
   ASSERT_TRUE(vault_->Transact(vault_->MakeEvent("test.transfer"), [&](tlog::Event&) {
-    return vault_->store().PutDoc("transfer", "T1", R"({"state":"closed","receipt":"R-1"})");
+    return vault_->store_for_testing().PutDoc("transfer", "T1", R"({"state":"closed","receipt":"R-1"})");
   }));
   EXPECT_TRUE(ExecuteDestruction(*vault_, Exec()));
 }
@@ -188,9 +188,9 @@ TEST_P(NoTraceTest, LeavesNoTraceOfDestroyedDataAndKeepsFrozenFields) {
   std::vector<int64_t> retained_pks = {Pk(0), Pk(1)};
   for (size_t i = 0; i < std::size(kPeople); ++i) {
     int64_t pk = Pk(i);
-    auto row = vault_->store().GetPerson(pk);
+    auto row = vault_->store_for_testing().GetPerson(pk);
     ASSERT_TRUE(row && *row);
-    auto recs = vault_->store().RecordsOf(pk);
+    auto recs = vault_->store_for_testing().RecordsOf(pk);
     ASSERT_TRUE(recs);
     if (i >= kRetained) {
       gone.push_back((*row)->wrapped_key);
@@ -209,7 +209,7 @@ TEST_P(NoTraceTest, LeavesNoTraceOfDestroyedDataAndKeepsFrozenFields) {
       }
     }
   }
-  ASSERT_TRUE(vault_->store().PurgeResidue(false));
+  ASSERT_TRUE(vault_->store_for_testing().PurgeResidue(false));
   std::string before = VaultBytes();
   for (const auto& g : gone) ASSERT_TRUE(Contains(before, g));
 
@@ -250,7 +250,7 @@ TEST_P(NoTraceTest, LeavesNoTraceOfDestroyedDataAndKeepsFrozenFields) {
     EXPECT_EQ(d->fields[1].field, "银行卡号");
     EXPECT_EQ(d->fields[1].value, kPeople[i].card);
   }
-  auto verified = tlog::VerifyLog(vault_->store(), vault_->audit().verifier_key());
+  auto verified = tlog::VerifyLog(vault_->store_for_testing(), vault_->audit().verifier_key());
   EXPECT_TRUE(verified) << verified.error().ToString();
   auto again = ExecuteDestruction(*vault_, Exec());
   ASSERT_TRUE(again);
@@ -289,11 +289,11 @@ TEST_P(InterruptTest, ReRunFinishesTheBatch) {
   EXPECT_EQ(doc["progress"]["people_destroyed"], 4);
   EXPECT_EQ(doc["progress"]["people_rewritten"], 2);
   EXPECT_EQ(doc["progress"]["fields_removed"], 5);
-  auto verified = tlog::VerifyLog(vault_->store(), vault_->audit().verifier_key());
+  auto verified = tlog::VerifyLog(vault_->store_for_testing(), vault_->audit().verifier_key());
   EXPECT_TRUE(verified) << verified.error().ToString();
   // destroy.chunk entries add up to the batch's counts.
   uint64_t destroyed = 0;
-  ASSERT_TRUE(vault_->store().ForEachAuditEntry(0, [&](uint64_t, ByteSpan data) -> Status {
+  ASSERT_TRUE(vault_->store_for_testing().ForEachAuditEntry(0, [&](uint64_t, ByteSpan data) -> Status {
     auto entry = tlog::ParseEntry(AsChars(data));
     if (entry && entry->event.action == "destroy.chunk") {
       destroyed += entry->event.objects["people_destroyed"].get<uint64_t>();
@@ -366,13 +366,13 @@ TEST_F(DestructionTest, DeregisterCheckPassesOnlyAfterTheLastStep) {
   ASSERT_FALSE(dup);
   EXPECT_EQ(dup.error().code(), ErrorCode::kAlreadyExists);
   ASSERT_TRUE(vault_->Transact(vault_->MakeEvent("test.transfer"), [&](tlog::Event&) {
-    return vault_->store().PutDoc("transfer", "T1",
+    return vault_->store_for_testing().PutDoc("transfer", "T1",
                                   R"({"state":"sent","basis":"art23","consent_pending":3})");
   }));
   // Unresolved people, open transfer, its consents, medium, no destruction.
   EXPECT_EQ(blockers(), 5u);
   ASSERT_TRUE(vault_->Transact(vault_->MakeEvent("test.transfer"), [&](tlog::Event&) {
-    return vault_->store().PutDoc("transfer", "T1", R"({"state":"closed","receipt":"R-1","basis":"art23"})");
+    return vault_->store_for_testing().PutDoc("transfer", "T1", R"({"state":"closed","receipt":"R-1","basis":"art23"})");
   }));
   EXPECT_EQ(blockers(), 3u);
   Retain();
@@ -409,10 +409,10 @@ namespace {
 TEST_F(DestructionTest, UnansweredArt23NoticesBlockDeregistration) {
   int64_t a = Pk(0), b = Pk(1);
   ASSERT_TRUE(vault_->Transact(vault_->MakeEvent("test.transfer"), [&](tlog::Event&) -> Status {
-    RETURN_IF_ERROR(vault_->store().PutDoc("transfer", "T2", R"({"state":"notified","mode":"art23"})"));
-    RETURN_IF_ERROR(vault_->store().PutPersonDoc("transfer.notice", "T2", a, "{}"));
-    RETURN_IF_ERROR(vault_->store().PutPersonDoc("transfer.notice", "T2", b, "{}"));
-    return vault_->store().PutPersonDoc("transfer.response", "T2", a, R"({"response":"consent"})");
+    RETURN_IF_ERROR(vault_->store_for_testing().PutDoc("transfer", "T2", R"({"state":"notified","mode":"art23"})"));
+    RETURN_IF_ERROR(vault_->store_for_testing().PutPersonDoc("transfer.notice", "T2", a, "{}"));
+    RETURN_IF_ERROR(vault_->store_for_testing().PutPersonDoc("transfer.notice", "T2", b, "{}"));
+    return vault_->store_for_testing().PutPersonDoc("transfer.response", "T2", a, R"({"response":"consent"})");
   }));
   auto r = CheckDeregistration(*vault_, today_);
   ASSERT_TRUE(r) << r.error().ToString();

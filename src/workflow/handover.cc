@@ -341,7 +341,7 @@ Result<ImportedPackage> ImportPackage(vault::Vault& v, const PackageInput& archi
                                  "); none of the identities is theirs"));
   }
   ASSIGN_OR_RETURN(std::optional<std::string> seen,
-                   v.store().GetDoc(kReceivedKind, p.manifest_sha256));
+                   v.GetDoc(kReceivedKind, p.manifest_sha256));
   if (seen) {
     return Fail(
         AlreadyExists("this package (manifest " + p.manifest_sha256 + ") was already imported"));
@@ -396,9 +396,8 @@ Result<ImportedPackage> ImportPackage(vault::Vault& v, const PackageInput& archi
   e.objects = {{"transfer", out.transfer}, {"manifest_sha256", out.manifest_sha256},
                {"dataset", out.dataset},   {"people", out.people},
                {"records", out.records},   {"mode", Str(p.manifest, "mode")}};
-  RETURN_IF_ERROR(batch->Commit(e, [&](store::Store& store) {
-    return store.PutDoc(kReceivedKind, p.manifest_sha256, doc.dump());
-  }));
+  RETURN_IF_ERROR(
+      batch->Commit(e, [&]() { return v.PutDoc(kReceivedKind, p.manifest_sha256, doc.dump()); }));
   return out;
 }
 
@@ -407,7 +406,7 @@ Result<std::string> MakeReceipt(vault::Vault& v, const PackageInput& archive,
   ASSIGN_OR_RETURN(std::unique_ptr<package::ByteSource> in, archive.Open());
   ASSIGN_OR_RETURN(PackageScan scan, ScanPackage(*in, nullptr));
   const std::string sha = Sha256Hex(AsBytes(scan.manifest_text));
-  ASSIGN_OR_RETURN(std::optional<std::string> body, v.store().GetDoc(kReceivedKind, sha));
+  ASSIGN_OR_RETURN(std::optional<std::string> body, v.GetDoc(kReceivedKind, sha));
   if (!body) {
     return Fail(
         FailedPrecondition("package (manifest " + sha +

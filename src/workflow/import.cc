@@ -152,8 +152,8 @@ Result<ImportReport> ImportFile(vault::Vault& vault, const std::string& path,
   std::future<Result<std::string>> sha256 = std::async(std::launch::async, FileSha256, path);
   // Run again on the same file (after a crash or a lost terminal, say): the
   // dataset is there whole, because an import commits whole or not at all.
-  ASSIGN_OR_RETURN(std::vector<store::DatasetRow> datasets, vault.store().ListDatasets());
-  for (const store::DatasetRow& d : datasets) {
+  ASSIGN_OR_RETURN(std::vector<vault::DatasetInfo> datasets, vault.Datasets());
+  for (const vault::DatasetInfo& d : datasets) {
     if (d.name != options.dataset) continue;
     ASSIGN_OR_RETURN(report.sha256, sha256.get());
     if (d.source_sha256 != report.sha256) {
@@ -251,10 +251,8 @@ Result<ImportReport> ImportFile(vault::Vault& vault, const std::string& path,
     if (report.damaged[c] > 0) damaged[report.columns[c].name] = report.damaged[c];
   }
   if (!damaged.empty()) event.objects["damaged_values"] = damaged;
-  const int64_t dataset_id = batch->dataset_id();
-  RETURN_IF_ERROR(batch->Commit(event, [&](store::Store& store) {
-    return store.UpdateDatasetSource(dataset_id, report.sha256);
-  }));
+  batch->set_source_sha256(report.sha256);
+  RETURN_IF_ERROR(batch->Commit(event));
   report.encoding = reader->encoding();
   if (options.progress) options.progress(reader->bytes_total(), reader->bytes_total());
   return report;

@@ -84,7 +84,7 @@ TEST_F(ImportTest, RecordsTheFileSha256WithTheDataset) {
   auto r = ImportFile(*vault_, dir_.File("a.csv"), Options("a"));
   ASSERT_TRUE(r) << r.error().ToString();
   EXPECT_EQ(r->sha256, want);
-  auto datasets = vault_->store().ListDatasets();
+  auto datasets = vault_->store_for_testing().ListDatasets();
   ASSERT_TRUE(datasets);
   ASSERT_EQ(datasets->size(), 1u);
   EXPECT_EQ((*datasets)[0].source_sha256, want);
@@ -152,7 +152,7 @@ TEST_F(ImportTest, BadRowLeavesNothingImported) {
   EXPECT_NE(r.error().message().find("3002"), std::string::npos) << r.error().message();
   EXPECT_EQ(r.error().message().find("李四"), std::string::npos);
   EXPECT_EQ(*vault_->CountPeople(), 0u);
-  EXPECT_TRUE(vault_->store().ListDatasets()->empty());
+  EXPECT_TRUE(vault_->store_for_testing().ListDatasets()->empty());
 }
 
 TEST_F(ImportTest, SampleImportsWithEveryPersonFindable) {

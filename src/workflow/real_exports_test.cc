@@ -265,7 +265,7 @@ TEST_F(RealExportsImportTest, AHeaderlessFileIsRefusedAndLeavesNoValueAnywhere) 
   for (const char* canary : {"萧金丝雀", "6222021234567890128", "建国路"}) {
     EXPECT_EQ(r.error().message().find(canary), std::string::npos);
   }
-  EXPECT_TRUE(vault_->store().ListDatasets()->empty());
+  EXPECT_TRUE(vault_->store_for_testing().ListDatasets()->empty());
   vault_.reset();
   const std::string all = Slurp(dir_.File("v.vault")) + Slurp(dir_.File("v.vault-wal"));
   for (const char* canary : {"萧金丝雀", "6222021234567890128", "建国路"}) {
@@ -314,11 +314,11 @@ TEST_F(RealExportsImportTest, DamagedValuesAreImportedMarked) {
     }
   }
   EXPECT_TRUE(seen);
-  auto datasets = vault_->store().ListDatasets();
+  auto datasets = vault_->store_for_testing().ListDatasets();
   ASSERT_TRUE(datasets);
   EXPECT_NE(datasets->front().schema_json.find("\"damaged\":1"), std::string::npos);
   std::string log;
-  ASSERT_TRUE(vault_->store().ForEachAuditEntry(0, [&](uint64_t, ByteSpan e) -> Status {
+  ASSERT_TRUE(vault_->store_for_testing().ForEachAuditEntry(0, [&](uint64_t, ByteSpan e) -> Status {
     log += std::string(AsChars(e));
     return Ok();
   }));

@@ -44,34 +44,18 @@ std::optional<Date> ParseLooseDate(std::string_view v) {
   return Date{parts[0], parts[1], parts[2]};
 }
 
-Result<store::DatasetRow> FindDataset(vault::Vault& vault, const std::string& name) {
-  ASSIGN_OR_RETURN(std::vector<store::DatasetRow> all, vault.store().ListDatasets());
+Result<vault::DatasetInfo> FindDataset(vault::Vault& vault, const std::string& name) {
+  ASSIGN_OR_RETURN(std::vector<vault::DatasetInfo> all, vault.Datasets());
   for (auto& d : all) {
-    if (d.name == name) return d;
+    if (d.name == name) return std::move(d);
   }
   return Fail(NotFound("no dataset '" + name + "' in this vault (see custos inventory)"));
 }
 
 }  // namespace
 
-Result<std::vector<vault::Column>> DatasetColumns(const store::DatasetRow& dataset) {
-  auto j = nlohmann::json::parse(dataset.schema_json, nullptr, false);
-  if (j.is_discarded() || !j.is_array()) {
-    return Fail(DataLoss("the schema of dataset '" + dataset.name + "' is damaged"));
-  }
-  std::vector<vault::Column> out;
-  for (auto& c : j) {
-    vault::Column col;
-    col.name = c.value("name", "");
-    col.type = c.value("type", "other");
-    col.sensitive = c.value("sensitive", false);
-    out.push_back(std::move(col));
-  }
-  return out;
-}
-
 Result<policy::Catalogue> LoadRules(vault::Vault& vault, const std::string& rules_file) {
-  ASSIGN_OR_RETURN(std::optional<std::string> stored, vault.store().GetDoc(kCatalogueKind, "current"));
+  ASSIGN_OR_RETURN(std::optional<std::string> stored, vault.GetDoc(kCatalogueKind, "current"));
   std::optional<policy::Catalogue> current;
   if (stored) {
     auto j = json::parse(*stored, nullptr, false);
@@ -106,7 +90,7 @@ Result<policy::Catalogue> LoadRules(vault::Vault& vault, const std::string& rule
               {"source", source},
               {"catalogue", json::parse(wanted.canonical_json)}};
   RETURN_IF_ERROR(vault.Transact(e, [&](tlog::Event&) {
-    return vault.store().PutDoc(kCatalogueKind, "current", doc.dump());
+    return vault.PutDoc(kCatalogueKind, "current", doc.dump());
   }));
   return wanted;
 }
@@ -124,8 +108,8 @@ Result<ApplyReport> ApplyRetention(vault::Vault& vault, const ApplyOptions& o, c
     return Fail(NotFound("no retention rule '" + o.rule + "' in catalogue version " + cat.version +
                          " (rules: " + ids + ")"));
   }
-  ASSIGN_OR_RETURN(store::DatasetRow ds, FindDataset(vault, o.dataset));
-  ASSIGN_OR_RETURN(std::vector<vault::Column> cols, DatasetColumns(ds));
+  ASSIGN_OR_RETURN(vault::DatasetInfo ds, FindDataset(vault, o.dataset));
+  const std::vector<vault::Column>& cols = ds.columns;
   auto has = [&](const std::string& f) {
     return std::any_of(cols.begin(), cols.end(), [&](const vault::Column& c) { return c.name == f; });
   };
@@ -135,41 +119,33 @@ Result<ApplyReport> ApplyRetention(vault::Vault& vault, const ApplyOptions& o, c
   if (!o.start_field.empty() && !has(o.start_field)) {
     return Fail(InvalidArgument("dataset '" + o.dataset + "' has no field '" + o.start_field + "'"));
   }
-  // The people of the dataset.
-  auto& s = vault.store();
-  std::vector<int64_t> pks;
-  RETURN_IF_ERROR(s.ForEachPerson([&](const store::PersonRow& row) -> Status {
-    pks.push_back(row.pk);
-    return Ok();
-  }));
+  // The people of the dataset: one scan; with a start field, one bulk read
+  // of that field alone.
+  ASSIGN_OR_RETURN(std::vector<int64_t> pks, vault.PersonPksInDataset(ds.id));
   ApplyReport report;
   report.binding = rule->id + "@" + ds.name;
   report.catalogue_version = cat.version;
   std::vector<std::pair<int64_t, Date>> expiries;
-  for (int64_t pk : pks) {
-    ASSIGN_OR_RETURN(std::vector<store::RecordRow> recs, s.RecordsOf(pk));
-    bool in = std::any_of(recs.begin(), recs.end(),
-                          [&](const store::RecordRow& r) { return r.dataset_id == ds.id; });
-    if (!in) continue;
-    Date start = today;
-    if (o.start_date) {
-      start = *o.start_date;
-    } else {
+  expiries.reserve(pks.size());
+  if (o.start_date) {
+    for (int64_t pk : pks) expiries.emplace_back(pk, policy::ExpiryOf(*rule, *o.start_date));
+  } else {
+    vault::Selection sel;
+    sel.people = pks;
+    sel.fields = {o.start_field};
+    sel.dataset = ds.name;
+    RETURN_IF_ERROR(vault.ReadSelected(sel, [&](const vault::SelectedPerson& p) -> Status {
       // The latest date the person's records hold: retention runs longest.
-      ASSIGN_OR_RETURN(vault::PersonData d, vault.Read(vault.IdOf(pk)));
       std::optional<Date> latest;
-      for (const auto& f : d.fields) {
-        if (f.dataset != ds.name || f.field != o.start_field || !f.status) continue;
+      for (const auto& f : p.fields) {
+        if (!f.status) continue;
         auto date = ParseLooseDate(f.value);
         if (date && (!latest || *latest < *date)) latest = date;
       }
-      if (latest) {
-        start = *latest;
-      } else {
-        ++report.start_unknown;
-      }
-    }
-    expiries.emplace_back(pk, policy::ExpiryOf(*rule, start));
+      if (!latest) ++report.start_unknown;
+      expiries.emplace_back(p.pk, policy::ExpiryOf(*rule, latest ? *latest : today));
+      return Ok();
+    }));
   }
   if (!expiries.empty()) {
     auto [lo, hi] = std::minmax_element(expiries.begin(), expiries.end(),
@@ -198,10 +174,10 @@ Result<ApplyReport> ApplyRetention(vault::Vault& vault, const ApplyOptions& o, c
                {"earliest_expiry", report.earliest_expiry},
                {"latest_expiry", report.latest_expiry}};
   Status stored = vault.Transact(e, [&](tlog::Event&) -> Status {
-    RETURN_IF_ERROR(s.DeletePersonDocs(kPersonKind, report.binding));
-    RETURN_IF_ERROR(s.PutDoc(kBindingKind, report.binding, binding.dump()));
+    RETURN_IF_ERROR(vault.DeletePersonDocs(kPersonKind, report.binding));
+    RETURN_IF_ERROR(vault.PutDoc(kBindingKind, report.binding, binding.dump()));
     for (const auto& [pk, date] : expiries) {
-      RETURN_IF_ERROR(s.PutPersonDoc(kPersonKind, report.binding, pk,
+      RETURN_IF_ERROR(vault.PutPersonDoc(kPersonKind, report.binding, pk,
                                      json{{"expiry", FormatIsoDate(date)}}.dump()));
     }
     return Ok();
@@ -211,8 +187,7 @@ Result<ApplyReport> ApplyRetention(vault::Vault& vault, const ApplyOptions& o, c
 }
 
 Result<std::vector<Binding>> LoadBindings(vault::Vault& vault) {
-  auto& s = vault.store();
-  ASSIGN_OR_RETURN(auto docs, s.ListDocs(kBindingKind));
+  ASSIGN_OR_RETURN(auto docs, vault.ListDocs(kBindingKind));
   std::vector<Binding> out;
   for (const auto& [key, body] : docs) {
     auto j = json::parse(body, nullptr, false);
@@ -227,7 +202,7 @@ Result<std::vector<Binding>> LoadBindings(vault::Vault& vault) {
       if (f.is_string()) b.fields.insert(f.get<std::string>());
     }
     const std::string& binding_key = key;  // clang 14 cannot capture a structured binding
-    RETURN_IF_ERROR(s.ForEachPersonDoc(kPersonKind, key, [&](int64_t pk, std::string_view pbody) -> Status {
+    RETURN_IF_ERROR(vault.ForEachPersonDoc(kPersonKind, key, [&](int64_t pk, std::string_view pbody) -> Status {
       auto pj = json::parse(pbody, nullptr, false);
       if (pj.is_discarded() || !pj.is_object()) {
         return Fail(DataLoss("a retention expiry of binding '" + binding_key + "' is damaged"));
@@ -243,11 +218,10 @@ Result<std::vector<Binding>> LoadBindings(vault::Vault& vault) {
 }
 
 Result<std::vector<FrozenField>> FrozenFields(vault::Vault& vault, int64_t pk, const Date& today) {
-  auto& s = vault.store();
-  ASSIGN_OR_RETURN(auto docs, s.ListDocs(kBindingKind));
+  ASSIGN_OR_RETURN(auto docs, vault.ListDocs(kBindingKind));
   std::vector<FrozenField> out;
   for (const auto& [key, body] : docs) {
-    ASSIGN_OR_RETURN(std::optional<std::string> pdoc, s.GetPersonDoc(kPersonKind, key, pk));
+    ASSIGN_OR_RETURN(std::optional<std::string> pdoc, vault.GetPersonDoc(kPersonKind, key, pk));
     if (!pdoc) continue;
     auto pj = json::parse(*pdoc, nullptr, false);
     auto j = json::parse(body, nullptr, false);

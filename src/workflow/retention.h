@@ -56,9 +56,6 @@ struct ApplyReport {
 Result<ApplyReport> ApplyRetention(vault::Vault& vault, const ApplyOptions& options,
                                    const Date& today = TodayInChina());
 
-// The columns of a stored dataset (kDataLoss if its schema is damaged).
-Result<std::vector<vault::Column>> DatasetColumns(const store::DatasetRow& dataset);
-
 // One binding with every person's expiry (loaded whole, for planning).
 struct Binding {
   std::string key;      // "<rule>@<dataset>"

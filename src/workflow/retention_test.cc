@@ -52,7 +52,7 @@ TEST_F(RetentionTest, RulesAreStoredOnFirstUseOnly) {
   EXPECT_EQ(AuditSize(), before + 1);  // retention.rules
   ASSERT_TRUE(LoadRules(*vault_));
   EXPECT_EQ(AuditSize(), before + 1);
-  auto doc = vault_->store().GetDoc("retention-catalogue", "current");
+  auto doc = vault_->store_for_testing().GetDoc("retention-catalogue", "current");
   ASSERT_TRUE(doc && *doc);
   EXPECT_NE(doc->value().find(c->version), std::string::npos);
 }

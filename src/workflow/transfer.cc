@@ -126,7 +126,7 @@ Result<TransferPlan> PlanFromJson(const json& j) {
 
 Result<json> LoadTransferDoc(vault::Vault& v, const std::string& id) {
   RETURN_IF_ERROR(CheckId("transfer", id));
-  ASSIGN_OR_RETURN(std::optional<std::string> body, v.store().GetDoc(kTransferKind, id));
+  ASSIGN_OR_RETURN(std::optional<std::string> body, v.GetDoc(kTransferKind, id));
   if (!body) return Fail(NotFound("no transfer '" + id + "'"));
   return ParseDoc("transfer " + id, *body);
 }
@@ -137,7 +137,7 @@ Result<json> LoadTransferDoc(vault::Vault& v, const std::string& id) {
 // command stops with kUnavailable and can simply be run again.
 Status ExpectUnchanged(vault::Vault& v, std::string_view kind, const std::string& key,
                        const json& seen) {
-  ASSIGN_OR_RETURN(std::optional<std::string> body, v.store().GetDoc(kind, key));
+  ASSIGN_OR_RETURN(std::optional<std::string> body, v.GetDoc(kind, key));
   json now = body ? json::parse(*body, nullptr, false) : json();
   if (now == seen) return Ok();
   return Fail(Unavailable(std::string(kind) + " '" + key +
@@ -154,22 +154,15 @@ struct SchemaInfo {
 
 Result<SchemaInfo> LoadSchemas(vault::Vault& v, const std::string& dataset) {
   SchemaInfo info;
-  ASSIGN_OR_RETURN(std::vector<store::DatasetRow> rows, v.store().ListDatasets());
+  ASSIGN_OR_RETURN(std::vector<vault::DatasetInfo> datasets, v.Datasets());
   bool found = dataset.empty();
-  for (const auto& d : rows) {
+  for (const auto& d : datasets) {
     info.dataset_names[d.id] = d.name;
     if (!dataset.empty() && d.name != dataset) continue;
     found = true;
-    json s = json::parse(d.schema_json, nullptr, false);
-    if (!s.is_array()) continue;
-    for (const auto& c : s) {
-      vault::Column col{
-          Str(c, "name"), Str(c, "type"),
-          c.contains("sensitive") && c["sensitive"].is_boolean() && c["sensitive"].get<bool>()};
-      info.columns.emplace(col.name, col);
-      if (c.contains("damaged") && c["damaged"].is_number_unsigned()) {
-        info.damaged[col.name] += c["damaged"].get<uint64_t>();
-      }
+    for (const auto& c : d.columns) {
+      info.columns.emplace(c.name, c);
+      if (c.damaged > 0) info.damaged[c.name] += c.damaged;
     }
   }
   if (!found) return Fail(InvalidArgument("no dataset '" + dataset + "' in this vault"));
@@ -177,13 +170,13 @@ Result<SchemaInfo> LoadSchemas(vault::Vault& v, const std::string& dataset) {
 }
 
 Result<std::vector<int64_t>> PeopleInScope(vault::Vault& v, const TransferPlan& plan) {
-  if (plan.dataset.empty()) return v.store().ListPersonPks();
-  ASSIGN_OR_RETURN(std::vector<store::DatasetRow> rows, v.store().ListDatasets());
+  if (plan.dataset.empty()) return v.PersonPks();
+  ASSIGN_OR_RETURN(std::vector<vault::DatasetInfo> datasets, v.Datasets());
   int64_t ds = -1;
-  for (const auto& d : rows) {
+  for (const auto& d : datasets) {
     if (d.name == plan.dataset) ds = d.id;
   }
-  return v.store().ListPersonPksInDataset(ds);
+  return v.PersonPksInDataset(ds);
 }
 
 constexpr char kRefAlphabet[] = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
@@ -242,13 +235,11 @@ bool IsTrue(const json& j, const char* key) {
 // The names of the columns of detected type `type`, in every dataset (for a
 // bulk read that opens only them).
 Result<std::vector<std::string>> ColumnsOfType(vault::Vault& v, std::string_view type) {
-  ASSIGN_OR_RETURN(std::vector<store::DatasetRow> datasets, v.store().ListDatasets());
+  ASSIGN_OR_RETURN(std::vector<vault::DatasetInfo> datasets, v.Datasets());
   std::vector<std::string> names;
   for (const auto& d : datasets) {
-    json schema = json::parse(d.schema_json, nullptr, false);
-    if (!schema.is_array()) continue;
-    for (const auto& col : schema) {
-      if (Str(col, "type") == type) names.push_back(Str(col, "name"));
+    for (const auto& c : d.columns) {
+      if (c.type == type) names.push_back(c.name);
     }
   }
   return names;
@@ -756,10 +747,10 @@ class IncludedSet {
 // The people a packaged transfer held: its IncludedSet doc, or, for a
 // package made before those, its per-person docs.
 Result<IncludedSet> LoadIncluded(vault::Vault& v, const std::string& transfer) {
-  ASSIGN_OR_RETURN(std::optional<std::string> body, v.store().GetDoc(kIncludedKind, transfer));
+  ASSIGN_OR_RETURN(std::optional<std::string> body, v.GetDoc(kIncludedKind, transfer));
   if (body) return IncludedSet::FromDoc(transfer, *body);
   std::vector<int64_t> pks;  // visited in pk order, so sorted
-  RETURN_IF_ERROR(v.store().ForEachPersonDoc(kIncludedKind, transfer,
+  RETURN_IF_ERROR(v.ForEachPersonDoc(kIncludedKind, transfer,
                                              [&](int64_t pk, std::string_view) -> Status {
                                                pks.push_back(pk);
                                                return Ok();
@@ -795,7 +786,7 @@ Status AddRecipient(vault::Vault& v, const Recipient& r) {
   if (!age) return Fail(age.error().WithContext("--age-recipient"));
   auto ssh = package::ParseSshEd25519PublicKey(r.ssh_key);
   if (!ssh) return Fail(ssh.error().WithContext("--ssh-key"));
-  ASSIGN_OR_RETURN(std::optional<std::string> existing, v.store().GetDoc(kRecipientKind, r.id));
+  ASSIGN_OR_RETURN(std::optional<std::string> existing, v.GetDoc(kRecipientKind, r.id));
   if (existing) return Fail(AlreadyExists("recipient '" + r.id + "' already exists"));
   Recipient norm = r;
   norm.age_recipient = age->ToString();
@@ -810,13 +801,13 @@ Status AddRecipient(vault::Vault& v, const Recipient& r) {
                {"ssh_key", norm.ssh_key}};
   return v.Transact(e, [&](tlog::Event&) -> Status {
     RETURN_IF_ERROR(ExpectUnchanged(v, kRecipientKind, r.id, json()));
-    return v.store().PutDoc(kRecipientKind, r.id, doc.dump());
+    return v.PutDoc(kRecipientKind, r.id, doc.dump());
   });
 }
 
 Result<Recipient> GetRecipient(vault::Vault& v, const std::string& id) {
   RETURN_IF_ERROR(CheckId("recipient", id));
-  ASSIGN_OR_RETURN(std::optional<std::string> body, v.store().GetDoc(kRecipientKind, id));
+  ASSIGN_OR_RETURN(std::optional<std::string> body, v.GetDoc(kRecipientKind, id));
   if (!body) return Fail(NotFound("no recipient '" + id + "' (add it with custos recipient add)"));
   ASSIGN_OR_RETURN(json j, ParseDoc("recipient " + id, *body));
   return Recipient{Str(j, "id"),      Str(j, "name"),          Str(j, "uscc"),
@@ -917,7 +908,7 @@ Status PlanTransfer(vault::Vault& v, const TransferPlan& in) {
                                 (in.dataset.empty() ? std::string(" (no dataset has them)")
                                                     : " (not in dataset '" + in.dataset + "')")));
   }
-  ASSIGN_OR_RETURN(std::optional<std::string> existing, v.store().GetDoc(kTransferKind, in.id));
+  ASSIGN_OR_RETURN(std::optional<std::string> existing, v.GetDoc(kTransferKind, in.id));
   if (existing) return Fail(AlreadyExists("transfer '" + in.id + "' already exists"));
   TransferPlan p = in;
   if (p.method.empty() && p.mode != TransferMode::kArt23) {
@@ -935,9 +926,9 @@ Status PlanTransfer(vault::Vault& v, const TransferPlan& in) {
                {"approved_by", p.approved_by},
                {"missing_terms", MissingTerms(p)}};
   return v.Transact(e, [&](tlog::Event&) -> Status {
-    ASSIGN_OR_RETURN(std::optional<std::string> now, v.store().GetDoc(kTransferKind, p.id));
+    ASSIGN_OR_RETURN(std::optional<std::string> now, v.GetDoc(kTransferKind, p.id));
     if (now) return Fail(AlreadyExists("transfer '" + p.id + "' already exists"));
-    return v.store().PutDoc(kTransferKind, p.id, doc.dump());
+    return v.PutDoc(kTransferKind, p.id, doc.dump());
   });
 }
 
@@ -998,7 +989,7 @@ Status SetTransferTerms(vault::Vault& v, const std::string& id,
                {"missing_terms", MissingTerms(p)}};
   return v.Transact(e, [&](tlog::Event&) -> Status {
     RETURN_IF_ERROR(ExpectUnchanged(v, kTransferKind, id, seen));
-    return v.store().PutDoc(kTransferKind, id, doc.dump());
+    return v.PutDoc(kTransferKind, id, doc.dump());
   });
 }
 
@@ -1066,7 +1057,7 @@ Result<NoticeBatch> MakeNotices(vault::Vault& v, const std::string& transfer, Ch
   // are packed into 40 bits, so a million people cost ~50 MB in all here.
   std::vector<std::pair<int64_t, uint64_t>> old_refs;  // by pk
   std::unordered_set<uint64_t> used;
-  RETURN_IF_ERROR(v.store().ForEachPersonDoc(kRefKind, transfer,
+  RETURN_IF_ERROR(v.ForEachPersonDoc(kRefKind, transfer,
                                              [&](int64_t pk, std::string_view body) -> Status {
                                                json j = json::parse(body, nullptr, false);
                                                // A code that is not one gets a new one.
@@ -1158,13 +1149,13 @@ Result<NoticeBatch> MakeNotices(vault::Vault& v, const std::string& transfer, Ch
     RETURN_IF_ERROR(ExpectUnchanged(v, kTransferKind, transfer, seen));
     auto put_ref = [&](int64_t pk, uint64_t ref) {
       json j = {{"ref", UnpackRef(ref)}};
-      return v.store().PutPersonDoc(kRefKind, transfer, pk, j.dump());
+      return v.PutPersonDoc(kRefKind, transfer, pk, j.dump());
     };
     for (const auto& [pk, ref] : missing_refs) RETURN_IF_ERROR(put_ref(pk, ref));
     for (const Sent& x : sent) {
       if (x.new_ref != 0) RETURN_IF_ERROR(put_ref(x.pk, x.new_ref));
       json nd = {{"sha256", HexEncode(x.sha256)}, {"time", now}, {"channel", channel_name}};
-      RETURN_IF_ERROR(v.store().PutPersonDoc(kNoticeKind, transfer, x.pk, nd.dump()));
+      RETURN_IF_ERROR(v.PutPersonDoc(kNoticeKind, transfer, x.pk, nd.dump()));
     }
     if (Str(doc, "state") == "planned") doc["state"] = "noticed";
     json batch = {{"time", now},
@@ -1173,7 +1164,7 @@ Result<NoticeBatch> MakeNotices(vault::Vault& v, const std::string& transfer, Ch
                   {"missing_contact", out.missing_contact.size()},
                   {"sha256", out.digest}};
     doc["notices"].push_back(batch);
-    return v.store().PutDoc(kTransferKind, transfer, doc.dump());
+    return v.PutDoc(kTransferKind, transfer, doc.dump());
   });
   RETURN_IF_ERROR(tx);
   // Logged and committed: now the file takes its name. Should this fail,
@@ -1190,7 +1181,7 @@ Result<ResponsesReport> RecordResponses(vault::Vault& v, const std::string& tran
   const json seen = doc;
   // Codes packed in 40 bits, sorted: 16 bytes a person.
   std::vector<std::pair<uint64_t, int64_t>> by_ref;
-  RETURN_IF_ERROR(v.store().ForEachPersonDoc(kRefKind, transfer,
+  RETURN_IF_ERROR(v.ForEachPersonDoc(kRefKind, transfer,
                                              [&](int64_t pk, std::string_view body) -> Status {
                                                json j = json::parse(body, nullptr, false);
                                                if (!j.is_object()) return Ok();
@@ -1319,7 +1310,7 @@ Result<ResponsesReport> RecordResponses(vault::Vault& v, const std::string& tran
         ASSIGN_OR_RETURN(Bytes sealed, v.SealForPerson(pk, kEvidenceLabel, evidence));
         response["evidence_sealed"] = Base64Encode(sealed);
       }
-      return v.store().PutPersonDoc(kResponseKind, transfer, pk, response.dump());
+      return v.PutPersonDoc(kResponseKind, transfer, pk, response.dump());
     });
   });
   RETURN_IF_ERROR(tx);
@@ -1352,7 +1343,7 @@ Result<TransferStatus> StatusOf(vault::Vault& v, const std::string& transfer, co
     bool operator<(int64_t other) const { return pk < other; }
   };
   std::vector<Response> responses;
-  RETURN_IF_ERROR(v.store().ForEachPersonDoc(
+  RETURN_IF_ERROR(v.ForEachPersonDoc(
       kResponseKind, transfer, [&](int64_t pk, std::string_view body) -> Status {
         json j = json::parse(body, nullptr, false);
         if (!j.is_object()) return Ok();
@@ -1461,7 +1452,7 @@ Result<TransferStatus> GetTransferStatus(vault::Vault& v, const std::string& tra
 }
 
 Result<std::vector<TransferSummary>> ListTransfers(vault::Vault& v) {
-  ASSIGN_OR_RETURN(auto docs, v.store().ListDocs(kTransferKind));
+  ASSIGN_OR_RETURN(auto docs, v.ListDocs(kTransferKind));
   std::vector<TransferSummary> out;
   for (const auto& [key, body] : docs) {
     ASSIGN_OR_RETURN(json j, ParseDoc("transfer " + key, body));
@@ -1478,14 +1469,14 @@ Result<bool> PersonTransferred(vault::Vault& v, int64_t person_pk) {
   ASSIGN_OR_RETURN(std::vector<TransferSummary> all, ListTransfers(v));
   for (const auto& t : all) {
     if (t.state != "packaged" && t.state != "closed") continue;
-    ASSIGN_OR_RETURN(std::optional<std::string> set, v.store().GetDoc(kIncludedKind, t.id));
+    ASSIGN_OR_RETURN(std::optional<std::string> set, v.GetDoc(kIncludedKind, t.id));
     if (set) {
       ASSIGN_OR_RETURN(IncludedSet included, IncludedSet::FromDoc(t.id, *set));
       if (included.Contains(person_pk)) return true;
       continue;
     }
     ASSIGN_OR_RETURN(std::optional<std::string> d,  // a package made before IncludedSet
-                     v.store().GetPersonDoc(kIncludedKind, t.id, person_pk));
+                     v.GetPersonDoc(kIncludedKind, t.id, person_pk));
     if (d) return true;
   }
   return false;
@@ -1495,7 +1486,7 @@ Result<bool> PersonObjected(vault::Vault& v, int64_t person_pk) {
   ASSIGN_OR_RETURN(std::vector<TransferSummary> all, ListTransfers(v));
   for (const auto& t : all) {
     ASSIGN_OR_RETURN(std::optional<std::string> d,
-                     v.store().GetPersonDoc(kResponseKind, t.id, person_pk));
+                     v.GetPersonDoc(kResponseKind, t.id, person_pk));
     if (!d) continue;
     json j = json::parse(*d, nullptr, false);
     if (!j.is_object()) continue;
@@ -1730,7 +1721,7 @@ Result<PackageReport> BuildPackage(vault::Vault& v, const std::string& transfer,
       e.objects["allow_damaged"] = true;
       e.objects["damaged_values"] = Counts(rep.damaged);
     }
-    RETURN_IF_ERROR(v.store().PutDoc(kIncludedKind, transfer,
+    RETURN_IF_ERROR(v.PutDoc(kIncludedKind, transfer,
                                      IncludedSet::Of(selection.people).ToDoc(rep.manifest_sha256)));
     doc["state"] = "packaged";
     doc["package"] = {{"manifest_sha256", rep.manifest_sha256},
@@ -1739,7 +1730,7 @@ Result<PackageReport> BuildPackage(vault::Vault& v, const std::string& transfer,
                       {"records", rep.records},
                       {"withheld_frozen", Counts(rep.withheld_frozen)},
                       {"out", out_abs}};
-    RETURN_IF_ERROR(v.store().PutDoc(kTransferKind, transfer, doc.dump()));
+    RETURN_IF_ERROR(v.PutDoc(kTransferKind, transfer, doc.dump()));
     return archive->Sync();
   });
   RETURN_IF_ERROR(tx);
@@ -1815,7 +1806,7 @@ Result<CloseReport> CloseTransfer(vault::Vault& v, const std::string& transfer,
     doc["state"] = "closed";
     doc["closed_at"] = FormatRfc3339(NowUnixSeconds());
     doc["receipt_sha256"] = receipt_sha;
-    return v.store().PutDoc(kTransferKind, transfer, doc.dump());
+    return v.PutDoc(kTransferKind, transfer, doc.dump());
   });
   RETURN_IF_ERROR(tx);
   return CloseReport{people, want};

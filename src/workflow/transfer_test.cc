@@ -99,7 +99,7 @@ class TransferTest : public ::testing::Test {
     ImportSample("crm.csv", "crm", 60, 11);
 
     // What the test knows about every person, from the vault itself.
-    ASSERT_TRUE(sender_->store().ForEachPerson([&](const store::PersonRow& row) -> Status {
+    ASSERT_TRUE(sender_->store_for_testing().ForEachPerson([&](const store::PersonRow& row) -> Status {
       auto d = sender_->Read(sender_->IdOf(row.pk));
       if (!d) return Fail(d.error());
       Person p;
@@ -339,8 +339,8 @@ TEST_P(TransferModeTest, PackageHoldsExactlyTheAllowedPeopleAndFields) {
   EXPECT_EQ(after->included, expected.size());
 
   // The audit logs of both sides verify.
-  EXPECT_TRUE(tlog::VerifyLog(sender_->store(), sender_->audit().verifier_key()));
-  EXPECT_TRUE(tlog::VerifyLog(receiver_->store(), receiver_->audit().verifier_key()));
+  EXPECT_TRUE(tlog::VerifyLog(sender_->store_for_testing(), sender_->audit().verifier_key()));
+  EXPECT_TRUE(tlog::VerifyLog(receiver_->store_for_testing(), receiver_->audit().verifier_key()));
 }
 
 INSTANTIATE_TEST_SUITE_P(
@@ -425,11 +425,11 @@ TEST_F(TransferTest, NoticesKeepEachPersonsCodeAcrossRuns) {
 TEST_F(TransferTest, AnUnwritableNoticesFileChangesNothing) {
   const TransferPlan p = Plan("T1", "ho", TransferMode::kArt22, {"姓名"});
   ASSERT_TRUE(PlanTransfer(*sender_, p));
-  const uint64_t entries = *sender_->store().CountAuditEntries();
+  const uint64_t entries = *sender_->store_for_testing().CountAuditEntries();
   auto n = MakeNotices(*sender_, "T1", Channel::kSms, false, dir_.File("missing/sms.csv"));
   ASSERT_FALSE(n);
   EXPECT_EQ(n.error().code(), ErrorCode::kUnavailable);
-  EXPECT_EQ(*sender_->store().CountAuditEntries(), entries);
+  EXPECT_EQ(*sender_->store_for_testing().CountAuditEntries(), entries);
   auto status = GetTransferStatus(*sender_, "T1");
   ASSERT_TRUE(status);
   EXPECT_EQ(status->state, "planned");
@@ -470,7 +470,7 @@ TEST_F(TransferTest, ResponseEvidenceIsSealedUnderThePersonsKey) {
   // Sealed, and opens again under the person's key.
   int64_t pk = 0;
   std::string body;
-  ASSERT_TRUE(sender_->store().ForEachPersonDoc(
+  ASSERT_TRUE(sender_->store_for_testing().ForEachPersonDoc(
       "transfer.response", "T1", [&](int64_t p, std::string_view b) -> Status {
         if (pk == 0) pk = p, body = std::string(b);
         return Ok();
@@ -553,7 +553,7 @@ TEST_F(TransferTest, DamagedValuesAreRefusedUnlessAllowedAndStayMarked) {
 
   // The audit entry says it was allowed, with the count.
   std::string log;
-  ASSERT_TRUE(sender_->store().ForEachAuditEntry(0, [&](uint64_t, ByteSpan e) -> Status {
+  ASSERT_TRUE(sender_->store_for_testing().ForEachAuditEntry(0, [&](uint64_t, ByteSpan e) -> Status {
     log += std::string(AsChars(e)) + "\n";
     return Ok();
   }));
@@ -564,7 +564,7 @@ TEST_F(TransferTest, DamagedValuesAreRefusedUnlessAllowedAndStayMarked) {
                            keys_.age_identity_file, "");
   ASSERT_TRUE(imp) << imp.error().ToString();
   size_t seen = 0;
-  ASSERT_TRUE(receiver_->store().ForEachPerson([&](const store::PersonRow& row) -> Status {
+  ASSERT_TRUE(receiver_->store_for_testing().ForEachPerson([&](const store::PersonRow& row) -> Status {
     auto d = receiver_->Read(receiver_->IdOf(row.pk));
     if (!d) return Fail(d.error());
     for (const auto& f : d->fields) {
@@ -745,10 +745,10 @@ TEST_F(TransferTest, PackagesRecordedPerPersonStillRead) {
   };
   check(*before);
   ASSERT_TRUE(sender_->Transact(sender_->MakeEvent("test.legacy"), [&](tlog::Event&) -> Status {
-    RETURN_IF_ERROR(sender_->store().DeleteDoc("transfer.included", "T1"));
+    RETURN_IF_ERROR(sender_->store_for_testing().DeleteDoc("transfer.included", "T1"));
     const std::string body = R"({"manifest_sha256":")" + report->manifest_sha256 + R"("})";
     for (const auto& ps : before->persons) {
-      if (ps.included) RETURN_IF_ERROR(sender_->store().PutPersonDoc("transfer.included", "T1", ps.pk, body));
+      if (ps.included) RETURN_IF_ERROR(sender_->store_for_testing().PutPersonDoc("transfer.included", "T1", ps.pk, body));
     }
     return Ok();
   }));
@@ -762,7 +762,7 @@ TEST_F(TransferTest, PackagesRecordedPerPersonStillRead) {
                            R"({"manifest_sha256":"x","people":1,"runs":"AQA="})",
                            R"({"manifest_sha256":"x","runs":"AQE="})", "[]"}) {
     ASSERT_TRUE(sender_->Transact(sender_->MakeEvent("test.damage"), [&](tlog::Event&) {
-      return sender_->store().PutDoc("transfer.included", "T1", body);
+      return sender_->store_for_testing().PutDoc("transfer.included", "T1", body);
     }));
     auto damaged = GetTransferStatus(*sender_, "T1");
     ASSERT_FALSE(damaged) << body;
@@ -777,16 +777,16 @@ TEST_F(TransferTest, PackagesRecordedPerPersonStillRead) {
 // only such a package: fields that do not leave are not even opened.
 TEST_F(TransferTest, DamagedValueStopsThePackageOnlyWhenPlanned) {
   int64_t pk = 0;
-  ASSERT_TRUE(sender_->store().ForEachPerson([&](const store::PersonRow& row) -> Status {
+  ASSERT_TRUE(sender_->store_for_testing().ForEachPerson([&](const store::PersonRow& row) -> Status {
     if (pk == 0) pk = row.pk;
     return Ok();
   }));
-  auto recs = sender_->store().RecordsOf(pk);
+  auto recs = sender_->store_for_testing().RecordsOf(pk);
   ASSERT_TRUE(recs && !recs->empty());
   store::RecordRow rec = (*recs)[0];
   rec.body.back() ^= 1;  // the tag of the record's last field
   ASSERT_TRUE(sender_->Transact(sender_->MakeEvent("test.damage"), [&](tlog::Event&) {
-    return sender_->store().UpdateRecord(rec.id, rec.body);
+    return sender_->store_for_testing().UpdateRecord(rec.id, rec.body);
   }));
   auto d = sender_->Read(sender_->IdOf(pk));
   ASSERT_TRUE(d);
@@ -820,7 +820,7 @@ TEST_F(TransferTest, DamagedValueStopsThePackageOnlyWhenPlanned) {
 TEST_F(TransferTest, Art23ConsentersUnder14NeedTheirGuardian) {
   ImportSample("more.csv", "crm2", 2600, 12);
   uint64_t people = 0, minors = 0;
-  ASSERT_TRUE(sender_->store().ForEachPerson([&](const store::PersonRow& row) -> Status {
+  ASSERT_TRUE(sender_->store_for_testing().ForEachPerson([&](const store::PersonRow& row) -> Status {
     auto d = sender_->Read(sender_->IdOf(row.pk));
     if (!d) return Fail(d.error());
     ++people;
@@ -953,7 +953,7 @@ TEST_F(TransferTest, FrozenFieldsStayOutOfThePayloadAndAreCounted) {
   // Who has the address frozen that day, and their address (by mobile).
   std::map<std::string, std::string> address;
   std::set<std::string> frozen;
-  ASSERT_TRUE(sender_->store().ForEachPerson([&](const store::PersonRow& row) -> Status {
+  ASSERT_TRUE(sender_->store_for_testing().ForEachPerson([&](const store::PersonRow& row) -> Status {
     auto d = sender_->Read(sender_->IdOf(row.pk));
     if (!d) return Fail(d.error());
     std::string mobile, addr;

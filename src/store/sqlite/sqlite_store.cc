@@ -980,6 +980,14 @@ class SqliteStore final : public Store {
     return log == 0;
   }
 
+  Result<ResidueSettings> ReadResidueSettings() override {
+    ResidueSettings r;
+    ASSIGN_OR_RETURN(int64_t secure, QueryInt64("PRAGMA secure_delete"));
+    r.zeroes_freed_space = secure == 1;  // 2 ("fast") leaves freed pages' residue in the WAL
+    ASSIGN_OR_RETURN(r.journal_mode, JournalMode("PRAGMA journal_mode"));
+    return r;
+  }
+
   std::vector<std::string> Files() const override {
     return {path_, path_ + "-wal", path_ + "-shm", path_ + "-journal"};
   }
