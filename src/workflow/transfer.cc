@@ -36,16 +36,10 @@ namespace {
 
 using json = nlohmann::ordered_json;
 
-constexpr std::string_view kRecipientKind = "recipient";
-constexpr std::string_view kTransferKind = "transfer";
-constexpr std::string_view kRefKind = "transfer.ref";
-constexpr std::string_view kNoticeKind = "transfer.notice";
-constexpr std::string_view kResponseKind = "transfer.response";
 // Associated-data label of a response's evidence sealed under the person's key.
 constexpr std::string_view kEvidenceLabel = "transfer.response.evidence";
 // Who left in a package. A doc per transfer (IncludedSet, below); packages
 // made before it recorded a person doc per person, still read.
-constexpr std::string_view kIncludedKind = "transfer.included";
 
 Status CheckId(std::string_view what, std::string_view id) {
   bool ok = !id.empty() && id.size() <= 64;
@@ -71,14 +65,6 @@ std::string Str(const json& j, const char* key) {
   return it != j.end() && it->is_string() ? it->get<std::string>() : std::string();
 }
 
-json RecipientJson(const Recipient& r) {
-  return {{"id", r.id},
-          {"name", r.name},
-          {"uscc", r.uscc},
-          {"contact", r.contact},
-          {"age_recipient", r.age_recipient},
-          {"ssh_key", r.ssh_key}};
-}
 
 json PlanJson(const TransferPlan& p) {
   json terms = json::object();
@@ -658,91 +644,6 @@ Status FormatPayloadLines(const std::vector<vault::SelectedPerson>& people,
 // runs = base64 of LEB128 pairs (gap, length): a run covers person numbers
 // [start, start + length), start = the previous run's end + gap (the first
 // run's: 0 + gap); length >= 1.
-class IncludedSet {
- public:
-  // REQUIRES: pks ascending, no duplicates.
-  static IncludedSet Of(const std::vector<int64_t>& pks) {
-    IncludedSet s;
-    for (int64_t pk : pks) {
-      if (!s.runs_.empty() && s.runs_.back().second == pk) {
-        ++s.runs_.back().second;
-      } else {
-        s.runs_.emplace_back(pk, pk + 1);
-      }
-    }
-    s.people_ = pks.size();
-    return s;
-  }
-
-  bool Contains(int64_t pk) const {
-    auto it = std::upper_bound(runs_.begin(), runs_.end(), pk,
-                               [](int64_t p, const auto& run) { return p < run.first; });
-    return it != runs_.begin() && pk < std::prev(it)->second;
-  }
-  uint64_t people() const { return people_; }
-
-  std::string ToDoc(const std::string& manifest_sha256) const {
-    Bytes b;
-    int64_t end = 0;
-    for (const auto& [first, last] : runs_) {
-      AppendVarint(b, static_cast<uint64_t>(first - end));
-      AppendVarint(b, static_cast<uint64_t>(last - first));
-      end = last;
-    }
-    return json{{"manifest_sha256", manifest_sha256}, {"people", people_}, {"runs", Base64Encode(b)}}
-        .dump();
-  }
-
-  static Result<IncludedSet> FromDoc(const std::string& transfer, std::string_view body) {
-    const std::string what = "the list of people in transfer '" + transfer + "'s package";
-    ASSIGN_OR_RETURN(json j, ParseDoc(what, body));
-    auto runs = Base64Decode(Str(j, "runs"));
-    if (!runs || !j.contains("people") || !j["people"].is_number_unsigned()) {
-      return Fail(DataLoss(what + " is damaged"));
-    }
-    IncludedSet s;
-    size_t at = 0;
-    int64_t end = 0;
-    uint64_t people = 0;
-    while (at < runs->size()) {
-      uint64_t gap = 0, length = 0;
-      if (!ReadVarint(*runs, at, gap) || !ReadVarint(*runs, at, length) || length == 0 ||
-          gap > kMaxPk || length > kMaxPk || static_cast<uint64_t>(end) + gap + length > kMaxPk) {
-        return Fail(DataLoss(what + " is damaged"));
-      }
-      const int64_t first = end + static_cast<int64_t>(gap);
-      end = first + static_cast<int64_t>(length);
-      s.runs_.emplace_back(first, end);
-      people += length;
-    }
-    if (people != j["people"].get<uint64_t>()) return Fail(DataLoss(what + " is damaged"));
-    s.people_ = people;
-    return s;
-  }
-
- private:
-  static constexpr uint64_t kMaxPk = uint64_t{1} << 62;
-  static void AppendVarint(Bytes& out, uint64_t v) {
-    while (v >= 0x80) {
-      out.push_back(static_cast<uint8_t>(v | 0x80));
-      v >>= 7;
-    }
-    out.push_back(static_cast<uint8_t>(v));
-  }
-  static bool ReadVarint(const Bytes& in, size_t& at, uint64_t& v) {
-    v = 0;
-    for (int shift = 0; shift < 64; shift += 7) {
-      if (at >= in.size()) return false;
-      const uint8_t b = in[at++];
-      v |= static_cast<uint64_t>(b & 0x7F) << shift;
-      if ((b & 0x80) == 0) return true;
-    }
-    return false;
-  }
-
-  std::vector<std::pair<int64_t, int64_t>> runs_;  // [first, end), ascending, disjoint
-  uint64_t people_ = 0;
-};
 
 // The people a packaged transfer held: its IncludedSet doc, or, for a
 // package made before those, its per-person docs.
@@ -792,8 +693,7 @@ Status AddRecipient(vault::Vault& v, const Recipient& r) {
   norm.age_recipient = age->ToString();
   norm.ssh_key = package::SshEd25519PublicKeyLine(*ssh, "");
   while (!norm.ssh_key.empty() && norm.ssh_key.back() == ' ') norm.ssh_key.pop_back();
-  json doc = RecipientJson(norm);
-  doc["added_at"] = FormatRfc3339(NowUnixSeconds());
+  const std::string doc = SerializeRecipient(norm, FormatRfc3339(NowUnixSeconds()));
   tlog::Event e = v.MakeEvent("recipient.add");
   e.objects = {{"recipient", r.id},
                {"uscc", r.uscc},
@@ -801,7 +701,7 @@ Status AddRecipient(vault::Vault& v, const Recipient& r) {
                {"ssh_key", norm.ssh_key}};
   return v.Transact(e, [&](tlog::Event&) -> Status {
     RETURN_IF_ERROR(ExpectUnchanged(v, kRecipientKind, r.id, json()));
-    return v.PutDoc(kRecipientKind, r.id, doc.dump());
+    return v.PutDoc(kRecipientKind, r.id, doc);
   });
 }
 
@@ -809,31 +709,10 @@ Result<Recipient> GetRecipient(vault::Vault& v, const std::string& id) {
   RETURN_IF_ERROR(CheckId("recipient", id));
   ASSIGN_OR_RETURN(std::optional<std::string> body, v.GetDoc(kRecipientKind, id));
   if (!body) return Fail(NotFound("no recipient '" + id + "' (add it with custos recipient add)"));
-  ASSIGN_OR_RETURN(json j, ParseDoc("recipient " + id, *body));
-  return Recipient{Str(j, "id"),      Str(j, "name"),          Str(j, "uscc"),
-                   Str(j, "contact"), Str(j, "age_recipient"), Str(j, "ssh_key")};
+  return ParseRecipient(id, *body);
 }
 
 // ---- Plans ----
-
-Result<TransferMode> ParseTransferMode(std::string_view s) {
-  if (s == "head-office") return TransferMode::kHeadOffice;
-  if (s == "art22") return TransferMode::kArt22;
-  if (s == "art23") return TransferMode::kArt23;
-  return Fail(InvalidArgument("mode must be head-office, art22 or art23"));
-}
-
-std::string_view TransferModeName(TransferMode m) {
-  switch (m) {
-    case TransferMode::kHeadOffice:
-      return "head-office";
-    case TransferMode::kArt22:
-      return "art22";
-    case TransferMode::kArt23:
-      return "art23";
-  }
-  return "";
-}
 
 const std::vector<std::string>& RequiredContractTerms() {
   static const std::vector<std::string> kTerms = {
@@ -1625,7 +1504,13 @@ Result<PackageReport> BuildPackage(vault::Vault& v, const std::string& transfer,
                                {"uscc", plan.processor_uscc},
                                {"contact", plan.processor_contact},
                                {"signing_key", signing_key}}},
-                             {"recipient", RecipientJson(r)},
+                             {"recipient",
+                              {{"id", r.id},
+                               {"name", r.name},
+                               {"uscc", r.uscc},
+                               {"contact", r.contact},
+                               {"age_recipient", r.age_recipient},
+                               {"ssh_key", r.ssh_key}}},
                              {"purpose", plan.purpose},
                              {"method", plan.method},
                              {"fields", fields},

@@ -19,19 +19,11 @@
 #include "base/result.h"
 #include "base/time.h"
 #include "vault/vault.h"
+#include "workflow/transfer_doc.h"
 
 namespace custos::workflow {
 
-// ---- Recipients ----
-
-struct Recipient {
-  std::string id;
-  std::string name;
-  std::string uscc;
-  std::string contact;
-  std::string age_recipient;  // "age1..."
-  std::string ssh_key;        // "ssh-ed25519 AAAA..."
-};
+// ---- Recipients (struct Recipient: transfer_doc.h) ----
 
 // kInvalidArgument: empty id/name/contact, invalid USCC, age recipient or
 // ssh key (each named). kAlreadyExists if the id is taken. Logs recipient.add.
@@ -40,9 +32,7 @@ Result<Recipient> GetRecipient(vault::Vault& v, const std::string& id);
 
 // ---- Plans ----
 
-enum class TransferMode { kHeadOffice, kArt22, kArt23 };
-Result<TransferMode> ParseTransferMode(std::string_view s);
-std::string_view TransferModeName(TransferMode m);
+// TransferMode, TransferPlan and the transfer's stored document: transfer_doc.h.
 
 // Contract terms that must be present before packaging.
 const std::vector<std::string>& RequiredContractTerms();
@@ -50,20 +40,6 @@ const std::vector<std::string>& RequiredContractTerms();
 // double quotes). kInvalidArgument naming the line otherwise.
 Result<std::map<std::string, std::string>> ParseContractTerms(std::string_view text);
 
-struct TransferPlan {
-  std::string id;
-  std::string recipient;
-  TransferMode mode = TransferMode::kHeadOffice;
-  std::string purpose;
-  std::string method;
-  std::vector<std::string> fields;  // column names
-  std::string dataset;              // empty: every dataset
-  std::string approved_by;
-  std::string processor_name;
-  std::string processor_contact;
-  std::string processor_uscc;
-  std::map<std::string, std::string> contract;
-};
 
 // kInvalidArgument: bad id, no purpose, no fields, unknown fields (all named),
 // unknown dataset; kNotFound: unknown recipient; kAlreadyExists: id taken.

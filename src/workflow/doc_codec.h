@@ -1,0 +1,64 @@
+// Reading the workflow documents' JSON strictly, for their typed codecs
+// (transfer_doc.h, destruction_doc.h, ...): a member of the wrong type, or a
+// required one missing, is kDataLoss naming the document's kind, key and
+// member; a schema version past what this build reads is kFailedPrecondition.
+// Internal to src/workflow.
+#ifndef CUSTOS_WORKFLOW_DOC_CODEC_H_
+#define CUSTOS_WORKFLOW_DOC_CODEC_H_
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "base/result.h"
+
+namespace custos::workflow::internal {
+
+class DocReader {
+ public:
+  // Parses `body` as one JSON object. "v" (absent: 1) must not be past
+  // `max_version`.
+  static Result<DocReader> Open(std::string_view kind, std::string_view key, std::string_view body,
+                                int max_version);
+
+  // Members. A missing required member, or one of another type, records the
+  // first error (see status()) and returns an empty value.
+  std::string Str(const char* name, bool required = true);
+  uint64_t U64(const char* name, bool required = true);
+  bool Bool(const char* name, bool required = true);
+  // Optional: an array of strings, an object of strings, an object of counts.
+  std::vector<std::string> Strings(const char* name);
+  std::map<std::string, std::string> StringMap(const char* name);
+  std::map<std::string, uint64_t> Counts(const char* name);
+  bool Has(const char* name) const;
+  // A nested object (its errors are this reader's), or an array of them.
+  DocReader Object(const char* name, bool required = true);
+  std::vector<DocReader> Objects(const char* name);
+
+  // The first error met, if any.
+  Status status() const;
+  // A kDataLoss error naming the document: "<kind> '<key>' is damaged (what)".
+  Error Damaged(const std::string& what) const;
+
+ private:
+  struct Shared {
+    std::string kind, key;
+    std::optional<Error> error;
+  };
+  DocReader(std::shared_ptr<Shared> shared, nlohmann::json j)
+      : shared_(std::move(shared)), j_(std::move(j)) {}
+  const nlohmann::json* Member(const char* name, bool required, const char* type);
+  void Note(const std::string& what);
+
+  std::shared_ptr<Shared> shared_;
+  nlohmann::json j_;
+};
+
+}  // namespace custos::workflow::internal
+
+#endif  // CUSTOS_WORKFLOW_DOC_CODEC_H_
