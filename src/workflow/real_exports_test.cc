@@ -30,7 +30,7 @@ const Date kToday{2026, 12, 1};
 
 // A valid 18-character ID number born on `birth` (YYYYMMDD), sequence `seq`.
 std::string IdNumber(const std::string& region, const std::string& birth, int seq) {
-  char s[4];
+  char s[16];
   std::snprintf(s, sizeof s, "%03d", seq % 1000);
   const std::string first17 = region + birth + s;
   return first17 + detect::ResidentIdCheckChar(first17);
