@@ -81,33 +81,43 @@ struct ApplyCmd {
   }
 };
 
+void PrintBlockers(const std::vector<workflow::Blocker>& blockers, std::string_view indent) {
+  for (const auto& b : blockers) {
+    std::cout << indent << "- " << b.what << "\n" << indent << "  -> " << b.resolve << "\n";
+  }
+}
+
+json BlockersJson(const std::vector<workflow::Blocker>& blockers) {
+  json out = json::array();
+  for (const auto& b : blockers) {
+    out.push_back({{"kind", workflow::BlockerKindName(b.kind)}, {"what", b.what}, {"resolve", b.resolve}});
+  }
+  return out;
+}
+
 void PrintPlan(const workflow::DestroyPlan& p) {
-  std::cout << "Destruction plan for " << p.json["today"].get<std::string>() << " (rules catalogue "
-            << p.json["catalogue_version"].get<std::string>() << ")\n  people: " << p.people_total
-            << " in the vault, " << p.people_destroyed << " to destroy, " << p.people_retained
-            << " retained (" << p.people_rewritten << " of them lose fields no rule retains)\n";
-  for (const auto& ds : p.json["datasets"]) {
-    std::cout << "  dataset " << ds["dataset"].get<std::string>() << ": records "
-              << ds["records"]["destroyed"] << " destroyed, " << ds["records"]["retained"]
-              << " retained\n";
-    for (const auto& f : ds["fields"]) {
-      std::cout << "    " << f["field"].get<std::string>() << ": " << f["destroyed_people"]
-                << " destroyed, " << f["retained_people"] << " retained";
-      for (const auto& r : f["retained_by"]) {
-        std::cout << " [" << r["rule"].get<std::string>() << " until " << r["until"].get<std::string>()
-                  << "]";
-      }
+  const workflow::PlanSnapshot& s = p.snapshot;
+  std::cout << "Destruction plan for " << s.today << " (rules catalogue " << s.catalogue_version
+            << ")\n  people: " << p.people_total << " in the vault, " << p.people_destroyed
+            << " to destroy, " << p.people_retained << " retained (" << p.people_rewritten
+            << " of them lose fields no rule retains)\n";
+  for (const auto& ds : s.datasets) {
+    std::cout << "  dataset " << ds.dataset << ": records " << ds.records_destroyed << " destroyed, "
+              << ds.records_retained << " retained\n";
+    for (const auto& f : ds.fields) {
+      std::cout << "    " << f.field << ": " << f.destroyed_people << " destroyed, "
+                << f.retained_people << " retained";
+      for (const auto& r : f.retained_by) std::cout << " [" << r.rule << " until " << r.until << "]";
       std::cout << "\n";
     }
   }
-  for (const auto& t : p.json["transfers"]) {
-    std::cout << "  transfer " << t["id"].get<std::string>() << ": " << t["state"].get<std::string>()
-              << (t["receipt"].get<std::string>().empty() ? "" : ", receipt " + t["receipt"].get<std::string>())
-              << "\n";
+  for (const auto& t : s.transfers) {
+    std::cout << "  transfer " << t.id << ": " << workflow::TransferStateName(t.state)
+              << (t.receipt_sha256.empty() ? "" : ", receipt " + t.receipt_sha256) << "\n";
   }
   if (!p.blockers.empty()) {
     std::cout << "  BLOCKED by:\n";
-    for (const auto& b : p.blockers) std::cout << "    - " << b.what << "\n      -> " << b.resolve << "\n";
+    PrintBlockers(p.blockers, "    ");
   }
 }
 
@@ -119,7 +129,7 @@ struct PlanCmd {
     ASSIGN_OR_RETURN(Date t, TodayOr(today));
     ASSIGN_OR_RETURN(workflow::DestroyPlan p, workflow::PlanDestruction(*v, t));
     if (o.json) {
-      PrintJson(p.json);
+      PrintJson(workflow::PlanToJson(p.snapshot));
     } else {
       PrintPlan(p);
     }
@@ -144,14 +154,12 @@ struct ExecuteCmd {
     e.chunk_people = chunk;
     if (retention_run) {
       ASSIGN_OR_RETURN(auto batches, workflow::ListDestructions(*v));
-      bool any_done = false;
-      for (const auto& [id, d] : batches) any_done = any_done || d.value("state", "") == "done";
-      if (!any_done && batches.empty()) {
+      if (batches.empty()) {
         return Fail(FailedPrecondition(
             "no destruction has run yet: the branch's closure is destroyed first with custos destroy "
             "execute; retention run then destroys what a rule stopped retaining"));
       }
-      e.trigger = "retention-expired";
+      e.trigger = workflow::DestructionTrigger::kRetentionExpired;
     }
     ASSIGN_OR_RETURN(workflow::ExecuteReport r, workflow::ExecuteDestruction(*v, e));
     if (o.json) {
@@ -223,9 +231,7 @@ struct DeregisterCmd {
     }();
     if (!r) return Report(r.error(), o.json);
     if (o.json) {
-      json blockers = json::array();
-      for (const auto& b : r->blockers) blockers.push_back({{"what", b.what}, {"resolve", b.resolve}});
-      PrintJson({{"ok", r->blockers.empty()}, {"blockers", blockers},
+      PrintJson({{"ok", r->blockers.empty()}, {"blockers", BlockersJson(r->blockers)},
                  {"destruction", r->destruction}, {"certificate_sha256", r->certificate_sha256},
                  {"people_retained", r->people_retained}});
     } else if (r->blockers.empty()) {
@@ -234,7 +240,7 @@ struct DeregisterCmd {
                 << " is certified; the audit log verifies.\n";
     } else {
       std::cout << r->blockers.size() << " thing(s) block the deregistration:\n";
-      for (const auto& b : r->blockers) std::cout << "  - " << b.what << "\n    -> " << b.resolve << "\n";
+      PrintBlockers(r->blockers, "  ");
     }
     if (r->blockers.empty()) return 0;
     // The report went to stdout already (JSON included): the error line only.

@@ -66,6 +66,13 @@ Result<Catalogue> ParseCatalogue(std::string_view json_text) {
     if (!seen.insert(rule.id).second) return Fail(InvalidArgument(where + " is defined twice"));
     ASSIGN_OR_RETURN(rule.title, RequireString(r, "title", where));
     ASSIGN_OR_RETURN(rule.citation, RequireString(r, "citation", where));
+    auto zh = r.find("citation_zh");
+    if (zh != r.end()) {
+      if (!zh->is_string() || zh->get<std::string>().empty()) {
+        return Fail(InvalidArgument(where + ": \"citation_zh\" must be a non-empty string"));
+      }
+      rule.citation_zh = zh->get<std::string>();
+    }
     ASSIGN_OR_RETURN(rule.status, RequireString(r, "status", where));
     if (rule.status != "V" && rule.status != "S") {
       return Fail(InvalidArgument(where + ": \"status\" must be \"V\" (verified) or \"S\" (secondary)"));
@@ -81,6 +88,13 @@ Result<Catalogue> ParseCatalogue(std::string_view json_text) {
   }
   c.canonical_json = j.dump();
   return c;
+}
+
+std::string CitationZh(const Rule& rule) {
+  if (!rule.citation_zh.empty()) return rule.citation_zh;
+  const Rule* shipped = DefaultCatalogue().Find(rule.id);
+  if (shipped != nullptr && shipped->citation == rule.citation) return shipped->citation_zh;
+  return rule.citation;
 }
 
 const Catalogue& DefaultCatalogue() {

@@ -32,11 +32,17 @@ struct Rule {
   std::string id;           // [a-z0-9-]+, unique in a catalogue
   std::string title;
   std::string citation;     // exactly as the legal research cites it
+  std::string citation_zh;  // the same in Chinese, as a Chinese document cites it ("" if not given)
   std::string status;       // "V" or "S"
   std::string start_event;
   int period_years = 0;     // 1..100
   std::string applies_to;   // "" when the rule applies to everyone
 };
+
+// The citation for a Chinese document: the rule's own citation_zh, else
+// the shipped default's for the same rule and citation (catalogues stored
+// before citation_zh existed), else the citation as given.
+std::string CitationZh(const Rule& rule);
 
 struct Catalogue {
   std::string version;

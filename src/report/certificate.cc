@@ -1,5 +1,6 @@
 #include "report/certificate.h"
 
+#include <map>
 #include <nlohmann/json.hpp>
 
 namespace custos::report {
@@ -11,11 +12,20 @@ std::string Esc(std::string_view s) {
   std::string out;
   for (char c : s) {
     switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      default: out += c;
+      case '&':
+        out += "&amp;";
+        break;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '"':
+        out += "&quot;";
+        break;
+      default:
+        out += c;
     }
   }
   return out;
@@ -27,137 +37,364 @@ std::string Str(const json& j) {
   return j.dump();
 }
 
-struct Labels {
-  const char* title;
-  const char* batch;
-  const char* vault;
-  const char* basis;
-  const char* confirmation;
-  const char* data;
-  const char* dataset;
-  const char* field;
-  const char* people;
-  const char* records;
-  const char* retained;
-  const char* rule;
-  const char* until;
-  const char* method;
-  const char* media;
-  const char* signatures;
-  const char* approver;
-  const char* supervisor;
-  const char* executor;
-  const char* times;
-  const char* audit;
-  const char* before;
-  const char* after;
-  const char* verify;
-  const char* none;
+// One text in both languages.
+struct Text {
+  const char* zh;
+  const char* en;
 };
 
-const Labels kZh = {"个人信息销毁记录", "销毁批次", "数据库（保管库）", "销毁依据",
-                    "不适用保存期限的确认", "销毁的数据（仅计数）", "数据集", "字段", "人数",
-                    "记录数", "依法保存（冻结）的数据", "保存规则", "保存至", "销毁方式",
-                    "物理介质销毁", "签字", "批准人（单位负责人）", "监销人", "执行人", "时间",
-                    "审计日志检查点", "销毁前", "销毁后",
-                    "验证：ssh-keygen -Y verify -f allowed_signers -I custos -n custos-certificate "
-                    "-s certificate.json.sig &lt; certificate.json",
-                    "无"};
-const Labels kEn = {"Record of destruction of personal information", "Batch", "Vault",
-                    "Legal basis", "Confirmation that no retention rule applies",
-                    "Data destroyed (counts only)", "Dataset", "Field", "People", "Records",
-                    "Retained (frozen) by law", "Rule", "Until", "Method",
-                    "Physical media destroyed", "Signatures", "Approver (unit head)",
-                    "Supervisor", "Executor", "Times", "Audit log checkpoints", "Before",
-                    "After",
-                    "Verify: ssh-keygen -Y verify -f allowed_signers -I custos -n "
-                    "custos-certificate -s certificate.json.sig &lt; certificate.json",
-                    "none"};
+// Every label and sentence of the record, so that the zh page holds no
+// English sentence and no member name of the JSON.
+struct Words {
+  bool zh;
+  std::string operator()(const Text& t) const { return zh ? t.zh : t.en; }
+};
+
+constexpr Text kTitle{"个人信息销毁记录", "Record of destruction of personal information"};
+constexpr Text kBatch{"销毁批次", "Batch"};
+constexpr Text kVault{"保管库标识", "Vault"};
+constexpr Text kTrigger{"销毁情形", "Occasion"};
+constexpr Text kBasis{"销毁依据", "Legal basis"};
+constexpr Text kConfirmation{"不适用保存期限的确认", "Confirmation that no retention rule applies"};
+constexpr Text kData{"销毁的数据（仅计数）", "Data destroyed (counts only)"};
+constexpr Text kDataset{"数据集", "Dataset"};
+constexpr Text kField{"字段", "Field"};
+constexpr Text kPeople{"人数", "People"};
+constexpr Text kRecords{"记录数", "Records"};
+constexpr Text kRetained{"依法保存（冻结）的数据", "Retained (frozen) by law"};
+constexpr Text kRule{"保存规则", "Rule"};
+constexpr Text kUntil{"保存至", "Until"};
+constexpr Text kSummary{"人员汇总", "People in summary"};
+constexpr Text kMethod{"销毁方式与核验结果", "Method and what was checked"};
+constexpr Text kTransfers{"个人信息转移", "Transfers"};
+constexpr Text kTransfer{"转移编号", "Transfer"};
+constexpr Text kState{"状态", "State"};
+constexpr Text kReceipt{"回执 SHA-256", "Receipt SHA-256"};
+constexpr Text kMedia{"物理介质销毁", "Physical media destroyed"};
+constexpr Text kMedium{"介质编号", "Medium"};
+constexpr Text kKind{"类型", "Kind"};
+constexpr Text kMediaMethod{"方式", "Method"};
+constexpr Text kWitnesses{"执行人 / 见证人", "Executor / witnesses"};
+constexpr Text kVendor{"服务商及其证明", "Vendor and its certificate"};
+constexpr Text kSignatures{"签字", "Signatures"};
+constexpr Text kApprover{"批准人（单位负责人）", "Approver (unit head)"};
+constexpr Text kSupervisor{"监销人", "Supervisor"};
+constexpr Text kExecutor{"执行人", "Executor"};
+constexpr Text kTimes{"时间（UTC）", "Times (UTC)"};
+constexpr Text kAudit{"审计日志检查点", "Audit log checkpoints"};
+constexpr Text kBefore{"销毁前", "Before"};
+constexpr Text kAfter{"销毁后", "After"};
+constexpr Text kVerify{"验签方法", "How to verify"};
+constexpr Text kNone{"无", "none"};
+constexpr Text kNotRecorded{"未记录（早期版本的批次）",
+                            "not recorded (a batch of an earlier version)"};
+
+const std::map<std::string, Text>& TriggerWords() {
+  static const std::map<std::string, Text> m = {
+      {"branch-closure",
+       {"分公司关闭，停止提供产品或者服务",
+        "the branch closes and stops providing its products or services"}},
+      {"retention-expired", {"保存期限已届满", "the retention period has expired"}}};
+  return m;
+}
+
+const std::map<std::string, Text>& StateWords() {
+  static const std::map<std::string, Text> m = {
+      {"planned", {"已计划", "planned"}},
+      {"noticed", {"已告知", "noticed"}},
+      {"packaged", {"已打包", "packaged"}},
+      {"closed", {"已关闭（收到回执）", "closed (receipt recorded)"}}};
+  return m;
+}
+
+const std::map<std::string, Text>& MediaWords() {
+  static const std::map<std::string, Text> m = {{"disk", {"硬盘", "hard disk"}},
+                                                {"ssd", {"固态硬盘", "solid-state drive"}},
+                                                {"tape", {"磁带", "tape"}},
+                                                {"paper", {"纸质文件", "paper"}},
+                                                {"usb", {"U 盘", "USB drive"}},
+                                                {"optical", {"光盘", "optical disc"}},
+                                                {"other", {"其他", "other"}},
+                                                {"shred", {"粉碎", "shredded"}},
+                                                {"degauss", {"消磁", "degaussed"}},
+                                                {"incinerate", {"焚烧", "incinerated"}},
+                                                {"overwrite", {"覆写", "overwritten"}}};
+  return m;
+}
+
+const std::map<std::string, Text>& JournalWords() {
+  static const std::map<std::string, Text> m = {
+      {"wal", {"预写日志（<code>WAL</code>）", "write-ahead log (<code>WAL</code>)"}},
+      {"delete", {"回滚日志（提交后删除）", "rollback journal (deleted on commit)"}},
+      {"truncate", {"回滚日志（提交后截断）", "rollback journal (truncated on commit)"}},
+      {"persist", {"回滚日志（保留）", "rollback journal (kept)"}},
+      {"memory", {"内存日志", "in memory"}},
+      {"off", {"无日志", "none"}}};
+  return m;
+}
+
+std::string Word(const Words& w, const std::map<std::string, Text>& m, const json& key) {
+  auto it = m.find(Str(key));
+  return it == m.end() ? Esc(Str(key)) : w(it->second);
+}
+
+std::string Row(const std::string& th, const std::string& td) {
+  return "<tr><th>" + th + "</th><td>" + td + "</td></tr>\n";
+}
+
+// PIPL Art. 47 ¶1 (2), as the law's own words name it.
+std::string LegalBasis(const Words& w, const json& c) {
+  const json& b = c["legal_basis"];
+  if (b.value("law", "") != "PIPL" || b.value("article", 0) != 47) return Esc(Str(b));
+  const std::string trigger = Word(w, TriggerWords(), c["trigger"]);
+  if (w.zh) {
+    return "《中华人民共和国个人信息保护法》第四十七条第一款第（二）项：个人信息处理者停止提供产品"
+           "或者"
+           "服务，或者保存期限已届满（本次：" +
+           trigger + "）";
+  }
+  return "PIPL (Personal Information Protection Law of the PRC) Art. 47 ¶1 (2): the processor "
+         "stops providing the product or service, or the retention period has expired (here: " +
+         trigger + ")";
+}
+
+std::string Confirmation(const Words& w, const json& c) {
+  const json& r = c["retention_check"];
+  const std::string version = Esc(Str(r["catalogue_version"]));
+  const std::string date = Esc(Str(r["effective_date"]));
+  if (w.zh) {
+    return "依据保存规则目录（版本 " + version + "），于 " + date +
+           " 判定：所销毁的数据均不受任何未届满的法定保存期限约束；受未届满规则约束的每个字段均已保"
+           "留"
+           "（冻结），列于下文“依法保存（冻结）的数据”。";
+  }
+  return "No retention rule of catalogue version " + version + " applied, on " + date +
+         ", to any of the data destroyed: every field bound to an unexpired rule was kept (frozen) "
+         "and is listed under \"Retained (frozen) by law\".";
+}
+
+std::string DataSection(const Words& w, const json& c) {
+  std::string h = "<h2>" + w(kData) + "</h2>\n<table>\n<tr><th>" + w(kDataset) + "</th><th>" +
+                  w(kField) + "</th><th>" + w(kPeople) + "</th></tr>\n";
+  for (const auto& d : c["data"]) {
+    h += "<tr><td>" + Esc(Str(d["dataset"])) + "</td><td>（" + w(kRecords) + " " +
+         Esc(Str(d["records"])) + "）</td><td class=\"n\">" + Esc(Str(d["people"])) +
+         "</td></tr>\n";
+    for (const auto& f : d["fields"]) {
+      h += "<tr><td></td><td>" + Esc(Str(f["field"])) + "</td><td class=\"n\">" +
+           Esc(Str(f["people"])) + "</td></tr>\n";
+    }
+  }
+  h += "</table>\n<h2>" + w(kRetained) + "</h2>\n";
+  if (c["retained"].empty()) return h + "<p>" + w(kNone) + "</p>\n";
+  h += "<table>\n<tr><th>" + w(kDataset) + "</th><th>" + w(kField) + "</th><th>" + w(kPeople) +
+       "</th><th>" + w(kRule) + "</th><th>" + w(kUntil) + "</th></tr>\n";
+  for (const auto& r : c["retained"]) {
+    const std::string zh = Str(r.value("citation_zh", json("")));
+    const std::string citation = w.zh && !zh.empty() ? zh : Str(r["citation"]);
+    h += "<tr><td>" + Esc(Str(r["dataset"])) + "</td><td>" + Esc(Str(r["field"])) +
+         "</td><td class=\"n\">" + Esc(Str(r["people"])) + "</td><td>" + Esc(Str(r["rule"])) +
+         "<br>" + Esc(citation) + "</td><td>" + Esc(Str(r["until"])) + "</td></tr>\n";
+  }
+  return h + "</table>\n";
+}
+
+std::string PeopleSection(const Words& w, const json& c) {
+  const json& p = c["people"];
+  const std::string destroyed = Esc(Str(p["destroyed"]));
+  const std::string retained = Esc(Str(p["retained"]));
+  const std::string rewritten = Esc(Str(p["retained_rewritten"]));
+  const std::string removed = Esc(Str(p["fields_removed_from_retained"]));
+  std::string h = "<h2>" + w(kSummary) + "</h2>\n<p>";
+  if (w.zh) {
+    h += "整体销毁 " + destroyed + " 人；依法保存 " + retained + " 人，其中 " + rewritten +
+         " 人的记录已重写，删除了不受保存规则约束的 " + removed + " 个字段值。";
+  } else {
+    h += destroyed + " people destroyed whole; " + retained + " people retained by law, " +
+         rewritten + " of whom had their records rewritten without " + removed +
+         " field values no rule retains.";
+  }
+  return h + "</p>\n";
+}
+
+std::string KeysDestroyed(const Words& w, const json& keys) {
+  if (!keys.is_object() || keys.empty()) return w(kNotRecorded);
+  std::string out;
+  for (const auto& [algorithm, n] : keys.items()) {
+    if (!out.empty()) out += w.zh ? "；" : "; ";
+    out += Esc(algorithm) + (w.zh ? " 封装：" + Esc(Str(n)) + " 个" : " wrapped: " + Esc(Str(n)));
+  }
+  return out;
+}
+
+std::string OnOff(const Words& w, bool on) {
+  return w.zh ? (on ? "开启" : "关闭") : (on ? "on" : "off");
+}
+
+std::string ResidueScan(const Words& w, const json& scan) {
+  std::string files;
+  for (const auto& f : scan["files"]) {
+    if (!files.empty()) files += w.zh ? "、" : ", ";
+    files += Esc(Str(f["file"])) + (w.zh ? "（" + Esc(Str(f["bytes"])) + " 字节）"
+                                         : " (" + Esc(Str(f["bytes"])) + " bytes)");
+  }
+  const std::string looked = Esc(Str(scan["keys_looked_for"]));
+  const std::string of = Esc(Str(scan["keys_destroyed"]));
+  const std::string found = Esc(Str(scan["keys_found"]));
+  if (w.zh) {
+    return "在保管库的全部文件（" + files + "）中逐字节查找已销毁的封装数据密钥 " + looked +
+           " 个（共销毁 " + of + " 个），找到 " + found + " 个";
+  }
+  return "looked byte for byte for " + looked + " of the " + of +
+         " wrapped data keys destroyed in every file of the vault (" + files + "): found " + found;
+}
+
+std::string MethodSection(const Words& w, const json& c) {
+  const json& m = c["method"];
+  const json& v = c["verification"];
+  std::string h = "<h2>" + w(kMethod) + "</h2>\n<table>\n";
+  h += Row(w({"销毁方式", "Method"}),
+           w({"密码学擦除（加密粉碎）：删除每人的数据密钥（以保管库密钥封装），连同其加密记录和盲索"
+              "引条目；"
+              "依法保存人员的记录经重写，去除被销毁字段的密文；随后清除保管库文件中的残留",
+              "cryptographic erasure (crypto-shredding): each person's data key, wrapped under the "
+              "vault key, was deleted with their encrypted records and blind-index entries; "
+              "retained people's records were rewritten without the destroyed fields' "
+              "ciphertexts; the vault's files were then purged"}));
+  h += Row(w({"字段加密算法", "Field encryption"}),
+           Str(m["field_encryption"]).empty() ? w(kNotRecorded) : Esc(Str(m["field_encryption"])));
+  h += Row(w({"销毁的数据密钥（按封装算法）", "Data keys destroyed (by wrapping)"}),
+           KeysDestroyed(w, m["keys_destroyed"]));
+  if (!v.is_object()) return h + "</table>\n";
+  h += Row(w({"核验时间", "Checked at"}), Esc(Str(v["checked_at"])));
+  h += Row(w({"安全删除（<code>PRAGMA secure_delete</code>，回读）",
+              "Secure delete (<code>PRAGMA secure_delete</code>, read back)"}),
+           OnOff(w, v.value("secure_delete", false)));
+  h += Row(w({"日志模式（回读）", "Journal mode (read back)"}),
+           Word(w, JournalWords(), v["journal_mode"]));
+  h += Row(w({"数据库重建（<code>VACUUM</code>）", "Rebuilt (<code>VACUUM</code>)"}),
+           v.value("vacuumed", false) ? w({"已完成", "completed"}) : w({"未执行", "not run"}));
+  h += Row(w({"截断后预写日志文件大小", "Write-ahead log after truncation"}),
+           Esc(Str(v["wal_bytes_after"])) + w({" 字节", " bytes"}));
+  h += Row(w({"尚待销毁的人员 / 待重写的记录", "People left to destroy / records left to rewrite"}),
+           Esc(Str(v["people_left"])) + " / " + Esc(Str(v["rewrites_left"])));
+  if (v.contains("residue_scan")) {
+    h += Row(w({"残留扫描", "Residue scan"}), ResidueScan(w, v["residue_scan"]));
+  }
+  h += Row(w({"审计日志验证", "Audit log verified"}),
+           Esc(Str(v["audit_entries_verified"])) + w({" 条记录验证通过", " entries"}));
+  return h + "</table>\n";
+}
+
+std::string TransfersAndMedia(const Words& w, const json& c) {
+  std::string h = "<h2>" + w(kTransfers) + "</h2>\n";
+  if (c["transfers"].empty()) {
+    h += "<p>" + w(kNone) + "</p>\n";
+  } else {
+    h += "<table>\n<tr><th>" + w(kTransfer) + "</th><th>" + w(kState) + "</th><th>" + w(kReceipt) +
+         "</th></tr>\n";
+    for (const auto& t : c["transfers"]) {
+      h += "<tr><td>" + Esc(Str(t["id"])) + "</td><td>" + Word(w, StateWords(), t["state"]) +
+           "</td><td><code>" + Esc(Str(t["receipt_sha256"])) + "</code></td></tr>\n";
+    }
+    h += "</table>\n";
+  }
+  h += "<h2>" + w(kMedia) + "</h2>\n";
+  if (c["media"].empty()) return h + "<p>" + w(kNone) + "</p>\n";
+  h += "<table>\n<tr><th>" + w(kMedium) + "</th><th>" + w(kKind) + "</th><th>" + w(kMediaMethod) +
+       "</th><th>" + w(kWitnesses) + "</th><th>" + w(kVendor) + "</th></tr>\n";
+  for (const auto& m : c["media"]) {
+    std::string witnesses;
+    for (const auto& x : m["witnesses"])
+      witnesses += (witnesses.empty() ? "" : w.zh ? "、" : ", ") + Esc(Str(x));
+    h += "<tr><td>" + Esc(Str(m["id"])) + "</td><td>" + Word(w, MediaWords(), m["kind"]) +
+         "</td><td>" + Word(w, MediaWords(), m["method"]) + "</td><td>" + Esc(Str(m["executor"])) +
+         " / " + witnesses + "</td><td>" + Esc(Str(m["vendor"])) + " " +
+         Esc(Str(m["vendor_certificate"])) + "</td></tr>\n";
+  }
+  return h + "</table>\n";
+}
+
+std::string TimesAndAudit(const Words& w, const json& c) {
+  const json& t = c["times"];
+  std::string h = "<h2>" + w(kTimes) + "</h2>\n<table>\n";
+  h += Row(w({"计划", "Planned"}), Esc(Str(t["planned_at"])));
+  h += Row(w({"开始", "Started"}), Esc(Str(t["started_at"])));
+  h += Row(w({"清除残留", "Purged"}), Esc(Str(t["purged_at"])));
+  h += Row(w({"完成", "Finished"}), Esc(Str(t["finished_at"])));
+  h += Row(w({"出具", "Issued"}), Esc(Str(c["issued_at"])));
+  h += "</table>\n<h2>" + w(kAudit) + "</h2>\n<p>" + w(kBefore) + "</p><pre>" +
+       Esc(Str(c["audit"]["checkpoint_before"]["note"])) + "</pre>\n<p>" + w(kAfter) + "</p><pre>" +
+       Esc(Str(c["audit"]["checkpoint_after"]["note"])) + "</pre>\n";
+  return h;
+}
+
+std::string SignatureSection(const Words& w, const json& c) {
+  std::string h = "<h2>" + w(kSignatures) + "</h2>\n<table class=\"sig\">\n";
+  h += "<tr><th>" + w(kApprover) + "</th><td>" + Esc(Str(c["approver"])) + "</td><td></td></tr>\n";
+  for (const auto& s : c["supervisors"]) {
+    h += "<tr><th>" + w(kSupervisor) + "</th><td>" + Esc(Str(s)) + "</td><td></td></tr>\n";
+  }
+  h += "<tr><th>" + w(kExecutor) + "</th><td>" + Esc(Str(c["executor"])) + "</td><td></td></tr>\n";
+  h += "</table>\n<h2>" + w(kVerify) + "</h2>\n<p>" +
+       w({"本记录的电子文件 certificate.json 由保管库密钥签名（SSHSIG），可用 OpenSSH 验证：",
+          "The electronic record certificate.json is signed with the vault's key (SSHSIG); "
+          "verify it with OpenSSH:"}) +
+       "</p>\n<pre><code>ssh-keygen -Y verify -f allowed_signers -I custos -n custos-certificate "
+       "-s certificate.json.sig &lt; certificate.json</code></pre>\n<p>" +
+       w({"签名公钥：", "Signing key:"}) + "</p><pre><code>" + Esc(Str(c["signing_key"])) +
+       "</code></pre>\n";
+  return h;
+}
+
+constexpr const char* kStyle =
+    "@page { size: A4; margin: 18mm 16mm; }\n"
+    "body { font-family: 'Noto Serif CJK SC', 'Source Han Serif SC', SimSun, serif; font-size: "
+    "10.5pt; color: #000; }\n"
+    "h1 { font-size: 16pt; text-align: center; margin: 0 0 6mm; }\n"
+    "h2 { font-size: 11.5pt; border-bottom: 1px solid #000; margin: 5mm 0 2mm; }\n"
+    "table { border-collapse: collapse; width: 100%; page-break-inside: auto; }\n"
+    "tr { page-break-inside: avoid; }\n"
+    "th, td { border: 1px solid #444; padding: 1.2mm 2mm; text-align: left; vertical-align: top; "
+    "}\n"
+    "td.n { text-align: right; }\n"
+    "pre { font-size: 7.5pt; white-space: pre-wrap; word-break: break-all; }\n"
+    ".sig td { height: 14mm; }\n";
 
 }  // namespace
 
 Result<std::string> RenderCertificateHtml(std::string_view text, std::string_view lang) {
-  if (lang != "zh" && lang != "en") return Fail(InvalidArgument("certificate language is zh or en"));
+  if (lang != "zh" && lang != "en")
+    return Fail(InvalidArgument("certificate language is zh or en"));
   auto c = json::parse(text, nullptr, false);
-  if (c.is_discarded() || !c.is_object() || c.value("format", "") != "custos-destruction-certificate") {
+  if (c.is_discarded() || !c.is_object() ||
+      c.value("format", "") != "custos-destruction-certificate") {
     return Fail(InvalidArgument("not a Custos destruction certificate"));
   }
-  const Labels& L = lang == "zh" ? kZh : kEn;
-  std::string h;
-  h += "<!DOCTYPE html>\n<html lang=\"" + std::string(lang == "zh" ? "zh-CN" : "en") +
-       "\">\n<head>\n<meta charset=\"utf-8\">\n<title>" + std::string(L.title) + " " +
-       Esc(Str(c["destruction"])) + "</title>\n<style>\n"
-       "@page { size: A4; margin: 18mm 16mm; }\n"
-       "body { font-family: 'Noto Serif CJK SC', 'Source Han Serif SC', SimSun, serif; font-size: 10.5pt; color: #000; }\n"
-       "h1 { font-size: 16pt; text-align: center; margin: 0 0 6mm; }\n"
-       "h2 { font-size: 11.5pt; border-bottom: 1px solid #000; margin: 5mm 0 2mm; }\n"
-       "table { border-collapse: collapse; width: 100%; page-break-inside: auto; }\n"
-       "tr { page-break-inside: avoid; }\n"
-       "th, td { border: 1px solid #444; padding: 1.2mm 2mm; text-align: left; vertical-align: top; }\n"
-       "td.n { text-align: right; }\n"
-       "pre { font-size: 7.5pt; white-space: pre-wrap; word-break: break-all; }\n"
-       ".sig td { height: 14mm; }\n"
-       "</style>\n</head>\n<body>\n";
-  h += "<h1>" + std::string(L.title) + "</h1>\n<table>\n";
-  h += "<tr><th>" + std::string(L.batch) + "</th><td>" + Esc(Str(c["destruction"])) + "</td></tr>\n";
-  h += "<tr><th>" + std::string(L.vault) + "</th><td>" + Esc(Str(c["vault"])) + "</td></tr>\n";
-  h += "<tr><th>" + std::string(L.basis) + "</th><td>" + Esc(Str(c["legal_basis"])) + "</td></tr>\n";
-  h += "<tr><th>" + std::string(L.confirmation) + "</th><td>" + Esc(Str(c["no_retention_confirmation"])) +
-       "</td></tr>\n</table>\n";
-  h += "<h2>" + std::string(L.data) + "</h2>\n<table>\n<tr><th>" + L.dataset + "</th><th>" + L.field +
-       "</th><th>" + L.people + "</th></tr>\n";
-  for (const auto& d : c["data"]) {
-    h += "<tr><td>" + Esc(Str(d["dataset"])) + "</td><td>(" + L.records + ": " + Esc(Str(d["records"])) +
-         ")</td><td class=\"n\">" + Esc(Str(d["people"])) + "</td></tr>\n";
-    for (const auto& f : d["fields"]) {
-      h += "<tr><td></td><td>" + Esc(Str(f["field"])) + "</td><td class=\"n\">" + Esc(Str(f["people"])) +
-           "</td></tr>\n";
-    }
+  if (c.value("version", 0) != 2) {
+    return Fail(
+        InvalidArgument("a destruction certificate of version " + Str(c["version"]) +
+                        ": this build renders version 2 (issue it again with custos certificate)"));
   }
-  h += "</table>\n<h2>" + std::string(L.retained) + "</h2>\n";
-  if (c["retained"].empty()) {
-    h += "<p>" + std::string(L.none) + "</p>\n";
-  } else {
-    h += "<table>\n<tr><th>" + std::string(L.dataset) + "</th><th>" + L.field + "</th><th>" + L.people +
-         "</th><th>" + L.rule + "</th><th>" + L.until + "</th></tr>\n";
-    for (const auto& r : c["retained"]) {
-      h += "<tr><td>" + Esc(Str(r["dataset"])) + "</td><td>" + Esc(Str(r["field"])) + "</td><td class=\"n\">" +
-           Esc(Str(r["people"])) + "</td><td>" + Esc(Str(r["rule"])) + "<br>" + Esc(Str(r["citation"])) +
-           "</td><td>" + Esc(Str(r["until"])) + "</td></tr>\n";
-    }
-    h += "</table>\n";
-  }
-  h += "<h2>" + std::string(L.method) + "</h2>\n<table>\n";
-  for (const auto& [k, v] : c["method"].items()) {
-    h += "<tr><th>" + Esc(k) + "</th><td>" + Esc(Str(v)) + "</td></tr>\n";
-  }
-  h += "</table>\n<h2>" + std::string(L.media) + "</h2>\n";
-  if (c["media"].empty()) {
-    h += "<p>" + std::string(L.none) + "</p>\n";
-  } else {
-    h += "<table>\n";
-    for (const auto& m : c["media"]) {
-      h += "<tr><td>" + Esc(Str(m["id"])) + "</td><td>" + Esc(Str(m["kind"])) + "</td><td>" +
-           Esc(Str(m["method"])) + "</td><td>" + Esc(Str(m["executor"])) + " / " + Esc(Str(m["witnesses"])) +
-           "</td><td>" + Esc(Str(m["vendor"])) + " " + Esc(Str(m["vendor_certificate"])) + "</td></tr>\n";
-    }
-    h += "</table>\n";
-  }
-  h += "<h2>" + std::string(L.times) + "</h2>\n<table>\n";
-  for (const auto& [k, v] : c["times"].items()) {
-    h += "<tr><th>" + Esc(k) + "</th><td>" + Esc(Str(v)) + "</td></tr>\n";
-  }
-  h += "</table>\n<h2>" + std::string(L.audit) + "</h2>\n<p>" + L.before + "</p><pre>" +
-       Esc(Str(c["audit"]["checkpoint_before"]["note"])) + "</pre>\n<p>" + L.after + "</p><pre>" +
-       Esc(Str(c["audit"]["checkpoint_after"]["note"])) + "</pre>\n";
-  h += "<h2>" + std::string(L.signatures) + "</h2>\n<table class=\"sig\">\n";
-  h += "<tr><th>" + std::string(L.approver) + "</th><td>" + Esc(Str(c["approver"])) + "</td><td></td></tr>\n";
-  for (const auto& s : c["supervisors"]) {
-    h += "<tr><th>" + std::string(L.supervisor) + "</th><td>" + Esc(Str(s)) + "</td><td></td></tr>\n";
-  }
-  h += "<tr><th>" + std::string(L.executor) + "</th><td>" + Esc(Str(c["executor"])) + "</td><td></td></tr>\n";
-  h += "</table>\n<p><small>" + std::string(L.verify) + "<br>" + Esc(Str(c["signing_key"])) +
-       "</small></p>\n</body>\n</html>\n";
+  const Words w{lang == "zh"};
+  std::string h = "<!DOCTYPE html>\n<html lang=\"" + std::string(w.zh ? "zh-CN" : "en") +
+                  "\">\n<head>\n<meta charset=\"utf-8\">\n<title>" + w(kTitle) + " " +
+                  Esc(Str(c["destruction"])) + "</title>\n<style>\n" + kStyle +
+                  "</style>\n</head>\n<body>\n";
+  h += "<h1>" + w(kTitle) + "</h1>\n<table>\n";
+  h += Row(w(kBatch), Esc(Str(c["destruction"])));
+  h += Row(w(kVault), "<code>" + Esc(Str(c["vault"])) + "</code>");
+  h += Row(w(kTrigger), Word(w, TriggerWords(), c["trigger"]));
+  h += Row(w(kBasis), LegalBasis(w, c));
+  h += Row(w(kConfirmation), Confirmation(w, c));
+  h += "</table>\n";
+  h += PeopleSection(w, c);
+  h += DataSection(w, c);
+  h += MethodSection(w, c);
+  h += TransfersAndMedia(w, c);
+  h += TimesAndAudit(w, c);
+  h += SignatureSection(w, c);
+  h += "</body>\n</html>\n";
   return h;
 }
 

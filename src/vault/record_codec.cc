@@ -231,6 +231,27 @@ Status OpenRecordFields(const crypto::FieldCipher& cipher, const RecordContext& 
   return OpenFields(cipher, ctx, body, &wanted, with_meta, out);
 }
 
+Result<uint32_t> CountRecordValues(ByteSpan body) {
+  // Dropping nothing parses and checks the whole body.
+  uint32_t dropped = 0;
+  ASSIGN_OR_RETURN(Bytes same, DropRecordFields(body, {}, &dropped));
+  ASSIGN_OR_RETURN(crypto::FieldSuite suite, RecordSuite(same));
+  const size_t p = suite == crypto::FieldSuite::kAes256Gcm ? 8 : 20;
+  const size_t at = 6 + p;
+  uint32_t count = uint32_t{same[at]} << 8 | same[at + 1];
+  // The metadata, when present, is the last entry.
+  size_t pos = at + 2;
+  for (uint32_t n = 0; n < count; ++n) {
+    uint32_t position = 0, len = 0;
+    if (!ReadVarint(same, pos, position) || !ReadVarint(same, pos, len)) {
+      return Fail(DataLoss("record is truncated"));
+    }
+    if (position == kRecordMetaPosition) return count - 1;
+    pos += len;
+  }
+  return count;
+}
+
 Result<Bytes> DropRecordFields(ByteSpan body, const std::vector<bool>& drop, uint32_t* dropped) {
   ASSIGN_OR_RETURN(crypto::FieldSuite suite, RecordSuite(body));
   const size_t p = suite == crypto::FieldSuite::kAes256Gcm ? 8 : 20;

@@ -82,6 +82,10 @@ Status OpenRecordFields(const crypto::FieldCipher& cipher, const RecordContext& 
 // kDataLoss on structural damage (as OpenRecord).
 Result<Bytes> DropRecordFields(ByteSpan body, const std::vector<bool>& drop, uint32_t* dropped);
 
+// How many column values a body holds (its metadata not counted), without
+// any key. kDataLoss on structural damage.
+Result<uint32_t> CountRecordValues(ByteSpan body);
+
 // The suite recorded in a body's header (to build the right FieldCipher).
 Result<crypto::FieldSuite> RecordSuite(ByteSpan body);
 

@@ -526,6 +526,17 @@ class Vault {
   };
   Result<ResidueSettings> ReadResidueSettings();
 
+  // The residue scan: looks for each of `needles` (byte strings of at
+  // least 16 bytes, e.g. wrapped keys of people just destroyed) in every
+  // file of the vault, byte for byte. Reports each file read (name without
+  // its directory, size) and how many needles were found anywhere.
+  struct ResidueScan {
+    std::vector<std::pair<std::string, uint64_t>> files;
+    uint64_t needles = 0;
+    uint64_t found = 0;
+  };
+  Result<ResidueScan> ScanForResidue(const std::vector<Bytes>& needles);
+
   // Seals a small value that belongs to a person (a consent's evidence,
   // say) under that person's data key, bound to the vault, the person and
   // `label` (XChaCha20-Poly1305, random nonce): it is shredded with them.

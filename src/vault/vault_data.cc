@@ -1,7 +1,15 @@
 // The Vault's calls for workflows that keep documents, read datasets, count
 // or destroy people, and read the audit log: the one way to storage from
 // above the vault (workflows and the CLI never see the Store).
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
 #include <nlohmann/json.hpp>
+#include <unordered_map>
 
 #include "vault/vault.h"
 
@@ -179,6 +187,82 @@ Result<Vault::ResidueSettings> Vault::ReadResidueSettings() {
   r.secure_delete = s.zeroes_freed_space;
   r.journal_mode = std::move(s.journal_mode);
   return r;
+}
+
+namespace {
+
+uint64_t Load64(const uint8_t* p) {
+  uint64_t v;
+  std::memcpy(&v, p, 8);
+  return v;
+}
+
+}  // namespace
+
+Result<Vault::ResidueScan> Vault::ScanForResidue(const std::vector<Bytes>& needles) {
+  ResidueScan scan;
+  scan.needles = needles.size();
+  // Needles by their first 8 bytes, behind a 2^20-bit filter of those: one
+  // load and one bit test per byte of the files, a lookup only on a hit.
+  std::unordered_map<uint64_t, std::vector<const Bytes*>> by_head;
+  std::vector<uint64_t> filter(1 << 14, 0);
+  auto slot = [](uint64_t head) { return (head * 0x9E3779B97F4A7C15ull) >> 44; };
+  for (const Bytes& n : needles) {
+    if (n.size() < 16) return Fail(Internal("a residue needle is shorter than 16 bytes"));
+    const uint64_t head = Load64(n.data());
+    by_head[head].push_back(&n);
+    const uint64_t bit = slot(head);
+    filter[bit >> 6] |= uint64_t{1} << (bit & 63);
+  }
+  std::vector<bool> found(needles.size(), false);
+  std::unordered_map<const Bytes*, size_t> index;
+  for (size_t i = 0; i < needles.size(); ++i) index[&needles[i]] = i;
+  size_t longest = 16;
+  for (const Bytes& n : needles) longest = std::max(longest, n.size());
+  for (const std::string& path : store_->Files()) {
+    const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) continue;  // a -wal or -journal that does not exist: nothing to scan
+    struct stat st {};
+    if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+      ::close(fd);
+      continue;
+    }
+    const std::string name = path.substr(path.rfind('/') == std::string::npos ? 0 : path.rfind('/') + 1);
+    scan.files.emplace_back(name, static_cast<uint64_t>(st.st_size));
+    // Read in blocks that overlap by the longest needle, so that a needle
+    // across two blocks is still seen whole.
+    std::vector<uint8_t> buf(size_t{1} << 20);
+    size_t have = 0;
+    for (;;) {
+      const ssize_t got = ::read(fd, buf.data() + have, buf.size() - have);
+      if (got < 0 && errno == EINTR) continue;
+      if (got < 0) {
+        ::close(fd);
+        return Fail(Unavailable("cannot read " + path + " for the residue scan"));
+      }
+      have += static_cast<size_t>(got);
+      const bool end = got == 0;
+      const size_t limit = end ? (have >= 8 ? have - 7 : 0) : (have > longest ? have - longest : 0);
+      for (size_t i = 0; i < limit; ++i) {
+        const uint64_t head = Load64(buf.data() + i);
+        const uint64_t bit = slot(head);
+        if ((filter[bit >> 6] >> (bit & 63) & 1) == 0) continue;
+        auto it = by_head.find(head);
+        if (it == by_head.end()) continue;
+        for (const Bytes* n : it->second) {
+          if (i + n->size() <= have && std::memcmp(buf.data() + i, n->data(), n->size()) == 0) {
+            found[index[n]] = true;
+          }
+        }
+      }
+      if (end) break;
+      std::memmove(buf.data(), buf.data() + limit, have - limit);
+      have -= limit;
+    }
+    ::close(fd);
+  }
+  scan.found = static_cast<uint64_t>(std::count(found.begin(), found.end(), true));
+  return scan;
 }
 
 }  // namespace custos::vault

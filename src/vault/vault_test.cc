@@ -12,6 +12,7 @@
 
 #include "base/test_util.h"
 #include "crypto/aead.h"
+#include "vault/test_v1_keys.h"
 
 namespace custos::vault {
 namespace {
@@ -708,48 +709,13 @@ TEST_F(VaultTest, KeysWrappedInVersionOneStillOpenAndRotateToVersionTwo) {
   }
   vault_.reset();
 
-  const std::string kek_text = Slurp(key_);
-  ASSERT_EQ(kek_text.size(), 32u);
-  const auto kek = crypto::SecretBytes::CopyOf(AsBytes(kek_text));
-  
+  std::vector<std::pair<int64_t, PersonId>> people;
+  for (size_t i = 0; i < ids.size(); ++i) people.emplace_back(pks[i], ids[i]);
+  testing::RewrapKeysToV1(path_, key_, people);
+  if (HasFatalFailure()) return;
   sqlite3* db = nullptr;
   ASSERT_EQ(sqlite3_open(path_.c_str(), &db), SQLITE_OK);
-  auto blob = [&](const std::string& sql) {
-    sqlite3_stmt* st = nullptr;
-    EXPECT_EQ(sqlite3_prepare_v2(db, sql.c_str(), -1, &st, nullptr), SQLITE_OK);
-    Bytes out;
-    if (sqlite3_step(st) == SQLITE_ROW) {
-      auto* p = static_cast<const uint8_t*>(sqlite3_column_blob(st, 0));
-      out.assign(p, p + sqlite3_column_bytes(st, 0));
-    }
-    sqlite3_finalize(st);
-    return out;
-  };
-  const Bytes vault_id = blob("SELECT value FROM meta WHERE key='vault_id'");
-  ASSERT_EQ(vault_id.size(), 16u);
-  auto wrap = crypto::KeyWrap::Create(kek, crypto::FieldSuite::kAes256Gcm, vault_id);
-  ASSERT_TRUE(wrap);
-  for (size_t i = 0; i < ids.size(); ++i) {
-    const std::string where = " WHERE pk=" + std::to_string(pks[i]);
-    const Bytes v2 = blob("SELECT wrapped_key FROM person" + where);
-    ASSERT_EQ(v2.size(), crypto::KeyWrap::kV2Size);
-    const std::string_view label = "custos/data-key/v1";
-    Bytes ad(label.begin(), label.end());
-    AppendLengthPrefixed(ad, vault_id);
-    AppendLengthPrefixed(ad, ids[i].bytes());
-    AppendU32BE(ad, 1);
-    auto key = wrap->Unwrap(v2, ad);
-    ASSERT_TRUE(key) << key.error().ToString();
-    const Bytes v1 = crypto::Seal(kek, key->RevealSecret(), ad);
-    ASSERT_EQ(v1.size(), crypto::KeyWrap::kV1Size);
-    sqlite3_stmt* st = nullptr;
-    ASSERT_EQ(sqlite3_prepare_v2(db, ("UPDATE person SET wrapped_key=?" + where).c_str(), -1, &st,
-                                 nullptr),
-              SQLITE_OK);
-    sqlite3_bind_blob(st, 1, v1.data(), static_cast<int>(v1.size()), SQLITE_TRANSIENT);
-    ASSERT_EQ(sqlite3_step(st), SQLITE_DONE);
-    sqlite3_finalize(st);
-  }
+  auto blob = [&](const std::string& sql) { return testing::SqlBlob(db, sql); };
   // Such a vault was of format 1; opening it marks it 2, so that older
   // builds refuse it rather than take its v2 keys for damage.
   EXPECT_EQ(blob("SELECT value FROM meta WHERE key='format'"), AsBytesOf("custos-vault-2"));

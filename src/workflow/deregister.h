@@ -24,9 +24,10 @@ struct DeregisterReport {
 
 // Checks, in order: a destruction batch left unfinished; people neither
 // transferred, retained nor destroyed; transfers without receipts and
-// unanswered consent requests of Art. 23 transfers; pending objections;
-// registered media not yet destroyed; the audit log (tlog::VerifyLog); the
-// destruction certificate. Records deregister.check with the blocker count.
+// unanswered consent requests of Art. 23 transfers (the same blockers
+// `destroy plan` reports, from the same typed documents); registered media
+// not yet destroyed; the audit log (tlog::VerifyLog); the destruction
+// certificate. Each blocker names its kind (BlockerKind). Records deregister.check with the blocker count.
 // Returns the report (callers turn blockers into kFailedPrecondition).
 Result<DeregisterReport> CheckDeregistration(vault::Vault& vault, const Date& today = TodayInChina());
 

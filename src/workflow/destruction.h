@@ -20,27 +20,21 @@
 
 #include <cstdint>
 #include <functional>
-#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
 #include "base/result.h"
 #include "base/time.h"
 #include "vault/vault.h"
+#include "workflow/destruction_doc.h"
 
 namespace custos::workflow {
 
-// Something that must be done first, and the command that does it.
-struct Blocker {
-  std::string what;
-  std::string resolve;
-};
-
-// The plan as JSON (docs/formats/certificate.md, "plan"): per dataset and
-// field the people whose value is destroyed or retained (rule, until),
-// transfers and their receipts, and blockers. Counts only, no personal data.
+// The plan (docs/formats/certificate.md, "plan"): per dataset and field the
+// people whose value is destroyed or retained (rule, until), transfers and
+// their receipts, and blockers. Counts only, no personal data.
 struct DestroyPlan {
-  nlohmann::ordered_json json;
+  PlanSnapshot snapshot;
   std::vector<Blocker> blockers;
   uint64_t people_total = 0;
   uint64_t people_destroyed = 0;   // deleted whole
@@ -54,7 +48,7 @@ struct ExecuteOptions {
   std::string approver;
   std::vector<std::string> supervisors;  // exactly two, distinct from the approver
   Date today = TodayInChina();
-  std::string trigger = "branch-closure";  // or "retention-expired"
+  DestructionTrigger trigger = DestructionTrigger::kBranchClosure;
   uint64_t chunk_people = 50000;
   // From this many people to destroy on, and when fewer are kept than
   // destroyed, they go in one bulk transaction (Store::DeletePersonsExcept,
@@ -81,16 +75,19 @@ struct ExecuteReport {
 //   kInvalidArgument    no approver, not exactly two distinct supervisors, or
 //                       a supervisor who is also the approver
 //   kFailedPrecondition the plan has blockers (listed with their commands)
-//   kDataLoss           the post-purge verification found a trace
+//   kUnavailable        another process delayed the purge or wrote during
+//                       it, or the residue scan found a destroyed key: run
+//                       it again when the vault is idle
 Result<ExecuteReport> ExecuteDestruction(vault::Vault& vault, const ExecuteOptions& options);
 
-// The batch documents, oldest first (id, parsed body).
-Result<std::vector<std::pair<std::string, nlohmann::ordered_json>>> ListDestructions(vault::Vault& vault);
+// The batches, oldest first.
+Result<std::vector<DestructionBatch>> ListDestructions(vault::Vault& vault);
 
 // The destruction record of a finished batch (the latest when `id` is
-// empty), as docs/formats/certificate.md specifies. kNotFound if there is no
+// empty), as docs/formats/certificate.md specifies: the JSON text that is
+// signed, from the batch's recorded facts. kNotFound if there is no
 // such batch, kFailedPrecondition if it is not done.
-Result<nlohmann::ordered_json> BuildCertificate(vault::Vault& vault, const std::string& id);
+Result<std::string> BuildCertificate(vault::Vault& vault, const std::string& id);
 
 struct IssuedCertificate {
   std::string destruction;
@@ -123,7 +120,7 @@ Status RegisterMedia(vault::Vault& vault, const MediaRecord& media);
 // witnesses, a vendor certificate without a vendor. kFailedPrecondition if
 // already recorded as destroyed.
 Status RecordMediaDestruction(vault::Vault& vault, const MediaRecord& media);
-Result<std::vector<nlohmann::ordered_json>> ListMedia(vault::Vault& vault);
+Result<std::vector<MediaDoc>> ListMedia(vault::Vault& vault);
 
 }  // namespace custos::workflow
 

@@ -2,7 +2,10 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <cctype>
 #include <cstdlib>
+#include <set>
 #include <filesystem>
 #include <nlohmann/json.hpp>
 
@@ -10,9 +13,11 @@
 #include "package/sshsig.h"
 #include "tlog/audit_log.h"
 #include "vault/record_codec.h"
+#include "vault/test_v1_keys.h"
 #include "workflow/deregister.h"
 #include "workflow/import.h"
 #include "workflow/retention.h"
+#include "workflow/transfer_doc.h"
 
 namespace custos::workflow {
 namespace {
@@ -91,6 +96,31 @@ class DestructionTest : public ::testing::Test {
       return Ok();
     }));
   }
+  // A transfer document in `state`, written through its codec.
+  void PutTransfer(const std::string& id, TransferMode mode, TransferState state) {
+    TransferDoc doc;
+    doc.plan.id = id;
+    doc.plan.recipient = "hq";
+    doc.plan.mode = mode;
+    doc.plan.purpose = "branch closure";
+    doc.plan.method = "package";
+    doc.plan.fields = {"姓名"};
+    doc.plan.dataset = "crm";
+    doc.plan.approved_by = "Head Wang";
+    doc.state = state;
+    doc.created_at = "2026-11-20T08:00:00Z";
+    if (state >= TransferState::kPackaged) {
+      doc.package = PackageRecord{};
+      doc.package->manifest_sha256 = std::string(64, 'a');
+    }
+    if (state == TransferState::kClosed) {
+      doc.closed_at = "2026-11-25T08:00:00Z";
+      doc.receipt_sha256 = std::string(64, 'b');
+    }
+    ASSERT_TRUE(vault_->Transact(vault_->MakeEvent("test.transfer"), [&](tlog::Event&) {
+      return vault_->PutDoc(kTransferKind, id, SerializeTransferDoc(doc));
+    }));
+  }
   ExecuteOptions Exec() {
     ExecuteOptions e;
     e.approver = "Head Wang";
@@ -123,7 +153,7 @@ TEST_F(DestructionTest, PlanCountsPerDatasetAndField) {
   EXPECT_EQ(p->people_retained, 2u);
   EXPECT_EQ(p->people_rewritten, 2u);
   EXPECT_TRUE(p->blockers.empty());
-  const json& ds = p->json["datasets"][0];
+  const json ds = PlanToJson(p->snapshot)["datasets"][0];
   EXPECT_EQ(ds["people"]["destroyed"], 4);
   for (const auto& f : ds["fields"]) {
     bool kept = f["field"] == "姓名" || f["field"] == "银行卡号";
@@ -136,18 +166,15 @@ TEST_F(DestructionTest, PlanCountsPerDatasetAndField) {
 }
 
 TEST_F(DestructionTest, OpenTransferBlocks) {
-  ASSERT_TRUE(vault_->Transact(vault_->MakeEvent("test.transfer"), [&](tlog::Event&) {
-    return vault_->store_for_testing().PutDoc("transfer", "T1", R"({"state":"sent"})");
-  }));
+  PutTransfer("T1", TransferMode::kHeadOffice, TransferState::kPackaged);
   auto p = PlanDestruction(*vault_, today_);
   ASSERT_TRUE(p);
   ASSERT_EQ(p->blockers.size(), 1u);
+  EXPECT_EQ(p->blockers[0].kind, BlockerKind::kTransferOpen);
   auto r = ExecuteDestruction(*vault_, Exec());
   ASSERT_FALSE(r);
   EXPECT_EQ(r.error().code(), ErrorCode::kFailedPrecondition);
-  ASSERT_TRUE(vault_->Transact(vault_->MakeEvent("test.transfer"), [&](tlog::Event&) {
-    return vault_->store_for_testing().PutDoc("transfer", "T1", R"({"state":"closed","receipt":"R-1"})");
-  }));
+  PutTransfer("T1", TransferMode::kHeadOffice, TransferState::kClosed);
   EXPECT_TRUE(ExecuteDestruction(*vault_, Exec()));
 }
 
@@ -284,11 +311,13 @@ TEST_P(InterruptTest, ReRunFinishesTheBatch) {
   auto batches = ListDestructions(*vault_);
   ASSERT_TRUE(batches);
   ASSERT_EQ(batches->size(), 1u);
-  const json& doc = (*batches)[0].second;
-  EXPECT_EQ(doc["state"], "done");
-  EXPECT_EQ(doc["progress"]["people_destroyed"], 4);
-  EXPECT_EQ(doc["progress"]["people_rewritten"], 2);
-  EXPECT_EQ(doc["progress"]["fields_removed"], 5);
+  const DestructionBatch& batch = (*batches)[0];
+  EXPECT_EQ(batch.state, DestructionState::kDone);
+  EXPECT_EQ(batch.progress.people_destroyed, 4u);
+  EXPECT_EQ(batch.progress.people_rewritten, 2u);
+  EXPECT_EQ(batch.progress.fields_removed, 5u);
+  // Every destroyed key counted once, whichever run destroyed it.
+  EXPECT_EQ(batch.progress.keys_destroyed, (std::map<std::string, uint64_t>{{"AES-256-GCM", 4}}));
   auto verified = tlog::VerifyLog(vault_->store_for_testing(), vault_->audit().verifier_key());
   EXPECT_TRUE(verified) << verified.error().ToString();
   // destroy.chunk entries add up to the batch's counts.
@@ -331,7 +360,7 @@ TEST_F(DestructionTest, CertificateIsSignedCountsAgreeAndHoldsNoPersonalData) {
   json cert = json::parse(text);
   EXPECT_EQ(cert["destruction"], r->id);
   EXPECT_EQ(cert["people"]["destroyed"], plan->people_destroyed);
-  EXPECT_EQ(cert["data"][0]["people"], plan->json["datasets"][0]["people"]["destroyed"]);
+  EXPECT_EQ(cert["data"][0]["people"], plan->snapshot.datasets[0].people_destroyed);
   EXPECT_EQ(cert["supervisors"].size(), 2u);
   EXPECT_EQ(cert["retained"].size(), 2u);
   for (const auto& p : kPeople) {
@@ -365,15 +394,10 @@ TEST_F(DestructionTest, DeregisterCheckPassesOnlyAfterTheLastStep) {
   auto dup = RegisterMedia(*vault_, m);
   ASSERT_FALSE(dup);
   EXPECT_EQ(dup.error().code(), ErrorCode::kAlreadyExists);
-  ASSERT_TRUE(vault_->Transact(vault_->MakeEvent("test.transfer"), [&](tlog::Event&) {
-    return vault_->store_for_testing().PutDoc("transfer", "T1",
-                                  R"({"state":"sent","basis":"art23","consent_pending":3})");
-  }));
+  PutTransfer("T1", TransferMode::kArt23, TransferState::kNoticed);
   // Unresolved people, open transfer, its consents, medium, no destruction.
   EXPECT_EQ(blockers(), 5u);
-  ASSERT_TRUE(vault_->Transact(vault_->MakeEvent("test.transfer"), [&](tlog::Event&) {
-    return vault_->store_for_testing().PutDoc("transfer", "T1", R"({"state":"closed","receipt":"R-1","basis":"art23"})");
-  }));
+  PutTransfer("T1", TransferMode::kArt23, TransferState::kClosed);
   EXPECT_EQ(blockers(), 3u);
   Retain();
   auto r = ExecuteDestruction(*vault_, Exec());
@@ -406,22 +430,291 @@ TEST_F(DestructionTest, DeregisterCheckPassesOnlyAfterTheLastStep) {
 namespace custos::workflow {
 namespace {
 
-TEST_F(DestructionTest, UnansweredArt23NoticesBlockDeregistration) {
-  int64_t a = Pk(0), b = Pk(1);
-  ASSERT_TRUE(vault_->Transact(vault_->MakeEvent("test.transfer"), [&](tlog::Event&) -> Status {
-    RETURN_IF_ERROR(vault_->store_for_testing().PutDoc("transfer", "T2", R"({"state":"notified","mode":"art23"})"));
-    RETURN_IF_ERROR(vault_->store_for_testing().PutPersonDoc("transfer.notice", "T2", a, "{}"));
-    RETURN_IF_ERROR(vault_->store_for_testing().PutPersonDoc("transfer.notice", "T2", b, "{}"));
-    return vault_->store_for_testing().PutPersonDoc("transfer.response", "T2", a, R"({"response":"consent"})");
+TEST_F(DestructionTest, UnansweredArt23ConsentsBlockBothCommands) {
+  PutTransfer("T2", TransferMode::kArt23, TransferState::kNoticed);
+  ASSERT_TRUE(vault_->Transact(vault_->MakeEvent("test.response"), [&](tlog::Event&) {
+    ResponseDoc consent;
+    consent.response = Response::kConsent;
+    consent.time = "2026-11-21T08:00:00Z";
+    return vault_->PutPersonDoc(kResponseKind, "T2", Pk(0), SerializeResponseDoc(consent));
   }));
+  const std::string want = "transfer T2: 5 separate-consent requests (PIPL Art. 23) are unanswered";
+  auto plan = PlanDestruction(*vault_, today_);
+  ASSERT_TRUE(plan) << plan.error().ToString();
   auto r = CheckDeregistration(*vault_, today_);
   ASSERT_TRUE(r) << r.error().ToString();
-  bool found = false;
-  for (const auto& blocker : r->blockers) {
-    found = found || blocker.what == "transfer T2: 1 separate-consent requests (PIPL Art. 23) are unanswered";
+  for (const auto* list : {&plan->blockers, &r->blockers}) {
+    bool found = false;
+    for (const auto& b : *list) {
+      found = found || (b.kind == BlockerKind::kConsentUnanswered && b.what == want);
+    }
+    EXPECT_TRUE(found);
   }
-  EXPECT_TRUE(found);
 }
+
+}  // namespace
+}  // namespace custos::workflow
+
+namespace custos::workflow {
+namespace {
+
+// Tokens of a page's text outside its tags, code and preformatted blocks.
+std::vector<std::string> VisibleTokens(std::string html) {
+  for (const char* block : {"code", "pre", "style", "title"}) {
+    const std::string open = std::string("<") + block, close = std::string("</") + block + ">";
+    for (size_t at; (at = html.find(open)) != std::string::npos;) {
+      const size_t end = html.find(close, at);
+      html.erase(at, end == std::string::npos ? std::string::npos : end + close.size() - at);
+    }
+  }
+  std::string text;
+  bool in_tag = false;
+  for (char c : html) {
+    if (c == '<') {
+      in_tag = true;
+      text += ' ';
+    }
+    if (!in_tag) text += c;
+    if (c == '>') in_tag = false;
+  }
+  std::vector<std::string> tokens;
+  std::string t;
+  for (char c : text + " ") {
+    if (std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-' || c == '.') {
+      t += c;
+    } else if (!t.empty()) {
+      tokens.push_back(t);
+      t.clear();
+    }
+  }
+  return tokens;
+}
+
+void CollectKeys(const json& j, std::set<std::string>& keys) {
+  if (j.is_object()) {
+    for (const auto& [k, v] : j.items()) {
+      keys.insert(k);
+      CollectKeys(v, keys);
+    }
+  } else if (j.is_array()) {
+    for (const auto& v : j) CollectKeys(v, keys);
+  }
+}
+
+TEST_F(DestructionTest, ChineseCertificateIsChineseThroughoutAndEnglishIsComplete) {
+  Retain();
+  ExecuteOptions e = Exec();
+  e.approver = "王主任";
+  e.supervisors = {"李档案", "周会计"};
+  auto r = ExecuteDestruction(*vault_, e);
+  ASSERT_TRUE(r) << r.error().ToString();
+  MediaRecord m;
+  m.id = "HDD-001";
+  m.kind = "disk";
+  m.method = "shred";
+  m.executor = "张师傅";
+  m.witnesses = {"李档案", "周会计"};
+  ASSERT_TRUE(RecordMediaDestruction(*vault_, m));
+  auto zh = IssueCertificate(*vault_, r->id, dir_.File("zh"), "zh");
+  ASSERT_TRUE(zh) << zh.error().ToString();
+  const json cert = json::parse(Slurp(zh->json_path));
+  std::set<std::string> keys;
+  CollectKeys(cert, keys);
+  const std::string html = Slurp(zh->html_path);
+  // Data and proper names that stay as they are: ids, algorithm and file
+  // names, dates, rule ids.
+  const std::set<std::string> allowed = {"AES-256-GCM", "XChaCha20-Poly1305", "SHA-256", "UTC",
+                                         "crm", "HDD-001", "tax-records", "v.vault", "v.vault-wal",
+                                         "v.vault-shm", "2026.1", r->id,
+                                         // product and file names in the verification note
+                                         "OpenSSH", "SSHSIG", "certificate.json",
+                                         // the executor: the vault's actor, as opened here
+                                         "unknown"};
+  for (const std::string& t : VisibleTokens(html)) {
+    if (allowed.count(t) || std::all_of(t.begin(), t.end(), [](char c) {
+          return std::isdigit(static_cast<unsigned char>(c)) || c == '-' || c == '.';
+        })) {
+      continue;
+    }
+    if (t.size() == 3 && t.back() == 'Z' && std::isdigit(static_cast<unsigned char>(t[0]))) continue;  // seconds of a time
+    if (t.find_first_of("0123456789") != std::string::npos && t.find('T') != std::string::npos) continue;  // times
+    ADD_FAILURE() << "English or a member name in the zh certificate: '" << t << "'";
+  }
+  for (const char* phrase : {"第四十七条第一款第（二）项", "《中华人民共和国税收征收管理法实施细则》第二十九条第二款",
+                             "密码学擦除", "硬盘", "粉碎", "AES-256-GCM 封装：4 个", "找到 0 个"}) {
+    EXPECT_NE(html.find(phrase), std::string::npos) << phrase;
+  }
+  EXPECT_TRUE(keys.count("field_encryption"));  // the check above did look at member names
+  auto en = IssueCertificate(*vault_, r->id, dir_.File("en"), "en");
+  ASSERT_TRUE(en) << en.error().ToString();
+  const std::string en_html = Slurp(en->html_path);
+  for (const char* phrase : {"PIPL (Personal Information Protection Law of the PRC) Art. 47 ¶1 (2)",
+                             "No retention rule of catalogue version 2026.1",
+                             "cryptographic erasure", "AES-256-GCM wrapped: 4", "found 0",
+                             "hard disk", "shredded", "Supervisor"}) {
+    EXPECT_NE(en_html.find(phrase), std::string::npos) << phrase;
+  }
+  for (const char* zh_label : {"销毁", "保存", "监销人", "密钥"}) {
+    EXPECT_EQ(en_html.find(zh_label), std::string::npos) << zh_label;
+  }
+}
+
+TEST_F(DestructionTest, CertificateNamesTheKeyWrappingOfTheKeysDestroyed) {
+  // Two of the people to destroy hold keys wrapped the version 1 way.
+  std::vector<std::pair<int64_t, vault::PersonId>> old_keys;
+  for (size_t i : {2u, 3u}) old_keys.emplace_back(Pk(i), vault_->IdOf(Pk(i)));
+  vault_.reset();
+  vault::testing::RewrapKeysToV1(Path(), dir_.File("k.key"), old_keys);
+  if (HasFatalFailure()) return;
+  Open(false);
+  Retain();
+  auto r = ExecuteDestruction(*vault_, Exec());
+  ASSERT_TRUE(r) << r.error().ToString();
+  auto c = IssueCertificate(*vault_, r->id, dir_.File("cert"), "zh");
+  ASSERT_TRUE(c) << c.error().ToString();
+  const json cert = json::parse(Slurp(c->json_path));
+  EXPECT_EQ(cert["method"]["keys_destroyed"],
+            (json{{"AES-256-GCM", 2}, {"XChaCha20-Poly1305", 2}}));
+  EXPECT_EQ(cert["method"]["field_encryption"],
+            std::string(crypto::FieldSuiteName(vault_->field_suite())));
+  const std::string html = Slurp(c->html_path);
+  EXPECT_NE(html.find("XChaCha20-Poly1305 封装：2 个"), std::string::npos);
+  // What the purge read back and scanned.
+  const json& v = cert["verification"];
+  EXPECT_EQ(v["secure_delete"], true);
+  EXPECT_EQ(v["journal_mode"], "wal");
+  EXPECT_EQ(v["vacuumed"], true);
+  EXPECT_EQ(v["wal_bytes_after"], 0);
+  EXPECT_EQ(v["residue_scan"]["keys_looked_for"], 4);
+  EXPECT_EQ(v["residue_scan"]["keys_destroyed"], 4);
+  EXPECT_EQ(v["residue_scan"]["keys_found"], 0);
+  ASSERT_FALSE(v["residue_scan"]["files"].empty());
+  EXPECT_EQ(v["residue_scan"]["files"][0]["file"], "v.vault");
+  EXPECT_GT(v["residue_scan"]["files"][0]["bytes"].get<uint64_t>(), 0u);
+}
+
+TEST_F(DestructionTest, ResidueOfADestroyedKeyStopsTheBatch) {
+  Retain();
+  // A copy of a destroyed person's wrapped key left somewhere in the vault
+  // (here: a workflow document), which crypto-shredding does not reach.
+  auto row = vault_->store_for_testing().GetPerson(Pk(5));
+  ASSERT_TRUE(row && *row);
+  const Bytes key = (*row)->wrapped_key;
+  ASSERT_TRUE(vault_->Transact(vault_->MakeEvent("test.copy"), [&](tlog::Event&) {
+    return vault_->PutDoc("test.copy", "k", std::string(AsChars(key)));
+  }));
+  auto r = ExecuteDestruction(*vault_, Exec());
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().code(), ErrorCode::kDataLoss);
+  EXPECT_NE(r.error().message().find("the residue scan found 1 of 4 destroyed keys"), std::string::npos)
+      << r.error().message();
+  auto batches = ListDestructions(*vault_);
+  ASSERT_TRUE(batches);
+  ASSERT_EQ(batches->size(), 1u);
+  EXPECT_EQ((*batches)[0].state, DestructionState::kExecuting);
+  EXPECT_FALSE(IssueCertificate(*vault_, "", dir_.File("cert"), "zh"));
+}
+
+// Each state that blocks: `destroy plan` names it when it blocks
+// destruction, and `deregister check` names it, from the same documents.
+struct BlockingState {
+  const char* name;
+  BlockerKind kind;
+  bool blocks_destruction;
+};
+class BlockingStateTest : public DestructionTest,
+                          public ::testing::WithParamInterface<BlockingState> {
+ protected:
+  // Sets up the state; everything else is resolved.
+  void SetUpState() {
+    const BlockerKind kind = GetParam().kind;
+    if (kind != BlockerKind::kPeopleUnresolved) Retain();
+    if (kind == BlockerKind::kTransferOpen) {
+      PutTransfer("T1", TransferMode::kHeadOffice, TransferState::kPackaged);
+    } else if (kind == BlockerKind::kConsentUnanswered) {
+      PutTransfer("T1", TransferMode::kArt23, TransferState::kNoticed);
+    }
+    const bool destroy = kind != BlockerKind::kNoDestruction && kind != BlockerKind::kTransferOpen &&
+                         kind != BlockerKind::kConsentUnanswered;
+    if (destroy) {
+      ExecuteOptions e = Exec();
+      if (kind == BlockerKind::kDestructionUnfinished) {
+        e.fault = [](std::string_view step) -> Status {
+          return step == "chunk" ? Fail(Unavailable("stopped")) : Ok();
+        };
+      }
+      (void)ExecuteDestruction(*vault_, e);
+    }
+    if (kind == BlockerKind::kPeopleUnresolved) {
+      // People imported after the destruction, neither retained nor destroyed.
+      WriteText(dir_.File("b.csv"), "姓名,手机号\n吴九,13300006666\n");
+      ImportOptions o;
+      o.dataset = "late";
+      o.today = today_;
+      ASSERT_TRUE(ImportFile(*vault_, dir_.File("b.csv"), o));
+    }
+    if (kind == BlockerKind::kFieldsUnretained) {
+      // A retained person who keeps a name under a second rule, while the
+      // binding of their bank card expires: the card must now go.
+      ApplyOptions a;
+      a.rule = "accounting-vouchers-books";
+      a.dataset = "crm";
+      a.fields = {"姓名"};
+      a.start_date = Date{2026, 3, 1};
+      ASSERT_TRUE(ApplyRetention(*vault_, a, today_));
+      ASSERT_TRUE(vault_->Transact(vault_->MakeEvent("test.bind"), [&](tlog::Event&) {
+        return vault_->PutPersonDoc("retention", "tax-records@crm", Pk(0), R"({"expiry":"2020-01-01"})");
+      }));
+    }
+    if (kind == BlockerKind::kMediumNotDestroyed) {
+      MediaRecord m;
+      m.id = "TAPE-9";
+      m.kind = "tape";
+      ASSERT_TRUE(RegisterMedia(*vault_, m));
+    }
+    if (kind != BlockerKind::kNoCertificate && kind != BlockerKind::kNoDestruction &&
+        kind != BlockerKind::kDestructionUnfinished && destroy) {
+      ASSERT_TRUE(IssueCertificate(*vault_, "", dir_.File("cert"), "en"));
+    }
+  }
+};
+
+TEST_P(BlockingStateTest, BothCommandsNameIt) {
+  SetUpState();
+  if (HasFatalFailure()) return;
+  const BlockingState& s = GetParam();
+  auto plan = PlanDestruction(*vault_, today_);
+  ASSERT_TRUE(plan) << plan.error().ToString();
+  auto dereg = CheckDeregistration(*vault_, today_);
+  ASSERT_TRUE(dereg) << dereg.error().ToString();
+  auto has = [&](const std::vector<Blocker>& list) {
+    return std::any_of(list.begin(), list.end(), [&](const Blocker& b) { return b.kind == s.kind; });
+  };
+  EXPECT_TRUE(has(dereg->blockers)) << s.name;
+  EXPECT_EQ(has(plan->blockers), s.blocks_destruction) << s.name;
+  // The plan's blockers are exactly what deregistration reports of them.
+  for (const Blocker& b : plan->blockers) {
+    EXPECT_TRUE(std::any_of(dereg->blockers.begin(), dereg->blockers.end(), [&](const Blocker& d) {
+      return d.kind == b.kind && d.what == b.what;
+    })) << b.what;
+  }
+  const json j = PlanToJson(plan->snapshot);
+  bool in_json = false;
+  for (const auto& b : j["blockers"]) in_json = in_json || b["kind"] == std::string(BlockerKindName(s.kind));
+  EXPECT_EQ(in_json, s.blocks_destruction);
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    All, BlockingStateTest,
+    ::testing::Values(BlockingState{"transfer_open", BlockerKind::kTransferOpen, true},
+                      BlockingState{"consent_unanswered", BlockerKind::kConsentUnanswered, true},
+                      BlockingState{"destruction_unfinished", BlockerKind::kDestructionUnfinished, false},
+                      BlockingState{"people_unresolved", BlockerKind::kPeopleUnresolved, false},
+                      BlockingState{"fields_unretained", BlockerKind::kFieldsUnretained, false},
+                      BlockingState{"medium_not_destroyed", BlockerKind::kMediumNotDestroyed, false},
+                      BlockingState{"no_destruction", BlockerKind::kNoDestruction, false},
+                      BlockingState{"no_certificate", BlockerKind::kNoCertificate, false}),
+    [](const auto& test_info) { return std::string(test_info.param.name); });
 
 }  // namespace
 }  // namespace custos::workflow

@@ -20,6 +20,7 @@ Result<DocReader> DocReader::Open(std::string_view kind, std::string_view key,
                                    "' is of a newer version (" + std::to_string(version) +
                                    ") than this build of Custos reads: upgrade Custos"));
   }
+  r.shared_->version = version;
   r.j_ = std::move(j);
   return r;
 }

@@ -40,6 +40,9 @@ class DocReader {
   DocReader Object(const char* name, bool required = true);
   std::vector<DocReader> Objects(const char* name);
 
+  // The document's schema version ("v", absent: 1).
+  int version() const { return shared_->version; }
+
   // The first error met, if any.
   Status status() const;
   // A kDataLoss error naming the document: "<kind> '<key>' is damaged (what)".
@@ -48,6 +51,7 @@ class DocReader {
  private:
   struct Shared {
     std::string kind, key;
+    int version = 1;
     std::optional<Error> error;
   };
   DocReader(std::shared_ptr<Shared> shared, nlohmann::json j)

@@ -1,0 +1,116 @@
+// Physical media (docs/retention.md): registered, then their destruction
+// recorded with its executor and two witnesses.
+#include <set>
+
+#include "tlog/audit_log.h"
+#include "workflow/destruction.h"
+
+namespace custos::workflow {
+namespace {
+
+const std::set<std::string>& MediaKinds() {
+  static const std::set<std::string> k = {"disk", "ssd",     "tape", "paper",
+                                          "usb",  "optical", "other"};
+  return k;
+}
+
+const std::set<std::string>& MediaMethods() {
+  static const std::set<std::string> m = {"shred", "degauss", "incinerate", "overwrite"};
+  return m;
+}
+
+Status ValidMediaId(const MediaRecord& m) {
+  if (m.id.empty() || m.id.size() > 128) {
+    return Fail(InvalidArgument("--id ID is required (the medium's serial or label)"));
+  }
+  if (MediaKinds().count(m.kind) == 0) {
+    return Fail(
+        InvalidArgument("--kind must be one of disk, ssd, tape, paper, usb, optical, other"));
+  }
+  return Ok();
+}
+
+Result<std::optional<MediaDoc>> GetMedium(vault::Vault& vault, const std::string& id) {
+  ASSIGN_OR_RETURN(std::optional<std::string> body, vault.GetDoc(kMediaKind, id));
+  if (!body) return std::optional<MediaDoc>();
+  ASSIGN_OR_RETURN(MediaDoc m, ParseMediaDoc(id, *body));
+  return std::optional<MediaDoc>(std::move(m));
+}
+
+}  // namespace
+
+Status RegisterMedia(vault::Vault& vault, const MediaRecord& m) {
+  RETURN_IF_ERROR(ValidMediaId(m));
+  MediaDoc d;
+  d.id = m.id;
+  d.kind = m.kind;
+  d.description = m.description;
+  d.registered_at = FormatRfc3339(NowUnixSeconds());
+  tlog::Event e = vault.MakeEvent("media.register");
+  e.objects = {{"medium", m.id}, {"kind", m.kind}};
+  return vault.Transact(e, [&](tlog::Event&) -> Status {
+    ASSIGN_OR_RETURN(std::optional<MediaDoc> existing, GetMedium(vault, m.id));
+    if (existing) return Fail(AlreadyExists("medium " + m.id + " is already registered"));
+    return vault.PutDoc(kMediaKind, m.id, SerializeMediaDoc(d));
+  });
+}
+
+Status RecordMediaDestruction(vault::Vault& vault, const MediaRecord& m) {
+  RETURN_IF_ERROR(ValidMediaId(m));
+  if (MediaMethods().count(m.method) == 0) {
+    return Fail(InvalidArgument("--method must be one of shred, degauss, incinerate, overwrite"));
+  }
+  if (m.executor.empty()) return Fail(InvalidArgument("--executor NAME is required"));
+  if (m.witnesses.size() != 2 || m.witnesses[0].empty() || m.witnesses[1].empty() ||
+      m.witnesses[0] == m.witnesses[1]) {
+    return Fail(InvalidArgument("give two different witnesses: --witness NAME --witness NAME"));
+  }
+  if (!m.vendor_certificate.empty() && m.vendor.empty()) {
+    return Fail(InvalidArgument("--vendor-certificate needs --vendor NAME"));
+  }
+  tlog::Event e = vault.MakeEvent("media.record");
+  e.objects = {{"medium", m.id},
+               {"kind", m.kind},
+               {"method", m.method},
+               {"executor", m.executor},
+               {"witnesses", m.witnesses},
+               {"vendor", m.vendor},
+               {"vendor_certificate", m.vendor_certificate}};
+  return vault.Transact(e, [&](tlog::Event&) -> Status {
+    ASSIGN_OR_RETURN(std::optional<MediaDoc> existing, GetMedium(vault, m.id));
+    MediaDoc d;
+    if (existing) {
+      d = std::move(*existing);
+      if (d.state == MediaState::kDestroyed) {
+        return Fail(FailedPrecondition("medium " + m.id + " is already recorded as destroyed"));
+      }
+      if (d.kind != m.kind) {
+        return Fail(InvalidArgument("medium " + m.id + " was registered as " + d.kind));
+      }
+    } else {
+      d.id = m.id;
+      d.kind = m.kind;
+      d.description = m.description;
+    }
+    d.state = MediaState::kDestroyed;
+    d.method = m.method;
+    d.executor = m.executor;
+    d.witnesses = m.witnesses;
+    d.vendor = m.vendor;
+    d.vendor_certificate = m.vendor_certificate;
+    d.destroyed_at = FormatRfc3339(NowUnixSeconds());
+    return vault.PutDoc(kMediaKind, m.id, SerializeMediaDoc(d));
+  });
+}
+
+Result<std::vector<MediaDoc>> ListMedia(vault::Vault& vault) {
+  ASSIGN_OR_RETURN(auto docs, vault.ListDocs(kMediaKind));
+  std::vector<MediaDoc> out;
+  for (const auto& [key, body] : docs) {
+    ASSIGN_OR_RETURN(MediaDoc m, ParseMediaDoc(key, body));
+    out.push_back(std::move(m));
+  }
+  return out;
+}
+
+}  // namespace custos::workflow
