@@ -65,6 +65,11 @@ std::string DocReader::Str(const char* name, bool required) {
   return m ? m->get<std::string>() : std::string();
 }
 
+std::string DocReader::Json(const char* name, bool required) {
+  const nlohmann::json* m = Member(name, required, "object");
+  return m ? m->dump() : std::string();
+}
+
 uint64_t DocReader::U64(const char* name, bool required) {
   const nlohmann::json* m = Member(name, required, "count");
   return m ? m->get<uint64_t>() : 0;

@@ -35,6 +35,8 @@ class DocReader {
   std::vector<std::string> Strings(const char* name);
   std::map<std::string, std::string> StringMap(const char* name);
   std::map<std::string, uint64_t> Counts(const char* name);
+  // A nested object, as JSON text (for a member another codec parses).
+  std::string Json(const char* name, bool required = true);
   bool Has(const char* name) const;
   // A nested object (its errors are this reader's), or an array of them.
   DocReader Object(const char* name, bool required = true);

@@ -5,15 +5,12 @@
 #include <algorithm>
 
 #include "base/file.h"
+#include "workflow/retention_doc.h"
 
 namespace custos::workflow {
 namespace {
 
 using json = nlohmann::ordered_json;
-
-constexpr std::string_view kCatalogueKind = "retention-catalogue";
-constexpr std::string_view kBindingKind = "retention-binding";
-constexpr std::string_view kPersonKind = "retention";
 
 // Dates as branch systems write them: 2024-03-05, 2024/3/5, 2024.03.05,
 // 20240305, optionally followed by a time.
@@ -58,12 +55,8 @@ Result<policy::Catalogue> LoadRules(vault::Vault& vault, const std::string& rule
   ASSIGN_OR_RETURN(std::optional<std::string> stored, vault.GetDoc(kCatalogueKind, "current"));
   std::optional<policy::Catalogue> current;
   if (stored) {
-    auto j = json::parse(*stored, nullptr, false);
-    if (j.is_discarded() || !j.contains("catalogue")) {
-      return Fail(DataLoss("the retention rules stored in the vault are damaged"));
-    }
-    ASSIGN_OR_RETURN(policy::Catalogue c, policy::ParseCatalogue(j["catalogue"].dump()));
-    current = std::move(c);
+    ASSIGN_OR_RETURN(StoredCatalogue c, ParseStoredCatalogue(*stored));
+    current = std::move(c.catalogue);
   }
   policy::Catalogue wanted;
   std::string source;
@@ -85,12 +78,9 @@ Result<policy::Catalogue> LoadRules(vault::Vault& vault, const std::string& rule
                {"previous_version", current ? current->version : ""},
                {"source", source},
                {"rules", wanted.rules.size()}};
-  json doc = {{"version", wanted.version},
-              {"loaded_at", FormatRfc3339(NowUnixSeconds())},
-              {"source", source},
-              {"catalogue", json::parse(wanted.canonical_json)}};
+  const StoredCatalogue doc{FormatRfc3339(NowUnixSeconds()), source, wanted};
   RETURN_IF_ERROR(vault.Transact(e, [&](tlog::Event&) {
-    return vault.PutDoc(kCatalogueKind, "current", doc.dump());
+    return vault.PutDoc(kCatalogueKind, "current", SerializeStoredCatalogue(doc));
   }));
   return wanted;
 }
@@ -123,7 +113,7 @@ Result<ApplyReport> ApplyRetention(vault::Vault& vault, const ApplyOptions& o, c
   // of that field alone.
   ASSIGN_OR_RETURN(std::vector<int64_t> pks, vault.PersonPksInDataset(ds.id));
   ApplyReport report;
-  report.binding = rule->id + "@" + ds.name;
+  report.binding = BindingKey(rule->id, ds.name);
   report.catalogue_version = cat.version;
   std::vector<std::pair<int64_t, Date>> expiries;
   expiries.reserve(pks.size());
@@ -154,15 +144,16 @@ Result<ApplyReport> ApplyRetention(vault::Vault& vault, const ApplyOptions& o, c
     report.latest_expiry = FormatIsoDate(hi->second);
   }
   report.people = expiries.size();
-  json binding = {{"rule", rule->id},
-                  {"dataset", ds.name},
-                  {"fields", o.fields},
-                  {"start", o.start_date ? json{{"date", FormatIsoDate(*o.start_date)}}
-                                         : json{{"field", o.start_field}}},
-                  {"citation", rule->citation},
-                  {"catalogue_version", cat.version},
-                  {"applied_at", FormatRfc3339(NowUnixSeconds())},
-                  {"people", report.people}};
+  BindingDoc binding;
+  binding.rule = rule->id;
+  binding.dataset = ds.name;
+  binding.fields = o.fields;
+  binding.start_date = o.start_date;
+  binding.start_field = o.start_field;
+  binding.citation = rule->citation;
+  binding.catalogue_version = cat.version;
+  binding.applied_at = FormatRfc3339(NowUnixSeconds());
+  binding.people = report.people;
   tlog::Event e = vault.MakeEvent("retention.apply");
   e.objects = {{"rule", rule->id},
                {"dataset", ds.name},
@@ -174,11 +165,10 @@ Result<ApplyReport> ApplyRetention(vault::Vault& vault, const ApplyOptions& o, c
                {"earliest_expiry", report.earliest_expiry},
                {"latest_expiry", report.latest_expiry}};
   Status stored = vault.Transact(e, [&](tlog::Event&) -> Status {
-    RETURN_IF_ERROR(vault.DeletePersonDocs(kPersonKind, report.binding));
-    RETURN_IF_ERROR(vault.PutDoc(kBindingKind, report.binding, binding.dump()));
+    RETURN_IF_ERROR(vault.DeletePersonDocs(kExpiryKind, report.binding));
+    RETURN_IF_ERROR(vault.PutDoc(kBindingKind, report.binding, SerializeBindingDoc(binding)));
     for (const auto& [pk, date] : expiries) {
-      RETURN_IF_ERROR(vault.PutPersonDoc(kPersonKind, report.binding, pk,
-                                     json{{"expiry", FormatIsoDate(date)}}.dump()));
+      RETURN_IF_ERROR(vault.PutPersonDoc(kExpiryKind, report.binding, pk, SerializeExpiry(date)));
     }
     return Ok();
   });
@@ -190,26 +180,16 @@ Result<std::vector<Binding>> LoadBindings(vault::Vault& vault) {
   ASSIGN_OR_RETURN(auto docs, vault.ListDocs(kBindingKind));
   std::vector<Binding> out;
   for (const auto& [key, body] : docs) {
-    auto j = json::parse(body, nullptr, false);
-    if (j.is_discarded() || !j.is_object() || !j.contains("fields") || !j["fields"].is_array()) {
-      return Fail(DataLoss("retention binding '" + key + "' is damaged"));
-    }
+    ASSIGN_OR_RETURN(BindingDoc doc, ParseBindingDoc(key, body));
     Binding b;
     b.key = key;
-    b.rule = j.value("rule", "");
-    b.dataset = j.value("dataset", "");
-    for (const auto& f : j["fields"]) {
-      if (f.is_string()) b.fields.insert(f.get<std::string>());
-    }
+    b.rule = doc.rule;
+    b.dataset = doc.dataset;
+    b.fields.insert(doc.fields.begin(), doc.fields.end());
     const std::string& binding_key = key;  // clang 14 cannot capture a structured binding
-    RETURN_IF_ERROR(vault.ForEachPersonDoc(kPersonKind, key, [&](int64_t pk, std::string_view pbody) -> Status {
-      auto pj = json::parse(pbody, nullptr, false);
-      if (pj.is_discarded() || !pj.is_object()) {
-        return Fail(DataLoss("a retention expiry of binding '" + binding_key + "' is damaged"));
-      }
-      auto d = ParseIsoDate(pj.value("expiry", ""));
-      if (!d) return Fail(DataLoss("a retention expiry of binding '" + binding_key + "' is damaged"));
-      b.expiry.emplace(pk, *d);
+    RETURN_IF_ERROR(vault.ForEachPersonDoc(kExpiryKind, key, [&](int64_t pk, std::string_view pbody) -> Status {
+      ASSIGN_OR_RETURN(Date expiry, ParseExpiry(binding_key, pbody));
+      b.expiry.emplace(pk, expiry);
       return Ok();
     }));
     out.push_back(std::move(b));
@@ -221,20 +201,12 @@ Result<std::vector<FrozenField>> FrozenFields(vault::Vault& vault, int64_t pk, c
   ASSIGN_OR_RETURN(auto docs, vault.ListDocs(kBindingKind));
   std::vector<FrozenField> out;
   for (const auto& [key, body] : docs) {
-    ASSIGN_OR_RETURN(std::optional<std::string> pdoc, vault.GetPersonDoc(kPersonKind, key, pk));
+    ASSIGN_OR_RETURN(std::optional<std::string> pdoc, vault.GetPersonDoc(kExpiryKind, key, pk));
     if (!pdoc) continue;
-    auto pj = json::parse(*pdoc, nullptr, false);
-    auto j = json::parse(body, nullptr, false);
-    if (pj.is_discarded() || j.is_discarded() || !j.contains("fields")) {
-      return Fail(DataLoss("retention binding '" + key + "' is damaged"));
-    }
-    auto until = ParseIsoDate(pj.value("expiry", ""));
-    if (!until) return Fail(DataLoss("a retention expiry of binding '" + key + "' is damaged"));
-    if (!(today < *until)) continue;
-    for (const auto& f : j["fields"]) {
-      out.push_back({j.value("dataset", ""), f.get<std::string>(), j.value("rule", ""),
-                     FormatIsoDate(*until)});
-    }
+    ASSIGN_OR_RETURN(BindingDoc doc, ParseBindingDoc(key, body));
+    ASSIGN_OR_RETURN(Date until, ParseExpiry(key, *pdoc));
+    if (!(today < until)) continue;
+    for (const std::string& f : doc.fields) out.push_back({doc.dataset, f, doc.rule, FormatIsoDate(until)});
   }
   return out;
 }

@@ -2,7 +2,8 @@
 // the frozen state of what a rule still retains (PIPL Art. 47 ¶2: only
 // storage and necessary security protection). docs/retention.md.
 //
-// Stored as workflow documents (no personal data but per-person expiry dates):
+// Stored as workflow documents (no personal data but per-person expiry
+// dates), with their codecs in workflow/retention_doc.h:
 //   doc        retention-catalogue/current      the catalogue the vault applies
 //   doc        retention-binding/<rule>@<ds>    rule, dataset, fields, start
 //   person doc retention/<rule>@<ds>/<person>   {"expiry":"YYYY-MM-DD"}
