@@ -231,6 +231,17 @@ Status OpenRecordFields(const crypto::FieldCipher& cipher, const RecordContext& 
   return OpenFields(cipher, ctx, body, &wanted, with_meta, out);
 }
 
+Status ApplyRecordMeta(std::vector<OpenedField>& fields) {
+  OpenedField meta = std::move(fields.back());
+  fields.pop_back();
+  RETURN_IF_ERROR(meta.status);
+  ASSIGN_OR_RETURN(RecordMeta m, ParseRecordMeta(meta.value));
+  for (OpenedField& f : fields) {
+    f.damaged = std::binary_search(m.damaged.begin(), m.damaged.end(), f.position);
+  }
+  return Ok();
+}
+
 Result<uint32_t> CountRecordValues(ByteSpan body) {
   // Dropping nothing parses and checks the whole body.
   uint32_t dropped = 0;

@@ -86,6 +86,12 @@ Result<Bytes> DropRecordFields(ByteSpan body, const std::vector<bool>& drop, uin
 // any key. kDataLoss on structural damage.
 Result<uint32_t> CountRecordValues(ByteSpan body);
 
+// Takes the record's metadata off the end of `fields` (its last entry, at
+// kRecordMetaPosition, as OpenRecordFields leaves it with_meta) and marks
+// the fields it lists as damaged. kDataLoss when the metadata failed its
+// tag or does not parse.
+Status ApplyRecordMeta(std::vector<OpenedField>& fields);
+
 // The suite recorded in a body's header (to build the right FieldCipher).
 Result<crypto::FieldSuite> RecordSuite(ByteSpan body);
 
