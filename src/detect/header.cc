@@ -117,8 +117,8 @@ std::string ColumnNameFor(const HeaderVerdict& verdict, const std::vector<std::s
   return "column_" + std::to_string(index + 1);
 }
 
-Status CheckDistinctColumnNames(const std::vector<std::string>& names,
-                                const HeaderVerdict& verdict, std::string_view what) {
+Status CheckDistinctColumnNames(const std::vector<std::string>& names, const HeaderVerdict& verdict,
+                                std::string_view what) {
   std::map<std::string, size_t> seen;
   for (size_t i = 0; i < names.size(); ++i) {
     const std::string key = NormalizeWidth(names[i]);
@@ -131,6 +131,14 @@ Status CheckDistinctColumnNames(const std::vector<std::string>& names,
                                 "; give every column a name of its own"));
   }
   return Ok();
+}
+
+bool IsSexHeader(std::string_view header) {
+  std::string h = NormalizeWidth(header);
+  for (char& ch : h) {
+    if (ch >= 'A' && ch <= 'Z') ch = static_cast<char>(ch - 'A' + 'a');
+  }
+  return h == "性别" || h == "sex" || h == "gender" || h == "客户性别";
 }
 
 }  // namespace custos::detect

@@ -35,6 +35,9 @@ struct HeaderVerdict {
   std::vector<bool> passes;
 };
 
+// A header naming the holder's sex (性别, sex, gender...), full-width or not.
+bool IsSexHeader(std::string_view header);
+
 HeaderVerdict JudgeHeaderRow(const std::vector<std::string>& cells, const Date& today);
 
 // The name to show and store for column `index` (0-based): the cell itself

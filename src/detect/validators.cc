@@ -136,6 +136,38 @@ std::string NormalizeWidth(std::string_view s) {
   return out.substr(begin, end - begin);
 }
 
+std::string_view NormalizeWidthInto(std::string_view v, std::string& buf) {
+  if (v.empty()) return v;
+  // Full-width forms and U+3000 start with 0xEF or 0xE3. No early exit: the
+  // loop vectorizes, and values are short.
+  bool wide = false;
+  for (char c : v) {
+    const auto u = static_cast<unsigned char>(c);
+    wide |= (u == 0xEF) | (u == 0xE3);
+  }
+  bool plain = !wide;
+  if (plain) {
+    const auto space = [](char c) {
+      return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\v' || c == '\f';
+    };
+    plain = !space(v.front()) && !space(v.back());
+  }
+  if (plain) return v;
+  buf = NormalizeWidth(v);
+  return buf;
+}
+
+int ParseSex(std::string_view v) {
+  if (v == "男" || v == "男性" || v == "M" || v == "m" || v == "male" || v == "Male" || v == "1") {
+    return 1;
+  }
+  if (v == "女" || v == "女性" || v == "F" || v == "f" || v == "female" || v == "Female" ||
+      v == "2") {
+    return -1;
+  }
+  return 0;
+}
+
 // ---- Resident identity card number ----
 
 char ResidentIdCheckChar(std::string_view first17) {
@@ -166,7 +198,8 @@ int ScientificIntegerDigits(std::string_view raw) {
 DigitsLost CheckDigitsLost(std::string_view value, bool number_cell, bool converted_column) {
   const std::string v = NormalizeWidth(value);
   if (IsScientificNormalized(v)) return DigitsLost::kScientific;
-  if (v.size() < 16 || !std::all_of(v.begin(), v.end(), [](char c) { return c >= '0' && c <= '9'; })) {
+  if (v.size() < 16 ||
+      !std::all_of(v.begin(), v.end(), [](char c) { return c >= '0' && c <= '9'; })) {
     return DigitsLost::kNo;
   }
   if (number_cell) return DigitsLost::kNumberCell;

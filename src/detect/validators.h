@@ -19,6 +19,14 @@ namespace custos::detect {
 // Full-width ASCII (U+FF01..U+FF5E) to ASCII, ideographic space to space,
 // then trims ASCII whitespace at both ends. Other bytes are kept.
 std::string NormalizeWidth(std::string_view s);
+// The same without an allocation in the common case (no full-width forms,
+// no surrounding whitespace): returns `s` itself, or a view of `buf`
+// holding NormalizeWidth(s).
+std::string_view NormalizeWidthInto(std::string_view s, std::string& buf);
+
+// Sex as a 性别 column writes it (男/女, M/F, male/female, 1/2): +1 male,
+// -1 female, 0 unknown.
+int ParseSex(std::string_view v);
 
 // ---- Resident identity card number (GB 11643-1999) ----
 
