@@ -366,6 +366,91 @@ class Threads {
   std::vector<std::thread> threads_;
 };
 
+// Reads the first rows into batch 0, showing each to the classifier.
+Status ReadSample(ingest::RowReader& reader, detect::ColumnClassifier& classifier, size_t rows,
+                  Batch& first) {
+  first.rows.resize(rows);
+  while (first.count < first.rows.size()) {
+    ASSIGN_OR_RETURN(bool more, reader.Next(first.rows[first.count]));
+    if (!more) {
+      first.end = true;
+      break;
+    }
+    classifier.Observe(first.rows[first.count].fields);
+    ++first.count;
+  }
+  first.bytes_consumed = reader.bytes_consumed();
+  first.seq = 0;
+  first.state = Batch::State::kFilled;
+  return Ok();
+}
+
+// The report's columns and the plan of what to check in each, from the
+// classifier's guesses. A header cell that reads as a customer's value is
+// never shown: the column is column_N (every column, when the whole row
+// reads as data), and it is listed in `data_like_headers`.
+Plan MakePlan(const std::vector<std::string>& headers,
+              const std::vector<detect::ColumnGuess>& guesses, const Date& today,
+              report::InventoryReport& r, std::vector<size_t>& data_like_headers) {
+  Plan plan;
+  plan.today = today;
+  const detect::HeaderVerdict verdict = detect::JudgeHeaderRow(headers, today);
+  for (size_t c = 0; c < headers.size(); ++c) {
+    const detect::ColumnGuess& g = guesses[c];
+    report::ColumnInventory col;
+    col.name = detect::ColumnNameFor(verdict, headers, c);
+    if (!verdict.passes[c]) data_like_headers.push_back(c);
+    col.type = g.type;
+    col.confidence = g.confidence;
+    col.sensitive = g.sensitive;
+    col.scanned = g.type == PiiType::kFreeText || g.type == PiiType::kOther;
+    r.columns.push_back(std::move(col));
+
+    ColumnPlan cp;
+    cp.check = CheckFor(g.type);
+    cp.sensitive = g.sensitive;
+    cp.scanned = r.columns.back().scanned;
+    cp.number_converted = g.number_converted;
+    plan.columns.push_back(cp);
+    if (g.type == PiiType::kCnResidentId && !r.id_column) r.id_column = c;
+    if (g.type == PiiType::kCnMobile && !r.mobile_column) r.mobile_column = c;
+    if (g.type == PiiType::kPersonName && !r.name_column) r.name_column = c;
+    if (g.type == PiiType::kOther && !plan.sex_column && detect::IsSexHeader(headers[c])) {
+      plan.sex_column = c;
+    }
+  }
+  plan.name_column = r.name_column;
+  return plan;
+}
+
+// Folds the analysed batches in file order, freeing each slot for the
+// reader, with progress every 16 batches and at the end.
+Status FoldInOrder(Pipeline& p, Folder& folder, size_t columns,
+                   const std::function<void(uint64_t, uint64_t)>& progress, uint64_t total) {
+  uint64_t since_progress = 0;
+  for (uint64_t seq = 0;; ++seq) {
+    Batch& b = p.Slot(seq);
+    {
+      std::unique_lock lock(p.mu);
+      p.cv.wait(lock, [&] { return b.state == Batch::State::kAnalyzed && b.seq == seq; });
+    }
+    if (b.error) return Fail(*b.error);
+    for (size_t i = 0; i < b.count; ++i) {
+      if (i + kPrefetchAhead < b.count) folder.Prefetch(b.facts[i + kPrefetchAhead]);
+      RETURN_IF_ERROR(folder.Fold(b.cells.data() + i * columns, b.facts[i]));
+    }
+    const bool end = b.end;
+    const uint64_t consumed = b.bytes_consumed;
+    {
+      std::lock_guard lock(p.mu);
+      b.state = Batch::State::kFree;
+    }
+    p.cv.notify_all();
+    if (progress && (++since_progress % 16 == 0 || end)) progress(consumed, total);
+    if (end) return Ok();
+  }
+}
+
 }  // namespace
 
 Result<report::InventoryReport> RunInventory(const std::string& path,
@@ -411,54 +496,11 @@ Result<report::InventoryReport> RunInventory(const std::string& path,
 
   // The sample: the first rows, classified, then analysed as batch 0.
   Batch& first = p.Slot(0);
-  first.rows.resize(std::max<size_t>(options.sample_rows, 1));
   detect::ColumnClassifier classifier(headers, options.today);
-  while (first.count < first.rows.size()) {
-    ASSIGN_OR_RETURN(bool more, reader->Next(first.rows[first.count]));
-    if (!more) {
-      first.end = true;
-      break;
-    }
-    classifier.Observe(first.rows[first.count].fields);
-    ++first.count;
-  }
-  first.bytes_consumed = reader->bytes_consumed();
-  first.seq = 0;
-  first.state = Batch::State::kFilled;
+  RETURN_IF_ERROR(ReadSample(*reader, classifier, std::max<size_t>(options.sample_rows, 1), first));
   r.sample_rows = first.count;
-
-  Plan plan;
-  plan.today = options.today;
-  const std::vector<detect::ColumnGuess> guesses = classifier.Guess();
-  // A header cell that reads as a customer's value is never shown: the
-  // column is column_N (every column, when the whole row reads as data).
-  const detect::HeaderVerdict verdict = detect::JudgeHeaderRow(headers, options.today);
   std::vector<size_t> data_like_headers;
-  for (size_t c = 0; c < columns; ++c) {
-    const detect::ColumnGuess& g = guesses[c];
-    report::ColumnInventory col;
-    col.name = detect::ColumnNameFor(verdict, headers, c);
-    if (!verdict.passes[c]) data_like_headers.push_back(c);
-    col.type = g.type;
-    col.confidence = g.confidence;
-    col.sensitive = g.sensitive;
-    col.scanned = g.type == PiiType::kFreeText || g.type == PiiType::kOther;
-    r.columns.push_back(std::move(col));
-
-    ColumnPlan cp;
-    cp.check = CheckFor(g.type);
-    cp.sensitive = g.sensitive;
-    cp.scanned = r.columns.back().scanned;
-    cp.number_converted = g.number_converted;
-    plan.columns.push_back(cp);
-    if (g.type == PiiType::kCnResidentId && !r.id_column) r.id_column = c;
-    if (g.type == PiiType::kCnMobile && !r.mobile_column) r.mobile_column = c;
-    if (g.type == PiiType::kPersonName && !r.name_column) r.name_column = c;
-    if (g.type == PiiType::kOther && !plan.sex_column && detect::IsSexHeader(headers[c])) {
-      plan.sex_column = c;
-    }
-  }
-  plan.name_column = r.name_column;
+  const Plan plan = MakePlan(headers, classifier.Guess(), options.today, r, data_like_headers);
 
   KeyHasher hasher;
   std::vector<std::unique_ptr<RowAnalyzer>> analyzers;
@@ -479,30 +521,7 @@ Result<report::InventoryReport> RunInventory(const std::string& path,
       RETURN_IF_ERROR(
           threads.Start([&p, analyzer, columns] { AnalyzerLoop(p, *analyzer, columns); }));
     }
-    uint64_t since_progress = 0;
-    for (uint64_t seq = 0;; ++seq) {
-      Batch& b = p.Slot(seq);
-      {
-        std::unique_lock lock(p.mu);
-        p.cv.wait(lock, [&] { return b.state == Batch::State::kAnalyzed && b.seq == seq; });
-      }
-      if (b.error) return Fail(*b.error);
-      for (size_t i = 0; i < b.count; ++i) {
-        if (i + kPrefetchAhead < b.count) folder.Prefetch(b.facts[i + kPrefetchAhead]);
-        RETURN_IF_ERROR(folder.Fold(b.cells.data() + i * columns, b.facts[i]));
-      }
-      const bool end = b.end;
-      const uint64_t consumed = b.bytes_consumed;
-      {
-        std::lock_guard lock(p.mu);
-        b.state = Batch::State::kFree;
-      }
-      p.cv.notify_all();
-      if (options.progress && (++since_progress % 16 == 0 || end)) {
-        options.progress(consumed, progress_total);
-      }
-      if (end) break;
-    }
+    RETURN_IF_ERROR(FoldInOrder(p, folder, columns, options.progress, progress_total));
   }  // joins the reader and the analyzers
 
   r.encoding = reader->encoding();  // final only at the end (gbk may become gb18030)
