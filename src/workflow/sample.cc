@@ -465,8 +465,23 @@ class Generator {
     AppendAccount(row, person, buf);
   }
 
+  // A new person: each part drawn in turn, in this order (the output for a
+  // seed depends on it).
   Person NewPerson() {
     Person p;
+    size_t band = 0;
+    const Place& origin = DrawId(p, &band);
+    std::string surname_pinyin, given_pinyin;
+    DrawName(p, surname_pinyin, given_pinyin);
+    DrawMobile(p);
+    DrawEmail(p, /*minor=*/band == 0, surname_pinyin, given_pinyin);
+    DrawHome(p, origin);
+    DrawLandline(p);
+    ++person_count_;
+    return p;
+  }
+
+  const Place& DrawId(Person& p, size_t* band_index) {
     // Resident ID: a never-repeating point of (county, birth day, sequence)
     // within an age band, so distinct people never share a number. (The
     // smallest band holds ~2.5e8 numbers; kMaxSampleRows never wraps it.)
@@ -482,6 +497,7 @@ class Generator {
     x /= kSequencesPerDay;
     p.birth = CivilFromDays(band.first_day + static_cast<int64_t>(x % band.days));
     const Place& origin = places_[x / band.days];
+    *band_index = bi;
     p.male = sequence % 2 == 1;
     p.id.reserve(18);
     p.id.append(origin.county->code);
@@ -490,20 +506,25 @@ class Generator {
     AppendUint(p.id, static_cast<uint64_t>(p.birth.day), 2);
     AppendUint(p.id, sequence, 3);
     p.id.push_back(detect::ResidentIdCheckChar(p.id));
+    return origin;
+  }
 
+  void DrawName(Person& p, std::string& surname_pinyin, std::string& given_pinyin) {
     // Name, and its pinyin for the e-mail address.
     const Syllable& surname = rng_.PerMille(15)  ? Pick(kCompoundSurnames)
                               : rng_.Percent(40) ? kSurnames[rng_.Below(kCommonSurnames)]
                                                  : Pick(kSurnames);
     p.name.append(surname.han);
-    std::string given_pinyin;
     const int given_len = rng_.Percent(30) ? 1 : 2;
     for (int i = 0; i < given_len; ++i) {
       const Syllable& s = p.male ? Pick(kMaleGiven) : Pick(kFemaleGiven);
       p.name.append(s.han);
       given_pinyin.append(s.pinyin);
     }
+    surname_pinyin = surname.pinyin;
+  }
 
+  void DrawMobile(Person& p) {
     // Mobile: a never-repeating number in the public segments.
     const uint64_t m = mobiles_.Apply(person_count_ % mobiles_.size());
     const std::string_view prefix = kMobilePrefixes[m / 100'000'000ULL];
@@ -517,9 +538,11 @@ class Generator {
     } else {
       p.mobile = "+86 " + digits;
     }
+  }
 
+  void DrawEmail(Person& p, bool minor, const std::string& surname_pinyin,
+                 const std::string& given_pinyin) {
     // E-mail: most adults, few children; unique through its number.
-    const bool minor = bi == 0;
     if (!rng_.Percent(minor ? 80 : 20)) {
       const uint64_t n = emails_.Apply(person_count_ % emails_.size());
       const std::string_view domain = Pick(kEmailDomains);
@@ -529,24 +552,26 @@ class Generator {
           p.email.append("@qq.com");
           break;
         case 1:
-          p.email.append(surname.pinyin).append(given_pinyin);
+          p.email.append(surname_pinyin).append(given_pinyin);
           AppendUint(p.email, n);
           p.email.append("@").append(domain);
           break;
         case 2:
-          p.email.append(given_pinyin).append("_").append(surname.pinyin);
+          p.email.append(given_pinyin).append("_").append(surname_pinyin);
           AppendUint(p.email, n);
           p.email.append("@").append(domain);
           break;
         default:
-          p.email.push_back(surname.pinyin[0]);
+          p.email.push_back(surname_pinyin[0]);
           p.email.push_back(given_pinyin[0]);
           AppendUint(p.email, n);
           p.email.append("@").append(domain);
           break;
       }
     }
+  }
 
+  void DrawHome(Person& p, const Place& origin) {
     // Home: usually where the ID was issued, sometimes elsewhere.
     p.home = rng_.Percent(60) ? &origin : &places_[rng_.Below(places_.size())];
     p.address = p.home->address_prefix;
@@ -569,7 +594,9 @@ class Generator {
       AppendUint(p.address, static_cast<uint64_t>(rng_.Between(1, 6)), 2);
       p.address.append("室");
     }
+  }
 
+  void DrawLandline(Person& p) {
     // Landline: a home or office number in the home city, often missing.
     const int landline = rng_.Between(0, 99);
     if (landline < 65) {
@@ -584,8 +611,6 @@ class Generator {
         p.landline.append(local.substr(0, 4)).append(" ").append(local.substr(4));
       }
     }
-    ++person_count_;
-    return p;
   }
 
   void AppendAccount(uint64_t row, const Person& p, std::string& buf) {
