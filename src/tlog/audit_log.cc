@@ -315,6 +315,39 @@ Result<uint64_t> AuditLog::CountNodesFrom(uint64_t size) {
   return n;
 }
 
+Status AuditLog::RecordRepair(const Event& base,
+                              const std::vector<store::CheckpointRow>& checkpoints,
+                              RepairReport& rep) {
+  nlohmann::ordered_json retired = nlohmann::ordered_json::array();
+  for (const auto& r : rep.retired) {
+    const auto it = std::find_if(checkpoints.begin(), checkpoints.end(),
+                                 [&](const store::CheckpointRow& c) { return c.size == r.size; });
+    char key[24];
+    std::snprintf(key, sizeof key, "%020llu", static_cast<unsigned long long>(r.size));
+    const nlohmann::ordered_json kept = {{"size", r.size},
+                                         {"root", r.root},
+                                         {"reason", r.reason},
+                                         {"note", it->note},
+                                         {"created_at", it->created_at},
+                                         {"retired_at", FormatRfc3339(NowUnixSeconds())}};
+    RETURN_IF_ERROR(store_.PutDoc("audit.retired_checkpoint", key, kept.dump()));
+    RETURN_IF_ERROR(store_.DeleteCheckpoint(r.size));
+    retired.push_back({{"size", r.size}, {"root", r.root}, {"reason", r.reason}});
+  }
+  RETURN_IF_ERROR(Reload());
+  Event e = base;
+  e.action = "audit.repair";
+  e.objects = {{"entries", rep.entries},
+               {"nodes_rewritten", rep.nodes_rewritten},
+               {"nodes_removed", rep.nodes_removed},
+               {"entries_changed_after_logging", rep.entries_changed},
+               {"entries_changed_count", rep.entries_changed_count},
+               {"retired_checkpoints", retired}};
+  ASSIGN_OR_RETURN(uint64_t seq, Append(e));
+  rep.repair_entry = seq;
+  return SignCheckpoint();
+}
+
 Result<AuditLog::RepairReport> AuditLog::Repair(const Event& base, bool dry_run) {
   RepairReport rep;
   ASSIGN_OR_RETURN(std::vector<store::CheckpointRow> checkpoints, store_.ListCheckpoints());
@@ -413,34 +446,7 @@ Result<AuditLog::RepairReport> AuditLog::Repair(const Event& base, bool dry_run)
   }
   if (dry_run || !rep.changed()) return rep;
 
-  nlohmann::ordered_json retired = nlohmann::ordered_json::array();
-  for (const auto& r : rep.retired) {
-    const auto it = std::find_if(checkpoints.begin(), checkpoints.end(),
-                                 [&](const store::CheckpointRow& c) { return c.size == r.size; });
-    char key[24];
-    std::snprintf(key, sizeof key, "%020llu", static_cast<unsigned long long>(r.size));
-    const nlohmann::ordered_json kept = {{"size", r.size},
-                                         {"root", r.root},
-                                         {"reason", r.reason},
-                                         {"note", it->note},
-                                         {"created_at", it->created_at},
-                                         {"retired_at", FormatRfc3339(NowUnixSeconds())}};
-    RETURN_IF_ERROR(store_.PutDoc("audit.retired_checkpoint", key, kept.dump()));
-    RETURN_IF_ERROR(store_.DeleteCheckpoint(r.size));
-    retired.push_back({{"size", r.size}, {"root", r.root}, {"reason", r.reason}});
-  }
-  RETURN_IF_ERROR(Reload());
-  Event e = base;
-  e.action = "audit.repair";
-  e.objects = {{"entries", rep.entries},
-               {"nodes_rewritten", rep.nodes_rewritten},
-               {"nodes_removed", rep.nodes_removed},
-               {"entries_changed_after_logging", rep.entries_changed},
-               {"entries_changed_count", rep.entries_changed_count},
-               {"retired_checkpoints", retired}};
-  ASSIGN_OR_RETURN(uint64_t seq, Append(e));
-  rep.repair_entry = seq;
-  RETURN_IF_ERROR(SignCheckpoint());
+  RETURN_IF_ERROR(RecordRepair(base, checkpoints, rep));
   return rep;
 }
 

@@ -134,6 +134,10 @@ class AuditLog {
   Result<Hash> RangeHash(uint64_t begin, uint64_t end);
   // Nodes that cover a leaf at or past `size` (read only; for a dry repair).
   Result<uint64_t> CountNodesFrom(uint64_t size);
+  // Repair's last step: keeps each retired checkpoint as a document, deletes
+  // it, and records audit.repair with a fresh checkpoint.
+  Status RecordRepair(const Event& base, const std::vector<store::CheckpointRow>& checkpoints,
+                      RepairReport& rep);
 
   store::Store& store_;
   std::string origin_;
