@@ -1,13 +1,9 @@
 #include "workflow/transfer.h"
 
-#include <fcntl.h>
 #include <sodium.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <array>
-#include <cerrno>
 #include <cstdlib>
 #include <cstring>
 #include <map>
@@ -334,68 +330,6 @@ std::optional<std::string> ParseResponse(std::string_view s) {
 }
 
 // ---- The package payload, streamed ----
-
-// A file created (0600, exclusively) beside `path`, so that it can be linked
-// into place whole: nobody ever sees a partial package under its name. The
-// file is removed on destruction unless it was linked.
-class TempFileBeside {
- public:
-  // Unnamed (O_TMPFILE) where the file system allows it, so that a crash
-  // leaves nothing behind; else a named temporary removed on destruction.
-  static Result<std::unique_ptr<TempFileBeside>> Create(const std::string& path) {
-    const std::string display = "a temporary file beside " + path;
-    const std::string dir = DirectoryOf(path);
-    int fd = ::open(dir.c_str(), O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
-    if (fd >= 0) return std::unique_ptr<TempFileBeside>(new TempFileBeside(fd, "", display));
-    // Named as every temporary here, so that a later run removes it should
-    // this process be killed.
-    RemoveLeftoversOf(path);
-    std::string name = path + ".tmp-" + std::to_string(::getpid());
-    fd = ::open(name.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-    if (fd < 0) {
-      return Fail(Unavailable("cannot create " + display + ": " + std::strerror(errno)));
-    }
-    return std::unique_ptr<TempFileBeside>(new TempFileBeside(fd, std::move(name), display));
-  }
-  ~TempFileBeside() {
-    ::close(fd_);
-    if (!name_.empty()) ::unlink(name_.c_str());
-  }
-  TempFileBeside(const TempFileBeside&) = delete;
-  TempFileBeside& operator=(const TempFileBeside&) = delete;
-
-  int fd() const { return fd_; }
-  // For messages.
-  const std::string& name() const { return display_; }
-  Status Sync() {
-    if (::fsync(fd_) != 0) return Fail(Unavailable("cannot sync " + display_ + ": " + Errno()));
-    return Ok();
-  }
-  // Links the (synced) file under `path`; kAlreadyExists if something is there.
-  Status LinkTo(const std::string& path) {
-    int rc = 0;
-    if (name_.empty()) {  // unnamed: linked through its descriptor (open(2), O_TMPFILE)
-      const std::string self = "/proc/self/fd/" + std::to_string(fd_);
-      rc = ::linkat(AT_FDCWD, self.c_str(), AT_FDCWD, path.c_str(), AT_SYMLINK_FOLLOW);
-    } else {
-      rc = ::link(name_.c_str(), path.c_str());
-    }
-    if (rc != 0) {
-      if (errno == EEXIST) return Fail(AlreadyExists(path + " exists"));
-      return Fail(Unavailable("cannot create " + path + ": " + Errno()));
-    }
-    SyncDirectoryOf(path);
-    return Ok();
-  }
-
- private:
-  TempFileBeside(int fd, std::string name, std::string display)
-      : fd_(fd), name_(std::move(name)), display_(std::move(display)) {}
-  static std::string Errno() { return std::strerror(errno); }
-  int fd_;
-  std::string name_;  // empty when unnamed
-  std::string display_;
-};
 
 // The SHA-256 (hex) of the manifest.json that leads the archive at `path`,
 // or "" if the file is no package.
@@ -1556,9 +1490,6 @@ Result<PackageReport> BuildPackage(vault::Vault& v, const std::string& transfer,
     ASSIGN_OR_RETURN(std::string sig_guess,
                      package::SshSigSign(v.signer(), kPackageNamespace, AsBytes(manifest_guess)));
     ASSIGN_OR_RETURN(archive, TempFileBeside::Create(out_path));
-    if (::fchmod(archive->fd(), 0600) != 0) {
-      return Fail(Unavailable("cannot prepare " + archive->name() + ": " + std::strerror(errno)));
-    }
     const std::array<uint64_t, 2> size_guesses = {manifest_guess.size(), sig_guess.size()};
     package::TarFileWriter tar(archive->fd(), archive->name(), size_guesses);
     package::HashingSink digest(&tar.content());
