@@ -50,77 +50,27 @@ Status CheckId(std::string_view what, std::string_view id) {
   return Ok();
 }
 
-Result<json> ParseDoc(std::string_view what, std::string_view body) {
-  json j = json::parse(body, nullptr, false);
-  if (j.is_discarded() || !j.is_object()) return Fail(DataLoss(std::string(what) + " is damaged"));
-  return j;
-}
+// A transfer's document as stored (`body`, for ExpectUnchanged) and read.
+struct LoadedTransfer {
+  TransferDoc doc;
+  std::string body;
+};
 
-std::string Str(const json& j, const char* key) {
-  auto it = j.find(key);
-  return it != j.end() && it->is_string() ? it->get<std::string>() : std::string();
-}
-
-
-json PlanJson(const TransferPlan& p) {
-  json terms = json::object();
-  for (const auto& [k, val] : p.contract) terms[k] = val;
-  return {
-      {"id", p.id},
-      {"recipient", p.recipient},
-      {"mode", TransferModeName(p.mode)},
-      {"purpose", p.purpose},
-      {"method", p.method},
-      {"fields", p.fields},
-      {"dataset", p.dataset},
-      {"approved_by", p.approved_by},
-      {"processor",
-       {{"name", p.processor_name}, {"contact", p.processor_contact}, {"uscc", p.processor_uscc}}},
-      {"contract", terms}};
-}
-
-Result<TransferPlan> PlanFromJson(const json& j) {
-  TransferPlan p;
-  p.id = Str(j, "id");
-  p.recipient = Str(j, "recipient");
-  ASSIGN_OR_RETURN(p.mode, ParseTransferMode(Str(j, "mode")));
-  p.purpose = Str(j, "purpose");
-  p.method = Str(j, "method");
-  if (j.contains("fields") && j["fields"].is_array()) {
-    for (const auto& f : j["fields"]) {
-      if (f.is_string()) p.fields.push_back(f.get<std::string>());
-    }
-  }
-  p.dataset = Str(j, "dataset");
-  p.approved_by = Str(j, "approved_by");
-  if (j.contains("processor") && j["processor"].is_object()) {
-    p.processor_name = Str(j["processor"], "name");
-    p.processor_contact = Str(j["processor"], "contact");
-    p.processor_uscc = Str(j["processor"], "uscc");
-  }
-  if (j.contains("contract") && j["contract"].is_object()) {
-    for (const auto& [k, val] : j["contract"].items()) {
-      if (val.is_string()) p.contract[k] = val.get<std::string>();
-    }
-  }
-  return p;
-}
-
-Result<json> LoadTransferDoc(vault::Vault& v, const std::string& id) {
+Result<LoadedTransfer> LoadTransfer(vault::Vault& v, const std::string& id) {
   RETURN_IF_ERROR(CheckId("transfer", id));
   ASSIGN_OR_RETURN(std::optional<std::string> body, v.GetDoc(kTransferKind, id));
   if (!body) return Fail(NotFound("no transfer '" + id + "'"));
-  return ParseDoc("transfer " + id, *body);
+  ASSIGN_OR_RETURN(TransferDoc doc, ParseTransferDoc(id, *body));
+  return LoadedTransfer{std::move(doc), std::move(*body)};
 }
 
 // Inside a change's write transaction: the document `kind`/`key` is still
-// what the change read before it began (null: absent). Another process may
-// have changed it meanwhile; going on would undo that change, so the
-// command stops with kUnavailable and can simply be run again.
+// the text the change read before it began (nullopt: absent). Another
+// process may have changed it meanwhile; going on would undo that change,
+// so the command stops with kUnavailable and can simply be run again.
 Status ExpectUnchanged(vault::Vault& v, std::string_view kind, const std::string& key,
-                       const json& seen) {
-  ASSIGN_OR_RETURN(std::optional<std::string> body, v.GetDoc(kind, key));
-  json now = body ? json::parse(*body, nullptr, false) : json();
+                       const std::optional<std::string>& seen) {
+  ASSIGN_OR_RETURN(std::optional<std::string> now, v.GetDoc(kind, key));
   if (now == seen) return Ok();
   return Fail(Unavailable(std::string(kind) + " '" + key +
                           "' was changed by another command while this one ran; nothing was "
@@ -196,6 +146,23 @@ uint64_t PackRef(std::string_view ref) {
   return x;
 }
 
+// The reference codes given so far for `transfer`, packed, as (pk, code)
+// in pk order. A stored code that does not read as one (its document
+// damaged, or not a code) is left out: the person gets a new one, and it
+// never matches a response.
+Result<std::vector<std::pair<int64_t, uint64_t>>> LoadRefs(vault::Vault& v,
+                                                           const std::string& transfer) {
+  std::vector<std::pair<int64_t, uint64_t>> refs;
+  RETURN_IF_ERROR(
+      v.ForEachPersonDoc(kRefKind, transfer, [&](int64_t pk, std::string_view body) -> Status {
+        auto doc = ParseRefDoc(body);
+        const uint64_t ref = doc ? PackRef(doc->ref) : 0;
+        if (ref != 0) refs.emplace_back(pk, ref);
+        return Ok();
+      }));
+  return refs;
+}
+
 std::string CsvField(std::string_view s) {
   bool quote = s.find_first_of(",\"\r\n") != std::string_view::npos;
   if (!quote) return std::string(s);
@@ -206,12 +173,6 @@ std::string CsvField(std::string_view s) {
   }
   out.push_back('"');
   return out;
-}
-
-// j[key] is the JSON value true (anything else, missing included, is not).
-bool IsTrue(const json& j, const char* key) {
-  auto it = j.find(key);
-  return it != j.end() && it->is_boolean() && it->get<bool>();
 }
 
 // The names of the columns of detected type `type`, in every dataset (for a
@@ -317,15 +278,6 @@ std::optional<bool> ParseYesNo(std::string_view s) {
   std::transform(t.begin(), t.end(), t.begin(), [](unsigned char c) { return std::tolower(c); });
   if (t == "yes" || t == "y" || t == "true" || t == "1" || t == "是") return true;
   if (t == "no" || t == "n" || t == "false" || t == "0" || t == "否" || t.empty()) return false;
-  return std::nullopt;
-}
-
-std::optional<std::string> ParseResponse(std::string_view s) {
-  std::string t = Trim(s);
-  std::transform(t.begin(), t.end(), t.begin(), [](unsigned char c) { return std::tolower(c); });
-  if (t == "consent" || t == "同意") return "consent";
-  if (t == "object" || t == "反对") return "object";
-  if (t == "withdraw" || t == "撤回") return "withdraw";
   return std::nullopt;
 }
 
@@ -586,10 +538,12 @@ Result<IncludedSet> LoadIncluded(vault::Vault& v, const std::string& transfer) {
   if (body) return IncludedSet::FromDoc(transfer, *body);
   std::vector<int64_t> pks;  // visited in pk order, so sorted
   RETURN_IF_ERROR(v.ForEachPersonDoc(kIncludedKind, transfer,
-                                             [&](int64_t pk, std::string_view) -> Status {
-                                               pks.push_back(pk);
-                                               return Ok();
-                                             }));
+                                     [&](int64_t pk, std::string_view person_doc) -> Status {
+                                       auto legacy = ParseLegacyIncludedDoc(transfer, person_doc);
+                                       if (!legacy) return Fail(legacy.error());
+                                       pks.push_back(pk);
+                                       return Ok();
+                                     }));
   return IncludedSet::Of(pks);
 }
 
@@ -634,7 +588,7 @@ Status AddRecipient(vault::Vault& v, const Recipient& r) {
                {"age_recipient", norm.age_recipient},
                {"ssh_key", norm.ssh_key}};
   return v.Transact(e, [&](tlog::Event&) -> Status {
-    RETURN_IF_ERROR(ExpectUnchanged(v, kRecipientKind, r.id, json()));
+    RETURN_IF_ERROR(ExpectUnchanged(v, kRecipientKind, r.id, std::nullopt));
     return v.PutDoc(kRecipientKind, r.id, doc);
   });
 }
@@ -727,9 +681,9 @@ Status PlanTransfer(vault::Vault& v, const TransferPlan& in) {
   if (p.method.empty() && p.mode != TransferMode::kArt23) {
     p.method = "continue the original processing purposes and methods";
   }
-  json doc = PlanJson(p);
-  doc["state"] = "planned";
-  doc["created_at"] = FormatRfc3339(NowUnixSeconds());
+  TransferDoc doc;
+  doc.plan = p;
+  doc.created_at = FormatRfc3339(NowUnixSeconds());
   tlog::Event e = v.MakeEvent("transfer.plan", p.purpose);
   e.objects = {{"transfer", p.id},
                {"recipient", p.recipient},
@@ -741,13 +695,13 @@ Status PlanTransfer(vault::Vault& v, const TransferPlan& in) {
   return v.Transact(e, [&](tlog::Event&) -> Status {
     ASSIGN_OR_RETURN(std::optional<std::string> now, v.GetDoc(kTransferKind, p.id));
     if (now) return Fail(AlreadyExists("transfer '" + p.id + "' already exists"));
-    return v.PutDoc(kTransferKind, p.id, doc.dump());
+    return v.PutDoc(kTransferKind, p.id, SerializeTransferDoc(doc));
   });
 }
 
 Result<TransferPlan> GetTransferPlan(vault::Vault& v, const std::string& id) {
-  ASSIGN_OR_RETURN(json j, LoadTransferDoc(v, id));
-  return PlanFromJson(j);
+  ASSIGN_OR_RETURN(LoadedTransfer t, LoadTransfer(v, id));
+  return std::move(t.doc.plan);
 }
 
 Result<std::map<std::string, uint64_t>> FrozenPlannedFields(vault::Vault& v,
@@ -772,37 +726,37 @@ Result<std::map<std::string, uint64_t>> FrozenPlannedFields(vault::Vault& v,
 Status SetTransferTerms(vault::Vault& v, const std::string& id,
                         const std::map<std::string, std::string>& terms,
                         const std::string& approved_by) {
-  ASSIGN_OR_RETURN(json doc, LoadTransferDoc(v, id));
-  const json seen = doc;
-  const std::string state = Str(doc, "state");
-  if (state == "packaged" || state == "closed") {
-    return Fail(FailedPrecondition("transfer '" + id + "' is " + state + "; its terms are fixed"));
+  ASSIGN_OR_RETURN(LoadedTransfer t, LoadTransfer(v, id));
+  if (t.doc.state >= TransferState::kPackaged) {
+    return Fail(FailedPrecondition("transfer '" + id + "' is " +
+                                   std::string(TransferStateName(t.doc.state)) +
+                                   "; its terms are fixed"));
   }
+  TransferPlan& p = t.doc.plan;
   std::vector<std::string> keys;
   for (const auto& [k, val] : terms) {
     if (k == "method") {
-      doc["method"] = val;
+      p.method = val;
     } else if (k == "processor_name") {
-      doc["processor"]["name"] = val;
+      p.processor_name = val;
     } else if (k == "processor_contact") {
-      doc["processor"]["contact"] = val;
+      p.processor_contact = val;
     } else if (k == "processor_uscc") {
-      doc["processor"]["uscc"] = val;
+      p.processor_uscc = val;
     } else {
-      doc["contract"][k] = val;
+      p.contract[k] = val;
     }
     keys.push_back(k);
   }
-  if (!approved_by.empty()) doc["approved_by"] = approved_by;
-  ASSIGN_OR_RETURN(TransferPlan p, PlanFromJson(doc));
+  if (!approved_by.empty()) p.approved_by = approved_by;
   tlog::Event e = v.MakeEvent("transfer.terms");
   e.objects = {{"transfer", id},
                {"terms", keys},
                {"approved_by", p.approved_by},
                {"missing_terms", MissingTerms(p)}};
   return v.Transact(e, [&](tlog::Event&) -> Status {
-    RETURN_IF_ERROR(ExpectUnchanged(v, kTransferKind, id, seen));
-    return v.PutDoc(kTransferKind, id, doc.dump());
+    RETURN_IF_ERROR(ExpectUnchanged(v, kTransferKind, id, t.body));
+    return v.PutDoc(kTransferKind, id, SerializeTransferDoc(t.doc));
   });
 }
 
@@ -817,10 +771,9 @@ Result<Channel> ParseChannel(std::string_view s) {
 
 Result<NoticeBatch> MakeNotices(vault::Vault& v, const std::string& transfer, Channel channel,
                                 bool english, const std::string& out_path) {
-  ASSIGN_OR_RETURN(json doc, LoadTransferDoc(v, transfer));
-  const json seen = doc;
-  ASSIGN_OR_RETURN(TransferPlan plan, PlanFromJson(doc));
-  if (Str(doc, "state") == "closed") {
+  ASSIGN_OR_RETURN(LoadedTransfer t, LoadTransfer(v, transfer));
+  TransferPlan plan = t.doc.plan;
+  if (t.doc.state == TransferState::kClosed) {
     return Fail(FailedPrecondition("transfer '" + transfer + "' is closed"));
   }
   std::vector<std::string> missing;
@@ -870,19 +823,8 @@ Result<NoticeBatch> MakeNotices(vault::Vault& v, const std::string& transfer, Ch
   // are packed into 40 bits, so a million people cost ~50 MB in all here.
   std::vector<std::pair<int64_t, uint64_t>> old_refs;  // by pk
   std::unordered_set<uint64_t> used;
-  RETURN_IF_ERROR(v.ForEachPersonDoc(kRefKind, transfer,
-                                             [&](int64_t pk, std::string_view body) -> Status {
-                                               json j = json::parse(body, nullptr, false);
-                                               // A code that is not one gets a new one.
-                                               const uint64_t ref =
-                                                   j.is_object() ? PackRef(Str(j, "ref")) : 0;
-                                               if (ref != 0) {
-                                                 old_refs.emplace_back(pk, ref);
-                                                 used.insert(ref);
-                                               }
-                                               return Ok();
-                                             }));
-  std::sort(old_refs.begin(), old_refs.end());
+  ASSIGN_OR_RETURN(old_refs, LoadRefs(v, transfer));
+  for (const auto& [pk, ref] : old_refs) used.insert(ref);
 
   // The columns that hold the channel's contact, in any dataset: only they
   // are decrypted.
@@ -959,25 +901,20 @@ Result<NoticeBatch> MakeNotices(vault::Vault& v, const std::string& transfer, Ch
                {"notices", out.notices},        {"missing_contact", out.missing_contact.size()},
                {"new_refs", new_refs},          {"notices_sha256", out.digest}};
   Status tx = v.Transact(e, [&](tlog::Event&) -> Status {
-    RETURN_IF_ERROR(ExpectUnchanged(v, kTransferKind, transfer, seen));
+    RETURN_IF_ERROR(ExpectUnchanged(v, kTransferKind, transfer, t.body));
     auto put_ref = [&](int64_t pk, uint64_t ref) {
-      json j = {{"ref", UnpackRef(ref)}};
-      return v.PutPersonDoc(kRefKind, transfer, pk, j.dump());
+      return v.PutPersonDoc(kRefKind, transfer, pk, SerializeRefDoc({UnpackRef(ref)}));
     };
     for (const auto& [pk, ref] : missing_refs) RETURN_IF_ERROR(put_ref(pk, ref));
     for (const Sent& x : sent) {
       if (x.new_ref != 0) RETURN_IF_ERROR(put_ref(x.pk, x.new_ref));
-      json nd = {{"sha256", HexEncode(x.sha256)}, {"time", now}, {"channel", channel_name}};
-      RETURN_IF_ERROR(v.PutPersonDoc(kNoticeKind, transfer, x.pk, nd.dump()));
+      const NoticeDoc notice{HexEncode(x.sha256), now, std::string(channel_name)};
+      RETURN_IF_ERROR(v.PutPersonDoc(kNoticeKind, transfer, x.pk, SerializeNoticeDoc(notice)));
     }
-    if (Str(doc, "state") == "planned") doc["state"] = "noticed";
-    json batch = {{"time", now},
-                  {"channel", channel_name},
-                  {"notices", out.notices},
-                  {"missing_contact", out.missing_contact.size()},
-                  {"sha256", out.digest}};
-    doc["notices"].push_back(batch);
-    return v.PutDoc(kTransferKind, transfer, doc.dump());
+    if (t.doc.state == TransferState::kPlanned) t.doc.state = TransferState::kNoticed;
+    t.doc.notices.push_back(
+        {now, std::string(channel_name), out.notices, out.missing_contact.size(), out.digest});
+    return v.PutDoc(kTransferKind, transfer, SerializeTransferDoc(t.doc));
   });
   RETURN_IF_ERROR(tx);
   // Logged and committed: now the file takes its name. Should this fail,
@@ -990,18 +927,12 @@ Result<NoticeBatch> MakeNotices(vault::Vault& v, const std::string& transfer, Ch
 
 Result<ResponsesReport> RecordResponses(vault::Vault& v, const std::string& transfer,
                                         std::string_view csv) {
-  ASSIGN_OR_RETURN(json doc, LoadTransferDoc(v, transfer));
-  const json seen = doc;
+  ASSIGN_OR_RETURN(LoadedTransfer t, LoadTransfer(v, transfer));
   // Codes packed in 40 bits, sorted: 16 bytes a person.
   std::vector<std::pair<uint64_t, int64_t>> by_ref;
-  RETURN_IF_ERROR(v.ForEachPersonDoc(kRefKind, transfer,
-                                             [&](int64_t pk, std::string_view body) -> Status {
-                                               json j = json::parse(body, nullptr, false);
-                                               if (!j.is_object()) return Ok();
-                                               const uint64_t ref = PackRef(Str(j, "ref"));
-                                               if (ref != 0) by_ref.emplace_back(ref, pk);
-                                               return Ok();
-                                             }));
+  ASSIGN_OR_RETURN(auto refs, LoadRefs(v, transfer));
+  by_ref.reserve(refs.size());
+  for (const auto& [pk, ref] : refs) by_ref.emplace_back(ref, pk);
   std::sort(by_ref.begin(), by_ref.end());
   if (csv.substr(0, 3) == "\xEF\xBB\xBF") csv.remove_prefix(3);
 
@@ -1015,10 +946,9 @@ Result<ResponsesReport> RecordResponses(vault::Vault& v, const std::string& tran
     if (errors.size() < kErrorsShown) errors.push_back(std::move(e));
     ++error_count;
   };
-  // Calls record(pk, response, document, evidence) for each good line;
-  // reports bad ones to error().
-  using Record =
-      std::function<Status(int64_t, const std::string&, json&, const std::string& evidence)>;
+  // Calls record(pk, response, evidence) for each good line; reports bad
+  // ones to error().
+  using Record = std::function<Status(int64_t, ResponseDoc&, const std::string& evidence)>;
   auto parse = [&](const Record& record) -> Status {
     std::map<std::string, int> col;
     size_t pos = 0, line_no = 0;
@@ -1063,7 +993,7 @@ Result<ResponsesReport> RecordResponses(vault::Vault& v, const std::string& tran
       std::string ref = cell("ref");
       std::transform(ref.begin(), ref.end(), ref.begin(),
                      [](unsigned char ch) { return std::toupper(ch); });
-      auto resp = ParseResponse(cell("response"));
+      auto resp = ParseResponseWord(cell("response"));
       const std::string time = cell("time");
       auto sens = ParseYesNo(cell("sensitive_consent"));
       auto guard = ParseYesNo(cell("guardian_consent"));
@@ -1082,13 +1012,9 @@ Result<ResponsesReport> RecordResponses(vault::Vault& v, const std::string& tran
       } else if (!sens || !guard) {
         error(at + "sensitive_consent and guardian_consent must be yes or no");
       } else {
-        json j = {{"response", *resp},
-                  {"time", FormatRfc3339(*when)},
-                  {"sensitive_consent", *sens},
-                  {"guardian_consent", *guard},
-                  {"line", line_no}};
+        ResponseDoc response{*resp, FormatRfc3339(*when), *sens, *guard, line_no, ""};
         std::string evidence = cell("evidence");
-        Status recorded = record(it->second, *resp, j, evidence);
+        Status recorded = record(it->second, response, evidence);
         if (!evidence.empty()) sodium_memzero(evidence.data(), evidence.size());
         RETURN_IF_ERROR(recorded);
       }
@@ -1098,10 +1024,9 @@ Result<ResponsesReport> RecordResponses(vault::Vault& v, const std::string& tran
   };
 
   ResponsesReport rep;
-  RETURN_IF_ERROR(parse([&](int64_t, const std::string& response, json&,
-                            const std::string&) -> Status {
+  RETURN_IF_ERROR(parse([&](int64_t, ResponseDoc& response, const std::string&) -> Status {
     ++rep.recorded;
-    ++rep.by_response[response];
+    ++rep.by_response[std::string(ResponseName(response.response))];
     return Ok();
   }));
   if (error_count > 0) {
@@ -1114,16 +1039,15 @@ Result<ResponsesReport> RecordResponses(vault::Vault& v, const std::string& tran
   e.objects = {
       {"transfer", transfer}, {"recorded", rep.recorded}, {"by_response", Counts(rep.by_response)}};
   Status tx = v.Transact(e, [&](tlog::Event&) -> Status {
-    RETURN_IF_ERROR(ExpectUnchanged(v, kTransferKind, transfer, seen));
-    return parse([&](int64_t pk, const std::string&, json& response,
-                     const std::string& evidence) -> Status {
+    RETURN_IF_ERROR(ExpectUnchanged(v, kTransferKind, transfer, t.body));
+    return parse([&](int64_t pk, ResponseDoc& response, const std::string& evidence) -> Status {
       // Evidence may quote the person (a message, an ID number): sealed
       // under their key, so it is shredded with them.
       if (!evidence.empty()) {
         ASSIGN_OR_RETURN(Bytes sealed, v.SealForPerson(pk, kEvidenceLabel, evidence));
-        response["evidence_sealed"] = Base64Encode(sealed);
+        response.evidence_sealed = Base64Encode(sealed);
       }
-      return v.PutPersonDoc(kResponseKind, transfer, pk, response.dump());
+      return v.PutPersonDoc(kResponseKind, transfer, pk, SerializeResponseDoc(response));
     });
   });
   RETURN_IF_ERROR(tx);
@@ -1134,105 +1058,124 @@ Result<ResponsesReport> RecordResponses(vault::Vault& v, const std::string& tran
 
 namespace {
 
-// The status of a transfer whose document is `doc`; `frozen` is what is
-// frozen today (ignored once packaged: the package's own counts are kept).
-Result<TransferStatus> StatusOf(vault::Vault& v, const std::string& transfer, const json& doc,
-                                const std::vector<FrozenSet>& frozen) {
-  TransferStatus st;
-  ASSIGN_OR_RETURN(st.plan, PlanFromJson(doc));
-  st.state = Str(doc, "state");
-  if (doc.contains("package") && doc["package"].is_object()) {
-    st.manifest_sha256 = Str(doc["package"], "manifest_sha256");
-  }
-  ASSIGN_OR_RETURN(SchemaInfo schemas, LoadSchemas(v, st.plan.dataset));
-  const bool sensitive = PlannedSensitive(st.plan, schemas);
-  ASSIGN_OR_RETURN(std::vector<int64_t> pks, PeopleInScope(v, st.plan));
-  // Each response in 16 bytes (a million people: 16 MB, where json
-  // objects took hundreds).
-  struct Response {
-    int64_t pk;
-    enum Kind : uint8_t { kOther, kConsent, kObject, kWithdraw } kind;
-    bool sensitive_consent, guardian_consent;
-    bool operator<(int64_t other) const { return pk < other; }
-  };
-  std::vector<Response> responses;
-  RETURN_IF_ERROR(v.ForEachPersonDoc(
-      kResponseKind, transfer, [&](int64_t pk, std::string_view body) -> Status {
-        json j = json::parse(body, nullptr, false);
-        if (!j.is_object()) return Ok();
-        const std::string r = Str(j, "response");
-        responses.push_back({pk,
-                             r == "consent"    ? Response::kConsent
-                             : r == "object"   ? Response::kObject
-                             : r == "withdraw" ? Response::kWithdraw
-                                               : Response::kOther,
-                             IsTrue(j, "sensitive_consent"), IsTrue(j, "guardian_consent")});
+// A person's response as parsed for `transfer`, naming the transfer should
+// it be damaged.
+Result<ResponseDoc> ParseResponseOf(const std::string& transfer, std::string_view body) {
+  auto r = ParseResponseDoc(body);
+  if (!r) return Fail(r.error().WithContext("transfer '" + transfer + "'"));
+  return r;
+}
+
+// A person's latest response, as the consent rules need it: 16 bytes (a
+// million people: 16 MB, where JSON objects took hundreds).
+struct Answer {
+  int64_t pk;
+  Response response;
+  bool sensitive_consent, guardian_consent;
+};
+
+// Every response recorded for `transfer`, in pk order. A damaged one is
+// kDataLoss: read as no answer, it could hide an objection.
+Result<std::vector<Answer>> LoadAnswers(vault::Vault& v, const std::string& transfer) {
+  std::vector<Answer> answers;  // visited in pk order, so sorted
+  RETURN_IF_ERROR(
+      v.ForEachPersonDoc(kResponseKind, transfer, [&](int64_t pk, std::string_view body) -> Status {
+        ASSIGN_OR_RETURN(ResponseDoc r, ParseResponseOf(transfer, body));
+        answers.push_back({pk, r.response, r.sensitive_consent, r.guardian_consent});
         return Ok();
       }));
-  std::sort(responses.begin(), responses.end(),
-            [](const Response& a, const Response& b) { return a.pk < b.pk; });
-  auto response_of = [&](int64_t pk) -> const Response* {
-    auto it = std::lower_bound(responses.begin(), responses.end(), pk);
-    return it != responses.end() && it->pk == pk ? &*it : nullptr;
-  };
-  // Art. 31: consenters under 14 need their guardian's consent too. Their
-  // ID numbers are read in one bulk pass, not person by person.
-  std::vector<int64_t> minors;
-  if (st.plan.mode == TransferMode::kArt23) {
-    std::vector<int64_t> consenters;
-    for (const Response& r : responses) {
-      if (r.kind == Response::kConsent && (!sensitive || r.sensitive_consent) &&
-          std::binary_search(pks.begin(), pks.end(), r.pk)) {  // in scope, still here
-        consenters.push_back(r.pk);
-      }
+  return answers;
+}
+
+const Answer* AnswerOf(const std::vector<Answer>& answers, int64_t pk) {
+  auto it = std::lower_bound(answers.begin(), answers.end(), pk,
+                             [](const Answer& a, int64_t p) { return a.pk < p; });
+  return it != answers.end() && it->pk == pk ? &*it : nullptr;
+}
+
+// Art. 31: of the people in scope (`pks`, ascending) whose consent would
+// count, those under 14, ascending. Their ID numbers are read in one bulk
+// pass, not person by person.
+Result<std::vector<int64_t>> ConsentingMinors(vault::Vault& v, const std::vector<Answer>& answers,
+                                              const std::vector<int64_t>& pks, bool sensitive) {
+  std::vector<int64_t> consenters;
+  for (const Answer& a : answers) {
+    if (a.response == Response::kConsent && (!sensitive || a.sensitive_consent) &&
+        std::binary_search(pks.begin(), pks.end(), a.pk)) {  // in scope, still here
+      consenters.push_back(a.pk);
     }
-    ASSIGN_OR_RETURN(minors, MinorsAmong(v, std::move(consenters)));
+  }
+  return MinorsAmong(v, std::move(consenters));
+}
+
+// Who may leave before a package is made (docs/formats/package.md,
+// "Exclusion reasons"): everyone but those who objected or withdrew; under
+// Art. 23 only those who consented, to sensitive fields separately, and
+// for people under 14 with their guardian's consent too.
+struct ConsentRules {
+  TransferMode mode = TransferMode::kHeadOffice;
+  bool sensitive = false;       // a planned field is sensitive
+  std::vector<int64_t> minors;  // ascending: consenters under 14
+};
+
+PersonStatus Decide(const ConsentRules& rules, int64_t pk, const Answer* answer) {
+  PersonStatus ps;
+  ps.pk = pk;
+  if (answer && answer->response == Response::kObject) {
+    ps.reason = "objected";
+  } else if (answer && answer->response == Response::kWithdraw) {
+    ps.reason = "withdrew";
+  } else if (rules.mode != TransferMode::kArt23) {
+    ps.included = true;
+  } else if (!answer) {
+    ps.reason = "no_consent";
+    ps.pending = true;
+  } else if (rules.sensitive && !answer->sensitive_consent) {
+    ps.reason = "no_sensitive_consent";
+  } else if (std::binary_search(rules.minors.begin(), rules.minors.end(), pk) &&
+             !answer->guardian_consent) {
+    ps.reason = "minor_without_guardian_consent";
+  } else {
+    ps.included = true;
+  }
+  return ps;
+}
+
+// Once packaged, what actually left is what the package holds.
+void ApplyPackage(const IncludedSet& included, PersonStatus& ps) {
+  ps.included = included.Contains(ps.pk);
+  if (ps.included) ps.reason.clear(), ps.pending = false;
+  if (!ps.included && ps.reason.empty()) ps.reason = "not_in_package";
+}
+
+// The status of a transfer whose document is `doc`; `frozen` is what is
+// frozen today (ignored once packaged: the package's own counts are kept).
+Result<TransferStatus> StatusOf(vault::Vault& v, const std::string& transfer,
+                                const TransferDoc& doc, const std::vector<FrozenSet>& frozen) {
+  TransferStatus st;
+  st.plan = doc.plan;
+  st.state = doc.state;
+  const bool packaged = doc.state >= TransferState::kPackaged;
+  if (doc.package) st.manifest_sha256 = doc.package->manifest_sha256;
+  ASSIGN_OR_RETURN(SchemaInfo schemas, LoadSchemas(v, st.plan.dataset));
+  ASSIGN_OR_RETURN(std::vector<int64_t> pks, PeopleInScope(v, st.plan));
+  ASSIGN_OR_RETURN(std::vector<Answer> answers, LoadAnswers(v, transfer));
+  ConsentRules rules;
+  rules.mode = st.plan.mode;
+  rules.sensitive = PlannedSensitive(st.plan, schemas);
+  if (rules.mode == TransferMode::kArt23) {
+    ASSIGN_OR_RETURN(rules.minors, ConsentingMinors(v, answers, pks, rules.sensitive));
   }
   IncludedSet included;
-  const bool packaged = st.state == "packaged" || st.state == "closed";
   if (packaged) {
     ASSIGN_OR_RETURN(included, LoadIncluded(v, transfer));
-    const json* pkg = doc.contains("package") ? &doc["package"] : nullptr;
-    if (pkg && pkg->is_object() && pkg->contains("withheld_frozen") &&
-        (*pkg)["withheld_frozen"].is_object()) {
-      for (const auto& [field, n] : (*pkg)["withheld_frozen"].items()) {
-        if (n.is_number_unsigned()) st.withheld_frozen[field] = n.get<uint64_t>();
-      }
-    }
+    st.withheld_frozen = doc.package->withheld_frozen;
   }
   std::vector<const FrozenSet*> frozen_here;
   st.persons.reserve(pks.size());
   for (int64_t pk : pks) {
-    PersonStatus ps;
-    ps.pk = pk;
-    const Response* resp = response_of(pk);
-    const Response::Kind kind = resp ? resp->kind : Response::kOther;
-    if (kind == Response::kObject) {
-      ps.reason = "objected";
-    } else if (kind == Response::kWithdraw) {
-      ps.reason = "withdrew";
-    } else if (st.plan.mode == TransferMode::kArt23) {
-      if (kind != Response::kConsent) {
-        ps.reason = "no_consent";
-        ps.pending = resp == nullptr;
-      } else if (sensitive && !resp->sensitive_consent) {
-        ps.reason = "no_sensitive_consent";
-      } else {
-        if (std::binary_search(minors.begin(), minors.end(), pk) && !resp->guardian_consent) {
-          ps.reason = "minor_without_guardian_consent";
-        } else {
-          ps.included = true;
-        }
-      }
-    } else {
-      ps.included = true;
-    }
-    if (packaged) {
-      // What actually left is what the package holds.
-      ps.included = included.Contains(pk);
-      if (ps.included) ps.reason.clear(), ps.pending = false;
-      if (!ps.included && ps.reason.empty()) ps.reason = "not_in_package";
-    }
+    PersonStatus ps = Decide(rules, pk, AnswerOf(answers, pk));
+    if (packaged) ApplyPackage(included, ps);
     ++st.people;
     if (ps.included) {
       ++st.included;
@@ -1254,26 +1197,21 @@ Result<TransferStatus> StatusOf(vault::Vault& v, const std::string& transfer, co
 
 Result<TransferStatus> GetTransferStatus(vault::Vault& v, const std::string& transfer,
                                          const Date& today) {
-  ASSIGN_OR_RETURN(json doc, LoadTransferDoc(v, transfer));
-  ASSIGN_OR_RETURN(TransferPlan plan, PlanFromJson(doc));
-  const std::string state = Str(doc, "state");
+  ASSIGN_OR_RETURN(LoadedTransfer t, LoadTransfer(v, transfer));
   std::vector<FrozenSet> frozen;
-  if (state != "packaged" && state != "closed") {
-    ASSIGN_OR_RETURN(frozen, LoadFrozenSets(v, plan, today));
+  if (t.doc.state < TransferState::kPackaged) {
+    ASSIGN_OR_RETURN(frozen, LoadFrozenSets(v, t.doc.plan, today));
   }
-  return StatusOf(v, transfer, doc, frozen);
+  return StatusOf(v, transfer, t.doc, frozen);
 }
 
 Result<std::vector<TransferSummary>> ListTransfers(vault::Vault& v) {
   ASSIGN_OR_RETURN(auto docs, v.ListDocs(kTransferKind));
   std::vector<TransferSummary> out;
   for (const auto& [key, body] : docs) {
-    ASSIGN_OR_RETURN(json j, ParseDoc("transfer " + key, body));
-    TransferSummary s{key, Str(j, "recipient"), Str(j, "mode"), Str(j, "state"), ""};
-    if (j.contains("package") && j["package"].is_object()) {
-      s.manifest_sha256 = Str(j["package"], "manifest_sha256");
-    }
-    out.push_back(std::move(s));
+    ASSIGN_OR_RETURN(TransferDoc doc, ParseTransferDoc(key, body));
+    out.push_back({key, doc.plan.recipient, doc.plan.mode, doc.state,
+                   doc.package ? doc.package->manifest_sha256 : std::string()});
   }
   return out;
 }
@@ -1281,7 +1219,7 @@ Result<std::vector<TransferSummary>> ListTransfers(vault::Vault& v) {
 Result<bool> PersonTransferred(vault::Vault& v, int64_t person_pk) {
   ASSIGN_OR_RETURN(std::vector<TransferSummary> all, ListTransfers(v));
   for (const auto& t : all) {
-    if (t.state != "packaged" && t.state != "closed") continue;
+    if (t.state < TransferState::kPackaged) continue;
     ASSIGN_OR_RETURN(std::optional<std::string> set, v.GetDoc(kIncludedKind, t.id));
     if (set) {
       ASSIGN_OR_RETURN(IncludedSet included, IncludedSet::FromDoc(t.id, *set));
@@ -1290,7 +1228,10 @@ Result<bool> PersonTransferred(vault::Vault& v, int64_t person_pk) {
     }
     ASSIGN_OR_RETURN(std::optional<std::string> d,  // a package made before IncludedSet
                      v.GetPersonDoc(kIncludedKind, t.id, person_pk));
-    if (d) return true;
+    if (d) {
+      RETURN_IF_ERROR(ParseLegacyIncludedDoc(t.id, *d));
+      return true;
+    }
   }
   return false;
 }
@@ -1301,10 +1242,8 @@ Result<bool> PersonObjected(vault::Vault& v, int64_t person_pk) {
     ASSIGN_OR_RETURN(std::optional<std::string> d,
                      v.GetPersonDoc(kResponseKind, t.id, person_pk));
     if (!d) continue;
-    json j = json::parse(*d, nullptr, false);
-    if (!j.is_object()) continue;
-    const std::string r = Str(j, "response");
-    if (r == "object" || r == "withdraw") return true;
+    ASSIGN_OR_RETURN(ResponseDoc r, ParseResponseOf(t.id, *d));
+    if (r.response == Response::kObject || r.response == Response::kWithdraw) return true;
   }
   return false;
 }
@@ -1325,39 +1264,34 @@ Result<std::map<std::string, uint64_t>> DamagedPlannedFields(vault::Vault& v,
 Result<PackageReport> BuildPackage(vault::Vault& v, const std::string& transfer,
                                    const std::string& out_path, const Date& today,
                                    bool allow_damaged) {
-  ASSIGN_OR_RETURN(json doc, LoadTransferDoc(v, transfer));
-  const json seen = doc;
-  ASSIGN_OR_RETURN(TransferPlan plan, PlanFromJson(doc));
-  const std::string state = Str(doc, "state");
+  ASSIGN_OR_RETURN(LoadedTransfer t, LoadTransfer(v, transfer));
+  TransferDoc& doc = t.doc;
+  const TransferPlan& plan = doc.plan;
   const std::string out_abs = AbsolutePath(out_path);
   // A package is recorded before its file takes its name. A package that
   // was recorded for this path but is not there (the run was killed in
   // between, or the file could not be named) is built again, replacing it.
   std::string replaces;
-  const bool recorded_here = state == "packaged" && doc.contains("package") &&
-                             doc["package"].is_object() && Str(doc["package"], "out") == out_abs;
+  const bool recorded_here = doc.state == TransferState::kPackaged && doc.package->out == out_abs;
   if (recorded_here && FileExists(out_path)) {
     // Whether the file there is the recorded package: its manifest's hash.
     ASSIGN_OR_RETURN(std::string manifest_sha256, LeadingManifestSha256(out_path));
-    if (manifest_sha256 == Str(doc["package"], "manifest_sha256")) {
+    if (manifest_sha256 == doc.package->manifest_sha256) {
       PackageReport done;
-      const json& pkg = doc["package"];
       done.already_built = true;
       done.manifest_sha256 = manifest_sha256;
-      done.people = pkg.value("people", uint64_t{0});
-      done.records = pkg.value("records", uint64_t{0});
-      if (pkg.contains("withheld_frozen") && pkg["withheld_frozen"].is_object()) {
-        for (const auto& [k, n] : pkg["withheld_frozen"].items()) {
-          if (n.is_number_unsigned()) done.withheld_frozen[k] = n.get<uint64_t>();
-        }
-      }
+      done.people = doc.package->people;
+      done.records = doc.package->records;
+      done.withheld_frozen = doc.package->withheld_frozen;
+      done.damaged = doc.package->damaged;
       return done;
     }
   }
   if (recorded_here && !FileExists(out_path)) {
-    replaces = Str(doc["package"], "manifest_sha256");
-  } else if (state == "packaged" || state == "closed") {
-    return Fail(FailedPrecondition("transfer '" + transfer + "' is already " + state));
+    replaces = doc.package->manifest_sha256;
+  } else if (doc.state >= TransferState::kPackaged) {
+    return Fail(FailedPrecondition("transfer '" + transfer + "' is already " +
+                                   std::string(TransferStateName(doc.state))));
   }
   std::vector<std::string> missing = MissingTerms(plan);
   if (!missing.empty()) {
@@ -1366,7 +1300,7 @@ Result<PackageReport> BuildPackage(vault::Vault& v, const std::string& transfer,
     return Fail(FailedPrecondition("transfer '" + transfer +
                                    "' cannot be packaged; missing contract terms: " + list));
   }
-  if (state != "noticed" && replaces.empty()) {
+  if (doc.state != TransferState::kNoticed && replaces.empty()) {
     return Fail(FailedPrecondition("transfer '" + transfer +
                                    "' has no notices yet (custos transfer notices)"));
   }
@@ -1397,7 +1331,7 @@ Result<PackageReport> BuildPackage(vault::Vault& v, const std::string& transfer,
   std::unique_ptr<TempFileBeside> archive;
   tlog::Event event = v.MakeEvent("transfer.package", plan.purpose);
   Status tx = v.Transact(event, [&](tlog::Event& e) -> Status {
-    RETURN_IF_ERROR(ExpectUnchanged(v, kTransferKind, transfer, seen));
+    RETURN_IF_ERROR(ExpectUnchanged(v, kTransferKind, transfer, t.body));
     ASSIGN_OR_RETURN(std::vector<FrozenSet> frozen, LoadFrozenSets(v, plan, today));
     ASSIGN_OR_RETURN(TransferStatus st, StatusOf(v, transfer, doc, frozen));
     rep.excluded = st.excluded;
@@ -1539,14 +1473,10 @@ Result<PackageReport> BuildPackage(vault::Vault& v, const std::string& transfer,
     }
     RETURN_IF_ERROR(v.PutDoc(kIncludedKind, transfer,
                                      IncludedSet::Of(selection.people).ToDoc(rep.manifest_sha256)));
-    doc["state"] = "packaged";
-    doc["package"] = {{"manifest_sha256", rep.manifest_sha256},
-                      {"created_at", FormatRfc3339(now)},
-                      {"people", rep.people},
-                      {"records", rep.records},
-                      {"withheld_frozen", Counts(rep.withheld_frozen)},
-                      {"out", out_abs}};
-    RETURN_IF_ERROR(v.PutDoc(kTransferKind, transfer, doc.dump()));
+    doc.state = TransferState::kPackaged;
+    doc.package = PackageRecord{rep.manifest_sha256, FormatRfc3339(now), rep.people, rep.records,
+                                rep.withheld_frozen, rep.damaged,        out_abs};
+    RETURN_IF_ERROR(v.PutDoc(kTransferKind, transfer, SerializeTransferDoc(doc)));
     return archive->Sync();
   });
   RETURN_IF_ERROR(tx);
@@ -1563,17 +1493,45 @@ Result<PackageReport> BuildPackage(vault::Vault& v, const std::string& transfer,
   return rep;
 }
 
+namespace {
+
+// What a receipt says (docs/formats/package.md, "Receipts"), read only once
+// its signature verified. A member missing or of another type reads empty.
+struct ReceiptClaims {
+  std::string format;
+  std::string transfer;
+  std::string manifest_sha256;
+  std::string time;
+  uint64_t people = 0;  // imported.people
+};
+
+ReceiptClaims ClaimsOf(const Receipt& rc) {
+  const auto text = [&](const char* key) {
+    auto it = rc.json.find(key);
+    return it != rc.json.end() && it->is_string() ? it->get<std::string>() : std::string();
+  };
+  ReceiptClaims c{text("format"), text("transfer"), text("manifest_sha256"), text("time"), 0};
+  auto imported = rc.json.find("imported");
+  if (imported != rc.json.end() && imported->is_object()) {
+    auto people = imported->find("people");
+    if (people != imported->end() && people->is_number_unsigned()) {
+      c.people = people->get<uint64_t>();
+    }
+  }
+  return c;
+}
+
+}  // namespace
+
 Result<CloseReport> CloseTransfer(vault::Vault& v, const std::string& transfer,
                                   std::string_view receipt_text) {
-  ASSIGN_OR_RETURN(json doc, LoadTransferDoc(v, transfer));
-  const json seen = doc;
-  const std::string state = Str(doc, "state");
-  if (state == "closed")
+  ASSIGN_OR_RETURN(LoadedTransfer t, LoadTransfer(v, transfer));
+  if (t.doc.state == TransferState::kClosed)
     return Fail(FailedPrecondition("transfer '" + transfer + "' is already closed"));
-  if (state != "packaged") {
+  if (t.doc.state != TransferState::kPackaged) {
     return Fail(FailedPrecondition("transfer '" + transfer + "' has not been packaged"));
   }
-  ASSIGN_OR_RETURN(TransferPlan plan, PlanFromJson(doc));
+  const TransferPlan& plan = t.doc.plan;
   ASSIGN_OR_RETURN(Recipient r, GetRecipient(v, plan.recipient));
   ASSIGN_OR_RETURN(crypto::Ed25519PublicKey key, package::ParseSshEd25519PublicKey(r.ssh_key));
   ASSIGN_OR_RETURN(Receipt rc, ParseReceipt(receipt_text));
@@ -1592,40 +1550,33 @@ Result<CloseReport> CloseTransfer(vault::Vault& v, const std::string& transfer,
     return Fail(Unauthenticated("receipt not signed by recipient '" + r.id + "'s registered key: " +
                                 (other ? std::string("?") : other.error().message())));
   }
-  const json& pkg = doc["package"];
-  const std::string want = Str(pkg, "manifest_sha256");
-  if (Str(rc.json, "format") != "custos-receipt" || Str(rc.json, "transfer") != transfer ||
-      Str(rc.json, "manifest_sha256") != want) {
+  const ReceiptClaims claims = ClaimsOf(rc);
+  const std::string& want = t.doc.package->manifest_sha256;
+  if (claims.format != "custos-receipt" || claims.transfer != transfer ||
+      claims.manifest_sha256 != want) {
     return Fail(FailedPrecondition("the receipt is for another package (transfer '" +
-                                   Str(rc.json, "transfer") + "', manifest " +
-                                   Str(rc.json, "manifest_sha256") + "); transfer '" + transfer +
-                                   "' packaged manifest " + want));
+                                   claims.transfer + "', manifest " + claims.manifest_sha256 +
+                                   "); transfer '" + transfer + "' packaged manifest " + want));
   }
-  uint64_t people = 0;
-  if (rc.json.contains("imported") && rc.json["imported"].is_object() &&
-      rc.json["imported"].contains("people") &&
-      rc.json["imported"]["people"].is_number_unsigned()) {
-    people = rc.json["imported"]["people"].get<uint64_t>();
-  }
-  const uint64_t sent = pkg.value("people", uint64_t{0});
-  if (people != sent) {
-    return Fail(FailedPrecondition("the receipt acknowledges " + std::to_string(people) +
+  const uint64_t sent = t.doc.package->people;
+  if (claims.people != sent) {
+    return Fail(FailedPrecondition("the receipt acknowledges " + std::to_string(claims.people) +
                                    " people; the package held " + std::to_string(sent)));
   }
   const std::string receipt_sha = Sha256Hex(AsBytes(receipt_text));
   tlog::Event e = v.MakeEvent("transfer.close");
   e.objects = {{"transfer", transfer},    {"recipient", plan.recipient},
                {"manifest_sha256", want}, {"receipt_sha256", receipt_sha},
-               {"people", people},        {"received_at", Str(rc.json, "time")}};
+               {"people", claims.people}, {"received_at", claims.time}};
   Status tx = v.Transact(e, [&](tlog::Event&) -> Status {
-    RETURN_IF_ERROR(ExpectUnchanged(v, kTransferKind, transfer, seen));
-    doc["state"] = "closed";
-    doc["closed_at"] = FormatRfc3339(NowUnixSeconds());
-    doc["receipt_sha256"] = receipt_sha;
-    return v.PutDoc(kTransferKind, transfer, doc.dump());
+    RETURN_IF_ERROR(ExpectUnchanged(v, kTransferKind, transfer, t.body));
+    t.doc.state = TransferState::kClosed;
+    t.doc.closed_at = FormatRfc3339(NowUnixSeconds());
+    t.doc.receipt_sha256 = receipt_sha;
+    return v.PutDoc(kTransferKind, transfer, SerializeTransferDoc(t.doc));
   });
   RETURN_IF_ERROR(tx);
-  return CloseReport{people, want};
+  return CloseReport{claims.people, want};
 }
 
 }  // namespace custos::workflow

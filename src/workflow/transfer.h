@@ -107,7 +107,7 @@ struct PersonStatus {
 };
 struct TransferStatus {
   TransferPlan plan;
-  std::string state;  // planned | noticed | packaged | closed
+  TransferState state = TransferState::kPlanned;
   uint64_t people = 0;
   uint64_t included = 0;
   uint64_t pending = 0;
@@ -126,8 +126,8 @@ Result<TransferStatus> GetTransferStatus(vault::Vault& v, const std::string& tra
 struct TransferSummary {
   std::string id;
   std::string recipient;
-  std::string mode;
-  std::string state;  // planned | noticed | packaged | closed
+  TransferMode mode = TransferMode::kHeadOffice;
+  TransferState state = TransferState::kPlanned;
   std::string manifest_sha256;
 };
 Result<std::vector<TransferSummary>> ListTransfers(vault::Vault& v);

@@ -335,7 +335,7 @@ TEST_P(TransferModeTest, PackageHoldsExactlyTheAllowedPeopleAndFields) {
   ASSERT_TRUE(closed) << closed.error().ToString();
   EXPECT_EQ(closed->people, expected.size());
   auto after = GetTransferStatus(*sender_, "T1");
-  EXPECT_EQ(after->state, "closed");
+  EXPECT_EQ(after->state, TransferState::kClosed);
   EXPECT_EQ(after->included, expected.size());
 
   // The audit logs of both sides verify.
@@ -432,7 +432,7 @@ TEST_F(TransferTest, AnUnwritableNoticesFileChangesNothing) {
   EXPECT_EQ(*sender_->store_for_testing().CountAuditEntries(), entries);
   auto status = GetTransferStatus(*sender_, "T1");
   ASSERT_TRUE(status);
-  EXPECT_EQ(status->state, "planned");
+  EXPECT_EQ(status->state, TransferState::kPlanned);
 }
 
 // A response's time must be RFC 3339 (a date alone, a spreadsheet's local
@@ -715,11 +715,41 @@ TEST_F(TransferTest, ObjectionsAreVisibleToOtherWorkflows) {
   auto all = ListTransfers(*sender_);
   ASSERT_TRUE(all);
   ASSERT_EQ(all->size(), 1u);
-  EXPECT_EQ((*all)[0].state, "packaged");
+  EXPECT_EQ((*all)[0].state, TransferState::kPackaged);
   for (const auto& ps : st->persons) {
     EXPECT_EQ(*PersonTransferred(*sender_, ps.pk), ps.included);
     EXPECT_EQ(*PersonObjected(*sender_, ps.pk), ps.reason == "objected" || ps.reason == "withdrew");
   }
+}
+
+// A response that no longer reads is data_loss, not "no answer": read as
+// none, an objection in it would be lost and the person packaged.
+TEST_F(TransferTest, ADamagedResponseIsDataLossNotNoAnswer) {
+  auto refs = PlanAndNotify(Plan("T1", "ho", TransferMode::kArt22, {"姓名"}));
+  ASSERT_TRUE(RecordResponses(*sender_, "T1", Responses(refs)));
+  auto st = GetTransferStatus(*sender_, "T1");
+  ASSERT_TRUE(st);
+  int64_t pk = 0;
+  for (const auto& ps : st->persons) {
+    if (ps.reason == "objected") pk = ps.pk;
+  }
+  ASSERT_NE(pk, 0);
+  ASSERT_TRUE(sender_->Transact(sender_->MakeEvent("test.damage"), [&](tlog::Event&) {
+    return sender_->store_for_testing().PutPersonDoc("transfer.response", "T1", pk,
+                                                     R"({"response":"obj)");
+  }));
+  auto damaged = GetTransferStatus(*sender_, "T1");
+  ASSERT_FALSE(damaged);
+  EXPECT_EQ(damaged.error().code(), ErrorCode::kDataLoss);
+  EXPECT_NE(damaged.error().message().find("transfer 'T1'"), std::string::npos)
+      << damaged.error().message();
+  auto objected = PersonObjected(*sender_, pk);
+  ASSERT_FALSE(objected);
+  EXPECT_EQ(objected.error().code(), ErrorCode::kDataLoss);
+  auto package = BuildPackage(*sender_, "T1", dir_.File("T1.tar"));
+  ASSERT_FALSE(package);
+  EXPECT_EQ(package.error().code(), ErrorCode::kDataLoss);
+  EXPECT_FALSE(FileExists(dir_.File("T1.tar")));
 }
 
 // Who left is one doc per package; packages made before that recorded a
