@@ -6,6 +6,7 @@
 #include <array>
 #include <cstdlib>
 #include <cstring>
+#include <functional>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <set>
@@ -18,6 +19,7 @@
 #include "crypto/random.h"
 #include "detect/types.h"
 #include "detect/validators.h"
+#include "ingest/reader.h"
 #include "package/age.h"
 #include "package/byte_stream.h"
 #include "package/ssh_key.h"
@@ -226,59 +228,11 @@ json Counts(const std::map<std::string, uint64_t>& m) {
   return j;
 }
 
-// Minimal CSV line splitter (no line breaks inside quotes). nullopt if malformed.
-std::optional<std::vector<std::string>> SplitCsvLine(std::string_view line) {
-  std::vector<std::string> out;
-  std::string cur;
-  size_t i = 0;
-  bool quoted_field = false;
-  while (true) {
-    cur.clear();
-    quoted_field = false;
-    if (i < line.size() && line[i] == '"') {
-      quoted_field = true;
-      ++i;
-      for (;;) {
-        if (i >= line.size()) return std::nullopt;
-        if (line[i] == '"') {
-          if (i + 1 < line.size() && line[i + 1] == '"') {
-            cur.push_back('"');
-            i += 2;
-            continue;
-          }
-          ++i;
-          break;
-        }
-        cur.push_back(line[i++]);
-      }
-      if (i < line.size() && line[i] != ',') return std::nullopt;
-    } else {
-      while (i < line.size() && line[i] != ',') {
-        if (line[i] == '"') return std::nullopt;
-        cur.push_back(line[i++]);
-      }
-    }
-    (void)quoted_field;
-    out.push_back(cur);
-    if (i >= line.size()) break;
-    ++i;  // the comma
-  }
-  return out;
-}
-
 std::string Trim(std::string_view s) {
   size_t b = 0, e = s.size();
   while (b < e && (s[b] == ' ' || s[b] == '\t')) ++b;
   while (e > b && (s[e - 1] == ' ' || s[e - 1] == '\t')) --e;
   return std::string(s.substr(b, e - b));
-}
-
-std::optional<bool> ParseYesNo(std::string_view s) {
-  std::string t = Trim(s);
-  std::transform(t.begin(), t.end(), t.begin(), [](unsigned char c) { return std::tolower(c); });
-  if (t == "yes" || t == "y" || t == "true" || t == "1" || t == "是") return true;
-  if (t == "no" || t == "n" || t == "false" || t == "0" || t == "否" || t.empty()) return false;
-  return std::nullopt;
 }
 
 // ---- The package payload, streamed ----
@@ -925,130 +879,195 @@ Result<NoticeBatch> MakeNotices(vault::Vault& v, const std::string& transfer, Ch
 
 // ---- Responses ----
 
+namespace {
+
+// The bad lines of a responses file: every one counted, the first
+// kShown kept for the refusal.
+class BadLines {
+ public:
+  void Add(std::string what) {
+    if (shown_.size() < kShown) shown_.push_back(std::move(what));
+    ++count_;
+  }
+  bool empty() const { return count_ == 0; }
+  // "N bad line(s), nothing recorded: line 3: unknown ref ZZZZZZZZ; ..."
+  Error Refusal() const {
+    std::string msg = std::to_string(count_) + " bad line(s), nothing recorded: ";
+    for (size_t i = 0; i < shown_.size(); ++i) msg += (i ? "; " : "") + shown_[i];
+    if (count_ > shown_.size()) msg += "; ...";
+    return InvalidArgument(msg);
+  }
+
+ private:
+  static constexpr size_t kShown = 20;
+  std::vector<std::string> shown_;
+  uint64_t count_ = 0;
+};
+
+// The columns of a responses file (docs/formats/package.md, "Responses
+// file") by position in its header; -1 where absent.
+struct ResponseColumns {
+  int ref = -1, response = -1, time = -1, evidence = -1, sensitive = -1, guardian = -1;
+
+  static ResponseColumns Of(const std::vector<std::string>& header) {
+    ResponseColumns c;
+    for (size_t i = 0; i < header.size(); ++i) {  // a name given twice: its last column
+      const std::string& name = header[i];
+      int* at = name == "ref"                 ? &c.ref
+                : name == "response"          ? &c.response
+                : name == "time"              ? &c.time
+                : name == "evidence"          ? &c.evidence
+                : name == "sensitive_consent" ? &c.sensitive
+                : name == "guardian_consent"  ? &c.guardian
+                                              : nullptr;
+      if (at) *at = static_cast<int>(i);
+    }
+    return c;
+  }
+};
+
+// A cell, trimmed ("" for an absent column).
+std::string CellOf(const std::vector<std::string>& fields, int column) {
+  return column < 0 ? std::string() : Trim(fields[static_cast<size_t>(column)]);
+}
+
+void Wipe(std::string& s) {
+  if (!s.empty()) sodium_memzero(s.data(), s.size());
+}
+
+std::optional<bool> ParseYesNo(std::string_view s) {
+  std::string t = Trim(s);
+  std::transform(t.begin(), t.end(), t.begin(), [](unsigned char c) { return std::tolower(c); });
+  if (t == "yes" || t == "y" || t == "true" || t == "1" || t == "是") return true;
+  if (t == "no" || t == "n" || t == "false" || t == "0" || t == "否" || t.empty()) return false;
+  return std::nullopt;
+}
+
+// Reference codes packed in 40 bits, sorted: 16 bytes a person.
+using RefIndex = std::vector<std::pair<uint64_t, int64_t>>;
+
+// Called for each good line: the person, their response (evidence not yet
+// sealed) and the evidence cell, which the caller wipes.
+using GoodLine = std::function<Status(int64_t pk, ResponseDoc&, const std::string& evidence)>;
+
+// One data row: `good` for a good one, else what is wrong with it to `bad`,
+// never repeating a cell but the ref code.
+Status CheckResponse(ingest::Row& row, const ResponseColumns& cols, const RefIndex& by_ref,
+                     BadLines& bad, const GoodLine& good) {
+  const std::string at = "line " + std::to_string(row.line) + ": ";
+  std::string ref = CellOf(row.fields, cols.ref);
+  std::transform(ref.begin(), ref.end(), ref.begin(),
+                 [](unsigned char ch) { return std::toupper(ch); });
+  const std::optional<Response> response = ParseResponseWord(CellOf(row.fields, cols.response));
+  const std::string time = CellOf(row.fields, cols.time);
+  const std::optional<bool> sensitive = ParseYesNo(CellOf(row.fields, cols.sensitive));
+  const std::optional<bool> guardian = ParseYesNo(CellOf(row.fields, cols.guardian));
+  const uint64_t packed = PackRef(ref);
+  auto it = std::lower_bound(by_ref.begin(), by_ref.end(), std::make_pair(packed, int64_t{0}));
+  if (ref.empty()) {
+    bad.Add(at + "no ref");
+  } else if (packed == 0 || it == by_ref.end() || it->first != packed) {
+    bad.Add(at + "unknown ref " + ref);
+  } else if (!response) {
+    bad.Add(at + "response must be consent, object or withdraw (同意, 反对, 撤回)");
+  } else if (time.empty()) {
+    bad.Add(at + "no time");
+  } else if (auto when = ParseRfc3339(time); !when) {
+    bad.Add(at + "time: " + when.error().message());
+  } else if (!sensitive || !guardian) {
+    bad.Add(at + "sensitive_consent and guardian_consent must be yes or no");
+  } else {
+    ResponseDoc doc{*response, FormatRfc3339(*when), *sensitive, *guardian, row.line, ""};
+    std::string evidence = CellOf(row.fields, cols.evidence);
+    Status recorded = good(it->second, doc, evidence);
+    Wipe(evidence);  // it may quote the person
+    if (cols.evidence >= 0) Wipe(row.fields[static_cast<size_t>(cols.evidence)]);
+    return recorded;
+  }
+  return Ok();
+}
+
+// Reads the responses file `csv` with the project's CSV reader (quoting,
+// CRLF, a BOM, GBK and GB18030 as for imports), calling `good` for every
+// good line and reporting the others to `bad`. A file the reader cannot
+// read on (malformed, ragged) ends there, its error ("responses:LINE:COL:
+// what") one more bad line. Errors other than bad lines stop it.
+Status ReadResponses(std::string_view csv, const RefIndex& by_ref, BadLines& bad,
+                     const GoodLine& good) {
+  ingest::ReadOptions options;
+  options.delimiter = ',';
+  auto reader = ingest::OpenCsvFromString(std::string(csv), "responses", options);
+  if (!reader) {
+    if (reader.error().code() != ErrorCode::kInvalidArgument) return Fail(reader.error());
+    bad.Add(reader.error().message());
+    return Ok();
+  }
+  const ResponseColumns cols = ResponseColumns::Of((*reader)->header());
+  bool complete = true;
+  for (auto [name, column] : {std::pair{"ref", cols.ref}, std::pair{"response", cols.response},
+                              std::pair{"time", cols.time}}) {
+    if (column < 0) {
+      bad.Add(std::string("the header has no '") + name + "' column");
+      complete = false;
+    }
+  }
+  if (!complete) return Ok();
+  ingest::Row row;
+  for (;;) {
+    auto more = (*reader)->Next(row);
+    if (!more) {
+      if (more.error().code() != ErrorCode::kInvalidArgument) return Fail(more.error());
+      bad.Add(more.error().message());
+      return Ok();
+    }
+    if (!*more) return Ok();
+    RETURN_IF_ERROR(CheckResponse(row, cols, by_ref, bad, good));
+  }
+}
+
+}  // namespace
+
 Result<ResponsesReport> RecordResponses(vault::Vault& v, const std::string& transfer,
                                         std::string_view csv) {
   ASSIGN_OR_RETURN(LoadedTransfer t, LoadTransfer(v, transfer));
-  // Codes packed in 40 bits, sorted: 16 bytes a person.
-  std::vector<std::pair<uint64_t, int64_t>> by_ref;
+  RefIndex by_ref;
   ASSIGN_OR_RETURN(auto refs, LoadRefs(v, transfer));
   by_ref.reserve(refs.size());
   for (const auto& [pk, ref] : refs) by_ref.emplace_back(ref, pk);
   std::sort(by_ref.begin(), by_ref.end());
-  if (csv.substr(0, 3) == "\xEF\xBB\xBF") csv.remove_prefix(3);
 
   // The file is read twice: once to check every line (nothing is kept but
   // counts and the first errors), then, in the transaction, to write each
   // response, so memory does not grow with the number of lines.
-  constexpr size_t kErrorsShown = 20;
-  std::vector<std::string> errors;
-  size_t error_count = 0;
-  auto error = [&](std::string e) {
-    if (errors.size() < kErrorsShown) errors.push_back(std::move(e));
-    ++error_count;
-  };
-  // Calls record(pk, response, evidence) for each good line; reports bad
-  // ones to error().
-  using Record = std::function<Status(int64_t, ResponseDoc&, const std::string& evidence)>;
-  auto parse = [&](const Record& record) -> Status {
-    std::map<std::string, int> col;
-    size_t pos = 0, line_no = 0;
-    bool header = true;
-    while (pos < csv.size()) {
-      size_t nl = csv.find('\n', pos);
-      std::string_view line =
-          csv.substr(pos, nl == std::string_view::npos ? csv.size() - pos : nl - pos);
-      pos = nl == std::string_view::npos ? csv.size() : nl + 1;
-      ++line_no;
-      if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
-      if (Trim(line).empty()) continue;
-      auto cells = SplitCsvLine(line);
-      const std::string at = "line " + std::to_string(line_no) + ": ";
-      if (!cells) {
-        error(at + "malformed CSV");
-        if (header) return Ok();
-        continue;
-      }
-      if (header) {
-        header = false;
-        for (size_t i = 0; i < cells->size(); ++i) col[Trim((*cells)[i])] = static_cast<int>(i);
-        bool complete = true;
-        for (const char* need : {"ref", "response", "time"}) {
-          if (!col.count(need)) {
-            error(at + "the header has no '" + need + "' column");
-            complete = false;
-          }
-        }
-        if (!complete) return Ok();
-        continue;
-      }
-      auto cell = [&](const char* name) -> std::string {
-        auto it = col.find(name);
-        if (it == col.end() || static_cast<size_t>(it->second) >= cells->size()) return "";
-        return Trim((*cells)[static_cast<size_t>(it->second)]);
-      };
-      if (cells->size() > col.size()) {
-        error(at + "more cells than header columns");
-        continue;
-      }
-      std::string ref = cell("ref");
-      std::transform(ref.begin(), ref.end(), ref.begin(),
-                     [](unsigned char ch) { return std::toupper(ch); });
-      auto resp = ParseResponseWord(cell("response"));
-      const std::string time = cell("time");
-      auto sens = ParseYesNo(cell("sensitive_consent"));
-      auto guard = ParseYesNo(cell("guardian_consent"));
-      const uint64_t packed = PackRef(ref);
-      auto it = std::lower_bound(by_ref.begin(), by_ref.end(), std::make_pair(packed, int64_t{0}));
-      if (ref.empty()) {
-        error(at + "no ref");
-      } else if (packed == 0 || it == by_ref.end() || it->first != packed) {
-        error(at + "unknown ref " + ref);
-      } else if (!resp) {
-        error(at + "response must be consent, object or withdraw (同意, 反对, 撤回)");
-      } else if (time.empty()) {
-        error(at + "no time");
-      } else if (auto when = ParseRfc3339(time); !when) {
-        error(at + "time: " + when.error().message());
-      } else if (!sens || !guard) {
-        error(at + "sensitive_consent and guardian_consent must be yes or no");
-      } else {
-        ResponseDoc response{*resp, FormatRfc3339(*when), *sens, *guard, line_no, ""};
-        std::string evidence = cell("evidence");
-        Status recorded = record(it->second, response, evidence);
-        if (!evidence.empty()) sodium_memzero(evidence.data(), evidence.size());
-        RETURN_IF_ERROR(recorded);
-      }
-    }
-    if (header && error_count == 0) error("line 1: no header");
-    return Ok();
-  };
-
   ResponsesReport rep;
-  RETURN_IF_ERROR(parse([&](int64_t, ResponseDoc& response, const std::string&) -> Status {
-    ++rep.recorded;
-    ++rep.by_response[std::string(ResponseName(response.response))];
-    return Ok();
-  }));
-  if (error_count > 0) {
-    std::string msg = std::to_string(error_count) + " bad line(s), nothing recorded: ";
-    for (size_t i = 0; i < errors.size(); ++i) msg += (i ? "; " : "") + errors[i];
-    if (error_count > errors.size()) msg += "; ...";
-    return Fail(InvalidArgument(msg));
-  }
+  BadLines bad;
+  RETURN_IF_ERROR(ReadResponses(csv, by_ref, bad,
+                                [&](int64_t, ResponseDoc& response, const std::string&) -> Status {
+                                  ++rep.recorded;
+                                  ++rep.by_response[std::string(ResponseName(response.response))];
+                                  return Ok();
+                                }));
+  if (!bad.empty()) return Fail(bad.Refusal());
   tlog::Event e = v.MakeEvent("transfer.responses");
   e.objects = {
       {"transfer", transfer}, {"recorded", rep.recorded}, {"by_response", Counts(rep.by_response)}};
   Status tx = v.Transact(e, [&](tlog::Event&) -> Status {
     RETURN_IF_ERROR(ExpectUnchanged(v, kTransferKind, transfer, t.body));
-    return parse([&](int64_t pk, ResponseDoc& response, const std::string& evidence) -> Status {
-      // Evidence may quote the person (a message, an ID number): sealed
-      // under their key, so it is shredded with them.
-      if (!evidence.empty()) {
-        ASSIGN_OR_RETURN(Bytes sealed, v.SealForPerson(pk, kEvidenceLabel, evidence));
-        response.evidence_sealed = Base64Encode(sealed);
-      }
-      return v.PutPersonDoc(kResponseKind, transfer, pk, SerializeResponseDoc(response));
-    });
+    BadLines again;  // the same file: none, as checked above
+    Status written = ReadResponses(
+        csv, by_ref, again,
+        [&](int64_t pk, ResponseDoc& response, const std::string& evidence) -> Status {
+          // Evidence may quote the person (a message, an ID number): sealed
+          // under their key, so it is shredded with them.
+          if (!evidence.empty()) {
+            ASSIGN_OR_RETURN(Bytes sealed, v.SealForPerson(pk, kEvidenceLabel, evidence));
+            response.evidence_sealed = Base64Encode(sealed);
+          }
+          return v.PutPersonDoc(kResponseKind, transfer, pk, SerializeResponseDoc(response));
+        });
+    RETURN_IF_ERROR(written);
+    if (!again.empty()) return Fail(again.Refusal());
+    return Ok();
   });
   RETURN_IF_ERROR(tx);
   return rep;
