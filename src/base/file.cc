@@ -238,6 +238,51 @@ Status WriteFileExclusive(const std::string& path, ByteSpan data, unsigned mode)
   return st;
 }
 
+Result<std::unique_ptr<TempFileBeside>> TempFileBeside::Create(const std::string& path) {
+  std::string display = "a temporary file beside " + path;
+  int fd = ::open(DirectoryOf(path).c_str(), O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+  std::string name;
+  if (fd < 0) {
+    // Named as every temporary here, so that a later run removes it should
+    // this process be killed.
+    RemoveLeftoversOf(path);
+    name = path + ".tmp-" + std::to_string(::getpid());
+    fd = ::open(name.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    if (fd < 0) return Fail(Unavailable(Errno("cannot create", display)));
+  }
+  auto file =
+      std::unique_ptr<TempFileBeside>(new TempFileBeside(fd, std::move(name), std::move(display)));
+  // The umask may have narrowed the mode; make it exact.
+  if (::fchmod(fd, 0600) != 0) return Fail(Unavailable(Errno("cannot prepare", file->display_)));
+  return file;
+}
+
+TempFileBeside::~TempFileBeside() {
+  ::close(fd_);
+  if (!name_.empty()) ::unlink(name_.c_str());
+}
+
+Status TempFileBeside::Sync() {
+  if (::fsync(fd_) != 0) return Fail(Unavailable(Errno("cannot sync", display_)));
+  return Ok();
+}
+
+Status TempFileBeside::LinkTo(const std::string& path) {
+  int rc = 0;
+  if (name_.empty()) {  // unnamed: linked through its descriptor (open(2), O_TMPFILE)
+    const std::string self = "/proc/self/fd/" + std::to_string(fd_);
+    rc = ::linkat(AT_FDCWD, self.c_str(), AT_FDCWD, path.c_str(), AT_SYMLINK_FOLLOW);
+  } else {
+    rc = ::link(name_.c_str(), path.c_str());
+  }
+  if (rc != 0) {
+    if (errno == EEXIST) return Fail(AlreadyExists(path + " exists"));
+    return Fail(Unavailable(Errno("cannot create", path)));
+  }
+  SyncDirectoryOf(path);
+  return Ok();
+}
+
 std::string DirectoryOf(const std::string& path) {
   const size_t slash = path.rfind('/');
   if (slash == std::string::npos) return ".";

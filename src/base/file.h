@@ -75,6 +75,41 @@ Status WriteFileExclusive(const std::string& path, ByteSpan data, unsigned mode)
 
 bool FileExists(const std::string& path);
 
+// A file created exclusively, mode 0600 exactly, in the directory of `path`,
+// to be linked under `path` only once it is complete: nobody ever sees it
+// partial under that name. Unnamed (O_TMPFILE) where the file system allows,
+// so that even a crash leaves nothing behind; else named `PATH.tmp-PID`,
+// removed on destruction (and, should the process be killed, by the next
+// RemoveLeftoversOf(path)). Linked or not, destroying it closes it and
+// leaves nothing but what LinkTo named. Errors (kUnavailable) name it "a
+// temporary file beside PATH". Thread-compatible.
+class TempFileBeside {
+ public:
+  static Result<std::unique_ptr<TempFileBeside>> Create(const std::string& path);
+  ~TempFileBeside();
+  TempFileBeside(const TempFileBeside&) = delete;
+  TempFileBeside& operator=(const TempFileBeside&) = delete;
+
+  // Open for reading and writing; owned by this object.
+  int fd() const { return fd_; }
+  // "a temporary file beside PATH", for messages.
+  const std::string& name() const { return display_; }
+  // fsync(2); before LinkTo, so that the name never points at a file whose
+  // content a crash could still lose.
+  Status Sync();
+  // Links the file under `path` (and syncs the directory); kAlreadyExists
+  // if something is there already, kUnavailable otherwise.
+  Status LinkTo(const std::string& path);
+
+ private:
+  TempFileBeside(int fd, std::string name, std::string display)
+      : fd_(fd), name_(std::move(name)), display_(std::move(display)) {}
+
+  int fd_;
+  std::string name_;  // empty when unnamed
+  std::string display_;
+};
+
 // The directory part of `path`: "." for a bare name, "/" for "/name".
 std::string DirectoryOf(const std::string& path);
 

@@ -106,6 +106,59 @@ TEST(WriteFileExclusive, CreatesWholeOrRefusesAnExistingFile) {
   EXPECT_EQ(FilesIn(dir.path()), 1u);
 }
 
+// What a package is built in: invisible under its name until linked, and
+// gone without a trace if never linked.
+TEST(TempFileBeside, AppearsOnlyWhenLinkedAndWhole) {
+  TempDir dir;
+  const std::string path = dir.File("T1.tar");
+  auto f = TempFileBeside::Create(path);
+  ASSERT_TRUE(f.has_value()) << f.error().ToString();
+  EXPECT_NE((*f)->name().find(path), std::string::npos);
+  ASSERT_EQ(::write((*f)->fd(), "archive", 7), 7);
+  EXPECT_FALSE(FileExists(path));
+  ASSERT_TRUE((*f)->Sync().has_value());
+  ASSERT_TRUE((*f)->LinkTo(path).has_value());
+  f->reset();
+  EXPECT_EQ(*ReadFile(path), "archive");
+  struct stat st {};
+  ASSERT_EQ(::stat(path.c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0600u);
+  EXPECT_EQ(FilesIn(dir.path()), 1u);  // no temporary left
+}
+
+TEST(TempFileBeside, NeverLinkedLeavesNothing) {
+  TempDir dir;
+  {
+    auto f = TempFileBeside::Create(dir.File("T1.tar"));
+    ASSERT_TRUE(f.has_value());
+    ASSERT_EQ(::write((*f)->fd(), "partial", 7), 7);
+  }
+  EXPECT_EQ(FilesIn(dir.path()), 0u);
+}
+
+TEST(TempFileBeside, LinkingOverAnExistingFileIsAlreadyExists) {
+  TempDir dir;
+  const std::string path = dir.File("T1.tar");
+  ASSERT_TRUE(WriteFileAtomic(path, "someone else's"));
+  auto f = TempFileBeside::Create(path);
+  ASSERT_TRUE(f.has_value());
+  ASSERT_EQ(::write((*f)->fd(), "archive", 7), 7);
+  auto linked = (*f)->LinkTo(path);
+  ASSERT_FALSE(linked.has_value());
+  EXPECT_EQ(linked.error().code(), ErrorCode::kAlreadyExists);
+  f->reset();
+  EXPECT_EQ(*ReadFile(path), "someone else's");
+  EXPECT_EQ(FilesIn(dir.path()), 1u);
+}
+
+TEST(TempFileBeside, AMissingDirectoryIsUnavailableAndNamed) {
+  auto f = TempFileBeside::Create("/nonexistent-custos-dir/T1.tar");
+  ASSERT_FALSE(f.has_value());
+  EXPECT_EQ(f.error().code(), ErrorCode::kUnavailable);
+  EXPECT_NE(f.error().message().find("beside /nonexistent-custos-dir/T1.tar"), std::string::npos)
+      << f.error().message();
+}
+
 struct NotAFile {
   const char* name;
   std::string path;

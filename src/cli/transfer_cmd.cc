@@ -320,8 +320,9 @@ struct StatusCmd {
       }
       auto missing = workflow::MissingTerms(s.plan);
       std::cout << id << " (" << workflow::TransferModeName(s.plan.mode) << " to "
-                << s.plan.recipient << "): " << s.state << "; " << s.people << " people, "
-                << s.included << " included, " << s.pending << " pending";
+                << s.plan.recipient << "): " << workflow::TransferStateName(s.state) << "; "
+                << s.people << " people, " << s.included << " included, " << s.pending
+                << " pending";
       for (const auto& [k, n] : s.excluded) std::cout << ", " << n << " excluded (" << k << ")";
       std::cout << "\n";
       for (const auto& [k, n] : s.withheld_frozen) {
@@ -342,7 +343,7 @@ struct StatusCmd {
       json head = {{"transfer", id},
                    {"recipient", s.plan.recipient},
                    {"mode", workflow::TransferModeName(s.plan.mode)},
-                   {"state", s.state},
+                   {"state", workflow::TransferStateName(s.state)},
                    {"people", s.people},
                    {"included", s.included},
                    {"pending", s.pending},

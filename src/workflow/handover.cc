@@ -1,7 +1,6 @@
 #include "workflow/handover.h"
 
 #include <algorithm>
-
 #include <functional>
 #include <map>
 
@@ -14,13 +13,13 @@
 #include "package/ssh_private_key.h"
 #include "package/sshsig.h"
 #include "package/tar.h"
+#include "workflow/transfer_doc.h"
 
 namespace custos::workflow {
 namespace {
 
 using json = nlohmann::ordered_json;
 
-constexpr std::string_view kReceivedKind = "transfer.received";
 constexpr const char* kNames[] = {"manifest.json", "manifest.json.sig", "payload.jsonl.age"};
 
 std::string Str(const json& j, const char* key) {
@@ -382,22 +381,23 @@ Result<ImportedPackage> ImportPackage(vault::Vault& v, const PackageInput& archi
     return Fail(Damaged("the payload holds " + std::to_string(out.people) + " people and " +
                         std::to_string(out.records) + " records; manifest.json says otherwise"));
   }
-  std::string sender_key =
+  ReceivedDoc received;
+  received.transfer = out.transfer;
+  received.dataset = out.dataset;
+  received.people = out.people;
+  received.records = out.records;
+  received.imported_at = FormatRfc3339(NowUnixSeconds());
+  received.sender_key =
       p.manifest.contains("sender") ? Str(p.manifest["sender"], "signing_key") : "";
-  json doc = {{"transfer", out.transfer},
-              {"dataset", out.dataset},
-              {"people", out.people},
-              {"records", out.records},
-              {"imported_at", FormatRfc3339(NowUnixSeconds())},
-              {"sender_key", sender_key},
-              {"recipient_name",
-               p.manifest.contains("recipient") ? Str(p.manifest["recipient"], "name") : ""}};
+  received.recipient_name =
+      p.manifest.contains("recipient") ? Str(p.manifest["recipient"], "name") : "";
   tlog::Event e = v.MakeEvent("package.import", Str(p.manifest, "purpose"));
   e.objects = {{"transfer", out.transfer}, {"manifest_sha256", out.manifest_sha256},
                {"dataset", out.dataset},   {"people", out.people},
                {"records", out.records},   {"mode", Str(p.manifest, "mode")}};
-  RETURN_IF_ERROR(
-      batch->Commit(e, [&]() { return v.PutDoc(kReceivedKind, p.manifest_sha256, doc.dump()); }));
+  RETURN_IF_ERROR(batch->Commit(e, [&]() {
+    return v.PutDoc(kReceivedKind, p.manifest_sha256, SerializeReceivedDoc(received));
+  }));
   return out;
 }
 
@@ -412,30 +412,26 @@ Result<std::string> MakeReceipt(vault::Vault& v, const PackageInput& archive,
         FailedPrecondition("package (manifest " + sha +
                            ") was not imported into this vault; run custos package import first"));
   }
-  json doc = json::parse(*body, nullptr, false);
-  if (!doc.is_object())
-    return Fail(DataLoss("the import record of manifest " + sha + " is damaged"));
+  ASSIGN_OR_RETURN(ReceivedDoc received, ParseReceivedDoc(sha, *body));
   ASSIGN_OR_RETURN(package::OpenSshPrivateKey key,
                    package::ParseOpenSshPrivateKey(private_key_text));
   std::string key_line = package::SshEd25519PublicKeyLine(key.signer.public_key(), "");
   while (!key_line.empty() && key_line.back() == ' ') key_line.pop_back();
   json r = {{"format", "custos-receipt"},
             {"version", 1},
-            {"transfer", Str(doc, "transfer")},
+            {"transfer", received.transfer},
             {"manifest_sha256", sha},
-            {"recipient", {{"name", Str(doc, "recipient_name")}, {"ssh_key", key_line}}},
-            {"imported",
-             {{"people", doc.value("people", uint64_t{0})},
-              {"records", doc.value("records", uint64_t{0})}}},
-            {"dataset", Str(doc, "dataset")},
+            {"recipient", {{"name", received.recipient_name}, {"ssh_key", key_line}}},
+            {"imported", {{"people", received.people}, {"records", received.records}}},
+            {"dataset", received.dataset},
             {"time", FormatRfc3339(NowUnixSeconds())}};
   const std::string text = r.dump();
   ASSIGN_OR_RETURN(std::string sig,
                    package::SshSigSign(key.signer, kReceiptNamespace, AsBytes(text)));
   tlog::Event e = v.MakeEvent("package.receipt");
-  e.objects = {{"transfer", Str(doc, "transfer")},
+  e.objects = {{"transfer", received.transfer},
                {"manifest_sha256", sha},
-               {"people", doc.value("people", uint64_t{0})},
+               {"people", received.people},
                {"ssh_key", key_line}};
   RETURN_IF_ERROR(v.Record(e));
   return text + "\n" + sig;

@@ -4,9 +4,17 @@
 // withdrawal), the handover package and the recipient's receipt.
 //
 // State lives in store documents (kinds "recipient", "transfer",
-// "transfer.*"), documented in docs/formats/package.md. Every change is
-// written with its audit entry in one transaction (vault::Vault::Transact).
-// Nothing here puts personal data into errors or audit entries.
+// "transfer.*"), documented in docs/formats/package.md and read and written
+// only through their codecs (transfer_doc.h). Every change is written with
+// its audit entry in one transaction (vault::Vault::Transact). Nothing here
+// puts personal data into errors or audit entries.
+//
+// Implemented by one file per step: transfer_plan.cc (recipients, plans,
+// terms), transfer_notices.cc, transfer_responses.cc, transfer_status.cc
+// (the consent rules, and what other workflows ask), transfer_package.cc
+// (package and close; payload lines in transfer_payload.cc), with
+// transfer_frozen.cc (fields frozen under retention rules) and what they
+// share in transfer_internal.h.
 #ifndef CUSTOS_WORKFLOW_TRANSFER_H_
 #define CUSTOS_WORKFLOW_TRANSFER_H_
 
@@ -107,7 +115,7 @@ struct PersonStatus {
 };
 struct TransferStatus {
   TransferPlan plan;
-  std::string state;  // planned | noticed | packaged | closed
+  TransferState state = TransferState::kPlanned;
   uint64_t people = 0;
   uint64_t included = 0;
   uint64_t pending = 0;
@@ -126,8 +134,8 @@ Result<TransferStatus> GetTransferStatus(vault::Vault& v, const std::string& tra
 struct TransferSummary {
   std::string id;
   std::string recipient;
-  std::string mode;
-  std::string state;  // planned | noticed | packaged | closed
+  TransferMode mode = TransferMode::kHeadOffice;
+  TransferState state = TransferState::kPlanned;
   std::string manifest_sha256;
 };
 Result<std::vector<TransferSummary>> ListTransfers(vault::Vault& v);

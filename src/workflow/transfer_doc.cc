@@ -344,6 +344,14 @@ Result<IncludedSet> IncludedSet::FromDoc(const std::string& transfer, std::strin
   return s;
 }
 
+Result<LegacyIncludedDoc> ParseLegacyIncludedDoc(std::string_view transfer, std::string_view body) {
+  ASSIGN_OR_RETURN(DocReader d, DocReader::Open(kIncludedKind, transfer, body, 1));
+  LegacyIncludedDoc r;
+  r.manifest_sha256 = d.Str("manifest_sha256");
+  RETURN_IF_ERROR(d.status());
+  return r;
+}
+
 // ---- Recipient side ----
 
 std::string SerializeReceivedDoc(const ReceivedDoc& d) {

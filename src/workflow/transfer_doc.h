@@ -7,6 +7,7 @@
 //   recipient           recipient id     RecipientDoc
 //   transfer            transfer id      TransferDoc (the plan and its state)
 //   transfer.included   transfer id      IncludedSet (who left in the package)
+//   transfer.included   transfer id, pk  LegacyIncludedDoc (read only: older packages)
 //   transfer.ref        transfer id, pk  RefDoc (a person's reference code)
 //   transfer.notice     transfer id, pk  NoticeDoc (the notice sent)
 //   transfer.response   transfer id, pk  ResponseDoc (the latest response)
@@ -160,6 +161,14 @@ class IncludedSet {
   std::vector<std::pair<int64_t, int64_t>> runs_;  // [first, end)
   uint64_t people_ = 0;
 };
+
+// What packages made before IncludedSet wrote instead: a person doc of
+// kIncludedKind (transfer id, pk) for every person who left. Read, never
+// written any more.
+struct LegacyIncludedDoc {
+  std::string manifest_sha256;
+};
+Result<LegacyIncludedDoc> ParseLegacyIncludedDoc(std::string_view transfer, std::string_view body);
 
 // ---- Recipient side ----
 

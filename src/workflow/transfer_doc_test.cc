@@ -105,6 +105,13 @@ TEST(TransferDocTest, PersonDocuments) {
   EXPECT_EQ(again->people(), 6u);
   EXPECT_TRUE(again->Contains(7));
   EXPECT_FALSE(again->Contains(8));
+  auto legacy = ParseLegacyIncludedDoc("T1", R"({"manifest_sha256":"abc"})");
+  ASSERT_TRUE(legacy);
+  EXPECT_EQ(legacy->manifest_sha256, "abc");
+  auto damaged = ParseLegacyIncludedDoc("T1", R"({"manifest":"abc"})");
+  ASSERT_FALSE(damaged);
+  EXPECT_EQ(damaged.error().code(), ErrorCode::kDataLoss);
+  EXPECT_NE(damaged.error().message().find("transfer.included 'T1'"), std::string::npos);
 }
 
 }  // namespace

@@ -335,7 +335,7 @@ TEST_P(TransferModeTest, PackageHoldsExactlyTheAllowedPeopleAndFields) {
   ASSERT_TRUE(closed) << closed.error().ToString();
   EXPECT_EQ(closed->people, expected.size());
   auto after = GetTransferStatus(*sender_, "T1");
-  EXPECT_EQ(after->state, "closed");
+  EXPECT_EQ(after->state, TransferState::kClosed);
   EXPECT_EQ(after->included, expected.size());
 
   // The audit logs of both sides verify.
@@ -432,7 +432,7 @@ TEST_F(TransferTest, AnUnwritableNoticesFileChangesNothing) {
   EXPECT_EQ(*sender_->store_for_testing().CountAuditEntries(), entries);
   auto status = GetTransferStatus(*sender_, "T1");
   ASSERT_TRUE(status);
-  EXPECT_EQ(status->state, "planned");
+  EXPECT_EQ(status->state, TransferState::kPlanned);
 }
 
 // A response's time must be RFC 3339 (a date alone, a spreadsheet's local
@@ -590,13 +590,64 @@ TEST_F(TransferTest, BadResponsesAreReportedByLineAndNothingIsRecorded) {
   ASSERT_FALSE(r);
   EXPECT_EQ(r.error().code(), ErrorCode::kInvalidArgument);
   const std::string& msg = r.error().message();
+  EXPECT_NE(msg.find("3 bad line(s)"), std::string::npos) << msg;
   EXPECT_NE(msg.find("line 3: unknown ref ZZZZZZZZ"), std::string::npos) << msg;
   EXPECT_NE(msg.find("line 4:"), std::string::npos) << msg;
-  EXPECT_NE(msg.find("line 5:"), std::string::npos) << msg;
+  // The unclosed quote, as the CSV reader reports it: file, line, column.
+  EXPECT_NE(msg.find("responses:5:2: quoted field"), std::string::npos) << msg;
   EXPECT_EQ(msg.find("line 2:"), std::string::npos) << msg;
+  EXPECT_EQ(msg.find("consent,2026"), std::string::npos) << msg;
   auto st = GetTransferStatus(*sender_, "T1");
   EXPECT_EQ(st->included, 0u);
   EXPECT_EQ(st->pending, people_.size());
+}
+
+// The responses file is read by the CSV reader imports use: quoted cells
+// (with commas, quotes, line breaks), CRLF, a BOM, and GBK as Excel on
+// Chinese Windows saves it. A line's number is its physical line.
+TEST_F(TransferTest, ResponsesAreReadAsImportsReadCsv) {
+  auto refs = PlanAndNotify(Plan("T1", "ho", TransferMode::kArt23, {"姓名"}));
+  ASSERT_GE(refs.size(), 3u);
+  auto ref = refs.begin();
+  const std::string a = ref->first, b = (++ref)->first, c = (++ref)->first;
+  const std::string utf8 =
+      "\xEF\xBB\xBFref,response,time,evidence\r\n" + a +
+      ",consent,2026-11-20T10:00:00+08:00,\"sms, \"\"yes\"\"\nsent twice\"\r\n" + b +
+      ",\"反对\",2026-11-20T10:00:00+08:00,\r\n";
+  auto r = RecordResponses(*sender_, "T1", utf8);
+  ASSERT_TRUE(r) << r.error().ToString();
+  EXPECT_EQ(r->recorded, 2u);
+  EXPECT_EQ(r->by_response, (std::map<std::string, uint64_t>{{"consent", 1}, {"object", 1}}));
+
+  // GBK: "同意" (consent), then a bad line after a quoted line break, named
+  // by its physical line (5).
+  const std::string gbk = "ref,response,time,evidence\n" + c +
+                          ",\xCD\xAC\xD2\xE2,2026-11-20T10:00:00+08:00,\"two\nlines\"\n\n" + c +
+                          ",maybe,2026-11-20T10:00:00+08:00,\n";
+  auto bad = RecordResponses(*sender_, "T1", gbk);
+  ASSERT_FALSE(bad);
+  EXPECT_EQ(bad.error().message(),
+            "1 bad line(s), nothing recorded: line 5: response must be consent, object or "
+            "withdraw (同意, 反对, 撤回)");
+  auto good = RecordResponses(*sender_, "T1", gbk.substr(0, gbk.rfind("\n\n") + 2));
+  ASSERT_TRUE(good) << good.error().ToString();
+  EXPECT_EQ(good->by_response, (std::map<std::string, uint64_t>{{"consent", 1}}));
+
+  // A ragged line stops the reading as the reader says, never quoting it.
+  auto ragged = RecordResponses(
+      *sender_, "T1", "ref,response,time\n" + a + ",consent,2026-11-20T10:00:00Z,13812345678\n");
+  ASSERT_FALSE(ragged);
+  EXPECT_EQ(ragged.error().code(), ErrorCode::kInvalidArgument);
+  EXPECT_NE(ragged.error().message().find("responses:2:"), std::string::npos)
+      << ragged.error().message();
+  EXPECT_EQ(ragged.error().message().find("13812345678"), std::string::npos)
+      << ragged.error().message();
+  // And a file without the columns says which.
+  auto headless = RecordResponses(*sender_, "T1", "ref,answer\n" + a + ",consent\n");
+  ASSERT_FALSE(headless);
+  EXPECT_NE(headless.error().message().find("the header has no 'response' column"),
+            std::string::npos)
+      << headless.error().message();
 }
 
 class TamperTest : public TransferTest {
@@ -715,11 +766,41 @@ TEST_F(TransferTest, ObjectionsAreVisibleToOtherWorkflows) {
   auto all = ListTransfers(*sender_);
   ASSERT_TRUE(all);
   ASSERT_EQ(all->size(), 1u);
-  EXPECT_EQ((*all)[0].state, "packaged");
+  EXPECT_EQ((*all)[0].state, TransferState::kPackaged);
   for (const auto& ps : st->persons) {
     EXPECT_EQ(*PersonTransferred(*sender_, ps.pk), ps.included);
     EXPECT_EQ(*PersonObjected(*sender_, ps.pk), ps.reason == "objected" || ps.reason == "withdrew");
   }
+}
+
+// A response that no longer reads is data_loss, not "no answer": read as
+// none, an objection in it would be lost and the person packaged.
+TEST_F(TransferTest, ADamagedResponseIsDataLossNotNoAnswer) {
+  auto refs = PlanAndNotify(Plan("T1", "ho", TransferMode::kArt22, {"姓名"}));
+  ASSERT_TRUE(RecordResponses(*sender_, "T1", Responses(refs)));
+  auto st = GetTransferStatus(*sender_, "T1");
+  ASSERT_TRUE(st);
+  int64_t pk = 0;
+  for (const auto& ps : st->persons) {
+    if (ps.reason == "objected") pk = ps.pk;
+  }
+  ASSERT_NE(pk, 0);
+  ASSERT_TRUE(sender_->Transact(sender_->MakeEvent("test.damage"), [&](tlog::Event&) {
+    return sender_->store_for_testing().PutPersonDoc("transfer.response", "T1", pk,
+                                                     R"({"response":"obj)");
+  }));
+  auto damaged = GetTransferStatus(*sender_, "T1");
+  ASSERT_FALSE(damaged);
+  EXPECT_EQ(damaged.error().code(), ErrorCode::kDataLoss);
+  EXPECT_NE(damaged.error().message().find("transfer 'T1'"), std::string::npos)
+      << damaged.error().message();
+  auto objected = PersonObjected(*sender_, pk);
+  ASSERT_FALSE(objected);
+  EXPECT_EQ(objected.error().code(), ErrorCode::kDataLoss);
+  auto package = BuildPackage(*sender_, "T1", dir_.File("T1.tar"));
+  ASSERT_FALSE(package);
+  EXPECT_EQ(package.error().code(), ErrorCode::kDataLoss);
+  EXPECT_FALSE(FileExists(dir_.File("T1.tar")));
 }
 
 // Who left is one doc per package; packages made before that recorded a
