@@ -16,6 +16,7 @@
 
 #include "ingest/encoding.h"
 #include "ingest/reader.h"
+#include "ingest/sticky_end.h"
 
 namespace custos::ingest {
 namespace {
@@ -102,11 +103,19 @@ class CsvReader final : public RowReader {
   // input; sets *count and *start_line for a record.
   Result<bool> ParseRecord(std::vector<std::string>& fields, bool grow, size_t* count,
                            uint64_t* start_line);
+  // Skips empty lines (and the LF of a CRLF that ended the last record).
+  // Returns false at the end of input.
+  Result<bool> SkipEmptyLines();
   // Appends decoded text to buf_ (discarding consumed text first). Returns
   // false at the end of input; a decoding error is located at line_, `col`.
   Result<bool> Refill(size_t col);
   Result<std::string*> FieldAt(std::vector<std::string>& fields, bool grow, size_t col);
   Status Append(std::string* field, const char* p, size_t n, size_t col);
+  // Appends to `field` the bytes from pos_ up to the first that `stops`
+  // marks, and moves pos_ to it. Returns whether it found one in buf_ (not
+  // only the end of the buffer).
+  Result<bool> AppendRun(const std::array<uint8_t, 256>& stops, std::string* field, size_t col);
+  Error NulByteError(size_t col) const;
   Error ErrorAt(uint64_t line, size_t col, std::string_view what) const;
 
   std::unique_ptr<TextStream> stream_;
@@ -174,9 +183,7 @@ Status CsvReader::Append(std::string* field, const char* p, size_t n, size_t col
   return Ok();
 }
 
-Result<bool> CsvReader::ParseRecord(std::vector<std::string>& fields, bool grow, size_t* count,
-                                    uint64_t* start_line) {
-  // Skip empty lines (and the LF of a CRLF that ended the last record).
+Result<bool> CsvReader::SkipEmptyLines() {
   for (;;) {
     if (pos_ == buf_.size()) {
       ASSIGN_OR_RETURN(bool more, Refill(0));
@@ -195,6 +202,13 @@ Result<bool> CsvReader::ParseRecord(std::vector<std::string>& fields, bool grow,
     ++pos_;
   }
   after_cr_ = false;
+  return true;
+}
+
+Result<bool> CsvReader::ParseRecord(std::vector<std::string>& fields, bool grow, size_t* count,
+                                    uint64_t* start_line) {
+  ASSIGN_OR_RETURN(const bool has_record, SkipEmptyLines());
+  if (!has_record) return false;
   *start_line = line_;
 
   enum class State { kFieldStart, kUnquoted, kQuoted, kQuoteSeen };
@@ -203,12 +217,21 @@ Result<bool> CsvReader::ParseRecord(std::vector<std::string>& fields, bool grow,
   uint64_t quote_line = line_;
   std::string* field = nullptr;
   ASSIGN_OR_RETURN(field, FieldAt(fields, grow, col));
-  // Ends the record at the line break at buf_[pos_].
-  auto end_record = [&]() {
-    after_cr_ = buf_[pos_] == '\r';
-    ++line_;
+  // At the delimiter or line break that ends a field, at buf_[pos_]: starts
+  // the next field, or ends the record and returns true.
+  auto end_field = [&]() -> Result<bool> {
+    if (buf_[pos_] != delim_) {
+      after_cr_ = buf_[pos_] == '\r';
+      ++line_;
+      ++pos_;
+      *count = col + 1;
+      return true;
+    }
     ++pos_;
-    *count = col + 1;
+    ++col;
+    ASSIGN_OR_RETURN(field, FieldAt(fields, grow, col));
+    state = State::kFieldStart;
+    return false;
   };
   for (;;) {
     if (pos_ == buf_.size()) {
@@ -223,11 +246,9 @@ Result<bool> CsvReader::ParseRecord(std::vector<std::string>& fields, bool grow,
         return true;
       }
     }
-    const char* data = buf_.data();
-    const size_t end = buf_.size();
     switch (state) {
       case State::kFieldStart:
-        if (data[pos_] == '"') {
+        if (buf_[pos_] == '"') {
           state = State::kQuoted;
           quote_line = line_;
           ++pos_;
@@ -237,40 +258,21 @@ Result<bool> CsvReader::ParseRecord(std::vector<std::string>& fields, bool grow,
         break;
 
       case State::kUnquoted: {
-        size_t i = pos_;
-        while (i < end && unquoted_[static_cast<uint8_t>(data[i])] == kPlain) ++i;
-        if (i > pos_) {
-          RETURN_IF_ERROR(Append(field, data + pos_, i - pos_, col));
-          pos_ = i;
-        }
-        if (i == end) break;
-        const char c = data[i];
-        if (c == delim_) {
-          ++pos_;
-          ++col;
-          ASSIGN_OR_RETURN(field, FieldAt(fields, grow, col));
-          state = State::kFieldStart;
-        } else if (c == '\n' || c == '\r') {
-          end_record();
-          return true;
-        } else {
-          return Fail(ErrorAt(
-              line_, col,
-              "NUL byte in " + ColumnLabel(header_, col) + ": binary content, not a table"));
-        }
+        ASSIGN_OR_RETURN(const bool stopped, AppendRun(unquoted_, field, col));
+        if (!stopped) break;
+        const char c = buf_[pos_];
+        if (c != delim_ && c != '\n' && c != '\r') return Fail(NulByteError(col));
+        ASSIGN_OR_RETURN(const bool record_ends, end_field());
+        if (record_ends) return true;
         break;
       }
 
       case State::kQuoted: {
-        size_t i = pos_;
-        while (i < end && quoted_[static_cast<uint8_t>(data[i])] == kPlain) ++i;
-        if (i > pos_) {
-          RETURN_IF_ERROR(Append(field, data + pos_, i - pos_, col));
-          after_cr_ = false;
-          pos_ = i;
-        }
-        if (i == end) break;
-        const char c = data[i];
+        const size_t run_start = pos_;
+        ASSIGN_OR_RETURN(const bool stopped, AppendRun(quoted_, field, col));
+        if (pos_ > run_start) after_cr_ = false;
+        if (!stopped) break;
+        const char c = buf_[pos_];
         if (c == '"') {
           state = State::kQuoteSeen;
         } else if (c == '\n' || c == '\r') {
@@ -279,9 +281,7 @@ Result<bool> CsvReader::ParseRecord(std::vector<std::string>& fields, bool grow,
           after_cr_ = c == '\r';
           RETURN_IF_ERROR(Append(field, &c, 1, col));
         } else {
-          return Fail(ErrorAt(
-              line_, col,
-              "NUL byte in " + ColumnLabel(header_, col) + ": binary content, not a table"));
+          return Fail(NulByteError(col));
         }
         ++pos_;
         break;
@@ -289,19 +289,14 @@ Result<bool> CsvReader::ParseRecord(std::vector<std::string>& fields, bool grow,
 
       case State::kQuoteSeen: {
         after_cr_ = false;
-        const char c = data[pos_];
+        const char c = buf_[pos_];
         if (c == '"') {  // a doubled quote is one quote
           RETURN_IF_ERROR(Append(field, &c, 1, col));
           ++pos_;
           state = State::kQuoted;
-        } else if (c == delim_) {
-          ++pos_;
-          ++col;
-          ASSIGN_OR_RETURN(field, FieldAt(fields, grow, col));
-          state = State::kFieldStart;
-        } else if (c == '\n' || c == '\r') {
-          end_record();
-          return true;
+        } else if (c == delim_ || c == '\n' || c == '\r') {
+          ASSIGN_OR_RETURN(const bool record_ends, end_field());
+          if (record_ends) return true;
         } else {
           // Text after a closing quote ("ab"c): kept, as Excel and Python do.
           state = State::kUnquoted;
@@ -310,6 +305,22 @@ Result<bool> CsvReader::ParseRecord(std::vector<std::string>& fields, bool grow,
       }
     }
   }
+}
+
+Result<bool> CsvReader::AppendRun(const std::array<uint8_t, 256>& stops, std::string* field,
+                                  size_t col) {
+  size_t i = pos_;
+  while (i < buf_.size() && stops[static_cast<uint8_t>(buf_[i])] == kPlain) ++i;
+  if (i > pos_) {
+    RETURN_IF_ERROR(Append(field, buf_.data() + pos_, i - pos_, col));
+    pos_ = i;
+  }
+  return i < buf_.size();
+}
+
+Error CsvReader::NulByteError(size_t col) const {
+  return ErrorAt(line_, col,
+                 "NUL byte in " + ColumnLabel(header_, col) + ": binary content, not a table");
 }
 
 Status CsvReader::Init(char delimiter) {
@@ -354,15 +365,10 @@ Result<bool> CsvReader::Next(Row& row) {
   row.fields.resize(ncols);
   size_t count = 0;
   uint64_t start_line = 0;
-  auto found = ParseRecord(row.fields, /*grow=*/false, &count, &start_line);
-  if (!found) {
-    error_ = found.error();
-    return Fail(*error_);
-  }
-  if (!*found) {
-    done_ = true;
-    return false;
-  }
+  ASSIGN_OR_RETURN(const bool found,
+                   internal::KeepEnd(ParseRecord(row.fields, /*grow=*/false, &count, &start_line),
+                                     &error_, &done_));
+  if (!found) return false;
   if (count != ncols) {
     const size_t col = std::min(count, ncols);
     std::string what = "row has " + std::to_string(count) + (count == 1 ? " field" : " fields") +

@@ -229,6 +229,19 @@ std::unique_ptr<ByteSource> MakeStringSource(std::string data, std::string name)
   return std::make_unique<StringSource>(std::move(data), std::move(name));
 }
 
+Result<std::string> ReadFileHead(const std::string& path, size_t max_bytes) {
+  ASSIGN_OR_RETURN(std::unique_ptr<ByteSource> source, OpenFileSource(path));
+  std::string head(max_bytes, '\0');
+  size_t got = 0;
+  while (got < head.size()) {
+    ASSIGN_OR_RETURN(size_t n, source->Read(head.data() + got, head.size() - got));
+    if (n == 0) break;
+    got += n;
+  }
+  head.resize(got);
+  return head;
+}
+
 // An iconv descriptor converting `encoding` to UTF-8.
 class TextStream::Iconv {
  public:

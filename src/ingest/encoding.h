@@ -70,6 +70,11 @@ class ByteSource {
 // kPermissionDenied if it may not be read, kInvalidArgument for a directory.
 Result<std::unique_ptr<ByteSource>> OpenFileSource(const std::string& path);
 
+// The first `max_bytes` bytes of the file at `path` (all of it if it is
+// shorter), for telling formats apart by their first bytes. Errors as
+// OpenFileSource and ByteSource::Read.
+Result<std::string> ReadFileHead(const std::string& path, size_t max_bytes);
+
 // A source over `data` held in memory; `name` stands in for a path.
 std::unique_ptr<ByteSource> MakeStringSource(std::string data, std::string name);
 

@@ -5,6 +5,7 @@
 
 #include "base/file.h"
 #include "ingest/encoding.h"
+#include "ingest/ole2.h"
 #include "ingest/reader.h"
 
 namespace custos::ingest {
@@ -36,18 +37,14 @@ Format ByExtension(const std::string& ext) {
 // Looks at the first bytes: '{' (after a BOM and whitespace) is JSON Lines,
 // a ZIP or OLE2 signature is XLSX, anything else is CSV (whose reader rejects binary).
 Result<Format> Sniff(const std::string& path) {
-  ASSIGN_OR_RETURN(std::unique_ptr<ByteSource> source, OpenFileSource(path));
-  std::string head(4096, '\0');
-  size_t got = 0;
-  while (got < head.size()) {
-    ASSIGN_OR_RETURN(size_t n, source->Read(head.data() + got, head.size() - got));
-    if (n == 0) break;
-    got += n;
-  }
-  head.resize(got);
+  // Not ASSIGN_OR_RETURN: g++ 12 -O2 then warns, falsely, that the moved
+  // string may be read uninitialized.
+  const Result<std::string> bytes = ReadFileHead(path, 4096);
+  if (!bytes) return Fail(bytes.error());
+  const std::string_view head = *bytes;
   // An OLE2 compound file: an .xls, or a password-protected .xlsx, which
   // the XLSX reader tells apart.
-  if (head.starts_with("PK\x03\x04") || head.starts_with("\xD0\xCF\x11\xE0\xA1\xB1\x1A\xE1")) {
+  if (head.starts_with("PK\x03\x04") || head.starts_with(internal::kOle2Magic)) {
     return Format::kXlsx;
   }
   std::string_view rest = head;
