@@ -33,7 +33,8 @@ int DigitsValue(std::string_view s, size_t pos, size_t len) {
 
 // NormalizeWidth, then drops every character in `drop`.
 std::string NormalizeAndDrop(std::string_view raw, std::string_view drop) {
-  std::string s = NormalizeWidth(raw);
+  std::string buf;
+  const std::string_view s = NormalizeWidthInto(raw, buf);
   std::string out;
   out.reserve(s.size());
   for (char c : s) {
@@ -196,7 +197,8 @@ int ScientificIntegerDigits(std::string_view raw) {
 }
 
 DigitsLost CheckDigitsLost(std::string_view value, bool number_cell, bool converted_column) {
-  const std::string v = NormalizeWidth(value);
+  std::string buf;  // stays empty, without allocating, unless the value needs normalizing
+  const std::string_view v = NormalizeWidthInto(value, buf);
   if (IsScientificNormalized(v)) return DigitsLost::kScientific;
   if (v.size() < 16 ||
       !std::all_of(v.begin(), v.end(), [](char c) { return c >= '0' && c <= '9'; })) {
@@ -211,7 +213,8 @@ DigitsLost CheckDigitsLost(std::string_view value, bool number_cell, bool conver
 
 IdInfo CheckResidentId(std::string_view raw, const Date& today) {
   IdInfo info;
-  std::string s = NormalizeWidth(raw);
+  std::string buf;
+  const std::string_view s = NormalizeWidthInto(raw, buf);
   if (IsScientificNormalized(s)) {
     info.status = IdStatus::kScientificNotation;
     return info;
