@@ -487,10 +487,9 @@ struct PkgReceiptCmd {
   }
 };
 
-}  // namespace
 
-void AddTransferCommands(CLI::App& app, std::vector<Command>& commands) {
-  // ---- recipient ----
+// `recipient add|list` and `keys new-recipient`.
+void AddRecipientCommands(CLI::App& app, std::vector<Command>& commands) {
   auto* c_rec = app.add_subcommand("recipient", "Recipients of transfers (head office, buyer)");
   c_rec->require_subcommand(1);
   static RecipientAddCmd add;
@@ -520,8 +519,10 @@ void AddTransferCommands(CLI::App& app, std::vector<Command>& commands) {
     c_nk->add_flag("--json", nk.as_json, "Print machine-readable JSON");
     commands.push_back({c_nk, Runner(nk, nk.as_json)});
   }
+}
 
-  // ---- transfer ----
+// `transfer plan|terms`: what may leave, to whom, on which terms.
+CLI::App* AddTransferPlanCommands(CLI::App& app, std::vector<Command>& commands) {
   auto* c_tr = app.add_subcommand("transfer",
                                   "Transfer customers: plan, notices, responses, package, close");
   c_tr->require_subcommand(1);
@@ -562,7 +563,11 @@ void AddTransferCommands(CLI::App& app, std::vector<Command>& commands) {
                       "A term key=value (repeatable; also method, processor_name, ...)");
   c_terms->add_option("--approved-by", terms.approved_by, "Who approved");
   commands.push_back({c_terms, Runner(terms, terms.o.json)});
+  return c_tr;
+}
 
+// `transfer notices|responses|package|status|close`: the transfer's steps.
+void AddTransferStepCommands(CLI::App* c_tr, std::vector<Command>& commands) {
   static NoticesCmd notices;
   auto* c_not =
       c_tr->add_subcommand("notices", "Write one notice per person (CSV: ref, contact, message)");
@@ -606,8 +611,10 @@ void AddTransferCommands(CLI::App& app, std::vector<Command>& commands) {
   c_close->add_option("--transfer", close.transfer, "Transfer id")->required();
   c_close->add_option("--receipt", close.receipt, "Receipt file")->required();
   commands.push_back({c_close, Runner(close, close.o.json)});
+}
 
-  // ---- package (recipient side) ----
+// `package verify|import|receipt`: the recipient's side.
+void AddPackageCommands(CLI::App& app, std::vector<Command>& commands) {
   auto* c_pk =
       app.add_subcommand("package", "Recipient side: verify, import and acknowledge a package");
   c_pk->require_subcommand(1);
@@ -638,6 +645,14 @@ void AddTransferCommands(CLI::App& app, std::vector<Command>& commands) {
   c_rcpt->add_option("--ssh-key", rcpt.ssh_key, "OpenSSH ed25519 private key file")->required();
   c_rcpt->add_option("--out", rcpt.out, "Receipt file")->required();
   commands.push_back({c_rcpt, Runner(rcpt, rcpt.o.json)});
+}
+
+}  // namespace
+
+void AddTransferCommands(CLI::App& app, std::vector<Command>& commands) {
+  AddRecipientCommands(app, commands);
+  AddTransferStepCommands(AddTransferPlanCommands(app, commands), commands);
+  AddPackageCommands(app, commands);
 }
 
 }  // namespace custos::cli

@@ -308,10 +308,13 @@ bool IsValidUscc(std::string_view raw) {
 
 // ---- Bank cards ----
 
-bool LuhnValid(std::string_view digits) {
-  if (digits.empty() || !AllDigits(digits)) return false;
+namespace {
+
+// The Luhn sum of `digits`, doubling every second digit from the right,
+// starting with the rightmost when `double_rightmost`.
+int LuhnSum(std::string_view digits, bool double_rightmost) {
   int sum = 0;
-  bool twice = false;
+  bool twice = double_rightmost;
   for (size_t i = digits.size(); i-- > 0;) {
     int d = digits[i] - '0';
     if (twice) {
@@ -321,7 +324,19 @@ bool LuhnValid(std::string_view digits) {
     sum += d;
     twice = !twice;
   }
-  return sum % 10 == 0;
+  return sum;
+}
+
+}  // namespace
+
+bool LuhnValid(std::string_view digits) {
+  if (digits.empty() || !AllDigits(digits)) return false;
+  return LuhnSum(digits, false) % 10 == 0;
+}
+
+char LuhnCheckDigit(std::string_view digits) {
+  if (!AllDigits(digits)) return '\0';
+  return static_cast<char>('0' + (10 - LuhnSum(digits, true) % 10) % 10);
 }
 
 CardCheck CheckBankCard(std::string_view raw) {

@@ -86,6 +86,9 @@ bool IsValidUscc(std::string_view raw);
 
 // ---- Bank cards ----
 bool LuhnValid(std::string_view digits);
+// The digit that makes `digits` followed by it pass the Luhn check; '\0'
+// when `digits` are not all decimal digits.
+char LuhnCheckDigit(std::string_view digits);
 
 // A card number checked: 13-19 digits (spaces and dashes removed) that pass
 // Luhn are valid; the issuer table (src/detect/data/card_issuers.tsv, ISO/IEC

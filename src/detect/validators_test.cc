@@ -286,6 +286,17 @@ INSTANTIATE_TEST_SUITE_P(
                     LuhnCase{"0", true}, LuhnCase{"", false},
                     LuhnCase{"4111 1111 1111 1111", false}));
 
+TEST(LuhnCheckDigit, CompletesANumberThatPasses) {
+  EXPECT_EQ(LuhnCheckDigit("7992739871"), '3');
+  EXPECT_EQ(LuhnCheckDigit("411111111111111"), '1');
+  EXPECT_EQ(LuhnCheckDigit("622202020011234"), '7');
+  EXPECT_EQ(LuhnCheckDigit(""), '0');
+  EXPECT_EQ(LuhnCheckDigit("4111 1111"), '\0');
+  for (const std::string body : {"62220202001123456", "12345", "999999999999999999"}) {
+    EXPECT_TRUE(LuhnValid(body + LuhnCheckDigit(body))) << body;
+  }
+}
+
 struct CardCase {
   std::string name;
   std::string input;

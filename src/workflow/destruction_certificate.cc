@@ -72,26 +72,6 @@ void DataAndRetained(const PlanSnapshot& plan, json& data, json& retained) {
   }
 }
 
-json VerificationJson(const std::optional<PurgeFacts>& facts) {
-  if (!facts) return nullptr;
-  const PurgeFacts& v = *facts;
-  json files = json::array();
-  for (const ScannedFile& f : v.scanned) files.push_back({{"file", f.file}, {"bytes", f.bytes}});
-  return {{"checked_at", v.checked_at},
-          {"secure_delete", v.secure_delete},
-          {"journal_mode", v.journal_mode},
-          {"vacuumed", v.vacuumed},
-          {"wal_bytes_after", v.wal_bytes_after},
-          {"people_left", v.people_left},
-          {"rewrites_left", v.rewrites_left},
-          {"residue_scan",
-           {{"files", files},
-            {"keys_looked_for", v.keys_looked_for},
-            {"keys_destroyed", v.keys_destroyed},
-            {"keys_found", v.keys_found}}},
-          {"audit_entries_verified", v.audit_entries_verified}};
-}
-
 json MediaJson(const std::vector<MediaDoc>& media) {
   json out = json::array();
   for (const MediaDoc& m : media) {
@@ -122,8 +102,8 @@ Result<std::string> BuildCertificate(vault::Vault& vault, const std::string& wan
                          {"state", TransferStateName(t.state)},
                          {"receipt_sha256", t.receipt_sha256}});
   }
-  json keys = json::object();
-  for (const auto& [algorithm, n] : b.progress.keys_destroyed) keys[algorithm] = n;
+  const json keys = KeysDestroyedToJson(b.progress.keys_destroyed);
+  const json verification = b.verification ? PurgeFactsToJson(*b.verification) : json(nullptr);
   const DestructionProgress& p = b.progress;
   json cert = {{"format", "custos-destruction-certificate"},
                {"version", 2},
@@ -159,7 +139,7 @@ Result<std::string> BuildCertificate(vault::Vault& vault, const std::string& wan
                  {"purged_at", b.purged_at},
                  {"finished_at", b.finished_at}}},
                {"chunks", p.chunks},
-               {"verification", VerificationJson(b.verification)},
+               {"verification", verification},
                {"audit",
                 {{"checkpoint_before",
                   {{"size", b.checkpoint_before.size}, {"note", b.checkpoint_before.note}}},

@@ -197,9 +197,32 @@ Result<DestructionTrigger> ParseDestructionTrigger(std::string_view s) {
   return Fail(InvalidArgument("the trigger is branch-closure or retention-expired"));
 }
 
+json PurgeFactsToJson(const PurgeFacts& v) {
+  json files = json::array();
+  for (const ScannedFile& f : v.scanned) files.push_back({{"file", f.file}, {"bytes", f.bytes}});
+  return {{"checked_at", v.checked_at},
+          {"secure_delete", v.secure_delete},
+          {"journal_mode", v.journal_mode},
+          {"vacuumed", v.vacuumed},
+          {"wal_bytes_after", v.wal_bytes_after},
+          {"people_left", v.people_left},
+          {"rewrites_left", v.rewrites_left},
+          {"residue_scan",
+           {{"files", files},
+            {"keys_looked_for", v.keys_looked_for},
+            {"keys_destroyed", v.keys_destroyed},
+            {"keys_found", v.keys_found}}},
+          {"audit_entries_verified", v.audit_entries_verified}};
+}
+
+json KeysDestroyedToJson(const std::map<std::string, uint64_t>& keys) {
+  json out = json::object();
+  for (const auto& [algorithm, n] : keys) out[algorithm] = n;
+  return out;
+}
+
 std::string SerializeDestructionBatch(const DestructionBatch& b) {
-  json keys = json::object();
-  for (const auto& [algorithm, n] : b.progress.keys_destroyed) keys[algorithm] = n;
+  const json keys = KeysDestroyedToJson(b.progress.keys_destroyed);
   json j = {
       {"v", DestructionBatch::kVersion},
       {"id", b.id},
@@ -224,25 +247,7 @@ std::string SerializeDestructionBatch(const DestructionBatch& b) {
         {"people_rewritten", b.progress.people_rewritten},
         {"fields_removed", b.progress.fields_removed},
         {"keys_destroyed", keys}}}};
-  if (b.verification) {
-    const PurgeFacts& v = *b.verification;
-    json scanned = json::array();
-    for (const ScannedFile& f : v.scanned)
-      scanned.push_back({{"file", f.file}, {"bytes", f.bytes}});
-    j["verification"] = {{"checked_at", v.checked_at},
-                         {"secure_delete", v.secure_delete},
-                         {"journal_mode", v.journal_mode},
-                         {"vacuumed", v.vacuumed},
-                         {"wal_bytes_after", v.wal_bytes_after},
-                         {"people_left", v.people_left},
-                         {"rewrites_left", v.rewrites_left},
-                         {"residue_scan",
-                          {{"files", scanned},
-                           {"keys_looked_for", v.keys_looked_for},
-                           {"keys_destroyed", v.keys_destroyed},
-                           {"keys_found", v.keys_found}}},
-                         {"audit_entries_verified", v.audit_entries_verified}};
-  }
+  if (b.verification) j["verification"] = PurgeFactsToJson(*b.verification);
   return j.dump();
 }
 

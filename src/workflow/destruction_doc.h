@@ -136,6 +136,11 @@ struct PurgeFacts {
   uint64_t audit_entries_verified = 0;
 };
 
+// The purge facts as the batch and the certificate state them.
+nlohmann::ordered_json PurgeFactsToJson(const PurgeFacts& facts);
+// {algorithm: keys destroyed} of a run.
+nlohmann::ordered_json KeysDestroyedToJson(const std::map<std::string, uint64_t>& keys);
+
 struct CheckpointRef {
   uint64_t size = 0;
   std::string note;  // the signed C2SP note

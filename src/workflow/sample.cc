@@ -627,7 +627,7 @@ class Generator {
     } else {
       AppendUint(card, cards19_.Apply(row % cards19_.size()), 12);
     }
-    card.push_back(LuhnCheckDigit(card));
+    card.push_back(detect::LuhnCheckDigit(card));
 
     std::string branch(bank.name);
     branch.append(p.home->city_short).append("分行");
@@ -736,22 +736,6 @@ class Generator {
         break;
     }
     return note;
-  }
-
-  // REQUIRES: `digits` are decimal digits.
-  static char LuhnCheckDigit(std::string_view digits) {
-    int sum = 0;
-    bool twice = true;  // the check digit will take the rightmost place
-    for (size_t i = digits.size(); i-- > 0;) {
-      int d = digits[i] - '0';
-      if (twice) {
-        d *= 2;
-        if (d > 9) d -= 9;
-      }
-      sum += d;
-      twice = !twice;
-    }
-    return static_cast<char>('0' + (10 - sum % 10) % 10);
   }
 
   SampleOptions options_;
