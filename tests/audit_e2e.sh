@@ -100,9 +100,9 @@ def rebuild(db):
     c.commit()
 
 def set_seq(data, old, new):
-    prefix = b'{"v":1,"seq":%d,' % old
+    prefix = b'{"v":2,"seq":%d,' % old
     assert data.startswith(prefix), data[:40]
-    return b'{"v":1,"seq":%d,' % new + data[len(prefix):]
+    return b'{"v":2,"seq":%d,' % new + data[len(prefix):]
 
 def swap(db, a, b):
     """Swaps entries a and b, each renumbered to its new place."""

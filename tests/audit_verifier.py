@@ -294,7 +294,11 @@ def read_vkey(path):
 # --------------------------------------------------------------------------
 # docs/formats/audit-entry.md
 
-MEMBERS = ["v", "seq", "time", "actor", "action", "purpose", "objects", "result"]
+# Version 1, and version 2 which adds "via" (how the actor authenticated).
+MEMBERS = {
+    1: ["v", "seq", "time", "actor", "action", "purpose", "objects", "result"],
+    2: ["v", "seq", "time", "actor", "via", "action", "purpose", "objects", "result"],
+}
 TIME_RE = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z")
 
 
@@ -315,15 +319,17 @@ def check_entry(line: bytes, i: int):
     if not isinstance(pairs, list):
         raise VerifyError(f"{where}: not a JSON object")
     names = [k for k, _ in pairs]
-    if names != MEMBERS:
-        raise VerifyError(f"{where}: members are {names}, expected exactly {MEMBERS} in order")
+    version = pairs[0][1] if pairs and pairs[0][0] == "v" else None
+    if type(version) is not int or version not in MEMBERS:
+        raise VerifyError(f"{where}: unknown format version {version!r}")
+    if names != MEMBERS[version]:
+        raise VerifyError(f"{where}: members are {names}, expected exactly "
+                          f"{MEMBERS[version]} in order")
     e = dict(pairs)
-    if type(e["v"]) is not int or e["v"] != 1:
-        raise VerifyError(f"{where}: unknown format version {e['v']!r}")
     if type(e["seq"]) is not int or e["seq"] != i:
         raise VerifyError(f"{where}: seq is {e['seq']!r}, expected {i}: "
                           "entries were removed, inserted or reordered")
-    for k in ("time", "actor", "action", "purpose", "result"):
+    for k in ("time", "actor", "action", "purpose", "result") + (("via",) if version == 2 else ()):
         if not isinstance(e[k], str):
             raise VerifyError(f"{where}: {k} is not a string")
     if not TIME_RE.fullmatch(e["time"]):

@@ -4,6 +4,7 @@
 
 #include <bit>
 #include <cstring>
+#include <span>
 
 #include "base/time.h"
 
@@ -12,9 +13,13 @@ namespace {
 
 using json = nlohmann::ordered_json;
 
-constexpr int kEntryVersion = 1;
-constexpr const char* kMembers[] = {"v",       "seq",     "time",   "actor",
-                                    "action",  "purpose", "objects", "result"};
+// Version 2 added `via` (how the actor authenticated). Entries written
+// before it stay version 1 and verify as they are.
+constexpr int kEntryVersion = 2;
+constexpr const char* kMembersV1[] = {"v",      "seq",     "time",    "actor",
+                                      "action", "purpose", "objects", "result"};
+constexpr const char* kMembersV2[] = {"v",      "seq",     "time",    "actor",  "via",
+                                      "action", "purpose", "objects", "result"};
 
 Hash ToHash(const Bytes& b) {
   Hash h{};
@@ -52,7 +57,7 @@ std::string EncodeEntry(uint64_t seq, int64_t unix_time, const Event& e) {
     return v.dump(-1, ' ', false, nlohmann::detail::error_handler_t::replace);
   };
   std::string out;
-  out.reserve(160 + e.actor.size() + e.action.size() + e.purpose.size());
+  out.reserve(176 + e.actor.size() + e.action.size() + e.purpose.size());
   out += "{\"v\":";
   out += std::to_string(kEntryVersion);
   out += ",\"seq\":";
@@ -61,6 +66,8 @@ std::string EncodeEntry(uint64_t seq, int64_t unix_time, const Event& e) {
   out += FormatRfc3339(unix_time);  // digits, '-', ':', 'T', 'Z': nothing to escape
   out += "\",\"actor\":";
   out += dump(e.actor);
+  out += ",\"via\":";
+  out += dump(e.via.empty() ? std::string("key") : e.via);
   out += ",\"action\":";
   out += dump(e.action);
   out += ",\"purpose\":";
@@ -77,8 +84,8 @@ namespace {
 
 // The strict form check every entry passes, in bulk during verification:
 // one JSON object (RFC 8259, valid UTF-8), no insignificant whitespace,
-// exactly the members of kMembers in that order, with their types. Returns
-// the entry's seq. simdjson rather than nlohmann here: a full `audit verify`
+// exactly the members of its version (kMembersV1 or kMembersV2) in that
+// order, with their types. Returns the entry's seq. simdjson rather than nlohmann here: a full `audit verify`
 // checks millions of entries, and nlohmann's DOM parse costs ~5 us each, the
 // whole verification budget (performance.md: 1 M entries in <= 3 s).
 Result<uint64_t> CheckEntryForm(std::string_view data) {
@@ -108,36 +115,34 @@ Result<uint64_t> CheckEntryForm(std::string_view data) {
   simdjson::dom::object obj;
   if (root.get_object().get(obj) != simdjson::SUCCESS) return bad("not a JSON object");
   uint64_t seq = 0;
+  uint64_t version = 0;
+  std::span<const char* const> members = kMembersV2;
   size_t i = 0;
   for (auto field : obj) {
-    if (i >= std::size(kMembers)) return bad("wrong number of members");
-    if (field.key != kMembers[i]) {
-      return bad("member " + std::to_string(i) + " is not '" + kMembers[i] + "'");
+    if (i >= members.size()) return bad("wrong number of members");
+    if (field.key != members[i]) {
+      return bad("member " + std::to_string(i) + " is not '" + members[i] + "'");
     }
     const simdjson::dom::element& v = field.value;
-    switch (i) {
-      case 0: {  // v
-        uint64_t version = 0;
-        if (!v.is_uint64() || v.get_uint64().get(version) != simdjson::SUCCESS ||
-            version != static_cast<uint64_t>(kEntryVersion)) {
-          return bad("unknown version");
-        }
-        break;
+    const std::string_view name = members[i];
+    if (i == 0) {
+      if (!v.is_uint64() || v.get_uint64().get(version) != simdjson::SUCCESS ||
+          version < 1 || version > static_cast<uint64_t>(kEntryVersion)) {
+        return bad("unknown version");
       }
-      case 1:  // seq
-        if (!v.is_uint64() || v.get_uint64().get(seq) != simdjson::SUCCESS) {
-          return bad("seq is not a number");
-        }
-        break;
-      case 6:  // objects
-        if (!v.is_object()) return bad("objects is not an object");
-        break;
-      default:  // time, actor, action, purpose, result
-        if (!v.is_string()) return bad(std::string(kMembers[i]) + " is not a string");
+      if (version == 1) members = kMembersV1;
+    } else if (name == "seq") {
+      if (!v.is_uint64() || v.get_uint64().get(seq) != simdjson::SUCCESS) {
+        return bad("seq is not a number");
+      }
+    } else if (name == "objects") {
+      if (!v.is_object()) return bad("objects is not an object");
+    } else if (!v.is_string()) {  // time, actor, via, action, purpose, result
+      return bad(std::string(name) + " is not a string");
     }
     ++i;
   }
-  if (i != std::size(kMembers)) return bad("wrong number of members");
+  if (i != members.size()) return bad("wrong number of members");
   return seq;
 }
 
@@ -146,13 +151,14 @@ Result<uint64_t> CheckEntryForm(std::string_view data) {
 Result<Entry> ParseEntry(std::string_view data) {
   ASSIGN_OR_RETURN(uint64_t seq, CheckEntryForm(data));
   json j = json::parse(data, nullptr, false);
-  if (j.is_discarded() || !j.is_object() || j.size() != std::size(kMembers)) {
+  if (j.is_discarded() || !j.is_object()) {
     return Fail(DataLoss("malformed audit entry: not a JSON object"));
   }
   Entry e;
   e.seq = seq;
   e.time = j["time"].get<std::string>();
   e.event.actor = j["actor"].get<std::string>();
+  e.event.via = j.contains("via") ? j["via"].get<std::string>() : "key";
   e.event.action = j["action"].get<std::string>();
   e.event.purpose = j["purpose"].get<std::string>();
   e.event.objects = j["objects"];

@@ -29,6 +29,7 @@ namespace custos::tlog {
 // What happened, before it gets a sequence number and a time.
 struct Event {
   std::string actor;
+  std::string via = "key";  // how the actor authenticated (access::ViaName)
   std::string action;
   std::string purpose;
   nlohmann::ordered_json objects = nlohmann::ordered_json::object();

@@ -54,13 +54,23 @@ TEST_F(AuditLogTest, EntriesAreCanonicalAndParse) {
   e.objects = {{"dataset", "crm"}, {"rows", 3}};
   std::string s = EncodeEntry(5, 0, e);
   EXPECT_EQ(s,
-            "{\"v\":1,\"seq\":5,\"time\":\"1970-01-01T00:00:00Z\",\"actor\":\"张经理\","
-            "\"action\":\"import\",\"purpose\":\"\",\"objects\":{\"dataset\":\"crm\",\"rows\":3},"
+            "{\"v\":2,\"seq\":5,\"time\":\"1970-01-01T00:00:00Z\",\"actor\":\"张经理\","
+            "\"via\":\"key\",\"action\":\"import\",\"purpose\":\"\",\"objects\":{\"dataset\":\"crm\",\"rows\":3},"
             "\"result\":\"ok\"}");
   auto parsed = ParseEntry(s);
   ASSERT_TRUE(parsed);
   EXPECT_EQ(parsed->seq, 5u);
   EXPECT_EQ(parsed->event.actor, "张经理");
+  EXPECT_EQ(parsed->event.via, "key");
+  // Version 1 entries (before `via`) still parse, as key-holder entries.
+  auto v1 = ParseEntry(
+      "{\"v\":1,\"seq\":5,\"time\":\"1970-01-01T00:00:00Z\",\"actor\":\"a\",\"action\":\"import\","
+      "\"purpose\":\"\",\"objects\":{},\"result\":\"ok\"}");
+  ASSERT_TRUE(v1);
+  EXPECT_EQ(v1->event.via, "key");
+  e.via = "password+totp";
+  EXPECT_NE(EncodeEntry(5, 0, e).find("\"actor\":\"张经理\",\"via\":\"password+totp\","),
+            std::string::npos);
   for (std::string bad : {std::string("{}"), s.substr(0, s.size() - 1), " " + s,
                           std::string("{\"seq\":5,\"v\":1}")}) {
     auto r = ParseEntry(bad);
@@ -230,14 +240,17 @@ TEST_F(AuditLogTest, EntryFormIsCheckedStrictly) {
   ASSERT_TRUE(ParseEntry(s)) << s;
   const std::string good = s;
   for (std::string bad : {
-           std::string("{\"v\":1, \"seq\":0}"),                       // whitespace between tokens
-           std::string("{\"v\":1.0") + good.substr(6),                  // version not an integer
-           std::string("{\"v\":2") + good.substr(6),                    // unknown version
-           std::string("{\"v\":1,\"seq\":-1") + good.substr(good.find(",\"time\"")),
+           std::string("{\"v\":2, \"seq\":0}"),                       // whitespace between tokens
+           std::string("{\"v\":2.0") + good.substr(6),                  // version not an integer
+           std::string("{\"v\":3") + good.substr(6),                    // unknown version
+           std::string("{\"v\":1") + good.substr(6),                    // v1 has no "via"
+           std::string("{\"v\":0") + good.substr(6),                    // no version 0
+           std::string("{\"v\":2,\"seq\":-1") + good.substr(good.find(",\"time\"")),
            good.substr(0, good.size() - 1) + ",\"extra\":1}",           // unknown member
            std::string("[") + good + "]",                              // not an object
            good + "\n",                                                // trailing newline
-           std::string("{\"v\":1,\"seq\":0,\"time\":\"\xff\"") + good.substr(good.find(",\"actor\"")),
+           std::string("{\"v\":2,\"seq\":0,\"time\":\"\xff\"") + good.substr(good.find(",\"actor\"")),
+           good.substr(0, good.find(",\"via\"")) + ",\"via\":7" + good.substr(good.find(",\"action\"")),
        }) {
     auto r = ParseEntry(bad);
     ASSERT_FALSE(r) << bad;
