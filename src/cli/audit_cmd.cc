@@ -277,7 +277,8 @@ struct LogCmd {
       if (o.json) {
         list.push_back(json::parse(AsChars(data)));
       } else {
-        std::cout << e.seq << "  " << e.time << "  " << e.event.actor << "  " << e.event.action
+        std::cout << e.seq << "  " << e.time << "  " << e.event.actor
+                  << (e.event.via == "key" ? "" : " (" + e.event.via + ")") << "  " << e.event.action
                   << (e.event.result == "ok" ? "" : "  [" + e.event.result + "]");
         if (!e.event.purpose.empty()) std::cout << "  purpose: " << e.event.purpose;
         std::cout << "\n    " << e.event.objects.dump() << "\n";

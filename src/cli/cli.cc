@@ -34,7 +34,7 @@ struct InitCmd {
   Status Run() {
     RETURN_IF_ERROR(RequireVault(o));
     ASSIGN_OR_RETURN(vault::KeySource k, KeySourceFrom(o));
-    bool key_existed = k.kind == vault::KeySource::Kind::kKeyFile && access(k.key_file.c_str(), F_OK) == 0;
+    bool key_existed = k.kind == vault::KeySource::Kind::kKeyFile && ::access(k.key_file.c_str(), F_OK) == 0;
     ASSIGN_OR_RETURN(std::unique_ptr<vault::Vault> v, vault::Vault::Create(o.vault, k, Actor(o)));
     std::string ssh = package::SshEd25519PublicKeyLine(v->signer().public_key(),
                                                        "custos-vault-" + v->IdHex());
@@ -134,13 +134,6 @@ struct SelectorOptions {
   }
 };
 
-std::string SelectorKind(const workflow::PersonSelector& sel) {
-  if (!sel.id_number.empty()) return "id";
-  if (!sel.mobile.empty()) return "mobile";
-  if (!sel.email.empty()) return "email";
-  return "person";
-}
-
 // Fills `damaged` with "dataset.field" of each value damaged before import.
 json FieldsJson(const vault::PersonData& d, bool clear, std::vector<std::string>* errors,
                 json* damaged) {
@@ -174,12 +167,7 @@ struct FindCmd {
   SelectorOptions s;
   Status Run() {
     ASSIGN_OR_RETURN(std::unique_ptr<vault::Vault> v, OpenVault(o, "find"));
-    ASSIGN_OR_RETURN(std::vector<vault::PersonId> ids, workflow::FindPeople(*v, s.sel));
-    tlog::Event event = v->MakeEvent("person.find");
-    json persons = json::array();
-    for (const auto& id : ids) persons.push_back(id.ToString());
-    event.objects = {{"selector", SelectorKind(s.sel)}, {"matches", ids.size()}, {"persons", persons}};
-    RETURN_IF_ERROR(v->Record(event));
+    ASSIGN_OR_RETURN(std::vector<vault::PersonId> ids, workflow::FindAndRecord(*v, s.sel));
     json people = json::array();
     for (const auto& id : ids) {
       ASSIGN_OR_RETURN(vault::PersonData d, v->Read(id));
@@ -223,31 +211,8 @@ struct ShowCmd {
   Status Run() {
     ASSIGN_OR_RETURN(std::unique_ptr<vault::Vault> v, OpenVault(o, "show"));
     ASSIGN_OR_RETURN(vault::PersonId id, workflow::ResolvePerson(*v, s.sel));
-    // Frozen data (retained by law) is readable only with a legal ground.
-    RETURN_IF_ERROR(workflow::CheckFrozenRead(*v, id, legal_ground));
-    if (clear && purpose.empty()) {
-      tlog::Event refused = v->MakeEvent("person.read_clear");
-      refused.result = "refused";
-      refused.objects = {{"person", id.ToString()}, {"reason", "no purpose given"}};
-      RETURN_IF_ERROR(v->Record(refused));
-      return Fail(InvalidArgument("--clear needs --purpose \"why you need the clear text\""));
-    }
-    ASSIGN_OR_RETURN(vault::PersonData d, v->Read(id));
-    // Record the read before showing anything.
-    tlog::Event event = v->MakeEvent(clear ? "person.read_clear" : "person.read_masked", purpose);
-    event.objects = {{"person", id.ToString()}};
-    if (clear) {
-      // Each dataset.field once, in first-seen order (a set: a person in a
-      // thousand datasets has fifteen thousand fields).
-      json fields = json::array();
-      std::set<std::string> seen;
-      for (const auto& f : d.fields) {
-        std::string qualified = f.dataset + "." + f.field;
-        if (seen.insert(qualified).second) fields.push_back(std::move(qualified));
-      }
-      event.objects["fields"] = fields;
-    }
-    RETURN_IF_ERROR(v->Record(event));
+    ASSIGN_OR_RETURN(vault::PersonData d,
+                     workflow::ReadPerson(*v, id, {clear, purpose, legal_ground}));
     std::vector<std::string> errors;
     json damaged = json::object();
     json datasets = FieldsJson(d, clear, &errors, &damaged);
@@ -333,6 +298,7 @@ struct RotateCmd {
     }
     if (!opened) return Fail(opened.error());
     std::unique_ptr<vault::Vault> v = std::move(*opened);
+    RETURN_IF_ERROR(EstablishPrincipal(o, *v));
     ASSIGN_OR_RETURN(vault::Vault::RotateResult r, v->RotateKek(nk));
     return FinishRotation(*v, /*already=*/false, r.rewrapped, r.purge);
   }
@@ -365,11 +331,7 @@ struct PurgeCmd {
   bool vacuum = false;
   Status Run() {
     ASSIGN_OR_RETURN(std::unique_ptr<vault::Vault> v, OpenVault(o, "vault purge"));
-    // Recorded first: the entry's own pages are then purged with the rest.
-    tlog::Event e = v->MakeEvent("vault.purge");
-    e.objects = {{"vacuum", vacuum}};
-    RETURN_IF_ERROR(v->Record(e));
-    ASSIGN_OR_RETURN(vault::PurgeResult r, v->PurgeResidue(vacuum));
+    ASSIGN_OR_RETURN(vault::PurgeResult r, v->Purge(vacuum));
     if (!r.purged) {
       return Fail(Unavailable("another process is using the vault, so its write-ahead log could "
                               "not be emptied; run this again when the vault is idle"));
@@ -521,6 +483,7 @@ int Run(int argc, char** argv) {
   AddRetentionCommands(app, commands);
   AddTransferCommands(app, commands);
   AddAuditCommands(app, commands);
+  AddPeopleCommands(app, commands);
 
   try {
     app.parse(argc, argv);

@@ -1,15 +1,23 @@
 #include "cli/common.h"
 
+#include <fcntl.h>
 #include <pwd.h>
+#include <termios.h>
 #include <unistd.h>
+
+#include <algorithm>
 
 #include <cstdio>
 #include <cstdlib>
 #include <iostream>
 
+#include "access/sessions.h"
+#include "access/users.h"
+#include "base/file.h"
+
 namespace custos::cli {
 
-void AddVaultOptions(CLI::App* cmd, VaultOptions& o) {
+void AddVaultOptions(CLI::App* cmd, VaultOptions& o, bool user_flag) {
   cmd->add_option("--vault", o.vault, "Vault file (or CUSTOS_VAULT)")->envname("CUSTOS_VAULT");
   cmd->add_option("--key-file", o.key_file,
                   "Key file: 32 random bytes, mode 0600 (or CUSTOS_KEY_FILE)");
@@ -23,6 +31,23 @@ void AddVaultOptions(CLI::App* cmd, VaultOptions& o) {
                   "`unavailable` (default 30; or CUSTOS_WAIT)")
       ->envname("CUSTOS_WAIT")
       ->check(CLI::Range(0.0, 86400.0));
+  auto* who = cmd->add_option_group("Who acts (a vault with users)");
+  if (user_flag) {
+    who->add_option("--user", o.user,
+                    "Act as this user: asks for the password and the one-time code (or see "
+                    "--password-env, --totp-env); without it, the session of `custos login`");
+  }
+  who->add_option("--session", o.session,
+                  "Session file written by `custos login` (or CUSTOS_SESSION; default "
+                  "~/.local/state/custos/session-<vault id>)")
+      ->envname("CUSTOS_SESSION");
+  who->add_option("--password-env", o.password_env,
+                  "Name of an environment variable holding the user's password (scripts)");
+  who->add_option("--totp-env", o.totp_env,
+                  "Name of an environment variable holding the current one-time code (scripts)");
+  who->add_flag("--break-glass", o.break_glass,
+                "Act with the key alone, without a user: only a custodian's work, and every "
+                "report shows it was used");
 }
 
 vault::OpenOptions OpenOptionsFrom(const VaultOptions& o) {
@@ -78,7 +103,8 @@ std::string Actor(const VaultOptions& o) {
   return "unknown";
 }
 
-Result<std::unique_ptr<vault::Vault>> OpenVault(const VaultOptions& o, const std::string& command) {
+Result<std::unique_ptr<vault::Vault>> OpenVaultUnauthenticated(const VaultOptions& o,
+                                                               const std::string& command) {
   RETURN_IF_ERROR(RequireVault(o));
   ASSIGN_OR_RETURN(vault::KeySource k, KeySourceFrom(o));
   auto v = OpenVaultWith(o, k);
@@ -86,6 +112,94 @@ Result<std::unique_ptr<vault::Vault>> OpenVault(const VaultOptions& o, const std
     (void)vault::NoteRefusedAttempt(o.vault, Actor(o), command, "wrong key or passphrase");
   }
   return v;
+}
+
+Result<std::unique_ptr<vault::Vault>> OpenVault(const VaultOptions& o, const std::string& command) {
+  ASSIGN_OR_RETURN(std::unique_ptr<vault::Vault> v, OpenVaultUnauthenticated(o, command));
+  RETURN_IF_ERROR(EstablishPrincipal(o, *v));
+  return v;
+}
+
+Result<std::string> ReadSecret(const std::string& env_name, const std::string& prompt) {
+  if (!env_name.empty()) {
+    const char* value = std::getenv(env_name.c_str());
+    if (value == nullptr || *value == '\0') {
+      return Fail(InvalidArgument("the environment variable " + env_name + " is not set"));
+    }
+    return std::string(value);
+  }
+  const int tty = ::open("/dev/tty", O_RDWR | O_CLOEXEC);
+  if (tty < 0) {
+    return Fail(InvalidArgument(prompt + " is needed, and there is no terminal to ask on: give "
+                                "the name of an environment variable that holds it"));
+  }
+  termios old{};
+  const bool is_tty = ::tcgetattr(tty, &old) == 0;
+  if (is_tty) {
+    termios quiet = old;
+    quiet.c_lflag &= ~static_cast<tcflag_t>(ECHO);
+    (void)::tcsetattr(tty, TCSAFLUSH, &quiet);
+  }
+  const std::string ask = prompt + ": ";
+  (void)!::write(tty, ask.data(), ask.size());
+  std::string line;
+  char c = 0;
+  while (::read(tty, &c, 1) == 1 && c != '\n') line.push_back(c);
+  if (is_tty) (void)::tcsetattr(tty, TCSAFLUSH, &old);
+  (void)!::write(tty, "\n", 1);
+  ::close(tty);
+  if (!line.empty() && line.back() == '\r') line.pop_back();
+  return line;
+}
+
+std::string SessionFile(const VaultOptions& o, const vault::Vault& v) {
+  if (!o.session.empty()) return o.session;
+  std::string base;
+  if (const char* x = std::getenv("XDG_STATE_HOME"); x && *x) {
+    base = x;
+  } else if (const char* h = std::getenv("HOME"); h && *h) {
+    base = std::string(h) + "/.local/state";
+  } else {
+    base = ".";
+  }
+  return base + "/custos/session-" + v.IdHex();
+}
+
+Status EstablishPrincipal(const VaultOptions& o, vault::Vault& v) {
+  ASSIGN_OR_RETURN(bool has_users, access::HasUsers(v));
+  if (!has_users) {
+    if (!o.user.empty()) {
+      return Fail(FailedPrecondition("this vault has no users yet: whoever holds its key acts "
+                                     "(custos user add creates the first)"));
+    }
+    return Ok();
+  }
+  if (!o.user.empty()) {
+    ASSIGN_OR_RETURN(std::string password, ReadSecret(o.password_env, "Password for " + o.user));
+    ASSIGN_OR_RETURN(std::string code, ReadSecret(o.totp_env, "One-time code"));
+    auto who = access::Authenticate(v, {o.user, password, code});
+    std::fill(password.begin(), password.end(), '\0');
+    if (!who) return Fail(who.error());
+    v.set_principal(who->principal);
+    return Ok();
+  }
+  if (o.break_glass) {
+    v.set_principal(access::BreakGlass(Actor(o)));
+    return Ok();
+  }
+  const std::string file = SessionFile(o, v);
+  if (!FileExists(file)) {
+    return Fail(Unauthenticated("this vault has users: log in first (custos login --user ID), or "
+                                "give --user ID; a custodian without a user may use --break-glass"));
+  }
+  ASSIGN_OR_RETURN(std::string text, ReadFile(file));
+  const json j = json::parse(text, nullptr, false);
+  if (!j.is_object() || !j.contains("token") || !j["token"].is_string()) {
+    return Fail(InvalidArgument(file + ": not a Custos session file"));
+  }
+  ASSIGN_OR_RETURN(access::Principal p, access::ResumeSession(v, j["token"].get<std::string>()));
+  v.set_principal(std::move(p));
+  return Ok();
 }
 
 Result<std::unique_ptr<vault::Vault>> OpenVaultWith(const VaultOptions& o,

@@ -25,17 +25,41 @@ struct VaultOptions {
   bool json = false;
   std::string actor;
   double wait_seconds = 30;  // --wait / CUSTOS_WAIT
+  // Who acts, on a vault that has users (docs/people.md).
+  std::string user;          // --user ID: password and code asked now
+  std::string session;       // --session FILE / CUSTOS_SESSION (default: per user and vault)
+  std::string password_env;  // --password-env NAME
+  std::string totp_env;      // --totp-env NAME
+  bool break_glass = false;  // --break-glass: the key alone, custodian's work only
 };
 
-void AddVaultOptions(CLI::App* cmd, VaultOptions& o);
+// `user_flag` false leaves --user to the command (training records/record,
+// where it names whose records); the acting user is then the session's.
+void AddVaultOptions(CLI::App* cmd, VaultOptions& o, bool user_flag = true);
 Result<vault::KeySource> KeySourceFrom(const VaultOptions& o);
 Status RequireVault(const VaultOptions& o);
 std::string Actor(const VaultOptions& o);
 
-// Opens the vault for `command`. A wrong key is noted beside the vault (the
-// vault file itself stays untouched) and enters the audit log at the next
-// successful open.
+// Opens the vault for `command` and establishes who acts: on a vault with
+// users, the user of --user (password and code from the environment
+// variables named by --password-env/--totp-env, else asked on the
+// terminal), else the session of the session file, else break-glass when
+// asked for; otherwise kUnauthenticated. A wrong key is noted beside the
+// vault (the vault file itself stays untouched) and enters the audit log at
+// the next successful open.
 Result<std::unique_ptr<vault::Vault>> OpenVault(const VaultOptions& o, const std::string& command);
+// Opens the vault without establishing a user (enrolment, login): its
+// principal is the key holder, or nobody on a vault with users.
+Result<std::unique_ptr<vault::Vault>> OpenVaultUnauthenticated(const VaultOptions& o,
+                                                               const std::string& command);
+// Who acts, as OpenVault establishes it, on an open vault.
+Status EstablishPrincipal(const VaultOptions& o, vault::Vault& v);
+// A secret from the variable named `env_name`, else asked on the terminal
+// without echo (`prompt`). kInvalidArgument when neither is possible.
+Result<std::string> ReadSecret(const std::string& env_name, const std::string& prompt);
+// The session file: --session, CUSTOS_SESSION, or
+// $XDG_STATE_HOME/custos/session-<vault id> (~/.local/state when unset).
+std::string SessionFile(const VaultOptions& o, const vault::Vault& v);
 // The same without noting a refused attempt (for a second try with another key).
 Result<std::unique_ptr<vault::Vault>> OpenVaultWith(const VaultOptions& o,
                                                     const vault::KeySource& key);
@@ -66,6 +90,8 @@ std::function<int()> Runner(Cmd& cmd, const bool& as_json) {
 
 // Registration functions, one per command family (each in its own .cc).
 void AddAuditCommands(CLI::App& app, std::vector<Command>& commands);
+// Users, login, logout, training. Defined in people_cmd.cc.
+void AddPeopleCommands(CLI::App& app, std::vector<Command>& commands);
 void AddInventoryCommands(CLI::App& app, std::vector<Command>& commands);
 // Transfer (issue: notices, consent, handover package): recipient, transfer,
 // package and keys new-recipient commands. Defined in transfer_cmd.cc.

@@ -1,6 +1,6 @@
-#include "workflow/doc_codec.h"
+#include "vault/doc_reader.h"
 
-namespace custos::workflow::internal {
+namespace custos::vault {
 
 Result<DocReader> DocReader::Open(std::string_view kind, std::string_view key,
                                   std::string_view body, int max_version) {
@@ -141,4 +141,4 @@ std::vector<DocReader> DocReader::Objects(const char* name) {
   return out;
 }
 
-}  // namespace custos::workflow::internal
+}  // namespace custos::vault

@@ -1,10 +1,10 @@
-// Reading the workflow documents' JSON strictly, for their typed codecs
-// (transfer_doc.h, destruction_doc.h, ...): a member of the wrong type, or a
-// required one missing, is kDataLoss naming the document's kind, key and
-// member; a schema version past what this build reads is kFailedPrecondition.
-// Internal to src/workflow.
-#ifndef CUSTOS_WORKFLOW_DOC_CODEC_H_
-#define CUSTOS_WORKFLOW_DOC_CODEC_H_
+// Reading the vault's documents' JSON strictly, for their typed codecs
+// (workflow/transfer_doc.h, workflow/destruction_doc.h, access/users.h, ...):
+// a member of the wrong type, or a required one missing, is kDataLoss naming
+// the document's kind, key and member; a schema version past what this build
+// reads is kFailedPrecondition.
+#ifndef CUSTOS_VAULT_DOC_READER_H_
+#define CUSTOS_VAULT_DOC_READER_H_
 
 #include <cstdint>
 #include <map>
@@ -17,7 +17,7 @@
 
 #include "base/result.h"
 
-namespace custos::workflow::internal {
+namespace custos::vault {
 
 class DocReader {
  public:
@@ -65,6 +65,6 @@ class DocReader {
   nlohmann::json j_;
 };
 
-}  // namespace custos::workflow::internal
+}  // namespace custos::vault
 
-#endif  // CUSTOS_WORKFLOW_DOC_CODEC_H_
+#endif  // CUSTOS_VAULT_DOC_READER_H_

@@ -170,7 +170,7 @@ Result<std::unique_ptr<Vault>> Vault::Create(const std::string& path, const KeyS
   if (FileExists(path)) return Fail(AlreadyExists("a vault already exists at " + path));
   std::unique_ptr<Vault> v(new Vault());
   v->path_ = path;
-  v->actor_ = actor;
+  v->set_actor(actor);
   v->options_ = options;
   v->id_.resize(16);
   crypto::RandomFill(v->id_);
@@ -238,7 +238,7 @@ Result<std::unique_ptr<Vault>> Vault::Open(const std::string& path, const KeySou
   RETURN_IF_ERROR(crypto::Initialize());
   std::unique_ptr<Vault> v(new Vault());
   v->path_ = path;
-  v->actor_ = actor;
+  v->set_actor(actor);
   v->options_ = options;
   ASSIGN_OR_RETURN(v->store_, store::OpenSqliteStore(path, {options.lock_wait}));
   auto& s = *v->store_;
@@ -304,6 +304,10 @@ Result<std::unique_ptr<Vault>> Vault::Open(const std::string& path, const KeySou
   // about to mend, a full disk) stay where they are for a later open: they
   // must not keep the vault from opening.
   (void)v->FoldRefusedAttempts();
+  // Once a vault has users, holding its key is no longer anyone: nothing is
+  // allowed until the access layer authenticates a user (or break-glass).
+  ASSIGN_OR_RETURN(auto users, s.ListDocs("user"));
+  if (!users.empty()) v->principal_ = access::NoOne(actor);
   return v;
 }
 
@@ -423,7 +427,8 @@ Status Vault::FinishWrite(Status st) {
 
 tlog::Event Vault::MakeEvent(std::string action, std::string purpose) const {
   tlog::Event e;
-  e.actor = actor_;
+  e.actor = principal_.user;
+  e.via = std::string(access::ViaName(principal_.via));
   e.action = std::move(action);
   e.purpose = std::move(purpose);
   return e;
@@ -440,6 +445,7 @@ Status Vault::Transact(tlog::Event event, const std::function<Status(tlog::Event
 }
 
 Result<tlog::AuditLog::RepairReport> Vault::RepairAudit(bool dry_run) {
+  RETURN_IF_ERROR(Authorize(access::Action::kAuditRepair));
   RETURN_IF_ERROR(BeginWrite());
   tlog::AuditLog::RepairReport report;
   Status st = [&]() -> Status {
@@ -456,6 +462,14 @@ Result<tlog::AuditLog::RepairReport> Vault::RepairAudit(bool dry_run) {
   return report;
 }
 
+Result<PurgeResult> Vault::Purge(bool vacuum) {
+  RETURN_IF_ERROR(Authorize(access::Action::kVaultPurge));
+  tlog::Event e = MakeEvent("vault.purge");
+  e.objects = {{"vacuum", vacuum}};
+  RETURN_IF_ERROR(Record(e));
+  return PurgeResidue(vacuum);
+}
+
 Result<PurgeResult> Vault::PurgeResidue(bool vacuum) {
   ASSIGN_OR_RETURN(bool purged, store_->PurgeResidue(vacuum));
   PurgeResult r;
@@ -470,6 +484,34 @@ Result<PurgeResult> Vault::PurgeResidue(bool vacuum) {
 
 Status Vault::Record(const tlog::Event& event) {
   return Transact(event, [](tlog::Event&) { return Ok(); });
+}
+
+Status Vault::Authorize(access::Action a, const nlohmann::ordered_json& objects) {
+  const access::ActionRule& rule = access::RuleFor(a);
+  Status st = access::CheckRole(principal_, a);
+  std::string reason = "role";
+  if (st && rule.needs_training && principal_.IsUser() && !principal_.trained) {
+    reason = "training";
+    st = Fail(PermissionDenied(
+        principal_.user + " may not do " + std::string(rule.name) +
+        ": it needs a passed assessment of the current training course within its period "
+        "(custos training take)"));
+  }
+  if (st) return Ok();
+  nlohmann::ordered_json o = objects.is_object() ? objects : nlohmann::ordered_json::object();
+  o["needs_roles"] = rule.roles.Names();
+  o["roles"] = principal_.roles.Names();
+  o["reason"] = reason;
+  return Refuse(std::string(rule.name), std::move(o), st.error());
+}
+
+Status Vault::Refuse(const std::string& action, nlohmann::ordered_json objects, const Error& why) {
+  tlog::Event refused = MakeEvent(action);
+  refused.result = "refused";
+  refused.objects = objects.is_object() ? std::move(objects) : nlohmann::ordered_json::object();
+  if (!refused.objects.contains("reason")) refused.objects["reason"] = why.message();
+  RETURN_IF_ERROR(Record(refused));
+  return Fail(why);
 }
 
 Status Vault::DeriveKeys() {
@@ -605,6 +647,7 @@ Result<PersonData> Vault::Read(const PersonId& id) {
 }
 
 Result<Vault::RotateResult> Vault::RotateKek(const KeySource& new_key) {
+  RETURN_IF_ERROR(Authorize(access::Action::kKeysRotate));
   KekParams params;
   crypto::SecretBytes new_kek;
   if (new_key.kind == KeySource::Kind::kKeyFile) {
@@ -697,6 +740,7 @@ Result<std::string> Vault::OpenForPerson(int64_t pk, std::string_view label, Byt
 }
 
 Result<Vault::ForgetResult> Vault::Forget(const PersonId& id) {
+  RETURN_IF_ERROR(Authorize(access::Action::kForget, {{"person", id.ToString()}}));
   ASSIGN_OR_RETURN(int64_t pk, PkOf(id));
   ForgetResult r;
   tlog::Event event = MakeEvent("person.forget");

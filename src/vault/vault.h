@@ -25,6 +25,7 @@
 #include <utility>
 #include <vector>
 
+#include "access/roles.h"
 #include "base/bytes.h"
 #include "base/result.h"
 #include "crypto/aead.h"
@@ -294,6 +295,10 @@ struct PurgeResult {
   std::string why_not;  // when !purged: what kept it (another process...)
 };
 
+// Documents of operational state that Vault::PutStateDoc may write without
+// an audit entry (access/sessions.h: a session's last use).
+inline constexpr std::string_view kStateDocKinds[] = {"session"};
+
 // Several processes may open one vault at once. Every change runs in one
 // write transaction that first re-reads what other processes may have
 // changed since this one last looked (the audit log's frontier, the key
@@ -382,11 +387,28 @@ class Vault {
       const std::function<Status(std::vector<SelectedPerson>&, Out&)>& prepare,
       const std::function<Status(Out&)>& consume);
 
-  // Who is acting: stamped on every audit entry this vault writes.
-  void set_actor(std::string actor) { actor_ = std::move(actor); }
-  const std::string& actor() const { return actor_; }
+  // Who is acting: stamped on every audit entry this vault writes (its user
+  // id as `actor`, how it authenticated as `via`). Open and Create make it
+  // the key holder (access::KeyHolder) under the label they were given; the
+  // access layer replaces it once a user has authenticated.
+  void set_principal(access::Principal p) { principal_ = std::move(p); }
+  const access::Principal& principal() const { return principal_; }
+  void set_actor(std::string label) { principal_ = access::KeyHolder(std::move(label)); }
+  const std::string& actor() const { return principal_.user; }
   // An event with this vault's actor filled in.
   tlog::Event MakeEvent(std::string action, std::string purpose = "") const;
+
+  // Whether the principal may do `a` (access::CheckRole; and for actions that
+  // need it, a passed training: Principal::trained). A refusal is recorded
+  // in the audit log (action: the rule's name, result "refused", objects
+  // naming the roles it needs) and returned as kPermissionDenied. `objects`
+  // says what the refused call was about (a person, a transfer), never a
+  // value.
+  Status Authorize(access::Action a, const nlohmann::ordered_json& objects = {});
+  // Records a refusal of `action` by a rule other than a role (a custodian
+  // changing their own account, a record of one's own training): the entry
+  // names the reason; returns `why`.
+  Status Refuse(const std::string& action, nlohmann::ordered_json objects, const Error& why);
 
   // Appends one audit entry and a signed checkpoint in a transaction of
   // their own (for actions that change nothing else: reads, refusals).
@@ -417,6 +439,9 @@ class Vault {
   // stays deleted; the next purge removes the residue). kUnavailable only
   // for I/O errors.
   Result<PurgeResult> PurgeResidue(bool vacuum);
+  // `custos vault purge`: a custodian's PurgeResidue, recorded first (the
+  // entry's own pages are then purged with the rest).
+  Result<PurgeResult> Purge(bool vacuum);
 
   // Re-wraps every data key, the index root and the signing seed under a new
   // KEK in one transaction (with its audit entry); field ciphertexts are
@@ -449,6 +474,11 @@ class Vault {
   // (key, body) pairs of a kind, in key order.
   Result<std::vector<std::pair<std::string, std::string>>> ListDocs(std::string_view kind);
   Status PutDoc(std::string_view kind, std::string_view key, std::string_view body);
+  // Writes a document of operational state that is not custody and that the
+  // log need not carry (a session's last use), in a write transaction of its
+  // own without an audit entry. Only kinds in kStateDocKinds; others are
+  // kInvalidArgument.
+  Status PutStateDoc(std::string_view kind, std::string_view key, std::string_view body);
   Status DeleteDoc(std::string_view kind, std::string_view key);
   Result<std::optional<std::string>> GetPersonDoc(std::string_view kind, std::string_view key,
                                                   int64_t person_pk);
@@ -607,7 +637,7 @@ class Vault {
   std::unique_ptr<crypto::IdCipher> id_cipher_;
   std::unique_ptr<crypto::Signer> signer_;
   std::unique_ptr<tlog::AuditLog> audit_;
-  std::string actor_ = "unknown";
+  access::Principal principal_ = access::KeyHolder("unknown");
   size_t group_map_shard_slots_ = MacMap::kDefaultMaxShardSlots;
   OpenOptions options_;
 };

@@ -68,6 +68,16 @@ Status Vault::PutDoc(std::string_view kind, std::string_view key, std::string_vi
   return store_->PutDoc(kind, key, body);
 }
 
+Status Vault::PutStateDoc(std::string_view kind, std::string_view key, std::string_view body) {
+  if (std::find(std::begin(kStateDocKinds), std::end(kStateDocKinds), kind) ==
+      std::end(kStateDocKinds)) {
+    return Fail(InvalidArgument("'" + std::string(kind) + "' documents are custody records: "
+                                "they change only with an audit entry"));
+  }
+  RETURN_IF_ERROR(BeginWrite());
+  return FinishWrite(store_->PutDoc(kind, key, body));
+}
+
 Status Vault::DeleteDoc(std::string_view kind, std::string_view key) {
   return store_->DeleteDoc(kind, key);
 }
@@ -170,12 +180,14 @@ Result<tlog::VerifyReport> Vault::VerifyAudit() {
 
 Status Vault::ForEachAuditEntry(uint64_t from,
                                 const std::function<Status(uint64_t, ByteSpan)>& visit) {
+  RETURN_IF_ERROR(Authorize(access::Action::kAuditRead));
   store::ReadSnapshot snapshot(*store_);
   RETURN_IF_ERROR(snapshot.status());
   return store_->ForEachAuditEntry(from, visit);
 }
 
 Result<std::vector<store::CheckpointRow>> Vault::Checkpoints() {
+  RETURN_IF_ERROR(Authorize(access::Action::kAuditRead));
   return store_->ListCheckpoints();
 }
 

@@ -48,6 +48,7 @@ Status CertificateBlockers(vault::Vault& vault, DeregisterReport& r) {
 }  // namespace
 
 Result<DeregisterReport> CheckDeregistration(vault::Vault& vault, const Date& today) {
+  RETURN_IF_ERROR(vault.Authorize(access::Action::kDeregisterCheck));
   DeregisterReport r;
   ASSIGN_OR_RETURN(std::vector<DestructionBatch> batches, ListDestructions(vault));
   r.blockers = UnfinishedDestructionBlockers(batches);

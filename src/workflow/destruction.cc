@@ -339,6 +339,7 @@ Status Execution::Finish() {
 }  // namespace
 
 Result<std::vector<DestructionBatch>> ListDestructions(vault::Vault& vault) {
+  RETURN_IF_ERROR(vault.Authorize(access::Action::kDestroyPlan));
   ASSIGN_OR_RETURN(auto docs, vault.ListDocs(kDestructionKind));
   std::vector<DestructionBatch> out;
   for (const auto& [key, body] : docs) {
@@ -353,6 +354,7 @@ Result<std::vector<DestructionBatch>> ListDestructions(vault::Vault& vault) {
 }
 
 Result<ExecuteReport> ExecuteDestruction(vault::Vault& vault, const ExecuteOptions& options) {
+  RETURN_IF_ERROR(vault.Authorize(access::Action::kDestroyExecute));
   return Execution(vault, options).Run();
 }
 

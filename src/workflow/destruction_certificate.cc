@@ -92,6 +92,7 @@ json MediaJson(const std::vector<MediaDoc>& media) {
 }  // namespace
 
 Result<std::string> BuildCertificate(vault::Vault& vault, const std::string& want) {
+  RETURN_IF_ERROR(vault.Authorize(access::Action::kCertificateRead));
   ASSIGN_OR_RETURN(DestructionBatch b, FinishedBatch(vault, want));
   ASSIGN_OR_RETURN(std::vector<MediaDoc> media, ListMedia(vault));
   json data, retained;
@@ -153,6 +154,7 @@ Result<std::string> BuildCertificate(vault::Vault& vault, const std::string& wan
 
 Result<IssuedCertificate> IssueCertificate(vault::Vault& vault, const std::string& id,
                                            const std::string& out_dir, const std::string& lang) {
+  RETURN_IF_ERROR(vault.Authorize(access::Action::kCertificateIssue));
   if (lang != "zh" && lang != "en") return Fail(InvalidArgument("--lang is zh or en"));
   if (out_dir.empty()) return Fail(InvalidArgument("--out DIR is required"));
   ASSIGN_OR_RETURN(std::string text, BuildCertificate(vault, id));

@@ -1,12 +1,12 @@
 #include "workflow/destruction_doc.h"
 
-#include "workflow/doc_codec.h"
+#include "vault/doc_reader.h"
 
 namespace custos::workflow {
 namespace {
 
 using json = nlohmann::ordered_json;
-using internal::DocReader;
+using vault::DocReader;
 
 std::optional<TransferState> TransferStateFromName(std::string_view s) {
   for (TransferState t : {TransferState::kPlanned, TransferState::kNoticed,

@@ -167,6 +167,7 @@ DatasetPlan PlanDataset(const vault::DatasetInfo& ds, const internal::Work& w,
 }  // namespace
 
 Result<DestroyPlan> PlanDestruction(vault::Vault& vault, const Date& today) {
+  RETURN_IF_ERROR(vault.Authorize(access::Action::kDestroyPlan));
   ASSIGN_OR_RETURN(auto datasets, internal::LoadDatasets(vault));
   ASSIGN_OR_RETURN(internal::Work w, internal::ComputeWork(vault, datasets, today));
   ASSIGN_OR_RETURN(policy::Catalogue cat, LoadRules(vault));

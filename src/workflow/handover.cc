@@ -327,6 +327,7 @@ Result<ImportedPackage> ImportPackage(vault::Vault& v, const PackageInput& archi
                                       std::string_view sender_ssh_key,
                                       std::string_view identity_file_text,
                                       const std::string& dataset) {
+  RETURN_IF_ERROR(v.Authorize(access::Action::kPackageReceive));
   ASSIGN_OR_RETURN(std::vector<package::AgeIdentity> ids,
                    package::ParseAgeIdentityFile(identity_file_text));
   ASSIGN_OR_RETURN(crypto::Ed25519PublicKey key, ParseSenderKey(sender_ssh_key));
@@ -403,6 +404,7 @@ Result<ImportedPackage> ImportPackage(vault::Vault& v, const PackageInput& archi
 
 Result<std::string> MakeReceipt(vault::Vault& v, const PackageInput& archive,
                                 std::string_view private_key_text) {
+  RETURN_IF_ERROR(v.Authorize(access::Action::kPackageReceive));
   ASSIGN_OR_RETURN(std::unique_ptr<package::ByteSource> in, archive.Open());
   ASSIGN_OR_RETURN(PackageScan scan, ScanPackage(*in, nullptr));
   const std::string sha = Sha256Hex(AsBytes(scan.manifest_text));

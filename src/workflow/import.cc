@@ -145,6 +145,7 @@ Result<std::string> FileSha256(const std::string& path) {
 
 Result<ImportReport> ImportFile(vault::Vault& vault, const std::string& path,
                                 const ImportOptions& options) {
+  RETURN_IF_ERROR(vault.Authorize(access::Action::kImport));
   ImportReport report;
   report.dataset = options.dataset;
   // The file's SHA-256 is computed beside the import (on the core its start

@@ -40,6 +40,7 @@ Result<std::optional<MediaDoc>> GetMedium(vault::Vault& vault, const std::string
 }  // namespace
 
 Status RegisterMedia(vault::Vault& vault, const MediaRecord& m) {
+  RETURN_IF_ERROR(vault.Authorize(access::Action::kMediaRegister));
   RETURN_IF_ERROR(ValidMediaId(m));
   MediaDoc d;
   d.id = m.id;
@@ -56,6 +57,7 @@ Status RegisterMedia(vault::Vault& vault, const MediaRecord& m) {
 }
 
 Status RecordMediaDestruction(vault::Vault& vault, const MediaRecord& m) {
+  RETURN_IF_ERROR(vault.Authorize(access::Action::kMediaRecord));
   RETURN_IF_ERROR(ValidMediaId(m));
   if (MediaMethods().count(m.method) == 0) {
     return Fail(InvalidArgument("--method must be one of shred, degauss, incinerate, overwrite"));
@@ -104,6 +106,7 @@ Status RecordMediaDestruction(vault::Vault& vault, const MediaRecord& m) {
 }
 
 Result<std::vector<MediaDoc>> ListMedia(vault::Vault& vault) {
+  RETURN_IF_ERROR(vault.Authorize(access::Action::kDestroyPlan));
   ASSIGN_OR_RETURN(auto docs, vault.ListDocs(kMediaKind));
   std::vector<MediaDoc> out;
   for (const auto& [key, body] : docs) {

@@ -1,11 +1,16 @@
 #include "workflow/people.h"
 
+#include <nlohmann/json.hpp>
+#include <set>
+
 #include "detect/mask.h"
+#include "workflow/retention.h"
 #include "detect/validators.h"
 
 namespace custos::workflow {
 
 Result<std::vector<vault::PersonId>> FindPeople(vault::Vault& vault, const PersonSelector& sel) {
+  RETURN_IF_ERROR(vault.Authorize(access::Action::kFind));
   int set = !sel.person_id.empty() + !sel.id_number.empty() + !sel.mobile.empty() +
             !sel.email.empty();
   if (set != 1) {
@@ -48,6 +53,61 @@ Result<vault::PersonId> ResolvePerson(vault::Vault& vault, const PersonSelector&
     return Fail(FailedPrecondition("several people match; name one by id:" + list));
   }
   return ids.front();
+}
+
+namespace {
+
+std::string SelectorKind(const PersonSelector& s) {
+  if (!s.person_id.empty()) return "person";
+  if (!s.id_number.empty()) return "id";
+  if (!s.mobile.empty()) return "mobile";
+  return "email";
+}
+
+}  // namespace
+
+Result<std::vector<vault::PersonId>> FindAndRecord(vault::Vault& vault, const PersonSelector& sel) {
+  ASSIGN_OR_RETURN(std::vector<vault::PersonId> ids, FindPeople(vault, sel));
+  tlog::Event event = vault.MakeEvent("person.find");
+  nlohmann::ordered_json persons = nlohmann::ordered_json::array();
+  for (const auto& id : ids) persons.push_back(id.ToString());
+  event.objects = {{"selector", SelectorKind(sel)}, {"matches", ids.size()}, {"persons", persons}};
+  RETURN_IF_ERROR(vault.Record(event));
+  return ids;
+}
+
+Result<vault::PersonData> ReadPerson(vault::Vault& vault, const vault::PersonId& id,
+                                     const ReadOptions& o) {
+  const std::string person = id.ToString();
+  RETURN_IF_ERROR(vault.Authorize(o.clear ? access::Action::kReadClear : access::Action::kReadMasked,
+                                  {{"person", person}}));
+  // Frozen data (retained by law) is readable only with a legal ground.
+  RETURN_IF_ERROR(CheckFrozenRead(vault, id, o.legal_ground));
+  if (o.clear && o.purpose.empty()) {
+    tlog::Event refused = vault.MakeEvent("person.read_clear");
+    refused.result = "refused";
+    refused.objects = {{"person", person}, {"reason", "no purpose given"}};
+    RETURN_IF_ERROR(vault.Record(refused));
+    return Fail(InvalidArgument("--clear needs --purpose \"why you need the clear text\""));
+  }
+  ASSIGN_OR_RETURN(vault::PersonData d, vault.Read(id));
+  // Record the read before showing anything.
+  tlog::Event event = vault.MakeEvent(o.clear ? "person.read_clear" : "person.read_masked",
+                                      o.purpose);
+  event.objects = {{"person", person}};
+  if (o.clear) {
+    // Each dataset.field once, in first-seen order (a set: a person in a
+    // thousand datasets has fifteen thousand fields).
+    nlohmann::ordered_json fields = nlohmann::ordered_json::array();
+    std::set<std::string> seen;
+    for (const auto& f : d.fields) {
+      std::string qualified = f.dataset + "." + f.field;
+      if (seen.insert(qualified).second) fields.push_back(std::move(qualified));
+    }
+    event.objects["fields"] = fields;
+  }
+  RETURN_IF_ERROR(vault.Record(event));
+  return d;
 }
 
 std::string DisplayValue(const vault::FieldValue& f, bool clear) {

@@ -73,6 +73,9 @@ Result<policy::Catalogue> LoadRules(vault::Vault& vault, const std::string& rule
     source = "shipped-default";
   }
   if (current && current->canonical_json == wanted.canonical_json) return std::move(*current);
+  // Storing the shipped catalogue the first time is no one's decision;
+  // replacing the vault's rules is the officer's.
+  if (source == "file") RETURN_IF_ERROR(vault.Authorize(access::Action::kRetentionRules));
   tlog::Event e = vault.MakeEvent("retention.rules");
   e.objects = {{"version", wanted.version},
                {"previous_version", current ? current->version : ""},
@@ -86,6 +89,7 @@ Result<policy::Catalogue> LoadRules(vault::Vault& vault, const std::string& rule
 }
 
 Result<ApplyReport> ApplyRetention(vault::Vault& vault, const ApplyOptions& o, const Date& today) {
+  RETURN_IF_ERROR(vault.Authorize(access::Action::kRetentionApply));
   if (o.fields.empty()) return Fail(InvalidArgument("--fields needs at least one field"));
   if (o.start_date.has_value() == !o.start_field.empty()) {
     return Fail(InvalidArgument("give exactly one of --start-date DATE and --start-field FIELD"));
@@ -177,6 +181,7 @@ Result<ApplyReport> ApplyRetention(vault::Vault& vault, const ApplyOptions& o, c
 }
 
 Result<std::vector<Binding>> LoadBindings(vault::Vault& vault) {
+  RETURN_IF_ERROR(vault.Authorize(access::Action::kRetentionRead));
   ASSIGN_OR_RETURN(auto docs, vault.ListDocs(kBindingKind));
   std::vector<Binding> out;
   for (const auto& [key, body] : docs) {

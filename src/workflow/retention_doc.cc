@@ -2,13 +2,13 @@
 
 #include <nlohmann/json.hpp>
 
-#include "workflow/doc_codec.h"
+#include "vault/doc_reader.h"
 
 namespace custos::workflow {
 namespace {
 
 using json = nlohmann::ordered_json;
-using internal::DocReader;
+using vault::DocReader;
 
 }  // namespace
 

@@ -4,13 +4,13 @@
 #include <nlohmann/json.hpp>
 
 #include "base/bytes.h"
-#include "workflow/doc_codec.h"
+#include "vault/doc_reader.h"
 
 namespace custos::workflow {
 namespace {
 
 using json = nlohmann::ordered_json;
-using internal::DocReader;
+using vault::DocReader;
 
 json CountsJson(const std::map<std::string, uint64_t>& m) {
   json j = json::object();

@@ -357,6 +357,7 @@ Result<ReceiptClaims> VerifyReceipt(const Recipient& r, std::string_view receipt
 Result<PackageReport> BuildPackage(vault::Vault& v, const std::string& transfer,
                                    const std::string& out_path, const Date& today,
                                    bool allow_damaged) {
+  RETURN_IF_ERROR(v.Authorize(access::Action::kTransferWork));
   ASSIGN_OR_RETURN(LoadedTransfer t, internal::LoadTransfer(v, transfer));
   TransferDoc& doc = t.doc;
   const TransferPlan& plan = doc.plan;
@@ -428,6 +429,7 @@ Result<PackageReport> BuildPackage(vault::Vault& v, const std::string& transfer,
 
 Result<CloseReport> CloseTransfer(vault::Vault& v, const std::string& transfer,
                                   std::string_view receipt_text) {
+  RETURN_IF_ERROR(v.Authorize(access::Action::kTransferWork));
   ASSIGN_OR_RETURN(LoadedTransfer t, internal::LoadTransfer(v, transfer));
   if (t.doc.state == TransferState::kClosed)
     return Fail(FailedPrecondition("transfer '" + transfer + "' is already closed"));

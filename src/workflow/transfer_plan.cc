@@ -21,6 +21,7 @@ using internal::Trim;
 // ---- Recipients ----
 
 Status AddRecipient(vault::Vault& v, const Recipient& r) {
+  RETURN_IF_ERROR(v.Authorize(access::Action::kRecipientAdd));
   RETURN_IF_ERROR(CheckId("recipient", r.id));
   if (r.name.empty()) return Fail(InvalidArgument("recipient needs a name (--name)"));
   if (r.contact.empty()) return Fail(InvalidArgument("recipient needs a contact (--contact)"));
@@ -50,6 +51,7 @@ Status AddRecipient(vault::Vault& v, const Recipient& r) {
 }
 
 Result<Recipient> GetRecipient(vault::Vault& v, const std::string& id) {
+  RETURN_IF_ERROR(v.Authorize(access::Action::kRecipientList));
   RETURN_IF_ERROR(CheckId("recipient", id));
   ASSIGN_OR_RETURN(std::optional<std::string> body, v.GetDoc(kRecipientKind, id));
   if (!body) return Fail(NotFound("no recipient '" + id + "' (add it with custos recipient add)"));
@@ -110,6 +112,7 @@ std::vector<std::string> MissingTerms(const TransferPlan& plan) {
 }
 
 Status PlanTransfer(vault::Vault& v, const TransferPlan& in) {
+  RETURN_IF_ERROR(v.Authorize(access::Action::kTransferWork));
   RETURN_IF_ERROR(CheckId("transfer", in.id));
   if (in.purpose.empty()) return Fail(InvalidArgument("a transfer needs a purpose (--purpose)"));
   if (in.fields.empty())
@@ -156,6 +159,7 @@ Status PlanTransfer(vault::Vault& v, const TransferPlan& in) {
 }
 
 Result<TransferPlan> GetTransferPlan(vault::Vault& v, const std::string& id) {
+  RETURN_IF_ERROR(v.Authorize(access::Action::kTransferStatus));
   ASSIGN_OR_RETURN(LoadedTransfer t, LoadTransfer(v, id));
   return std::move(t.doc.plan);
 }
@@ -163,6 +167,7 @@ Result<TransferPlan> GetTransferPlan(vault::Vault& v, const std::string& id) {
 Status SetTransferTerms(vault::Vault& v, const std::string& id,
                         const std::map<std::string, std::string>& terms,
                         const std::string& approved_by) {
+  RETURN_IF_ERROR(v.Authorize(access::Action::kTransferWork));
   ASSIGN_OR_RETURN(LoadedTransfer t, LoadTransfer(v, id));
   if (t.doc.state >= TransferState::kPackaged) {
     return Fail(FailedPrecondition("transfer '" + id + "' is " +

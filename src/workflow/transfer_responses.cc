@@ -176,6 +176,7 @@ Status ReadResponses(std::string_view csv, const RefIndex& by_ref, BadLines& bad
 
 Result<ResponsesReport> RecordResponses(vault::Vault& v, const std::string& transfer,
                                         std::string_view csv) {
+  RETURN_IF_ERROR(v.Authorize(access::Action::kTransferWork));
   ASSIGN_OR_RETURN(LoadedTransfer t, LoadTransfer(v, transfer));
   RefIndex by_ref;
   ASSIGN_OR_RETURN(auto refs, LoadRefs(v, transfer));

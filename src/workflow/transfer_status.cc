@@ -201,6 +201,7 @@ Result<TransferStatus> StatusOf(vault::Vault& v, const std::string& transfer,
 
 Result<TransferStatus> GetTransferStatus(vault::Vault& v, const std::string& transfer,
                                          const Date& today) {
+  RETURN_IF_ERROR(v.Authorize(access::Action::kTransferStatus));
   ASSIGN_OR_RETURN(LoadedTransfer t, LoadTransfer(v, transfer));
   std::vector<FrozenSet> frozen;
   if (t.doc.state < TransferState::kPackaged) {
@@ -210,6 +211,7 @@ Result<TransferStatus> GetTransferStatus(vault::Vault& v, const std::string& tra
 }
 
 Result<std::vector<TransferSummary>> ListTransfers(vault::Vault& v) {
+  RETURN_IF_ERROR(v.Authorize(access::Action::kTransferStatus));
   ASSIGN_OR_RETURN(auto docs, v.ListDocs(kTransferKind));
   std::vector<TransferSummary> out;
   for (const auto& [key, body] : docs) {

@@ -1,0 +1,287 @@
+#include "access/training.h"
+
+#include <sodium.h>
+
+#include <algorithm>
+#include <nlohmann/json.hpp>
+#include <set>
+
+#include "access/default_course.h"
+#include "access/roles.h"
+#include "base/time.h"
+#include "vault/doc_reader.h"
+
+namespace custos::access {
+namespace {
+
+using json = nlohmann::ordered_json;
+using vault::DocReader;
+
+constexpr int kAttemptVersion = 1;
+
+Status CheckQuestion(const Question& q, size_t i, std::string_view source) {
+  const std::string where = std::string(source) + ": question " + std::to_string(i + 1) +
+                            (q.id.empty() ? "" : " (" + q.id + ")");
+  if (q.id.empty()) return Fail(InvalidArgument(where + ": \"id\" is empty"));
+  if (q.question.empty()) return Fail(InvalidArgument(where + ": \"question\" is empty"));
+  if (q.choices.size() < 2) return Fail(InvalidArgument(where + ": fewer than 2 \"choices\""));
+  if (q.answer < 0 || static_cast<size_t>(q.answer) >= q.choices.size()) {
+    return Fail(InvalidArgument(where + ": \"answer\" is not the index of a choice"));
+  }
+  return Ok();
+}
+
+Status CheckCourse(const Course& c, std::string_view source) {
+  const std::string where(source);
+  if (c.version.empty()) return Fail(InvalidArgument(where + ": \"version\" is empty"));
+  if (c.pass_mark < 1 || c.pass_mark > 100) {
+    return Fail(InvalidArgument(where + ": \"pass_mark\" must be 1 to 100 (percent)"));
+  }
+  if (c.period_months < 1) return Fail(InvalidArgument(where + ": \"period_months\" must be >= 1"));
+  if (c.draw < 1 || static_cast<size_t>(c.draw) > c.questions.size()) {
+    return Fail(InvalidArgument(where + ": \"draw\" must be 1 to the number of questions (" +
+                                std::to_string(c.questions.size()) + ")"));
+  }
+  std::set<std::string> ids;
+  for (size_t i = 0; i < c.questions.size(); ++i) {
+    RETURN_IF_ERROR(CheckQuestion(c.questions[i], i, source));
+    if (!ids.insert(c.questions[i].id).second) {
+      return Fail(InvalidArgument(where + ": question id '" + c.questions[i].id + "' twice"));
+    }
+  }
+  return Ok();
+}
+
+std::string SerializeAttempt(const Attempt& a) {
+  json j = {{"v", kAttemptVersion},
+            {"id", a.id},
+            {"user", a.user},
+            {"course_version", a.course_version},
+            {"kind", a.kind},
+            {"taken_at", a.taken_at},
+            {"score", a.score},
+            {"pass_mark", a.pass_mark},
+            {"passed", a.passed},
+            {"questions", a.questions},
+            {"answers", a.answers},
+            {"recorded_by", a.recorded_by},
+            {"evidence_sha256", a.evidence_sha256}};
+  return j.dump();
+}
+
+Result<Attempt> ParseAttempt(std::string_view key, std::string_view body) {
+  ASSIGN_OR_RETURN(DocReader d, DocReader::Open(kAttemptKind, key, body, kAttemptVersion));
+  Attempt a;
+  a.id = d.Str("id");
+  a.user = d.Str("user");
+  a.course_version = d.Str("course_version");
+  a.kind = d.Str("kind");
+  a.taken_at = d.Str("taken_at");
+  a.score = static_cast<int>(d.U64("score"));
+  a.pass_mark = static_cast<int>(d.U64("pass_mark"));
+  a.passed = d.Bool("passed");
+  a.questions = d.Strings("questions");
+  a.recorded_by = d.Str("recorded_by");
+  a.evidence_sha256 = d.Str("evidence_sha256");
+  RETURN_IF_ERROR(d.status());
+  const json j = json::parse(body, nullptr, false);
+  if (j.contains("answers") && j["answers"].is_array()) {
+    for (const auto& v : j["answers"]) {
+      if (!v.is_number_integer()) return Fail(d.Damaged("an answer that is not a number"));
+      a.answers.push_back(v.get<int>());
+    }
+  }
+  return a;
+}
+
+// Attempts are keyed "<user>/<taken_at>/<random>": listed in user, then time order.
+std::string NewAttemptKey(std::string_view user, const std::string& taken_at) {
+  uint8_t r[6];
+  randombytes_buf(r, sizeof r);
+  return std::string(user) + "/" + taken_at + "/" + HexEncode(ByteSpan(r, sizeof r));
+}
+
+Status RecordAttempt(vault::Vault& vault, Attempt& a) {
+  return vault.Transact(vault.MakeEvent("training.attempt"), [&](tlog::Event& e) -> Status {
+    a.id = NewAttemptKey(a.user, a.taken_at);
+    RETURN_IF_ERROR(vault.PutDoc(kAttemptKind, a.id, SerializeAttempt(a)));
+    e.objects = {{"attempt", a.id},   {"user", a.user},   {"course_version", a.course_version},
+                 {"kind", a.kind},    {"score", a.score}, {"pass_mark", a.pass_mark},
+                 {"passed", a.passed}};
+    if (a.kind == "quiz") e.objects["questions"] = a.questions;
+    if (!a.evidence_sha256.empty()) e.objects["evidence_sha256"] = a.evidence_sha256;
+    return Ok();
+  });
+}
+
+// `months` calendar months after `d` (the day clamped to the month's end).
+Date AddMonths(Date d, int months) {
+  const int m0 = d.month - 1 + months;
+  d.year += m0 / 12;
+  d.month = m0 % 12 + 1;
+  while (d.day > 28 && !IsValidDate(d.year, d.month, d.day)) --d.day;
+  return d;
+}
+
+Result<Date> DateOf(const std::string& rfc3339) {
+  if (rfc3339.size() < 10) return Fail(InvalidArgument("not a date: " + rfc3339));
+  return ParseIsoDate(std::string_view(rfc3339).substr(0, 10));
+}
+
+}  // namespace
+
+Result<Course> ParseCourse(std::string_view text, std::string_view source) {
+  const json j = json::parse(text, nullptr, false);
+  const std::string where(source);
+  if (j.is_discarded() || !j.is_object()) {
+    return Fail(InvalidArgument(where + ": not a JSON object"));
+  }
+  if (j.value("format", "") != "custos-training-course") {
+    return Fail(InvalidArgument(where + ": \"format\" is not \"custos-training-course\""));
+  }
+  Course c;
+  try {
+    c.version = j.at("version").get<std::string>();
+    c.title = j.at("title").get<std::string>();
+    c.title_en = j.value("title_en", "");
+    c.pass_mark = j.at("pass_mark").get<int>();
+    c.draw = j.at("draw").get<int>();
+    c.period_months = j.at("period_months").get<int>();
+    for (const auto& q : j.at("questions")) {
+      Question x;
+      x.id = q.at("id").get<std::string>();
+      x.topic = q.value("topic", "");
+      x.question = q.at("question").get<std::string>();
+      x.choices = q.at("choices").get<std::vector<std::string>>();
+      x.answer = q.at("answer").get<int>();
+      x.source = q.value("source", "");
+      c.questions.push_back(std::move(x));
+    }
+  } catch (const json::exception& e) {
+    return Fail(InvalidArgument(where + ": " + e.what()));
+  }
+  RETURN_IF_ERROR(CheckCourse(c, source));
+  return c;
+}
+
+const Course& DefaultCourse() {
+  static const Course course = [] {
+    auto c = ParseCourse(internal::kDefaultCourseJson, "data/training/course.json");
+    return c ? *c : Course{};  // training_test checks the shipped course parses
+  }();
+  return course;
+}
+
+Result<Course> CurrentCourse(vault::Vault& vault) {
+  ASSIGN_OR_RETURN(std::optional<std::string> stored, vault.GetDoc(kCourseKind, "current"));
+  if (!stored) return DefaultCourse();
+  return ParseCourse(*stored, "the vault's training course");
+}
+
+Result<Attempt> TakeQuiz(vault::Vault& vault,
+                         const std::function<Result<int>(const Question&, int)>& ask) {
+  const Principal& who = vault.principal();
+  if (!who.IsUser()) {
+    return Fail(FailedPrecondition("the training is taken by a logged-in user (custos login)"));
+  }
+  ASSIGN_OR_RETURN(Course course, CurrentCourse(vault));
+  // A uniform draw without replacement: a partial Fisher-Yates shuffle.
+  std::vector<size_t> order(course.questions.size());
+  for (size_t i = 0; i < order.size(); ++i) order[i] = i;
+  for (size_t i = 0; i < static_cast<size_t>(course.draw); ++i) {
+    const size_t j = i + randombytes_uniform(static_cast<uint32_t>(order.size() - i));
+    std::swap(order[i], order[j]);
+  }
+  Attempt a;
+  a.user = who.user;
+  a.course_version = course.version;
+  a.kind = "quiz";
+  a.pass_mark = course.pass_mark;
+  int right = 0;
+  for (int n = 0; n < course.draw; ++n) {
+    const Question& q = course.questions[order[n]];
+    ASSIGN_OR_RETURN(int chosen, ask(q, n + 1));
+    if (chosen < 0 || static_cast<size_t>(chosen) >= q.choices.size()) {
+      return Fail(
+          InvalidArgument("answer " + std::to_string(n + 1) + " is not one of the choices"));
+    }
+    a.questions.push_back(q.id);
+    a.answers.push_back(chosen);
+    if (chosen == q.answer) ++right;
+  }
+  a.score = right * 100 / course.draw;
+  a.passed = a.score >= course.pass_mark;
+  a.taken_at = FormatRfc3339(NowUnixSeconds());
+  RETURN_IF_ERROR(RecordAttempt(vault, a));
+  return a;
+}
+
+Result<Attempt> RecordClassroom(vault::Vault& vault, const Classroom& c) {
+  RETURN_IF_ERROR(vault.Authorize(Action::kTrainingRecord, {{"user", c.user}}));
+  const Principal& who = vault.principal();
+  if (who.IsUser() && who.user == c.user) {
+    return Fail(vault
+                    .Refuse("training.record", {{"user", c.user}, {"reason", "own training"}},
+                            PermissionDenied(who.user + " may not record their own training: "
+                                                        "another custodian or officer must"))
+                    .error());
+  }
+  if (c.score < 0 || c.score > 100) return Fail(InvalidArgument("--score must be 0 to 100"));
+  ASSIGN_OR_RETURN(Date date, ParseIsoDate(c.date));
+  if (date > TodayInChina()) return Fail(InvalidArgument("--date " + c.date + " is in the future"));
+  if (c.evidence_sha256.size() != 64) {
+    return Fail(InvalidArgument("--evidence: the evidence file's SHA-256 is missing"));
+  }
+  ASSIGN_OR_RETURN(Course course, CurrentCourse(vault));
+  if (c.course_version != course.version) {
+    return Fail(InvalidArgument("--course " + c.course_version + " is not the current course (" +
+                                course.version + ")"));
+  }
+  ASSIGN_OR_RETURN(std::optional<std::string> user, vault.GetDoc("user", c.user));
+  if (!user) return Fail(NotFound("no user '" + c.user + "' in this vault"));
+  Attempt a;
+  a.user = c.user;
+  a.course_version = c.course_version;
+  a.kind = "classroom";
+  a.score = c.score;
+  a.pass_mark = course.pass_mark;
+  a.passed = c.score >= course.pass_mark;
+  a.taken_at = FormatIsoDate(date) + "T00:00:00Z";
+  a.recorded_by = who.user;
+  a.evidence_sha256 = c.evidence_sha256;
+  RETURN_IF_ERROR(RecordAttempt(vault, a));
+  return a;
+}
+
+Result<std::vector<Attempt>> ListAttempts(vault::Vault& vault, std::optional<std::string> user) {
+  const Principal& who = vault.principal();
+  const bool own = who.IsUser() && user && *user == who.user;
+  if (!own) {
+    RETURN_IF_ERROR(vault.Authorize(Action::kUserList, {{"user", user.value_or("")}}));
+  }
+  ASSIGN_OR_RETURN(auto docs, vault.ListDocs(kAttemptKind));
+  std::vector<Attempt> out;
+  for (const auto& [key, body] : docs) {
+    ASSIGN_OR_RETURN(Attempt a, ParseAttempt(key, body));
+    if (!user || a.user == *user) out.push_back(std::move(a));
+  }
+  std::stable_sort(out.begin(), out.end(),
+                   [](const Attempt& x, const Attempt& y) { return x.taken_at < y.taken_at; });
+  return out;
+}
+
+Result<bool> HasCurrentTraining(vault::Vault& vault, std::string_view user, int64_t now) {
+  ASSIGN_OR_RETURN(Course course, CurrentCourse(vault));
+  ASSIGN_OR_RETURN(auto docs, vault.ListDocs(kAttemptKind));
+  ASSIGN_OR_RETURN(Date today, DateOf(FormatRfc3339(now)));
+  for (const auto& [key, body] : docs) {
+    if (key.compare(0, user.size() + 1, std::string(user) + "/") != 0) continue;
+    ASSIGN_OR_RETURN(Attempt a, ParseAttempt(key, body));
+    if (!a.passed || a.course_version != course.version) continue;
+    ASSIGN_OR_RETURN(Date taken, DateOf(a.taken_at));
+    if (today < AddMonths(taken, course.period_months)) return true;
+  }
+  return false;
+}
+
+}  // namespace custos::access

@@ -1,0 +1,96 @@
+// Training with assessment (docs/people.md): a course is data (a zh-CN
+// question bank on PIPL, the branch procedures and incident handling, a
+// pass mark, how many questions are drawn, how long a pass counts). A user
+// may read in clear, approve or witness only with a passed attempt at the
+// current course within its period. Attempts are vault documents and audit
+// entries: a quiz taken in the terminal (the questions drawn, the answers,
+// the score), or a classroom course recorded by a custodian or officer for
+// someone else, with the evidence file's SHA-256.
+#ifndef CUSTOS_ACCESS_TRAINING_H_
+#define CUSTOS_ACCESS_TRAINING_H_
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "base/result.h"
+#include "vault/vault.h"
+
+namespace custos::access {
+
+inline constexpr std::string_view kCourseKind = "training.course";
+inline constexpr std::string_view kAttemptKind = "training.attempt";
+
+struct Question {
+  std::string id;
+  std::string topic;  // pipl, procedure, incident
+  std::string question;
+  std::vector<std::string> choices;
+  int answer = 0;  // index into choices
+  std::string source;
+};
+
+struct Course {
+  std::string version;
+  std::string title, title_en;
+  int pass_mark = 80;  // percent
+  int draw = 10;
+  int period_months = 12;
+  std::vector<Question> questions;
+};
+
+// Parses a course file (data/training/course.json's format). kInvalidArgument
+// naming the question and member that is wrong.
+Result<Course> ParseCourse(std::string_view text, std::string_view source);
+// The course shipped in the binary.
+const Course& DefaultCourse();
+// The vault's current course: the one stored by `training course --set`, else
+// the shipped one.
+Result<Course> CurrentCourse(vault::Vault& vault);
+
+struct Attempt {
+  std::string id;
+  std::string user;
+  std::string course_version;
+  std::string kind;      // "quiz" or "classroom"
+  std::string taken_at;  // RFC 3339
+  int score = 0;         // percent
+  int pass_mark = 0;
+  bool passed = false;
+  std::vector<std::string> questions;  // ids drawn (quiz)
+  std::vector<int> answers;            // chosen indexes (quiz)
+  std::string recorded_by;             // classroom: who recorded it
+  std::string evidence_sha256;         // classroom
+};
+
+// Draws the course's questions for the acting user, asks each through `ask`
+// (question, its number from 1; returns the chosen index), scores and
+// records the attempt. Any user may take it; the key holder of a vault
+// without users needs none.
+Result<Attempt> TakeQuiz(vault::Vault& vault,
+                         const std::function<Result<int>(const Question&, int)>& ask);
+
+struct Classroom {
+  std::string user;
+  std::string course_version;
+  int score = 0;
+  std::string date;  // YYYY-MM-DD
+  std::string evidence_sha256;
+};
+// Records a course held in a classroom: by a custodian or officer, never for
+// themselves; the course version must be the current one.
+Result<Attempt> RecordClassroom(vault::Vault& vault, const Classroom& c);
+
+// Attempts, oldest first; of one user when `user` is set. A user may list
+// their own; custodian, officer and auditor anyone's.
+Result<std::vector<Attempt>> ListAttempts(vault::Vault& vault, std::optional<std::string> user);
+
+// Whether `user` has passed the current course within its period at `now`.
+Result<bool> HasCurrentTraining(vault::Vault& vault, std::string_view user, int64_t now);
+
+}  // namespace custos::access
+
+#endif  // CUSTOS_ACCESS_TRAINING_H_

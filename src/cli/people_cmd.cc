@@ -1,0 +1,559 @@
+// custos user ..., login, logout, whoami, training ... (docs/people.md).
+// The rules (who may do what, training, lockout) are the access layer's;
+// these commands read what a person types and print what they need.
+#include <qrencode.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <deque>
+#include <iostream>
+#include <memory>
+
+#include "access/sessions.h"
+#include "access/training.h"
+#include "access/users.h"
+#include "base/file.h"
+#include "base/time.h"
+#include "cli/common.h"
+#include "crypto/kdf.h"
+
+namespace custos::cli {
+namespace {
+
+// The otpauth URI as a QR code for an authenticator app, two modules a
+// character (upper and lower half blocks), with a quiet zone.
+void PrintQr(const std::string& text) {
+  std::unique_ptr<QRcode, decltype(&QRcode_free)> qr(
+      QRcode_encodeString(text.c_str(), 0, QR_ECLEVEL_M, QR_MODE_8, 1), &QRcode_free);
+  if (!qr) return;
+  const int n = qr->width;
+  const int quiet = 2;
+  auto dark = [&](int x, int y) {
+    if (x < 0 || y < 0 || x >= n || y >= n) return false;
+    return (qr->data[y * n + x] & 1) != 0;
+  };
+  for (int y = -quiet; y < n + quiet; y += 2) {
+    std::string line;
+    for (int x = -quiet; x < n + quiet; ++x) {
+      // Light modules print as blocks, so the code reads on a dark terminal.
+      const bool top = !dark(x, y), bottom = !dark(x, y + 1);
+      line += top && bottom ? "█" : top ? "▀" : bottom ? "▄" : " ";
+    }
+    std::cout << line << "\n";
+  }
+}
+
+std::vector<std::string> SplitRoles(const std::vector<std::string>& in) {
+  std::vector<std::string> out;
+  for (const std::string& item : in) {
+    size_t start = 0;
+    while (start <= item.size()) {
+      const size_t comma = item.find(',', start);
+      const std::string role =
+          item.substr(start, comma == std::string::npos ? comma : comma - start);
+      if (!role.empty()) out.push_back(role);
+      if (comma == std::string::npos) break;
+      start = comma + 1;
+    }
+  }
+  return out;
+}
+
+json UserJson(const access::UserDoc& u) {
+  return {{"user", u.id},
+          {"name", u.name},
+          {"roles", u.roles.Names()},
+          {"status", access::UserStatusName(u.status)},
+          {"created_at", u.created_at},
+          {"created_by", u.created_by},
+          {"enrolled_at", u.enrolled_at},
+          {"approval_key", u.approval_key},
+          {"own_ssh_key", u.own_ssh_key},
+          {"locked_until", u.locked_until}};
+}
+
+struct UserAddCmd {
+  VaultOptions o;
+  access::NewUser u;
+  std::vector<std::string> roles;
+  Status Run() {
+    u.roles = SplitRoles(roles);
+    ASSIGN_OR_RETURN(std::unique_ptr<vault::Vault> v, OpenVault(o, "user add"));
+    ASSIGN_OR_RETURN(access::Invitation inv, access::AddUser(*v, u));
+    if (o.json) {
+      PrintJson({{"user", inv.user},
+                 {"enrolment_secret", inv.enrolment_secret},
+                 {"expires_at", inv.expires_at}});
+    } else {
+      std::cout << "Added user " << inv.user << ". Give them this one-time enrolment secret "
+                << "(valid until " << inv.expires_at << "), by a channel only they read:\n\n  "
+                << inv.enrolment_secret << "\n\nThey run: custos user enrol --id " << inv.user
+                << " --vault " << o.vault << "\n";
+    }
+    return Ok();
+  }
+};
+
+struct UserEnrolCmd {
+  VaultOptions o;
+  std::string id;
+  std::string secret_env;
+  std::string ssh_key;
+  Status Run() {
+    ASSIGN_OR_RETURN(std::unique_ptr<vault::Vault> v, OpenVaultUnauthenticated(o, "user enrol"));
+    access::Enrolment e;
+    e.user = id;
+    ASSIGN_OR_RETURN(e.enrolment_secret, ReadSecret(secret_env, "Enrolment secret for " + id));
+    ASSIGN_OR_RETURN(e.password,
+                     ReadSecret(o.password_env, "New password (12 characters or more)"));
+    if (o.password_env.empty()) {
+      ASSIGN_OR_RETURN(std::string again, ReadSecret("", "The password again"));
+      if (again != e.password) return Fail(InvalidArgument("the two passwords differ"));
+    }
+    if (!ssh_key.empty()) {
+      ASSIGN_OR_RETURN(e.own_ssh_key, ReadFile(ssh_key));
+      while (!e.own_ssh_key.empty() &&
+             (e.own_ssh_key.back() == '\n' || e.own_ssh_key.back() == '\r')) {
+        e.own_ssh_key.pop_back();
+      }
+    }
+    auto enrolled = access::Enrol(*v, e);
+    std::fill(e.password.begin(), e.password.end(), '\0');
+    if (!enrolled) return Fail(enrolled.error());
+    if (o.json) {
+      PrintJson({{"user", enrolled->user},
+                 {"totp_uri", enrolled->totp_uri},
+                 {"totp_secret", enrolled->totp_secret},
+                 {"approval_key", enrolled->approval_key}});
+      return Ok();
+    }
+    std::cout << "Enrolled " << enrolled->user << ". Add this to your authenticator app now "
+              << "(scan the code, or enter the secret " << enrolled->totp_secret << "):\n\n";
+    PrintQr(enrolled->totp_uri);
+    std::cout << "\n"
+              << enrolled->totp_uri << "\n\nYour approval key ("
+              << (ssh_key.empty() ? "unlocked only by your password" : "your own SSH key")
+              << "):\n  " << enrolled->approval_key << "\n";
+    return Ok();
+  }
+};
+
+struct UserListCmd {
+  VaultOptions o;
+  Status Run() {
+    ASSIGN_OR_RETURN(std::unique_ptr<vault::Vault> v, OpenVault(o, "user list"));
+    ASSIGN_OR_RETURN(std::vector<access::UserDoc> users, access::ListUsers(*v));
+    if (o.json) {
+      json all = json::array();
+      for (const auto& u : users) all.push_back(UserJson(u));
+      PrintJson({{"users", all}});
+      return Ok();
+    }
+    if (users.empty()) std::cout << "No users: whoever holds the vault's key acts.\n";
+    for (const auto& u : users) {
+      std::cout << u.id << "  " << u.name << "  [" << u.roles.Joined() << "]  "
+                << access::UserStatusName(u.status) << "\n";
+    }
+    return Ok();
+  }
+};
+
+struct UserShowCmd {
+  VaultOptions o;
+  std::string id;
+  Status Run() {
+    ASSIGN_OR_RETURN(std::unique_ptr<vault::Vault> v, OpenVault(o, "user show"));
+    ASSIGN_OR_RETURN(std::vector<access::UserDoc> users, access::ListUsers(*v));
+    for (const auto& u : users) {
+      if (u.id != id) continue;
+      if (o.json) {
+        PrintJson(UserJson(u));
+      } else {
+        std::cout << "user:         " << u.id << "\nname:         " << u.name
+                  << "\nroles:        " << u.roles.Joined()
+                  << "\nstatus:       " << access::UserStatusName(u.status)
+                  << "\ncreated:      " << u.created_at << " by " << u.created_by
+                  << "\nenrolled:     " << u.enrolled_at << "\napproval key: " << u.approval_key
+                  << "\n";
+        if (!u.locked_until.empty()) std::cout << "locked until: " << u.locked_until << "\n";
+      }
+      return Ok();
+    }
+    return Fail(NotFound("no user '" + id + "' in this vault"));
+  }
+};
+
+// suspend, resume, remove, reset, roles: one command each, one call each.
+struct UserChangeCmd {
+  enum class Kind { kSuspend, kResume, kRemove, kReset, kRoles } kind;
+  VaultOptions o;
+  std::string id;
+  std::vector<std::string> roles;
+  Status Run() {
+    ASSIGN_OR_RETURN(std::unique_ptr<vault::Vault> v, OpenVault(o, "user"));
+    json out = {{"user", id}};
+    switch (kind) {
+      case Kind::kSuspend:
+      case Kind::kResume:
+        RETURN_IF_ERROR(access::SuspendUser(*v, id, kind == Kind::kSuspend));
+        out["status"] = kind == Kind::kSuspend ? "suspended" : "active";
+        break;
+      case Kind::kRemove:
+        RETURN_IF_ERROR(access::RemoveUser(*v, id));
+        out["status"] = "removed";
+        break;
+      case Kind::kReset: {
+        ASSIGN_OR_RETURN(access::Invitation inv, access::ResetUser(*v, id));
+        out["status"] = "enrolling";
+        out["enrolment_secret"] = inv.enrolment_secret;
+        out["expires_at"] = inv.expires_at;
+        break;
+      }
+      case Kind::kRoles:
+        RETURN_IF_ERROR(access::SetRoles(*v, id, SplitRoles(roles)));
+        out["roles"] = SplitRoles(roles);
+        break;
+    }
+    if (o.json) {
+      PrintJson(out);
+    } else {
+      std::cout << "User " << id << ": "
+                << (out.contains("status") ? out["status"].get<std::string>()
+                                           : "roles " + out["roles"].dump())
+                << ".\n";
+      if (out.contains("enrolment_secret")) {
+        std::cout << "New enrolment secret (valid until " << out["expires_at"].get<std::string>()
+                  << "):\n\n  " << out["enrolment_secret"].get<std::string>() << "\n";
+      }
+    }
+    return Ok();
+  }
+};
+
+struct LoginCmd {
+  VaultOptions o;
+  Status Run() {
+    if (o.user.empty()) return Fail(InvalidArgument("--user ID is required"));
+    ASSIGN_OR_RETURN(std::unique_ptr<vault::Vault> v, OpenVaultUnauthenticated(o, "login"));
+    ASSIGN_OR_RETURN(std::string password, ReadSecret(o.password_env, "Password for " + o.user));
+    ASSIGN_OR_RETURN(std::string code, ReadSecret(o.totp_env, "One-time code"));
+    auto who = access::Authenticate(*v, {o.user, password, code});
+    std::fill(password.begin(), password.end(), '\0');
+    if (!who) return Fail(who.error());
+    ASSIGN_OR_RETURN(std::string token, access::StartSession(*v, *who));
+    const std::string file = SessionFile(o, *v);
+    const std::string dir = DirectoryOf(file);
+    if (!dir.empty() && ::mkdir(dir.c_str(), 0700) != 0 && errno != EEXIST) {
+      return Fail(Unavailable("cannot create " + dir + ": " + std::strerror(errno)));
+    }
+    const json session = {{"format", "custos-session"},
+                          {"vault", v->IdHex()},
+                          {"user", o.user},
+                          {"token", token},
+                          {"started_at", FormatRfc3339(NowUnixSeconds())}};
+    RETURN_IF_ERROR(WriteFileAtomic(file, session.dump() + "\n", 0600));
+    if (o.json) {
+      PrintJson({{"user", o.user},
+                 {"roles", who->principal.roles.Names()},
+                 {"session_file", file},
+                 {"trained", who->principal.trained}});
+    } else {
+      std::cout << "Logged in as " << o.user << " [" << who->principal.roles.Joined()
+                << "] until 8 hours idle or 24 hours. Session: " << file << "\n";
+      if (!who->principal.trained) {
+        std::cout << "No passed training within its period: clear reads, approvals and "
+                     "witnessing wait for `custos training take`.\n";
+      }
+    }
+    return Ok();
+  }
+};
+
+struct LogoutCmd {
+  VaultOptions o;
+  Status Run() {
+    ASSIGN_OR_RETURN(std::unique_ptr<vault::Vault> v, OpenVaultUnauthenticated(o, "logout"));
+    const std::string file = SessionFile(o, *v);
+    if (!FileExists(file)) return Fail(NotFound("no session file " + file + ": not logged in"));
+    ASSIGN_OR_RETURN(std::string text, ReadFile(file));
+    const json j = json::parse(text, nullptr, false);
+    if (!j.is_object() || !j.contains("token") || !j["token"].is_string()) {
+      return Fail(InvalidArgument(file + ": not a Custos session file"));
+    }
+    Status ended = access::EndSession(*v, j["token"].get<std::string>());
+    ::unlink(file.c_str());
+    if (!ended && ended.error().code() != ErrorCode::kUnauthenticated) return ended;
+    if (o.json) {
+      PrintJson({{"logged_out", true}});
+    } else {
+      std::cout << "Logged out; removed " << file << ".\n";
+    }
+    return Ok();
+  }
+};
+
+struct WhoamiCmd {
+  VaultOptions o;
+  Status Run() {
+    ASSIGN_OR_RETURN(std::unique_ptr<vault::Vault> v, OpenVault(o, "whoami"));
+    const access::Principal& p = v->principal();
+    if (o.json) {
+      PrintJson({{"user", p.user},
+                 {"roles", p.roles.Names()},
+                 {"via", access::ViaName(p.via)},
+                 {"trained", p.trained},
+                 {"session", p.session}});
+    } else {
+      std::cout << p.user << " [" << p.roles.Joined() << "] via " << access::ViaName(p.via)
+                << (p.IsUser() ? (p.trained ? ", trained" : ", no current training") : "") << "\n";
+    }
+    return Ok();
+  }
+};
+
+struct CourseCmd {
+  VaultOptions o;
+  Status Run() {
+    ASSIGN_OR_RETURN(std::unique_ptr<vault::Vault> v, OpenVault(o, "training course"));
+    ASSIGN_OR_RETURN(access::Course c, access::CurrentCourse(*v));
+    if (o.json) {
+      PrintJson({{"version", c.version},
+                 {"title", c.title},
+                 {"title_en", c.title_en},
+                 {"pass_mark", c.pass_mark},
+                 {"draw", c.draw},
+                 {"period_months", c.period_months},
+                 {"questions", c.questions.size()}});
+    } else {
+      std::cout << c.title << " (" << c.title_en << ")\nversion " << c.version << ": " << c.draw
+                << " questions drawn from " << c.questions.size() << ", pass mark " << c.pass_mark
+                << "%, a pass counts for " << c.period_months << " months.\n";
+    }
+    return Ok();
+  }
+};
+
+struct TakeCmd {
+  VaultOptions o;
+  std::string answers_env;  // scripts: "0,2,1,..." in the order asked
+  Status Run() {
+    ASSIGN_OR_RETURN(std::unique_ptr<vault::Vault> v, OpenVault(o, "training take"));
+    std::vector<std::string> scripted;
+    if (!answers_env.empty()) {
+      ASSIGN_OR_RETURN(std::string all, ReadSecret(answers_env, "answers"));
+      scripted = SplitRoles({all});
+    }
+    auto ask = [&](const access::Question& q, int n) -> Result<int> {
+      std::string answer;
+      if (!scripted.empty()) {
+        if (static_cast<size_t>(n) > scripted.size()) {
+          return Fail(InvalidArgument(answers_env + " holds fewer answers than questions"));
+        }
+        answer = scripted[n - 1];
+      } else {
+        std::cout << "\n" << n << ". " << q.question << "\n";
+        for (size_t i = 0; i < q.choices.size(); ++i) {
+          std::cout << "   " << static_cast<char>('A' + i) << ". " << q.choices[i] << "\n";
+        }
+        std::cout << "答案 (A-" << static_cast<char>('A' + q.choices.size() - 1)
+                  << "): " << std::flush;
+        if (!std::getline(std::cin, answer)) return Fail(InvalidArgument("no answer given"));
+      }
+      if (answer.size() == 1 && answer[0] >= 'a' && answer[0] <= 'z') answer[0] -= 32;
+      if (answer.size() == 1 && answer[0] >= 'A' &&
+          answer[0] < 'A' + static_cast<int>(q.choices.size())) {
+        return answer[0] - 'A';
+      }
+      if (answer.size() == 1 && answer[0] >= '0' && answer[0] <= '9') return answer[0] - '0';
+      return Fail(InvalidArgument("answer " + std::to_string(n) + " '" + answer +
+                                  "' is not one of the choices"));
+    };
+    ASSIGN_OR_RETURN(access::Attempt a, access::TakeQuiz(*v, ask));
+    if (o.json) {
+      PrintJson({{"attempt", a.id},
+                 {"course_version", a.course_version},
+                 {"score", a.score},
+                 {"pass_mark", a.pass_mark},
+                 {"passed", a.passed}});
+    } else {
+      std::cout << "\nScore " << a.score << "% (pass mark " << a.pass_mark
+                << "%): " << (a.passed ? "passed." : "not passed; you may take it again.") << "\n";
+    }
+    return Ok();
+  }
+};
+
+struct RecordsCmd {
+  VaultOptions o;
+  std::string user;
+  Status Run() {
+    ASSIGN_OR_RETURN(std::unique_ptr<vault::Vault> v, OpenVault(o, "training records"));
+    std::optional<std::string> who;
+    if (!user.empty()) who = user;
+    ASSIGN_OR_RETURN(std::vector<access::Attempt> all, access::ListAttempts(*v, who));
+    json out = json::array();
+    for (const auto& a : all) {
+      out.push_back({{"attempt", a.id},
+                     {"user", a.user},
+                     {"course_version", a.course_version},
+                     {"kind", a.kind},
+                     {"taken_at", a.taken_at},
+                     {"score", a.score},
+                     {"pass_mark", a.pass_mark},
+                     {"passed", a.passed},
+                     {"recorded_by", a.recorded_by},
+                     {"evidence_sha256", a.evidence_sha256}});
+      if (!o.json) {
+        std::cout << a.taken_at << "  " << a.user << "  " << a.kind << "  course "
+                  << a.course_version << "  " << a.score << "% "
+                  << (a.passed ? "passed" : "not passed") << "\n";
+      }
+    }
+    if (o.json) PrintJson({{"attempts", out}});
+    return Ok();
+  }
+};
+
+struct RecordCmd {
+  VaultOptions o;
+  access::Classroom c;
+  std::string evidence;
+  Status Run() {
+    ASSIGN_OR_RETURN(std::string bytes, ReadFile(evidence));
+    c.evidence_sha256 = HexEncode(crypto::Sha256(AsBytes(bytes)));
+    ASSIGN_OR_RETURN(std::unique_ptr<vault::Vault> v, OpenVault(o, "training record"));
+    ASSIGN_OR_RETURN(access::Attempt a, access::RecordClassroom(*v, c));
+    if (o.json) {
+      PrintJson({{"attempt", a.id}, {"passed", a.passed}, {"evidence_sha256", a.evidence_sha256}});
+    } else {
+      std::cout << "Recorded " << c.user << "'s classroom course " << c.course_version << ": "
+                << a.score << "% " << (a.passed ? "passed" : "not passed") << ".\n";
+    }
+    return Ok();
+  }
+};
+
+CLI::Option* AddId(CLI::App* cmd, std::string& id) {
+  return cmd->add_option("--id", id, "User id")->required();
+}
+
+void AddUserChange(CLI::App* users, std::vector<Command>& commands, const char* name,
+                   const char* help, UserChangeCmd::Kind kind) {
+  auto* cmd = users->add_subcommand(name, help);
+  static std::deque<UserChangeCmd> changes;  // stable addresses for the runners
+  UserChangeCmd* c = &changes.emplace_back(UserChangeCmd{kind, {}, {}, {}});
+  AddVaultOptions(cmd, c->o);
+  AddId(cmd, c->id);
+  if (kind == UserChangeCmd::Kind::kRoles) {
+    cmd->add_option("--set", c->roles, "The roles, comma-separated (replaces the current ones)")
+        ->required();
+  }
+  commands.push_back({cmd, Runner(*c, c->o.json)});
+}
+
+void AddUserCommands(CLI::App& app, std::vector<Command>& commands) {
+  auto* users = app.add_subcommand("user", "Users of a vault: add, enrol, roles, suspend, reset");
+  users->require_subcommand(1);
+  users->footer(
+      "Roles: custodian, operator, officer, approver, supervisor, auditor (docs/people.md).\n"
+      "On a vault with no users, whoever holds its key adds the first ones.");
+  static UserAddCmd add;
+  auto* c_add =
+      users->add_subcommand("add", "Add a user (custodian): prints a one-time enrolment secret");
+  AddVaultOptions(c_add, add.o);
+  c_add->add_option("--id", add.u.id, "User id: a-z, 0-9, '.', '_', '-'")->required();
+  c_add->add_option("--name", add.u.name, "Display name")->required();
+  c_add->add_option("--role", add.roles, "Role(s), comma-separated")->required();
+  commands.push_back({c_add, Runner(add, add.o.json)});
+
+  static UserEnrolCmd enrol;
+  auto* c_enrol = users->add_subcommand(
+      "enrol", "Enrol with the secret: set the password, get the TOTP secret and approval key");
+  AddVaultOptions(c_enrol, enrol.o);
+  AddId(c_enrol, enrol.id);
+  c_enrol->add_option("--secret-env", enrol.secret_env,
+                      "Name of an environment variable holding the enrolment secret");
+  c_enrol->add_option("--ssh-key", enrol.ssh_key,
+                      "Approve with your own OpenSSH key: its public key file (ssh-ed25519)");
+  commands.push_back({c_enrol, Runner(enrol, enrol.o.json)});
+
+  static UserListCmd list;
+  auto* c_list = users->add_subcommand("list", "List users");
+  AddVaultOptions(c_list, list.o);
+  commands.push_back({c_list, Runner(list, list.o.json)});
+  static UserShowCmd show;
+  auto* c_show = users->add_subcommand("show", "Show a user");
+  AddVaultOptions(c_show, show.o);
+  AddId(c_show, show.id);
+  commands.push_back({c_show, Runner(show, show.o.json)});
+
+  using K = UserChangeCmd::Kind;
+  AddUserChange(users, commands, "suspend", "Suspend a user (custodian)", K::kSuspend);
+  AddUserChange(users, commands, "resume", "Lift a suspension (custodian)", K::kResume);
+  AddUserChange(users, commands, "remove", "Remove a user; the record stays (custodian)",
+                K::kRemove);
+  AddUserChange(users, commands, "reset",
+                "New enrolment secret; old password, TOTP and approval key stop (custodian)",
+                K::kReset);
+  AddUserChange(users, commands, "roles", "Set a user's roles (custodian)", K::kRoles);
+}
+
+void AddSessionCommands(CLI::App& app, std::vector<Command>& commands) {
+  static LoginCmd login;
+  auto* c_login =
+      app.add_subcommand("login", "Log in: password and one-time code; starts a session");
+  AddVaultOptions(c_login, login.o);
+  commands.push_back({c_login, Runner(login, login.o.json)});
+  static LogoutCmd logout;
+  auto* c_logout = app.add_subcommand("logout", "End the session of this vault");
+  AddVaultOptions(c_logout, logout.o);
+  commands.push_back({c_logout, Runner(logout, logout.o.json)});
+  static WhoamiCmd whoami;
+  auto* c_who = app.add_subcommand("whoami", "Who acts: user, roles, how authenticated, training");
+  AddVaultOptions(c_who, whoami.o);
+  commands.push_back({c_who, Runner(whoami, whoami.o.json)});
+}
+
+void AddTrainingCommands(CLI::App& app, std::vector<Command>& commands) {
+  auto* t =
+      app.add_subcommand("training", "Training with assessment: the course, the quiz, records");
+  t->require_subcommand(1);
+  static CourseCmd course;
+  auto* c_course = t->add_subcommand("course", "The current course: version, pass mark, period");
+  AddVaultOptions(c_course, course.o);
+  commands.push_back({c_course, Runner(course, course.o.json)});
+  static TakeCmd take;
+  auto* c_take = t->add_subcommand("take", "Take the assessment in the terminal (zh-CN)");
+  AddVaultOptions(c_take, take.o);
+  c_take->add_option("--answers-env", take.answers_env,
+                     "Scripts: name of a variable holding the answers, comma-separated (A-D)");
+  commands.push_back({c_take, Runner(take, take.o.json)});
+  static RecordsCmd records;
+  auto* c_records = t->add_subcommand("records", "Training attempts (yours, or --user's)");
+  AddVaultOptions(c_records, records.o, /*user_flag=*/false);
+  c_records->add_option("--user", records.user, "Only this user");
+  commands.push_back({c_records, Runner(records, records.o.json)});
+  static RecordCmd record;
+  auto* c_record = t->add_subcommand(
+      "record", "Record a classroom course for someone else (custodian or officer)");
+  AddVaultOptions(c_record, record.o, /*user_flag=*/false);
+  c_record->add_option("--user", record.c.user, "The user who took the course")->required();
+  c_record->add_option("--course", record.c.course_version, "Course version")->required();
+  c_record->add_option("--score", record.c.score, "Score, percent")->required();
+  c_record->add_option("--date", record.c.date, "Date held, YYYY-MM-DD")->required();
+  c_record->add_option("--evidence", record.evidence, "Evidence file (its SHA-256 is kept)")
+      ->required();
+  commands.push_back({c_record, Runner(record, record.o.json)});
+}
+
+}  // namespace
+
+void AddPeopleCommands(CLI::App& app, std::vector<Command>& commands) {
+  AddUserCommands(app, commands);
+  AddSessionCommands(app, commands);
+  AddTrainingCommands(app, commands);
+}
+
+}  // namespace custos::cli
