@@ -484,6 +484,7 @@ int Run(int argc, char** argv) {
   AddTransferCommands(app, commands);
   AddAuditCommands(app, commands);
   AddPeopleCommands(app, commands);
+  AddRequestCommands(app, commands);
 
   try {
     app.parse(argc, argv);

@@ -13,6 +13,10 @@
 #include "base/result.h"
 #include "vault/vault.h"
 
+namespace custos::access {
+struct Request;
+}
+
 namespace custos::cli {
 
 using json = nlohmann::ordered_json;
@@ -92,6 +96,11 @@ std::function<int()> Runner(Cmd& cmd, const bool& as_json) {
 void AddAuditCommands(CLI::App& app, std::vector<Command>& commands);
 // Users, login, logout, training. Defined in people_cmd.cc.
 void AddPeopleCommands(CLI::App& app, std::vector<Command>& commands);
+// Prints a request a command made instead of running (what it will do, what
+// it needs, and `run_again`, the command that runs it once approved).
+void ReportNewRequest(const access::Request& q, bool as_json, const std::string& run_again);
+// request list|show|cancel, approve. Defined in request_cmd.cc.
+void AddRequestCommands(CLI::App& app, std::vector<Command>& commands);
 void AddInventoryCommands(CLI::App& app, std::vector<Command>& commands);
 // Transfer (issue: notices, consent, handover package): recipient, transfer,
 // package and keys new-recipient commands. Defined in transfer_cmd.cc.

@@ -3,6 +3,7 @@
 #include <iostream>
 #include <sstream>
 
+#include "access/requests.h"
 #include "base/time.h"
 #include "cli/common.h"
 #include "workflow/deregister.h"
@@ -139,6 +140,7 @@ struct PlanCmd {
 
 struct ExecuteCmd {
   VaultOptions o;
+  std::string request;
   std::string approver;
   std::vector<std::string> supervisors;
   std::string today;
@@ -148,6 +150,7 @@ struct ExecuteCmd {
     ASSIGN_OR_RETURN(std::unique_ptr<vault::Vault> v,
                      OpenVault(o, retention_run ? "retention run" : "destroy execute"));
     workflow::ExecuteOptions e;
+    e.request = request;
     e.approver = approver;
     e.supervisors = supervisors;
     ASSIGN_OR_RETURN(e.today, TodayOr(today));
@@ -162,6 +165,12 @@ struct ExecuteCmd {
       e.trigger = workflow::DestructionTrigger::kRetentionExpired;
     }
     ASSIGN_OR_RETURN(workflow::ExecuteReport r, workflow::ExecuteDestruction(*v, e));
+    if (r.requested) {
+      ReportNewRequest(*r.requested, o.json,
+                       std::string(retention_run ? "custos retention run" : "custos destroy execute") +
+                           " --request " + r.requested->id);
+      return Ok();
+    }
     if (o.json) {
       PrintJson({{"destruction", r.id}, {"resumed", r.resumed}, {"already_done", r.already_done},
                  {"people_destroyed", r.people_destroyed}, {"people_rewritten", r.people_rewritten},
@@ -280,8 +289,11 @@ void AddRetentionCommands(CLI::App& app, std::vector<Command>& commands) {
   auto* c_run = retention->add_subcommand(
       "run", "Destroy what a retention rule stopped retaining (after the branch's destruction)");
   AddVaultOptions(c_run, run.o);
-  c_run->add_option("--approver", run.approver, "Who approves")->required();
-  c_run->add_option("--supervisor", run.supervisors, "Supervisor (监销人), twice")->required();
+  c_run->add_option("--request", run.request,
+                    "A vault with users: the approved request (without it, one is made)");
+  c_run->add_option("--approver", run.approver, "A vault without users: who approves");
+  c_run->add_option("--supervisor", run.supervisors,
+                    "A vault without users: supervisor (监销人), twice");
   c_run->add_option("--today", run.today, "Reference date YYYY-MM-DD (default: today, UTC+8)");
   commands.push_back({c_run, Runner(run, run.o.json)});
 
@@ -297,8 +309,12 @@ void AddRetentionCommands(CLI::App& app, std::vector<Command>& commands) {
   auto* c_exec = destroy->add_subcommand(
       "execute", "Crypto-shred everything not retained, purge and verify; resumes an interrupted run");
   AddVaultOptions(c_exec, exec.o);
-  c_exec->add_option("--approver", exec.approver, "Unit head who approves")->required();
-  c_exec->add_option("--supervisor", exec.supervisors, "Supervisor (监销人), twice")->required();
+  c_exec->add_option("--request", exec.request,
+                     "A vault with users: the approved request (without it, one is made and "
+                     "printed; it runs once its approvals are signed)");
+  c_exec->add_option("--approver", exec.approver, "A vault without users: unit head who approves");
+  c_exec->add_option("--supervisor", exec.supervisors,
+                     "A vault without users: supervisor (监销人), twice");
   c_exec->add_option("--today", exec.today, "Reference date YYYY-MM-DD (default: today, UTC+8)");
   c_exec->add_option("--chunk", exec.chunk, "People per transaction (default 50000)");
   commands.push_back({c_exec, Runner(exec, exec.o.json)});

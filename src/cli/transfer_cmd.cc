@@ -258,12 +258,20 @@ struct PackageCmd {
   VaultOptions o;
   std::string transfer;
   std::string out;
+  std::string request;
   bool allow_damaged = false;
   Status Run() {
     if (out.empty()) return Fail(InvalidArgument("--out FILE is required"));
     ASSIGN_OR_RETURN(std::unique_ptr<vault::Vault> v, OpenVault(o, "transfer package"));
     ASSIGN_OR_RETURN(workflow::PackageReport r,
-                     workflow::BuildPackage(*v, transfer, out, TodayInChina(), allow_damaged));
+                     workflow::BuildPackage(*v, transfer, out, TodayInChina(), allow_damaged,
+                                            request));
+    if (r.requested) {
+      ReportNewRequest(*r.requested, o.json,
+                       "custos transfer package --transfer " + transfer + " --out " + out +
+                           " --request " + r.requested->id);
+      return Ok();
+    }
     if (o.json) {
       PrintJson({{"transfer", transfer},
                  {"out", out},
@@ -593,6 +601,8 @@ void AddTransferStepCommands(CLI::App* c_tr, std::vector<Command>& commands) {
   AddVaultOptions(c_pkg, pkg.o);
   c_pkg->add_option("--transfer", pkg.transfer, "Transfer id")->required();
   c_pkg->add_option("--out", pkg.out, "Package file (T.tar)")->required();
+  c_pkg->add_option("--request", pkg.request,
+                    "A vault with users: the approved request (without it, one is made)");
   c_pkg->add_flag("--allow-damaged", pkg.allow_damaged,
                   "Package values damaged before import (long numbers a spreadsheet stored as "
                   "numbers) as they are, marked; recorded in the audit log and the manifest");

@@ -329,6 +329,39 @@ std::string TimesAndAudit(const Words& w, const json& c) {
   return h;
 }
 
+// The signed reviews that authorised the destruction, or the plain
+// statement that none were signed by distinct people.
+std::string ApprovalSection(const Words& w, const json& c) {
+  std::string h = "<h2>" + w({"审批", "Approvals"}) + "</h2>\n";
+  const json& a = c.contains("authorisation") ? c["authorisation"] : json(nullptr);
+  if (!a.is_object()) {
+    return h + "<p>" +
+           w({"本保管库当时没有用户账户：上述批准人与监销人的姓名系录入，审批未由不同人员以各自密钥签名。",
+              "The vault had no users: the approver's and supervisors' names above were typed; "
+              "no approval was signed by distinct people with keys of their own."}) +
+           "</p>\n";
+  }
+  const std::string sep = w({"，", ", "});
+  h += "<p>" + w({"申请", "Request"}) + " " + Esc(Str(a["request"])) + sep +
+       w({"申请人", "requested by"}) + " " + Esc(Str(a["requester"])) + sep +
+       w({"操作摘要", "operation SHA-256"}) + " <code>" + Esc(Str(a["operation_sha256"])) +
+       "</code></p>\n<table>\n";
+  for (const auto& r : a["reviews"]) {
+    h += "<tr><td>" + Esc(Str(r["reviewer"])) + " " + Esc(Str(r["name"])) + "</td><td>" +
+         Esc(Str(r["decision"]) == "approve" ? w({"批准", "approved"}) : w({"拒绝", "denied"})) +
+         "</td><td>" + Esc(Str(r["time"])) + "</td><td><code>" + Esc(Str(r["public_key"])) +
+         "</code></td></tr>\n";
+  }
+  h += "</table>\n<p>" +
+       w({"每项审批均为审批人以本人审批密钥对审批声明所作的 SSHSIG 签名（命名空间 custos-approval），"
+          "可用 ssh-keygen -Y verify 对照审计日志中登记的公钥核验。",
+          "Each approval is an SSHSIG signature (namespace custos-approval) by the reviewer's own "
+          "approval key over the approval statement; verify it with ssh-keygen -Y verify against "
+          "the key the audit log recorded for the reviewer."}) +
+       "</p>\n";
+  return h;
+}
+
 std::string SignatureSection(const Words& w, const json& c) {
   std::string h = "<h2>" + w(kSignatures) + "</h2>\n<table class=\"sig\">\n";
   h += "<tr><th>" + w(kApprover) + "</th><td>" + Esc(Str(c["approver"])) + "</td><td></td></tr>\n";
@@ -336,7 +369,8 @@ std::string SignatureSection(const Words& w, const json& c) {
     h += "<tr><th>" + w(kSupervisor) + "</th><td>" + Esc(Str(s)) + "</td><td></td></tr>\n";
   }
   h += "<tr><th>" + w(kExecutor) + "</th><td>" + Esc(Str(c["executor"])) + "</td><td></td></tr>\n";
-  h += "</table>\n<h2>" + w(kVerify) + "</h2>\n<p>" +
+  h += "</table>\n" + ApprovalSection(w, c);
+  h += "<h2>" + w(kVerify) + "</h2>\n<p>" +
        w({"本记录的电子文件 certificate.json 由保管库密钥签名（SSHSIG），可用 OpenSSH 验证：",
           "The electronic record certificate.json is signed with the vault's key (SSHSIG); "
           "verify it with OpenSSH:"}) +

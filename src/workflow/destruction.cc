@@ -81,13 +81,26 @@ class Execution {
 
   vault::Vault& vault_;
   const ExecuteOptions& o_;
+  bool approvals_ = false;  // the vault has users: requests and signed approvals
   std::map<int64_t, vault::DatasetInfo> datasets_;
   DestructionBatch batch_;
   ExecuteReport report_;
 };
 
 Result<ExecuteReport> Execution::Run() {
-  RETURN_IF_ERROR(CheckApprovals(o_));
+  ASSIGN_OR_RETURN(approvals_, access::ApprovalsApply(vault_));
+  if (!approvals_) {
+    if (!o_.request.empty()) {
+      return Fail(InvalidArgument("--request: this vault has no users, so no requests; name the "
+                                  "approver and supervisors"));
+    }
+    RETURN_IF_ERROR(CheckApprovals(o_));
+  } else if (!o_.approver.empty() || !o_.supervisors.empty()) {
+    return Fail(InvalidArgument(
+        "this vault has users: the approver and the supervisors are those who sign the "
+        "request's approvals (custos approve); drop --approver and --supervisor"));
+  }
+  if (o_.chunk_people == 0) return Fail(InvalidArgument("chunk size must be positive"));
   ASSIGN_OR_RETURN(std::vector<DestructionBatch> batches, ListDestructions(vault_));
   for (DestructionBatch& b : batches) {
     if (b.state != DestructionState::kDone) {
@@ -121,11 +134,29 @@ Result<bool> Execution::Start(const std::vector<DestructionBatch>& batches) {
     report_.already_done = true;
     return false;
   }
+  std::optional<access::Request> request;
+  if (approvals_) {
+    const nlohmann::json op = DestructionOperation(vault_, plan, o_.trigger, o_.today);
+    if (o_.request.empty()) {
+      ASSIGN_OR_RETURN(report_.requested, access::CreateRequest(vault_, op));
+      return false;
+    }
+    ASSIGN_OR_RETURN(request, access::CheckApproved(vault_, o_.request, op));
+  }
   batch_.id = report_.id = NewBatchId(o_.today);
   batch_.trigger = o_.trigger;
   batch_.today = FormatIsoDate(o_.today);
   batch_.approver = o_.approver;
   batch_.supervisors = o_.supervisors;
+  if (request) {
+    // Slot 0: the officer or approver; slot 1: the two supervisors.
+    batch_.approver.clear();
+    batch_.supervisors.clear();
+    for (const access::Review& r : request->reviews) {
+      if (r.slot == 0) batch_.approver = r.reviewer;
+      if (r.slot == 1) batch_.supervisors.push_back(r.reviewer);
+    }
+  }
   batch_.executor = vault_.actor();
   batch_.field_cipher = std::string(crypto::FieldSuiteName(vault_.field_suite()));
   batch_.created_at = Now();
@@ -134,13 +165,14 @@ Result<bool> Execution::Start(const std::vector<DestructionBatch>& batches) {
   tlog::Event e = vault_.MakeEvent("destroy.execute");
   e.objects = {{"destruction", batch_.id},
                {"trigger", DestructionTriggerName(o_.trigger)},
-               {"approver", o_.approver},
-               {"supervisors", o_.supervisors},
+               {"approver", batch_.approver},
+               {"supervisors", batch_.supervisors},
                {"people_to_destroy", plan.people_destroyed},
                {"people_to_rewrite", plan.people_rewritten},
                {"people_retained", plan.people_retained},
                {"catalogue_version", plan.snapshot.catalogue_version}};
-  RETURN_IF_ERROR(vault_.Transact(e, [&](tlog::Event&) -> Status {
+  if (request) e.objects["request"] = request->id;
+  Status planned = vault_.Transact(e, [&](tlog::Event&) -> Status {
     // Another process may have begun a destruction since the list was read.
     ASSIGN_OR_RETURN(auto now, ListDestructions(vault_));
     if (now.size() != batches.size()) {
@@ -148,8 +180,14 @@ Result<bool> Execution::Start(const std::vector<DestructionBatch>& batches) {
           Unavailable("another destruction began while this one was being planned; "
                       "run destroy execute again to resume it"));
     }
+    if (request) {
+      // Consumed with the batch: both commit, or neither.
+      RETURN_IF_ERROR(access::MarkExecuted(vault_, *request));
+      batch_.authorisation = access::RequestToJson(*request).dump();
+    }
     return PutBatch();
-  }));
+  });
+  RETURN_IF_ERROR(planned);
   RETURN_IF_ERROR(Fault("planned"));
   return true;
 }
@@ -351,6 +389,35 @@ Result<std::vector<DestructionBatch>> ListDestructions(vault::Vault& vault) {
                      return a.created_at < b.created_at;
                    });
   return out;
+}
+
+nlohmann::json DestructionOperation(const vault::Vault& vault, const DestroyPlan& plan,
+                                    DestructionTrigger trigger, const Date& today) {
+  nlohmann::json datasets = nlohmann::json::array();
+  std::vector<const DatasetPlan*> sorted;
+  for (const DatasetPlan& d : plan.snapshot.datasets) sorted.push_back(&d);
+  std::sort(sorted.begin(), sorted.end(),
+            [](const DatasetPlan* a, const DatasetPlan* b) { return a->dataset < b->dataset; });
+  for (const DatasetPlan* d : sorted) {
+    nlohmann::json fields = nlohmann::json::array();
+    for (const FieldPlan& f : d->fields) {
+      if (f.destroyed_people == 0) continue;
+      fields.push_back({{"field", f.field}, {"people", f.destroyed_people}});
+    }
+    datasets.push_back({{"dataset", d->dataset},
+                        {"people", d->people_destroyed},
+                        {"records", d->records_destroyed},
+                        {"fields", fields}});
+  }
+  return {{"kind", "destroy.execute"},
+          {"vault", vault.IdHex()},
+          {"trigger", DestructionTriggerName(trigger)},
+          {"today", FormatIsoDate(today)},
+          {"catalogue_version", plan.snapshot.catalogue_version},
+          {"people_to_destroy", plan.people_destroyed},
+          {"people_to_rewrite", plan.people_rewritten},
+          {"people_retained", plan.people_retained},
+          {"datasets", datasets}};
 }
 
 Result<ExecuteReport> ExecuteDestruction(vault::Vault& vault, const ExecuteOptions& options) {

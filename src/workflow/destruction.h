@@ -23,6 +23,10 @@
 #include <string>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+#include <optional>
+
+#include "access/requests.h"
 #include "base/result.h"
 #include "base/time.h"
 #include "vault/vault.h"
@@ -45,8 +49,12 @@ struct DestroyPlan {
 Result<DestroyPlan> PlanDestruction(vault::Vault& vault, const Date& today = TodayInChina());
 
 struct ExecuteOptions {
+  // On a vault without users: the names of who approved and supervised.
   std::string approver;
   std::vector<std::string> supervisors;  // exactly two, distinct from the approver
+  // On a vault with users: the approved request (docs/formats/approval.md);
+  // the approver and supervisors are those who signed its approvals.
+  std::string request;
   Date today = TodayInChina();
   DestructionTrigger trigger = DestructionTrigger::kBranchClosure;
   uint64_t chunk_people = 50000;
@@ -60,6 +68,9 @@ struct ExecuteOptions {
 };
 
 struct ExecuteReport {
+  // On a vault with users, a run without a request makes one and stops:
+  // the request (id, what it will do) waits for its approvals.
+  std::optional<access::Request> requested;
   std::string id;
   bool resumed = false;
   bool already_done = false;
@@ -71,14 +82,28 @@ struct ExecuteReport {
   vault::PurgeResult purge{true, {}};
 };
 
-// Runs (or resumes) a destruction batch.
-//   kInvalidArgument    no approver, not exactly two distinct supervisors, or
-//                       a supervisor who is also the approver
+// Runs (or resumes) a destruction batch. On a vault with users a new batch
+// needs an approved request (ExecuteOptions::request) whose operation
+// (DestructionOperation) is still the one that would run; without one, it
+// makes the request and returns it in ExecuteReport::requested. The
+// request is consumed in the transaction that records the batch, and the
+// batch keeps it with its signed reviews for the certificate.
+//   kInvalidArgument    no users: no approver, not exactly two distinct
+//                       supervisors, or a supervisor who is also the
+//                       approver; users: names given besides the request
+//   kFailedPrecondition the plan has blockers (listed with their commands),
+//                       or the request is not approved or approved another
+//                       operation
 //   kFailedPrecondition the plan has blockers (listed with their commands)
 //   kUnavailable        another process delayed the purge or wrote during
 //                       it, or the residue scan found a destroyed key: run
 //                       it again when the vault is idle
 Result<ExecuteReport> ExecuteDestruction(vault::Vault& vault, const ExecuteOptions& options);
+
+// What a destruction on `today` would do, as the operation a request
+// approves (docs/formats/approval.md): counts and names, no personal data.
+nlohmann::json DestructionOperation(const vault::Vault& vault, const DestroyPlan& plan,
+                                    DestructionTrigger trigger, const Date& today);
 
 // The batches, oldest first.
 Result<std::vector<DestructionBatch>> ListDestructions(vault::Vault& vault);

@@ -134,6 +134,10 @@ Result<std::string> BuildCertificate(vault::Vault& vault, const std::string& wan
                {"approver", b.approver},
                {"supervisors", b.supervisors},
                {"executor", b.executor},
+               // The request and each signed review (docs/formats/approval.md);
+               // null when the vault had no users: then no approval was
+               // signed by distinct people, and the names above were typed.
+               {"authorisation", b.authorisation.empty() ? json(nullptr) : json::parse(b.authorisation)},
                {"times",
                 {{"planned_at", b.created_at},
                  {"started_at", b.started_at},

@@ -248,6 +248,7 @@ std::string SerializeDestructionBatch(const DestructionBatch& b) {
         {"fields_removed", b.progress.fields_removed},
         {"keys_destroyed", keys}}}};
   if (b.verification) j["verification"] = PurgeFactsToJson(*b.verification);
+  if (!b.authorisation.empty()) j["authorisation"] = json::parse(b.authorisation);
   return j.dump();
 }
 
@@ -261,6 +262,7 @@ Result<DestructionBatch> ParseDestructionBatch(std::string_view id, std::string_
   b.today = d.Str("today");
   b.approver = d.Str("approver");
   b.supervisors = d.Strings("supervisors");
+  b.authorisation = d.Json("authorisation", false);
   b.executor = d.Str("executor");
   b.field_cipher = d.Str("field_cipher", false);
   b.created_at = d.Str("created_at");

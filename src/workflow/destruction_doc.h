@@ -164,6 +164,9 @@ struct DestructionBatch {
   CheckpointRef checkpoint_before, checkpoint_after;
   DestructionProgress progress;
   std::optional<PurgeFacts> verification;  // from kPurged on
+  // On a vault with users: the executed request with its signed reviews
+  // (access::RequestToJson), as JSON text; "" when the vault had none.
+  std::string authorisation;
 };
 std::string SerializeDestructionBatch(const DestructionBatch& b);
 Result<DestructionBatch> ParseDestructionBatch(std::string_view id, std::string_view body);

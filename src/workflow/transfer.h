@@ -24,6 +24,7 @@
 #include <string>
 #include <vector>
 
+#include "access/requests.h"
 #include "base/result.h"
 #include "base/time.h"
 #include "vault/vault.h"
@@ -157,6 +158,8 @@ struct PackageReport {
   // after the first was interrupted once the package was named): nothing was
   // built; the counts are the recorded package's.
   bool already_built = false;
+  // On a vault with users, a run without a request makes one and stops.
+  std::optional<access::Request> requested;
 };
 // Builds the package (docs/formats/package.md) into `out_path` (created
 // exclusively, 0600, and only once complete) and logs transfer.package.
@@ -175,9 +178,16 @@ struct PackageReport {
 // by field) unless `allow_damaged`; allowed, they are packaged as they are,
 // marked per record in the payload (`damaged`) and counted in the manifest
 // (`counts.damaged`) and the audit entry.
+//
+// On a vault with users the package needs an approved request (`request`)
+// whose operation (transfer, recipient, mode, purpose, method, dataset,
+// fields, terms, people included) is still this package's; without one it
+// makes the request and returns it in PackageReport::requested. The request
+// is consumed with the package, and the manifest carries it with its signed
+// reviews (`authorisation`).
 Result<PackageReport> BuildPackage(vault::Vault& v, const std::string& transfer,
                                    const std::string& out_path, const Date& today = TodayInChina(),
-                                   bool allow_damaged = false);
+                                   bool allow_damaged = false, const std::string& request = "");
 
 // Values of the plan's fields, in the datasets in scope, that were damaged
 // before import, by field (only fields with some).

@@ -1,11 +1,14 @@
 // The handover package (docs/formats/package.md): built by the sender,
 // streamed from the vault through age into a signed archive, recorded with
 // who left in it; and closed by the recipient's signed receipt.
+#include <algorithm>
 #include <array>
 #include <memory>
 
+#include "access/requests.h"
 #include "base/file.h"
 #include "base/time.h"
+#include "crypto/kdf.h"
 #include "package/age.h"
 #include "package/byte_stream.h"
 #include "package/ssh_key.h"
@@ -126,6 +129,29 @@ Status CheckDamaged(vault::Vault& v, const std::string& transfer, const Transfer
 
 // ---- The archive ----
 
+constexpr const char* kNoAuthorisation =
+    "no approval was signed by distinct people: the vault had no users, so approved_by was typed";
+
+// What a package would carry, as the operation a request approves.
+nlohmann::json PackageOperation(const vault::Vault& v, const TransferPlan& plan,
+                                uint64_t people_included) {
+  std::vector<std::string> fields = plan.fields;
+  std::sort(fields.begin(), fields.end());
+  nlohmann::json terms = nlohmann::json::object();
+  for (const auto& [k, val] : plan.contract) terms[k] = val;
+  return {{"kind", "transfer.package"},
+          {"vault", v.IdHex()},
+          {"transfer", plan.id},
+          {"recipient", plan.recipient},
+          {"mode", TransferModeName(plan.mode)},
+          {"purpose", plan.purpose},
+          {"method", plan.method},
+          {"dataset", plan.dataset},
+          {"fields", fields},
+          {"terms_sha256", HexEncode(crypto::Sha256(AsBytes(terms.dump())))},
+          {"people_included", people_included}};
+}
+
 // manifest.json but for what only the payload tells: its counts, size,
 // hash and time. Read inside the package's transaction (the checkpoint).
 class Manifest {
@@ -164,8 +190,18 @@ class Manifest {
                  {"purpose", plan.purpose},
                  {"method", plan.method},
                  {"fields", fields},
-                 {"contract", terms}};
+                 {"contract", terms},
+                 {"authorisation", nullptr},
+                 {"authorisation_note", kNoAuthorisation}};
     return Manifest(std::move(head), cp ? cp->note : std::string());
+  }
+
+  // The executed request and its signed reviews (docs/formats/approval.md).
+  void SetAuthorisation(const access::Request& r) {
+    head_["authorisation"] = json::parse(access::RequestToJson(r).dump());
+    head_["authorisation_note"] =
+        "approved by the signed reviews above, each verifiable with ssh-keygen -Y verify "
+        "(namespace custos-approval)";
   }
 
   std::string Text(const PackageReport& counts, uint64_t payload_size,
@@ -356,7 +392,7 @@ Result<ReceiptClaims> VerifyReceipt(const Recipient& r, std::string_view receipt
 
 Result<PackageReport> BuildPackage(vault::Vault& v, const std::string& transfer,
                                    const std::string& out_path, const Date& today,
-                                   bool allow_damaged) {
+                                   bool allow_damaged, const std::string& request) {
   RETURN_IF_ERROR(v.Authorize(access::Action::kTransferWork));
   ASSIGN_OR_RETURN(LoadedTransfer t, internal::LoadTransfer(v, transfer));
   TransferDoc& doc = t.doc;
@@ -371,6 +407,24 @@ Result<PackageReport> BuildPackage(vault::Vault& v, const std::string& transfer,
   ASSIGN_OR_RETURN(package::AgeRecipient age, package::AgeRecipient::Parse(r.age_recipient));
   ASSIGN_OR_RETURN(SchemaInfo schemas, internal::LoadSchemas(v, plan.dataset));
   if (!allow_damaged) RETURN_IF_ERROR(CheckDamaged(v, transfer, plan));
+  // On a vault with users a package needs an approved request for exactly
+  // this package; without one, one is made and returned.
+  ASSIGN_OR_RETURN(const bool approvals, access::ApprovalsApply(v));
+  std::optional<access::Request> approved;
+  uint64_t approved_people = 0;
+  if (approvals) {
+    ASSIGN_OR_RETURN(TransferStatus now, GetTransferStatus(v, transfer, today));
+    const nlohmann::json op = PackageOperation(v, plan, now.included);
+    if (request.empty()) {
+      PackageReport requested;
+      ASSIGN_OR_RETURN(requested.requested, access::CreateRequest(v, op));
+      return requested;
+    }
+    ASSIGN_OR_RETURN(approved, access::CheckApproved(v, request, op));
+    approved_people = now.included;
+  } else if (!request.empty()) {
+    return Fail(InvalidArgument("--request: this vault has no users, so no requests"));
+  }
 
   // Everything below runs in the one write transaction that also records the
   // package: the people, their responses and their data are read from one
@@ -393,6 +447,15 @@ Result<PackageReport> BuildPackage(vault::Vault& v, const std::string& transfer,
     selection.fields = plan.fields;
     selection.dataset = plan.dataset;
     ASSIGN_OR_RETURN(Manifest manifest, Manifest::For(v, transfer, plan, r, schemas));
+    if (approved) {
+      if (selection.people.size() != approved_people) {
+        return Fail(FailedPrecondition("the people included changed since request " +
+                                       approved->id + " was approved: make a new request"));
+      }
+      RETURN_IF_ERROR(access::MarkExecuted(v, *approved));
+      manifest.SetAuthorisation(*approved);
+      e.objects["request"] = approved->id;
+    }
     const PackageReport expected =
         ExpectedCounts(rep, selection.people.size(), frozen, plan, schemas, allow_damaged);
     ASSIGN_OR_RETURN(archive, TempFileBeside::Create(out_path));
