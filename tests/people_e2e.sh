@@ -14,8 +14,12 @@
 # 4. The officer cannot read in clear before a passed training; after one
 #    is recorded (classroom, by the custodian, with evidence), can.
 # 5. A replayed one-time code is refused; five wrong passwords lock a user.
-# 6. A suspended user's session stops working.
-# 7. No password, TOTP secret or session token in the vault's files, and no
+# 6. A suspended user's sessions end; after the suspension is lifted they
+#    log in again.
+# 7. Destruction in two steps: a request, approvals signed by the officer
+#    and two supervisors, the run; the certificate's reviews verify with
+#    ssh-keygen against the keys the audit log bound at enrolment.
+# 8. No password, TOTP secret or session token in the vault's files, and no
 #    password or TOTP secret in the session files.
 set -euo pipefail
 
@@ -29,7 +33,7 @@ trap 'rm -rf "$work"' EXIT
 cd "$work"
 command -v oathtool >/dev/null || { echo "people_e2e: oathtool is missing (scripts/bootstrap)" >&2; exit 1; }
 export CUSTOS_KEY_FILE="$work/k.key" CUSTOS_VAULT="$work/vault/v.vault" CUSTOS_ACTOR=keyholder
-export CUSTOS_TEST_FAST_KDF=1 XDG_STATE_HOME="$work/state"
+export XDG_STATE_HOME="$work/state"
 export PW='分公司注销 correct horse'
 
 fail() { echo "FAIL: $*" >&2; exit 1; }
@@ -174,13 +178,73 @@ CODE=$(oathtool --totp -b "$(cat lock.me.totp)") expect_exit 8 "$custos" login -
   --password-env PW --totp-env CODE --session "$work/sessions/lock.me"
 grep -q 'locked' err || fail "the locked user is not told so"
 
-# 6. Suspension ends a session's use.
+# 6. Suspension ends the user's sessions; after it is lifted they log in again
+#    (with the next step's code: the first may still be current).
 expect_exit 0 as wang.cust user suspend --id zhang.op
 expect_exit 5 as zhang.op show --mobile "$mobile"
 expect_exit 0 as wang.cust user resume --id zhang.op
+expect_exit 8 as zhang.op show --mobile "$mobile"
+sleep 1  # a session begun in the second of the suspension counts as before it
+CODE=$(oathtool --totp -b -N "@$(($(date +%s) + 30))" "$(cat zhang.op.totp)") \
+  expect_exit 0 "$custos" login --user zhang.op --password-env PW --totp-env CODE \
+  --session "$work/sessions/zhang.op"
 expect_exit 0 as zhang.op show --mobile "$mobile"
 
-# 7. Secrets.
+# 7. Destruction in two steps: the operator's request, approvals signed by
+#    the officer and two supervisors (trained), then the run; the
+#    certificate carries each review, which stock ssh-keygen verifies
+#    against the key the enrolment's audit entry bound to the reviewer.
+for u in zhao.sup sun.sup; do
+  expect_exit 0 as wang.cust training record --user "$u" --course "$course" --score 90 \
+    --date 2026-12-01 --evidence evidence.txt
+done
+expect_exit 0 as zhang.op destroy execute --json
+request=$(python3 -c 'import json; print(json.load(open("out"))["request"]["request"])')
+expect_exit 6 as zhang.op destroy execute --request "$request"
+approve() {  # approve USER [args]: password and the next step's code
+  local user=$1; shift
+  CODE=$(oathtool --totp -b -N "@$(($(date +%s) + 30))" "$(cat "$user.totp")") \
+    "$custos" approve "$request" --user "$user" --password-env PW --totp-env CODE "$@"
+}
+expect_exit 5 approve qian.appr               # no passed training
+approve li.off --json >/dev/null
+approve zhao.sup --json >/dev/null
+expect_exit 8 approve li.off                   # the same code again (twice: access_test)
+approve sun.sup --json >approved.json
+python3 -c 'import json; assert json.load(open("approved.json"))["state"] == "approved"'
+expect_exit 0 as zhang.op destroy execute --request "$request"
+expect_exit 6 as zhang.op request cancel "$request"   # executed: final
+expect_exit 0 as zhang.op certificate --out cert
+as zhou.aud audit export --out audit-out >/dev/null
+python3 - <<'PY'
+import json, subprocess, os
+cert = json.load(open("cert/certificate.json"))
+a = cert["authorisation"]
+assert a and a["state"] == "executed", a
+enrolled = {}
+for line in open("audit-out/entries.jsonl"):
+    e = json.loads(line)
+    if e["action"] in ("user.enrol", "user.reset") and e["result"] == "ok":
+        enrolled[e["objects"]["user"]] = e["objects"]["approval_key"]
+assert cert["approver"] == "li.off" and sorted(cert["supervisors"]) == ["sun.sup", "zhao.sup"], cert
+for r in a["reviews"]:
+    assert r["public_key"] == enrolled[r["reviewer"]], r["reviewer"]
+    open("stmt", "w").write(r["statement"])
+    open("stmt.sig", "w").write(r["signature"])
+    open("allowed", "w").write('%s namespaces="custos-approval" %s\n' % (r["reviewer"], r["public_key"]))
+    ok = subprocess.run(["ssh-keygen", "-Y", "verify", "-f", "allowed", "-I", r["reviewer"],
+                         "-n", "custos-approval", "-s", "stmt.sig"], stdin=open("stmt"),
+                        capture_output=True)
+    assert ok.returncode == 0, ok.stderr
+    # The same signature over a statement naming another decision fails.
+    open("stmt", "w").write(r["statement"].replace("decision approve", "decision deny"))
+    bad = subprocess.run(["ssh-keygen", "-Y", "verify", "-f", "allowed", "-I", r["reviewer"],
+                          "-n", "custos-approval", "-s", "stmt.sig"], stdin=open("stmt"),
+                         capture_output=True)
+    assert bad.returncode != 0
+PY
+
+# 8. Secrets.
 for u in wang.cust zhang.op li.off zhou.aud; do
   secret=$(cat "$u.totp")
   if grep -rqF "$secret" vault sessions; then fail "$u's TOTP secret in clear"; fi

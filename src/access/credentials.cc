@@ -68,10 +68,6 @@ Status CheckPasswordStrength(std::string_view password) {
 }
 
 crypto::Argon2Params UserPasswordParams() {
-  const char* fast = std::getenv("CUSTOS_TEST_FAST_KDF");
-  if (fast != nullptr && std::string_view(fast) == "1") {
-    return {crypto_pwhash_OPSLIMIT_MIN, crypto_pwhash_MEMLIMIT_MIN};
-  }
   return {crypto_pwhash_OPSLIMIT_INTERACTIVE, crypto_pwhash_MEMLIMIT_INTERACTIVE};
 }
 

@@ -46,9 +46,8 @@ Result<std::pair<PasswordRecord, Unlocked>> NewPassword(std::string_view passwor
 // kUnauthenticated if `password` is not the one of `record`.
 Result<Unlocked> UnlockPassword(const PasswordRecord& record, std::string_view password);
 
-// The Argon2id cost of users' passwords: libsodium's "interactive" limits,
-// which take a fraction of a second. CUSTOS_TEST_FAST_KDF=1 (tests only)
-// lowers them to the minimum.
+// The Argon2id cost of users' passwords: libsodium's "interactive" limits
+// (64 MiB, 2 passes), a fraction of a second per attempt.
 crypto::Argon2Params UserPasswordParams();
 
 // Seals `secret` under the wrap key, bound to the user and to `what`

@@ -12,10 +12,7 @@ namespace {
 
 class Credentials : public testing::Test {
  protected:
-  static void SetUpTestSuite() {
-    ASSERT_GE(sodium_init(), 0);
-    ::setenv("CUSTOS_TEST_FAST_KDF", "1", 1);
-  }
+  static void SetUpTestSuite() { ASSERT_GE(sodium_init(), 0); }
 };
 
 crypto::SecretBytes Rfc6238Secret() {

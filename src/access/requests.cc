@@ -115,21 +115,9 @@ Result<Request> ParseRequest(std::string_view id, std::string_view body) {
 }
 
 std::string SerializeRequest(const Request& r) {
-  ojson reviews = ojson::array();
-  for (const Review& v : r.reviews) reviews.push_back(ReviewToJson(v));
-  return ojson{{"v", kRequestVersion},
-               {"request", r.id},
-               {"kind", r.kind},
-               {"operation", ojson::parse(r.operation)},
-               {"operation_sha256", r.operation_sha256},
-               {"requester", r.requester},
-               {"requested_at", r.requested_at},
-               {"expires_at", r.expires_at},
-               {"policy", PolicyToJson(r.policy)},
-               {"state", RequestStateName(r.state)},
-               {"reviews", reviews},
-               {"executed_at", r.executed_at}}
-      .dump();
+  ojson j = {{"v", kRequestVersion}};
+  j.update(RequestToJson(r));
+  return j.dump();
 }
 
 Status PutRequest(vault::Vault& vault, const Request& r) {

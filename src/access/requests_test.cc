@@ -33,10 +33,7 @@ std::string Sh(const std::string& cmd) {
 
 class RequestsTest : public ::testing::Test {
  protected:
-  static void SetUpTestSuite() {
-    ASSERT_GE(sodium_init(), 0);
-    ::setenv("CUSTOS_TEST_FAST_KDF", "1", 1);
-  }
+  static void SetUpTestSuite() { ASSERT_GE(sodium_init(), 0); }
   void SetUp() override {
     vault::KeySource key;
     key.key_file = dir_.File("k");

@@ -49,6 +49,8 @@ std::vector<ActionRule> MakeRules() {
       {Action::kRecipientAdd, "recipient.add", data},
       {Action::kRecipientList, "recipient.list", reports},
       {Action::kTransferWork, "transfer", {R::kOperator}},
+      // The notices file holds every person's contact in clear.
+      {Action::kTransferNotices, "transfer.notices", {R::kOperator}, true},
       {Action::kTransferStatus, "transfer.status", reports},
       {Action::kPackageReceive, "package.import", {R::kOperator}},
       {Action::kAuditRead,

@@ -1,7 +1,7 @@
 // Who may do what (docs/people.md): the closed set of roles, how a principal
 // authenticated, the actions Custos checks and the roles each one needs.
 // Pure data and functions: the vault records the principal as the actor of
-// its audit entries, and src/access/authorize.h applies these rules (with
+// its audit entries, and vault::Vault::Authorize applies these rules (with
 // training and the audit entry of a refusal) for every caller alike.
 //
 // Thread safety: everything here is immutable or a value type.
@@ -120,7 +120,8 @@ enum class Action : uint8_t {
   kDeregisterCheck,
   kRecipientAdd,
   kRecipientList,
-  kTransferWork,  // plan, terms, notices, responses, package, close
+  kTransferWork,     // plan, terms, responses, package, close
+  kTransferNotices,  // notices: a file of contacts in clear
   kTransferStatus,
   kPackageReceive,  // recipient side: import, receipt
   kAuditRead,       // verify, export, prove, list

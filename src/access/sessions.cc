@@ -71,6 +71,7 @@ Status RefuseLogin(vault::Vault& vault, const std::string& user, std::string_vie
     if (u.failures >= kMaxFailures) {
       u.locked_until = FormatRfc3339(NowUnixSeconds() + kLockoutSeconds);
       locked_until = u.locked_until;
+      u.failures = 0;  // the next lockout takes another kMaxFailures in a row
     }
     return PutUser(vault, u);
   });
@@ -146,7 +147,7 @@ Result<Authenticated> Authenticate(vault::Vault& vault, const Credentials& c,
   tlog::Event e = vault.MakeEvent(std::string(action));
   e.actor = u.id;
   e.via = "password+totp";
-  const Status changed = vault.Transact(e, [&](tlog::Event& ev) -> Status {
+  Status changed = vault.Transact(e, [&](tlog::Event& ev) -> Status {
     // Re-read inside the transaction: another process may have used a code.
     ASSIGN_OR_RETURN(UserDoc fresh, GetUser(vault, c.user));
     if (*counter <= fresh.totp_last_counter) {
@@ -160,6 +161,10 @@ Result<Authenticated> Authenticate(vault::Vault& vault, const Credentials& c,
     who.user = std::move(fresh);
     return Ok();
   });
+  if (!changed && changed.error().code() == ErrorCode::kUnauthenticated) {
+    // Another process used the code first: a replay, recorded and counted.
+    return Fail(RefuseLogin(vault, c.user, action, changed.error(), true).error());
+  }
   RETURN_IF_ERROR(changed);
   ASSIGN_OR_RETURN(who.principal, PrincipalOf(vault, who.user, Via::kPassword));
   return who;
@@ -198,29 +203,44 @@ Result<std::string> StartSession(vault::Vault& vault, const Authenticated& who) 
 
 Result<Principal> ResumeSession(vault::Vault& vault, std::string_view token) {
   const std::string key = SessionKey(token);
-  ASSIGN_OR_RETURN(std::optional<std::string> body, vault.GetDoc(kSessionKind, key));
-  if (!body) return Fail(Unauthenticated("no such session in this vault: log in (custos login)"));
-  ASSIGN_OR_RETURN(SessionDoc s, ParseSession(key, *body));
-  const int64_t now = NowUnixSeconds();
-  if (s.ended) return Fail(Unauthenticated("the session has ended: log in again (custos login)"));
-  if (now - s.last_used > kSessionIdleSeconds) {
-    return Fail(Unauthenticated("the session expired after 8 hours idle: log in again"));
-  }
-  if (now - s.started > kSessionMaxSeconds) {
-    return Fail(Unauthenticated("the session expired after 24 hours: log in again"));
-  }
-  ASSIGN_OR_RETURN(UserDoc u, GetUser(vault, s.user));
-  if (Status usable = CheckUsable(u); !usable) return Fail(usable.error());
-  // A session started before the user's last reset is not theirs any more.
-  ASSIGN_OR_RETURN(int64_t enrolled, ParseRfc3339(u.enrolled_at));
-  if (enrolled > s.started) {
-    return Fail(Unauthenticated("the user was reset since this session began: log in again"));
-  }
-  s.last_used = now;
-  RETURN_IF_ERROR(vault.PutStateDoc(kSessionKind, key, SerializeSession(s)));
-  ASSIGN_OR_RETURN(Principal p, PrincipalOf(vault, u, Via::kPassword));
-  p.session = SessionId(key);
-  return p;
+  std::string user;
+  auto resumed = [&]() -> Result<Principal> {
+    ASSIGN_OR_RETURN(std::optional<std::string> body, vault.GetDoc(kSessionKind, key));
+    if (!body) return Fail(Unauthenticated("no such session in this vault: log in (custos login)"));
+    ASSIGN_OR_RETURN(SessionDoc s, ParseSession(key, *body));
+    user = s.user;
+    const int64_t now = NowUnixSeconds();
+    if (s.ended) return Fail(Unauthenticated("the session has ended: log in again (custos login)"));
+    if (now - s.last_used > kSessionIdleSeconds) {
+      return Fail(Unauthenticated("the session expired after 8 hours idle: log in again"));
+    }
+    if (now - s.started > kSessionMaxSeconds) {
+      return Fail(Unauthenticated("the session expired after 24 hours: log in again"));
+    }
+    ASSIGN_OR_RETURN(UserDoc u, GetUser(vault, s.user));
+    if (Status usable = CheckUsable(u); !usable) return Fail(usable.error());
+    // Suspension, removal and reset end every session begun before them.
+    if (!u.sessions_after.empty()) {
+      ASSIGN_OR_RETURN(int64_t after, ParseRfc3339(u.sessions_after));
+      if (s.started <= after) {
+        return Fail(Unauthenticated("the session was ended when user '" + u.id +
+                                    "' was suspended or reset: log in again"));
+      }
+    }
+    s.last_used = now;
+    RETURN_IF_ERROR(vault.PutStateDoc(kSessionKind, key, SerializeSession(s)));
+    ASSIGN_OR_RETURN(Principal p, PrincipalOf(vault, u, Via::kPassword));
+    p.session = SessionId(key);
+    return p;
+  }();
+  if (resumed) return resumed;
+  // Recorded: someone tried to act through a session that does not work.
+  const Principal was = vault.principal();
+  if (!user.empty()) vault.set_principal(NoOne(user));
+  Status refused = vault.Refuse("session.resume", {{"session", SessionId(key)}, {"user", user}},
+                                resumed.error());
+  vault.set_principal(was);
+  return Fail(refused.error());
 }
 
 Status EndSession(vault::Vault& vault, std::string_view token) {

@@ -11,6 +11,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -47,8 +48,8 @@ struct Course {
 Result<Course> ParseCourse(std::string_view text, std::string_view source);
 // The course shipped in the binary.
 const Course& DefaultCourse();
-// The vault's current course: the one stored by `training course --set`, else
-// the shipped one.
+// The vault's current course: one stored in the vault (kind
+// "training.course", key "current"), else the shipped one.
 Result<Course> CurrentCourse(vault::Vault& vault);
 
 struct Attempt {
@@ -65,6 +66,9 @@ struct Attempt {
   std::string recorded_by;             // classroom: who recorded it
   std::string evidence_sha256;         // classroom
 };
+
+// An attempt as the vault keeps it and `training records --json` prints it.
+nlohmann::ordered_json AttemptToJson(const Attempt& a);
 
 // Draws the course's questions for the acting user, asks each through `ask`
 // (question, its number from 1; returns the chosen index), scores and

@@ -165,7 +165,8 @@ std::string SerializeUser(const UserDoc& u) {
             {"own_ssh_key", u.own_ssh_key},
             {"sealed_approval_seed", Base64Encode(u.sealed_approval_seed)},
             {"failures", u.failures},
-            {"locked_until", u.locked_until}};
+            {"locked_until", u.locked_until},
+            {"sessions_after", u.sessions_after}};
   return j.dump();
 }
 
@@ -194,6 +195,7 @@ Result<UserDoc> ParseUser(std::string_view id, std::string_view body) {
   const std::string sealed_seed = d.Str("sealed_approval_seed");
   u.failures = d.U64("failures");
   u.locked_until = d.Str("locked_until");
+  u.sessions_after = d.Str("sessions_after", false);
   RETURN_IF_ERROR(d.status());
   auto roles_set = RoleSet::FromNames(roles);
   if (!roles_set) return Fail(d.Damaged("an unknown role"));
@@ -260,12 +262,12 @@ Status PutUser(vault::Vault& vault, const UserDoc& u) {
 }
 
 Result<Invitation> AddUser(vault::Vault& vault, const NewUser& nu) {
+  RETURN_IF_ERROR(vault.Authorize(Action::kUserAdmin, {{"user", nu.id}}));
   RETURN_IF_ERROR(CheckUserId(nu.id));
   if (nu.name.empty()) return Fail(InvalidArgument("--name: the user's name is empty"));
   ASSIGN_OR_RETURN(RoleSet roles, RoleSet::FromNames(nu.roles));
   if (roles.empty()) return Fail(InvalidArgument("--role: a user needs at least one role"));
   RETURN_IF_ERROR(CheckCompatible(roles));
-  RETURN_IF_ERROR(vault.Authorize(Action::kUserAdmin, {{"user", nu.id}}));
   Invitation inv;
   const Status changed = vault.Transact(vault.MakeEvent("user.add"), [&](tlog::Event& e) -> Status {
     ASSIGN_OR_RETURN(std::optional<std::string> existing, vault.GetDoc(kUserKind, nu.id));
@@ -334,6 +336,7 @@ Status SuspendUser(vault::Vault& vault, std::string_view id, bool suspend) {
                                      std::string(UserStatusName(from))));
     }
     u.status = suspend ? UserStatus::kSuspended : UserStatus::kActive;
+    if (suspend) u.sessions_after = FormatRfc3339(NowUnixSeconds());
     RETURN_IF_ERROR(PutUser(vault, u));
     e.objects = UserObjects(u);
     return Ok();
@@ -351,6 +354,7 @@ Status RemoveUser(vault::Vault& vault, std::string_view id) {
     // The record stays (earlier entries and approvals name this user); the
     // credentials go.
     u.status = UserStatus::kRemoved;
+    u.sessions_after = FormatRfc3339(NowUnixSeconds());
     u.sealed_totp.clear();
     u.sealed_approval_seed.clear();
     u.password = {};
@@ -394,10 +398,10 @@ Result<Invitation> ResetUser(vault::Vault& vault, std::string_view id) {
 }
 
 Status SetRoles(vault::Vault& vault, std::string_view id, const std::vector<std::string>& names) {
+  RETURN_IF_ERROR(vault.Authorize(Action::kUserAdmin, {{"user", id}}));
   ASSIGN_OR_RETURN(RoleSet roles, RoleSet::FromNames(names));
   if (roles.empty()) return Fail(InvalidArgument("--set: a user needs at least one role"));
   RETURN_IF_ERROR(CheckCompatible(roles));
-  RETURN_IF_ERROR(vault.Authorize(Action::kUserAdmin, {{"user", id}}));
   RETURN_IF_ERROR(NotOwnAccount(vault, "user.roles", id));
   return vault.Transact(vault.MakeEvent("user.roles"), [&](tlog::Event& e) -> Status {
     ASSIGN_OR_RETURN(UserDoc u, GetUser(vault, id));

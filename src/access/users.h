@@ -51,6 +51,9 @@ struct UserDoc {
   // Failed logins since the last success, and the end of a lockout.
   uint64_t failures = 0;
   std::string locked_until;  // RFC 3339, "" when not locked
+  // Sessions begun at or before this (RFC 3339) no longer work: set by
+  // suspension, removal and reset.
+  std::string sessions_after;
 };
 std::string SerializeUser(const UserDoc& u);
 Result<UserDoc> ParseUser(std::string_view id, std::string_view body);

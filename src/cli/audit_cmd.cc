@@ -17,6 +17,7 @@ struct VerifyCmd {
   VaultOptions o;
   Status Run() {
     ASSIGN_OR_RETURN(std::unique_ptr<vault::Vault> v, OpenVault(o, "audit verify"));
+    RETURN_IF_ERROR(v->Authorize(access::Action::kAuditRead));
     auto r = v->VerifyAudit();
     if (!r) {
       return Fail(r.error().WithContext("audit log of " + o.vault + " FAILED verification"));
@@ -100,6 +101,7 @@ struct ExportCmd {
   std::string out;
   Status Run() {
     ASSIGN_OR_RETURN(std::unique_ptr<vault::Vault> v, OpenVault(o, "audit export"));
+    RETURN_IF_ERROR(v->Authorize(access::Action::kAuditRead));
     auto& log = v->audit();
     RETURN_IF_ERROR(v->Transact(v->MakeEvent("audit.export"), [&](tlog::Event& e) -> Status {
       e.objects = {{"size", log.size() + 1}};  // the export includes its own entry
@@ -140,6 +142,7 @@ struct ProveCmd {
   std::string format = "json";
   Status Run() {
     ASSIGN_OR_RETURN(std::unique_ptr<vault::Vault> v, OpenVault(o, "audit prove"));
+    RETURN_IF_ERROR(v->Authorize(access::Action::kAuditRead));
     ASSIGN_OR_RETURN(vault::Vault::ReadView view, v->BeginReadView());
     auto& log = v->audit();
     uint64_t n = size;
@@ -208,6 +211,7 @@ struct ConsistencyCmd {
   std::string old_file;
   Status Run() {
     ASSIGN_OR_RETURN(std::unique_ptr<vault::Vault> v, OpenVault(o, "audit consistency"));
+    RETURN_IF_ERROR(v->Authorize(access::Action::kAuditRead));
     ASSIGN_OR_RETURN(vault::Vault::ReadView view, v->BeginReadView());
     auto& log = v->audit();
     ASSIGN_OR_RETURN(std::string old_note, ReadFile(old_file));
@@ -266,6 +270,7 @@ struct LogCmd {
       since_key = FormatIsoDate(d) + "T00:00:00Z";
     }
     ASSIGN_OR_RETURN(std::unique_ptr<vault::Vault> v, OpenVault(o, "audit log"));
+    RETURN_IF_ERROR(v->Authorize(access::Action::kAuditRead));
     json list = json::array();
     RETURN_IF_ERROR(v->ForEachAuditEntry(0, [&](uint64_t, ByteSpan data) -> Status {
       ASSIGN_OR_RETURN(tlog::Entry e, tlog::ParseEntry(AsChars(data)));

@@ -46,8 +46,8 @@ void AddVaultOptions(CLI::App* cmd, VaultOptions& o, bool user_flag) {
   who->add_option("--totp-env", o.totp_env,
                   "Name of an environment variable holding the current one-time code (scripts)");
   who->add_flag("--break-glass", o.break_glass,
-                "Act with the key alone, without a user: only a custodian's work, and every "
-                "report shows it was used");
+                "Act with the key alone, without a user: only a custodian's work, recorded as "
+                "break-glass in the audit log");
 }
 
 vault::OpenOptions OpenOptionsFrom(const VaultOptions& o) {

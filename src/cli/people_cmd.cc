@@ -8,6 +8,7 @@
 #include <cerrno>
 #include <cstring>
 #include <deque>
+#include <filesystem>
 #include <iostream>
 #include <memory>
 
@@ -237,17 +238,18 @@ struct LoginCmd {
   Status Run() {
     if (o.user.empty()) return Fail(InvalidArgument("--user ID is required"));
     ASSIGN_OR_RETURN(std::unique_ptr<vault::Vault> v, OpenVaultUnauthenticated(o, "login"));
+    // Where the session goes, first: a code is used up by the login.
+    const std::string file = SessionFile(o, *v);
+    const std::string dir = DirectoryOf(file);
+    std::error_code ec;
+    if (!dir.empty()) std::filesystem::create_directories(dir, ec);
+    if (ec) return Fail(Unavailable("cannot create " + dir + ": " + ec.message()));
     ASSIGN_OR_RETURN(std::string password, ReadSecret(o.password_env, "Password for " + o.user));
     ASSIGN_OR_RETURN(std::string code, ReadSecret(o.totp_env, "One-time code"));
     auto who = access::Authenticate(*v, {o.user, password, code});
     std::fill(password.begin(), password.end(), '\0');
     if (!who) return Fail(who.error());
     ASSIGN_OR_RETURN(std::string token, access::StartSession(*v, *who));
-    const std::string file = SessionFile(o, *v);
-    const std::string dir = DirectoryOf(file);
-    if (!dir.empty() && ::mkdir(dir.c_str(), 0700) != 0 && errno != EEXIST) {
-      return Fail(Unavailable("cannot create " + dir + ": " + std::strerror(errno)));
-    }
     const json session = {{"format", "custos-session"},
                           {"vault", v->IdHex()},
                           {"user", o.user},
@@ -395,16 +397,7 @@ struct RecordsCmd {
     ASSIGN_OR_RETURN(std::vector<access::Attempt> all, access::ListAttempts(*v, who));
     json out = json::array();
     for (const auto& a : all) {
-      out.push_back({{"attempt", a.id},
-                     {"user", a.user},
-                     {"course_version", a.course_version},
-                     {"kind", a.kind},
-                     {"taken_at", a.taken_at},
-                     {"score", a.score},
-                     {"pass_mark", a.pass_mark},
-                     {"passed", a.passed},
-                     {"recorded_by", a.recorded_by},
-                     {"evidence_sha256", a.evidence_sha256}});
+      out.push_back(access::AttemptToJson(a));
       if (!o.json) {
         std::cout << a.taken_at << "  " << a.user << "  " << a.kind << "  course "
                   << a.course_version << "  " << a.score << "% "

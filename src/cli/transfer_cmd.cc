@@ -73,13 +73,16 @@ struct RecipientListCmd {
   VaultOptions o;
   Status Run() {
     ASSIGN_OR_RETURN(std::unique_ptr<vault::Vault> v, OpenVault(o, "recipient list"));
-    ASSIGN_OR_RETURN(auto docs, v->ListDocs("recipient"));
+    ASSIGN_OR_RETURN(std::vector<workflow::Recipient> all, workflow::ListRecipients(*v));
     json arr = json::array();
-    for (const auto& [k, body] : docs) {
-      json j = json::parse(body, nullptr, false);
-      arr.push_back(j);
-      if (!o.json)
-        std::cout << k << "\t" << j.value("name", "") << "\t" << j.value("uscc", "") << "\n";
+    for (const workflow::Recipient& r : all) {
+      arr.push_back({{"id", r.id},
+                     {"name", r.name},
+                     {"uscc", r.uscc},
+                     {"contact", r.contact},
+                     {"age_recipient", r.age_recipient},
+                     {"ssh_key", r.ssh_key}});
+      if (!o.json) std::cout << r.id << "\t" << r.name << "\t" << r.uscc << "\n";
     }
     if (o.json) PrintJson(arr);
     return Ok();

@@ -303,11 +303,11 @@ Result<std::unique_ptr<Vault>> Vault::Open(const std::string& path, const KeySou
   // Notes that cannot be folded now (a damaged log that `audit repair` is
   // about to mend, a full disk) stay where they are for a later open: they
   // must not keep the vault from opening.
-  (void)v->FoldRefusedAttempts();
   // Once a vault has users, holding its key is no longer anyone: nothing is
   // allowed until the access layer authenticates a user (or break-glass).
   ASSIGN_OR_RETURN(auto users, s.ListDocs("user"));
   if (!users.empty()) v->principal_ = access::NoOne(actor);
+  (void)v->FoldRefusedAttempts();
   return v;
 }
 

@@ -393,7 +393,6 @@ class Vault {
   // access layer replaces it once a user has authenticated.
   void set_principal(access::Principal p) { principal_ = std::move(p); }
   const access::Principal& principal() const { return principal_; }
-  void set_actor(std::string label) { principal_ = access::KeyHolder(std::move(label)); }
   const std::string& actor() const { return principal_.user; }
   // An event with this vault's actor filled in.
   tlog::Event MakeEvent(std::string action, std::string purpose = "") const;
@@ -638,6 +637,7 @@ class Vault {
   std::unique_ptr<crypto::Signer> signer_;
   std::unique_ptr<tlog::AuditLog> audit_;
   access::Principal principal_ = access::KeyHolder("unknown");
+  void set_actor(std::string label) { principal_ = access::KeyHolder(std::move(label)); }
   size_t group_map_shard_slots_ = MacMap::kDefaultMaxShardSlots;
   OpenOptions options_;
 };

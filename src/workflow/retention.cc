@@ -229,6 +229,8 @@ Status CheckFrozenRead(vault::Vault& vault, const vault::PersonId& id,
   ASSIGN_OR_RETURN(int64_t pk, vault.PkOf(id));
   ASSIGN_OR_RETURN(std::vector<FrozenField> frozen, FrozenFields(vault, pk, today));
   if (frozen.empty()) return Ok();
+  // Data kept by law is the officer's to read, with a current training.
+  RETURN_IF_ERROR(vault.Authorize(access::Action::kReadFrozen, {{"person", id.ToString()}}));
   json fields = json::array();
   for (const auto& f : frozen) fields.push_back(f.dataset + "." + f.field);
   tlog::Event e = vault.MakeEvent("retention.read_frozen", legal_ground);

@@ -38,6 +38,8 @@ namespace custos::workflow {
 // ssh key (each named). kAlreadyExists if the id is taken. Logs recipient.add.
 Status AddRecipient(vault::Vault& v, const Recipient& r);
 Result<Recipient> GetRecipient(vault::Vault& v, const std::string& id);
+// Every recipient, in id order.
+Result<std::vector<Recipient>> ListRecipients(vault::Vault& v);
 
 // ---- Plans ----
 

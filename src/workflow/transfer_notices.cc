@@ -266,7 +266,7 @@ Result<Channel> ParseChannel(std::string_view s) {
 
 Result<NoticeBatch> MakeNotices(vault::Vault& v, const std::string& transfer, Channel channel,
                                 bool english, const std::string& out_path) {
-  RETURN_IF_ERROR(v.Authorize(access::Action::kTransferWork));
+  RETURN_IF_ERROR(v.Authorize(access::Action::kTransferNotices));
   ASSIGN_OR_RETURN(LoadedTransfer t, internal::LoadTransfer(v, transfer));
   const TransferPlan& plan = t.doc.plan;
   if (t.doc.state == TransferState::kClosed) {

@@ -50,6 +50,17 @@ Status AddRecipient(vault::Vault& v, const Recipient& r) {
   });
 }
 
+Result<std::vector<Recipient>> ListRecipients(vault::Vault& v) {
+  RETURN_IF_ERROR(v.Authorize(access::Action::kRecipientList));
+  ASSIGN_OR_RETURN(auto docs, v.ListDocs(kRecipientKind));
+  std::vector<Recipient> out;
+  for (const auto& [id, body] : docs) {
+    ASSIGN_OR_RETURN(Recipient r, ParseRecipient(id, body));
+    out.push_back(std::move(r));
+  }
+  return out;
+}
+
 Result<Recipient> GetRecipient(vault::Vault& v, const std::string& id) {
   RETURN_IF_ERROR(v.Authorize(access::Action::kRecipientList));
   RETURN_IF_ERROR(CheckId("recipient", id));
