@@ -169,8 +169,6 @@ std::string NewRequestId() {
   return "r-" + HexEncode(ByteSpan(raw, sizeof raw));
 }
 
-std::string Sha256Hex(std::string_view s) { return HexEncode(crypto::Sha256(AsBytes(s))); }
-
 // Signs `statement` with the reviewer's key, or checks the signature they
 // made with their own; either way the result verifies against `u`'s key.
 Result<std::string> SignatureFor(const UserDoc& u, const Signing& signing,
@@ -268,11 +266,6 @@ std::string Statement(std::string_view vault_id, const Request& r, std::string_v
   return s;
 }
 
-Result<bool> ApprovalsApply(vault::Vault& vault) {
-  ASSIGN_OR_RETURN(auto users, vault.ListDocs("user"));
-  return !users.empty();
-}
-
 Result<Request> CreateRequest(vault::Vault& vault, const nlohmann::json& operation) {
   if (!operation.is_object() || !operation.contains("kind") || !operation["kind"].is_string()) {
     return Fail(InvalidArgument("an operation names its kind"));
@@ -289,7 +282,7 @@ Result<Request> CreateRequest(vault::Vault& vault, const nlohmann::json& operati
   r.id = NewRequestId();
   r.kind = kind;
   r.operation = CanonicalJson(operation);
-  r.operation_sha256 = Sha256Hex(r.operation);
+  r.operation_sha256 = crypto::Sha256Hex(AsBytes(r.operation));
   r.requester = who.user;
   const int64_t now = NowUnixSeconds();
   r.requested_at = FormatRfc3339(now);
@@ -407,7 +400,7 @@ Result<Request> ReviewRequest(vault::Vault& vault, std::string_view id, std::str
                   {"decision", decision},
                   {"slot", slots.back() < 0 ? ojson(nullptr) : ojson(slots.back())},
                   {"public_key", review.public_key},
-                  {"statement_sha256", Sha256Hex(review.statement)},
+                  {"statement_sha256", crypto::Sha256Hex(AsBytes(review.statement))},
                   {"state", RequestStateName(fresh.state)}};
     r = std::move(fresh);
     return Ok();
@@ -446,7 +439,7 @@ Result<Request> CheckApproved(vault::Vault& vault, std::string_view id,
                                 : ": it cannot run")));
   }
   const std::string now = CanonicalJson(operation);
-  if (Sha256Hex(now) != r.operation_sha256) {
+  if (crypto::Sha256Hex(AsBytes(now)) != r.operation_sha256) {
     return Fail(FailedPrecondition(
         "request " + r.id + " approved another operation than the one that would run now " +
         "(something changed since: the dataset, the fields, the people or the terms); make a "

@@ -114,9 +114,6 @@ Result<Request> CheckApproved(vault::Vault& vault, std::string_view id,
 // (Vault::Transact), so running and consuming commit together.
 Status MarkExecuted(vault::Vault& vault, Request& r);
 
-// Whether `vault` needs approvals at all (it has users).
-Result<bool> ApprovalsApply(vault::Vault& vault);
-
 }  // namespace custos::access
 
 #endif  // CUSTOS_ACCESS_REQUESTS_H_

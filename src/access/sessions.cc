@@ -23,7 +23,7 @@ struct SessionDoc {
   bool ended = false;
 };
 
-std::string SessionKey(std::string_view token) { return HexEncode(crypto::Sha256(AsBytes(token))); }
+std::string SessionKey(std::string_view token) { return crypto::Sha256Hex(AsBytes(token)); }
 
 // What audit entries and messages call a session: the first 16 hex digits
 // of its key (the token's hash, never the token).

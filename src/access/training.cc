@@ -8,6 +8,7 @@
 
 #include "access/default_course.h"
 #include "access/roles.h"
+#include "access/users.h"
 #include "base/time.h"
 #include "vault/doc_reader.h"
 
@@ -241,8 +242,7 @@ Result<Attempt> RecordClassroom(vault::Vault& vault, const Classroom& c) {
     return Fail(InvalidArgument("--course " + c.course_version + " is not the current course (" +
                                 course.version + ")"));
   }
-  ASSIGN_OR_RETURN(std::optional<std::string> user, vault.GetDoc("user", c.user));
-  if (!user) return Fail(NotFound("no user '" + c.user + "' in this vault"));
+  RETURN_IF_ERROR(GetUser(vault, c.user).map([](const UserDoc&) {}));
   Attempt a;
   a.user = c.user;
   a.course_version = c.course_version;

@@ -24,11 +24,6 @@ constexpr std::pair<UserStatus, std::string_view> kStatusNames[] = {
     {UserStatus::kRemoved, "removed"},
 };
 
-std::string Sha256Hex(std::string_view s) {
-  const crypto::Digest d = crypto::Sha256(AsBytes(s));
-  return HexEncode(d);
-}
-
 // 20 random bytes as 32 base32 characters: typed once, by the new user.
 std::string NewEnrolmentSecret() {
   static constexpr char kAlphabet[] = "abcdefghijklmnopqrstuvwxyz234567";
@@ -72,7 +67,7 @@ Invitation NewInvitation(UserDoc& u) {
   inv.user = u.id;
   inv.enrolment_secret = NewEnrolmentSecret();
   inv.expires_at = FormatRfc3339(NowUnixSeconds() + kEnrolmentSeconds);
-  u.enrolment_sha256 = Sha256Hex(inv.enrolment_secret);
+  u.enrolment_sha256 = crypto::Sha256Hex(AsBytes(inv.enrolment_secret));
   u.enrolment_expires_at = inv.expires_at;
   return inv;
 }
@@ -83,7 +78,7 @@ Status CheckEnrolmentSecret(const UserDoc& u, std::string_view secret) {
                                    std::string(UserStatusName(u.status)) +
                                    ", not waiting to enrol (a custodian can reset them)"));
   }
-  const std::string given = Sha256Hex(secret);
+  const std::string given = crypto::Sha256Hex(AsBytes(secret));
   if (sodium_memcmp(given.data(), u.enrolment_sha256.data(), given.size()) != 0 ||
       given.size() != u.enrolment_sha256.size()) {
     return Fail(Unauthenticated("wrong enrolment secret for user '" + u.id + "'"));

@@ -12,7 +12,6 @@
 #include <iostream>
 
 #include "access/sessions.h"
-#include "access/users.h"
 #include "base/file.h"
 
 namespace custos::cli {
@@ -165,8 +164,19 @@ std::string SessionFile(const VaultOptions& o, const vault::Vault& v) {
   return base + "/custos/session-" + v.IdHex();
 }
 
+Result<SessionFileData> ReadSessionFile(const std::string& path) {
+  ASSIGN_OR_RETURN(std::string text, ReadFile(path));
+  const json j = json::parse(text, nullptr, false);
+  const auto is_string = [&](const char* m) { return j.contains(m) && j[m].is_string(); };
+  if (!j.is_object() || !is_string("user") || !is_string("token")) {
+    return Fail(InvalidArgument(path + ": not a Custos session file"));
+  }
+  return SessionFileData{j["user"].get<std::string>(), j["token"].get<std::string>()};
+}
+
 Status EstablishPrincipal(const VaultOptions& o, vault::Vault& v) {
-  ASSIGN_OR_RETURN(bool has_users, access::HasUsers(v));
+  // Vault::Open found whether the vault has users: it opens as nobody then.
+  const bool has_users = v.principal().via == access::Via::kNone;
   if (!has_users) {
     if (!o.user.empty()) {
       return Fail(FailedPrecondition("this vault has no users yet: whoever holds its key acts "
@@ -192,12 +202,8 @@ Status EstablishPrincipal(const VaultOptions& o, vault::Vault& v) {
     return Fail(Unauthenticated("this vault has users: log in first (custos login --user ID), or "
                                 "give --user ID; a custodian without a user may use --break-glass"));
   }
-  ASSIGN_OR_RETURN(std::string text, ReadFile(file));
-  const json j = json::parse(text, nullptr, false);
-  if (!j.is_object() || !j.contains("token") || !j["token"].is_string()) {
-    return Fail(InvalidArgument(file + ": not a Custos session file"));
-  }
-  ASSIGN_OR_RETURN(access::Principal p, access::ResumeSession(v, j["token"].get<std::string>()));
+  ASSIGN_OR_RETURN(SessionFileData session, ReadSessionFile(file));
+  ASSIGN_OR_RETURN(access::Principal p, access::ResumeSession(v, session.token));
   v.set_principal(std::move(p));
   return Ok();
 }

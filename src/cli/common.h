@@ -64,6 +64,13 @@ Result<std::string> ReadSecret(const std::string& env_name, const std::string& p
 // The session file: --session, CUSTOS_SESSION, or
 // $XDG_STATE_HOME/custos/session-<vault id> (~/.local/state when unset).
 std::string SessionFile(const VaultOptions& o, const vault::Vault& v);
+// What `custos login` wrote to a session file: the user and the token.
+struct SessionFileData {
+  std::string user;
+  std::string token;
+};
+// kInvalidArgument naming the file when it is not a session file.
+Result<SessionFileData> ReadSessionFile(const std::string& path);
 // The same without noting a refused attempt (for a second try with another key).
 Result<std::unique_ptr<vault::Vault>> OpenVaultWith(const VaultOptions& o,
                                                     const vault::KeySource& key);

@@ -279,12 +279,8 @@ struct LogoutCmd {
     ASSIGN_OR_RETURN(std::unique_ptr<vault::Vault> v, OpenVaultUnauthenticated(o, "logout"));
     const std::string file = SessionFile(o, *v);
     if (!FileExists(file)) return Fail(NotFound("no session file " + file + ": not logged in"));
-    ASSIGN_OR_RETURN(std::string text, ReadFile(file));
-    const json j = json::parse(text, nullptr, false);
-    if (!j.is_object() || !j.contains("token") || !j["token"].is_string()) {
-      return Fail(InvalidArgument(file + ": not a Custos session file"));
-    }
-    Status ended = access::EndSession(*v, j["token"].get<std::string>());
+    ASSIGN_OR_RETURN(SessionFileData session, ReadSessionFile(file));
+    Status ended = access::EndSession(*v, session.token);
     ::unlink(file.c_str());
     if (!ended && ended.error().code() != ErrorCode::kUnauthenticated) return ended;
     if (o.json) {
@@ -415,7 +411,7 @@ struct RecordCmd {
   std::string evidence;
   Status Run() {
     ASSIGN_OR_RETURN(std::string bytes, ReadFile(evidence));
-    c.evidence_sha256 = HexEncode(crypto::Sha256(AsBytes(bytes)));
+    c.evidence_sha256 = crypto::Sha256Hex(AsBytes(bytes));
     ASSIGN_OR_RETURN(std::unique_ptr<vault::Vault> v, OpenVault(o, "training record"));
     ASSIGN_OR_RETURN(access::Attempt a, access::RecordClassroom(*v, c));
     if (o.json) {

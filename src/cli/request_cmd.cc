@@ -164,12 +164,8 @@ struct ApproveCmd {
   static Result<std::string> SessionUser(const VaultOptions& o, vault::Vault& v) {
     const std::string file = SessionFile(o, v);
     if (!FileExists(file)) return Fail(InvalidArgument("--user ID is required (no session file)"));
-    ASSIGN_OR_RETURN(std::string text, ReadFile(file));
-    const json j = json::parse(text, nullptr, false);
-    if (!j.is_object() || !j.contains("user") || !j["user"].is_string()) {
-      return Fail(InvalidArgument(file + ": not a Custos session file"));
-    }
-    return j["user"].get<std::string>();
+    ASSIGN_OR_RETURN(SessionFileData session, ReadSessionFile(file));
+    return session.user;
   }
 };
 

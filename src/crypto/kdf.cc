@@ -112,6 +112,8 @@ Digest HmacSha256::Mac(ByteSpan message) const {
   return d;
 }
 
+std::string Sha256Hex(ByteSpan data) { return HexEncode(Sha256(data)); }
+
 Digest Sha256(ByteSpan data) {
   Digest d;
   crypto_hash_sha256(d.data(), data.data(), data.size());

@@ -4,6 +4,7 @@
 
 #include <array>
 #include <cstdint>
+#include <string>
 #include <string_view>
 
 #include "base/bytes.h"
@@ -51,6 +52,8 @@ class HmacSha256 {
 // CPU's SHA extensions where present (about 4x libsodium's portable code on
 // a file hash).
 Digest Sha256(ByteSpan data);
+// SHA-256 as 64 lowercase hex digits.
+std::string Sha256Hex(ByteSpan data);
 class Sha256Stream {
  public:
   Sha256Stream();

@@ -52,7 +52,7 @@ RunResult RunShell(const std::string& dir, const std::string& command) {
   return result;
 }
 
-std::string Sha256Hex(ByteSpan data) { return HexEncode(crypto::Sha256(data)); }
+std::string Sha256Hex(ByteSpan data) { return crypto::Sha256Hex(data); }
 
 Bytes PatternBytes(size_t n, uint32_t seed) {
   Bytes out(n);

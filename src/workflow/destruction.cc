@@ -6,6 +6,7 @@
 
 #include <algorithm>
 
+#include "access/users.h"
 #include "crypto/random.h"
 #include "tlog/audit_log.h"
 #include "workflow/blockers.h"
@@ -88,7 +89,7 @@ class Execution {
 };
 
 Result<ExecuteReport> Execution::Run() {
-  ASSIGN_OR_RETURN(approvals_, access::ApprovalsApply(vault_));
+  ASSIGN_OR_RETURN(approvals_, access::HasUsers(vault_));
   if (!approvals_) {
     if (!o_.request.empty()) {
       return Fail(InvalidArgument("--request: this vault has no users, so no requests; name the "

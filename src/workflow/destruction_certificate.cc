@@ -1,7 +1,6 @@
 // The destruction record (销毁记录) of a finished batch: built only from what
 // the batch recorded as it ran (the plan, the keys destroyed by wrapping
 // algorithm, what the purge read back), signed, and rendered for print.
-#include <sodium.h>
 #include <sys/stat.h>
 
 #include <cerrno>
@@ -9,6 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include "base/file.h"
+#include "crypto/kdf.h"
 #include "package/ssh_key.h"
 #include "package/sshsig.h"
 #include "report/certificate.h"
@@ -19,12 +19,6 @@ namespace custos::workflow {
 namespace {
 
 using json = nlohmann::ordered_json;
-
-std::string Sha256Hex(std::string_view data) {
-  unsigned char h[crypto_hash_sha256_BYTES];
-  crypto_hash_sha256(h, reinterpret_cast<const unsigned char*>(data.data()), data.size());
-  return HexEncode(ByteSpan(h, sizeof h));
-}
 
 Result<DestructionBatch> FinishedBatch(vault::Vault& vault, const std::string& want) {
   ASSIGN_OR_RETURN(std::vector<DestructionBatch> batches, ListDestructions(vault));
@@ -174,7 +168,7 @@ Result<IssuedCertificate> IssueCertificate(vault::Vault& vault, const std::strin
   out.json_path = out_dir + "/certificate.json";
   out.sig_path = out_dir + "/certificate.json.sig";
   out.html_path = out_dir + "/certificate.html";
-  out.sha256 = Sha256Hex(text);
+  out.sha256 = crypto::Sha256Hex(AsBytes(text));
   CertificateDoc doc{out.destruction, out.sha256, cert["issued_at"].get<std::string>(), lang};
   tlog::Event e = vault.MakeEvent("certificate.issue");
   e.objects = {{"destruction", out.destruction}, {"sha256", out.sha256}, {"lang", lang}};

@@ -154,7 +154,7 @@ Result<OpenedPackage> CheckScan(const PackageScan& scan, const crypto::Ed25519Pu
       Str(p.manifest, "format") != "custos-package" || p.manifest.value("version", 0) != 1) {
     return Fail(Damaged("manifest.json is not a version 1 custos-package manifest"));
   }
-  p.manifest_sha256 = Sha256Hex(AsBytes(p.manifest_text));
+  p.manifest_sha256 = crypto::Sha256Hex(AsBytes(p.manifest_text));
   const json& fl = p.manifest["files"];
   if (!fl.is_array() || fl.size() != 1 || Str(fl[0], "name") != "payload.jsonl.age") {
     return Fail(Damaged("manifest.json does not list payload.jsonl.age"));
@@ -168,7 +168,6 @@ Result<OpenedPackage> CheckScan(const PackageScan& scan, const crypto::Ed25519Pu
 
 }  // namespace
 
-std::string Sha256Hex(ByteSpan data) { return HexEncode(crypto::Sha256(data)); }
 
 Result<std::unique_ptr<package::ByteSource>> PackageInput::Open() const {
   if (path_.empty()) return std::unique_ptr<package::ByteSource>(new package::SpanSource(memory_));
@@ -407,7 +406,7 @@ Result<std::string> MakeReceipt(vault::Vault& v, const PackageInput& archive,
   RETURN_IF_ERROR(v.Authorize(access::Action::kPackageReceive));
   ASSIGN_OR_RETURN(std::unique_ptr<package::ByteSource> in, archive.Open());
   ASSIGN_OR_RETURN(PackageScan scan, ScanPackage(*in, nullptr));
-  const std::string sha = Sha256Hex(AsBytes(scan.manifest_text));
+  const std::string sha = crypto::Sha256Hex(AsBytes(scan.manifest_text));
   ASSIGN_OR_RETURN(std::optional<std::string> body, v.GetDoc(kReceivedKind, sha));
   if (!body) {
     return Fail(

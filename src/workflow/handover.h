@@ -80,8 +80,6 @@ struct Receipt {
 // if malformed.
 Result<Receipt> ParseReceipt(std::string_view text);
 
-std::string Sha256Hex(ByteSpan data);
-
 }  // namespace custos::workflow
 
 #endif  // CUSTOS_WORKFLOW_HANDOVER_H_

@@ -6,6 +6,7 @@
 #include <memory>
 
 #include "access/requests.h"
+#include "access/users.h"
 #include "base/file.h"
 #include "base/time.h"
 #include "crypto/kdf.h"
@@ -41,7 +42,7 @@ Result<std::string> LeadingManifestSha256(const std::string& path) {
   Bytes manifest;
   package::BytesSink sink(manifest);
   if (!tar.ReadContent(sink)) return std::string();
-  return Sha256Hex(manifest);
+  return crypto::Sha256Hex(manifest);
 }
 
 std::string LegalBasis(TransferMode m) {
@@ -148,7 +149,7 @@ nlohmann::json PackageOperation(const vault::Vault& v, const TransferPlan& plan,
           {"method", plan.method},
           {"dataset", plan.dataset},
           {"fields", fields},
-          {"terms_sha256", HexEncode(crypto::Sha256(AsBytes(terms.dump())))},
+          {"terms_sha256", crypto::Sha256Hex(AsBytes(terms.dump()))},
           {"people_included", people_included}};
 }
 
@@ -307,7 +308,7 @@ Result<ArchiveWritten> WriteArchive(vault::Vault& v, const Manifest& manifest,
   const std::string text = manifest.Text(rep, payload_size, out.payload_sha256, out.created_at);
   ASSIGN_OR_RETURN(std::string sig,
                    package::SshSigSign(v.signer(), kPackageNamespace, AsBytes(text)));
-  rep.manifest_sha256 = Sha256Hex(AsBytes(text));
+  rep.manifest_sha256 = crypto::Sha256Hex(AsBytes(text));
   const std::array<package::TarMember, 2> leading = {
       package::TarMember{"manifest.json", AsBytes(text)},
       package::TarMember{"manifest.json.sig", AsBytes(sig)}};
@@ -409,7 +410,7 @@ Result<PackageReport> BuildPackage(vault::Vault& v, const std::string& transfer,
   if (!allow_damaged) RETURN_IF_ERROR(CheckDamaged(v, transfer, plan));
   // On a vault with users a package needs an approved request for exactly
   // this package; without one, one is made and returned.
-  ASSIGN_OR_RETURN(const bool approvals, access::ApprovalsApply(v));
+  ASSIGN_OR_RETURN(const bool approvals, access::HasUsers(v));
   std::optional<access::Request> approved;
   uint64_t approved_people = 0;
   if (approvals) {
@@ -514,7 +515,7 @@ Result<CloseReport> CloseTransfer(vault::Vault& v, const std::string& transfer,
     return Fail(FailedPrecondition("the receipt acknowledges " + std::to_string(claims.people) +
                                    " people; the package held " + std::to_string(sent)));
   }
-  const std::string receipt_sha = Sha256Hex(AsBytes(receipt_text));
+  const std::string receipt_sha = crypto::Sha256Hex(AsBytes(receipt_text));
   tlog::Event e = v.MakeEvent("transfer.close");
   e.objects = {{"transfer", transfer},    {"recipient", plan.recipient},
                {"manifest_sha256", want}, {"receipt_sha256", receipt_sha},
