@@ -27,37 +27,6 @@ constexpr std::pair<RequestState, std::string_view> kStateNames[] = {
     {RequestState::kExpired, "expired"}, {RequestState::kExecuted, "executed"},
 };
 
-// What a request of each kind needs of its requester.
-std::optional<Action> RequesterAction(std::string_view kind) {
-  if (kind == "destroy.execute") return Action::kDestroyExecute;
-  if (kind == "transfer.package") return Action::kTransferWork;
-  if (kind == "user.roles") return Action::kUserAdmin;
-  if (kind == "policy.set") return Action::kPolicySet;
-  return std::nullopt;
-}
-
-ojson PolicyToJson(const Policy& p) {
-  ojson slots = ojson::array();
-  for (const Slot& s : p.slots) slots.push_back({{"roles", s.roles.Names()}, {"count", s.count}});
-  return {{"kind", p.kind}, {"slots", slots}};
-}
-
-Result<Policy> PolicyFromReader(DocReader& d) {
-  Policy p;
-  p.kind = d.Str("kind");
-  for (DocReader& s : d.Objects("slots")) {
-    Slot slot;
-    const std::vector<std::string> roles = s.Strings("roles");
-    slot.count = static_cast<int>(s.U64("count"));
-    auto set = RoleSet::FromNames(roles);
-    if (!set) return Fail(d.Damaged("a slot with an unknown role"));
-    slot.roles = *set;
-    p.slots.push_back(slot);
-  }
-  RETURN_IF_ERROR(d.status());
-  return p;
-}
-
 ojson ReviewToJson(const Review& r) {
   return {{"reviewer", r.reviewer},   {"name", r.name},
           {"roles", r.roles.Names()}, {"slot", r.slot < 0 ? ojson(nullptr) : ojson(r.slot)},
@@ -177,8 +146,9 @@ Result<std::string> SignatureFor(const UserDoc& u, const Signing& signing,
   std::string armored;
   if (u.own_ssh_key) {
     if (signing.ssh_signature.empty()) {
-      return Fail(InvalidArgument(u.id + " approves with their own SSH key: give --ssh-key FILE "
-                                         "or --signature FILE"));
+      return Fail(InvalidArgument(u.id +
+                                  " approves with their own SSH key: give --ssh-key FILE, or "
+                                  "--statement FILE --signature FILE"));
     }
     armored = signing.ssh_signature;
   } else {
@@ -199,6 +169,23 @@ Result<std::string> SignatureFor(const UserDoc& u, const Signing& signing,
   return armored;
 }
 
+// A review's time is second-precision UTC (approval.md), after the request
+// was made and not ahead of this machine's clock (a statement signed
+// elsewhere carries its own).
+Status CheckReviewTime(const Request& r, std::string_view time) {
+  auto at = ParseRfc3339(time);
+  if (!at || FormatRfc3339(*at) != time) {
+    return Fail(InvalidArgument("the review's time '" + std::string(time) +
+                                "' is not RFC 3339 UTC to the second (2026-12-07T08:00:00Z)"));
+  }
+  ASSIGN_OR_RETURN(int64_t requested, ParseRfc3339(r.requested_at));
+  if (*at < requested || *at > NowUnixSeconds() + 300) {
+    return Fail(InvalidArgument("the review's time " + std::string(time) +
+                                " is before the request was made or ahead of now"));
+  }
+  return Ok();
+}
+
 }  // namespace
 
 std::string CanonicalJson(const nlohmann::json& j) {
@@ -213,28 +200,6 @@ std::string_view RequestStateName(RequestState s) {
     if (state == s) return name;
   }
   return "pending";
-}
-
-Policy DefaultPolicy(std::string_view kind) {
-  Policy p;
-  p.kind = std::string(kind);
-  if (kind == "destroy.execute") {
-    p.slots = {{{Role::kOfficer, Role::kApprover}, 1}, {{Role::kSupervisor}, 2}};
-  } else if (kind == "transfer.package") {
-    p.slots = {{{Role::kOfficer}, 1}};
-  } else if (kind == "user.roles") {
-    p.slots = {{{Role::kCustodian}, 1}};
-  } else {
-    p.slots = {{{Role::kCustodian}, 1}, {{Role::kOfficer}, 1}};
-  }
-  return p;
-}
-
-Result<Policy> PolicyFor(vault::Vault& vault, std::string_view kind) {
-  ASSIGN_OR_RETURN(std::optional<std::string> stored, vault.GetDoc(kPolicyKind, kind));
-  if (!stored) return DefaultPolicy(kind);
-  ASSIGN_OR_RETURN(DocReader d, DocReader::Open(kPolicyKind, kind, *stored, 1));
-  return PolicyFromReader(d);
 }
 
 nlohmann::ordered_json RequestToJson(const Request& r) {
@@ -288,6 +253,11 @@ Result<Request> CreateRequest(vault::Vault& vault, const nlohmann::json& operati
   r.requested_at = FormatRfc3339(now);
   r.expires_at = FormatRfc3339(now + kRequestSeconds);
   ASSIGN_OR_RETURN(r.policy, PolicyFor(vault, kind));
+  // A request nobody could approve is refused now, not after a week.
+  if (Status meetable = CheckMeetable(vault, r.policy); !meetable) {
+    return Fail(FailedPrecondition("no one could approve a " + kind +
+                                   " request: " + meetable.error().message()));
+  }
   tlog::Event e = vault.MakeEvent("request.create");
   e.objects = {{"request", r.id},
                {"kind", r.kind},
@@ -336,6 +306,7 @@ Result<Request> ReviewRequest(vault::Vault& vault, std::string_view id, std::str
   ASSIGN_OR_RETURN(Request r, GetRequest(vault, id));
   const Principal who = vault.principal();
   if (!who.IsUser()) return Fail(FailedPrecondition("a review is made by a logged-in user"));
+  RETURN_IF_ERROR(CheckReviewTime(r, time));
   const ojson about = {{"request", r.id}, {"kind", r.kind}, {"decision", decision}};
   if (r.state != RequestState::kPending) {
     return Fail(FailedPrecondition("request " + r.id + " is " +
@@ -347,6 +318,10 @@ Result<Request> ReviewRequest(vault::Vault& vault, std::string_view id, std::str
     return Fail(vault.Refuse("request.review", o, PermissionDenied(who.user + ": " + why)).error());
   };
   if (who.user == r.requester) return refuse("the requester cannot review their own request");
+  if (r.kind == "user.roles" &&
+      nlohmann::json::parse(r.operation).value("user", std::string()) == who.user) {
+    return refuse("cannot review a change to their own roles");
+  }
   for (const Review& v : r.reviews) {
     if (v.reviewer == who.user) return refuse("has already reviewed this request");
   }

@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "access/credentials.h"
+#include "access/policies.h"
 #include "access/roles.h"
 #include "base/result.h"
 #include "vault/vault.h"
@@ -25,25 +26,12 @@
 namespace custos::access {
 
 inline constexpr std::string_view kRequestKind = "request";
-inline constexpr std::string_view kPolicyKind = "approval.policy";
 inline constexpr std::string_view kApprovalNamespace = "custos-approval";
 inline constexpr int64_t kRequestSeconds = 7 * 24 * 3600;
 
 // RFC 8785 canonical JSON for the operations Custos builds (ASCII member
 // names, integers only): sorted members, no whitespace, minimal escapes.
 std::string CanonicalJson(const nlohmann::json& j);
-
-struct Slot {
-  RoleSet roles;  // any of them may fill it
-  int count = 1;  // distinct people
-};
-struct Policy {
-  std::string kind;
-  std::vector<Slot> slots;
-};
-// The policy in force for `kind`: the vault's (policy.set) or the default.
-Result<Policy> PolicyFor(vault::Vault& vault, std::string_view kind);
-Policy DefaultPolicy(std::string_view kind);
 
 enum class RequestState { kPending, kApproved, kDenied, kCancelled, kExpired, kExecuted };
 std::string_view RequestStateName(RequestState s);
@@ -113,6 +101,14 @@ Result<Request> CheckApproved(vault::Vault& vault, std::string_view id,
 // Marks the request executed: call inside the operation's own transaction
 // (Vault::Transact), so running and consuming commit together.
 Status MarkExecuted(vault::Vault& vault, Request& r);
+
+// Changes the policy for `p.kind` (policy show|set). On a vault with
+// users a custodian asks: without `request` this makes a request (kind
+// "policy.set") and returns it; with it, the change runs once approved.
+// On a vault without users the key holder changes it at once. Refuses a
+// policy the vault's active users cannot meet (CheckMeetable).
+Result<std::optional<Request>> SetPolicy(vault::Vault& vault, const Policy& p,
+                                         std::string_view request);
 
 }  // namespace custos::access
 

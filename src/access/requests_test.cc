@@ -49,25 +49,32 @@ class RequestsTest : public ::testing::Test {
                                                           {"sun.sup", "supervisor"},
                                                           {"zhou.both", "supervisor"}}) {
       v_->set_principal(users_.empty() ? KeyHolder("keyholder") : BreakGlass("keyholder"));
-      auto inv = AddUser(*v_, {id, "姓名" + id, {role}});
-      ASSERT_TRUE(inv) << inv.error().message();
-      auto e = Enrol(*v_, {id, inv->enrolment_secret, kPassword, ""});
-      ASSERT_TRUE(e) << e.error().message();
-      const std::string code =
-          Sh("oathtool --totp -b " + e->totp_secret + " 2>/dev/null").substr(0, 6);
-      auto who = Authenticate(*v_, {id, kPassword, code});
-      ASSERT_TRUE(who) << who.error().message();
-      users_.emplace(id, std::move(*who));
+      Join(id, role);
     }
     // Everyone but zhou.both passes the training.
-    for (auto& [id, who] : users_) {
-      if (id == "zhou.both") continue;
-      v_->set_principal(who.principal);
-      ASSERT_TRUE(TakeQuiz(*v_, [](const Question& q, int) -> Result<int> { return q.answer; }));
-      who.principal.trained = true;
+    for (const auto& [id, who] : users_) {
+      if (id != "zhou.both") Trained(id);
     }
   }
 
+  // Adds (as whoever acts now), enrols and logs in a user.
+  void Join(const std::string& id, const std::string& role) {
+    auto inv = AddUser(*v_, {id, "姓名" + id, {role}});
+    ASSERT_TRUE(inv) << inv.error().message();
+    ASSERT_FALSE(inv->requested);
+    auto e = Enrol(*v_, {id, inv->invitation.enrolment_secret, kPassword, ""});
+    ASSERT_TRUE(e) << e.error().message();
+    const std::string code =
+        Sh("oathtool --totp -b " + e->totp_secret + " 2>/dev/null").substr(0, 6);
+    auto who = Authenticate(*v_, {id, kPassword, code});
+    ASSERT_TRUE(who) << who.error().message();
+    users_.insert_or_assign(id, std::move(*who));
+  }
+  void Trained(const std::string& id) {
+    As(id);
+    ASSERT_TRUE(TakeQuiz(*v_, [](const Question& q, int) -> Result<int> { return q.answer; }));
+    users_.at(id).principal.trained = true;
+  }
   void As(const std::string& id) { v_->set_principal(users_.at(id).principal); }
   Signing Keys(const std::string& id) { return {users_.at(id).keys, ""}; }
   Result<Request> Approve(const std::string& id, const std::string& req,
@@ -217,7 +224,7 @@ TEST_F(RequestsTest, OwnSshKeyReviewsAreCheckedAgainstTheEnrolledKey) {
   v_->set_principal(BreakGlass("keyholder"));
   auto inv = AddUser(*v_, {"ma.sup", "马", {"supervisor"}});
   ASSERT_TRUE(inv);
-  auto e = Enrol(*v_, {"ma.sup", inv->enrolment_secret, kPassword, pub});
+  auto e = Enrol(*v_, {"ma.sup", inv->invitation.enrolment_secret, kPassword, pub});
   ASSERT_TRUE(e) << e.error().message();
   const std::string code = Sh("oathtool --totp -b " + e->totp_secret).substr(0, 6);
   auto who = Authenticate(*v_, {"ma.sup", kPassword, code});
@@ -248,6 +255,126 @@ TEST_F(RequestsTest, OwnSshKeyReviewsAreCheckedAgainstTheEnrolledKey) {
   ASSERT_TRUE(ok) << ok.error().message();
   EXPECT_EQ(ok->reviews.back().public_key.substr(0, 80), pub.substr(0, 80));
   EXPECT_EQ(ok->reviews.back().slot, 1);
+}
+
+// With two custodians a role grant waits for the other one; neither the
+// asker nor the user concerned approves it, and it runs once, as approved.
+TEST_F(RequestsTest, RoleGrantsWaitForASecondCustodian) {
+  As("wang.cust");
+  Join("ma.cust", "custodian");
+  Trained("ma.cust");
+  Trained("wang.cust");
+  As("wang.cust");
+  auto asked = SetRoles(*v_, "zhang.op", {"operator", "approver"});
+  ASSERT_TRUE(asked) << asked.error().message();
+  ASSERT_TRUE(asked->requested);
+  const std::string id = asked->requested->id;
+  EXPECT_EQ(asked->requested->kind, "user.roles");
+  EXPECT_EQ(GetUser(*v_, "zhang.op")->roles, RoleSet{Role::kOperator});  // nothing yet
+
+  EXPECT_EQ(Approve("wang.cust", id).error().code(), ErrorCode::kPermissionDenied);  // asker
+  EXPECT_EQ(Approve("li.off", id).error().code(), ErrorCode::kPermissionDenied);     // no slot
+  // Break-glass cannot go around the second custodian.
+  v_->set_principal(BreakGlass("keyholder"));
+  auto forced = SetRoles(*v_, "zhang.op", {"operator", "approver"});
+  ASSERT_FALSE(forced);
+  EXPECT_EQ(forced.error().code(), ErrorCode::kPermissionDenied);
+  auto approved = Approve("ma.cust", id);
+  ASSERT_TRUE(approved) << approved.error().message();
+  EXPECT_EQ(approved->state, RequestState::kApproved);
+
+  As("wang.cust");
+  auto other = SetRoles(*v_, "zhang.op", {"operator", "officer"}, id);  // not what was approved
+  ASSERT_FALSE(other);
+  EXPECT_EQ(other.error().code(), ErrorCode::kFailedPrecondition);
+  auto ran = SetRoles(*v_, "zhang.op", {"approver", "operator"}, id);
+  ASSERT_TRUE(ran) << ran.error().message();
+  EXPECT_FALSE(ran->requested);
+  EXPECT_EQ(GetUser(*v_, "zhang.op")->roles, (RoleSet{Role::kOperator, Role::kApprover}));
+  auto again = SetRoles(*v_, "zhang.op", {"approver", "operator"}, id);
+  ASSERT_FALSE(again);
+  EXPECT_EQ(again.error().code(), ErrorCode::kFailedPrecondition);  // executed
+
+  // A grant to a custodian is not approved by that custodian.
+  As("wang.cust");
+  auto to_ma = SetRoles(*v_, "ma.cust", {"custodian", "supervisor"});
+  ASSERT_TRUE(to_ma && to_ma->requested);
+  EXPECT_EQ(Approve("ma.cust", to_ma->requested->id).error().code(), ErrorCode::kPermissionDenied);
+  // Adding a user waits too, and the enrolment secret comes when it runs.
+  As("wang.cust");
+  auto add = AddUser(*v_, {"he.off", "何", {"officer"}});
+  ASSERT_TRUE(add && add->requested);
+  EXPECT_TRUE(add->invitation.enrolment_secret.empty());
+  EXPECT_EQ(GetUser(*v_, "he.off").error().code(), ErrorCode::kNotFound);
+  auto add_ok = Approve("ma.cust", add->requested->id);
+  ASSERT_TRUE(add_ok) << add_ok.error().message();
+  As("wang.cust");
+  auto added = AddUser(*v_, {"he.off", "何", {"officer"}}, add->requested->id);
+  ASSERT_TRUE(added) << added.error().message();
+  EXPECT_EQ(added->invitation.enrolment_secret.size(), 32u);
+}
+
+TEST_F(RequestsTest, PoliciesAreSetByRequestAndMustBeMeetable) {
+  EXPECT_EQ(ParseSlot("officer,approver:1")->roles, (RoleSet{Role::kOfficer, Role::kApprover}));
+  EXPECT_EQ(ParseSlot("supervisor")->count, 1);
+  EXPECT_EQ(ParseSlot("supervisor:x").error().code(), ErrorCode::kInvalidArgument);
+  EXPECT_EQ(ParseSlot("root:1").error().code(), ErrorCode::kInvalidArgument);
+  EXPECT_EQ(ParseSlot(":2").error().code(), ErrorCode::kInvalidArgument);
+
+  As("wang.cust");
+  auto code = [&](const Policy& p) {
+    auto r = SetPolicy(*v_, p, "");
+    return r ? ErrorCode::kOk : r.error().code();
+  };
+  const RoleSet sup{Role::kSupervisor};
+  EXPECT_EQ(code({"destroy.execute", {}}), ErrorCode::kInvalidArgument);          // no slot
+  EXPECT_EQ(code({"destroy.execute", {{sup, 0}}}), ErrorCode::kInvalidArgument);  // zero
+  EXPECT_EQ(code({"nothing", {{sup, 1}}}), ErrorCode::kInvalidArgument);
+  // Three active supervisors: four cannot be met.
+  EXPECT_EQ(code({"destroy.execute", {{sup, 4}}}), ErrorCode::kFailedPrecondition);
+  // One officer can approve: the operator asks.
+  EXPECT_EQ(code({"destroy.execute", {{{Role::kOfficer}, 1}}}), ErrorCode::kOk);
+  As("li.off");
+  EXPECT_EQ(code({"destroy.execute", {{sup, 3}}}), ErrorCode::kPermissionDenied);  // custodian's
+
+  As("wang.cust");
+  auto asked = SetPolicy(*v_, {"destroy.execute", {{sup, 3}}}, "");
+  ASSERT_TRUE(asked && *asked) << (asked ? "" : asked.error().message());
+  const std::string id = (*asked)->id;
+  EXPECT_EQ((*asked)->policy.slots.size(), 1u);  // policy.set: the officer approves
+  ASSERT_TRUE(Approve("li.off", id));
+  As("wang.cust");
+  auto ran = SetPolicy(*v_, {"destroy.execute", {{sup, 3}}}, id);
+  ASSERT_TRUE(ran) << ran.error().message();
+  EXPECT_FALSE(*ran);
+  auto now = PolicyFor(*v_, "destroy.execute");
+  ASSERT_TRUE(now);
+  ASSERT_EQ(now->slots.size(), 1u);
+  EXPECT_EQ(now->slots[0].count, 3);
+  As("zhang.op");
+  auto listed = ListPolicies(*v_);
+  ASSERT_TRUE(listed);
+  EXPECT_FALSE(listed->at(0).is_default);
+  EXPECT_EQ(listed->at(0).request, id);
+  EXPECT_TRUE(listed->at(1).is_default);
+  // A new request carries the new policy; an old one keeps its own.
+  auto req = CreateRequest(*v_, Operation("crm"));
+  ASSERT_TRUE(req);
+  EXPECT_EQ(req->policy.slots[0].count, 3);
+}
+
+TEST_F(RequestsTest, AReviewTimeMustBeSecondPrecisionAndNotAhead) {
+  As("zhang.op");
+  auto req = CreateRequest(*v_, Operation("crm"));
+  ASSERT_TRUE(req);
+  As("li.off");
+  for (const std::string& bad :
+       {std::string("2026-12-07 08:00:00"), FormatRfc3339(NowUnixSeconds() + 3600),
+        std::string("2000-01-01T00:00:00Z")}) {
+    auto r = ReviewRequest(*v_, req->id, "approve", "", Keys("li.off"), bad);
+    ASSERT_FALSE(r) << bad;
+    EXPECT_EQ(r.error().code(), ErrorCode::kInvalidArgument) << bad;
+  }
 }
 
 TEST_F(RequestsTest, CanonicalJsonSortsMembersAndEscapesMinimally) {

@@ -2,6 +2,7 @@
 
 #include <sodium.h>
 
+#include <algorithm>
 #include <nlohmann/json.hpp>
 
 #include "base/time.h"
@@ -70,6 +71,58 @@ Invitation NewInvitation(UserDoc& u) {
   u.enrolment_sha256 = crypto::Sha256Hex(AsBytes(inv.enrolment_secret));
   u.enrolment_expires_at = inv.expires_at;
   return inv;
+}
+
+std::vector<std::string> SortedNames(RoleSet roles) {
+  std::vector<std::string> names = roles.Names();
+  std::sort(names.begin(), names.end());
+  return names;
+}
+
+// A role grant as an operation to approve (approval.md, kind "user.roles").
+nlohmann::json RolesOperation(vault::Vault& vault, std::string_view user, std::string_view name,
+                              RoleSet roles, RoleSet previous) {
+  return {{"kind", "user.roles"},
+          {"vault", vault.IdHex()},
+          {"user", user},
+          {"name", name},
+          {"roles", SortedNames(roles)},
+          {"previous_roles", SortedNames(previous)}};
+}
+
+// Role grants wait for a second custodian once the vault has two active
+// ones. Without `request` a grant that must wait makes its request (in
+// `grant.requested`); with it, the request must approve exactly this
+// grant, and is returned to be consumed with the grant (ConsumeGrant).
+Result<std::optional<Request>> GrantGate(vault::Vault& vault, const nlohmann::json& op,
+                                         std::string_view request, Grant& grant) {
+  if (!request.empty()) {
+    ASSIGN_OR_RETURN(Request r, CheckApproved(vault, request, op));
+    return std::optional<Request>(std::move(r));
+  }
+  ASSIGN_OR_RETURN(std::vector<UserDoc> active, ActiveUsers(vault));
+  const auto custodians = std::count_if(
+      active.begin(), active.end(), [](const UserDoc& u) { return u.roles.Has(Role::kCustodian); });
+  if (custodians < 2) return std::optional<Request>();
+  if (!vault.principal().IsUser()) {
+    return Fail(vault
+                    .Refuse("user.roles", {{"user", op["user"]}, {"reason", "needs approval"}},
+                            PermissionDenied("this vault has " + std::to_string(custodians) +
+                                             " custodians: a role grant is asked for by one, "
+                                             "logged in, and approved by another (break-glass "
+                                             "cannot grant roles here)"))
+                    .error());
+  }
+  ASSIGN_OR_RETURN(Request made, CreateRequest(vault, op));
+  grant.requested = std::move(made);
+  return std::optional<Request>();
+}
+
+// Inside the grant's change: consumes the approved request, if any.
+Status ConsumeGrant(vault::Vault& vault, std::optional<Request>& approved, tlog::Event& e) {
+  if (!approved) return Ok();
+  e.objects["request"] = approved->id;
+  return MarkExecuted(vault, *approved);
 }
 
 Status CheckEnrolmentSecret(const UserDoc& u, std::string_view secret) {
@@ -246,6 +299,16 @@ Result<std::vector<UserDoc>> ListUsers(vault::Vault& vault) {
   return out;
 }
 
+Result<std::vector<UserDoc>> ActiveUsers(vault::Vault& vault) {
+  ASSIGN_OR_RETURN(auto docs, vault.ListDocs(kUserKind));
+  std::vector<UserDoc> out;
+  for (const auto& [id, body] : docs) {
+    ASSIGN_OR_RETURN(UserDoc u, ParseUser(id, body));
+    if (u.status == UserStatus::kActive) out.push_back(std::move(u));
+  }
+  return out;
+}
+
 Result<UserDoc> GetUser(vault::Vault& vault, std::string_view id) {
   ASSIGN_OR_RETURN(std::optional<std::string> body, vault.GetDoc(kUserKind, id));
   if (!body) return Fail(NotFound("no user '" + std::string(id) + "' in this vault"));
@@ -256,17 +319,23 @@ Status PutUser(vault::Vault& vault, const UserDoc& u) {
   return vault.PutDoc(kUserKind, u.id, SerializeUser(u));
 }
 
-Result<Invitation> AddUser(vault::Vault& vault, const NewUser& nu) {
+Result<Grant> AddUser(vault::Vault& vault, const NewUser& nu, std::string_view request) {
   RETURN_IF_ERROR(vault.Authorize(Action::kUserAdmin, {{"user", nu.id}}));
   RETURN_IF_ERROR(CheckUserId(nu.id));
   if (nu.name.empty()) return Fail(InvalidArgument("--name: the user's name is empty"));
   ASSIGN_OR_RETURN(RoleSet roles, RoleSet::FromNames(nu.roles));
   if (roles.empty()) return Fail(InvalidArgument("--role: a user needs at least one role"));
   RETURN_IF_ERROR(CheckCompatible(roles));
-  Invitation inv;
+  ASSIGN_OR_RETURN(std::optional<std::string> existing, vault.GetDoc(kUserKind, nu.id));
+  if (existing) return Fail(AlreadyExists("user '" + nu.id + "' exists"));
+  Grant grant;
+  ASSIGN_OR_RETURN(
+      std::optional<Request> approved,
+      GrantGate(vault, RolesOperation(vault, nu.id, nu.name, roles, RoleSet()), request, grant));
+  if (grant.requested) return grant;
   const Status changed = vault.Transact(vault.MakeEvent("user.add"), [&](tlog::Event& e) -> Status {
-    ASSIGN_OR_RETURN(std::optional<std::string> existing, vault.GetDoc(kUserKind, nu.id));
-    if (existing) return Fail(AlreadyExists("user '" + nu.id + "' exists"));
+    ASSIGN_OR_RETURN(std::optional<std::string> again, vault.GetDoc(kUserKind, nu.id));
+    if (again) return Fail(AlreadyExists("user '" + nu.id + "' exists"));
     ASSIGN_OR_RETURN(bool had_users, HasUsers(vault));
     UserDoc u;
     u.id = nu.id;
@@ -275,16 +344,16 @@ Result<Invitation> AddUser(vault::Vault& vault, const NewUser& nu) {
     u.status = UserStatus::kEnrolling;
     u.created_at = FormatRfc3339(NowUnixSeconds());
     u.created_by = vault.principal().user;
-    inv = NewInvitation(u);
+    grant.invitation = NewInvitation(u);
     RETURN_IF_ERROR(PutUser(vault, u));
     e.objects = UserObjects(u);
-    e.objects["enrolment_expires_at"] = inv.expires_at;
+    e.objects["enrolment_expires_at"] = grant.invitation.expires_at;
     // The first user converts the vault: from here on the rules apply.
     if (!had_users) e.objects["first_user"] = true;
-    return Ok();
+    return ConsumeGrant(vault, approved, e);
   });
   RETURN_IF_ERROR(changed);
-  return inv;
+  return grant;
 }
 
 Result<Enrolled> Enrol(vault::Vault& vault, const Enrolment& e) {
@@ -392,24 +461,37 @@ Result<Invitation> ResetUser(vault::Vault& vault, std::string_view id) {
   return inv;
 }
 
-Status SetRoles(vault::Vault& vault, std::string_view id, const std::vector<std::string>& names) {
+Result<Grant> SetRoles(vault::Vault& vault, std::string_view id,
+                       const std::vector<std::string>& names, std::string_view request) {
   RETURN_IF_ERROR(vault.Authorize(Action::kUserAdmin, {{"user", id}}));
   ASSIGN_OR_RETURN(RoleSet roles, RoleSet::FromNames(names));
   if (roles.empty()) return Fail(InvalidArgument("--set: a user needs at least one role"));
   RETURN_IF_ERROR(CheckCompatible(roles));
   RETURN_IF_ERROR(NotOwnAccount(vault, "user.roles", id));
-  return vault.Transact(vault.MakeEvent("user.roles"), [&](tlog::Event& e) -> Status {
-    ASSIGN_OR_RETURN(UserDoc u, GetUser(vault, id));
-    if (u.status == UserStatus::kRemoved) {
-      return Fail(FailedPrecondition("user '" + u.id + "' is removed"));
-    }
-    e.objects = UserObjects(u);
-    e.objects["previous_roles"] = u.roles.Names();
-    u.roles = roles;
-    RETURN_IF_ERROR(PutUser(vault, u));
-    e.objects["roles"] = u.roles.Names();
-    return Ok();
-  });
+  ASSIGN_OR_RETURN(UserDoc now, GetUser(vault, id));
+  if (now.status == UserStatus::kRemoved) {
+    return Fail(FailedPrecondition("user '" + now.id + "' is removed"));
+  }
+  Grant grant;
+  ASSIGN_OR_RETURN(
+      std::optional<Request> approved,
+      GrantGate(vault, RolesOperation(vault, now.id, now.name, roles, now.roles), request, grant));
+  if (grant.requested) return grant;
+  const Status changed =
+      vault.Transact(vault.MakeEvent("user.roles"), [&](tlog::Event& e) -> Status {
+        ASSIGN_OR_RETURN(UserDoc u, GetUser(vault, id));
+        if (u.status == UserStatus::kRemoved || !(u.roles == now.roles)) {
+          return Fail(Unavailable("user '" + u.id + "' changed meanwhile: try again"));
+        }
+        e.objects = UserObjects(u);
+        e.objects["previous_roles"] = u.roles.Names();
+        u.roles = roles;
+        RETURN_IF_ERROR(PutUser(vault, u));
+        e.objects["roles"] = u.roles.Names();
+        return ConsumeGrant(vault, approved, e);
+      });
+  RETURN_IF_ERROR(changed);
+  return grant;
 }
 
 }  // namespace custos::access

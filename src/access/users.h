@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "access/credentials.h"
+#include "access/requests.h"
 #include "access/roles.h"
 #include "base/result.h"
 #include "vault/vault.h"
@@ -78,8 +79,17 @@ struct Invitation {
   std::string enrolment_secret;  // shown once; the vault keeps its hash
   std::string expires_at;
 };
+// Role grants (adding a user, changing roles) on a vault with two or more
+// active custodians wait for another custodian's approval: without
+// `request` the call makes the request (kind "user.roles") and returns it
+// in `requested`, changing nothing; with it, the grant runs if the request
+// approved exactly this grant, and consumes it.
+struct Grant {
+  std::optional<Request> requested;
+  Invitation invitation;  // AddUser, once it ran
+};
 // Adds a user who must then enrol with the secret (valid 7 days).
-Result<Invitation> AddUser(vault::Vault& vault, const NewUser& user);
+Result<Grant> AddUser(vault::Vault& vault, const NewUser& user, std::string_view request = {});
 
 struct Enrolment {
   std::string user;
@@ -106,7 +116,12 @@ Status RemoveUser(vault::Vault& vault, std::string_view id);
 // working (earlier approvals keep verifying against the key the log bound
 // at their time).
 Result<Invitation> ResetUser(vault::Vault& vault, std::string_view id);
-Status SetRoles(vault::Vault& vault, std::string_view id, const std::vector<std::string>& roles);
+Result<Grant> SetRoles(vault::Vault& vault, std::string_view id,
+                       const std::vector<std::string>& roles, std::string_view request = {});
+
+// The enrolled users who are not suspended or removed. For the access
+// layer's own use (no check of the caller).
+Result<std::vector<UserDoc>> ActiveUsers(vault::Vault& vault);
 
 // Writes a user document (inside a change). For the access layer's own use.
 Status PutUser(vault::Vault& vault, const UserDoc& u);

@@ -50,7 +50,7 @@ class UsersTest : public ::testing::Test {
     auto inv = AddUser(*v_, {id, "姓名 " + id, std::move(roles)});
     EXPECT_TRUE(inv) << inv.error().message();
     if (!inv) return "";
-    auto e = Enrol(*v_, {id, inv->enrolment_secret, kPassword, ""});
+    auto e = Enrol(*v_, {id, inv->invitation.enrolment_secret, kPassword, ""});
     EXPECT_TRUE(e) << e.error().message();
     v_->set_principal(before);
     return e ? e->totp_secret : "";
@@ -135,11 +135,11 @@ TEST_F(UsersTest, AWrongEnrolmentSecretIsRefusedAndRecorded) {
   ASSERT_FALSE(e);
   EXPECT_EQ(e.error().code(), ErrorCode::kUnauthenticated);
   EXPECT_EQ(Count("user.enrol", "refused"), 1u);
-  auto weak = Enrol(*v_, {"zhao", inv->enrolment_secret, "short", ""});
+  auto weak = Enrol(*v_, {"zhao", inv->invitation.enrolment_secret, "short", ""});
   ASSERT_FALSE(weak);
   EXPECT_EQ(weak.error().code(), ErrorCode::kInvalidArgument);
-  ASSERT_TRUE(Enrol(*v_, {"zhao", inv->enrolment_secret, kPassword, ""}));
-  auto again = Enrol(*v_, {"zhao", inv->enrolment_secret, kPassword, ""});
+  ASSERT_TRUE(Enrol(*v_, {"zhao", inv->invitation.enrolment_secret, kPassword, ""}));
+  auto again = Enrol(*v_, {"zhao", inv->invitation.enrolment_secret, kPassword, ""});
   ASSERT_FALSE(again);
   EXPECT_EQ(again.error().code(), ErrorCode::kFailedPrecondition);
 }

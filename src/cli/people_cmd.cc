@@ -75,14 +75,35 @@ json UserJson(const access::UserDoc& u) {
           {"locked_until", u.locked_until}};
 }
 
+// How to run a grant again once approved.
+std::string RunAgain(const std::string& command, const std::string& request) {
+  return "custos " + command + " --request " + request;
+}
+
+// `text` in single quotes for a POSIX shell.
+std::string ShellQuoted(const std::string& text) {
+  std::string out = "'";
+  for (char c : text) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  return out + "'";
+}
+
 struct UserAddCmd {
   VaultOptions o;
   access::NewUser u;
   std::vector<std::string> roles;
+  std::string request;
   Status Run() {
     u.roles = SplitRoles(roles);
     ASSIGN_OR_RETURN(std::unique_ptr<vault::Vault> v, OpenVault(o, "user add"));
-    ASSIGN_OR_RETURN(access::Invitation inv, access::AddUser(*v, u));
+    ASSIGN_OR_RETURN(access::Grant grant, access::AddUser(*v, u, request));
+    if (grant.requested) {
+      ReportNewRequest(*grant.requested, o.json,
+                       RunAgain("user add --id " + u.id + " --name " + ShellQuoted(u.name) +
+                                    " --role " + access::RoleSet::FromNames(u.roles)->Joined(","),
+                                grant.requested->id));
+      return Ok();
+    }
+    const access::Invitation& inv = grant.invitation;
     if (o.json) {
       PrintJson({{"user", inv.user},
                  {"enrolment_secret", inv.enrolment_secret},
@@ -192,6 +213,7 @@ struct UserChangeCmd {
   VaultOptions o;
   std::string id;
   std::vector<std::string> roles;
+  std::string request;  // kRoles: an approved grant
   Status Run() {
     ASSIGN_OR_RETURN(std::unique_ptr<vault::Vault> v, OpenVault(o, "user"));
     json out = {{"user", id}};
@@ -212,10 +234,18 @@ struct UserChangeCmd {
         out["expires_at"] = inv.expires_at;
         break;
       }
-      case Kind::kRoles:
-        RETURN_IF_ERROR(access::SetRoles(*v, id, SplitRoles(roles)));
+      case Kind::kRoles: {
+        ASSIGN_OR_RETURN(access::Grant grant, access::SetRoles(*v, id, SplitRoles(roles), request));
+        if (grant.requested) {
+          ReportNewRequest(*grant.requested, o.json,
+                           RunAgain("user roles --id " + id + " --set " +
+                                        access::RoleSet::FromNames(SplitRoles(roles))->Joined(","),
+                                    grant.requested->id));
+          return Ok();
+        }
         out["roles"] = SplitRoles(roles);
         break;
+      }
     }
     if (o.json) {
       PrintJson(out);
@@ -432,12 +462,15 @@ void AddUserChange(CLI::App* users, std::vector<Command>& commands, const char* 
                    const char* help, UserChangeCmd::Kind kind) {
   auto* cmd = users->add_subcommand(name, help);
   static std::deque<UserChangeCmd> changes;  // stable addresses for the runners
-  UserChangeCmd* c = &changes.emplace_back(UserChangeCmd{kind, {}, {}, {}});
+  UserChangeCmd* c = &changes.emplace_back(UserChangeCmd{kind, {}, {}, {}, {}});
   AddVaultOptions(cmd, c->o);
   AddId(cmd, c->id);
   if (kind == UserChangeCmd::Kind::kRoles) {
     cmd->add_option("--set", c->roles, "The roles, comma-separated (replaces the current ones)")
         ->required();
+    cmd->add_option("--request", c->request,
+                    "Run the grant another custodian approved (a vault with two or more "
+                    "custodians)");
   }
   commands.push_back({cmd, Runner(*c, c->o.json)});
 }
@@ -447,7 +480,9 @@ void AddUserCommands(CLI::App& app, std::vector<Command>& commands) {
   users->require_subcommand(1);
   users->footer(
       "Roles: custodian, operator, officer, approver, supervisor, auditor (docs/people.md).\n"
-      "On a vault with no users, whoever holds its key adds the first ones.");
+      "On a vault with no users, whoever holds its key adds the first ones. Once it has two\n"
+      "or more custodians, a role grant (add, roles) waits for another custodian's approval:\n"
+      "the command prints a request; custos approve ID; then the same command with --request.");
   static UserAddCmd add;
   auto* c_add =
       users->add_subcommand("add", "Add a user (custodian): prints a one-time enrolment secret");
@@ -455,6 +490,9 @@ void AddUserCommands(CLI::App& app, std::vector<Command>& commands) {
   c_add->add_option("--id", add.u.id, "User id: a-z, 0-9, '.', '_', '-'")->required();
   c_add->add_option("--name", add.u.name, "Display name")->required();
   c_add->add_option("--role", add.roles, "Role(s), comma-separated")->required();
+  c_add->add_option("--request", add.request,
+                    "Run the grant another custodian approved (a vault with two or more "
+                    "custodians)");
   commands.push_back({c_add, Runner(add, add.o.json)});
 
   static UserEnrolCmd enrol;

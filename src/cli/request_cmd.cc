@@ -4,6 +4,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cstdio>
 #include <iostream>
 
 #include "access/requests.h"
@@ -116,25 +117,50 @@ Result<std::string> SshKeygenSign(const std::string& key, const std::string& sta
   return sig;
 }
 
+// The "time" line of a statement made with --print-statement.
+Result<std::string> StatementTime(const std::string& file) {
+  ASSIGN_OR_RETURN(std::string text, ReadFile(file));
+  size_t at = text.find("\ntime ");
+  if (at == std::string::npos) {
+    return Fail(InvalidArgument(file + ": not a custos-approval statement (no 'time' line)"));
+  }
+  at += 6;
+  return text.substr(at, text.find('\n', at) - at);
+}
+
 struct ApproveCmd {
   VaultOptions o;
   std::string id;
   bool deny = false;
   std::string comment;
   std::string ssh_key;
+  bool print_statement = false;
+  std::string statement_file, signature_file;
   Status Run() {
     ASSIGN_OR_RETURN(std::unique_ptr<vault::Vault> v, OpenVaultUnauthenticated(o, "approve"));
     const std::string decision = deny ? "deny" : "approve";
-    const std::string time = FormatRfc3339(NowUnixSeconds());
+    std::string time = FormatRfc3339(NowUnixSeconds());
     access::Signing signing;
-    if (!ssh_key.empty()) {
+    if (!ssh_key.empty() || print_statement || !signature_file.empty()) {
       // An own-SSH-key user: their session (or --user) says who they are;
       // the signature is the step-up.
       RETURN_IF_ERROR(EstablishPrincipal(o, *v));
       ASSIGN_OR_RETURN(access::Request r, access::GetRequest(*v, id));
-      const std::string statement =
-          access::Statement(v->IdHex(), r, decision, v->principal().user, time);
-      ASSIGN_OR_RETURN(signing.ssh_signature, SshKeygenSign(ssh_key, statement));
+      if (!signature_file.empty()) {
+        if (statement_file.empty()) {
+          return Fail(InvalidArgument("--signature needs --statement: the file you signed"));
+        }
+        ASSIGN_OR_RETURN(time, StatementTime(statement_file));
+        ASSIGN_OR_RETURN(signing.ssh_signature, ReadFile(signature_file));
+      } else {
+        const std::string statement =
+            access::Statement(v->IdHex(), r, decision, v->principal().user, time);
+        if (print_statement) {
+          std::cout << statement;
+          return Ok();
+        }
+        ASSIGN_OR_RETURN(signing.ssh_signature, SshKeygenSign(ssh_key, statement));
+      }
     } else {
       // The password unseals the approval key; a fresh one-time code again.
       std::string user = o.user;
@@ -182,6 +208,101 @@ void ReportNewRequest(const access::Request& q, bool as_json, const std::string&
             << "\nOnce approved: " << run_again << "\n";
 }
 
+std::string SlotsText(const access::Policy& p) {
+  std::string out;
+  for (const access::Slot& s : p.slots) {
+    out += (out.empty() ? "" : ", ") + std::to_string(s.count) + " of " + s.roles.Joined("|");
+  }
+  return out;
+}
+
+struct PolicyShowCmd {
+  VaultOptions o;
+  Status Run() {
+    ASSIGN_OR_RETURN(std::unique_ptr<vault::Vault> v, OpenVault(o, "policy show"));
+    ASSIGN_OR_RETURN(std::vector<access::PolicyInForce> all, access::ListPolicies(*v));
+    if (o.json) {
+      json out = json::array();
+      for (const auto& p : all) {
+        json j = access::PolicyToJson(p.policy);
+        j["default"] = p.is_default;
+        j["set_at"] = p.set_at;
+        j["set_by"] = p.set_by;
+        j["request"] = p.request;
+        out.push_back(j);
+      }
+      PrintJson({{"policies", out}});
+      return Ok();
+    }
+    for (const auto& p : all) {
+      std::printf("%-17s %s", p.policy.kind.c_str(), SlotsText(p.policy).c_str());
+      if (p.is_default) {
+        std::printf("  (default)\n");
+      } else {
+        std::printf("  (set %s by %s, request %s)\n", p.set_at.c_str(), p.set_by.c_str(),
+                    p.request.c_str());
+      }
+    }
+    return Ok();
+  }
+};
+
+struct PolicySetCmd {
+  VaultOptions o;
+  std::string kind;
+  std::vector<std::string> slots;
+  std::string request;
+  Status Run() {
+    access::Policy p;
+    p.kind = kind;
+    for (const std::string& text : slots) {
+      ASSIGN_OR_RETURN(access::Slot slot, access::ParseSlot(text));
+      p.slots.push_back(slot);
+    }
+    ASSIGN_OR_RETURN(std::unique_ptr<vault::Vault> v, OpenVault(o, "policy set"));
+    ASSIGN_OR_RETURN(std::optional<access::Request> made, access::SetPolicy(*v, p, request));
+    if (made) {
+      std::string again = "custos policy set --kind " + kind;
+      for (const std::string& text : slots) again += " --slot " + text;
+      ReportNewRequest(*made, o.json, again + " --request " + made->id);
+      return Ok();
+    }
+    if (o.json) {
+      PrintJson({{"policy", access::PolicyToJson(p)}, {"request", request}});
+    } else {
+      std::cout << "The policy for " << kind << " is now: " << SlotsText(p) << ".\n";
+    }
+    return Ok();
+  }
+};
+
+void AddPolicyCommands(CLI::App& app, std::vector<Command>& commands) {
+  auto* pol = app.add_subcommand("policy", "Approval policies: who must approve what");
+  pol->require_subcommand(1);
+  static PolicyShowCmd show;
+  auto* c_show = pol->add_subcommand("show", "The policy in force for each kind of request");
+  AddVaultOptions(c_show, show.o);
+  commands.push_back({c_show, Runner(show, show.o.json)});
+  static PolicySetCmd set;
+  auto* c_set = pol->add_subcommand(
+      "set", "Change a policy (a custodian asks, the officer approves; then --request)");
+  AddVaultOptions(c_set, set.o);
+  c_set
+      ->add_option("--kind", set.kind,
+                   "destroy.execute, transfer.package, user.roles or policy.set")
+      ->required();
+  c_set
+      ->add_option("--slot", set.slots,
+                   "ROLE[,ROLE...][:COUNT]: COUNT distinct people holding one of the roles; "
+                   "repeat for each slot")
+      ->required();
+  c_set->add_option("--request", set.request, "Run the approved change");
+  c_set->footer(
+      "Example: custos policy set --kind destroy.execute --slot officer:1 --slot supervisor:3\n"
+      "A policy the vault's active users cannot meet, or a count of 0, is refused.");
+  commands.push_back({c_set, Runner(set, set.o.json)});
+}
+
 void AddRequestCommands(CLI::App& app, std::vector<Command>& commands) {
   auto* req = app.add_subcommand("request", "Requests that wait for approvals: list, show, cancel");
   req->require_subcommand(1);
@@ -210,10 +331,22 @@ void AddRequestCommands(CLI::App& app, std::vector<Command>& commands) {
   c_approve->add_option("--ssh-key", approve.ssh_key,
                         "For users enrolled with their own SSH key: the key file (or its .pub "
                         "with the key in ssh-agent); ssh-keygen signs");
+  c_approve->add_flag("--print-statement", approve.print_statement,
+                      "Print the statement to sign elsewhere (own-SSH-key users), then give it "
+                      "back with --statement and --signature");
+  c_approve->add_option("--statement", approve.statement_file,
+                        "The statement --print-statement wrote, as signed");
+  c_approve->add_option("--signature", approve.signature_file,
+                        "Its signature: ssh-keygen -Y sign -n custos-approval -f KEY FILE");
   c_approve->footer(
       "Without --ssh-key, asks for your password (it unlocks your approval key) and a fresh\n"
-      "one-time code (--password-env, --totp-env for scripts).");
+      "one-time code (--password-env, --totp-env for scripts). Own-SSH-key users give\n"
+      "--ssh-key FILE, or sign on another machine:\n"
+      "  custos approve R --print-statement > statement\n"
+      "  ssh-keygen -Y sign -n custos-approval -f ~/.ssh/id_ed25519 statement\n"
+      "  custos approve R --statement statement --signature statement.sig");
   commands.push_back({c_approve, Runner(approve, approve.o.json)});
+  AddPolicyCommands(app, commands);
 }
 
 }  // namespace custos::cli
