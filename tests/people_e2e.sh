@@ -18,7 +18,8 @@
 #    log in again.
 # 7. Destruction in two steps: a request, approvals signed by the officer
 #    and two supervisors, the run; the certificate's reviews verify with
-#    ssh-keygen against the keys the audit log bound at enrolment.
+#    ssh-keygen against the keys the audit log bound at enrolment; it and
+#    the audit log show that break-glass was used.
 # 8. No password, TOTP secret or session token in the vault's files, and no
 #    password or TOTP secret in the session files.
 set -euo pipefail
@@ -28,6 +29,7 @@ if [ $# -ne 1 ]; then
   exit 2
 fi
 custos="$(cd "$(dirname "$1")" && pwd)/$(basename "$1")"
+here="$(cd "$(dirname "$0")" && pwd)"
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
 cd "$work"
@@ -36,20 +38,7 @@ export CUSTOS_KEY_FILE="$work/k.key" CUSTOS_VAULT="$work/vault/v.vault" CUSTOS_A
 export XDG_STATE_HOME="$work/state"
 export PW='分公司注销 correct horse'
 
-fail() { echo "FAIL: $*" >&2; exit 1; }
-cases=0
-refusals=0
-expect_exit() {  # expect_exit CODE cmd...
-  local want=$1; shift
-  set +e; "$@" >"$work/out" 2>"$work/err"; local got=$?; set -e
-  [ "$got" = "$want" ] || { cat "$work/out" "$work/err" >&2; fail "exit $got, want $want: $*"; }
-  cases=$((cases + 1))
-  if [ "$want" = 5 ]; then
-    refusals=$((refusals + 1))
-    grep -q '\[permission_denied\]' "$work/err" || fail "no permission_denied: $*"
-  fi
-}
-json_get() { python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))[sys.argv[2]])' "$@"; }
+. "$here/people_lib.sh"
 
 mkdir vault
 "$custos" sample --rows 300 --seed 5 --out crm.csv 2>/dev/null
@@ -57,27 +46,6 @@ mkdir vault
 "$custos" import crm.csv --dataset crm >/dev/null
 mobile=$(python3 -c 'import csv; r=list(csv.DictReader(open("crm.csv"))); print(r[0]["手机号"])')
 
-# enrol USER ROLES: added by whoever acts (key holder, then the custodian's
-# session), enrolled with the secret; leaves USER.totp (base32 secret).
-enrol() {
-  local user=$1 roles=$2
-  shift 2
-  "$custos" user add --id "$user" --name "姓名$user" --role "$roles" --json "$@" >"$user.add"
-  SECRET=$(json_get "$user.add" enrolment_secret) \
-    "$custos" user enrol --id "$user" --secret-env SECRET --password-env PW --json >"$user.enrol"
-  json_get "$user.enrol" totp_secret >"$user.totp"
-}
-# login USER: a session file of its own, sessions/USER.
-login() {
-  local user=$1
-  CODE=$(oathtool --totp -b "$(cat "$user.totp")") \
-    "$custos" login --user "$user" --password-env PW --totp-env CODE \
-    --session "$work/sessions/$user" --json >/dev/null
-}
-as() {  # as USER cmd... : runs custos as USER's session
-  local user=$1; shift
-  "$custos" "$@" --session "$work/sessions/$user"
-}
 mkdir sessions
 
 # 1. The first user; from here on the rules apply.
@@ -227,6 +195,10 @@ for line in open("audit-out/entries.jsonl"):
     if e["action"] in ("user.enrol", "user.reset") and e["result"] == "ok":
         enrolled[e["objects"]["user"]] = e["objects"]["approval_key"]
 assert cert["approver"] == "li.off" and sorted(cert["supervisors"]) == ["sun.sup", "zhao.sup"], cert
+# Section 3's break-glass refusals (a read, an import) show, in JSON and HTML.
+bg = cert["break_glass"]
+assert bg["uses"] >= 2 and bg["first_seq"] < bg["last_seq"], bg
+assert "应急通道已使用" in open("cert/certificate.html", encoding="utf-8").read()
 for r in a["reviews"]:
     assert r["public_key"] == enrolled[r["reviewer"]], r["reviewer"]
     open("stmt", "w").write(r["statement"])
@@ -243,6 +215,17 @@ for r in a["reviews"]:
                          capture_output=True)
     assert bad.returncode != 0
 PY
+
+# The auditor sees the same break-glass entries in the log itself.
+as zhou.aud audit verify --json >verify.json
+as zhou.aud audit log --via break-glass --json >bg.json
+python3 -c '
+import json
+v = json.load(open("verify.json"))["break_glass"]
+log = [e["seq"] for e in json.load(open("bg.json"))]
+assert len(v) >= 2 and v == log, (v, log)'
+set +e; as zhou.aud deregister check --json >dereg.json 2>/dev/null; set -e
+python3 -c 'import json; assert json.load(open("dereg.json"))["break_glass"]["uses"] >= 2'
 
 # 8. Secrets.
 for u in wang.cust zhang.op li.off zhou.aud; do

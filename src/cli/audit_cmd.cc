@@ -27,7 +27,8 @@ struct VerifyCmd {
                  {"entries", r->entries},
                  {"checkpoints", r->checkpoints},
                  {"root", HashHex(r->root)},
-                 {"repairs", r->repairs}});
+                 {"repairs", r->repairs},
+                 {"break_glass", r->break_glass}});
     } else {
       std::cout << "Audit log verified: " << r->entries << " entries, " << r->checkpoints
                 << " signed checkpoints, all consistent.\n  root: " << HashHex(r->root) << "\n";
@@ -37,6 +38,12 @@ struct VerifyCmd {
         for (uint64_t seq : r->repairs) std::cout << " " << seq;
         std::cout << " (custos audit log --action audit.repair): checkpoints signed before a "
                      "repair may no longer verify against this log.\n";
+      }
+      if (!r->break_glass.empty()) {
+        std::cout << "  break-glass (the vault's key without a user): " << r->break_glass.size()
+                  << " entr" << (r->break_glass.size() == 1 ? "y" : "ies") << ", first "
+                  << r->break_glass.front() << ", last " << r->break_glass.back()
+                  << " (custos audit log --via break-glass)\n";
       }
     }
     return Ok();
@@ -263,6 +270,7 @@ struct LogCmd {
   VaultOptions o;
   std::string since;
   std::string action;
+  std::string via, actor;
   Status Run() {
     std::string since_key = since;
     if (!since.empty() && since.size() == 10) {
@@ -277,6 +285,9 @@ struct LogCmd {
       if (!since_key.empty() && e.time < since_key) return Ok();
       if (!action.empty() && e.event.action != action &&
           e.event.action.rfind(action + ".", 0) != 0) {
+        return Ok();
+      }
+      if ((!via.empty() && e.event.via != via) || (!actor.empty() && e.event.actor != actor)) {
         return Ok();
       }
       if (o.json) {
@@ -348,6 +359,10 @@ void AddAuditCommands(CLI::App& app, std::vector<Command>& commands) {
   AddVaultOptions(c_log, log.o);
   c_log->add_option("--since", log.since, "Only entries at or after this time (YYYY-MM-DD or RFC 3339)");
   c_log->add_option("--action", log.action, "Only this action (or family, e.g. person)");
+  c_log->add_option("--via", log.via,
+                    "Only entries authenticated so: key, password+totp, ssh-key, break-glass, "
+                    "none, enrolment-secret");
+  c_log->add_option("--by", log.actor, "Only entries by this actor (a user id)");
   commands.push_back({c_log, Runner(log, log.o.json)});
 }
 

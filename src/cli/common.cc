@@ -225,6 +225,12 @@ int Report(const Error& e, bool as_json) {
 
 void PrintJson(const json& j) { std::cout << j.dump(2) << "\n"; }
 
+void PrintBreakGlass(const vault::Vault::BreakGlassUses& uses) {
+  if (uses.count == 0) return;
+  std::cout << "Break-glass: the vault's key was used without a user " << uses.count << " time(s), "
+            << uses.first_at << " to " << uses.last_at << " (audit entries " << uses.first_seq
+            << " to " << uses.last_seq << ").\n";
+}
 
 void ProgressBar(uint64_t done, uint64_t total) {
   if (total == 0) return;

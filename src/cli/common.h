@@ -105,6 +105,10 @@ void AddAuditCommands(CLI::App& app, std::vector<Command>& commands);
 void AddPeopleCommands(CLI::App& app, std::vector<Command>& commands);
 // Prints a request a command made instead of running (what it will do, what
 // it needs, and `run_again`, the command that runs it once approved).
+// "Break-glass: the key was used without a user N times (audit entries
+// A-B)." when it was; nothing otherwise.
+void PrintBreakGlass(const vault::Vault::BreakGlassUses& uses);
+
 void ReportNewRequest(const access::Request& q, bool as_json, const std::string& run_again);
 // request list|show|cancel, approve. Defined in request_cmd.cc.
 void AddRequestCommands(CLI::App& app, std::vector<Command>& commands);

@@ -133,6 +133,8 @@ struct PlanCmd {
       PrintJson(workflow::PlanToJson(p.snapshot));
     } else {
       PrintPlan(p);
+      ASSIGN_OR_RETURN(vault::Vault::BreakGlassUses uses, v->BreakGlass());
+      PrintBreakGlass(uses);
     }
     return Ok();
   }
@@ -240,9 +242,12 @@ struct DeregisterCmd {
     }();
     if (!r) return Report(r.error(), o.json);
     if (o.json) {
-      PrintJson({{"ok", r->blockers.empty()}, {"blockers", BlockersJson(r->blockers)},
-                 {"destruction", r->destruction}, {"certificate_sha256", r->certificate_sha256},
-                 {"people_retained", r->people_retained}});
+      PrintJson({{"ok", r->blockers.empty()},
+                 {"blockers", BlockersJson(r->blockers)},
+                 {"destruction", r->destruction},
+                 {"certificate_sha256", r->certificate_sha256},
+                 {"people_retained", r->people_retained},
+                 {"break_glass", json::parse(r->break_glass.ToJson().dump())}});
     } else if (r->blockers.empty()) {
       std::cout << "Nothing blocks the deregistration: every person is transferred, retained ("
                 << r->people_retained << ") or destroyed; destruction " << r->destruction
@@ -251,6 +256,7 @@ struct DeregisterCmd {
       std::cout << r->blockers.size() << " thing(s) block the deregistration:\n";
       PrintBlockers(r->blockers, "  ");
     }
+    if (!o.json) PrintBreakGlass(r->break_glass);
     if (r->blockers.empty()) return 0;
     // The report went to stdout already (JSON included): the error line only.
     return Report(FailedPrecondition(std::to_string(r->blockers.size()) +

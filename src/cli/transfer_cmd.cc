@@ -346,7 +346,11 @@ struct StatusCmd {
         std::cout << "\n";
       }
     }
-    if (!o.json) return Ok();
+    if (!o.json) {
+      ASSIGN_OR_RETURN(vault::Vault::BreakGlassUses uses, v->BreakGlass());
+      PrintBreakGlass(uses);
+      return Ok();
+    }
     const bool array = transfer.empty();
     if (array) std::cout << (statuses.empty() ? "[]\n" : "[\n");
     for (size_t t = 0; t < statuses.size(); ++t) {

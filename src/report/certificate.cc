@@ -329,10 +329,32 @@ std::string TimesAndAudit(const Words& w, const json& c) {
   return h;
 }
 
+// Whether the key was used without a user (break-glass) on a vault with
+// users: said either way, with the audit entries to look at.
+std::string BreakGlassParagraph(const Words& w, const json& c) {
+  if (!c.contains("break_glass") || !c["break_glass"].is_object()) return "";
+  const json& b = c["break_glass"];
+  const uint64_t uses = b.value("uses", uint64_t{0});
+  if (uses == 0) {
+    return "<p>" +
+           w({"应急通道（仅凭保管库密钥、无用户身份）未曾使用。",
+              "The break-glass path (the vault's key without a user) was never used."}) +
+           "</p>\n";
+  }
+  return "<p class=\"warn\"><strong>" + w({"应急通道已使用 ", "The break-glass path was used "}) +
+         std::to_string(uses) + w({" 次", " times"}) + "</strong>" +
+         w({"（仅凭保管库密钥、无用户身份）：审计日志第 ",
+            " (the vault's key without a user): audit entries "}) +
+         std::to_string(b.value("first_seq", uint64_t{0})) + "–" +
+         std::to_string(b.value("last_seq", uint64_t{0})) + w({" 条，", ", "}) +
+         Esc(b.value("first_at", std::string())) + " – " + Esc(b.value("last_at", std::string())) +
+         w({"。", "."}) + "</p>\n";
+}
+
 // The signed reviews that authorised the destruction, or the plain
 // statement that none were signed by distinct people.
 std::string ApprovalSection(const Words& w, const json& c) {
-  std::string h = "<h2>" + w({"审批", "Approvals"}) + "</h2>\n";
+  std::string h = "<h2>" + w({"审批", "Approvals"}) + "</h2>\n" + BreakGlassParagraph(w, c);
   const json& a = c.contains("authorisation") ? c["authorisation"] : json(nullptr);
   if (!a.is_object()) {
     return h + "<p>" +

@@ -584,11 +584,18 @@ Result<VerifyReport> VerifyLog(store::Store& store, const VerifierKey& key) {
   // One sequential pass over the entries; stored leaf hashes are read only to
   // name an edited entry once a checkpoint's root has failed to match (a
   // point read per entry would double the cost of verifying a large log).
-  std::vector<uint64_t> repairs;
+  std::vector<uint64_t> repairs, break_glass;
   Status walk = store.ForEachAuditEntry(0, [&](uint64_t seq, ByteSpan data) -> Status {
     // Entries are canonical JSON, so the member reads exactly so.
-    if (AsChars(data).find(",\"action\":\"audit.repair\",") != std::string_view::npos) {
+    const std::string_view text = AsChars(data);
+    if (text.find(",\"action\":\"audit.repair\",") != std::string_view::npos) {
       repairs.push_back(seq);
+    }
+    // The first "via" is the entry's own (the actor before it is escaped).
+    constexpr std::string_view kBreakGlass = ",\"via\":\"break-glass\",";
+    if (const size_t via = text.find(",\"via\":");
+        via != std::string_view::npos && text.compare(via, kBreakGlass.size(), kBreakGlass) == 0) {
+      break_glass.push_back(seq);
     }
     return w.Entry(seq, data, std::nullopt);
   });
@@ -638,6 +645,7 @@ Result<VerifyReport> VerifyLog(store::Store& store, const VerifierKey& key) {
   r.checkpoints = w.verified_checkpoints();
   r.root = w.root();
   r.repairs = std::move(repairs);
+  r.break_glass = std::move(break_glass);
   return r;
 }
 

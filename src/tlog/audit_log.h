@@ -155,6 +155,9 @@ struct VerifyReport {
   // Entries that record a repair of the log (audit.repair): verification
   // passes after one, and says so.
   std::vector<uint64_t> repairs;
+  // Entries written with the vault's key and no user on a vault that has
+  // users ("via": "break-glass").
+  std::vector<uint64_t> break_glass;
 };
 
 // Recomputes the tree from every stored entry and checks each entry's form

@@ -1,17 +1,17 @@
 #include "vault/vault.h"
 
-#include <nlohmann/json.hpp>
-
 #include <fcntl.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cstring>
+#include <nlohmann/json.hpp>
 #include <optional>
 
 #include "base/file.h"
 #include "base/time.h"
 #include "crypto/random.h"
+#include "vault/doc_reader.h"
 #include "vault/record_codec.h"
 
 namespace custos::vault {
@@ -438,7 +438,10 @@ Status Vault::Transact(tlog::Event event, const std::function<Status(tlog::Event
   RETURN_IF_ERROR(BeginWrite());
   Status st = [&]() -> Status {
     RETURN_IF_ERROR(change(event));
-    RETURN_IF_ERROR(audit_->Append(event).map([](uint64_t) {}));
+    ASSIGN_OR_RETURN(uint64_t seq, audit_->Append(event));
+    if (event.via == access::ViaName(access::Via::kBreakGlass)) {
+      RETURN_IF_ERROR(CountBreakGlass(seq));
+    }
     return audit_->SignCheckpoint();
   }();
   return FinishWrite(std::move(st));
@@ -480,6 +483,52 @@ Result<PurgeResult> Vault::PurgeResidue(bool vacuum) {
                 "`custos vault purge`) removes them";
   }
   return r;
+}
+
+namespace {
+constexpr std::string_view kBreakGlassKind = "vault.break_glass";
+}  // namespace
+
+Result<Vault::BreakGlassUses> Vault::BreakGlass() {
+  BreakGlassUses uses;
+  ASSIGN_OR_RETURN(std::optional<std::string> body, store_->GetDoc(kBreakGlassKind, "uses"));
+  if (!body) return uses;
+  ASSIGN_OR_RETURN(DocReader d, DocReader::Open(kBreakGlassKind, "uses", *body, 1));
+  uses.count = d.U64("count");
+  uses.first_seq = d.U64("first_seq");
+  uses.first_at = d.Str("first_at");
+  uses.last_seq = d.U64("last_seq");
+  uses.last_at = d.Str("last_at");
+  RETURN_IF_ERROR(d.status());
+  return uses;
+}
+
+nlohmann::ordered_json Vault::BreakGlassUses::ToJson() const {
+  if (count == 0) return {{"uses", 0}};
+  return {{"uses", count},
+          {"first_seq", first_seq},
+          {"first_at", first_at},
+          {"last_seq", last_seq},
+          {"last_at", last_at}};
+}
+
+Status Vault::CountBreakGlass(uint64_t seq) {
+  ASSIGN_OR_RETURN(BreakGlassUses uses, BreakGlass());
+  const std::string now = FormatRfc3339(NowUnixSeconds());
+  if (uses.count == 0) {
+    uses.first_seq = seq;
+    uses.first_at = now;
+  }
+  ++uses.count;
+  uses.last_seq = seq;
+  uses.last_at = now;
+  const nlohmann::ordered_json j = {{"v", 1},
+                                    {"count", uses.count},
+                                    {"first_seq", uses.first_seq},
+                                    {"first_at", uses.first_at},
+                                    {"last_seq", uses.last_seq},
+                                    {"last_at", uses.last_at}};
+  return store_->PutDoc(kBreakGlassKind, "uses", j.dump());
 }
 
 Status Vault::Record(const tlog::Event& event) {

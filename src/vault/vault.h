@@ -413,6 +413,19 @@ class Vault {
   // their own (for actions that change nothing else: reads, refusals).
   Status Record(const tlog::Event& event);
 
+  // How often the key was used without a user on a vault that has users
+  // (break-glass): counted as each such entry is written, so reports and
+  // certificates can say so without reading the whole log.
+  struct BreakGlassUses {
+    uint64_t count = 0;
+    uint64_t first_seq = 0, last_seq = 0;
+    std::string first_at, last_at;
+    // {"uses", "first_seq", "first_at", "last_seq", "last_at"}, or
+    // {"uses": 0}: how reports and certificates show it.
+    nlohmann::ordered_json ToJson() const;
+  };
+  Result<BreakGlassUses> BreakGlass();
+
   // Runs `change` in one write transaction, then appends `event` (which the
   // change may complete, e.g. with counts) and a signed checkpoint before the
   // commit: the change and its audit entry commit together or not at all.
@@ -597,6 +610,8 @@ class Vault {
   // The key wrapper of the KEK, and the index MAC and id cipher, from the
   // index root.
   Status DeriveKeys();
+  // Inside Transact: one more break-glass entry, at `seq`.
+  Status CountBreakGlass(uint64_t seq);
   Result<crypto::SecretBytes> UnwrapDataKey(const store::PersonRow& row) const;
   // The same for a key and a person id the caller has (IdOf is for one
   // thread: workers and the import's writer pass the id).

@@ -72,6 +72,7 @@ Result<DeregisterReport> CheckDeregistration(vault::Vault& vault, const Date& to
                           "entry, or restore the vault from a verified backup)"});
   }
   RETURN_IF_ERROR(CertificateBlockers(vault, r));
+  ASSIGN_OR_RETURN(r.break_glass, vault.BreakGlass());
   tlog::Event e = vault.MakeEvent("deregister.check");
   e.objects = {{"blockers", r.blockers.size()}, {"destruction", r.destruction}};
   e.result = r.blockers.empty() ? "ok" : "refused";

@@ -20,6 +20,7 @@ struct DeregisterReport {
   uint64_t people_unresolved = 0;
   std::string destruction;        // the latest finished batch, if any
   std::string certificate_sha256;
+  vault::Vault::BreakGlassUses break_glass;  // shown, never a blocker
 };
 
 // Checks, in order: a destruction batch left unfinished; people neither

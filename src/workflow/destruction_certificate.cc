@@ -98,55 +98,59 @@ Result<std::string> BuildCertificate(vault::Vault& vault, const std::string& wan
                          {"receipt_sha256", t.receipt_sha256}});
   }
   const json keys = KeysDestroyedToJson(b.progress.keys_destroyed);
+  ASSIGN_OR_RETURN(vault::Vault::BreakGlassUses break_glass, vault.BreakGlass());
   const json verification = b.verification ? PurgeFactsToJson(*b.verification) : json(nullptr);
   const DestructionProgress& p = b.progress;
-  json cert = {{"format", "custos-destruction-certificate"},
-               {"version", 2},
-               {"destruction", b.id},
-               {"vault", vault.IdHex()},
-               {"trigger", DestructionTriggerName(b.trigger)},
-               // PIPL Art. 47 ¶1 (2): the processor stops providing the product or
-               // service, or the retention period has expired (legal.md R8).
-               {"legal_basis", {{"law", "PIPL"}, {"article", 47}, {"paragraph", 1}, {"item", 2}}},
-               {"retention_check",
-                {{"catalogue_version", b.plan.catalogue_version},
-                 {"effective_date", b.plan.today},
-                 {"retained_fields", retained.size()}}},
-               {"people",
-                {{"destroyed", p.people_destroyed},
-                 {"retained_rewritten", p.people_rewritten},
-                 {"retained", b.plan.people_retained},
-                 {"fields_removed_from_retained", p.fields_removed}}},
-               {"data", data},
-               {"retained", retained},
-               {"transfers", transfers},
-               {"media", MediaJson(media)},
-               {"method",
-                {{"erasure", "crypto-shredding"},
-                 {"field_encryption", b.field_cipher},
-                 {"keys_destroyed", keys}}},
-               {"approver", b.approver},
-               {"supervisors", b.supervisors},
-               {"executor", b.executor},
-               // The request and each signed review (docs/formats/approval.md);
-               // null when the vault had no users: then no approval was
-               // signed by distinct people, and the names above were typed.
-               {"authorisation", b.authorisation.empty() ? json(nullptr) : json::parse(b.authorisation)},
-               {"times",
-                {{"planned_at", b.created_at},
-                 {"started_at", b.started_at},
-                 {"purged_at", b.purged_at},
-                 {"finished_at", b.finished_at}}},
-               {"chunks", p.chunks},
-               {"verification", verification},
-               {"audit",
-                {{"checkpoint_before",
-                  {{"size", b.checkpoint_before.size}, {"note", b.checkpoint_before.note}}},
-                 {"checkpoint_after",
-                  {{"size", b.checkpoint_after.size}, {"note", b.checkpoint_after.note}}}}},
-               {"signing_key", package::SshEd25519PublicKeyLine(vault.signer().public_key(),
-                                                                "custos-vault-" + vault.IdHex())},
-               {"issued_at", FormatRfc3339(NowUnixSeconds())}};
+  json cert = {
+      {"format", "custos-destruction-certificate"},
+      {"version", 2},
+      {"destruction", b.id},
+      {"vault", vault.IdHex()},
+      {"trigger", DestructionTriggerName(b.trigger)},
+      // PIPL Art. 47 ¶1 (2): the processor stops providing the product or
+      // service, or the retention period has expired (legal.md R8).
+      {"legal_basis", {{"law", "PIPL"}, {"article", 47}, {"paragraph", 1}, {"item", 2}}},
+      {"retention_check",
+       {{"catalogue_version", b.plan.catalogue_version},
+        {"effective_date", b.plan.today},
+        {"retained_fields", retained.size()}}},
+      {"people",
+       {{"destroyed", p.people_destroyed},
+        {"retained_rewritten", p.people_rewritten},
+        {"retained", b.plan.people_retained},
+        {"fields_removed_from_retained", p.fields_removed}}},
+      {"data", data},
+      {"retained", retained},
+      {"transfers", transfers},
+      {"media", MediaJson(media)},
+      {"method",
+       {{"erasure", "crypto-shredding"},
+        {"field_encryption", b.field_cipher},
+        {"keys_destroyed", keys}}},
+      {"approver", b.approver},
+      {"supervisors", b.supervisors},
+      {"executor", b.executor},
+      // The request and each signed review (docs/formats/approval.md);
+      // null when the vault had no users: then no approval was
+      // signed by distinct people, and the names above were typed.
+      {"authorisation", b.authorisation.empty() ? json(nullptr) : json::parse(b.authorisation)},
+      // The key used without a user on this vault, up to the issue.
+      {"break_glass", json::parse(break_glass.ToJson().dump())},
+      {"times",
+       {{"planned_at", b.created_at},
+        {"started_at", b.started_at},
+        {"purged_at", b.purged_at},
+        {"finished_at", b.finished_at}}},
+      {"chunks", p.chunks},
+      {"verification", verification},
+      {"audit",
+       {{"checkpoint_before",
+         {{"size", b.checkpoint_before.size}, {"note", b.checkpoint_before.note}}},
+        {"checkpoint_after",
+         {{"size", b.checkpoint_after.size}, {"note", b.checkpoint_after.note}}}}},
+      {"signing_key", package::SshEd25519PublicKeyLine(vault.signer().public_key(),
+                                                       "custos-vault-" + vault.IdHex())},
+      {"issued_at", FormatRfc3339(NowUnixSeconds())}};
   return cert.dump(2, ' ', false) + "\n";
 }
 

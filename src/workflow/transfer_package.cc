@@ -161,6 +161,7 @@ class Manifest {
                               const TransferPlan& plan, const Recipient& r,
                               const SchemaInfo& schemas) {
     ASSIGN_OR_RETURN(std::optional<store::CheckpointRow> cp, v.audit().LatestCheckpoint());
+    ASSIGN_OR_RETURN(vault::Vault::BreakGlassUses break_glass, v.BreakGlass());
     json fields = json::array();
     for (const auto& f : plan.fields) {
       const vault::Column c = internal::ColumnIn(schemas, f);
@@ -193,7 +194,9 @@ class Manifest {
                  {"fields", fields},
                  {"contract", terms},
                  {"authorisation", nullptr},
-                 {"authorisation_note", kNoAuthorisation}};
+                 {"authorisation_note", kNoAuthorisation},
+                 // The vault's key used without a user, up to this package.
+                 {"break_glass", json::parse(break_glass.ToJson().dump())}};
     return Manifest(std::move(head), cp ? cp->note : std::string());
   }
 
