@@ -183,6 +183,12 @@ python3 -c 'import json; assert json.load(open("approved.json"))["state"] == "ap
 expect_exit 0 as zhang.op destroy execute --request "$request"
 expect_exit 6 as zhang.op request cancel "$request"   # executed: final
 expect_exit 0 as zhang.op certificate --out cert
+# Witnesses of a physical destruction are trained supervisors, by user id.
+media() { as zhang.op media record --id HDD-1 --kind disk --method shred --executor 服务商 "$@"; }
+expect_exit 2 media --witness 合规专员 --witness zhao.sup    # a name, not a user
+expect_exit 5 media --witness li.off --witness zhao.sup      # not a supervisor
+expect_exit 5 media --witness qian.appr --witness zhao.sup   # not a supervisor either
+expect_exit 0 media --witness zhao.sup --witness sun.sup
 as zhou.aud audit export --out audit-out >/dev/null
 python3 - <<'PY'
 import json, subprocess, os

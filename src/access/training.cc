@@ -290,4 +290,35 @@ Result<bool> HasCurrentTraining(vault::Vault& vault, std::string_view user, int6
   return false;
 }
 
+Status CheckWitnesses(vault::Vault& vault, std::string_view action,
+                      const std::vector<std::string>& witnesses) {
+  ASSIGN_OR_RETURN(bool has_users, HasUsers(vault));
+  if (!has_users) return Ok();
+  for (const std::string& id : witnesses) {
+    Result<UserDoc> u = GetUser(vault, id);
+    if (!u && u.error().code() == ErrorCode::kNotFound) {
+      return Fail(InvalidArgument("--witness " + id +
+                                  ": not a user of this vault (a vault with users names "
+                                  "witnesses by user id)"));
+    }
+    if (!u) return Fail(u.error());
+    std::string why;
+    if (u->status != UserStatus::kActive) {
+      why = "is " + std::string(UserStatusName(u->status));
+    } else if (!u->roles.Has(Role::kSupervisor)) {
+      why = "is not a supervisor";
+    } else if (id == vault.actor()) {
+      why = "records the destruction and cannot also witness it";
+    } else {
+      ASSIGN_OR_RETURN(bool trained, HasCurrentTraining(vault, id, NowUnixSeconds()));
+      if (!trained) why = "has no passed training within the course's period";
+    }
+    if (!why.empty()) {
+      return vault.Refuse(std::string(action), {{"witness", id}, {"reason", why}},
+                          PermissionDenied("witness " + id + " " + why));
+    }
+  }
+  return Ok();
+}
+
 }  // namespace custos::access

@@ -95,6 +95,14 @@ Result<std::vector<Attempt>> ListAttempts(vault::Vault& vault, std::optional<std
 // Whether `user` has passed the current course within its period at `now`.
 Result<bool> HasCurrentTraining(vault::Vault& vault, std::string_view user, int64_t now);
 
+// The witnesses of a physical destruction (media record). On a vault with
+// users each is named by user id and must be an active supervisor with a
+// passed training, other than the one recording it: kInvalidArgument for a
+// name that is not a user, kPermissionDenied (recorded as a refusal of
+// `action`) for one who may not witness. A vault without users takes names.
+Status CheckWitnesses(vault::Vault& vault, std::string_view action,
+                      const std::vector<std::string>& witnesses);
+
 }  // namespace custos::access
 
 #endif  // CUSTOS_ACCESS_TRAINING_H_

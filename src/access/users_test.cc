@@ -339,5 +339,31 @@ TEST_F(UsersTest, ClassroomTrainingIsRecordedByAnotherWithEvidence) {
   (void)b32;
 }
 
+TEST_F(UsersTest, WitnessesAreTrainedSupervisorsNamedById) {
+  const std::string officer_b32 = Enrolled("li.officer", {"officer"});
+  Enrolled("zhao.sup", {"supervisor"});
+  Enrolled("sun.sup", {"supervisor"});
+  auto officer = Login("li.officer", officer_b32);
+  ASSERT_TRUE(officer) << officer.error().message();
+  v_->set_principal(officer->principal);
+  auto code = [&](std::vector<std::string> w) {
+    return CheckWitnesses(*v_, "media.record", w).error().code();
+  };
+  EXPECT_EQ(code({"合规专员", "zhao.sup"}), ErrorCode::kInvalidArgument);     // a name, not an id
+  EXPECT_EQ(code({"li.officer", "zhao.sup"}), ErrorCode::kPermissionDenied);  // not a supervisor
+  EXPECT_EQ(code({"zhao.sup", "sun.sup"}), ErrorCode::kPermissionDenied);     // not trained
+  const std::string today = FormatIsoDate(TodayInChina());
+  for (const char* id : {"zhao.sup", "sun.sup"}) {
+    ASSERT_TRUE(
+        RecordClassroom(*v_, {id, DefaultCourse().version, 90, today, std::string(64, 'a')}));
+  }
+  EXPECT_TRUE(CheckWitnesses(*v_, "media.record", {"zhao.sup", "sun.sup"}));
+  v_->set_principal(BreakGlass("li.keyholder"));
+  ASSERT_TRUE(SuspendUser(*v_, "sun.sup", true));
+  v_->set_principal(officer->principal);
+  EXPECT_EQ(code({"zhao.sup", "sun.sup"}), ErrorCode::kPermissionDenied);  // suspended
+  EXPECT_EQ(Count("media.record", "refused"), 3u);
+}
+
 }  // namespace
 }  // namespace custos::access

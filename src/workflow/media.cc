@@ -2,6 +2,7 @@
 // recorded with its executor and two witnesses.
 #include <set>
 
+#include "access/training.h"
 #include "tlog/audit_log.h"
 #include "workflow/destruction.h"
 
@@ -70,6 +71,7 @@ Status RecordMediaDestruction(vault::Vault& vault, const MediaRecord& m) {
   if (!m.vendor_certificate.empty() && m.vendor.empty()) {
     return Fail(InvalidArgument("--vendor-certificate needs --vendor NAME"));
   }
+  RETURN_IF_ERROR(access::CheckWitnesses(vault, "media.record", m.witnesses));
   tlog::Event e = vault.MakeEvent("media.record");
   e.objects = {{"medium", m.id},
                {"kind", m.kind},
