@@ -34,6 +34,7 @@ std::vector<ActionRule> MakeRules() {
       {Action::kReadClear, "person.read_clear", {R::kOfficer}, true},
       {Action::kForget, "person.forget", {R::kOfficer}},
       {Action::kKeysRotate, "keys.rotate", {R::kCustodian}, false, true},
+      {Action::kKeysSplit, "keys.split", {R::kCustodian}, false, true},
       {Action::kVaultPurge, "vault.purge", {R::kCustodian}, false, true},
       {Action::kRetentionRules, "retention.rules", {R::kOfficer}},
       {Action::kRetentionApply, "retention.apply", data},

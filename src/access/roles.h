@@ -131,6 +131,7 @@ enum class Action : uint8_t {
   kRequestRead,
   kTrainingRecord,  // a classroom course, recorded for someone else
   kPolicySet,
+  kKeysSplit,  // the KEK into custodians' shares
 };
 
 struct ActionRule {

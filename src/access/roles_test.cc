@@ -51,7 +51,7 @@ TEST(Roles, EveryActionHasExactlyOneRule) {
     EXPECT_FALSE(r.roles.empty()) << r.name;
     EXPECT_EQ(&RuleFor(r.action), &r);
   }
-  EXPECT_EQ(seen.size(), static_cast<size_t>(Action::kPolicySet) + 1);
+  EXPECT_EQ(seen.size(), static_cast<size_t>(Action::kKeysSplit) + 1);  // the last
 }
 
 struct Case {
@@ -88,7 +88,8 @@ INSTANTIATE_TEST_SUITE_P(
         Case{R::kOperator, A::kImport, true}, Case{R::kOperator, A::kReadMasked, true},
         Case{R::kOperator, A::kTransferWork, true}, Case{R::kOperator, A::kDestroyExecute, true},
         Case{R::kOperator, A::kReadClear, false}, Case{R::kOperator, A::kUserAdmin, false},
-        Case{R::kOperator, A::kKeysRotate, false},
+        Case{R::kOperator, A::kKeysRotate, false}, Case{R::kCustodian, A::kKeysSplit, true},
+        Case{R::kOfficer, A::kKeysSplit, false},
         // officer: clear reads, rules, forget
         Case{R::kOfficer, A::kReadClear, true}, Case{R::kOfficer, A::kForget, true},
         Case{R::kOfficer, A::kRetentionRules, true}, Case{R::kOfficer, A::kUserAdmin, false},

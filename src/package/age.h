@@ -51,6 +51,9 @@
 
 namespace custos::package {
 
+// How an age file begins: binary, or armored (PEM-like).
+inline constexpr std::string_view kAgeIntro = "age-encryption.org/";
+inline constexpr std::string_view kAgeArmorIntro = "-----BEGIN AGE ENCRYPTED FILE-----";
 inline constexpr size_t kAgeChunkSize = size_t{64} * 1024;
 // Headers longer than this are rejected (kInvalidArgument) before the MAC
 // line is found, so garbage input cannot make a decryptor buffer without end.

@@ -1,8 +1,10 @@
 // Where a vault's key-encryption key (KEK) comes from: a key file of 32
-// random bytes, or a passphrase (Argon2id) read from an environment variable.
+// random bytes, a passphrase (Argon2id) read from an environment variable,
+// or the KEK itself rebuilt from custodians' shares (vault/key_shares.h).
 #ifndef CUSTOS_VAULT_KEY_SOURCE_H_
 #define CUSTOS_VAULT_KEY_SOURCE_H_
 
+#include <cstdint>
 #include <string>
 
 #include "base/result.h"
@@ -11,10 +13,12 @@
 namespace custos::vault {
 
 struct KeySource {
-  enum class Kind { kKeyFile, kPassphrase };
+  enum class Kind { kKeyFile, kPassphrase, kShares };
   Kind kind = Kind::kKeyFile;
   std::string key_file;        // kKeyFile: path
   std::string passphrase_env;  // kPassphrase: name of the variable holding it
+  crypto::SecretBytes kek;     // kShares: the KEK the shares rebuilt
+  uint32_t kek_version = 0;    // kShares: the key version the shares are of
 };
 
 // Reads a key file: 32 raw bytes, or 64 hex digits with an optional newline.

@@ -60,6 +60,7 @@ Bytes EncodeArgon(const KekParams& p) {
 
 Result<crypto::SecretBytes> DeriveKek(const KeySource& src, const KekParams& params) {
   if (src.kind == KeySource::Kind::kKeyFile) return ReadKeyFile(src.key_file);
+  if (src.kind == KeySource::Kind::kShares) return src.kek;
   ASSIGN_OR_RETURN(crypto::SecretBytes pass, ReadPassphrase(src.passphrase_env));
   return crypto::Argon2id(AsChars(pass.RevealSecret()), params.salt, params.argon);
 }
@@ -168,6 +169,9 @@ Result<std::unique_ptr<Vault>> Vault::Create(const std::string& path, const KeyS
                                              const OpenOptions& options) {
   RETURN_IF_ERROR(crypto::Initialize());
   if (FileExists(path)) return Fail(AlreadyExists("a vault already exists at " + path));
+  if (key.kind == KeySource::Kind::kShares) {
+    return Fail(InvalidArgument("a new vault needs a key file or a passphrase; split it later"));
+  }
   std::unique_ptr<Vault> v(new Vault());
   v->path_ = path;
   v->set_actor(actor);
@@ -267,8 +271,15 @@ Result<std::unique_ptr<Vault>> Vault::Open(const std::string& path, const KeySou
   if (suite.size() != 1) return Fail(DataLoss(path + ": field suite is damaged"));
   ASSIGN_OR_RETURN(v->suite_, crypto::FieldSuiteFromByte(suite[0]));
 
+  const bool shares = key.kind == KeySource::Kind::kShares;
+  if (shares && key.kek_version != v->kek_version_) {
+    return Fail(FailedPrecondition(
+        "the shares are of key version " + std::to_string(key.kek_version) + "; the vault " + path +
+        " is at key version " + std::to_string(v->kek_version_) +
+        " (the key was rotated since): split the new key (custos keys split)"));
+  }
   bool wants_passphrase = key.kind == KeySource::Kind::kPassphrase;
-  if (wants_passphrase != v->passphrase_) {
+  if (!shares && wants_passphrase != v->passphrase_) {
     return Fail(Unauthenticated(
         path + " is protected by " + (v->passphrase_ ? "a passphrase" : "a key file") +
         "; use " + (v->passphrase_ ? "--passphrase-env VAR (or CUSTOS_PASSPHRASE)"
@@ -288,8 +299,10 @@ Result<std::unique_ptr<Vault>> Vault::Open(const std::string& path, const KeySou
   ASSIGN_OR_RETURN(Bytes wrapped_root, RequireMeta(s, kMetaIndexRoot, path));
   auto root = crypto::OpenSecret(v->kek_, wrapped_root, v->WrapAd(kLabelIndexRoot, {}, v->kek_version_));
   if (!root) {
-    return Fail(Unauthenticated("the " + std::string(v->passphrase_ ? "passphrase" : "key file") +
-                                " does not open the vault " + path +
+    const char* what = shares           ? "key rebuilt from the shares"
+                       : v->passphrase_ ? "passphrase"
+                                        : "key file";
+    return Fail(Unauthenticated("the " + std::string(what) + " does not open the vault " + path +
                                 " (wrong key, or the key was rotated)"));
   }
   v->index_root_ = std::move(*root);
@@ -695,8 +708,35 @@ Result<PersonData> Vault::Read(const PersonId& id) {
   return out;
 }
 
+Result<std::string> Vault::SplitKek(
+    int threshold, const std::vector<std::string>& holders,
+    const std::function<Status(const std::vector<KeyShare>&)>& deliver) {
+  RETURN_IF_ERROR(Authorize(access::Action::kKeysSplit));
+  const int n = static_cast<int>(holders.size());
+  ASSIGN_OR_RETURN(std::vector<crypto::SecretShare> points,
+                   crypto::SplitSecret(kek_.RevealSecret(), threshold, n));
+  Bytes split(16);
+  crypto::RandomFill(split);
+  std::vector<KeyShare> out;
+  for (crypto::SecretShare& p : points) {
+    out.push_back({IdHex(), HexEncode(split), kek_version_, threshold, n, std::move(p)});
+  }
+  RETURN_IF_ERROR(deliver(out));
+  tlog::Event e = MakeEvent("keys.split");
+  e.objects = {{"split", HexEncode(split)},
+               {"threshold", threshold},
+               {"shares", n},
+               {"key_version", kek_version_},
+               {"holders", holders}};
+  RETURN_IF_ERROR(Record(e));
+  return HexEncode(split);
+}
+
 Result<Vault::RotateResult> Vault::RotateKek(const KeySource& new_key) {
   RETURN_IF_ERROR(Authorize(access::Action::kKeysRotate));
+  if (new_key.kind == KeySource::Kind::kShares) {
+    return Fail(InvalidArgument("the new key is a key file or a passphrase; split it afterwards"));
+  }
   KekParams params;
   crypto::SecretBytes new_kek;
   if (new_key.kind == KeySource::Kind::kKeyFile) {

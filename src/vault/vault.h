@@ -35,8 +35,9 @@
 #include "crypto/signer.h"
 #include "store/store.h"
 #include "tlog/audit_log.h"
-#include "vault/mac_map.h"
+#include "vault/key_shares.h"
 #include "vault/key_source.h"
+#include "vault/mac_map.h"
 
 namespace custos::vault {
 
@@ -464,6 +465,14 @@ class Vault {
     PurgeResult purge;
   };
   Result<RotateResult> RotateKek(const KeySource& new_key);
+
+  // Splits the KEK into one share per custodian, any `threshold` of which
+  // rebuild it (vault/key_shares.h). `holders` name the custodians (their
+  // age recipients), in share order, for the `keys.split` audit entry.
+  // `deliver` gets the shares (to encrypt and write them); only when it
+  // succeeds is the split recorded. Returns the split's id (hex).
+  Result<std::string> SplitKek(int threshold, const std::vector<std::string>& holders,
+                               const std::function<Status(const std::vector<KeyShare>&)>& deliver);
 
   // Crypto-shreds a person: deletes the wrapped data key, every record and
   // index entry (with its audit entry), then purges residue from the vault
