@@ -3,19 +3,23 @@
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
-#include <cstdio>
-#include <cstdlib>
-#include <fstream>
-#include <iostream>
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
 #include <map>
-#include <set>
 #include <nlohmann/json.hpp>
+#include <set>
 
+#include "api/people_api.h"
+#include "base/file.h"
 #include "base/time.h"
 #include "cli/common.h"
 #include "detect/types.h"
+#include "package/age.h"
 #include "package/ssh_key.h"
 #include "tlog/note.h"
 #include "vault/vault.h"
@@ -134,61 +138,18 @@ struct SelectorOptions {
   }
 };
 
-// Fills `damaged` with "dataset.field" of each value damaged before import.
-json FieldsJson(const vault::PersonData& d, bool clear, std::vector<std::string>* errors,
-                json* damaged) {
-  // dataset -> record -> field -> value
-  json datasets = json::array();
-  std::map<std::string, std::map<uint64_t, json>> grouped;
-  std::vector<std::string> order;
-  for (const auto& f : d.fields) {
-    if (!grouped.count(f.dataset)) order.push_back(f.dataset);
-    json& rec = grouped[f.dataset][f.record];
-    if (rec.is_null()) rec = json::object();
-    if (f.status) {
-      rec[f.field] = workflow::DisplayValue(f, clear);
-      if (f.damaged) (*damaged)[f.dataset + "." + f.field] = true;
-    } else {
-      rec[f.field] = nullptr;
-      errors->push_back(f.status.error().message());
-    }
-  }
-  for (const auto& [rid, err] : d.damaged_records) errors->push_back(err.message());
-  for (const auto& name : order) {
-    json recs = json::array();
-    for (auto& [rid, fields] : grouped[name]) recs.push_back({{"record", rid}, {"fields", fields}});
-    datasets.push_back({{"dataset", name}, {"records", recs}});
-  }
-  return datasets;
-}
-
 struct FindCmd {
   VaultOptions o;
   SelectorOptions s;
   Status Run() {
     ASSIGN_OR_RETURN(std::unique_ptr<vault::Vault> v, OpenVault(o, "find"));
-    ASSIGN_OR_RETURN(std::vector<vault::PersonId> ids, workflow::FindAndRecord(*v, s.sel));
-    json people = json::array();
-    for (const auto& id : ids) {
-      ASSIGN_OR_RETURN(vault::PersonData d, v->Read(id));
-      std::string name;
-      std::set<std::string> datasets;
-      size_t records = 0;
-      std::set<uint64_t> seen;
-      for (const auto& f : d.fields) {
-        datasets.insert(f.dataset);
-        if (seen.insert(f.record).second) ++records;
-        if (name.empty() && f.type == "person_name" && f.status) {
-          name = workflow::DisplayValue(f, false);
-        }
-      }
-      people.push_back({{"person", id.ToString()},
-                        {"name", name},
-                        {"datasets", datasets},
-                        {"records", records}});
-    }
-    if (o.json) {
-      PrintJson({{"matches", people.size()}, {"people", people}});
+    ASSIGN_OR_RETURN(json found, api::FindPeopleJson(*v, s.sel));
+    return Print(found, o.json);
+  }
+  static Status Print(const json& found, bool as_json) {
+    const json& people = found["people"];
+    if (as_json) {
+      PrintJson(found);
     } else if (people.empty()) {
       std::cout << "No match.\n";
     } else {
@@ -210,25 +171,22 @@ struct ShowCmd {
   std::string legal_ground;
   Status Run() {
     ASSIGN_OR_RETURN(std::unique_ptr<vault::Vault> v, OpenVault(o, "show"));
-    ASSIGN_OR_RETURN(vault::PersonId id, workflow::ResolvePerson(*v, s.sel));
-    ASSIGN_OR_RETURN(vault::PersonData d,
-                     workflow::ReadPerson(*v, id, {clear, purpose, legal_ground}));
-    std::vector<std::string> errors;
-    json damaged = json::object();
-    json datasets = FieldsJson(d, clear, &errors, &damaged);
-    json damaged_list = json::array();
-    for (auto& entry : damaged.items()) damaged_list.push_back(entry.key());
-    if (o.json) {
-      PrintJson({{"person", id.ToString()}, {"masked", !clear}, {"datasets", datasets},
-                 {"damaged", damaged_list}, {"errors", errors}});
+    ASSIGN_OR_RETURN(json shown, api::ShowPersonJson(*v, s.sel, {clear, purpose, legal_ground}));
+    return Print(shown, o.json);
+  }
+  static Status Print(const json& shown, bool as_json) {
+    const std::set<std::string> damaged(shown["damaged"].begin(), shown["damaged"].end());
+    if (as_json) {
+      PrintJson(shown);
     } else {
-      std::cout << "Person " << id.ToString() << (clear ? " (clear text)" : " (masked)") << "\n";
-      for (const auto& ds : datasets) {
+      std::cout << "Person " << shown["person"].get<std::string>()
+                << (shown["masked"].get<bool>() ? " (masked)" : " (clear text)") << "\n";
+      for (const auto& ds : shown["datasets"]) {
         for (const auto& rec : ds["records"]) {
           std::cout << "  " << ds["dataset"].get<std::string>() << " record "
                     << rec["record"].get<uint64_t>() << ":\n";
           for (auto& [k, val] : rec["fields"].items()) {
-            const bool bad = damaged.contains(ds["dataset"].get<std::string>() + "." + k);
+            const bool bad = damaged.count(ds["dataset"].get<std::string>() + "." + k) > 0;
             std::cout << "    " << k << ": "
                       << (val.is_null() ? std::string("<integrity check failed>")
                                         : val.get<std::string>())
@@ -240,9 +198,10 @@ struct ShowCmd {
         }
       }
     }
+    const json& errors = shown["errors"];
     if (!errors.empty()) {
       std::string msg = std::to_string(errors.size()) + " value(s) failed their integrity check:";
-      for (const auto& e : errors) msg += "\n  " + e;
+      for (const auto& e : errors) msg += "\n  " + e.get<std::string>();
       return Fail(DataLoss(msg));
     }
     return Ok();
@@ -343,6 +302,74 @@ struct PurgeCmd {
                 << (vacuum ? " and the file was rebuilt (VACUUM)" : "")
                 << "; freed pages were zeroed as they were freed (secure_delete).\n";
     }
+    return Ok();
+  }
+};
+
+struct KeysSplitCmd {
+  VaultOptions o;
+  int threshold = 0;
+  std::vector<std::string> to;
+  std::string out;
+  Status Run() {
+    if (to.size() < 2) {
+      return Fail(InvalidArgument("--to needs two or more custodians' age recipients (age1...)"));
+    }
+    std::vector<package::AgeRecipient> recipients;
+    for (size_t i = 0; i < to.size(); ++i) {
+      auto r = package::AgeRecipient::Parse(to[i]);
+      if (!r) return Fail(r.error().WithContext("--to, recipient " + std::to_string(i + 1)));
+      for (size_t j = 0; j < i; ++j) {
+        if (to[j] == to[i]) {
+          return Fail(InvalidArgument("--to, recipient " + std::to_string(i + 1) +
+                                      " is recipient " + std::to_string(j + 1) +
+                                      " again: each custodian holds one share"));
+        }
+      }
+      recipients.push_back(*r);
+    }
+    ASSIGN_OR_RETURN(std::unique_ptr<vault::Vault> v, OpenVault(o, "keys split"));
+    std::error_code ec;
+    std::filesystem::create_directories(out, ec);
+    if (ec) return Fail(InvalidArgument("--out " + out + ": " + ec.message()));
+    std::vector<std::string> written;
+    auto deliver = [&](const std::vector<vault::KeyShare>& shares) -> Status {
+      for (size_t i = 0; i < shares.size(); ++i) {
+        crypto::SecretBytes plain = vault::FormatKeyShare(shares[i]);
+        auto sealed = package::AgeEncryptBytes({&recipients[i], 1}, plain.RevealSecret());
+        const std::string path = out + "/share-" + std::to_string(i + 1) + ".age";
+        Status wrote = sealed ? WriteFileExclusive(path, *sealed, 0600) : Fail(sealed.error());
+        if (!wrote) return Fail(wrote.error().WithContext(path));
+        written.push_back(path);
+      }
+      return Ok();
+    };
+    auto split = v->SplitKek(threshold, to, deliver);
+    if (!split) {
+      for (const std::string& f : written) std::remove(f.c_str());
+      return Fail(split.error());
+    }
+    if (o.json) {
+      json shares = json::array();
+      for (size_t i = 0; i < written.size(); ++i) {
+        shares.push_back({{"index", i + 1}, {"recipient", to[i]}, {"file", written[i]}});
+      }
+      PrintJson({{"vault", v->IdHex()},
+                 {"split", *split},
+                 {"key_version", v->kek_version()},
+                 {"threshold", threshold},
+                 {"shares", shares}});
+      return Ok();
+    }
+    std::cout << "Split the key of vault " << v->IdHex() << " (key version " << v->kek_version()
+              << ") into " << written.size() << " shares; any " << threshold
+              << " of them open it:\n";
+    for (size_t i = 0; i < written.size(); ++i) {
+      std::cout << "  " << written[i] << "  for " << to[i] << "\n";
+    }
+    std::cout << "Give each custodian their file; `age -d -i KEY FILE` opens it. The split is in "
+                 "the audit log (split "
+              << *split << ").\n";
     return Ok();
   }
 };
@@ -448,6 +475,26 @@ int Run(int argc, char** argv) {
   c_rotate->add_option("--new-key-file", rotate.new_key_file, "New key file (created if missing)");
   c_rotate->add_option("--new-passphrase-env", rotate.new_passphrase_env,
                        "Environment variable holding the new passphrase");
+  KeysSplitCmd split;
+  auto* c_split = c_keys->add_subcommand(
+      "split", "Split the vault's key into custodians' shares, any K of which open it");
+  AddVaultOptions(c_split, split.o);
+  c_split->add_option("--threshold", split.threshold, "K: how many shares open the vault")
+      ->required()
+      ->check(CLI::Range(2, 255));
+  c_split
+      ->add_option("--to", split.to,
+                   "The custodians' age recipients (age1...), one share each, comma-separated "
+                   "or repeated")
+      ->required()
+      ->delimiter(',');
+  c_split->add_option("--out", split.out, "Directory for the share files (share-N.age)")
+      ->required();
+  c_split->footer(
+      "Each share is encrypted to one custodian with age. A server started with --unseal shares,\n"
+      "or any command given --share FILE K times, rebuilds the key from K shares; fewer say\n"
+      "nothing about it. Rotating the key (keys rotate) makes old shares useless: split again.\n"
+      "Format: docs/formats/key-share.md.");
   PublicKeyCmd pub;
   auto* c_pub = c_keys->add_subcommand("public", "Print the vault's signing public key");
   AddVaultOptions(c_pub, pub.o);
@@ -476,8 +523,8 @@ int Run(int argc, char** argv) {
       {c_init, Runner(init, init.o.json)},       {c_imp, Runner(imp, imp.o.json)},
       {c_find, Runner(find, find.o.json)},       {c_show, Runner(show, show.o.json)},
       {c_forget, Runner(forget, forget.o.json)}, {c_rotate, Runner(rotate, rotate.o.json)},
-      {c_pub, Runner(pub, pub.o.json)},          {c_sample, Runner(sample, kNoJson)},
-      {c_purge, Runner(purge, purge.o.json)},
+      {c_pub, Runner(pub, pub.o.json)},          {c_split, Runner(split, split.o.json)},
+      {c_sample, Runner(sample, kNoJson)},       {c_purge, Runner(purge, purge.o.json)},
   };
   AddInventoryCommands(app, commands);
   AddRetentionCommands(app, commands);
@@ -485,6 +532,7 @@ int Run(int argc, char** argv) {
   AddAuditCommands(app, commands);
   AddPeopleCommands(app, commands);
   AddRequestCommands(app, commands);
+  AddServeCommands(app, commands);
 
   try {
     app.parse(argc, argv);

@@ -2,19 +2,55 @@
 
 #include <fcntl.h>
 #include <pwd.h>
+#include <sodium.h>
 #include <termios.h>
 #include <unistd.h>
 
 #include <algorithm>
-
 #include <cstdio>
 #include <cstdlib>
 #include <iostream>
 
 #include "access/sessions.h"
 #include "base/file.h"
+#include "package/age.h"
 
 namespace custos::cli {
+
+Result<crypto::SecretBytes> OpenShareFile(const std::string& file,
+                                          const std::string& identity_file) {
+  ASSIGN_OR_RETURN(std::string text, ReadFile(file));
+  crypto::SecretBytes plain = crypto::SecretBytes::CopyOf(AsBytes(text));
+  sodium_memzero(text.data(), text.size());
+  const std::string_view head = AsChars(plain.RevealSecret());
+  if (!head.starts_with(package::kAgeIntro) && !head.starts_with(package::kAgeArmorIntro)) {
+    return plain;
+  }
+  if (identity_file.empty()) {
+    return Fail(InvalidArgument(file + " is age-encrypted: give --share-identity FILE (the "
+                                       "custodian's age identity), or open it with age -d"));
+  }
+  ASSIGN_OR_RETURN(std::string id_text, ReadFile(identity_file));
+  auto identities = package::ParseAgeIdentityFile(id_text);
+  sodium_memzero(id_text.data(), id_text.size());
+  if (!identities) return Fail(identities.error().WithContext(identity_file));
+  auto opened = package::AgeDecryptBytes(*identities, plain.RevealSecret());
+  if (!opened) return Fail(opened.error().WithContext(file));
+  crypto::SecretBytes out = crypto::SecretBytes::CopyOf(*opened);
+  sodium_memzero(opened->data(), opened->size());
+  return out;
+}
+
+Result<vault::KeySource> KeySourceFromShares(const std::vector<std::string>& files,
+                                             const std::string& identity_file) {
+  std::vector<vault::SourcedShare> shares;
+  for (const std::string& file : files) {
+    ASSIGN_OR_RETURN(crypto::SecretBytes plain, OpenShareFile(file, identity_file));
+    ASSIGN_OR_RETURN(vault::KeyShare share, vault::ParseKeyShare(plain.RevealSecret(), file));
+    shares.push_back({std::move(share), file});
+  }
+  return vault::CombineKeyShares(shares);
+}
 
 void AddVaultOptions(CLI::App* cmd, VaultOptions& o, bool user_flag) {
   cmd->add_option("--vault", o.vault, "Vault file (or CUSTOS_VAULT)")->envname("CUSTOS_VAULT");
@@ -23,6 +59,11 @@ void AddVaultOptions(CLI::App* cmd, VaultOptions& o, bool user_flag) {
   cmd->add_option("--passphrase-env", o.passphrase_env,
                   "Name of an environment variable holding the passphrase "
                   "(or put the passphrase itself in CUSTOS_PASSPHRASE)");
+  cmd->add_option("--share", o.shares,
+                  "Instead of the key: a custodian's key share (custos keys split), once per "
+                  "share, as many as the split's threshold");
+  cmd->add_option("--share-identity", o.share_identity,
+                  "age identity file that opens the --share files still encrypted");
   cmd->add_flag("--json", o.json, "Print machine-readable JSON");
   cmd->add_option("--actor", o.actor, "Who is acting, for the records (default: CUSTOS_ACTOR or $USER)");
   cmd->add_option("--wait", o.wait_seconds,
@@ -61,9 +102,10 @@ void WarnIfNotPurged(const vault::PurgeResult& r) {
 
 Result<vault::KeySource> KeySourceFrom(const VaultOptions& o) {
   vault::KeySource k;
-  if (!o.key_file.empty() && !o.passphrase_env.empty()) {
-    return Fail(InvalidArgument("use either --key-file or --passphrase-env, not both"));
+  if (!o.key_file.empty() + !o.passphrase_env.empty() + !o.shares.empty() > 1) {
+    return Fail(InvalidArgument("use one of --key-file, --passphrase-env or --share, not several"));
   }
+  if (!o.shares.empty()) return KeySourceFromShares(o.shares, o.share_identity);
   if (!o.key_file.empty()) {
     k.kind = vault::KeySource::Kind::kKeyFile;
     k.key_file = o.key_file;

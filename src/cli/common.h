@@ -26,6 +26,10 @@ struct VaultOptions {
   std::string vault;
   std::string key_file;
   std::string passphrase_env;
+  // K of the custodians' key shares (keys split), instead of the key; each
+  // file age-encrypted (opened with --share-identity) or already opened.
+  std::vector<std::string> shares;
+  std::string share_identity;
   bool json = false;
   std::string actor;
   double wait_seconds = 30;  // --wait / CUSTOS_WAIT
@@ -41,6 +45,14 @@ struct VaultOptions {
 // where it names whose records); the acting user is then the session's.
 void AddVaultOptions(CLI::App* cmd, VaultOptions& o, bool user_flag = true);
 Result<vault::KeySource> KeySourceFrom(const VaultOptions& o);
+// A custodian's share file as plaintext: opened with the age identity file
+// when it is still encrypted.
+Result<crypto::SecretBytes> OpenShareFile(const std::string& file,
+                                          const std::string& identity_file);
+// The key rebuilt from custodians' share files (age-encrypted ones opened
+// with the identity file).
+Result<vault::KeySource> KeySourceFromShares(const std::vector<std::string>& files,
+                                             const std::string& identity_file);
 Status RequireVault(const VaultOptions& o);
 std::string Actor(const VaultOptions& o);
 
@@ -119,6 +131,8 @@ void AddTransferCommands(CLI::App& app, std::vector<Command>& commands);
 // Retention, destruction, certificate, media, deregister. Defined in
 // retention_cmd.cc.
 void AddRetentionCommands(CLI::App& app, std::vector<Command>& commands);
+// serve, unseal. Defined in serve_cmd.cc.
+void AddServeCommands(CLI::App& app, std::vector<Command>& commands);
 
 // A progress bar on standard error: done of total bytes.
 void ProgressBar(uint64_t done, uint64_t total);

@@ -1,0 +1,273 @@
+#include "server/api.h"
+
+#include <sodium.h>
+
+#include "access/sessions.h"
+#include "api/people_api.h"
+#include "crypto/kdf.h"
+
+namespace custos::server {
+namespace {
+
+constexpr int kLoginsPerMinute = 10;
+
+void Wipe(std::string& s) { sodium_memzero(s.data(), s.size()); }
+
+std::vector<std::string> Segments(std::string_view path) {
+  std::vector<std::string> out;
+  size_t at = 0;
+  while (at <= path.size()) {
+    size_t slash = path.find('/', at);
+    if (slash == std::string_view::npos) slash = path.size();
+    if (slash > at) out.emplace_back(path.substr(at, slash - at));
+    at = slash + 1;
+  }
+  return out;
+}
+
+// Matches `path` against a template; fills the {name} segments.
+bool Match(std::string_view tmpl, std::string_view path, std::map<std::string, std::string>& out) {
+  const auto t = Segments(tmpl);
+  const auto p = Segments(path);
+  if (t.size() != p.size()) return false;
+  std::map<std::string, std::string> found;
+  for (size_t i = 0; i < t.size(); ++i) {
+    if (t[i].size() > 2 && t[i].front() == '{' && t[i].back() == '}') {
+      found[t[i].substr(1, t[i].size() - 2)] = p[i];
+    } else if (t[i] != p[i]) {
+      return false;
+    }
+  }
+  out = std::move(found);
+  return true;
+}
+
+Result<json> BodyJson(const ApiRequest& req) {
+  if (req.body.empty()) return json::object();
+  json j = json::parse(req.body, nullptr, false);
+  if (!j.is_object()) return Fail(InvalidArgument("the request body must be one JSON object"));
+  return j;
+}
+
+Result<std::string> StringMember(const json& j, const char* name, bool required = true) {
+  auto it = j.find(name);
+  if (it == j.end() || it->is_null()) {
+    if (required) return Fail(InvalidArgument(std::string("\"") + name + "\" is required"));
+    return std::string();
+  }
+  if (!it->is_string())
+    return Fail(InvalidArgument(std::string("\"") + name + "\" must be a string"));
+  return it->get<std::string>();
+}
+
+ApiResponse Json(json body, unsigned status = 200) {
+  ApiResponse r;
+  r.status = status;
+  r.body = std::move(body);
+  return r;
+}
+
+}  // namespace
+
+unsigned HttpStatusFor(ErrorCode code) {
+  switch (code) {
+    case ErrorCode::kOk:
+      return 200;
+    case ErrorCode::kInvalidArgument:
+      return 400;
+    case ErrorCode::kUnauthenticated:
+      return 401;
+    case ErrorCode::kPermissionDenied:
+      return 403;
+    case ErrorCode::kNotFound:
+      return 404;
+    case ErrorCode::kAlreadyExists:
+    case ErrorCode::kFailedPrecondition:
+      return 409;
+    case ErrorCode::kUnavailable:
+      return 503;
+    case ErrorCode::kDataLoss:
+    case ErrorCode::kInternal:
+      return 500;
+  }
+  return 500;
+}
+
+ApiResponse ErrorResponse(const Error& e) {
+  return Json({{"error",
+                {{"code", ErrorCodeName(e.code())},
+                 {"exit", ExitStatusFor(e.code())},
+                 {"message", e.message()}}}},
+              HttpStatusFor(e.code()));
+}
+
+std::string CsrfTokenFor(std::string_view session_token) {
+  return crypto::Sha256Hex(AsBytes("custos-csrf/v1\n" + std::string(session_token))).substr(0, 32);
+}
+
+Api::Api(VaultService& service) : service_(service) { AddRoutes(); }
+
+void Api::AddRoutes() {
+  auto bind = [this](Result<ApiResponse> (Api::*f)(Context&)) {
+    return [this, f](Context& c) { return (this->*f)(c); };
+  };
+  routes_ = {
+      {"GET", "/healthz", Needs::kNothing,
+       [this](Context&) -> Result<ApiResponse> {
+         return Json({{"status", "ok"}, {"sealed", service_.sealed()}});
+       }},
+      {"GET", "/api/v1/unseal", Needs::kNothing,
+       [this](Context&) -> Result<ApiResponse> {
+         const auto p = service_.progress();
+         return Json({{"sealed", p.sealed}, {"have", p.have}, {"need", p.need}});
+       }},
+      {"POST", "/api/v1/unseal", Needs::kNothing, bind(&Api::Unseal)},
+      {"POST", "/api/v1/sessions", Needs::kUnsealed, bind(&Api::Login)},
+      {"DELETE", "/api/v1/sessions/current", Needs::kSession, bind(&Api::Logout)},
+      {"GET", "/api/v1/me", Needs::kSession, bind(&Api::Me)},
+      // POST: an identifier never travels in a URL (proxies log URLs).
+      {"POST", "/api/v1/persons/search", Needs::kSession, bind(&Api::FindPersons)},
+      {"GET", "/api/v1/persons/{person}", Needs::kSession, bind(&Api::ShowPerson)},
+  };
+}
+
+std::vector<std::string> Api::RouteList() const {
+  std::vector<std::string> out;
+  for (const auto& r : routes_) out.push_back(r.method + " " + r.path);
+  return out;
+}
+
+ApiResponse Api::Handle(const ApiRequest& req, RequestLog& log) {
+  bool path_known = false;
+  for (const Route& route : routes_) {
+    std::map<std::string, std::string> params;
+    if (!Match(route.path, req.path, params)) continue;
+    path_known = true;
+    if (route.method != req.method) continue;
+    log.route = route.path;
+    Context ctx{req, std::move(params), nullptr, ""};
+    Result<ApiResponse> r = Dispatch(route, ctx, log);
+    return r ? std::move(*r) : ErrorResponse(r.error());
+  }
+  log.route = path_known ? "(method not allowed)" : "(no route)";
+  if (path_known) {
+    return ErrorResponse(InvalidArgument(req.method + " is not allowed on this path"));
+  }
+  ApiResponse r = ErrorResponse(NotFound("no such endpoint (see /api/v1/openapi.json)"));
+  return r;
+}
+
+Result<ApiResponse> Api::Dispatch(const Route& route, Context& ctx, RequestLog& log) {
+  if (route.needs == Needs::kNothing) return route.handler(ctx);
+  ASSIGN_OR_RETURN(ctx.vault, service_.Handle());
+  if (route.needs == Needs::kUnsealed) return route.handler(ctx);
+  const ApiRequest& req = ctx.req;
+  ctx.token = !req.bearer.empty() ? req.bearer : req.cookie_token;
+  if (ctx.token.empty()) {
+    return Fail(
+        Unauthenticated("sign in first: POST /api/v1/sessions, then send the token as "
+                        "Authorization: Bearer TOKEN"));
+  }
+  // A browser's cookie rides along on any request: unsafe methods must also
+  // show the CSRF token that only the page that signed in has.
+  if (req.bearer.empty() && req.method != "GET" && req.method != "HEAD" &&
+      req.csrf != CsrfTokenFor(ctx.token)) {
+    return Fail(PermissionDenied("missing or wrong X-CSRF-Token for a cookie session"));
+  }
+  ASSIGN_OR_RETURN(access::Principal who, access::ResumeSession(*ctx.vault, ctx.token));
+  log.user = who.user;
+  ctx.vault->set_principal(std::move(who));
+  return route.handler(ctx);
+}
+
+bool Api::AllowLogin(const std::string& peer) {
+  std::lock_guard lock(throttle_mu_);
+  const auto now = std::chrono::steady_clock::now();
+  auto& [start, count] = logins_[peer];
+  if (now - start > std::chrono::minutes(1)) {
+    start = now;
+    count = 0;
+  }
+  return ++count <= kLoginsPerMinute;
+}
+
+Result<ApiResponse> Api::Unseal(Context& ctx) {
+  ASSIGN_OR_RETURN(json body, BodyJson(ctx.req));
+  ASSIGN_OR_RETURN(std::string share, StringMember(body, "share"));
+  auto progress = service_.AddShare(AsBytes(share));
+  Wipe(share);
+  if (!progress) return Fail(progress.error());
+  return Json({{"sealed", progress->sealed}, {"have", progress->have}, {"need", progress->need}});
+}
+
+Result<ApiResponse> Api::Login(Context& ctx) {
+  if (!AllowLogin(ctx.req.peer)) {
+    ApiResponse r =
+        ErrorResponse(Unavailable("too many sign-in attempts from this address: wait a minute"));
+    r.status = 429;
+    r.headers.push_back({"Retry-After", "60"});
+    return r;
+  }
+  ASSIGN_OR_RETURN(json body, BodyJson(ctx.req));
+  access::Credentials c;
+  ASSIGN_OR_RETURN(c.user, StringMember(body, "user"));
+  ASSIGN_OR_RETURN(c.password, StringMember(body, "password"));
+  ASSIGN_OR_RETURN(c.totp_code, StringMember(body, "totp"));
+  auto who = access::Authenticate(*ctx.vault, c);
+  Wipe(c.password);
+  if (!who) return Fail(who.error());
+  ASSIGN_OR_RETURN(std::string token, access::StartSession(*ctx.vault, *who));
+  ApiResponse r = Json({{"user", who->principal.user},
+                        {"name", who->principal.name},
+                        {"roles", who->principal.roles.Names()},
+                        {"token", token},
+                        {"csrf_token", CsrfTokenFor(token)},
+                        {"idle_timeout_seconds", access::kSessionIdleSeconds},
+                        {"max_age_seconds", access::kSessionMaxSeconds}},
+                       201);
+  r.personal = true;  // a token: never cached
+  r.headers.push_back({"Set-Cookie", "custos_session=" + token +
+                                         "; Path=/; HttpOnly; Secure; SameSite=Strict; Max-Age=" +
+                                         std::to_string(access::kSessionMaxSeconds)});
+  return r;
+}
+
+Result<ApiResponse> Api::Logout(Context& ctx) {
+  RETURN_IF_ERROR(access::EndSession(*ctx.vault, ctx.token));
+  ApiResponse r = Json({{"ended", true}});
+  r.headers.push_back(
+      {"Set-Cookie", "custos_session=; Path=/; HttpOnly; Secure; SameSite=Strict; Max-Age=0"});
+  return r;
+}
+
+Result<ApiResponse> Api::Me(Context& ctx) {
+  const access::Principal& p = ctx.vault->principal();
+  return Json({{"user", p.user},
+               {"name", p.name},
+               {"roles", p.roles.Names()},
+               {"trained", p.trained},
+               {"vault", ctx.vault->IdHex()}});
+}
+
+Result<ApiResponse> Api::FindPersons(Context& ctx) {
+  ASSIGN_OR_RETURN(json body, BodyJson(ctx.req));
+  workflow::PersonSelector sel;
+  ASSIGN_OR_RETURN(sel.id_number, StringMember(body, "id_number", false));
+  ASSIGN_OR_RETURN(sel.mobile, StringMember(body, "mobile", false));
+  ASSIGN_OR_RETURN(sel.email, StringMember(body, "email", false));
+  ASSIGN_OR_RETURN(json found, api::FindPeopleJson(*ctx.vault, sel));
+  ApiResponse r = Json(std::move(found));
+  r.personal = true;
+  return r;
+}
+
+Result<ApiResponse> Api::ShowPerson(Context& ctx) {
+  workflow::PersonSelector sel;
+  sel.person_id = ctx.params["person"];
+  ASSIGN_OR_RETURN(json shown, api::ShowPersonJson(*ctx.vault, sel, {}));
+  ApiResponse r = Json(std::move(shown));
+  r.personal = true;
+  return r;
+}
+
+}  // namespace custos::server

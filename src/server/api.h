@@ -1,0 +1,107 @@
+// The JSON API under /api/v1 (docs/server.md): routes, sessions, and the
+// mapping of Custos errors to HTTP statuses. Transport-free: the HTTP
+// layer (http_server.h) hands it an ApiRequest and sends the ApiResponse,
+// so tests and the router share one path.
+#ifndef CUSTOS_SERVER_API_H_
+#define CUSTOS_SERVER_API_H_
+
+#include <chrono>
+#include <functional>
+#include <map>
+#include <mutex>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <unordered_map>
+#include <utility>
+#include <vector>
+
+#include "base/result.h"
+#include "server/service.h"
+
+namespace custos::server {
+
+using json = nlohmann::ordered_json;
+
+struct ApiRequest {
+  std::string method;  // "GET", "POST", ...
+  std::string path;    // without the query
+  std::map<std::string, std::string> query;
+  std::string body;
+  std::string bearer;        // Authorization: Bearer ...
+  std::string cookie_token;  // the custos_session cookie
+  std::string csrf;          // X-CSRF-Token
+  std::string peer;          // remote address, for login throttling
+};
+
+struct ApiResponse {
+  unsigned status = 200;
+  json body;                 // sent as JSON unless `raw` is set
+  std::string raw;           // a body sent as is (the OpenAPI document)
+  std::string content_type;  // for `raw`
+  std::vector<std::pair<std::string, std::string>> headers;
+  bool personal = false;  // holds personal data: Cache-Control no-store
+};
+
+// What the request log line names: the route template, never the path
+// (which can hold a person id), and the user.
+struct RequestLog {
+  std::string route;
+  std::string user;
+};
+
+// The HTTP status for an error code: invalid_argument 400, unauthenticated
+// 401, permission_denied 403, not_found 404, already_exists and
+// failed_precondition 409, unavailable 503, data_loss and internal 500.
+unsigned HttpStatusFor(ErrorCode code);
+// {"error": {"code", "exit", "message"}} with the CLI's code name and exit
+// status.
+ApiResponse ErrorResponse(const Error& e);
+
+class Api {
+ public:
+  explicit Api(VaultService& service);
+  ApiResponse Handle(const ApiRequest& req, RequestLog& log);
+
+  // The routes, for the OpenAPI test: "METHOD /template".
+  std::vector<std::string> RouteList() const;
+
+ private:
+  struct Context {
+    const ApiRequest& req;
+    std::map<std::string, std::string> params;  // from the path template
+    vault::Vault* vault = nullptr;              // with the session's principal
+    std::string token;
+  };
+  using Handler = std::function<Result<ApiResponse>(Context&)>;
+  enum class Needs { kNothing, kUnsealed, kSession };
+  struct Route {
+    std::string method;
+    std::string path;  // template: "/api/v1/persons/{person}"
+    Needs needs;
+    Handler handler;
+  };
+  void AddRoutes();
+  Result<ApiResponse> Dispatch(const Route& route, Context& ctx, RequestLog& log);
+  bool AllowLogin(const std::string& peer);
+
+  Result<ApiResponse> Login(Context& ctx);
+  Result<ApiResponse> Logout(Context& ctx);
+  Result<ApiResponse> Me(Context& ctx);
+  Result<ApiResponse> Unseal(Context& ctx);
+  Result<ApiResponse> FindPersons(Context& ctx);
+  Result<ApiResponse> ShowPerson(Context& ctx);
+
+  VaultService& service_;
+  std::vector<Route> routes_;
+  std::mutex throttle_mu_;
+  // peer -> (window start, attempts in it)
+  std::unordered_map<std::string, std::pair<std::chrono::steady_clock::time_point, int>> logins_;
+};
+
+// The CSRF token of a session token (what a browser must echo in
+// X-CSRF-Token on unsafe methods when it authenticates by cookie).
+std::string CsrfTokenFor(std::string_view session_token);
+
+}  // namespace custos::server
+
+#endif  // CUSTOS_SERVER_API_H_

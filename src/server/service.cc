@@ -1,0 +1,95 @@
+#include "server/service.h"
+
+#include "access/roles.h"
+#include "access/users.h"
+
+namespace custos::server {
+namespace {
+
+struct ThreadHandle {
+  const VaultService* owner = nullptr;
+  uint64_t generation = 0;
+  std::unique_ptr<vault::Vault> vault;
+};
+thread_local ThreadHandle t_handle;
+
+}  // namespace
+
+VaultService::VaultService(std::string path, vault::OpenOptions options)
+    : path_(std::move(path)), options_(options) {}
+
+Status VaultService::Unseal(vault::KeySource key) {
+  ASSIGN_OR_RETURN(std::unique_ptr<vault::Vault> v,
+                   vault::Vault::Open(path_, key, "custos-serve", options_));
+  ASSIGN_OR_RETURN(bool has_users, access::HasUsers(*v));
+  if (!has_users) {
+    return Fail(FailedPrecondition(
+        path_ +
+        " has no users: the server signs people in, so add them first (custos user add, "
+        "custos user enrol)"));
+  }
+  std::lock_guard lock(mu_);
+  key_ = std::move(key);
+  ++generation_;
+  shares_.clear();
+  sealed_.store(false, std::memory_order_release);
+  return Ok();
+}
+
+VaultService::Progress VaultService::progress() const {
+  std::lock_guard lock(mu_);
+  Progress p;
+  p.sealed = sealed();
+  p.have = static_cast<int>(shares_.size());
+  p.need = shares_.empty() ? 0 : shares_[0].share.threshold;
+  return p;
+}
+
+Result<VaultService::Progress> VaultService::AddShare(std::span<const uint8_t> share_text) {
+  if (!sealed()) return Fail(FailedPrecondition("the server is already unsealed"));
+  ASSIGN_OR_RETURN(vault::KeyShare share, vault::ParseKeyShare(share_text, "the share"));
+  std::unique_lock lock(mu_);
+  const std::string source = "share " + std::to_string(share.share.x);
+  std::vector<vault::SourcedShare> next = shares_;
+  next.push_back({std::move(share), source});
+  auto combined = vault::CombineKeyShares(next);
+  if (!combined && combined.error().code() != ErrorCode::kFailedPrecondition) {
+    return Fail(combined.error());
+  }
+  if (!combined) {  // below the threshold: keep it
+    shares_ = std::move(next);
+    Progress p{true, static_cast<int>(shares_.size()), shares_[0].share.threshold};
+    return p;
+  }
+  shares_.clear();
+  lock.unlock();
+  Status opened = Unseal(std::move(*combined));
+  if (!opened) {
+    return Fail(
+        opened.error().WithContext("the shares were dropped; custodians, send yours again"));
+  }
+  return progress();
+}
+
+Result<vault::Vault*> VaultService::Handle() {
+  if (sealed()) return Fail(Unavailable("the server is sealed: custodians must unseal it first"));
+  uint64_t generation;
+  vault::KeySource key;
+  {
+    std::lock_guard lock(mu_);
+    generation = generation_;
+    if (t_handle.owner != this || t_handle.generation != generation || !t_handle.vault) {
+      key = key_;
+    }
+  }
+  if (t_handle.owner != this || t_handle.generation != generation || !t_handle.vault) {
+    t_handle.vault.reset();
+    ASSIGN_OR_RETURN(t_handle.vault, vault::Vault::Open(path_, key, "custos-serve", options_));
+    t_handle.owner = this;
+    t_handle.generation = generation;
+  }
+  t_handle.vault->set_principal(access::NoOne("anonymous"));
+  return t_handle.vault.get();
+}
+
+}  // namespace custos::server

@@ -1,0 +1,60 @@
+// The vault as `custos serve` holds it (docs/server.md): sealed until its
+// key arrives (a key file or passphrase at start, or the shares of K
+// custodians through POST /api/v1/unseal), then one Vault handle per
+// worker thread, so requests on different threads never share one.
+#ifndef CUSTOS_SERVER_SERVICE_H_
+#define CUSTOS_SERVER_SERVICE_H_
+
+#include <atomic>
+#include <memory>
+#include <mutex>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "base/result.h"
+#include "vault/key_shares.h"
+#include "vault/key_source.h"
+#include "vault/vault.h"
+
+namespace custos::server {
+
+class VaultService {
+ public:
+  VaultService(std::string path, vault::OpenOptions options);
+
+  // Opens the vault with `key` (a key file, a passphrase, or rebuilt
+  // shares) and keeps the key for the workers' handles.
+  Status Unseal(vault::KeySource key);
+
+  // Adds one custodian's share (its plaintext). Once the split's threshold
+  // is reached, rebuilds the key and unseals; a set that does not open the
+  // vault is dropped (kUnauthenticated) so custodians can start again.
+  struct Progress {
+    bool sealed = true;
+    int have = 0;  // distinct shares held
+    int need = 0;  // the split's threshold (0 before the first share)
+  };
+  Result<Progress> AddShare(std::span<const uint8_t> share_text);
+  Progress progress() const;
+  bool sealed() const { return sealed_.load(std::memory_order_acquire); }
+
+  // The calling thread's handle, opened on first use; its principal is
+  // reset to nobody for each request. kUnavailable while sealed.
+  Result<vault::Vault*> Handle();
+
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+  vault::OpenOptions options_;
+  std::atomic<bool> sealed_{true};
+  mutable std::mutex mu_;
+  std::vector<vault::SourcedShare> shares_;
+  vault::KeySource key_;     // once unsealed
+  uint64_t generation_ = 0;  // thread handles of an older key are reopened
+};
+
+}  // namespace custos::server
+
+#endif  // CUSTOS_SERVER_SERVICE_H_

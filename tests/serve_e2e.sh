@@ -1,0 +1,220 @@
+#!/usr/bin/env bash
+# End to end: `custos serve` on loopback, driven with curl and `custos unseal`.
+#
+#   tests/serve_e2e.sh path/to/custos
+#
+# 1. A vault with users; its key split 2-of-3 to custodians (age-keygen).
+# 2. The server starts sealed: health only; one share does not unseal it,
+#    two do (`custos unseal`, one share opened by Custos, one by age -d).
+# 3. Without a session every endpoint is 401; with one, a search and a
+#    masked read give the same JSON as the CLI; the auditor's search is 403
+#    and in the log; a cookie session needs its CSRF token.
+# 4. Security headers; the server's log lines are JSON and hold no value.
+# 5. TLS (a self-signed certificate made with openssl) with HSTS; plain HTTP
+#    off loopback is refused; SIGTERM stops the server cleanly; the audit
+#    log verifies; sign-in attempts are throttled.
+set -euo pipefail
+
+if [ $# -ne 1 ]; then
+  echo "usage: $0 path/to/custos" >&2
+  exit 2
+fi
+custos="$(cd "$(dirname "$1")" && pwd)/$(basename "$1")"
+here="$(cd "$(dirname "$0")" && pwd)"
+work="$(mktemp -d)"
+pids=()
+cleanup() {
+  for p in "${pids[@]}"; do kill -9 "$p" 2>/dev/null || true; done
+  rm -rf "$work"
+}
+trap cleanup EXIT
+cd "$work"
+export CUSTOS_VAULT="$work/v.vault" CUSTOS_ACTOR=keyholder XDG_STATE_HOME="$work/state"
+export PW='分公司注销 correct horse'
+unset CUSTOS_KEY_FILE CUSTOS_PASSPHRASE CUSTOS_SERVER
+
+. "$here/people_lib.sh"
+
+# start_server LOG ARGS...: runs custos serve in the background; sets $url.
+start_server() {
+  local log=$1; shift
+  "$custos" serve "$@" >"$log.out" 2>"$log.err" &
+  pids+=($!)
+  server_pid=$!
+  for _ in $(seq 100); do
+    url=$(sed -n 's/^custos serve: listening on \([^ ]*\) .*/\1/p' "$log.out")
+    [ -n "$url" ] && return 0
+    kill -0 "$server_pid" 2>/dev/null || { cat "$log.err" >&2; fail "the server exited"; }
+    sleep 0.1
+  done
+  fail "the server did not start"
+}
+# call METHOD PATH [BODY] [curl args]: the body into out.json, the status
+# printed. BODY is JSON ('' or absent for none; curl args start with -).
+call() {
+  local method=$1 path=$2 body=""
+  shift 2
+  if [ $# -gt 0 ] && [ "${1:0:1}" != "-" ]; then body=$1; shift; fi
+  [ $# -gt 0 ] && [ -z "${1}" ] && shift
+  local args=(-s -o out.json -D headers.txt -w '%{http_code}' -X "$method" "$@")
+  [ -n "$body" ] && args+=(-H 'Content-Type: application/json' --data-binary "$body")
+  curl "${args[@]}" "$url$path"
+}
+expect_status() {  # expect_status CODE METHOD PATH [BODY] [curl args]
+  local want=$1; shift
+  local got
+  got=$(call "$@")
+  [ "$got" = "$want" ] || { cat out.json >&2; fail "HTTP $got, want $want: $*"; }
+  cases=$((cases + 1))
+}
+error_code() { python3 -c 'import json; print(json.load(open("out.json"))["error"]["code"])'; }
+
+# 1. The vault, its people, its key shares.
+"$custos" sample --rows 40 --seed 5 --out crm.csv 2>/dev/null
+"$custos" init --key-file k.key >/dev/null
+"$custos" import crm.csv --dataset crm --key-file k.key >/dev/null
+export CUSTOS_KEY_FILE="$work/k.key"
+mkdir sessions
+enrol wang.cust custodian
+login wang.cust
+for u in zhang.op:operator zhou.aud:auditor; do
+  enrol "${u%%:*}" "${u#*:}" --session "$work/sessions/wang.cust"
+done
+for c in 1 2 3; do age-keygen -o "c$c.key" 2>/dev/null; done
+"$custos" keys split --session sessions/wang.cust --threshold 2 --out shares \
+  --to "$(age-keygen -y c1.key),$(age-keygen -y c2.key),$(age-keygen -y c3.key)" >/dev/null
+unset CUSTOS_KEY_FILE
+id_number=$(sed -n 2p crm.csv | cut -d, -f4)
+mobile=$(sed -n 2p crm.csv | cut -d, -f5)
+
+# Plain HTTP off loopback is refused; a vault without users is not served.
+expect_exit 2 "$custos" serve --listen 0.0.0.0:0 --unseal shares
+"$custos" init --vault nousers.vault --key-file nk.key >/dev/null
+expect_exit 6 "$custos" serve --vault nousers.vault --key-file nk.key --listen 127.0.0.1:0
+
+# 2. Sealed: health answers, nothing else.
+start_server s1 --listen 127.0.0.1:0 --unseal shares --threads 2
+expect_status 200 GET /healthz
+python3 -c 'import json; assert json.load(open("out.json"))["sealed"] is True'
+expect_status 503 POST /api/v1/sessions '{"user":"zhang.op","password":"x","totp":"1"}'
+[ "$(error_code)" = unavailable ] || fail "sealed: $(cat out.json)"
+expect_status 503 GET /api/v1/me
+expect_exit 0 "$custos" unseal --server "$url" --share shares/share-1.age --share-identity c1.key
+grep -q "1 of 2" out || fail "progress: $(cat out)"
+expect_exit 2 "$custos" unseal --server "$url" --share shares/share-1.age --share-identity c1.key
+expect_status 503 GET /api/v1/me
+age -d -i c3.key shares/share-3.age >s3.json
+expect_exit 0 "$custos" unseal --server "$url" --share s3.json --json
+python3 -c 'import json; assert json.load(open("out"))["sealed"] is False'
+expect_exit 6 "$custos" unseal --server "$url" --share shares/share-2.age --share-identity c2.key
+
+# 3. Sessions and roles.
+for path in /api/v1/me /api/v1/persons/p-0; do
+  expect_status 401 GET "$path"
+  [ "$(error_code)" = unauthenticated ] || fail "401 body: $(cat out.json)"
+done
+expect_status 401 POST /api/v1/persons/search "{\"id_number\":\"$id_number\"}"
+expect_status 401 GET /api/v1/me -H "Authorization: Bearer not-a-token"
+expect_status 400 POST /api/v1/sessions '{"user":"zhang.op"}'
+sign_in() {  # sign_in USER: prints the token, leaves the answer in out.json
+  local code
+  code=$(fresh_code "$1")
+  expect_status 201 POST /api/v1/sessions "{\"user\":\"$1\",\"password\":\"$PW\",\"totp\":\"$code\"}"
+  python3 -c 'import json; print(json.load(open("out.json"))["token"])'
+}
+op_token=$(sign_in zhang.op)
+grep -qi '^set-cookie: custos_session=.*HttpOnly; Secure; SameSite=Strict' headers.txt ||
+  fail "no session cookie: $(cat headers.txt)"
+csrf=$(python3 -c 'import json; print(json.load(open("out.json"))["csrf_token"])')
+aud_token=$(sign_in zhou.aud)
+bearer() { echo "Authorization: Bearer $1"; }
+expect_status 200 GET /api/v1/me -H "$(bearer "$op_token")"
+python3 -c 'import json; j = json.load(open("out.json")); assert j["user"] == "zhang.op" and j["roles"] == ["operator"], j'
+expect_status 200 POST /api/v1/persons/search "{\"id_number\":\"$id_number\"}" -H "$(bearer "$op_token")"
+cp out.json server-find.json
+grep -qi '^cache-control: no-store' headers.txt || fail "no Cache-Control: no-store"
+grep -qi "^content-security-policy: default-src 'self'" headers.txt || fail "no CSP"
+grep -qi '^x-content-type-options: nosniff' headers.txt || fail "no nosniff"
+person=$(python3 -c 'import json; print(json.load(open("out.json"))["people"][0]["person"])')
+expect_status 200 GET "/api/v1/persons/$person" "" -H "$(bearer "$op_token")"
+cp out.json server-show.json
+# The same calls in the CLI, as the same user: the same JSON.
+CUSTOS_KEY_FILE="$work/k.key" login zhang.op
+"$custos" find --key-file k.key --session sessions/zhang.op --id "$id_number" --json >cli-find.json
+"$custos" show --key-file k.key --session sessions/zhang.op "$person" --json >cli-show.json
+python3 - <<'PY'
+import json
+for a, b in (("server-find.json", "cli-find.json"), ("server-show.json", "cli-show.json")):
+    assert json.load(open(a)) == json.load(open(b)), (a, open(a).read(), open(b).read())
+s = json.load(open("server-show.json"))
+assert s["masked"] is True and s["datasets"], s
+PY
+cases=$((cases + 1))
+# The auditor may not read personal data: 403, recorded.
+expect_status 403 POST /api/v1/persons/search "{\"id_number\":\"$id_number\"}" -H "$(bearer "$aud_token")"
+[ "$(error_code)" = permission_denied ] || fail "403 body: $(cat out.json)"
+python3 -c 'import json; assert json.load(open("out.json"))["error"]["exit"] == 5'
+# A cookie session: reads need nothing more; a POST needs the CSRF token.
+expect_status 200 GET /api/v1/me -H "Cookie: custos_session=$op_token"
+expect_status 403 POST /api/v1/persons/search "{\"mobile\":\"$mobile\"}" -H "Cookie: custos_session=$op_token"
+expect_status 200 POST /api/v1/persons/search "{\"mobile\":\"$mobile\"}" \
+  -H "Cookie: custos_session=$op_token" -H "X-CSRF-Token: $csrf"
+expect_status 404 GET /api/v1/nothing-here
+expect_status 400 DELETE /api/v1/me "" -H "$(bearer "$op_token")"
+# Sign out: the token stops working.
+expect_status 200 DELETE /api/v1/sessions/current "" -H "$(bearer "$aud_token")"
+expect_status 401 GET /api/v1/me -H "$(bearer "$aud_token")"
+
+# 4. The server's log: one JSON line per request, route templates, no values.
+kill -TERM "$server_pid"
+wait "$server_pid" || fail "the server exited with $? on SIGTERM"
+grep -q "custos serve: stopped" s1.out || fail "no clean stop: $(cat s1.out)"
+python3 - "$id_number" "$mobile" "$person" <<'PY'
+import json, sys
+lines = [l for l in open("s1.err") if l.startswith("{")]
+assert len(lines) >= 20, len(lines)
+routes = set()
+for l in lines:
+    j = json.loads(l)
+    assert set(j) == {"time", "method", "route", "status", "ms", "user"}, j
+    routes.add(j["route"])
+text = open("s1.err").read()
+for value in sys.argv[1:]:
+    assert value not in text, "a value in the server's log"
+assert "/api/v1/persons/{person}" in routes, routes
+PY
+"$custos" audit log --key-file k.key --session sessions/wang.cust --action person --json >log.json 2>/dev/null ||
+  "$custos" audit log --key-file k.key --break-glass --action person --json >log.json
+python3 - <<'PY'
+import json
+j = json.load(open("log.json"))
+entries = j["entries"] if isinstance(j, dict) else j
+refused = [e for e in entries if e["actor"] == "zhou.aud" and e["result"] == "refused"]
+assert refused, "the auditor's refused search is not in the log"
+PY
+cases=$((cases + 1))
+
+# 5. TLS with a self-signed certificate; HSTS; unsealed at start by key file.
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 1 -subj /CN=127.0.0.1 \
+  -addext subjectAltName=IP:127.0.0.1 -keyout tls.key -out tls.crt 2>/dev/null
+start_server s2 --listen 127.0.0.1:0 --key-file k.key --tls-cert tls.crt --tls-key tls.key
+case "$url" in https://*) ;; *) fail "not https: $url" ;; esac
+grep -q "weaker option" s2.err || fail "no warning about the key file on the server"
+expect_status 200 GET /healthz --cacert tls.crt
+grep -qi '^strict-transport-security: max-age=' headers.txt || fail "no HSTS"
+expect_exit 6 "$custos" unseal --server "$url" --share s3.json --ca-cert tls.crt
+expect_exit 8 "$custos" unseal --server "$url" --share s3.json   # not trusted without --ca-cert
+# Sign-in attempts from one address are throttled (10 a minute).
+got429=0
+for i in $(seq 12); do
+  code=$(call POST /api/v1/sessions '{"user":"nobody","password":"x","totp":"000000"}' --cacert tls.crt)
+  [ "$code" = 429 ] && got429=1
+done
+[ "$got429" = 1 ] || fail "no 429 after 12 sign-in attempts"
+grep -qi '^retry-after: 60' headers.txt || fail "no Retry-After"
+cases=$((cases + 1))
+kill -TERM "$server_pid"
+wait "$server_pid" || fail "the TLS server exited with $? on SIGTERM"
+expect_exit 0 "$custos" audit verify --key-file k.key --session sessions/wang.cust
+
+echo "serve_e2e: $cases cases, all as expected"
