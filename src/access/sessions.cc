@@ -227,8 +227,12 @@ Result<Principal> ResumeSession(vault::Vault& vault, std::string_view token) {
                                     "' was suspended or reset: log in again"));
       }
     }
-    s.last_used = now;
-    RETURN_IF_ERROR(vault.PutStateDoc(kSessionKind, key, SerializeSession(s)));
+    // Marked used at most once a minute: a server resumes a session on
+    // every request, and a write each time would serialize them all.
+    if (now - s.last_used >= kSessionTouchSeconds) {
+      s.last_used = now;
+      RETURN_IF_ERROR(vault.PutStateDoc(kSessionKind, key, SerializeSession(s)));
+    }
     ASSIGN_OR_RETURN(Principal p, PrincipalOf(vault, u, Via::kPassword));
     p.session = SessionId(key);
     return p;

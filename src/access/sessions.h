@@ -29,6 +29,8 @@ inline constexpr uint64_t kMaxFailures = 5;
 inline constexpr int64_t kLockoutSeconds = 15 * 60;
 inline constexpr int64_t kSessionIdleSeconds = 8 * 3600;
 inline constexpr int64_t kSessionMaxSeconds = 24 * 3600;
+// How often a session's last use is written (idle time is kept to this).
+inline constexpr int64_t kSessionTouchSeconds = 60;
 
 struct Credentials {
   std::string user;
@@ -57,7 +59,8 @@ Result<Principal> PrincipalOf(vault::Vault& vault, const UserDoc& u, Via via);
 // Starts a session for an authenticated user: returns its token (43
 // characters of base64url; shown once).
 Result<std::string> StartSession(vault::Vault& vault, const Authenticated& who);
-// The principal of a live session, which it marks used. kUnauthenticated
+// The principal of a live session, which it marks used (at most once per
+// kSessionTouchSeconds). kUnauthenticated
 // for an unknown, ended or expired session (saying which) or a user no
 // longer active.
 Result<Principal> ResumeSession(vault::Vault& vault, std::string_view token);

@@ -124,7 +124,10 @@ void AddServeCommands(CLI::App& app, std::vector<Command>& commands) {
                    "How the key arrives: key-file, passphrase, or shares (custodians send them "
                    "with custos unseal; the default without a key)")
       ->check(CLI::IsMember({"key-file", "passphrase", "shares"}));
-  c_serve->add_option("--threads", serve.threads, "Worker threads (default: one per core)")
+  c_serve
+      ->add_option(
+          "--threads", serve.threads,
+          "Worker threads (default 32: audited requests wait for their entry's group commit)")
       ->check(CLI::Range(1, 256));
   c_serve->footer(
       "Plain HTTP only on a loopback address (behind a reverse proxy); any other address needs\n"

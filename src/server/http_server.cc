@@ -340,9 +340,7 @@ Status ServeHttp(Api& api, const HttpOptions& options) {
     if (ec) return Fail(InvalidArgument("--tls-key " + options.tls_key + ": " + ec.message()));
   }
 
-  const int threads = options.threads > 0
-                          ? options.threads
-                          : std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
+  const int threads = options.threads > 0 ? options.threads : kDefaultThreads;
   net::io_context ioc(threads);
   tcp::acceptor acceptor(net::make_strand(ioc));
   beast::error_code ec;

@@ -13,11 +13,16 @@
 
 namespace custos::server {
 
+// Worker threads by default. A request that must be audited waits for its
+// entry's group commit (audit_batcher.h), so many wait at once: threads
+// are not cores here.
+inline constexpr int kDefaultThreads = 32;
+
 struct HttpOptions {
   std::string listen = "127.0.0.1:8443";  // HOST:PORT; port 0 picks a free one
   std::string tls_cert;                   // PEM chain; empty: plain HTTP
   std::string tls_key;
-  int threads = 0;  // 0: one per core
+  int threads = 0;  // 0: kDefaultThreads
   // Called once the socket listens, with the address actually bound.
   std::function<void(const std::string&)> on_listening;
 };

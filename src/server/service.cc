@@ -16,7 +16,9 @@ thread_local ThreadHandle t_handle;
 }  // namespace
 
 VaultService::VaultService(std::string path, vault::OpenOptions options)
-    : path_(std::move(path)), options_(options) {}
+    : path_(std::move(path)), options_(options) {
+  options_.mmap_bytes = int64_t{1} << 40;  // the whole file, however large
+}
 
 Status VaultService::Unseal(vault::KeySource key) {
   ASSIGN_OR_RETURN(std::unique_ptr<vault::Vault> v,
@@ -32,8 +34,23 @@ Status VaultService::Unseal(vault::KeySource key) {
   key_ = std::move(key);
   ++generation_;
   shares_.clear();
+  batcher_ = std::make_unique<AuditBatcher>([this] { return OpenHandle(); });
   sealed_.store(false, std::memory_order_release);
   return Ok();
+}
+
+Result<std::unique_ptr<vault::Vault>> VaultService::OpenHandle() {
+  vault::KeySource key;
+  {
+    std::lock_guard lock(mu_);
+    key = key_;
+  }
+  return vault::Vault::Open(path_, key, "custos-serve", options_);
+}
+
+AuditBatcher::Stats VaultService::audit_stats() const {
+  std::lock_guard lock(mu_);
+  return batcher_ ? batcher_->stats() : AuditBatcher::Stats{};
 }
 
 VaultService::Progress VaultService::progress() const {
@@ -75,9 +92,11 @@ Result<vault::Vault*> VaultService::Handle() {
   if (sealed()) return Fail(Unavailable("the server is sealed: custodians must unseal it first"));
   uint64_t generation;
   vault::KeySource key;
+  AuditBatcher* batcher;
   {
     std::lock_guard lock(mu_);
     generation = generation_;
+    batcher = batcher_.get();
     if (t_handle.owner != this || t_handle.generation != generation || !t_handle.vault) {
       key = key_;
     }
@@ -85,6 +104,7 @@ Result<vault::Vault*> VaultService::Handle() {
   if (t_handle.owner != this || t_handle.generation != generation || !t_handle.vault) {
     t_handle.vault.reset();
     ASSIGN_OR_RETURN(t_handle.vault, vault::Vault::Open(path_, key, "custos-serve", options_));
+    t_handle.vault->set_audit_sink(batcher);
     t_handle.owner = this;
     t_handle.generation = generation;
   }

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "base/result.h"
+#include "server/audit_batcher.h"
 #include "vault/key_shares.h"
 #include "vault/key_source.h"
 #include "vault/vault.h"
@@ -45,6 +46,11 @@ class VaultService {
 
   const std::string& path() const { return path_; }
 
+  // A handle of its own (the group commit's writer), not tied to a thread.
+  Result<std::unique_ptr<vault::Vault>> OpenHandle();
+  // The group commit's counters (entries, commits) since unsealing.
+  AuditBatcher::Stats audit_stats() const;
+
  private:
   std::string path_;
   vault::OpenOptions options_;
@@ -53,6 +59,7 @@ class VaultService {
   std::vector<vault::SourcedShare> shares_;
   vault::KeySource key_;     // once unsealed
   uint64_t generation_ = 0;  // thread handles of an older key are reopened
+  std::unique_ptr<AuditBatcher> batcher_;
 };
 
 }  // namespace custos::server

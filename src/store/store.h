@@ -85,6 +85,11 @@ struct CheckpointRow {
 struct StoreOptions {
   // How long Begin() waits for another process's write transaction.
   std::chrono::milliseconds lock_wait{30000};
+  // Bytes of the file read through a memory map instead of read(2) (0: none).
+  // For a long-lived server whose many connections see each other's commits:
+  // each commit drops every other connection's page cache, and the re-reads
+  // then cost no copy.
+  int64_t mmap_bytes = 0;
 };
 
 class Store {

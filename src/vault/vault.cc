@@ -244,7 +244,8 @@ Result<std::unique_ptr<Vault>> Vault::Open(const std::string& path, const KeySou
   v->path_ = path;
   v->set_actor(actor);
   v->options_ = options;
-  ASSIGN_OR_RETURN(v->store_, store::OpenSqliteStore(path, {options.lock_wait}));
+  ASSIGN_OR_RETURN(v->store_,
+                   store::OpenSqliteStore(path, {options.lock_wait, options.mmap_bytes}));
   auto& s = *v->store_;
   ASSIGN_OR_RETURN(Bytes format, RequireMeta(s, kMetaFormat, path));
   if (AsChars(format) == kFormatBeforeKeyWrapV2) {
@@ -545,7 +546,23 @@ Status Vault::CountBreakGlass(uint64_t seq) {
 }
 
 Status Vault::Record(const tlog::Event& event) {
+  if (audit_sink_ != nullptr) return audit_sink_->Append(event);
   return Transact(event, [](tlog::Event&) { return Ok(); });
+}
+
+Status Vault::RecordBatch(std::span<tlog::Event> events) {
+  if (events.empty()) return Ok();
+  RETURN_IF_ERROR(BeginWrite());
+  Status st = [&]() -> Status {
+    for (tlog::Event& event : events) {
+      ASSIGN_OR_RETURN(uint64_t seq, audit_->Append(event));
+      if (event.via == access::ViaName(access::Via::kBreakGlass)) {
+        RETURN_IF_ERROR(CountBreakGlass(seq));
+      }
+    }
+    return audit_->SignCheckpoint();
+  }();
+  return FinishWrite(std::move(st));
 }
 
 Status Vault::Authorize(access::Action a, const nlohmann::ordered_json& objects) {

@@ -288,6 +288,8 @@ struct OpenOptions {
   // How long a change waits for another process's change to finish before
   // it fails with kUnavailable (naming the process that holds the vault).
   std::chrono::milliseconds lock_wait{30000};
+  // store::StoreOptions::mmap_bytes (a server's handles).
+  int64_t mmap_bytes = 0;
 };
 
 // What Vault::PurgeResidue achieved.
@@ -411,8 +413,24 @@ class Vault {
   Status Refuse(const std::string& action, nlohmann::ordered_json objects, const Error& why);
 
   // Appends one audit entry and a signed checkpoint in a transaction of
-  // their own (for actions that change nothing else: reads, refusals).
+  // their own (for actions that change nothing else: reads, refusals); or,
+  // with an audit sink set, hands the entry to the sink and returns once
+  // the sink has committed it.
   Status Record(const tlog::Event& event);
+
+  // Group commit (a server's many readers): entries that Record() hands
+  // over instead of committing each alone. Append returns once the entry is
+  // committed (or the batch it was in failed).
+  class AuditSink {
+   public:
+    virtual ~AuditSink() = default;
+    virtual Status Append(const tlog::Event& event) = 0;
+  };
+  void set_audit_sink(AuditSink* sink) { audit_sink_ = sink; }
+
+  // Appends `events` as consecutive entries, in one transaction with one
+  // signed checkpoint: all or none. The events keep their own actors.
+  Status RecordBatch(std::span<tlog::Event> events);
 
   // How often the key was used without a user on a vault that has users
   // (break-glass): counted as each such entry is written, so reports and
@@ -660,6 +678,7 @@ class Vault {
   std::unique_ptr<crypto::IdCipher> id_cipher_;
   std::unique_ptr<crypto::Signer> signer_;
   std::unique_ptr<tlog::AuditLog> audit_;
+  AuditSink* audit_sink_ = nullptr;
   access::Principal principal_ = access::KeyHolder("unknown");
   void set_actor(std::string label) { principal_ = access::KeyHolder(std::move(label)); }
   size_t group_map_shard_slots_ = MacMap::kDefaultMaxShardSlots;

@@ -131,9 +131,11 @@ Status SqliteStore::Configure() {
   // secure_delete: deleted content is overwritten with zeros.
   // synchronous=FULL: a committed transaction survives power loss.
   // temp_store=MEMORY: no temporary files beside the vault.
-  return Exec(
+  const std::string pragmas =
       "PRAGMA secure_delete=ON; PRAGMA synchronous=FULL; PRAGMA temp_store=MEMORY;"
-      "PRAGMA cache_size=-16384;");
+      "PRAGMA cache_size=-16384; PRAGMA mmap_size=" +
+      std::to_string(mmap_bytes_) + ";";
+  return Exec(pragmas.c_str());
 }
 
 Result<std::string> SqliteStore::JournalMode(const char* pragma) {

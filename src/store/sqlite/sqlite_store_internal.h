@@ -42,7 +42,10 @@ class Stmt {
 class SqliteStore final : public Store {
  public:
   SqliteStore(sqlite3* db, std::string path, const StoreOptions& options)
-      : db_(db), path_(std::move(path)), lock_wait_(options.lock_wait) {}
+      : db_(db),
+        path_(std::move(path)),
+        lock_wait_(options.lock_wait),
+        mmap_bytes_(options.mmap_bytes) {}
   ~SqliteStore() override {
     stmts_.clear();
     sqlite3_close_v2(db_);
@@ -507,6 +510,7 @@ class SqliteStore final : public Store {
   sqlite3* db_;
   std::string path_;
   std::chrono::milliseconds lock_wait_;
+  int64_t mmap_bytes_ = 0;
   bool in_tx_ = false;
   int read_depth_ = 0;  // open BeginRead calls
   // Hints that spare InsertRecord a lookup (valid within one transaction).
