@@ -1,0 +1,137 @@
+#!/usr/bin/env bash
+# custos serve under load, against a minimal baseline in the same run.
+#
+# Builds a vault of ROWS people (default 1,000,000) from the synthetic export,
+# with one operator who signs in, starts `custos serve` on loopback and
+# drives it with wrk (keep-alive, CONNS connections, DURATION seconds):
+#   (a) audited masked lookups: POST /api/v1/persons/search {"id_number"}:
+#       the session resumed, the blind index looked up, the person's masked
+#       name, one audit entry committed before the answer.
+# Then the same lookups through bench/baseline_http: the same CSV in a plain
+# SQLite table with an index on the ID number, behind a minimal Boost.Beast
+# handler (no encryption, no session, no audit). Prints req/s, p50 and p99
+# for both, the ratio, the server's peak RSS, and checks that the audit log
+# holds exactly one entry per answered lookup and verifies afterwards.
+# (Clear reads with a purpose join when the API serves them.)
+#
+# Usage: bench/serve_load.sh          ROWS=200000 DURATION=10 bench/serve_load.sh
+# Environment: BUILD (default build-release), ROWS, CONNS (64), DURATION
+# (20), THREADS (server worker threads), KEEP=1 to keep the work directory.
+set -euo pipefail
+
+root=$(cd "$(dirname "$0")/.." && pwd)
+. "$root/bench/lib.sh"
+bench_init wrk oathtool sqlite3 python3
+baseline="$root/$build/bench/baseline_http"
+[ -x "$baseline" ] || { echo "no $baseline: ninja -C $root/$build baseline_http" >&2; exit 1; }
+conns=${CONNS:-64}
+duration=${DURATION:-20}
+bench_workdir
+cd "$work"
+export PW='分公司注销 bench password'
+pids=()
+stop_all() { for p in "${pids[@]}"; do kill -9 "$p" 2>/dev/null || true; done; bench_cleanup; }
+trap stop_all EXIT
+
+echo "== a vault of $rows rows, one operator" >&2
+make_sample crm.csv
+"$custos" init --vault v.vault --key-file k.key >/dev/null
+"$custos" import crm.csv --vault v.vault --key-file k.key --dataset crm --no-progress >/dev/null
+vo=(--vault v.vault --key-file k.key)
+# The key holder adds the custodian (the vault's first user), then acts as
+# break-glass for the operator.
+for u in custodian:cust operator:op; do
+  glass=()
+  [ "${u#*:}" = op ] && glass=(--break-glass)
+  "$custos" user add "${vo[@]}" "${glass[@]}" --id "${u#*:}" --name "${u#*:}" --role "${u%%:*}" \
+    --json >"${u#*:}.add"
+  SECRET=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["enrolment_secret"])' "${u#*:}.add") \
+    "$custos" user enrol "${vo[@]}" --id "${u#*:}" --secret-env SECRET --password-env PW --json >"${u#*:}.enrol"
+done
+python3 -c 'import json; print(json.load(open("op.enrol"))["totp_secret"])' >op.totp
+# ID numbers of the export that are valid (the sample plants a few bad ones).
+python3 - <<'PY'
+import csv, random
+w = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2]
+ids = []
+with open("crm.csv", encoding="utf-8-sig") as f:
+    for row in csv.DictReader(f):
+        s = row["身份证号"]
+        if len(s) == 18 and s[:17].isdigit() and \
+           "10X98765432"[sum(int(a) * b for a, b in zip(s[:17], w)) % 11] == s[17].upper():
+            ids.append(s)
+random.seed(1)
+random.shuffle(ids)
+open("ids.txt", "w").write("\n".join(ids[:100000]) + "\n")
+PY
+cat >search.lua <<'LUA'
+local ids, i = {}, 0
+local token = os.getenv("TOKEN") or ""
+for line in io.lines("ids.txt") do ids[#ids + 1] = line end
+request = function()
+  i = i % #ids + 1
+  return wrk.format("POST", "/api/v1/persons/search",
+    {["Authorization"] = "Bearer " .. token, ["Content-Type"] = "application/json"},
+    '{"id_number":"' .. ids[i] .. '"}')
+end
+LUA
+
+# run_wrk NAME URL: wrk's summary into NAME.wrk.
+run_wrk() {
+  wrk -t2 -c"$conns" -d"${duration}s" --latency -s search.lua "$2" >"$1.wrk" 2>&1
+}
+rate() { awk '/Requests\/sec/ {print $2}' "$1.wrk"; }
+pct() { awk -v p="$2%" '$1 == p {print $2}' "$1.wrk"; }
+non2xx() { awk '/Non-2xx/ {print $5}' "$1.wrk" | grep . || echo 0; }
+
+echo "== custos serve" >&2
+serve_args=(serve "${vo[@]}" --listen 127.0.0.1:0)
+[ -n "${THREADS:-}" ] && serve_args+=(--threads "$THREADS")
+"$custos" "${serve_args[@]}" >serve.out 2>serve.err &
+pids+=($!)
+server=$!
+url=""
+for _ in $(seq 200); do
+  url=$(sed -n 's/^custos serve: listening on \([^ ]*\) .*/\1/p' serve.out)
+  [ -n "$url" ] && break
+  sleep 0.1
+done
+[ -n "$url" ] || { cat serve.err >&2; exit 1; }
+code=$(oathtool --totp -b "$(cat op.totp)")
+curl -s -X POST -d "{\"user\":\"op\",\"password\":\"$PW\",\"totp\":\"$code\"}" "$url/api/v1/sessions" >login.json
+TOKEN=$(python3 -c 'import json; print(json.load(open("login.json"))["token"])')
+export TOKEN
+before=$("$custos" audit verify "${vo[@]}" --break-glass --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["entries"])')
+run_wrk custos "$url"
+rss_kb=$(awk '/VmHWM/ {print $2}' "/proc/$server/status")
+kill -TERM "$server"
+wait "$server" || true
+after=$("$custos" audit verify "${vo[@]}" --break-glass --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["entries"])')
+answered=$(python3 - <<'PY'
+import json
+n = 0
+for line in open("serve.err"):
+    if line.startswith("{"):
+        j = json.loads(line)
+        n += j["route"] == "/api/v1/persons/search" and j["status"] == 200
+print(n)
+PY
+)
+# Entries added while wrk ran: exactly one per answered lookup.
+added=$((after - before))
+
+echo "== baseline: sqlite3 behind a minimal HTTP handler" >&2
+sqlite3 base.db -cmd '.mode csv' '.import crm.csv crm' 'CREATE INDEX by_id ON crm(身份证号);' 2>/dev/null
+"$baseline" base.db 0 >baseline.out &
+pids+=($!)
+for _ in $(seq 50); do port=$(awk '/listening on/ {print $3}' baseline.out); [ -n "$port" ] && break; sleep 0.1; done
+run_wrk baseline "http://127.0.0.1:$port"
+
+c=$(rate custos); b=$(rate baseline)
+printf '\n| %s | req/s | p50 | p99 | non-2xx |\n| --- | --- | --- | --- | --- |\n' "$rows people, $conns conns, ${duration}s"
+printf '| custos serve (audited masked lookup) | %s | %s | %s | %s |\n' "$c" "$(pct custos 50)" "$(pct custos 99)" "$(non2xx custos)"
+printf '| baseline (sqlite3 + minimal HTTP) | %s | %s | %s | %s |\n' "$b" "$(pct baseline 50)" "$(pct baseline 99)" "$(non2xx baseline)"
+awk -v c="$c" -v b="$b" 'BEGIN { printf "\ncustos/baseline: %.3f of the baseline'"'"'s rate\n", c / b }'
+echo "server peak RSS: $((rss_kb / 1024)) MB"
+echo "audit: $answered lookups answered, $added entries added, audit verify passed"
+[ "$added" = "$answered" ] || { echo "audit entries do not match the answered lookups" >&2; exit 1; }
