@@ -99,6 +99,10 @@ python3 -c 'import json; assert json.load(open("out.json"))["sealed"] is True'
 expect_status 503 POST /api/v1/sessions '{"user":"zhang.op","password":"x","totp":"1"}'
 [ "$(error_code)" = unavailable ] || fail "sealed: $(cat out.json)"
 expect_status 503 GET /api/v1/me
+expect_status 200 GET /api/v1/unseal
+python3 -c 'import json; j = json.load(open("out.json")); assert j == {"sealed": True, "have": 0, "need": 0}, j'
+expect_status 200 GET /api/v1/openapi.json
+cp out.json openapi.json
 expect_exit 0 "$custos" unseal --server "$url" --share shares/share-1.age --share-identity c1.key
 grep -q "1 of 2" out || fail "progress: $(cat out)"
 expect_exit 2 "$custos" unseal --server "$url" --share shares/share-1.age --share-identity c1.key
@@ -160,7 +164,8 @@ expect_status 403 POST /api/v1/persons/search "{\"mobile\":\"$mobile\"}" -H "Coo
 expect_status 200 POST /api/v1/persons/search "{\"mobile\":\"$mobile\"}" \
   -H "Cookie: custos_session=$op_token" -H "X-CSRF-Token: $csrf"
 expect_status 404 GET /api/v1/nothing-here
-expect_status 400 DELETE /api/v1/me "" -H "$(bearer "$op_token")"
+expect_status 405 DELETE /api/v1/me "" -H "$(bearer "$op_token")"
+grep -qi '^allow: GET' headers.txt || fail "no Allow header on 405"
 # Sign out: the token stops working.
 expect_status 200 DELETE /api/v1/sessions/current "" -H "$(bearer "$aud_token")"
 expect_status 401 GET /api/v1/me -H "$(bearer "$aud_token")"
@@ -182,6 +187,19 @@ text = open("s1.err").read()
 for value in sys.argv[1:]:
     assert value not in text, "a value in the server's log"
 assert "/api/v1/persons/{person}" in routes, routes
+# Every operation of the OpenAPI document was called, and every status it
+# answered is one the document gives for that operation.
+doc = json.load(open("openapi.json"))
+called = {}
+for l in lines:
+    j = json.loads(l)
+    called.setdefault((j["method"], j["route"]), set()).add(str(j["status"]))
+for path, item in doc["paths"].items():
+    for method, op in item.items():
+        key = (method.upper(), path)
+        assert key in called, "never called: %s %s" % key
+        undocumented = called[key] - set(op["responses"])
+        assert not undocumented, "%s %s answered %s" % (key[0], key[1], undocumented)
 PY
 "$custos" audit log --key-file k.key --session sessions/wang.cust --action person --json >log.json 2>/dev/null ||
   "$custos" audit log --key-file k.key --break-glass --action person --json >log.json

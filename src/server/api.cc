@@ -5,6 +5,7 @@
 #include "access/sessions.h"
 #include "api/people_api.h"
 #include "crypto/kdf.h"
+#include "server/openapi.h"
 
 namespace custos::server {
 namespace {
@@ -101,6 +102,8 @@ ApiResponse ErrorResponse(const Error& e) {
               HttpStatusFor(e.code()));
 }
 
+std::string_view OpenApiDocument() { return internal::kOpenApiJson; }
+
 std::string CsrfTokenFor(std::string_view session_token) {
   return crypto::Sha256Hex(AsBytes("custos-csrf/v1\n" + std::string(session_token))).substr(0, 32);
 }
@@ -115,6 +118,13 @@ void Api::AddRoutes() {
       {"GET", "/healthz", Needs::kNothing,
        [this](Context&) -> Result<ApiResponse> {
          return Json({{"status", "ok"}, {"sealed", service_.sealed()}});
+       }},
+      {"GET", "/api/v1/openapi.json", Needs::kNothing,
+       [](Context&) -> Result<ApiResponse> {
+         ApiResponse r;
+         r.raw = internal::kOpenApiJson;
+         r.content_type = "application/json; charset=utf-8";
+         return r;
        }},
       {"GET", "/api/v1/unseal", Needs::kNothing,
        [this](Context&) -> Result<ApiResponse> {
@@ -151,7 +161,15 @@ ApiResponse Api::Handle(const ApiRequest& req, RequestLog& log) {
   }
   log.route = path_known ? "(method not allowed)" : "(no route)";
   if (path_known) {
-    return ErrorResponse(InvalidArgument(req.method + " is not allowed on this path"));
+    ApiResponse r = ErrorResponse(InvalidArgument(req.method + " is not allowed on this path"));
+    r.status = 405;
+    std::string allow;
+    for (const Route& route : routes_) {
+      std::map<std::string, std::string> ignored;
+      if (Match(route.path, req.path, ignored)) allow += (allow.empty() ? "" : ", ") + route.method;
+    }
+    r.headers.push_back({"Allow", allow});
+    return r;
   }
   ApiResponse r = ErrorResponse(NotFound("no such endpoint (see /api/v1/openapi.json)"));
   return r;

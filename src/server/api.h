@@ -98,6 +98,9 @@ class Api {
   std::unordered_map<std::string, std::pair<std::chrono::steady_clock::time_point, int>> logins_;
 };
 
+// The OpenAPI 3.1 document of this API (data/api/openapi.json).
+std::string_view OpenApiDocument();
+
 // The CSRF token of a session token (what a browser must echo in
 // X-CSRF-Token on unsafe methods when it authenticates by cookie).
 std::string CsrfTokenFor(std::string_view session_token);
