@@ -154,6 +154,33 @@ s = json.load(open("server-show.json"))
 assert s["masked"] is True and s["datasets"], s
 PY
 cases=$((cases + 1))
+# The CLI as a client of the server: login, find and show give what they
+# give locally, in JSON and in text.
+remote=(--server "$url" --session sessions/zhang.op.remote)
+CODE=$(fresh_code zhang.op) expect_exit 0 "$custos" login "${remote[@]}" --user zhang.op \
+  --password-env PW --totp-env CODE
+grep -q "Logged in as zhang.op \[operator\]" out || fail "remote login: $(cat out)"
+[ "$(stat -c %a sessions/zhang.op.remote)" = 600 ] || fail "the remote session file is not 0600"
+expect_exit 0 "$custos" find "${remote[@]}" --id "$id_number" --json
+cp out remote-find.json
+expect_exit 0 "$custos" show "${remote[@]}" "$person" --json
+cp out remote-show.json
+expect_exit 0 "$custos" show "${remote[@]}" --id "$id_number"
+cp out remote-show.txt
+"$custos" show --key-file k.key --session sessions/zhang.op --id "$id_number" >local-show.txt
+cmp -s remote-show.txt local-show.txt || fail "show differs between server and local: $(diff remote-show.txt local-show.txt)"
+python3 - <<'PY'
+import json
+for a, b in (("remote-find.json", "cli-find.json"), ("remote-show.json", "cli-show.json")):
+    assert json.load(open(a)) == json.load(open(b)), (a, b)
+PY
+expect_exit 3 "$custos" find "${remote[@]}" --mobile 13000000000   # nobody: not_found, as locally
+expect_exit 2 "$custos" show "${remote[@]}" "$person" --clear --purpose 核对
+expect_exit 2 "$custos" audit verify "${remote[@]}"    # not served yet: said, not run locally
+expect_exit 0 "$custos" logout "${remote[@]}"
+expect_exit 8 "$custos" find "${remote[@]}" --id "$id_number"
+expect_exit 8 "$custos" find --server http://127.0.0.1:1 --session sessions/none --id "$id_number"
+expect_exit 9 "$custos" find --server http://127.0.0.1:1 --session sessions/zhang.op --id "$id_number"
 # The auditor may not read personal data: 403, recorded.
 expect_status 403 POST /api/v1/persons/search "{\"id_number\":\"$id_number\"}" -H "$(bearer "$aud_token")"
 [ "$(error_code)" = permission_denied ] || fail "403 body: $(cat out.json)"

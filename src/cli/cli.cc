@@ -142,6 +142,16 @@ struct FindCmd {
   VaultOptions o;
   SelectorOptions s;
   Status Run() {
+    if (!o.server.empty()) {
+      if (!s.sel.person_id.empty())
+        return Fail(InvalidArgument("find takes --id, --mobile or --email"));
+      json body = json::object();
+      if (!s.sel.id_number.empty()) body["id_number"] = s.sel.id_number;
+      if (!s.sel.mobile.empty()) body["mobile"] = s.sel.mobile;
+      if (!s.sel.email.empty()) body["email"] = s.sel.email;
+      ASSIGN_OR_RETURN(json found, ServerCall(o, "POST", "/api/v1/persons/search", body));
+      return Print(found, o.json);
+    }
     ASSIGN_OR_RETURN(std::unique_ptr<vault::Vault> v, OpenVault(o, "find"));
     ASSIGN_OR_RETURN(json found, api::FindPeopleJson(*v, s.sel));
     return Print(found, o.json);
@@ -170,10 +180,36 @@ struct ShowCmd {
   std::string purpose;
   std::string legal_ground;
   Status Run() {
+    if (!o.server.empty()) return RunOnServer();
     ASSIGN_OR_RETURN(std::unique_ptr<vault::Vault> v, OpenVault(o, "show"));
     ASSIGN_OR_RETURN(json shown, api::ShowPersonJson(*v, s.sel, {clear, purpose, legal_ground}));
     return Print(shown, o.json);
   }
+  Status RunOnServer() {
+    if (clear || !legal_ground.empty()) {
+      return Fail(InvalidArgument(
+          "clear and frozen reads through a server are not served yet; use the vault locally"));
+    }
+    std::string person = s.sel.person_id;
+    if (person.empty()) {  // resolve the identifier first, as locally
+      json body = json::object();
+      if (!s.sel.id_number.empty()) body["id_number"] = s.sel.id_number;
+      if (!s.sel.mobile.empty()) body["mobile"] = s.sel.mobile;
+      if (!s.sel.email.empty()) body["email"] = s.sel.email;
+      ASSIGN_OR_RETURN(json found, ServerCall(o, "POST", "/api/v1/persons/search", body));
+      const json& people = found["people"];
+      if (people.empty()) return Fail(NotFound("nobody in this vault matches"));
+      if (people.size() > 1) {
+        std::string ids;
+        for (const auto& p : people) ids += " " + p["person"].get<std::string>();
+        return Fail(FailedPrecondition("several people match; name one by id:" + ids));
+      }
+      person = people[0]["person"].get<std::string>();
+    }
+    ASSIGN_OR_RETURN(json shown, ServerCall(o, "GET", "/api/v1/persons/" + person, nullptr));
+    return Print(shown, o.json);
+  }
+
   static Status Print(const json& shown, bool as_json) {
     const std::set<std::string> damaged(shown["damaged"].begin(), shown["damaged"].end());
     if (as_json) {

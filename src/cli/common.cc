@@ -13,7 +13,9 @@
 
 #include "access/sessions.h"
 #include "base/file.h"
+#include "crypto/kdf.h"
 #include "package/age.h"
+#include "server/client.h"
 
 namespace custos::cli {
 
@@ -85,6 +87,14 @@ void AddVaultOptions(CLI::App* cmd, VaultOptions& o, bool user_flag) {
                   "Name of an environment variable holding the user's password (scripts)");
   who->add_option("--totp-env", o.totp_env,
                   "Name of an environment variable holding the current one-time code (scripts)");
+  auto* remote = cmd->add_option_group("A server instead of a local vault");
+  remote
+      ->add_option("--server", o.server,
+                   "Send the command to `custos serve` at this URL (or CUSTOS_SERVER); sign in "
+                   "with custos login --server URL")
+      ->envname("CUSTOS_SERVER");
+  remote->add_option("--ca-cert", o.ca_cert, "Trust this CA certificate (PEM) for the server")
+      ->envname("CUSTOS_CA_CERT");
   who->add_flag("--break-glass", o.break_glass,
                 "Act with the key alone, without a user: only a custodian's work, recorded as "
                 "break-glass in the audit log");
@@ -146,6 +156,10 @@ std::string Actor(const VaultOptions& o) {
 
 Result<std::unique_ptr<vault::Vault>> OpenVaultUnauthenticated(const VaultOptions& o,
                                                                const std::string& command) {
+  if (!o.server.empty()) {
+    return Fail(InvalidArgument(command + " is not served through --server yet (so far: login, "
+                                          "logout, find, show): run it on the vault"));
+  }
   RETURN_IF_ERROR(RequireVault(o));
   ASSIGN_OR_RETURN(vault::KeySource k, KeySourceFrom(o));
   auto v = OpenVaultWith(o, k);
@@ -204,6 +218,46 @@ std::string SessionFile(const VaultOptions& o, const vault::Vault& v) {
     base = ".";
   }
   return base + "/custos/session-" + v.IdHex();
+}
+
+std::string ServerSessionFile(const VaultOptions& o) {
+  if (!o.session.empty()) return o.session;
+  std::string base;
+  if (const char* x = std::getenv("XDG_STATE_HOME"); x && *x) {
+    base = x;
+  } else if (const char* h = std::getenv("HOME"); h && *h) {
+    base = std::string(h) + "/.local/state";
+  } else {
+    base = ".";
+  }
+  return base + "/custos/server-session-" + crypto::Sha256Hex(AsBytes(o.server)).substr(0, 16);
+}
+
+Result<json> ServerCall(const VaultOptions& o, const std::string& method, const std::string& path,
+                        const json& body, bool signed_in) {
+  std::string url = o.server;
+  while (!url.empty() && url.back() == '/') url.pop_back();
+  server::ClientRequest req;
+  req.method = method;
+  req.url = url + path;
+  req.ca_cert = o.ca_cert;
+  if (!body.is_null()) req.body = body.dump();
+  if (signed_in) {
+    const std::string file = ServerSessionFile(o);
+    if (!FileExists(file)) {
+      return Fail(Unauthenticated("no session for " + o.server + ": custos login --server " +
+                                  o.server + " --user ID"));
+    }
+    ASSIGN_OR_RETURN(SessionFileData session, ReadSessionFile(file));
+    req.headers.push_back({"Authorization", "Bearer " + session.token});
+  }
+  auto answer = server::HttpCall(req);
+  sodium_memzero(req.body.data(), req.body.size());
+  if (!answer) return Fail(answer.error());
+  if (answer->status < 200 || answer->status > 299) return Fail(server::ErrorFromResponse(*answer));
+  json j = json::parse(answer->body, nullptr, false);
+  if (j.is_discarded()) return Fail(Internal("the server's answer is not JSON"));
+  return j;
 }
 
 Result<SessionFileData> ReadSessionFile(const std::string& path) {

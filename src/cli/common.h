@@ -39,6 +39,10 @@ struct VaultOptions {
   std::string password_env;  // --password-env NAME
   std::string totp_env;      // --totp-env NAME
   bool break_glass = false;  // --break-glass: the key alone, custodian's work only
+  // A server instead of a local vault (docs/server.md): --server URL /
+  // CUSTOS_SERVER, and the CA to trust for it.
+  std::string server;
+  std::string ca_cert;
 };
 
 // `user_flag` false leaves --user to the command (training records/record,
@@ -76,6 +80,15 @@ Result<std::string> ReadSecret(const std::string& env_name, const std::string& p
 // The session file: --session, CUSTOS_SESSION, or
 // $XDG_STATE_HOME/custos/session-<vault id> (~/.local/state when unset).
 std::string SessionFile(const VaultOptions& o, const vault::Vault& v);
+// The session file for a server: --session, else
+// $XDG_STATE_HOME/custos/server-session-<hash of the URL>.
+std::string ServerSessionFile(const VaultOptions& o);
+// Calls the server of --server with the session of ServerSessionFile
+// (unless `signed_in` is false) and returns its JSON answer; an error
+// answer becomes the same error the command gives locally.
+Result<json> ServerCall(const VaultOptions& o, const std::string& method, const std::string& path,
+                        const json& body, bool signed_in = true);
+
 // What `custos login` wrote to a session file: the user and the token.
 struct SessionFileData {
   std::string user;

@@ -267,6 +267,7 @@ struct LoginCmd {
   VaultOptions o;
   Status Run() {
     if (o.user.empty()) return Fail(InvalidArgument("--user ID is required"));
+    if (!o.server.empty()) return RunOnServer();
     ASSIGN_OR_RETURN(std::unique_ptr<vault::Vault> v, OpenVaultUnauthenticated(o, "login"));
     // Where the session goes, first: a code is used up by the login.
     const std::string file = SessionFile(o, *v);
@@ -286,15 +287,44 @@ struct LoginCmd {
                           {"token", token},
                           {"started_at", FormatRfc3339(NowUnixSeconds())}};
     RETURN_IF_ERROR(WriteFileAtomic(file, session.dump() + "\n", 0600));
+    return Report(who->principal.roles.Names(), file, who->principal.trained);
+  }
+
+  // Signs in at the server of --server: the same session file, naming the
+  // server instead of a vault.
+  Status RunOnServer() {
+    const std::string file = ServerSessionFile(o);
+    const std::string dir = DirectoryOf(file);
+    std::error_code ec;
+    if (!dir.empty()) std::filesystem::create_directories(dir, ec);
+    if (ec) return Fail(Unavailable("cannot create " + dir + ": " + ec.message()));
+    ASSIGN_OR_RETURN(std::string password, ReadSecret(o.password_env, "Password for " + o.user));
+    ASSIGN_OR_RETURN(std::string code, ReadSecret(o.totp_env, "One-time code"));
+    json body = {{"user", o.user}, {"password", password}, {"totp", code}};
+    std::fill(password.begin(), password.end(), '\0');
+    auto answer = ServerCall(o, "POST", "/api/v1/sessions", body, /*signed_in=*/false);
+    std::string& sent = body["password"].get_ref<std::string&>();
+    std::fill(sent.begin(), sent.end(), '\0');
+    if (!answer) return Fail(answer.error());
+    const json session = {{"format", "custos-session"},
+                          {"server", o.server},
+                          {"user", o.user},
+                          {"token", (*answer)["token"]},
+                          {"started_at", FormatRfc3339(NowUnixSeconds())}};
+    RETURN_IF_ERROR(WriteFileAtomic(file, session.dump() + "\n", 0600));
+    std::vector<std::string> roles = (*answer)["roles"];
+    return Report(roles, file, answer->value("trained", false));
+  }
+
+  Status Report(const std::vector<std::string>& roles, const std::string& file, bool trained) {
     if (o.json) {
-      PrintJson({{"user", o.user},
-                 {"roles", who->principal.roles.Names()},
-                 {"session_file", file},
-                 {"trained", who->principal.trained}});
+      PrintJson({{"user", o.user}, {"roles", roles}, {"session_file", file}, {"trained", trained}});
     } else {
-      std::cout << "Logged in as " << o.user << " [" << who->principal.roles.Joined()
+      std::string joined;
+      for (const auto& r : roles) joined += (joined.empty() ? "" : ", ") + r;
+      std::cout << "Logged in as " << o.user << " [" << joined
                 << "] until 8 hours idle or 24 hours. Session: " << file << "\n";
-      if (!who->principal.trained) {
+      if (!trained) {
         std::cout << "No passed training within its period: clear reads, approvals and "
                      "witnessing wait for `custos training take`.\n";
       }
@@ -306,6 +336,14 @@ struct LoginCmd {
 struct LogoutCmd {
   VaultOptions o;
   Status Run() {
+    if (!o.server.empty()) {
+      const std::string file = ServerSessionFile(o);
+      if (!FileExists(file)) return Fail(NotFound("no session file " + file + ": not logged in"));
+      auto ended = ServerCall(o, "DELETE", "/api/v1/sessions/current", nullptr);
+      ::unlink(file.c_str());
+      if (!ended && ended.error().code() != ErrorCode::kUnauthenticated) return Fail(ended.error());
+      return Report(file);
+    }
     ASSIGN_OR_RETURN(std::unique_ptr<vault::Vault> v, OpenVaultUnauthenticated(o, "logout"));
     const std::string file = SessionFile(o, *v);
     if (!FileExists(file)) return Fail(NotFound("no session file " + file + ": not logged in"));
@@ -313,6 +351,9 @@ struct LogoutCmd {
     Status ended = access::EndSession(*v, session.token);
     ::unlink(file.c_str());
     if (!ended && ended.error().code() != ErrorCode::kUnauthenticated) return ended;
+    return Report(file);
+  }
+  Status Report(const std::string& file) {
     if (o.json) {
       PrintJson({{"logged_out", true}});
     } else {

@@ -238,6 +238,7 @@ Result<ApiResponse> Api::Login(Context& ctx) {
   ApiResponse r = Json({{"user", who->principal.user},
                         {"name", who->principal.name},
                         {"roles", who->principal.roles.Names()},
+                        {"trained", who->principal.trained},
                         {"token", token},
                         {"csrf_token", CsrfTokenFor(token)},
                         {"idle_timeout_seconds", access::kSessionIdleSeconds},
