@@ -38,10 +38,11 @@ struct InitCmd {
   Status Run() {
     RETURN_IF_ERROR(RequireVault(o));
     ASSIGN_OR_RETURN(vault::KeySource k, KeySourceFrom(o));
-    bool key_existed = k.kind == vault::KeySource::Kind::kKeyFile && ::access(k.key_file.c_str(), F_OK) == 0;
+    bool key_existed =
+        k.kind == vault::KeySource::Kind::kKeyFile && ::access(k.key_file.c_str(), F_OK) == 0;
     ASSIGN_OR_RETURN(std::unique_ptr<vault::Vault> v, vault::Vault::Create(o.vault, k, Actor(o)));
-    std::string ssh = package::SshEd25519PublicKeyLine(v->signer().public_key(),
-                                                       "custos-vault-" + v->IdHex());
+    std::string ssh =
+        package::SshEd25519PublicKeyLine(v->signer().public_key(), "custos-vault-" + v->IdHex());
     if (o.json) {
       PrintJson({{"vault", o.vault},
                  {"vault_id", v->IdHex()},
@@ -66,7 +67,6 @@ struct InitCmd {
   }
 };
 
-
 struct ImportCmd {
   VaultOptions o;
   std::string file;
@@ -82,12 +82,15 @@ struct ImportCmd {
     ASSIGN_OR_RETURN(workflow::ImportReport r, workflow::ImportFile(*v, file, io));
     if (r.already_imported) {
       if (o.json) {
-        PrintJson({{"dataset", r.dataset}, {"file_sha256", r.sha256}, {"format", r.format},
-                   {"rows", r.rows}, {"people", r.people}, {"already_imported", true}});
+        PrintJson({{"dataset", r.dataset},
+                   {"file_sha256", r.sha256},
+                   {"format", r.format},
+                   {"rows", r.rows},
+                   {"people", r.people},
+                   {"already_imported", true}});
       } else {
         std::cout << "Dataset '" << r.dataset << "' already holds this file (sha256 " << r.sha256
-                  << "): " << r.rows << " rows of " << r.people
-                  << " people. Nothing to do.\n";
+                  << "): " << r.rows << " rows of " << r.people << " people. Nothing to do.\n";
       }
       return Ok();
     }
@@ -103,9 +106,15 @@ struct ImportCmd {
       if (r.damaged[c] > 0) damaged[r.columns[c].name] = r.damaged[c];
     }
     if (o.json) {
-      PrintJson({{"dataset", r.dataset}, {"file_sha256", r.sha256}, {"format", r.format},
-                 {"encoding", r.encoding}, {"rows", r.rows}, {"people", r.people},
-                 {"new_people", r.new_people}, {"columns", cols}, {"damaged_values", damaged},
+      PrintJson({{"dataset", r.dataset},
+                 {"file_sha256", r.sha256},
+                 {"format", r.format},
+                 {"encoding", r.encoding},
+                 {"rows", r.rows},
+                 {"people", r.people},
+                 {"new_people", r.new_people},
+                 {"columns", cols},
+                 {"damaged_values", damaged},
                  {"already_imported", false}});
       return Ok();
     }
@@ -328,8 +337,9 @@ struct PurgeCmd {
     ASSIGN_OR_RETURN(std::unique_ptr<vault::Vault> v, OpenVault(o, "vault purge"));
     ASSIGN_OR_RETURN(vault::PurgeResult r, v->Purge(vacuum));
     if (!r.purged) {
-      return Fail(Unavailable("another process is using the vault, so its write-ahead log could "
-                              "not be emptied; run this again when the vault is idle"));
+      return Fail(
+          Unavailable("another process is using the vault, so its write-ahead log could "
+                      "not be emptied; run this again when the vault is idle"));
     }
     if (o.json) {
       PrintJson({{"purged", true}, {"vacuum", vacuum}});
@@ -459,13 +469,63 @@ constexpr bool kNoJson = false;
 
 }  // namespace
 
+// vault purge, sample (apart, to keep Run readable).
+void AddMaintenanceCommands(CLI::App& app, std::vector<Command>& commands) {
+  auto* c_vault = app.add_subcommand("vault", "The vault file itself");
+  c_vault->require_subcommand(1);
+  static PurgeCmd purge;
+  auto* c_purge = c_vault->add_subcommand(
+      "purge", "Empty the write-ahead log so nothing deleted lingers in the vault's files");
+  AddVaultOptions(c_purge, purge.o);
+  c_purge->add_flag("--vacuum", purge.vacuum, "Also rebuild the vault file (VACUUM)");
+  c_purge->footer(
+      "forget, keys rotate and destroy purge by themselves; when another process was using the\n"
+      "vault at that moment they warn, and this finishes the job once the vault is idle.");
+
+  static SampleCmd sample;
+  auto* c_sample = app.add_subcommand("sample", "Write a synthetic branch CRM export (CSV)");
+  c_sample->add_option("--rows", sample.rows, "Number of rows");
+  c_sample->add_option("--seed", sample.seed, "Seed: the same seed gives the same file");
+  c_sample->add_option("--out", sample.out, "Output file (default: standard output)");
+  c_sample->add_option("--today", sample.today, "Reference date YYYY-MM-DD for ages");
+
+  commands.push_back({c_purge, Runner(purge, purge.o.json)});
+  commands.push_back({c_sample, Runner(sample, kNoJson)});
+}
+
+// keys split (apart, to keep Run readable).
+void AddKeysSplitCommand(CLI::App* keys, std::vector<Command>& commands) {
+  static KeysSplitCmd split;
+  auto* c_split = keys->add_subcommand(
+      "split", "Split the vault's key into custodians' shares, any K of which open it");
+  AddVaultOptions(c_split, split.o);
+  c_split->add_option("--threshold", split.threshold, "K: how many shares open the vault")
+      ->required()
+      ->check(CLI::Range(2, 255));
+  c_split
+      ->add_option("--to", split.to,
+                   "The custodians' age recipients (age1...), one share each, comma-separated "
+                   "or repeated")
+      ->required()
+      ->delimiter(',');
+  c_split->add_option("--out", split.out, "Directory for the share files (share-N.age)")
+      ->required();
+  c_split->footer(
+      "Each share is encrypted to one custodian with age. A server started with --unseal shares,\n"
+      "or any command given --share FILE K times, rebuilds the key from K shares; fewer say\n"
+      "nothing about it. Rotating the key (keys rotate) makes old shares useless: split again.\n"
+      "Format: docs/formats/key-share.md.");
+  commands.push_back({c_split, Runner(split, split.o.json)});
+}
+
 int Run(int argc, char** argv) {
   CLI::App app{
       "Custos keeps a closing branch's customer personal information in custody: an encrypted\n"
       "vault (one key per person), inventory, lawful transfer, retention, destruction and a\n"
       "tamper-evident record of every step.\n\n"
       "Start with:  custos init --vault branch.vault --key-file branch.key\n"
-      "             custos import export.csv --vault branch.vault --key-file branch.key --dataset crm"};
+      "             custos import export.csv --vault branch.vault --key-file branch.key --dataset "
+      "crm"};
   app.require_subcommand(1);
   app.set_version_flag("--version", "custos 0.1.0");
 
@@ -493,10 +553,12 @@ int Run(int argc, char** argv) {
   auto* c_show = app.add_subcommand("show", "Show what the vault holds about a person (masked)");
   AddVaultOptions(c_show, show.o);
   show.s.Add(c_show, true);
-  c_show->add_flag("--clear", show.clear, "Show clear text (needs --purpose; the read is recorded)");
+  c_show->add_flag("--clear", show.clear,
+                   "Show clear text (needs --purpose; the read is recorded)");
   c_show->add_option("--purpose", show.purpose, "Why the clear text is needed");
-  c_show->add_option("--legal-ground", show.legal_ground,
-                     "Legal ground for reading data frozen under a retention rule (e.g. a tax audit)");
+  c_show->add_option(
+      "--legal-ground", show.legal_ground,
+      "Legal ground for reading data frozen under a retention rule (e.g. a tax audit)");
 
   ForgetCmd forget;
   auto* c_forget = app.add_subcommand("forget", "Crypto-shred a person: destroy key and data");
@@ -511,56 +573,17 @@ int Run(int argc, char** argv) {
   c_rotate->add_option("--new-key-file", rotate.new_key_file, "New key file (created if missing)");
   c_rotate->add_option("--new-passphrase-env", rotate.new_passphrase_env,
                        "Environment variable holding the new passphrase");
-  KeysSplitCmd split;
-  auto* c_split = c_keys->add_subcommand(
-      "split", "Split the vault's key into custodians' shares, any K of which open it");
-  AddVaultOptions(c_split, split.o);
-  c_split->add_option("--threshold", split.threshold, "K: how many shares open the vault")
-      ->required()
-      ->check(CLI::Range(2, 255));
-  c_split
-      ->add_option("--to", split.to,
-                   "The custodians' age recipients (age1...), one share each, comma-separated "
-                   "or repeated")
-      ->required()
-      ->delimiter(',');
-  c_split->add_option("--out", split.out, "Directory for the share files (share-N.age)")
-      ->required();
-  c_split->footer(
-      "Each share is encrypted to one custodian with age. A server started with --unseal shares,\n"
-      "or any command given --share FILE K times, rebuilds the key from K shares; fewer say\n"
-      "nothing about it. Rotating the key (keys rotate) makes old shares useless: split again.\n"
-      "Format: docs/formats/key-share.md.");
   PublicKeyCmd pub;
   auto* c_pub = c_keys->add_subcommand("public", "Print the vault's signing public key");
   AddVaultOptions(c_pub, pub.o);
   c_pub->add_option("--format", pub.format, "ssh (OpenSSH line) or note (C2SP verifier key)")
       ->check(CLI::IsMember({"ssh", "note"}));
 
-  auto* c_vault = app.add_subcommand("vault", "The vault file itself");
-  c_vault->require_subcommand(1);
-  PurgeCmd purge;
-  auto* c_purge = c_vault->add_subcommand(
-      "purge", "Empty the write-ahead log so nothing deleted lingers in the vault's files");
-  AddVaultOptions(c_purge, purge.o);
-  c_purge->add_flag("--vacuum", purge.vacuum, "Also rebuild the vault file (VACUUM)");
-  c_purge->footer(
-      "forget, keys rotate and destroy purge by themselves; when another process was using the\n"
-      "vault at that moment they warn, and this finishes the job once the vault is idle.");
-
-  SampleCmd sample;
-  auto* c_sample = app.add_subcommand("sample", "Write a synthetic branch CRM export (CSV)");
-  c_sample->add_option("--rows", sample.rows, "Number of rows");
-  c_sample->add_option("--seed", sample.seed, "Seed: the same seed gives the same file");
-  c_sample->add_option("--out", sample.out, "Output file (default: standard output)");
-  c_sample->add_option("--today", sample.today, "Reference date YYYY-MM-DD for ages");
-
   std::vector<Command> commands = {
       {c_init, Runner(init, init.o.json)},       {c_imp, Runner(imp, imp.o.json)},
       {c_find, Runner(find, find.o.json)},       {c_show, Runner(show, show.o.json)},
       {c_forget, Runner(forget, forget.o.json)}, {c_rotate, Runner(rotate, rotate.o.json)},
-      {c_pub, Runner(pub, pub.o.json)},          {c_split, Runner(split, split.o.json)},
-      {c_sample, Runner(sample, kNoJson)},       {c_purge, Runner(purge, purge.o.json)},
+      {c_pub, Runner(pub, pub.o.json)},
   };
   AddInventoryCommands(app, commands);
   AddRetentionCommands(app, commands);
@@ -569,6 +592,8 @@ int Run(int argc, char** argv) {
   AddPeopleCommands(app, commands);
   AddRequestCommands(app, commands);
   AddServeCommands(app, commands);
+  AddKeysSplitCommand(c_keys, commands);
+  AddMaintenanceCommands(app, commands);
 
   try {
     app.parse(argc, argv);
