@@ -207,30 +207,23 @@ Result<std::string> ReadSecret(const std::string& env_name, const std::string& p
   return line;
 }
 
+namespace {
+// $XDG_STATE_HOME/custos (~/.local/state/custos when unset).
+std::string StateDir() {
+  if (const char* x = std::getenv("XDG_STATE_HOME"); x && *x) return std::string(x) + "/custos";
+  if (const char* h = std::getenv("HOME"); h && *h) return std::string(h) + "/.local/state/custos";
+  return "./custos";
+}
+}  // namespace
+
 std::string SessionFile(const VaultOptions& o, const vault::Vault& v) {
   if (!o.session.empty()) return o.session;
-  std::string base;
-  if (const char* x = std::getenv("XDG_STATE_HOME"); x && *x) {
-    base = x;
-  } else if (const char* h = std::getenv("HOME"); h && *h) {
-    base = std::string(h) + "/.local/state";
-  } else {
-    base = ".";
-  }
-  return base + "/custos/session-" + v.IdHex();
+  return StateDir() + "/session-" + v.IdHex();
 }
 
 std::string ServerSessionFile(const VaultOptions& o) {
   if (!o.session.empty()) return o.session;
-  std::string base;
-  if (const char* x = std::getenv("XDG_STATE_HOME"); x && *x) {
-    base = x;
-  } else if (const char* h = std::getenv("HOME"); h && *h) {
-    base = std::string(h) + "/.local/state";
-  } else {
-    base = ".";
-  }
-  return base + "/custos/server-session-" + crypto::Sha256Hex(AsBytes(o.server)).substr(0, 16);
+  return StateDir() + "/server-session-" + crypto::Sha256Hex(AsBytes(o.server)).substr(0, 16);
 }
 
 Result<json> ServerCall(const VaultOptions& o, const std::string& method, const std::string& path,

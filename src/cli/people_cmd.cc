@@ -263,6 +263,15 @@ struct UserChangeCmd {
   }
 };
 
+// Creates the folder a session file goes in.
+Status MakeDirectoryOf(const std::string& file) {
+  const std::string dir = DirectoryOf(file);
+  std::error_code ec;
+  if (!dir.empty()) std::filesystem::create_directories(dir, ec);
+  if (ec) return Fail(Unavailable("cannot create " + dir + ": " + ec.message()));
+  return Ok();
+}
+
 struct LoginCmd {
   VaultOptions o;
   Status Run() {
@@ -271,10 +280,7 @@ struct LoginCmd {
     ASSIGN_OR_RETURN(std::unique_ptr<vault::Vault> v, OpenVaultUnauthenticated(o, "login"));
     // Where the session goes, first: a code is used up by the login.
     const std::string file = SessionFile(o, *v);
-    const std::string dir = DirectoryOf(file);
-    std::error_code ec;
-    if (!dir.empty()) std::filesystem::create_directories(dir, ec);
-    if (ec) return Fail(Unavailable("cannot create " + dir + ": " + ec.message()));
+    RETURN_IF_ERROR(MakeDirectoryOf(file));
     ASSIGN_OR_RETURN(std::string password, ReadSecret(o.password_env, "Password for " + o.user));
     ASSIGN_OR_RETURN(std::string code, ReadSecret(o.totp_env, "One-time code"));
     auto who = access::Authenticate(*v, {o.user, password, code});
@@ -294,10 +300,7 @@ struct LoginCmd {
   // server instead of a vault.
   Status RunOnServer() {
     const std::string file = ServerSessionFile(o);
-    const std::string dir = DirectoryOf(file);
-    std::error_code ec;
-    if (!dir.empty()) std::filesystem::create_directories(dir, ec);
-    if (ec) return Fail(Unavailable("cannot create " + dir + ": " + ec.message()));
+    RETURN_IF_ERROR(MakeDirectoryOf(file));
     ASSIGN_OR_RETURN(std::string password, ReadSecret(o.password_env, "Password for " + o.user));
     ASSIGN_OR_RETURN(std::string code, ReadSecret(o.totp_env, "One-time code"));
     json body = {{"user", o.user}, {"password", password}, {"totp", code}};

@@ -192,7 +192,7 @@ Result<ApiResponse> Api::Dispatch(const Route& route, Context& ctx, RequestLog& 
       req.csrf != CsrfTokenFor(ctx.token)) {
     return Fail(PermissionDenied("missing or wrong X-CSRF-Token for a cookie session"));
   }
-  ASSIGN_OR_RETURN(access::Principal who, access::ResumeSession(*ctx.vault, ctx.token));
+  ASSIGN_OR_RETURN(access::Principal who, service_.Resume(*ctx.vault, ctx.token));
   log.user = who.user;
   ctx.vault->set_principal(std::move(who));
   return route.handler(ctx);
@@ -252,6 +252,7 @@ Result<ApiResponse> Api::Login(Context& ctx) {
 }
 
 Result<ApiResponse> Api::Logout(Context& ctx) {
+  service_.Forget(ctx.token);
   RETURN_IF_ERROR(access::EndSession(*ctx.vault, ctx.token));
   ApiResponse r = Json({{"ended", true}});
   r.headers.push_back(

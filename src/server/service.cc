@@ -1,7 +1,9 @@
 #include "server/service.h"
 
 #include "access/roles.h"
+#include "access/sessions.h"
 #include "access/users.h"
+#include "crypto/kdf.h"
 
 namespace custos::server {
 namespace {
@@ -86,6 +88,27 @@ Result<VaultService::Progress> VaultService::AddShare(std::span<const uint8_t> s
         opened.error().WithContext("the shares were dropped; custodians, send yours again"));
   }
   return progress();
+}
+
+Result<access::Principal> VaultService::Resume(vault::Vault& vault, const std::string& token) {
+  const std::string key = crypto::Sha256Hex(AsBytes(token));
+  const auto now = std::chrono::steady_clock::now();
+  {
+    std::lock_guard lock(resumed_mu_);
+    auto it = resumed_.find(key);
+    if (it != resumed_.end() && it->second.until > now) return it->second.principal;
+  }
+  ASSIGN_OR_RETURN(access::Principal p, access::ResumeSession(vault, token));
+  std::lock_guard lock(resumed_mu_);
+  if (resumed_.size() > 10000)
+    std::erase_if(resumed_, [&](const auto& e) { return e.second.until <= now; });
+  resumed_[key] = {p, now + kPrincipalReuse};
+  return p;
+}
+
+void VaultService::Forget(const std::string& token) {
+  std::lock_guard lock(resumed_mu_);
+  resumed_.erase(crypto::Sha256Hex(AsBytes(token)));
 }
 
 Result<vault::Vault*> VaultService::Handle() {

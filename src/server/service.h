@@ -6,12 +6,15 @@
 #define CUSTOS_SERVER_SERVICE_H_
 
 #include <atomic>
+#include <chrono>
 #include <memory>
 #include <mutex>
 #include <span>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
+#include "access/roles.h"
 #include "base/result.h"
 #include "server/audit_batcher.h"
 #include "vault/key_shares.h"
@@ -46,6 +49,14 @@ class VaultService {
 
   const std::string& path() const { return path_; }
 
+  // The principal of a session token (access::ResumeSession), reused for up
+  // to kPrincipalReuse: resuming reads and parses the session, user and
+  // training records, and under load the same sessions ask many times a
+  // second. A suspension or reset takes effect within that time; Forget
+  // (sign-out) at once.
+  Result<access::Principal> Resume(vault::Vault& vault, const std::string& token);
+  void Forget(const std::string& token);
+
   // A handle of its own (the group commit's writer), not tied to a thread.
   Result<std::unique_ptr<vault::Vault>> OpenHandle();
   // The group commit's counters (entries, commits) since unsealing.
@@ -60,7 +71,15 @@ class VaultService {
   vault::KeySource key_;     // once unsealed
   uint64_t generation_ = 0;  // thread handles of an older key are reopened
   std::unique_ptr<AuditBatcher> batcher_;
+  struct Resumed {
+    access::Principal principal;
+    std::chrono::steady_clock::time_point until;
+  };
+  std::mutex resumed_mu_;
+  std::unordered_map<std::string, Resumed> resumed_;  // by SHA-256 of the token
 };
+
+inline constexpr std::chrono::milliseconds kPrincipalReuse{1000};
 
 }  // namespace custos::server
 
