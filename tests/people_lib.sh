@@ -43,12 +43,14 @@ as() {  # as USER cmd... : runs custos as USER's session
 # fresh_code USER: a one-time code USER has not used yet. Custos accepts a
 # code one 30-second step either side of now, once, and never one at or
 # before the last it accepted: take the next unused step, waiting for the
-# clock when the steps within reach are spent. Tracks USER.step.
+# clock when the steps within reach are spent. Never the previous step: the
+# clock may pass a step boundary before Custos checks the code, and the
+# previous step is then out of reach. Tracks USER.step.
 fresh_code() {
   local user=$1 now step last
   now=$(($(date +%s) / 30))
   last=$(cat "$user.step" 2>/dev/null || echo 0)
-  step=$((last + 1 > now - 1 ? last + 1 : now - 1))
+  step=$((last + 1 > now ? last + 1 : now))
   while [ "$step" -gt $(($(date +%s) / 30 + 1)) ]; do sleep 1; done
   echo "$step" >"$user.step"
   oathtool --totp -b -N "@$((step * 30 + 15))" "$(cat "$user.totp")"
