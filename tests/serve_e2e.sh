@@ -176,7 +176,7 @@ for a, b in (("remote-find.json", "cli-find.json"), ("remote-show.json", "cli-sh
 PY
 expect_exit 3 "$custos" find "${remote[@]}" --mobile 13000000000   # nobody: not_found, as locally
 expect_exit 2 "$custos" show "${remote[@]}" "$person" --clear --purpose 核对
-expect_exit 2 "$custos" audit verify "${remote[@]}"    # not served yet: said, not run locally
+expect_exit 5 "$custos" audit verify "${remote[@]}"    # served now: the operator may not
 expect_exit 0 "$custos" logout "${remote[@]}"
 expect_exit 8 "$custos" find "${remote[@]}" --id "$id_number"
 expect_exit 8 "$custos" find --server http://127.0.0.1:1 --session sessions/none --id "$id_number"
@@ -223,6 +223,9 @@ for l in lines:
     called.setdefault((j["method"], j["route"]), set()).add(str(j["status"]))
 for path, item in doc["paths"].items():
     for method, op in item.items():
+        # The CLI's commands, jobs and downloads: serve_winddown_e2e.sh.
+        if "x-custos-command" in op or op["tags"] == ["jobs"]:
+            continue
         key = (method.upper(), path)
         assert key in called, "never called: %s %s" % key
         undocumented = called[key] - set(op["responses"])

@@ -16,7 +16,7 @@ std::string HashHex(const tlog::Hash& h) { return HexEncode(h); }
 struct VerifyCmd {
   VaultOptions o;
   Status Run() {
-    ASSIGN_OR_RETURN(std::unique_ptr<vault::Vault> v, OpenVault(o, "audit verify"));
+    ASSIGN_OR_RETURN(VaultPtr v, OpenVault(o, "audit verify"));
     RETURN_IF_ERROR(v->Authorize(access::Action::kAuditRead));
     auto r = v->VerifyAudit();
     if (!r) {
@@ -30,20 +30,20 @@ struct VerifyCmd {
                  {"repairs", r->repairs},
                  {"break_glass", r->break_glass}});
     } else {
-      std::cout << "Audit log verified: " << r->entries << " entries, " << r->checkpoints
-                << " signed checkpoints, all consistent.\n  root: " << HashHex(r->root) << "\n";
+      Out() << "Audit log verified: " << r->entries << " entries, " << r->checkpoints
+            << " signed checkpoints, all consistent.\n  root: " << HashHex(r->root) << "\n";
       if (!r->repairs.empty()) {
-        std::cout << "  repaired " << r->repairs.size() << " time(s), recorded in entr"
-                  << (r->repairs.size() == 1 ? "y" : "ies");
-        for (uint64_t seq : r->repairs) std::cout << " " << seq;
-        std::cout << " (custos audit log --action audit.repair): checkpoints signed before a "
-                     "repair may no longer verify against this log.\n";
+        Out() << "  repaired " << r->repairs.size() << " time(s), recorded in entr"
+              << (r->repairs.size() == 1 ? "y" : "ies");
+        for (uint64_t seq : r->repairs) Out() << " " << seq;
+        Out() << " (custos audit log --action audit.repair): checkpoints signed before a "
+                 "repair may no longer verify against this log.\n";
       }
       if (!r->break_glass.empty()) {
-        std::cout << "  break-glass (the vault's key without a user): " << r->break_glass.size()
-                  << " entr" << (r->break_glass.size() == 1 ? "y" : "ies") << ", first "
-                  << r->break_glass.front() << ", last " << r->break_glass.back()
-                  << " (custos audit log --via break-glass)\n";
+        Out() << "  break-glass (the vault's key without a user): " << r->break_glass.size()
+              << " entr" << (r->break_glass.size() == 1 ? "y" : "ies") << ", first "
+              << r->break_glass.front() << ", last " << r->break_glass.back()
+              << " (custos audit log --via break-glass)\n";
       }
     }
     return Ok();
@@ -54,7 +54,7 @@ struct RepairCmd {
   VaultOptions o;
   bool dry_run = false;
   Status Run() {
-    ASSIGN_OR_RETURN(std::unique_ptr<vault::Vault> v, OpenVault(o, "audit repair"));
+    ASSIGN_OR_RETURN(VaultPtr v, OpenVault(o, "audit repair"));
     ASSIGN_OR_RETURN(tlog::AuditLog::RepairReport r, v->RepairAudit(dry_run));
     json retired = json::array();
     for (const auto& c : r.retired) {
@@ -72,32 +72,31 @@ struct RepairCmd {
       return Ok();
     }
     if (!r.changed()) {
-      std::cout << "The audit log's " << r.entries
-                << " entries, its stored tree and its signed checkpoints agree: nothing to "
-                   "repair.\n";
+      Out() << "The audit log's " << r.entries
+            << " entries, its stored tree and its signed checkpoints agree: nothing to "
+               "repair.\n";
       return Ok();
     }
-    std::cout << (dry_run ? "Would repair" : "Repaired") << " the audit log of " << r.entries
-              << " entries:\n  tree nodes re-derived from the entries: " << r.nodes_rewritten
-              << "\n";
+    Out() << (dry_run ? "Would repair" : "Repaired") << " the audit log of " << r.entries
+          << " entries:\n  tree nodes re-derived from the entries: " << r.nodes_rewritten << "\n";
     if (r.entries_changed_count > 0) {
-      std::cout << "  entries whose content changed after they were logged: "
-                << r.entries_changed_count << " (";
+      Out() << "  entries whose content changed after they were logged: " << r.entries_changed_count
+            << " (";
       for (size_t i = 0; i < r.entries_changed.size(); ++i) {
-        std::cout << (i ? ", " : "") << r.entries_changed[i];
+        Out() << (i ? ", " : "") << r.entries_changed[i];
       }
-      std::cout << (r.entries_changed_count > r.entries_changed.size() ? ", ..." : "") << ")\n";
+      Out() << (r.entries_changed_count > r.entries_changed.size() ? ", ..." : "") << ")\n";
     }
     for (const auto& c : r.retired) {
-      std::cout << "  signed checkpoint at size " << c.size << " retired: " << c.reason << "\n";
+      Out() << "  signed checkpoint at size " << c.size << " retired: " << c.reason << "\n";
     }
     if (dry_run) {
-      std::cout << "Nothing was written (--dry-run).\n";
+      Out() << "Nothing was written (--dry-run).\n";
     } else {
-      std::cout << "Recorded as audit entry " << *r.repair_entry
-                << " with a new signed checkpoint; the retired checkpoints are kept in the vault. "
-                   "Anyone holding one of them will see the break (custos audit consistency "
-                   "--old): tell them why.\n";
+      Out() << "Recorded as audit entry " << *r.repair_entry
+            << " with a new signed checkpoint; the retired checkpoints are kept in the vault. "
+               "Anyone holding one of them will see the break (custos audit consistency "
+               "--old): tell them why.\n";
     }
     return Ok();
   }
@@ -107,7 +106,7 @@ struct ExportCmd {
   VaultOptions o;
   std::string out;
   Status Run() {
-    ASSIGN_OR_RETURN(std::unique_ptr<vault::Vault> v, OpenVault(o, "audit export"));
+    ASSIGN_OR_RETURN(VaultPtr v, OpenVault(o, "audit export"));
     RETURN_IF_ERROR(v->Authorize(access::Action::kAuditRead));
     auto& log = v->audit();
     RETURN_IF_ERROR(v->Transact(v->MakeEvent("audit.export"), [&](tlog::Event& e) -> Status {
@@ -134,9 +133,9 @@ struct ExportCmd {
     if (o.json) {
       PrintJson({{"dir", out}, {"size", cp->size}, {"vkey", vkey}});
     } else {
-      std::cout << "Exported " << cp->size << " audit entries to " << out
-                << "/entries.jsonl with the signed checkpoint (" << out << "/checkpoint) and the "
-                << "verifier key (" << out << "/vkey).\n";
+      Out() << "Exported " << cp->size << " audit entries to " << out
+            << "/entries.jsonl with the signed checkpoint (" << out << "/checkpoint) and the "
+            << "verifier key (" << out << "/vkey).\n";
     }
     return Ok();
   }
@@ -148,7 +147,7 @@ struct ProveCmd {
   uint64_t size = 0;
   std::string format = "json";
   Status Run() {
-    ASSIGN_OR_RETURN(std::unique_ptr<vault::Vault> v, OpenVault(o, "audit prove"));
+    ASSIGN_OR_RETURN(VaultPtr v, OpenVault(o, "audit prove"));
     RETURN_IF_ERROR(v->Authorize(access::Action::kAuditRead));
     ASSIGN_OR_RETURN(vault::Vault::ReadView view, v->BeginReadView());
     auto& log = v->audit();
@@ -204,10 +203,10 @@ struct ProveCmd {
     if (format == "json") {
       PrintJson(j);
     } else {
-      std::cout << "Entry " << p.index << " is in the tree of size " << p.size << "\n  leaf hash: "
-                << HashHex(p.leaf_hash) << "\n  root:      " << HashHex(p.root) << "\n  path ("
-                << p.path.size() << " hashes):\n";
-      for (const auto& h : p.path) std::cout << "    " << HashHex(h) << "\n";
+      Out() << "Entry " << p.index << " is in the tree of size " << p.size
+            << "\n  leaf hash: " << HashHex(p.leaf_hash) << "\n  root:      " << HashHex(p.root)
+            << "\n  path (" << p.path.size() << " hashes):\n";
+      for (const auto& h : p.path) Out() << "    " << HashHex(h) << "\n";
     }
     return Ok();
   }
@@ -217,7 +216,7 @@ struct ConsistencyCmd {
   VaultOptions o;
   std::string old_file;
   Status Run() {
-    ASSIGN_OR_RETURN(std::unique_ptr<vault::Vault> v, OpenVault(o, "audit consistency"));
+    ASSIGN_OR_RETURN(VaultPtr v, OpenVault(o, "audit consistency"));
     RETURN_IF_ERROR(v->Authorize(access::Action::kAuditRead));
     ASSIGN_OR_RETURN(vault::Vault::ReadView view, v->BeginReadView());
     auto& log = v->audit();
@@ -258,9 +257,9 @@ struct ConsistencyCmd {
                  {"new_root", HashHex(now.root)},
                  {"path", path}});
     } else {
-      std::cout << "Consistent: the log of " << now.size << " entries extends the checkpoint of "
-                << old->size << " entries in " << old_file << " (proof of " << proof->size()
-                << " hashes verified).\n";
+      Out() << "Consistent: the log of " << now.size << " entries extends the checkpoint of "
+            << old->size << " entries in " << old_file << " (proof of " << proof->size()
+            << " hashes verified).\n";
     }
     return Ok();
   }
@@ -277,7 +276,7 @@ struct LogCmd {
       ASSIGN_OR_RETURN(Date d, ParseIsoDate(since));
       since_key = FormatIsoDate(d) + "T00:00:00Z";
     }
-    ASSIGN_OR_RETURN(std::unique_ptr<vault::Vault> v, OpenVault(o, "audit log"));
+    ASSIGN_OR_RETURN(VaultPtr v, OpenVault(o, "audit log"));
     RETURN_IF_ERROR(v->Authorize(access::Action::kAuditRead));
     json list = json::array();
     RETURN_IF_ERROR(v->ForEachAuditEntry(0, [&](uint64_t, ByteSpan data) -> Status {
@@ -293,11 +292,11 @@ struct LogCmd {
       if (o.json) {
         list.push_back(json::parse(AsChars(data)));
       } else {
-        std::cout << e.seq << "  " << e.time << "  " << e.event.actor
-                  << (e.event.via == "key" ? "" : " (" + e.event.via + ")") << "  " << e.event.action
-                  << (e.event.result == "ok" ? "" : "  [" + e.event.result + "]");
-        if (!e.event.purpose.empty()) std::cout << "  purpose: " << e.event.purpose;
-        std::cout << "\n    " << e.event.objects.dump() << "\n";
+        Out() << e.seq << "  " << e.time << "  " << e.event.actor
+              << (e.event.via == "key" ? "" : " (" + e.event.via + ")") << "  " << e.event.action
+              << (e.event.result == "ok" ? "" : "  [" + e.event.result + "]");
+        if (!e.event.purpose.empty()) Out() << "  purpose: " << e.event.purpose;
+        Out() << "\n    " << e.event.objects.dump() << "\n";
       }
       return Ok();
     }));
@@ -312,13 +311,13 @@ void AddAuditCommands(CLI::App& app, std::vector<Command>& commands) {
   auto* audit = app.add_subcommand("audit", "The tamper-evident audit log: verify, export, prove");
   audit->require_subcommand(1);
 
-  static VerifyCmd verify;
+  auto& verify = Keep<VerifyCmd>();
   auto* c_verify = audit->add_subcommand(
       "verify", "Recompute the Merkle tree and check every signed checkpoint");
   AddVaultOptions(c_verify, verify.o);
   commands.push_back({c_verify, Runner(verify, verify.o.json)});
 
-  static RepairCmd repair;
+  auto& repair = Keep<RepairCmd>();
   auto* c_repair = audit->add_subcommand(
       "repair", "Re-derive a damaged log's tree and retire checkpoints it no longer matches");
   AddVaultOptions(c_repair, repair.o);
@@ -331,14 +330,14 @@ void AddAuditCommands(CLI::App& app, std::vector<Command>& commands) {
       "malformed entry cannot be re-derived: the command refuses (data_loss) and changes nothing.");
   commands.push_back({c_repair, Runner(repair, repair.o.json)});
 
-  static ExportCmd exp;
+  auto& exp = Keep<ExportCmd>();
   auto* c_export = audit->add_subcommand(
       "export", "Write DIR/checkpoint, DIR/entries.jsonl and DIR/vkey for an outside auditor");
   AddVaultOptions(c_export, exp.o);
   c_export->add_option("--out", exp.out, "Directory to write (created if missing)")->required();
   commands.push_back({c_export, Runner(exp, exp.o.json)});
 
-  static ProveCmd prove;
+  auto& prove = Keep<ProveCmd>();
   auto* c_prove = audit->add_subcommand("prove", "RFC 9162 inclusion proof of one entry");
   AddVaultOptions(c_prove, prove.o);
   c_prove->add_option("--index", prove.index, "Entry (0-based seq)")->required();
@@ -347,14 +346,14 @@ void AddAuditCommands(CLI::App& app, std::vector<Command>& commands) {
       ->check(CLI::IsMember({"json", "text"}));
   commands.push_back({c_prove, Runner(prove, prove.o.json)});
 
-  static ConsistencyCmd cons;
+  auto& cons = Keep<ConsistencyCmd>();
   auto* c_cons = audit->add_subcommand(
       "consistency", "Prove that the log extends an older checkpoint (fails loudly if not)");
   AddVaultOptions(c_cons, cons.o);
   c_cons->add_option("--old", cons.old_file, "An older checkpoint file")->required();
   commands.push_back({c_cons, Runner(cons, cons.o.json)});
 
-  static LogCmd log;
+  auto& log = Keep<LogCmd>();
   auto* c_log = audit->add_subcommand("log", "List audit entries for people to read");
   AddVaultOptions(c_log, log.o);
   c_log->add_option("--since", log.since, "Only entries at or after this time (YYYY-MM-DD or RFC 3339)");

@@ -52,16 +52,16 @@ struct InitCmd {
                  {"signing_key", ssh}});
       return Ok();
     }
-    std::cout << "Created vault " << o.vault << "\n  vault id:     " << v->IdHex()
-              << "\n  protected by: " << v->kek_source();
+    Out() << "Created vault " << o.vault << "\n  vault id:     " << v->IdHex()
+          << "\n  protected by: " << v->kek_source();
     if (k.kind == vault::KeySource::Kind::kKeyFile) {
-      std::cout << " " << k.key_file << (key_existed ? " (existing)" : " (new, mode 0600)");
+      Out() << " " << k.key_file << (key_existed ? " (existing)" : " (new, mode 0600)");
     }
-    std::cout << "\n  field cipher: " << crypto::FieldSuiteName(v->field_suite())
-              << "\n  signing key:  " << ssh << "\n";
+    Out() << "\n  field cipher: " << crypto::FieldSuiteName(v->field_suite())
+          << "\n  signing key:  " << ssh << "\n";
     if (k.kind == vault::KeySource::Kind::kKeyFile && !key_existed) {
-      std::cout << "Keep the key file safe and separate from the vault: without it the vault "
-                   "cannot be opened.\n";
+      Out() << "Keep the key file safe and separate from the vault: without it the vault "
+               "cannot be opened.\n";
     }
     return Ok();
   }
@@ -74,11 +74,11 @@ struct ImportCmd {
   std::string encoding;
   bool no_progress = false;
   Status Run() {
-    ASSIGN_OR_RETURN(std::unique_ptr<vault::Vault> v, OpenVault(o, "import"));
+    ASSIGN_OR_RETURN(VaultPtr v, OpenVault(o, "import"));
     workflow::ImportOptions io;
     io.dataset = dataset;
     io.read.encoding = encoding;
-    if (!no_progress && isatty(STDERR_FILENO)) io.progress = ProgressBar;
+    if (!no_progress && (isatty(STDERR_FILENO) || CurrentEmbedded())) io.progress = ProgressBar;
     ASSIGN_OR_RETURN(workflow::ImportReport r, workflow::ImportFile(*v, file, io));
     if (r.already_imported) {
       if (o.json) {
@@ -89,8 +89,8 @@ struct ImportCmd {
                    {"people", r.people},
                    {"already_imported", true}});
       } else {
-        std::cout << "Dataset '" << r.dataset << "' already holds this file (sha256 " << r.sha256
-                  << "): " << r.rows << " rows of " << r.people << " people. Nothing to do.\n";
+        Out() << "Dataset '" << r.dataset << "' already holds this file (sha256 " << r.sha256
+              << "): " << r.rows << " rows of " << r.people << " people. Nothing to do.\n";
       }
       return Ok();
     }
@@ -119,17 +119,17 @@ struct ImportCmd {
       return Ok();
     }
     for (auto& [column, n] : damaged.items()) {
-      std::cerr << "custos: warning: " << n.get<uint64_t>() << " value(s) of column " << column
-                << " were damaged before import (a spreadsheet stored long numbers as numbers: "
-                   "their digits past the 15th are lost); imported as they are and marked "
-                   "damaged. Export the column again as text (custos inventory explains how).\n";
+      Err() << "custos: warning: " << n.get<uint64_t>() << " value(s) of column " << column
+            << " were damaged before import (a spreadsheet stored long numbers as numbers: "
+               "their digits past the 15th are lost); imported as they are and marked "
+               "damaged. Export the column again as text (custos inventory explains how).\n";
     }
-    std::cout << "Imported " << r.rows << " rows of " << r.people << " people (" << r.new_people
-              << " new) into dataset '" << r.dataset << "'\n  file: " << file << " (" << r.format
-              << ", " << r.encoding << ", sha256 " << r.sha256 << ")\n  columns:\n";
+    Out() << "Imported " << r.rows << " rows of " << r.people << " people (" << r.new_people
+          << " new) into dataset '" << r.dataset << "'\n  file: " << file << " (" << r.format
+          << ", " << r.encoding << ", sha256 " << r.sha256 << ")\n  columns:\n";
     for (const auto& c : r.columns) {
-      std::cout << "    " << c.name << ": " << detect::PiiTypeName(c.type)
-                << (c.sensitive ? " (sensitive)" : "") << "\n";
+      Out() << "    " << c.name << ": " << detect::PiiTypeName(c.type)
+            << (c.sensitive ? " (sensitive)" : "") << "\n";
     }
     return Ok();
   }
@@ -161,7 +161,7 @@ struct FindCmd {
       ASSIGN_OR_RETURN(json found, ServerCall(o, "POST", "/api/v1/persons/search", body));
       return Print(found, o.json);
     }
-    ASSIGN_OR_RETURN(std::unique_ptr<vault::Vault> v, OpenVault(o, "find"));
+    ASSIGN_OR_RETURN(VaultPtr v, OpenVault(o, "find"));
     ASSIGN_OR_RETURN(json found, api::FindPeopleJson(*v, s.sel));
     return Print(found, o.json);
   }
@@ -170,11 +170,11 @@ struct FindCmd {
     if (as_json) {
       PrintJson(found);
     } else if (people.empty()) {
-      std::cout << "No match.\n";
+      Out() << "No match.\n";
     } else {
       for (const auto& p : people) {
-        std::cout << p["person"].get<std::string>() << "  " << p["name"].get<std::string>()
-                  << "  (records: " << p["records"].get<size_t>() << ")\n";
+        Out() << p["person"].get<std::string>() << "  " << p["name"].get<std::string>()
+              << "  (records: " << p["records"].get<size_t>() << ")\n";
       }
     }
     if (people.empty()) return Fail(NotFound("nobody in this vault matches"));
@@ -190,15 +190,11 @@ struct ShowCmd {
   std::string legal_ground;
   Status Run() {
     if (!o.server.empty()) return RunOnServer();
-    ASSIGN_OR_RETURN(std::unique_ptr<vault::Vault> v, OpenVault(o, "show"));
+    ASSIGN_OR_RETURN(VaultPtr v, OpenVault(o, "show"));
     ASSIGN_OR_RETURN(json shown, api::ShowPersonJson(*v, s.sel, {clear, purpose, legal_ground}));
     return Print(shown, o.json);
   }
   Status RunOnServer() {
-    if (clear || !legal_ground.empty()) {
-      return Fail(InvalidArgument(
-          "clear and frozen reads through a server are not served yet; use the vault locally"));
-    }
     std::string person = s.sel.person_id;
     if (person.empty()) {  // resolve the identifier first, as locally
       json body = json::object();
@@ -215,8 +211,21 @@ struct ShowCmd {
       }
       person = people[0]["person"].get<std::string>();
     }
-    ASSIGN_OR_RETURN(json shown, ServerCall(o, "GET", "/api/v1/persons/" + person, nullptr));
-    return Print(shown, o.json);
+    if (!clear) {
+      if (!legal_ground.empty()) return Fail(InvalidArgument("--legal-ground goes with --clear"));
+      ASSIGN_OR_RETURN(json shown, ServerCall(o, "GET", "/api/v1/persons/" + person, nullptr));
+      return Print(shown, o.json);
+    }
+    // A clear read: a fresh password and one-time code (step-up).
+    json body = {{"purpose", purpose}};
+    if (!legal_ground.empty()) body["legal_ground"] = legal_ground;
+    ASSIGN_OR_RETURN(std::string password, ReadSecret(o.password_env, "Password"));
+    ASSIGN_OR_RETURN(std::string code, ReadSecret(o.totp_env, "One-time code"));
+    body["password"] = std::move(password);
+    body["totp"] = std::move(code);
+    auto shown = ServerCall(o, "POST", "/api/v1/persons/" + person + "/clear-reads", body);
+    if (!shown) return Fail(shown.error());
+    return Print(*shown, o.json);
   }
 
   static Status Print(const json& shown, bool as_json) {
@@ -224,21 +233,21 @@ struct ShowCmd {
     if (as_json) {
       PrintJson(shown);
     } else {
-      std::cout << "Person " << shown["person"].get<std::string>()
-                << (shown["masked"].get<bool>() ? " (masked)" : " (clear text)") << "\n";
+      Out() << "Person " << shown["person"].get<std::string>()
+            << (shown["masked"].get<bool>() ? " (masked)" : " (clear text)") << "\n";
       for (const auto& ds : shown["datasets"]) {
         for (const auto& rec : ds["records"]) {
-          std::cout << "  " << ds["dataset"].get<std::string>() << " record "
-                    << rec["record"].get<uint64_t>() << ":\n";
+          Out() << "  " << ds["dataset"].get<std::string>() << " record "
+                << rec["record"].get<uint64_t>() << ":\n";
           for (auto& [k, val] : rec["fields"].items()) {
             const bool bad = damaged.count(ds["dataset"].get<std::string>() + "." + k) > 0;
-            std::cout << "    " << k << ": "
-                      << (val.is_null() ? std::string("<integrity check failed>")
-                                        : val.get<std::string>())
-                      << (bad ? "  [damaged before import: a spreadsheet stored this number as "
-                                "a number and its digits past the 15th are lost]"
-                              : "")
-                      << "\n";
+            Out() << "    " << k << ": "
+                  << (val.is_null() ? std::string("<integrity check failed>")
+                                    : val.get<std::string>())
+                  << (bad ? "  [damaged before import: a spreadsheet stored this number as "
+                            "a number and its digits past the 15th are lost]"
+                          : "")
+                  << "\n";
           }
         }
       }
@@ -257,7 +266,7 @@ struct ForgetCmd {
   VaultOptions o;
   SelectorOptions s;
   Status Run() {
-    ASSIGN_OR_RETURN(std::unique_ptr<vault::Vault> v, OpenVault(o, "forget"));
+    ASSIGN_OR_RETURN(VaultPtr v, OpenVault(o, "forget"));
     ASSIGN_OR_RETURN(vault::PersonId id, workflow::ResolvePerson(*v, s.sel));
     ASSIGN_OR_RETURN(vault::Vault::ForgetResult r, v->Forget(id));
     if (o.json) {
@@ -266,9 +275,9 @@ struct ForgetCmd {
                  {"method", "crypto-shred"},
                  {"residue_purged", r.purge.purged}});
     } else {
-      std::cout << "Forgot person " << id.ToString()
-                << ": data key destroyed, records and index entries deleted"
-                << (r.purge.purged ? ", vault files purged.\n" : ".\n");
+      Out() << "Forgot person " << id.ToString()
+            << ": data key destroyed, records and index entries deleted"
+            << (r.purge.purged ? ", vault files purged.\n" : ".\n");
     }
     WarnIfNotPurged(r.purge);
     return Ok();
@@ -301,7 +310,7 @@ struct RotateCmd {
       (void)vault::NoteRefusedAttempt(o.vault, Actor(o), "keys rotate", "wrong key or passphrase");
     }
     if (!opened) return Fail(opened.error());
-    std::unique_ptr<vault::Vault> v = std::move(*opened);
+    VaultPtr v = std::move(*opened);
     RETURN_IF_ERROR(EstablishPrincipal(o, *v));
     ASSIGN_OR_RETURN(vault::Vault::RotateResult r, v->RotateKek(nk));
     return FinishRotation(*v, /*already=*/false, r.rewrapped, r.purge);
@@ -319,11 +328,11 @@ struct RotateCmd {
                  {"key_source", v.kek_source()},
                  {"residue_purged", purge->purged}});
     } else if (already) {
-      std::cout << "The vault is already under the new key (key version " << v.kek_version()
-                << "): an earlier run rotated it. The old key no longer opens this vault.\n";
+      Out() << "The vault is already under the new key (key version " << v.kek_version()
+            << "): an earlier run rotated it. The old key no longer opens this vault.\n";
     } else {
-      std::cout << "Re-wrapped " << rewrapped << " data keys under the new key (key version "
-                << v.kek_version() << "). The old key no longer opens this vault.\n";
+      Out() << "Re-wrapped " << rewrapped << " data keys under the new key (key version "
+            << v.kek_version() << "). The old key no longer opens this vault.\n";
     }
     WarnIfNotPurged(*purge);
     return Ok();
@@ -334,7 +343,7 @@ struct PurgeCmd {
   VaultOptions o;
   bool vacuum = false;
   Status Run() {
-    ASSIGN_OR_RETURN(std::unique_ptr<vault::Vault> v, OpenVault(o, "vault purge"));
+    ASSIGN_OR_RETURN(VaultPtr v, OpenVault(o, "vault purge"));
     ASSIGN_OR_RETURN(vault::PurgeResult r, v->Purge(vacuum));
     if (!r.purged) {
       return Fail(
@@ -344,9 +353,9 @@ struct PurgeCmd {
     if (o.json) {
       PrintJson({{"purged", true}, {"vacuum", vacuum}});
     } else {
-      std::cout << "Purged " << o.vault << ": the write-ahead log is empty"
-                << (vacuum ? " and the file was rebuilt (VACUUM)" : "")
-                << "; freed pages were zeroed as they were freed (secure_delete).\n";
+      Out() << "Purged " << o.vault << ": the write-ahead log is empty"
+            << (vacuum ? " and the file was rebuilt (VACUUM)" : "")
+            << "; freed pages were zeroed as they were freed (secure_delete).\n";
     }
     return Ok();
   }
@@ -374,7 +383,7 @@ struct KeysSplitCmd {
       }
       recipients.push_back(*r);
     }
-    ASSIGN_OR_RETURN(std::unique_ptr<vault::Vault> v, OpenVault(o, "keys split"));
+    ASSIGN_OR_RETURN(VaultPtr v, OpenVault(o, "keys split"));
     std::error_code ec;
     std::filesystem::create_directories(out, ec);
     if (ec) return Fail(InvalidArgument("--out " + out + ": " + ec.message()));
@@ -407,15 +416,14 @@ struct KeysSplitCmd {
                  {"shares", shares}});
       return Ok();
     }
-    std::cout << "Split the key of vault " << v->IdHex() << " (key version " << v->kek_version()
-              << ") into " << written.size() << " shares; any " << threshold
-              << " of them open it:\n";
+    Out() << "Split the key of vault " << v->IdHex() << " (key version " << v->kek_version()
+          << ") into " << written.size() << " shares; any " << threshold << " of them open it:\n";
     for (size_t i = 0; i < written.size(); ++i) {
-      std::cout << "  " << written[i] << "  for " << to[i] << "\n";
+      Out() << "  " << written[i] << "  for " << to[i] << "\n";
     }
-    std::cout << "Give each custodian their file; `age -d -i KEY FILE` opens it. The split is in "
-                 "the audit log (split "
-              << *split << ").\n";
+    Out() << "Give each custodian their file; `age -d -i KEY FILE` opens it. The split is in "
+             "the audit log (split "
+          << *split << ").\n";
     return Ok();
   }
 };
@@ -424,12 +432,12 @@ struct PublicKeyCmd {
   VaultOptions o;
   std::string format = "ssh";
   Status Run() {
-    ASSIGN_OR_RETURN(std::unique_ptr<vault::Vault> v, OpenVault(o, "keys public"));
+    ASSIGN_OR_RETURN(VaultPtr v, OpenVault(o, "keys public"));
     const auto& pk = v->signer().public_key();
     if (format == "ssh") {
-      std::cout << package::SshEd25519PublicKeyLine(pk, "custos-vault-" + v->IdHex()) << "\n";
+      Out() << package::SshEd25519PublicKeyLine(pk, "custos-vault-" + v->IdHex()) << "\n";
     } else {
-      std::cout << tlog::NoteVerifierKey(tlog::VaultKeyName(v->IdHex()), pk) << "\n";
+      Out() << tlog::NoteVerifierKey(tlog::VaultKeyName(v->IdHex()), pk) << "\n";
     }
     return Ok();
   }
@@ -448,7 +456,7 @@ struct SampleCmd {
     if (!today.empty()) {
       ASSIGN_OR_RETURN(so.today, ParseIsoDate(today));
     }
-    if (out.empty() || out == "-") return workflow::WriteSampleCsv(so, std::cout);
+    if (out.empty() || out == "-") return workflow::WriteSampleCsv(so, Out());
     std::string tmp = out + ".tmp";
     {
       std::ofstream f(tmp, std::ios::binary | std::ios::trunc);
@@ -460,7 +468,7 @@ struct SampleCmd {
     if (std::rename(tmp.c_str(), out.c_str()) != 0) {
       return Fail(Unavailable("cannot rename " + tmp + " to " + out));
     }
-    std::cerr << "Wrote " << rows << " synthetic rows to " << out << " (seed " << seed << ")\n";
+    Err() << "Wrote " << rows << " synthetic rows to " << out << " (seed " << seed << ")\n";
     return Ok();
   }
 };
@@ -473,7 +481,7 @@ constexpr bool kNoJson = false;
 void AddMaintenanceCommands(CLI::App& app, std::vector<Command>& commands) {
   auto* c_vault = app.add_subcommand("vault", "The vault file itself");
   c_vault->require_subcommand(1);
-  static PurgeCmd purge;
+  auto& purge = Keep<PurgeCmd>();
   auto* c_purge = c_vault->add_subcommand(
       "purge", "Empty the write-ahead log so nothing deleted lingers in the vault's files");
   AddVaultOptions(c_purge, purge.o);
@@ -482,7 +490,7 @@ void AddMaintenanceCommands(CLI::App& app, std::vector<Command>& commands) {
       "forget, keys rotate and destroy purge by themselves; when another process was using the\n"
       "vault at that moment they warn, and this finishes the job once the vault is idle.");
 
-  static SampleCmd sample;
+  auto& sample = Keep<SampleCmd>();
   auto* c_sample = app.add_subcommand("sample", "Write a synthetic branch CRM export (CSV)");
   c_sample->add_option("--rows", sample.rows, "Number of rows");
   c_sample->add_option("--seed", sample.seed, "Seed: the same seed gives the same file");
@@ -495,7 +503,7 @@ void AddMaintenanceCommands(CLI::App& app, std::vector<Command>& commands) {
 
 // keys split (apart, to keep Run readable).
 void AddKeysSplitCommand(CLI::App* keys, std::vector<Command>& commands) {
-  static KeysSplitCmd split;
+  auto& split = Keep<KeysSplitCmd>();
   auto* c_split = keys->add_subcommand(
       "split", "Split the vault's key into custodians' shares, any K of which open it");
   AddVaultOptions(c_split, split.o);
@@ -518,25 +526,28 @@ void AddKeysSplitCommand(CLI::App* keys, std::vector<Command>& commands) {
   commands.push_back({c_split, Runner(split, split.o.json)});
 }
 
-int Run(int argc, char** argv) {
-  CLI::App app{
+namespace {
+
+// Every command, registered on `app`.
+void AddCommands(CLI::App& app, std::vector<Command>& commands) {
+  app.description(
       "Custos keeps a closing branch's customer personal information in custody: an encrypted\n"
       "vault (one key per person), inventory, lawful transfer, retention, destruction and a\n"
       "tamper-evident record of every step.\n\n"
       "Start with:  custos init --vault branch.vault --key-file branch.key\n"
       "             custos import export.csv --vault branch.vault --key-file branch.key --dataset "
-      "crm"};
+      "crm");
   app.require_subcommand(1);
   app.set_version_flag("--version", "custos 0.1.0");
 
-  InitCmd init;
+  auto& init = Keep<InitCmd>();
   auto* c_init = app.add_subcommand("init", "Create a vault and its key");
   AddVaultOptions(c_init, init.o);
   c_init->footer(
       "With --key-file FILE, FILE is created (32 random bytes, mode 0600) if it does not exist.\n"
       "With --passphrase-env VAR, the key is derived from the passphrase in $VAR with Argon2id.");
 
-  ImportCmd imp;
+  auto& imp = Keep<ImportCmd>();
   auto* c_imp = app.add_subcommand("import", "Import a CSV/JSONL export into the vault, encrypted");
   AddVaultOptions(c_imp, imp.o);
   c_imp->add_option("FILE", imp.file, "The export to import")->required();
@@ -544,12 +555,12 @@ int Run(int argc, char** argv) {
   c_imp->add_option("--encoding", imp.encoding, "Force utf-8, gbk or gb18030 (default: detect)");
   c_imp->add_flag("--no-progress", imp.no_progress, "No progress bar");
 
-  FindCmd find;
+  auto& find = Keep<FindCmd>();
   auto* c_find = app.add_subcommand("find", "Find people by ID number, mobile or e-mail");
   AddVaultOptions(c_find, find.o);
   find.s.Add(c_find, false);
 
-  ShowCmd show;
+  auto& show = Keep<ShowCmd>();
   auto* c_show = app.add_subcommand("show", "Show what the vault holds about a person (masked)");
   AddVaultOptions(c_show, show.o);
   show.s.Add(c_show, true);
@@ -560,31 +571,34 @@ int Run(int argc, char** argv) {
       "--legal-ground", show.legal_ground,
       "Legal ground for reading data frozen under a retention rule (e.g. a tax audit)");
 
-  ForgetCmd forget;
+  auto& forget = Keep<ForgetCmd>();
   auto* c_forget = app.add_subcommand("forget", "Crypto-shred a person: destroy key and data");
   AddVaultOptions(c_forget, forget.o);
   forget.s.Add(c_forget, true);
 
   auto* c_keys = app.add_subcommand("keys", "Key management");
   c_keys->require_subcommand(1);
-  RotateCmd rotate;
+  auto& rotate = Keep<RotateCmd>();
   auto* c_rotate = c_keys->add_subcommand("rotate", "Re-wrap every data key under a new key");
   AddVaultOptions(c_rotate, rotate.o);
   c_rotate->add_option("--new-key-file", rotate.new_key_file, "New key file (created if missing)");
   c_rotate->add_option("--new-passphrase-env", rotate.new_passphrase_env,
                        "Environment variable holding the new passphrase");
-  PublicKeyCmd pub;
+  auto& pub = Keep<PublicKeyCmd>();
   auto* c_pub = c_keys->add_subcommand("public", "Print the vault's signing public key");
   AddVaultOptions(c_pub, pub.o);
   c_pub->add_option("--format", pub.format, "ssh (OpenSSH line) or note (C2SP verifier key)")
       ->check(CLI::IsMember({"ssh", "note"}));
 
-  std::vector<Command> commands = {
-      {c_init, Runner(init, init.o.json)},       {c_imp, Runner(imp, imp.o.json)},
-      {c_find, Runner(find, find.o.json)},       {c_show, Runner(show, show.o.json)},
-      {c_forget, Runner(forget, forget.o.json)}, {c_rotate, Runner(rotate, rotate.o.json)},
-      {c_pub, Runner(pub, pub.o.json)},
-  };
+  commands.insert(commands.end(), {
+                                      {c_init, Runner(init, init.o.json)},
+                                      {c_imp, Runner(imp, imp.o.json)},
+                                      {c_find, Runner(find, find.o.json)},
+                                      {c_show, Runner(show, show.o.json)},
+                                      {c_forget, Runner(forget, forget.o.json)},
+                                      {c_rotate, Runner(rotate, rotate.o.json)},
+                                      {c_pub, Runner(pub, pub.o.json)},
+                                  });
   AddInventoryCommands(app, commands);
   AddRetentionCommands(app, commands);
   AddTransferCommands(app, commands);
@@ -594,7 +608,42 @@ int Run(int argc, char** argv) {
   AddServeCommands(app, commands);
   AddKeysSplitCommand(c_keys, commands);
   AddMaintenanceCommands(app, commands);
+}
 
+}  // namespace
+
+int RunEmbedded(std::vector<std::string> args, Embedded& e) {
+  struct Scope {
+    Embedded* saved;
+    explicit Scope(Embedded* now) : saved(CurrentEmbedded()) { SetCurrentEmbeddedForRun(now); }
+    ~Scope() {
+      SetCurrentEmbeddedForRun(saved);
+      CommandArena().clear();
+    }
+  } scope(&e);
+  CommandArena().clear();
+  CLI::App app;
+  std::vector<Command> commands;
+  AddCommands(app, commands);
+  std::reverse(args.begin(), args.end());  // CLI11 takes them last first
+  try {
+    app.parse(args);
+  } catch (const CLI::ParseError& pe) {
+    e.error = InvalidArgument(pe.what());
+    return ExitStatusFor(ErrorCode::kInvalidArgument);
+  }
+  for (auto& c : commands) {
+    if (c.app->parsed()) return c.run();
+  }
+  e.error = InvalidArgument("no command given");
+  return ExitStatusFor(ErrorCode::kInvalidArgument);
+}
+
+int Run(int argc, char** argv) {
+  CommandArena().clear();
+  CLI::App app;
+  std::vector<Command> commands;
+  AddCommands(app, commands);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -602,7 +651,9 @@ int Run(int argc, char** argv) {
     return rc == 0 ? 0 : ExitStatusFor(ErrorCode::kInvalidArgument);
   }
   for (auto& c : commands) {
-    if (c.app->parsed()) return c.run();
+    if (!c.app->parsed()) continue;
+    if (std::optional<int> rc = RunOnServerIfAsked(c.app)) return *rc;
+    return c.run();
   }
   return ExitStatusFor(ErrorCode::kInvalidArgument);
 }

@@ -19,6 +19,17 @@
 
 namespace custos::cli {
 
+namespace {
+thread_local Embedded* tls_embedded = nullptr;
+thread_local std::vector<std::shared_ptr<void>> tls_arena;
+}  // namespace
+
+Embedded* CurrentEmbedded() { return tls_embedded; }
+void SetCurrentEmbeddedForRun(Embedded* e) { tls_embedded = e; }
+std::ostream& Out() { return tls_embedded ? tls_embedded->out : std::cout; }
+std::ostream& Err() { return tls_embedded ? tls_embedded->err : std::cerr; }
+std::vector<std::shared_ptr<void>>& CommandArena() { return tls_arena; }
+
 Result<crypto::SecretBytes> OpenShareFile(const std::string& file,
                                           const std::string& identity_file) {
   ASSIGN_OR_RETURN(std::string text, ReadFile(file));
@@ -54,6 +65,21 @@ Result<vault::KeySource> KeySourceFromShares(const std::vector<std::string>& fil
   return vault::CombineKeyShares(shares);
 }
 
+void AddServerOptions(CLI::App* cmd, VaultOptions& o, bool session) {
+  auto* remote = cmd->add_option_group("A server instead of a local vault");
+  remote
+      ->add_option("--server", o.server,
+                   "Send the command to `custos serve` at this URL (or CUSTOS_SERVER); sign in "
+                   "with custos login --server URL")
+      ->envname("CUSTOS_SERVER");
+  remote->add_option("--ca-cert", o.ca_cert, "Trust this CA certificate (PEM) for the server")
+      ->envname("CUSTOS_CA_CERT");
+  if (session) {
+    remote->add_option("--session", o.session, "Session file of custos login --server")
+        ->envname("CUSTOS_SESSION");
+  }
+}
+
 void AddVaultOptions(CLI::App* cmd, VaultOptions& o, bool user_flag) {
   cmd->add_option("--vault", o.vault, "Vault file (or CUSTOS_VAULT)")->envname("CUSTOS_VAULT");
   cmd->add_option("--key-file", o.key_file,
@@ -87,14 +113,7 @@ void AddVaultOptions(CLI::App* cmd, VaultOptions& o, bool user_flag) {
                   "Name of an environment variable holding the user's password (scripts)");
   who->add_option("--totp-env", o.totp_env,
                   "Name of an environment variable holding the current one-time code (scripts)");
-  auto* remote = cmd->add_option_group("A server instead of a local vault");
-  remote
-      ->add_option("--server", o.server,
-                   "Send the command to `custos serve` at this URL (or CUSTOS_SERVER); sign in "
-                   "with custos login --server URL")
-      ->envname("CUSTOS_SERVER");
-  remote->add_option("--ca-cert", o.ca_cert, "Trust this CA certificate (PEM) for the server")
-      ->envname("CUSTOS_CA_CERT");
+  AddServerOptions(cmd, o, /*session=*/false);
   who->add_flag("--break-glass", o.break_glass,
                 "Act with the key alone, without a user: only a custodian's work, recorded as "
                 "break-glass in the audit log");
@@ -107,7 +126,7 @@ vault::OpenOptions OpenOptionsFrom(const VaultOptions& o) {
 }
 
 void WarnIfNotPurged(const vault::PurgeResult& r) {
-  if (!r.purged) std::cerr << "custos: warning: " << r.why_not << "\n";
+  if (!r.purged) Err() << "custos: warning: " << r.why_not << "\n";
 }
 
 Result<vault::KeySource> KeySourceFrom(const VaultOptions& o) {
@@ -154,28 +173,38 @@ std::string Actor(const VaultOptions& o) {
   return "unknown";
 }
 
-Result<std::unique_ptr<vault::Vault>> OpenVaultUnauthenticated(const VaultOptions& o,
-                                                               const std::string& command) {
+Result<VaultPtr> OpenVaultUnauthenticated(const VaultOptions& o, const std::string& command) {
+  if (Embedded* e = CurrentEmbedded()) return VaultPtr(e->vault, VaultCloser{false});
   if (!o.server.empty()) {
     return Fail(InvalidArgument(command + " is not served through --server yet (so far: login, "
                                           "logout, find, show): run it on the vault"));
   }
   RETURN_IF_ERROR(RequireVault(o));
   ASSIGN_OR_RETURN(vault::KeySource k, KeySourceFrom(o));
-  auto v = OpenVaultWith(o, k);
+  Result<VaultPtr> v = OpenVaultWith(o, k);
   if (!v && v.error().code() == ErrorCode::kUnauthenticated) {
     (void)vault::NoteRefusedAttempt(o.vault, Actor(o), command, "wrong key or passphrase");
   }
   return v;
 }
 
-Result<std::unique_ptr<vault::Vault>> OpenVault(const VaultOptions& o, const std::string& command) {
-  ASSIGN_OR_RETURN(std::unique_ptr<vault::Vault> v, OpenVaultUnauthenticated(o, command));
+Result<VaultPtr> OpenVault(const VaultOptions& o, const std::string& command) {
+  ASSIGN_OR_RETURN(VaultPtr v, OpenVaultUnauthenticated(o, command));
   RETURN_IF_ERROR(EstablishPrincipal(o, *v));
   return v;
 }
 
 Result<std::string> ReadSecret(const std::string& env_name, const std::string& prompt) {
+  if (Embedded* e = CurrentEmbedded()) {
+    // On a server: only what the request carried, named "@member".
+    auto it = e->secrets.find(env_name);
+    if (env_name.starts_with('@') && it != e->secrets.end() && !it->second.empty()) {
+      return it->second;
+    }
+    const std::string member = env_name.starts_with('@') ? env_name.substr(1) : "";
+    return Fail(InvalidArgument(prompt + " is needed: send it in the request" +
+                                (member.empty() ? "" : " as \"" + member + "\"")));
+  }
   if (!env_name.empty()) {
     const char* value = std::getenv(env_name.c_str());
     if (value == nullptr || *value == '\0') {
@@ -264,6 +293,7 @@ Result<SessionFileData> ReadSessionFile(const std::string& path) {
 }
 
 Status EstablishPrincipal(const VaultOptions& o, vault::Vault& v) {
+  if (CurrentEmbedded() != nullptr) return Ok();  // the server resumed the session
   // Vault::Open found whether the vault has users: it opens as nobody then.
   const bool has_users = v.principal().via == access::Via::kNone;
   if (!has_users) {
@@ -297,13 +327,18 @@ Status EstablishPrincipal(const VaultOptions& o, vault::Vault& v) {
   return Ok();
 }
 
-Result<std::unique_ptr<vault::Vault>> OpenVaultWith(const VaultOptions& o,
-                                                    const vault::KeySource& key) {
+Result<VaultPtr> OpenVaultWith(const VaultOptions& o, const vault::KeySource& key) {
   RETURN_IF_ERROR(RequireVault(o));
-  return vault::Vault::Open(o.vault, key, Actor(o), OpenOptionsFrom(o));
+  ASSIGN_OR_RETURN(std::unique_ptr<vault::Vault> v,
+                   vault::Vault::Open(o.vault, key, Actor(o), OpenOptionsFrom(o)));
+  return VaultPtr(v.release());
 }
 
 int Report(const Error& e, bool as_json) {
+  if (Embedded* emb = CurrentEmbedded()) {
+    emb->error = e;
+    return ExitStatusFor(e.code());
+  }
   if (as_json) {
     json j = {{"error", {{"code", ErrorCodeName(e.code())}, {"message", e.message()}}}};
     std::cout << j.dump(2) << "\n";
@@ -312,16 +347,21 @@ int Report(const Error& e, bool as_json) {
   return ExitStatusFor(e.code());
 }
 
-void PrintJson(const json& j) { std::cout << j.dump(2) << "\n"; }
+void PrintJson(const json& j) { Out() << j.dump(2) << "\n"; }
 
 void PrintBreakGlass(const vault::Vault::BreakGlassUses& uses) {
   if (uses.count == 0) return;
-  std::cout << "Break-glass: the vault's key was used without a user " << uses.count << " time(s), "
-            << uses.first_at << " to " << uses.last_at << " (audit entries " << uses.first_seq
-            << " to " << uses.last_seq << ").\n";
+  Out() << "Break-glass: the vault's key was used without a user " << uses.count << " time(s), "
+        << uses.first_at << " to " << uses.last_at << " (audit entries " << uses.first_seq << " to "
+        << uses.last_seq << ").\n";
 }
 
 void ProgressBar(uint64_t done, uint64_t total) {
+  if (Embedded* e = CurrentEmbedded()) {
+    if (e->total != nullptr) e->total->store(total, std::memory_order_relaxed);
+    if (e->done != nullptr) e->done->store(done, std::memory_order_relaxed);
+    return;
+  }
   if (total == 0) return;
   int pct = static_cast<int>(done * 100 / total);
   int filled = pct * 30 / 100;

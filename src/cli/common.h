@@ -4,9 +4,14 @@
 #define CUSTOS_CLI_COMMON_H_
 
 #include <CLI/CLI.hpp>
+#include <atomic>
 #include <functional>
+#include <map>
 #include <memory>
 #include <nlohmann/json.hpp>
+#include <optional>
+#include <ostream>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -20,6 +25,53 @@ struct Request;
 namespace custos::cli {
 
 using json = nlohmann::ordered_json;
+
+// A command run inside `custos serve` for one request or job
+// (docs/server.md): it acts on the server's vault handle as the session's
+// user, prints into `out`/`err` instead of the terminal, reports its error
+// here, and takes secrets only from `secrets` (never from the server's
+// environment or terminal).
+struct Embedded {
+  vault::Vault* vault = nullptr;  // principal already set
+  // "--password-env @password": the value the request carried.
+  std::map<std::string, std::string> secrets;
+  std::ostringstream out;
+  std::ostringstream err;
+  std::optional<Error> error;
+  // Progress of long work (done, total) for the job's poller, when a job.
+  std::atomic<uint64_t>* done = nullptr;
+  std::atomic<uint64_t>* total = nullptr;
+};
+// The command being run for the server on this thread, or null.
+Embedded* CurrentEmbedded();
+void SetCurrentEmbeddedForRun(Embedded* e);  // RunEmbedded's
+// Runs one command line (`args` without the program name) as Run does,
+// for the server (serve_cmd.cc gives it to the API): returns its exit
+// status; what it printed and its error are in `e`.
+int RunEmbedded(std::vector<std::string> args, Embedded& e);
+// Where a command prints: the terminal, or the embedded run's buffers.
+std::ostream& Out();
+std::ostream& Err();
+
+// A vault handle a command holds: its own, or (embedded) the server's.
+struct VaultCloser {
+  bool owned = true;
+  void operator()(vault::Vault* v) const {
+    if (owned) delete v;
+  }
+};
+using VaultPtr = std::unique_ptr<vault::Vault, VaultCloser>;
+
+// The command objects of one parse (fresh for each run, so one request's
+// options never leak into the next): Keep<T>() makes one that lives as
+// long as the run.
+std::vector<std::shared_ptr<void>>& CommandArena();
+template <typename T>
+T& Keep() {
+  auto p = std::make_shared<T>();
+  CommandArena().push_back(p);
+  return *p;
+}
 
 // Options every vault command shares.
 struct VaultOptions {
@@ -48,6 +100,9 @@ struct VaultOptions {
 // `user_flag` false leaves --user to the command (training records/record,
 // where it names whose records); the acting user is then the session's.
 void AddVaultOptions(CLI::App* cmd, VaultOptions& o, bool user_flag = true);
+// --server and --ca-cert (and --session when `session`), for a command
+// without the vault options that a server can run too (inventory).
+void AddServerOptions(CLI::App* cmd, VaultOptions& o, bool session);
 Result<vault::KeySource> KeySourceFrom(const VaultOptions& o);
 // A custodian's share file as plaintext: opened with the age identity file
 // when it is still encrypted.
@@ -67,11 +122,10 @@ std::string Actor(const VaultOptions& o);
 // asked for; otherwise kUnauthenticated. A wrong key is noted beside the
 // vault (the vault file itself stays untouched) and enters the audit log at
 // the next successful open.
-Result<std::unique_ptr<vault::Vault>> OpenVault(const VaultOptions& o, const std::string& command);
+Result<VaultPtr> OpenVault(const VaultOptions& o, const std::string& command);
 // Opens the vault without establishing a user (enrolment, login): its
 // principal is the key holder, or nobody on a vault with users.
-Result<std::unique_ptr<vault::Vault>> OpenVaultUnauthenticated(const VaultOptions& o,
-                                                               const std::string& command);
+Result<VaultPtr> OpenVaultUnauthenticated(const VaultOptions& o, const std::string& command);
 // Who acts, as OpenVault establishes it, on an open vault.
 Status EstablishPrincipal(const VaultOptions& o, vault::Vault& v);
 // A secret from the variable named `env_name`, else asked on the terminal
@@ -97,8 +151,7 @@ struct SessionFileData {
 // kInvalidArgument naming the file when it is not a session file.
 Result<SessionFileData> ReadSessionFile(const std::string& path);
 // The same without noting a refused attempt (for a second try with another key).
-Result<std::unique_ptr<vault::Vault>> OpenVaultWith(const VaultOptions& o,
-                                                    const vault::KeySource& key);
+Result<VaultPtr> OpenVaultWith(const VaultOptions& o, const vault::KeySource& key);
 vault::OpenOptions OpenOptionsFrom(const VaultOptions& o);
 // A warning on stderr when a purge of the vault's files could not finish.
 void WarnIfNotPurged(const vault::PurgeResult& r);
@@ -123,6 +176,11 @@ std::function<int()> Runner(Cmd& cmd, const bool& as_json) {
     return 0;
   };
 }
+
+// `custos COMMAND --server URL` (or CUSTOS_SERVER) for a command the
+// server runs (api/commands.h): sends it and returns its exit status;
+// nothing when no server was named or the command speaks to it itself.
+std::optional<int> RunOnServerIfAsked(const CLI::App* app);
 
 // Registration functions, one per command family (each in its own .cc).
 void AddAuditCommands(CLI::App& app, std::vector<Command>& commands);

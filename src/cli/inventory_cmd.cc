@@ -23,6 +23,7 @@ struct InventoryCmd {
   std::string today;
   bool no_progress = false;
   bool json_errors = false;
+  VaultOptions remote;  // --server: run by the server (docs/server.md)
 
   Status Run() {
     json_errors = format == "json";
@@ -33,7 +34,7 @@ struct InventoryCmd {
     if (!today.empty()) {
       ASSIGN_OR_RETURN(io.today, ParseIsoDate(today));
     }
-    if (!no_progress && isatty(STDERR_FILENO)) io.progress = ProgressBar;
+    if (!no_progress && (isatty(STDERR_FILENO) || CurrentEmbedded())) io.progress = ProgressBar;
     ASSIGN_OR_RETURN(report::InventoryReport r, workflow::RunInventory(file, io));
     std::string rendered;
     if (format == "json") {
@@ -45,11 +46,11 @@ struct InventoryCmd {
     }
     if (!rendered.empty() && rendered.back() != '\n') rendered.push_back('\n');
     if (out.empty() || out == "-") {
-      std::cout << rendered;
+      Out() << rendered;
       return Ok();
     }
     RETURN_IF_ERROR(WriteFileAtomic(out, rendered));
-    std::cerr << "Wrote the data map of " << file << " to " << out << "\n";
+    Err() << "Wrote the data map of " << file << " to " << out << "\n";
     return Ok();
   }
 };
@@ -57,7 +58,7 @@ struct InventoryCmd {
 }  // namespace
 
 void AddInventoryCommands(CLI::App& app, std::vector<Command>& commands) {
-  static InventoryCmd inv;
+  auto& inv = Keep<InventoryCmd>();
   auto* c = app.add_subcommand(
       "inventory",
       "Data map (数据清单) of an export: what every column holds, sensitive data, minors, "
@@ -71,6 +72,7 @@ void AddInventoryCommands(CLI::App& app, std::vector<Command>& commands) {
   c->add_option("--lang", inv.lang, "zh (default) or en, for text and html");
   c->add_option("--today", inv.today, "Reference date YYYY-MM-DD for ages (default: today, UTC+8)");
   c->add_flag("--no-progress", inv.no_progress, "No progress bar");
+  AddServerOptions(c, inv.remote, /*session=*/true);
   c->footer(
       "The JSON object has rows, people, minors, encoding, columns[] (name, type, sensitive,\n"
       "confidence, non_empty, valid, invalid, contains) and findings[] (kind, column, count,\n"

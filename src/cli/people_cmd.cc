@@ -42,7 +42,7 @@ void PrintQr(const std::string& text) {
       const bool top = !dark(x, y), bottom = !dark(x, y + 1);
       line += top && bottom ? "█" : top ? "▀" : bottom ? "▄" : " ";
     }
-    std::cout << line << "\n";
+    Out() << line << "\n";
   }
 }
 
@@ -94,7 +94,7 @@ struct UserAddCmd {
   std::string request;
   Status Run() {
     u.roles = SplitRoles(roles);
-    ASSIGN_OR_RETURN(std::unique_ptr<vault::Vault> v, OpenVault(o, "user add"));
+    ASSIGN_OR_RETURN(VaultPtr v, OpenVault(o, "user add"));
     ASSIGN_OR_RETURN(access::Grant grant, access::AddUser(*v, u, request));
     if (grant.requested) {
       ReportNewRequest(*grant.requested, o.json,
@@ -109,10 +109,10 @@ struct UserAddCmd {
                  {"enrolment_secret", inv.enrolment_secret},
                  {"expires_at", inv.expires_at}});
     } else {
-      std::cout << "Added user " << inv.user << ". Give them this one-time enrolment secret "
-                << "(valid until " << inv.expires_at << "), by a channel only they read:\n\n  "
-                << inv.enrolment_secret << "\n\nThey run: custos user enrol --id " << inv.user
-                << " --vault " << o.vault << "\n";
+      Out() << "Added user " << inv.user << ". Give them this one-time enrolment secret "
+            << "(valid until " << inv.expires_at << "), by a channel only they read:\n\n  "
+            << inv.enrolment_secret << "\n\nThey run: custos user enrol --id " << inv.user
+            << " --vault " << o.vault << "\n";
     }
     return Ok();
   }
@@ -124,7 +124,7 @@ struct UserEnrolCmd {
   std::string secret_env;
   std::string ssh_key;
   Status Run() {
-    ASSIGN_OR_RETURN(std::unique_ptr<vault::Vault> v, OpenVaultUnauthenticated(o, "user enrol"));
+    ASSIGN_OR_RETURN(VaultPtr v, OpenVaultUnauthenticated(o, "user enrol"));
     access::Enrolment e;
     e.user = id;
     ASSIGN_OR_RETURN(e.enrolment_secret, ReadSecret(secret_env, "Enrolment secret for " + id));
@@ -151,13 +151,13 @@ struct UserEnrolCmd {
                  {"approval_key", enrolled->approval_key}});
       return Ok();
     }
-    std::cout << "Enrolled " << enrolled->user << ". Add this to your authenticator app now "
-              << "(scan the code, or enter the secret " << enrolled->totp_secret << "):\n\n";
+    Out() << "Enrolled " << enrolled->user << ". Add this to your authenticator app now "
+          << "(scan the code, or enter the secret " << enrolled->totp_secret << "):\n\n";
     PrintQr(enrolled->totp_uri);
-    std::cout << "\n"
-              << enrolled->totp_uri << "\n\nYour approval key ("
-              << (ssh_key.empty() ? "unlocked only by your password" : "your own SSH key")
-              << "):\n  " << enrolled->approval_key << "\n";
+    Out() << "\n"
+          << enrolled->totp_uri << "\n\nYour approval key ("
+          << (ssh_key.empty() ? "unlocked only by your password" : "your own SSH key") << "):\n  "
+          << enrolled->approval_key << "\n";
     return Ok();
   }
 };
@@ -165,7 +165,7 @@ struct UserEnrolCmd {
 struct UserListCmd {
   VaultOptions o;
   Status Run() {
-    ASSIGN_OR_RETURN(std::unique_ptr<vault::Vault> v, OpenVault(o, "user list"));
+    ASSIGN_OR_RETURN(VaultPtr v, OpenVault(o, "user list"));
     ASSIGN_OR_RETURN(std::vector<access::UserDoc> users, access::ListUsers(*v));
     if (o.json) {
       json all = json::array();
@@ -173,10 +173,10 @@ struct UserListCmd {
       PrintJson({{"users", all}});
       return Ok();
     }
-    if (users.empty()) std::cout << "No users: whoever holds the vault's key acts.\n";
+    if (users.empty()) Out() << "No users: whoever holds the vault's key acts.\n";
     for (const auto& u : users) {
-      std::cout << u.id << "  " << u.name << "  [" << u.roles.Joined() << "]  "
-                << access::UserStatusName(u.status) << "\n";
+      Out() << u.id << "  " << u.name << "  [" << u.roles.Joined() << "]  "
+            << access::UserStatusName(u.status) << "\n";
     }
     return Ok();
   }
@@ -186,20 +186,20 @@ struct UserShowCmd {
   VaultOptions o;
   std::string id;
   Status Run() {
-    ASSIGN_OR_RETURN(std::unique_ptr<vault::Vault> v, OpenVault(o, "user show"));
+    ASSIGN_OR_RETURN(VaultPtr v, OpenVault(o, "user show"));
     ASSIGN_OR_RETURN(std::vector<access::UserDoc> users, access::ListUsers(*v));
     for (const auto& u : users) {
       if (u.id != id) continue;
       if (o.json) {
         PrintJson(UserJson(u));
       } else {
-        std::cout << "user:         " << u.id << "\nname:         " << u.name
-                  << "\nroles:        " << u.roles.Joined()
-                  << "\nstatus:       " << access::UserStatusName(u.status)
-                  << "\ncreated:      " << u.created_at << " by " << u.created_by
-                  << "\nenrolled:     " << u.enrolled_at << "\napproval key: " << u.approval_key
-                  << "\n";
-        if (!u.locked_until.empty()) std::cout << "locked until: " << u.locked_until << "\n";
+        Out() << "user:         " << u.id << "\nname:         " << u.name
+              << "\nroles:        " << u.roles.Joined()
+              << "\nstatus:       " << access::UserStatusName(u.status)
+              << "\ncreated:      " << u.created_at << " by " << u.created_by
+              << "\nenrolled:     " << u.enrolled_at << "\napproval key: " << u.approval_key
+              << "\n";
+        if (!u.locked_until.empty()) Out() << "locked until: " << u.locked_until << "\n";
       }
       return Ok();
     }
@@ -215,7 +215,7 @@ struct UserChangeCmd {
   std::vector<std::string> roles;
   std::string request;  // kRoles: an approved grant
   Status Run() {
-    ASSIGN_OR_RETURN(std::unique_ptr<vault::Vault> v, OpenVault(o, "user"));
+    ASSIGN_OR_RETURN(VaultPtr v, OpenVault(o, "user"));
     json out = {{"user", id}};
     switch (kind) {
       case Kind::kSuspend:
@@ -250,13 +250,13 @@ struct UserChangeCmd {
     if (o.json) {
       PrintJson(out);
     } else {
-      std::cout << "User " << id << ": "
-                << (out.contains("status") ? out["status"].get<std::string>()
-                                           : "roles " + out["roles"].dump())
-                << ".\n";
+      Out() << "User " << id << ": "
+            << (out.contains("status") ? out["status"].get<std::string>()
+                                       : "roles " + out["roles"].dump())
+            << ".\n";
       if (out.contains("enrolment_secret")) {
-        std::cout << "New enrolment secret (valid until " << out["expires_at"].get<std::string>()
-                  << "):\n\n  " << out["enrolment_secret"].get<std::string>() << "\n";
+        Out() << "New enrolment secret (valid until " << out["expires_at"].get<std::string>()
+              << "):\n\n  " << out["enrolment_secret"].get<std::string>() << "\n";
       }
     }
     return Ok();
@@ -277,7 +277,7 @@ struct LoginCmd {
   Status Run() {
     if (o.user.empty()) return Fail(InvalidArgument("--user ID is required"));
     if (!o.server.empty()) return RunOnServer();
-    ASSIGN_OR_RETURN(std::unique_ptr<vault::Vault> v, OpenVaultUnauthenticated(o, "login"));
+    ASSIGN_OR_RETURN(VaultPtr v, OpenVaultUnauthenticated(o, "login"));
     // Where the session goes, first: a code is used up by the login.
     const std::string file = SessionFile(o, *v);
     RETURN_IF_ERROR(MakeDirectoryOf(file));
@@ -325,11 +325,11 @@ struct LoginCmd {
     } else {
       std::string joined;
       for (const auto& r : roles) joined += (joined.empty() ? "" : ", ") + r;
-      std::cout << "Logged in as " << o.user << " [" << joined
-                << "] until 8 hours idle or 24 hours. Session: " << file << "\n";
+      Out() << "Logged in as " << o.user << " [" << joined
+            << "] until 8 hours idle or 24 hours. Session: " << file << "\n";
       if (!trained) {
-        std::cout << "No passed training within its period: clear reads, approvals and "
-                     "witnessing wait for `custos training take`.\n";
+        Out() << "No passed training within its period: clear reads, approvals and "
+                 "witnessing wait for `custos training take`.\n";
       }
     }
     return Ok();
@@ -347,7 +347,7 @@ struct LogoutCmd {
       if (!ended && ended.error().code() != ErrorCode::kUnauthenticated) return Fail(ended.error());
       return Report(file);
     }
-    ASSIGN_OR_RETURN(std::unique_ptr<vault::Vault> v, OpenVaultUnauthenticated(o, "logout"));
+    ASSIGN_OR_RETURN(VaultPtr v, OpenVaultUnauthenticated(o, "logout"));
     const std::string file = SessionFile(o, *v);
     if (!FileExists(file)) return Fail(NotFound("no session file " + file + ": not logged in"));
     ASSIGN_OR_RETURN(SessionFileData session, ReadSessionFile(file));
@@ -360,7 +360,7 @@ struct LogoutCmd {
     if (o.json) {
       PrintJson({{"logged_out", true}});
     } else {
-      std::cout << "Logged out; removed " << file << ".\n";
+      Out() << "Logged out; removed " << file << ".\n";
     }
     return Ok();
   }
@@ -369,7 +369,7 @@ struct LogoutCmd {
 struct WhoamiCmd {
   VaultOptions o;
   Status Run() {
-    ASSIGN_OR_RETURN(std::unique_ptr<vault::Vault> v, OpenVault(o, "whoami"));
+    ASSIGN_OR_RETURN(VaultPtr v, OpenVault(o, "whoami"));
     const access::Principal& p = v->principal();
     if (o.json) {
       PrintJson({{"user", p.user},
@@ -378,8 +378,8 @@ struct WhoamiCmd {
                  {"trained", p.trained},
                  {"session", p.session}});
     } else {
-      std::cout << p.user << " [" << p.roles.Joined() << "] via " << access::ViaName(p.via)
-                << (p.IsUser() ? (p.trained ? ", trained" : ", no current training") : "") << "\n";
+      Out() << p.user << " [" << p.roles.Joined() << "] via " << access::ViaName(p.via)
+            << (p.IsUser() ? (p.trained ? ", trained" : ", no current training") : "") << "\n";
     }
     return Ok();
   }
@@ -388,7 +388,7 @@ struct WhoamiCmd {
 struct CourseCmd {
   VaultOptions o;
   Status Run() {
-    ASSIGN_OR_RETURN(std::unique_ptr<vault::Vault> v, OpenVault(o, "training course"));
+    ASSIGN_OR_RETURN(VaultPtr v, OpenVault(o, "training course"));
     ASSIGN_OR_RETURN(access::Course c, access::CurrentCourse(*v));
     if (o.json) {
       PrintJson({{"version", c.version},
@@ -399,9 +399,9 @@ struct CourseCmd {
                  {"period_months", c.period_months},
                  {"questions", c.questions.size()}});
     } else {
-      std::cout << c.title << " (" << c.title_en << ")\nversion " << c.version << ": " << c.draw
-                << " questions drawn from " << c.questions.size() << ", pass mark " << c.pass_mark
-                << "%, a pass counts for " << c.period_months << " months.\n";
+      Out() << c.title << " (" << c.title_en << ")\nversion " << c.version << ": " << c.draw
+            << " questions drawn from " << c.questions.size() << ", pass mark " << c.pass_mark
+            << "%, a pass counts for " << c.period_months << " months.\n";
     }
     return Ok();
   }
@@ -411,7 +411,7 @@ struct TakeCmd {
   VaultOptions o;
   std::string answers_env;  // scripts: "0,2,1,..." in the order asked
   Status Run() {
-    ASSIGN_OR_RETURN(std::unique_ptr<vault::Vault> v, OpenVault(o, "training take"));
+    ASSIGN_OR_RETURN(VaultPtr v, OpenVault(o, "training take"));
     std::vector<std::string> scripted;
     if (!answers_env.empty()) {
       ASSIGN_OR_RETURN(std::string all, ReadSecret(answers_env, "answers"));
@@ -425,12 +425,11 @@ struct TakeCmd {
         }
         answer = scripted[n - 1];
       } else {
-        std::cout << "\n" << n << ". " << q.question << "\n";
+        Out() << "\n" << n << ". " << q.question << "\n";
         for (size_t i = 0; i < q.choices.size(); ++i) {
-          std::cout << "   " << static_cast<char>('A' + i) << ". " << q.choices[i] << "\n";
+          Out() << "   " << static_cast<char>('A' + i) << ". " << q.choices[i] << "\n";
         }
-        std::cout << "答案 (A-" << static_cast<char>('A' + q.choices.size() - 1)
-                  << "): " << std::flush;
+        Out() << "答案 (A-" << static_cast<char>('A' + q.choices.size() - 1) << "): " << std::flush;
         if (!std::getline(std::cin, answer)) return Fail(InvalidArgument("no answer given"));
       }
       if (answer.size() == 1 && answer[0] >= 'a' && answer[0] <= 'z') answer[0] -= 32;
@@ -450,8 +449,8 @@ struct TakeCmd {
                  {"pass_mark", a.pass_mark},
                  {"passed", a.passed}});
     } else {
-      std::cout << "\nScore " << a.score << "% (pass mark " << a.pass_mark
-                << "%): " << (a.passed ? "passed." : "not passed; you may take it again.") << "\n";
+      Out() << "\nScore " << a.score << "% (pass mark " << a.pass_mark
+            << "%): " << (a.passed ? "passed." : "not passed; you may take it again.") << "\n";
     }
     return Ok();
   }
@@ -461,7 +460,7 @@ struct RecordsCmd {
   VaultOptions o;
   std::string user;
   Status Run() {
-    ASSIGN_OR_RETURN(std::unique_ptr<vault::Vault> v, OpenVault(o, "training records"));
+    ASSIGN_OR_RETURN(VaultPtr v, OpenVault(o, "training records"));
     std::optional<std::string> who;
     if (!user.empty()) who = user;
     ASSIGN_OR_RETURN(std::vector<access::Attempt> all, access::ListAttempts(*v, who));
@@ -469,9 +468,8 @@ struct RecordsCmd {
     for (const auto& a : all) {
       out.push_back(access::AttemptToJson(a));
       if (!o.json) {
-        std::cout << a.taken_at << "  " << a.user << "  " << a.kind << "  course "
-                  << a.course_version << "  " << a.score << "% "
-                  << (a.passed ? "passed" : "not passed") << "\n";
+        Out() << a.taken_at << "  " << a.user << "  " << a.kind << "  course " << a.course_version
+              << "  " << a.score << "% " << (a.passed ? "passed" : "not passed") << "\n";
       }
     }
     if (o.json) PrintJson({{"attempts", out}});
@@ -486,13 +484,13 @@ struct RecordCmd {
   Status Run() {
     ASSIGN_OR_RETURN(std::string bytes, ReadFile(evidence));
     c.evidence_sha256 = crypto::Sha256Hex(AsBytes(bytes));
-    ASSIGN_OR_RETURN(std::unique_ptr<vault::Vault> v, OpenVault(o, "training record"));
+    ASSIGN_OR_RETURN(VaultPtr v, OpenVault(o, "training record"));
     ASSIGN_OR_RETURN(access::Attempt a, access::RecordClassroom(*v, c));
     if (o.json) {
       PrintJson({{"attempt", a.id}, {"passed", a.passed}, {"evidence_sha256", a.evidence_sha256}});
     } else {
-      std::cout << "Recorded " << c.user << "'s classroom course " << c.course_version << ": "
-                << a.score << "% " << (a.passed ? "passed" : "not passed") << ".\n";
+      Out() << "Recorded " << c.user << "'s classroom course " << c.course_version << ": "
+            << a.score << "% " << (a.passed ? "passed" : "not passed") << ".\n";
     }
     return Ok();
   }
@@ -505,8 +503,8 @@ CLI::Option* AddId(CLI::App* cmd, std::string& id) {
 void AddUserChange(CLI::App* users, std::vector<Command>& commands, const char* name,
                    const char* help, UserChangeCmd::Kind kind) {
   auto* cmd = users->add_subcommand(name, help);
-  static std::deque<UserChangeCmd> changes;  // stable addresses for the runners
-  UserChangeCmd* c = &changes.emplace_back(UserChangeCmd{kind, {}, {}, {}, {}});
+  UserChangeCmd* c = &Keep<UserChangeCmd>();
+  c->kind = kind;
   AddVaultOptions(cmd, c->o);
   AddId(cmd, c->id);
   if (kind == UserChangeCmd::Kind::kRoles) {
@@ -527,7 +525,7 @@ void AddUserCommands(CLI::App& app, std::vector<Command>& commands) {
       "On a vault with no users, whoever holds its key adds the first ones. Once it has two\n"
       "or more custodians, a role grant (add, roles) waits for another custodian's approval:\n"
       "the command prints a request; custos approve ID; then the same command with --request.");
-  static UserAddCmd add;
+  auto& add = Keep<UserAddCmd>();
   auto* c_add =
       users->add_subcommand("add", "Add a user (custodian): prints a one-time enrolment secret");
   AddVaultOptions(c_add, add.o);
@@ -539,7 +537,7 @@ void AddUserCommands(CLI::App& app, std::vector<Command>& commands) {
                     "custodians)");
   commands.push_back({c_add, Runner(add, add.o.json)});
 
-  static UserEnrolCmd enrol;
+  auto& enrol = Keep<UserEnrolCmd>();
   auto* c_enrol = users->add_subcommand(
       "enrol", "Enrol with the secret: set the password, get the TOTP secret and approval key");
   AddVaultOptions(c_enrol, enrol.o);
@@ -550,11 +548,11 @@ void AddUserCommands(CLI::App& app, std::vector<Command>& commands) {
                       "Approve with your own OpenSSH key: its public key file (ssh-ed25519)");
   commands.push_back({c_enrol, Runner(enrol, enrol.o.json)});
 
-  static UserListCmd list;
+  auto& list = Keep<UserListCmd>();
   auto* c_list = users->add_subcommand("list", "List users");
   AddVaultOptions(c_list, list.o);
   commands.push_back({c_list, Runner(list, list.o.json)});
-  static UserShowCmd show;
+  auto& show = Keep<UserShowCmd>();
   auto* c_show = users->add_subcommand("show", "Show a user");
   AddVaultOptions(c_show, show.o);
   AddId(c_show, show.id);
@@ -572,16 +570,16 @@ void AddUserCommands(CLI::App& app, std::vector<Command>& commands) {
 }
 
 void AddSessionCommands(CLI::App& app, std::vector<Command>& commands) {
-  static LoginCmd login;
+  auto& login = Keep<LoginCmd>();
   auto* c_login =
       app.add_subcommand("login", "Log in: password and one-time code; starts a session");
   AddVaultOptions(c_login, login.o);
   commands.push_back({c_login, Runner(login, login.o.json)});
-  static LogoutCmd logout;
+  auto& logout = Keep<LogoutCmd>();
   auto* c_logout = app.add_subcommand("logout", "End the session of this vault");
   AddVaultOptions(c_logout, logout.o);
   commands.push_back({c_logout, Runner(logout, logout.o.json)});
-  static WhoamiCmd whoami;
+  auto& whoami = Keep<WhoamiCmd>();
   auto* c_who = app.add_subcommand("whoami", "Who acts: user, roles, how authenticated, training");
   AddVaultOptions(c_who, whoami.o);
   commands.push_back({c_who, Runner(whoami, whoami.o.json)});
@@ -591,22 +589,22 @@ void AddTrainingCommands(CLI::App& app, std::vector<Command>& commands) {
   auto* t =
       app.add_subcommand("training", "Training with assessment: the course, the quiz, records");
   t->require_subcommand(1);
-  static CourseCmd course;
+  auto& course = Keep<CourseCmd>();
   auto* c_course = t->add_subcommand("course", "The current course: version, pass mark, period");
   AddVaultOptions(c_course, course.o);
   commands.push_back({c_course, Runner(course, course.o.json)});
-  static TakeCmd take;
+  auto& take = Keep<TakeCmd>();
   auto* c_take = t->add_subcommand("take", "Take the assessment in the terminal (zh-CN)");
   AddVaultOptions(c_take, take.o);
   c_take->add_option("--answers-env", take.answers_env,
                      "Scripts: name of a variable holding the answers, comma-separated (A-D)");
   commands.push_back({c_take, Runner(take, take.o.json)});
-  static RecordsCmd records;
+  auto& records = Keep<RecordsCmd>();
   auto* c_records = t->add_subcommand("records", "Training attempts (yours, or --user's)");
   AddVaultOptions(c_records, records.o, /*user_flag=*/false);
   c_records->add_option("--user", records.user, "Only this user");
   commands.push_back({c_records, Runner(records, records.o.json)});
-  static RecordCmd record;
+  auto& record = Keep<RecordCmd>();
   auto* c_record = t->add_subcommand(
       "record", "Record a classroom course for someone else (custodian or officer)");
   AddVaultOptions(c_record, record.o, /*user_flag=*/false);

@@ -18,31 +18,31 @@ namespace custos::cli {
 namespace {
 
 void PrintRequest(const access::Request& r) {
-  std::cout << r.id << "  " << r.kind << "  " << access::RequestStateName(r.state)
-            << "  requested by " << r.requester << " at " << r.requested_at << ", expires "
-            << r.expires_at << "\n  operation-sha256 " << r.operation_sha256 << "\n  needs:";
+  Out() << r.id << "  " << r.kind << "  " << access::RequestStateName(r.state) << "  requested by "
+        << r.requester << " at " << r.requested_at << ", expires " << r.expires_at
+        << "\n  operation-sha256 " << r.operation_sha256 << "\n  needs:";
   for (const access::Slot& s : r.policy.slots) {
-    std::cout << " " << s.count << " of " << s.roles.Joined("|") << ";";
+    Out() << " " << s.count << " of " << s.roles.Joined("|") << ";";
   }
-  std::cout << "\n";
+  Out() << "\n";
   for (const access::Review& v : r.reviews) {
-    std::cout << "  " << v.decision << " by " << v.reviewer << " [" << v.roles.Joined() << "] at "
-              << v.time << (v.slot >= 0 ? " (slot " + std::to_string(v.slot) + ")" : "")
-              << (v.comment.empty() ? "" : ": " + v.comment) << "\n";
+    Out() << "  " << v.decision << " by " << v.reviewer << " [" << v.roles.Joined() << "] at "
+          << v.time << (v.slot >= 0 ? " (slot " + std::to_string(v.slot) + ")" : "")
+          << (v.comment.empty() ? "" : ": " + v.comment) << "\n";
   }
 }
 
 struct ListCmd {
   VaultOptions o;
   Status Run() {
-    ASSIGN_OR_RETURN(std::unique_ptr<vault::Vault> v, OpenVault(o, "request list"));
+    ASSIGN_OR_RETURN(VaultPtr v, OpenVault(o, "request list"));
     ASSIGN_OR_RETURN(std::vector<access::Request> all, access::ListRequests(*v));
     if (o.json) {
       json out = json::array();
       for (const auto& r : all) out.push_back(access::RequestToJson(r));
       PrintJson({{"requests", out}});
     } else {
-      if (all.empty()) std::cout << "No requests.\n";
+      if (all.empty()) Out() << "No requests.\n";
       for (const auto& r : all) PrintRequest(r);
     }
     return Ok();
@@ -53,13 +53,13 @@ struct ShowCmd {
   VaultOptions o;
   std::string id;
   Status Run() {
-    ASSIGN_OR_RETURN(std::unique_ptr<vault::Vault> v, OpenVault(o, "request show"));
+    ASSIGN_OR_RETURN(VaultPtr v, OpenVault(o, "request show"));
     ASSIGN_OR_RETURN(access::Request r, access::GetRequest(*v, id));
     if (o.json) {
       PrintJson(access::RequestToJson(r));
     } else {
       PrintRequest(r);
-      std::cout << "  operation: " << r.operation << "\n";
+      Out() << "  operation: " << r.operation << "\n";
     }
     return Ok();
   }
@@ -69,12 +69,12 @@ struct CancelCmd {
   VaultOptions o;
   std::string id;
   Status Run() {
-    ASSIGN_OR_RETURN(std::unique_ptr<vault::Vault> v, OpenVault(o, "request cancel"));
+    ASSIGN_OR_RETURN(VaultPtr v, OpenVault(o, "request cancel"));
     RETURN_IF_ERROR(access::CancelRequest(*v, id));
     if (o.json) {
       PrintJson({{"request", id}, {"state", "cancelled"}});
     } else {
-      std::cout << "Cancelled request " << id << ".\n";
+      Out() << "Cancelled request " << id << ".\n";
     }
     return Ok();
   }
@@ -137,7 +137,7 @@ struct ApproveCmd {
   bool print_statement = false;
   std::string statement_file, signature_file;
   Status Run() {
-    ASSIGN_OR_RETURN(std::unique_ptr<vault::Vault> v, OpenVaultUnauthenticated(o, "approve"));
+    ASSIGN_OR_RETURN(VaultPtr v, OpenVaultUnauthenticated(o, "approve"));
     const std::string decision = deny ? "deny" : "approve";
     std::string time = FormatRfc3339(NowUnixSeconds());
     access::Signing signing;
@@ -156,7 +156,7 @@ struct ApproveCmd {
         const std::string statement =
             access::Statement(v->IdHex(), r, decision, v->principal().user, time);
         if (print_statement) {
-          std::cout << statement;
+          Out() << statement;
           return Ok();
         }
         ASSIGN_OR_RETURN(signing.ssh_signature, SshKeygenSign(ssh_key, statement));
@@ -164,6 +164,7 @@ struct ApproveCmd {
     } else {
       // The password unseals the approval key; a fresh one-time code again.
       std::string user = o.user;
+      if (user.empty() && CurrentEmbedded() != nullptr) user = v->principal().user;
       if (user.empty()) {
         ASSIGN_OR_RETURN(user, SessionUser(o, *v));
       }
@@ -180,8 +181,8 @@ struct ApproveCmd {
     if (o.json) {
       PrintJson(access::RequestToJson(r));
     } else {
-      std::cout << (deny ? "Denied" : "Approved") << " request " << r.id << "; it is now "
-                << access::RequestStateName(r.state) << ".\n";
+      Out() << (deny ? "Denied" : "Approved") << " request " << r.id << "; it is now "
+            << access::RequestStateName(r.state) << ".\n";
     }
     return Ok();
   }
@@ -202,10 +203,10 @@ void ReportNewRequest(const access::Request& q, bool as_json, const std::string&
     PrintJson({{"request", access::RequestToJson(q)}});
     return;
   }
-  std::cout << "This vault has users: the operation waits for approval.\n";
+  Out() << "This vault has users: the operation waits for approval.\n";
   PrintRequest(q);
-  std::cout << "  operation: " << q.operation << "\nReviewers: custos approve " << q.id
-            << "\nOnce approved: " << run_again << "\n";
+  Out() << "  operation: " << q.operation << "\nReviewers: custos approve " << q.id
+        << "\nOnce approved: " << run_again << "\n";
 }
 
 std::string SlotsText(const access::Policy& p) {
@@ -219,7 +220,7 @@ std::string SlotsText(const access::Policy& p) {
 struct PolicyShowCmd {
   VaultOptions o;
   Status Run() {
-    ASSIGN_OR_RETURN(std::unique_ptr<vault::Vault> v, OpenVault(o, "policy show"));
+    ASSIGN_OR_RETURN(VaultPtr v, OpenVault(o, "policy show"));
     ASSIGN_OR_RETURN(std::vector<access::PolicyInForce> all, access::ListPolicies(*v));
     if (o.json) {
       json out = json::array();
@@ -235,12 +236,13 @@ struct PolicyShowCmd {
       return Ok();
     }
     for (const auto& p : all) {
-      std::printf("%-17s %s", p.policy.kind.c_str(), SlotsText(p.policy).c_str());
+      std::string kind = p.policy.kind;
+      kind.resize(std::max<size_t>(kind.size(), 17), ' ');
+      Out() << kind << " " << SlotsText(p.policy);
       if (p.is_default) {
-        std::printf("  (default)\n");
+        Out() << "  (default)\n";
       } else {
-        std::printf("  (set %s by %s, request %s)\n", p.set_at.c_str(), p.set_by.c_str(),
-                    p.request.c_str());
+        Out() << "  (set " << p.set_at << " by " << p.set_by << ", request " << p.request << ")\n";
       }
     }
     return Ok();
@@ -259,7 +261,7 @@ struct PolicySetCmd {
       ASSIGN_OR_RETURN(access::Slot slot, access::ParseSlot(text));
       p.slots.push_back(slot);
     }
-    ASSIGN_OR_RETURN(std::unique_ptr<vault::Vault> v, OpenVault(o, "policy set"));
+    ASSIGN_OR_RETURN(VaultPtr v, OpenVault(o, "policy set"));
     ASSIGN_OR_RETURN(std::optional<access::Request> made, access::SetPolicy(*v, p, request));
     if (made) {
       std::string again = "custos policy set --kind " + kind;
@@ -270,7 +272,7 @@ struct PolicySetCmd {
     if (o.json) {
       PrintJson({{"policy", access::PolicyToJson(p)}, {"request", request}});
     } else {
-      std::cout << "The policy for " << kind << " is now: " << SlotsText(p) << ".\n";
+      Out() << "The policy for " << kind << " is now: " << SlotsText(p) << ".\n";
     }
     return Ok();
   }
@@ -279,11 +281,11 @@ struct PolicySetCmd {
 void AddPolicyCommands(CLI::App& app, std::vector<Command>& commands) {
   auto* pol = app.add_subcommand("policy", "Approval policies: who must approve what");
   pol->require_subcommand(1);
-  static PolicyShowCmd show;
+  auto& show = Keep<PolicyShowCmd>();
   auto* c_show = pol->add_subcommand("show", "The policy in force for each kind of request");
   AddVaultOptions(c_show, show.o);
   commands.push_back({c_show, Runner(show, show.o.json)});
-  static PolicySetCmd set;
+  auto& set = Keep<PolicySetCmd>();
   auto* c_set = pol->add_subcommand(
       "set", "Change a policy (a custodian asks, the officer approves; then --request)");
   AddVaultOptions(c_set, set.o);
@@ -306,22 +308,22 @@ void AddPolicyCommands(CLI::App& app, std::vector<Command>& commands) {
 void AddRequestCommands(CLI::App& app, std::vector<Command>& commands) {
   auto* req = app.add_subcommand("request", "Requests that wait for approvals: list, show, cancel");
   req->require_subcommand(1);
-  static ListCmd list;
+  auto& list = Keep<ListCmd>();
   auto* c_list = req->add_subcommand("list", "Every request and where it stands");
   AddVaultOptions(c_list, list.o);
   commands.push_back({c_list, Runner(list, list.o.json)});
-  static ShowCmd show;
+  auto& show = Keep<ShowCmd>();
   auto* c_show = req->add_subcommand("show", "One request: its operation, policy and reviews");
   AddVaultOptions(c_show, show.o);
   c_show->add_option("REQUEST", show.id, "Request id (r-...)")->required();
   commands.push_back({c_show, Runner(show, show.o.json)});
-  static CancelCmd cancel;
+  auto& cancel = Keep<CancelCmd>();
   auto* c_cancel = req->add_subcommand("cancel", "Cancel a request (its requester or a custodian)");
   AddVaultOptions(c_cancel, cancel.o);
   c_cancel->add_option("REQUEST", cancel.id, "Request id")->required();
   commands.push_back({c_cancel, Runner(cancel, cancel.o.json)});
 
-  static ApproveCmd approve;
+  auto& approve = Keep<ApproveCmd>();
   auto* c_approve = app.add_subcommand(
       "approve", "Review a request: sign an approval (or --deny) with your approval key");
   AddVaultOptions(c_approve, approve.o);

@@ -1,5 +1,7 @@
 // custos retention rules | apply | run, destroy plan | execute, certificate,
 // media register | record, deregister check.
+#include <unistd.h>
+
 #include <iostream>
 #include <sstream>
 
@@ -32,18 +34,18 @@ struct RulesCmd {
   VaultOptions o;
   std::string rules_file;
   Status Run() {
-    ASSIGN_OR_RETURN(std::unique_ptr<vault::Vault> v, OpenVault(o, "retention rules"));
+    ASSIGN_OR_RETURN(VaultPtr v, OpenVault(o, "retention rules"));
     ASSIGN_OR_RETURN(policy::Catalogue c, workflow::LoadRules(*v, rules_file));
     if (o.json) {
       PrintJson(json::parse(c.canonical_json));
       return Ok();
     }
-    std::cout << "Retention rules, catalogue version " << c.version << "\n"
-              << c.defaults_notice << "\n\n";
+    Out() << "Retention rules, catalogue version " << c.version << "\n"
+          << c.defaults_notice << "\n\n";
     for (const auto& r : c.rules) {
-      std::cout << "  " << r.id << ": " << r.period_years << " years from "
-                << r.start_event << "\n    " << r.title << "\n    " << r.citation << " [" << r.status
-                << "]" << (r.applies_to.empty() ? "" : "; applies to " + r.applies_to) << "\n";
+      Out() << "  " << r.id << ": " << r.period_years << " years from " << r.start_event << "\n    "
+            << r.title << "\n    " << r.citation << " [" << r.status << "]"
+            << (r.applies_to.empty() ? "" : "; applies to " + r.applies_to) << "\n";
     }
     return Ok();
   }
@@ -53,7 +55,7 @@ struct ApplyCmd {
   VaultOptions o;
   std::string rule, dataset, fields, start_date, start_field, rules_file, today;
   Status Run() {
-    ASSIGN_OR_RETURN(std::unique_ptr<vault::Vault> v, OpenVault(o, "retention apply"));
+    ASSIGN_OR_RETURN(VaultPtr v, OpenVault(o, "retention apply"));
     workflow::ApplyOptions a;
     a.rule = rule;
     a.dataset = dataset;
@@ -71,11 +73,12 @@ struct ApplyCmd {
                  {"people", r.people}, {"start_unknown", r.start_unknown},
                  {"earliest_expiry", r.earliest_expiry}, {"latest_expiry", r.latest_expiry}});
     } else {
-      std::cout << "Bound " << a.fields.size() << " field(s) of dataset '" << dataset << "' to rule '"
-                << rule << "' (catalogue " << r.catalogue_version << ") for " << r.people
-                << " people; retained until " << r.earliest_expiry << " .. " << r.latest_expiry << "\n";
+      Out() << "Bound " << a.fields.size() << " field(s) of dataset '" << dataset << "' to rule '"
+            << rule << "' (catalogue " << r.catalogue_version << ") for " << r.people
+            << " people; retained until " << r.earliest_expiry << " .. " << r.latest_expiry << "\n";
       if (r.start_unknown > 0) {
-        std::cout << "  " << r.start_unknown << " people had no readable start date: counted from today\n";
+        Out() << "  " << r.start_unknown
+              << " people had no readable start date: counted from today\n";
       }
     }
     return Ok();
@@ -84,7 +87,7 @@ struct ApplyCmd {
 
 void PrintBlockers(const std::vector<workflow::Blocker>& blockers, std::string_view indent) {
   for (const auto& b : blockers) {
-    std::cout << indent << "- " << b.what << "\n" << indent << "  -> " << b.resolve << "\n";
+    Out() << indent << "- " << b.what << "\n" << indent << "  -> " << b.resolve << "\n";
   }
 }
 
@@ -98,26 +101,26 @@ json BlockersJson(const std::vector<workflow::Blocker>& blockers) {
 
 void PrintPlan(const workflow::DestroyPlan& p) {
   const workflow::PlanSnapshot& s = p.snapshot;
-  std::cout << "Destruction plan for " << s.today << " (rules catalogue " << s.catalogue_version
-            << ")\n  people: " << p.people_total << " in the vault, " << p.people_destroyed
-            << " to destroy, " << p.people_retained << " retained (" << p.people_rewritten
-            << " of them lose fields no rule retains)\n";
+  Out() << "Destruction plan for " << s.today << " (rules catalogue " << s.catalogue_version
+        << ")\n  people: " << p.people_total << " in the vault, " << p.people_destroyed
+        << " to destroy, " << p.people_retained << " retained (" << p.people_rewritten
+        << " of them lose fields no rule retains)\n";
   for (const auto& ds : s.datasets) {
-    std::cout << "  dataset " << ds.dataset << ": records " << ds.records_destroyed << " destroyed, "
-              << ds.records_retained << " retained\n";
+    Out() << "  dataset " << ds.dataset << ": records " << ds.records_destroyed << " destroyed, "
+          << ds.records_retained << " retained\n";
     for (const auto& f : ds.fields) {
-      std::cout << "    " << f.field << ": " << f.destroyed_people << " destroyed, "
-                << f.retained_people << " retained";
-      for (const auto& r : f.retained_by) std::cout << " [" << r.rule << " until " << r.until << "]";
-      std::cout << "\n";
+      Out() << "    " << f.field << ": " << f.destroyed_people << " destroyed, "
+            << f.retained_people << " retained";
+      for (const auto& r : f.retained_by) Out() << " [" << r.rule << " until " << r.until << "]";
+      Out() << "\n";
     }
   }
   for (const auto& t : s.transfers) {
-    std::cout << "  transfer " << t.id << ": " << workflow::TransferStateName(t.state)
-              << (t.receipt_sha256.empty() ? "" : ", receipt " + t.receipt_sha256) << "\n";
+    Out() << "  transfer " << t.id << ": " << workflow::TransferStateName(t.state)
+          << (t.receipt_sha256.empty() ? "" : ", receipt " + t.receipt_sha256) << "\n";
   }
   if (!p.blockers.empty()) {
-    std::cout << "  BLOCKED by:\n";
+    Out() << "  BLOCKED by:\n";
     PrintBlockers(p.blockers, "    ");
   }
 }
@@ -126,7 +129,7 @@ struct PlanCmd {
   VaultOptions o;
   std::string today;
   Status Run() {
-    ASSIGN_OR_RETURN(std::unique_ptr<vault::Vault> v, OpenVault(o, "destroy plan"));
+    ASSIGN_OR_RETURN(VaultPtr v, OpenVault(o, "destroy plan"));
     ASSIGN_OR_RETURN(Date t, TodayOr(today));
     ASSIGN_OR_RETURN(workflow::DestroyPlan p, workflow::PlanDestruction(*v, t));
     if (o.json) {
@@ -149,14 +152,14 @@ struct ExecuteCmd {
   uint64_t chunk = 50000;
   bool retention_run = false;
   Status Run() {
-    ASSIGN_OR_RETURN(std::unique_ptr<vault::Vault> v,
-                     OpenVault(o, retention_run ? "retention run" : "destroy execute"));
+    ASSIGN_OR_RETURN(VaultPtr v, OpenVault(o, retention_run ? "retention run" : "destroy execute"));
     workflow::ExecuteOptions e;
     e.request = request;
     e.approver = approver;
     e.supervisors = supervisors;
     ASSIGN_OR_RETURN(e.today, TodayOr(today));
     e.chunk_people = chunk;
+    if (isatty(STDERR_FILENO) || CurrentEmbedded()) e.progress = ProgressBar;
     if (retention_run) {
       ASSIGN_OR_RETURN(auto batches, workflow::ListDestructions(*v));
       if (batches.empty()) {
@@ -179,13 +182,13 @@ struct ExecuteCmd {
                  {"fields_removed", r.fields_removed}, {"chunks", r.chunks},
                  {"residue_purged", r.purge.purged}});
     } else if (r.already_done) {
-      std::cout << "Nothing left to destroy; the last destruction is " << r.id << "\n";
+      Out() << "Nothing left to destroy; the last destruction is " << r.id << "\n";
     } else {
-      std::cout << "Destruction " << r.id << (r.resumed ? " (resumed)" : "") << " done: "
-                << r.people_destroyed << " people crypto-shredded, " << r.people_rewritten
-                << " retained people rewritten without " << r.fields_removed
-                << " destroyed field(s), vault purged and verified.\n"
-                << "Next: custos certificate --destruction " << r.id << " --out DIR\n";
+      Out() << "Destruction " << r.id << (r.resumed ? " (resumed)" : "")
+            << " done: " << r.people_destroyed << " people crypto-shredded, " << r.people_rewritten
+            << " retained people rewritten without " << r.fields_removed
+            << " destroyed field(s), vault purged and verified.\n"
+            << "Next: custos certificate --destruction " << r.id << " --out DIR\n";
     }
     WarnIfNotPurged(r.purge);
     return Ok();
@@ -196,15 +199,15 @@ struct CertificateCmd {
   VaultOptions o;
   std::string destruction, out, lang = "zh";
   Status Run() {
-    ASSIGN_OR_RETURN(std::unique_ptr<vault::Vault> v, OpenVault(o, "certificate"));
+    ASSIGN_OR_RETURN(VaultPtr v, OpenVault(o, "certificate"));
     ASSIGN_OR_RETURN(workflow::IssuedCertificate c, workflow::IssueCertificate(*v, destruction, out, lang));
     if (o.json) {
       PrintJson({{"destruction", c.destruction}, {"json", c.json_path}, {"signature", c.sig_path},
                  {"html", c.html_path}, {"sha256", c.sha256}});
     } else {
-      std::cout << "Destruction certificate of " << c.destruction << ":\n  " << c.json_path << "\n  "
-                << c.sig_path << " (SSHSIG, namespace custos-certificate)\n  " << c.html_path
-                << "\n  sha256 " << c.sha256 << "\n";
+      Out() << "Destruction certificate of " << c.destruction << ":\n  " << c.json_path << "\n  "
+            << c.sig_path << " (SSHSIG, namespace custos-certificate)\n  " << c.html_path
+            << "\n  sha256 " << c.sha256 << "\n";
     }
     return Ok();
   }
@@ -215,7 +218,7 @@ struct MediaCmd {
   workflow::MediaRecord m;
   bool record = false;
   Status Run() {
-    ASSIGN_OR_RETURN(std::unique_ptr<vault::Vault> v, OpenVault(o, record ? "media record" : "media register"));
+    ASSIGN_OR_RETURN(VaultPtr v, OpenVault(o, record ? "media record" : "media register"));
     if (record) {
       RETURN_IF_ERROR(workflow::RecordMediaDestruction(*v, m));
     } else {
@@ -224,8 +227,8 @@ struct MediaCmd {
     if (o.json) {
       PrintJson({{"medium", m.id}, {"state", record ? "destroyed" : "registered"}});
     } else {
-      std::cout << "Medium " << m.id << (record ? " recorded as destroyed (" + m.method + ")" : " registered")
-                << "\n";
+      Out() << "Medium " << m.id
+            << (record ? " recorded as destroyed (" + m.method + ")" : " registered") << "\n";
     }
     return Ok();
   }
@@ -236,7 +239,7 @@ struct DeregisterCmd {
   std::string today;
   int Run() {
     auto r = [&]() -> Result<workflow::DeregisterReport> {
-      ASSIGN_OR_RETURN(std::unique_ptr<vault::Vault> v, OpenVault(o, "deregister check"));
+      ASSIGN_OR_RETURN(VaultPtr v, OpenVault(o, "deregister check"));
       ASSIGN_OR_RETURN(Date t, TodayOr(today));
       return workflow::CheckDeregistration(*v, t);
     }();
@@ -249,11 +252,11 @@ struct DeregisterCmd {
                  {"people_retained", r->people_retained},
                  {"break_glass", json::parse(r->break_glass.ToJson().dump())}});
     } else if (r->blockers.empty()) {
-      std::cout << "Nothing blocks the deregistration: every person is transferred, retained ("
-                << r->people_retained << ") or destroyed; destruction " << r->destruction
-                << " is certified; the audit log verifies.\n";
+      Out() << "Nothing blocks the deregistration: every person is transferred, retained ("
+            << r->people_retained << ") or destroyed; destruction " << r->destruction
+            << " is certified; the audit log verifies.\n";
     } else {
-      std::cout << r->blockers.size() << " thing(s) block the deregistration:\n";
+      Out() << r->blockers.size() << " thing(s) block the deregistration:\n";
       PrintBlockers(r->blockers, "  ");
     }
     if (!o.json) PrintBreakGlass(r->break_glass);
@@ -272,13 +275,13 @@ void AddRetentionCommands(CLI::App& app, std::vector<Command>& commands) {
       "retention", "Statutory retention: the rules catalogue, binding fields to rules, expiry");
   retention->require_subcommand(1);
 
-  static RulesCmd rules;
+  auto& rules = Keep<RulesCmd>();
   auto* c_rules = retention->add_subcommand("rules", "List the retention rules the vault applies");
   AddVaultOptions(c_rules, rules.o);
   c_rules->add_option("--rules", rules.rules_file, "Use (and store) this edited catalogue instead");
   commands.push_back({c_rules, Runner(rules, rules.o.json)});
 
-  static ApplyCmd apply;
+  auto& apply = Keep<ApplyCmd>();
   auto* c_apply = retention->add_subcommand("apply", "Bind fields of a dataset to a retention rule");
   AddVaultOptions(c_apply, apply.o);
   c_apply->add_option("--rule", apply.rule, "Rule id (custos retention rules)")->required();
@@ -290,7 +293,7 @@ void AddRetentionCommands(CLI::App& app, std::vector<Command>& commands) {
   c_apply->add_option("--today", apply.today, "Reference date YYYY-MM-DD (default: today, UTC+8)");
   commands.push_back({c_apply, Runner(apply, apply.o.json)});
 
-  static ExecuteCmd run;
+  auto& run = Keep<ExecuteCmd>();
   run.retention_run = true;
   auto* c_run = retention->add_subcommand(
       "run", "Destroy what a retention rule stopped retaining (after the branch's destruction)");
@@ -305,13 +308,13 @@ void AddRetentionCommands(CLI::App& app, std::vector<Command>& commands) {
 
   auto* destroy = app.add_subcommand("destroy", "Destruction at the branch's closure (PIPL Art. 47)");
   destroy->require_subcommand(1);
-  static PlanCmd plan;
+  auto& plan = Keep<PlanCmd>();
   auto* c_plan = destroy->add_subcommand("plan", "What will be destroyed, retained, transferred; blockers");
   AddVaultOptions(c_plan, plan.o);
   c_plan->add_option("--today", plan.today, "Reference date YYYY-MM-DD (default: today, UTC+8)");
   commands.push_back({c_plan, Runner(plan, plan.o.json)});
 
-  static ExecuteCmd exec;
+  auto& exec = Keep<ExecuteCmd>();
   auto* c_exec = destroy->add_subcommand(
       "execute", "Crypto-shred everything not retained, purge and verify; resumes an interrupted run");
   AddVaultOptions(c_exec, exec.o);
@@ -325,7 +328,7 @@ void AddRetentionCommands(CLI::App& app, std::vector<Command>& commands) {
   c_exec->add_option("--chunk", exec.chunk, "People per transaction (default 50000)");
   commands.push_back({c_exec, Runner(exec, exec.o.json)});
 
-  static CertificateCmd cert;
+  auto& cert = Keep<CertificateCmd>();
   auto* c_cert = app.add_subcommand("certificate", "Signed destruction record (销毁记录): JSON, SSHSIG, HTML");
   AddVaultOptions(c_cert, cert.o);
   c_cert->add_option("--destruction", cert.destruction, "Batch id (default: the latest finished)");
@@ -335,7 +338,7 @@ void AddRetentionCommands(CLI::App& app, std::vector<Command>& commands) {
 
   auto* media = app.add_subcommand("media", "Physical media: register, record destruction");
   media->require_subcommand(1);
-  static MediaCmd reg;
+  auto& reg = Keep<MediaCmd>();
   auto* c_reg = media->add_subcommand("register", "Register a medium still to be destroyed");
   AddVaultOptions(c_reg, reg.o);
   c_reg->add_option("--id", reg.m.id, "Serial number or label")->required();
@@ -343,7 +346,7 @@ void AddRetentionCommands(CLI::App& app, std::vector<Command>& commands) {
   c_reg->add_option("--description", reg.m.description, "What it held (no personal data)");
   commands.push_back({c_reg, Runner(reg, reg.o.json)});
 
-  static MediaCmd rec;
+  auto& rec = Keep<MediaCmd>();
   rec.record = true;
   auto* c_rec = media->add_subcommand("record", "Record a medium's physical destruction");
   AddVaultOptions(c_rec, rec.o);
@@ -359,12 +362,12 @@ void AddRetentionCommands(CLI::App& app, std::vector<Command>& commands) {
 
   auto* dereg = app.add_subcommand("deregister", "Deregistration readiness");
   dereg->require_subcommand(1);
-  static DeregisterCmd check;
+  auto& check = Keep<DeregisterCmd>();
   auto* c_check = dereg->add_subcommand(
       "check", "Everything that still blocks tax clearance and the deregistration filing (exit 0: nothing)");
   AddVaultOptions(c_check, check.o);
   c_check->add_option("--today", check.today, "Reference date YYYY-MM-DD (default: today, UTC+8)");
-  commands.push_back({c_check, [] { return check.Run(); }});
+  commands.push_back({c_check, [&check] { return check.Run(); }});
 }
 
 }  // namespace custos::cli

@@ -45,12 +45,25 @@ struct ServeCmd {
                             (unseal == "key-file" ? "--key-file FILE" : "--passphrase-env VAR")));
       }
       if (key.kind == Kind::kKeyFile) {
-        std::cerr << "custos serve: warning: the key file sits on this server (the weaker option: "
-                     "custodians' shares keep the key off its disk; see custos keys split)\n";
+        Err() << "custos serve: warning: the key file sits on this server (the weaker option: "
+                 "custodians' shares keep the key off its disk; see custos keys split)\n";
       }
       RETURN_IF_ERROR(service.Unseal(std::move(key)));
     }
     server::Api api(service);
+    // The CLI's commands, run inside the server as the session's user.
+    api.ServeCommands(
+        [](server::CommandRun& run) {
+          Embedded e;
+          e.vault = run.vault;
+          e.secrets = std::move(run.secrets);
+          e.done = run.done;
+          e.total = run.total;
+          (void)RunEmbedded(run.args, e);
+          for (auto& [k, v] : e.secrets) std::fill(v.begin(), v.end(), '\0');
+          return server::CommandOutcome{e.out.str(), e.err.str(), e.error};
+        },
+        o.vault + ".serve");
     server::HttpOptions h;
     h.listen = listen;
     h.tls_cert = tls_cert;
@@ -58,15 +71,15 @@ struct ServeCmd {
     h.threads = threads;
     h.on_listening = [&](const std::string& url) {
       if (o.json) {
-        std::cout << json{{"listening", url}, {"sealed", service.sealed()}}.dump() << std::endl;
+        Out() << json{{"listening", url}, {"sealed", service.sealed()}}.dump() << std::endl;
       } else {
-        std::cout << "custos serve: listening on " << url << " for " << o.vault
-                  << (service.sealed() ? " (sealed: custodians unseal it with custos unseal)" : "")
-                  << std::endl;
+        Out() << "custos serve: listening on " << url << " for " << o.vault
+              << (service.sealed() ? " (sealed: custodians unseal it with custos unseal)" : "")
+              << std::endl;
       }
     };
     RETURN_IF_ERROR(server::ServeHttp(api, h));
-    if (!o.json) std::cout << "custos serve: stopped" << std::endl;
+    if (!o.json) Out() << "custos serve: stopped" << std::endl;
     return Ok();
   }
 };
@@ -100,10 +113,10 @@ struct UnsealCmd {
     if (json_out) {
       PrintJson(j);
     } else if (!j.value("sealed", true)) {
-      std::cout << "The server is unsealed.\n";
+      Out() << "The server is unsealed.\n";
     } else {
-      std::cout << "Share accepted: " << j.value("have", 0) << " of " << j.value("need", 0)
-                << "; the server stays sealed until the rest arrive.\n";
+      Out() << "Share accepted: " << j.value("have", 0) << " of " << j.value("need", 0)
+            << "; the server stays sealed until the rest arrive.\n";
     }
     return Ok();
   }
@@ -112,7 +125,7 @@ struct UnsealCmd {
 }  // namespace
 
 void AddServeCommands(CLI::App& app, std::vector<Command>& commands) {
-  static ServeCmd serve;
+  auto& serve = Keep<ServeCmd>();
   auto* c_serve = app.add_subcommand("serve", "Serve the vault to signed-in users (JSON API)");
   AddVaultOptions(c_serve, serve.o, false);
   c_serve->add_option("--listen", serve.listen,
@@ -136,7 +149,7 @@ void AddServeCommands(CLI::App& app, std::vector<Command>& commands) {
       "The API: docs/server.md.");
   commands.push_back({c_serve, Runner(serve, serve.o.json)});
 
-  static UnsealCmd unseal;
+  auto& unseal = Keep<UnsealCmd>();
   auto* c_unseal = app.add_subcommand("unseal", "Send a custodian's key share to a sealed server");
   c_unseal->add_option("--server", unseal.server, "The server's URL (or CUSTOS_SERVER)");
   c_unseal->add_option("--share", unseal.share, "Your share file (custos keys split)")->required();

@@ -58,12 +58,12 @@ struct RecipientAddCmd {
   VaultOptions o;
   workflow::Recipient r;
   Status Run() {
-    ASSIGN_OR_RETURN(std::unique_ptr<vault::Vault> v, OpenVault(o, "recipient add"));
+    ASSIGN_OR_RETURN(VaultPtr v, OpenVault(o, "recipient add"));
     RETURN_IF_ERROR(workflow::AddRecipient(*v, r));
     if (o.json) {
       PrintJson({{"recipient", r.id}, {"ok", true}});
     } else {
-      std::cout << "Added recipient '" << r.id << "' (" << r.name << ").\n";
+      Out() << "Added recipient '" << r.id << "' (" << r.name << ").\n";
     }
     return Ok();
   }
@@ -72,7 +72,7 @@ struct RecipientAddCmd {
 struct RecipientListCmd {
   VaultOptions o;
   Status Run() {
-    ASSIGN_OR_RETURN(std::unique_ptr<vault::Vault> v, OpenVault(o, "recipient list"));
+    ASSIGN_OR_RETURN(VaultPtr v, OpenVault(o, "recipient list"));
     ASSIGN_OR_RETURN(std::vector<workflow::Recipient> all, workflow::ListRecipients(*v));
     json arr = json::array();
     for (const workflow::Recipient& r : all) {
@@ -82,7 +82,7 @@ struct RecipientListCmd {
                      {"contact", r.contact},
                      {"age_recipient", r.age_recipient},
                      {"ssh_key", r.ssh_key}});
-      if (!o.json) std::cout << r.id << "\t" << r.name << "\t" << r.uscc << "\n";
+      if (!o.json) Out() << r.id << "\t" << r.name << "\t" << r.uscc << "\n";
     }
     if (o.json) PrintJson(arr);
     return Ok();
@@ -116,10 +116,9 @@ struct NewRecipientKeysCmd {
     if (as_json) {
       PrintJson({{"dir", out}, {"age_recipient", age_pub}, {"ssh_key", ssh_pub}});
     } else {
-      std::cout << "Wrote " << out << "/age.key and " << out << "/ssh_ed25519 (0600, keep secret), "
-                << out << "/age.pub and " << out
-                << "/ssh_ed25519.pub.\n  age recipient: " << age_pub << "\n  ssh key: " << ssh_pub
-                << "\n";
+      Out() << "Wrote " << out << "/age.key and " << out << "/ssh_ed25519 (0600, keep secret), "
+            << out << "/age.pub and " << out << "/ssh_ed25519.pub.\n  age recipient: " << age_pub
+            << "\n  ssh key: " << ssh_pub << "\n";
     }
     return Ok();
   }
@@ -136,7 +135,7 @@ struct PlanCmd {
     ASSIGN_OR_RETURN(p.mode, workflow::ParseTransferMode(mode));
     p.fields = SplitComma(fields);
     ASSIGN_OR_RETURN(p.contract, CollectTerms(contract_file, terms));
-    ASSIGN_OR_RETURN(std::unique_ptr<vault::Vault> v, OpenVault(o, "transfer plan"));
+    ASSIGN_OR_RETURN(VaultPtr v, OpenVault(o, "transfer plan"));
     RETURN_IF_ERROR(workflow::PlanTransfer(*v, p));
     ASSIGN_OR_RETURN(workflow::TransferPlan saved, workflow::GetTransferPlan(*v, p.id));
     std::vector<std::string> missing = workflow::MissingTerms(saved);
@@ -144,19 +143,19 @@ struct PlanCmd {
     // it is frozen only for some people); the package leaves it out.
     ASSIGN_OR_RETURN(auto frozen, workflow::FrozenPlannedFields(*v, saved));
     if (!frozen.empty()) {
-      std::cerr << "custos: warning: planned fields are frozen under a retention rule for some people "
-                   "(PIPL Art. 47 ¶2: stored and protected only, never provided):\n";
-      for (const auto& [field, n] : frozen) std::cerr << "  " << field << ": " << n << " people\n";
-      std::cerr << "  The package will leave those values out (counted in manifest.json "
-                   "counts.withheld_frozen).\n";
+      Err() << "custos: warning: planned fields are frozen under a retention rule for some people "
+               "(PIPL Art. 47 ¶2: stored and protected only, never provided):\n";
+      for (const auto& [field, n] : frozen) Err() << "  " << field << ": " << n << " people\n";
+      Err() << "  The package will leave those values out (counted in manifest.json "
+               "counts.withheld_frozen).\n";
     }
     ASSIGN_OR_RETURN(auto damaged, workflow::DamagedPlannedFields(*v, saved));
     if (!damaged.empty()) {
-      std::cerr << "custos: warning: planned fields hold values damaged before import (long "
-                   "numbers a spreadsheet stored as numbers, digits past the 15th lost):\n";
-      for (const auto& [field, n] : damaged) std::cerr << "  " << field << ": " << n << " values\n";
-      std::cerr << "  transfer package refuses them unless --allow-damaged is given (recorded); "
-                   "better, import the column again from a text export.\n";
+      Err() << "custos: warning: planned fields hold values damaged before import (long "
+               "numbers a spreadsheet stored as numbers, digits past the 15th lost):\n";
+      for (const auto& [field, n] : damaged) Err() << "  " << field << ": " << n << " values\n";
+      Err() << "  transfer package refuses them unless --allow-damaged is given (recorded); "
+               "better, import the column again from a text export.\n";
     }
     if (o.json) {
       PrintJson({{"transfer", p.id},
@@ -165,12 +164,12 @@ struct PlanCmd {
                  {"frozen_fields", CountsJson(frozen)},
                  {"damaged_fields", CountsJson(damaged)}});
     } else {
-      std::cout << "Planned transfer '" << p.id << "' (" << mode << ") to '" << p.recipient << "', "
-                << p.fields.size() << " fields.\n";
+      Out() << "Planned transfer '" << p.id << "' (" << mode << ") to '" << p.recipient << "', "
+            << p.fields.size() << " fields.\n";
       if (!missing.empty()) {
-        std::cout << "  still missing before packaging:";
-        for (const auto& m : missing) std::cout << " " << m;
-        std::cout << "\n  (add them with custos transfer terms)\n";
+        Out() << "  still missing before packaging:";
+        for (const auto& m : missing) Out() << " " << m;
+        Out() << "\n  (add them with custos transfer terms)\n";
       }
     }
     return Ok();
@@ -185,17 +184,17 @@ struct TermsCmd {
   std::string approved_by;
   Status Run() {
     ASSIGN_OR_RETURN(auto t, CollectTerms(contract_file, terms));
-    ASSIGN_OR_RETURN(std::unique_ptr<vault::Vault> v, OpenVault(o, "transfer terms"));
+    ASSIGN_OR_RETURN(VaultPtr v, OpenVault(o, "transfer terms"));
     RETURN_IF_ERROR(workflow::SetTransferTerms(*v, transfer, t, approved_by));
     ASSIGN_OR_RETURN(workflow::TransferPlan saved, workflow::GetTransferPlan(*v, transfer));
     std::vector<std::string> missing = workflow::MissingTerms(saved);
     if (o.json) {
       PrintJson({{"transfer", transfer}, {"missing_terms", missing}});
     } else {
-      std::cout << "Updated the terms of '" << transfer
-                << "'; missing: " << (missing.empty() ? std::string("none") : "");
-      for (const auto& m : missing) std::cout << m << " ";
-      std::cout << "\n";
+      Out() << "Updated the terms of '" << transfer
+            << "'; missing: " << (missing.empty() ? std::string("none") : "");
+      for (const auto& m : missing) Out() << m << " ";
+      Out() << "\n";
     }
     return Ok();
   }
@@ -211,15 +210,15 @@ struct NoticesCmd {
     ASSIGN_OR_RETURN(workflow::Channel ch, workflow::ParseChannel(channel));
     if (lang != "zh" && lang != "en") return Fail(InvalidArgument("--lang must be zh or en"));
     if (out.empty()) return Fail(InvalidArgument("--out FILE is required"));
-    ASSIGN_OR_RETURN(std::unique_ptr<vault::Vault> v, OpenVault(o, "transfer notices"));
+    ASSIGN_OR_RETURN(VaultPtr v, OpenVault(o, "transfer notices"));
     ASSIGN_OR_RETURN(workflow::NoticeBatch b,
                      workflow::MakeNotices(*v, transfer, ch, lang == "en", out));
-    std::cerr << "custos: warning: " << out
-              << " holds customers' contact data (mode 0600). Send it, then destroy it.\n";
+    Err() << "custos: warning: " << out
+          << " holds customers' contact data (mode 0600). Send it, then destroy it.\n";
     if (!b.missing_contact.empty()) {
-      std::cerr << "custos: warning: " << b.missing_contact.size() << " people have no " << channel
-                << " contact and got no notice (send another channel):\n";
-      for (const auto& id : b.missing_contact) std::cerr << "  " << id << "\n";
+      Err() << "custos: warning: " << b.missing_contact.size() << " people have no " << channel
+            << " contact and got no notice (send another channel):\n";
+      for (const auto& id : b.missing_contact) Err() << "  " << id << "\n";
     }
     if (o.json) {
       PrintJson({{"transfer", transfer},
@@ -228,8 +227,7 @@ struct NoticesCmd {
                  {"notices_sha256", b.digest},
                  {"out", out}});
     } else {
-      std::cout << "Wrote " << b.notices << " notices to " << out << " (digest " << b.digest
-                << ").\n";
+      Out() << "Wrote " << b.notices << " notices to " << out << " (digest " << b.digest << ").\n";
     }
     return Ok();
   }
@@ -241,7 +239,7 @@ struct ResponsesCmd {
   std::string file;
   Status Run() {
     ASSIGN_OR_RETURN(std::string text, ReadFile(file));
-    ASSIGN_OR_RETURN(std::unique_ptr<vault::Vault> v, OpenVault(o, "transfer responses"));
+    ASSIGN_OR_RETURN(VaultPtr v, OpenVault(o, "transfer responses"));
     auto rep = workflow::RecordResponses(*v, transfer, text);
     if (!rep) return Fail(rep.error().WithContext(file));
     if (o.json) {
@@ -249,9 +247,9 @@ struct ResponsesCmd {
                  {"recorded", rep->recorded},
                  {"by_response", CountsJson(rep->by_response)}});
     } else {
-      std::cout << "Recorded " << rep->recorded << " responses:";
-      for (const auto& [k, n] : rep->by_response) std::cout << " " << k << "=" << n;
-      std::cout << "\n";
+      Out() << "Recorded " << rep->recorded << " responses:";
+      for (const auto& [k, n] : rep->by_response) Out() << " " << k << "=" << n;
+      Out() << "\n";
     }
     return Ok();
   }
@@ -265,7 +263,7 @@ struct PackageCmd {
   bool allow_damaged = false;
   Status Run() {
     if (out.empty()) return Fail(InvalidArgument("--out FILE is required"));
-    ASSIGN_OR_RETURN(std::unique_ptr<vault::Vault> v, OpenVault(o, "transfer package"));
+    ASSIGN_OR_RETURN(VaultPtr v, OpenVault(o, "transfer package"));
     ASSIGN_OR_RETURN(workflow::PackageReport r,
                      workflow::BuildPackage(*v, transfer, out, TodayInChina(), allow_damaged,
                                             request));
@@ -286,19 +284,19 @@ struct PackageCmd {
                  {"damaged", CountsJson(r.damaged)},
                  {"already_built", r.already_built}});
     } else if (r.already_built) {
-      std::cout << out << " is transfer " << transfer << "'s recorded package already: "
-                << r.people << " people, " << r.records << " records (manifest "
-                << r.manifest_sha256 << "). Nothing to do.\n";
+      Out() << out << " is transfer " << transfer << "'s recorded package already: " << r.people
+            << " people, " << r.records << " records (manifest " << r.manifest_sha256
+            << "). Nothing to do.\n";
     } else {
-      std::cout << "Wrote " << out << ": " << r.people << " people, " << r.records
-                << " records (manifest " << r.manifest_sha256 << ").\n";
-      for (const auto& [k, n] : r.excluded) std::cout << "  excluded, " << k << ": " << n << "\n";
+      Out() << "Wrote " << out << ": " << r.people << " people, " << r.records
+            << " records (manifest " << r.manifest_sha256 << ").\n";
+      for (const auto& [k, n] : r.excluded) Out() << "  excluded, " << k << ": " << n << "\n";
       for (const auto& [k, n] : r.withheld_frozen) {
-        std::cout << "  withheld (frozen), " << k << ": " << n << " people\n";
+        Out() << "  withheld (frozen), " << k << ": " << n << " people\n";
       }
       for (const auto& [k, n] : r.damaged) {
-        std::cout << "  damaged before import, packaged as they are (--allow-damaged), " << k
-                  << ": " << n << " values\n";
+        Out() << "  damaged before import, packaged as they are (--allow-damaged), " << k << ": "
+              << n << " values\n";
       }
     }
     return Ok();
@@ -309,7 +307,7 @@ struct StatusCmd {
   VaultOptions o;
   std::string transfer;
   Status Run() {
-    ASSIGN_OR_RETURN(std::unique_ptr<vault::Vault> v, OpenVault(o, "transfer status"));
+    ASSIGN_OR_RETURN(VaultPtr v, OpenVault(o, "transfer status"));
     std::vector<std::string> ids;
     if (!transfer.empty()) {
       ids.push_back(transfer);
@@ -330,20 +328,18 @@ struct StatusCmd {
         continue;
       }
       auto missing = workflow::MissingTerms(s.plan);
-      std::cout << id << " (" << workflow::TransferModeName(s.plan.mode) << " to "
-                << s.plan.recipient << "): " << workflow::TransferStateName(s.state) << "; "
-                << s.people << " people, " << s.included << " included, " << s.pending
-                << " pending";
-      for (const auto& [k, n] : s.excluded) std::cout << ", " << n << " excluded (" << k << ")";
-      std::cout << "\n";
+      Out() << id << " (" << workflow::TransferModeName(s.plan.mode) << " to " << s.plan.recipient
+            << "): " << workflow::TransferStateName(s.state) << "; " << s.people << " people, "
+            << s.included << " included, " << s.pending << " pending";
+      for (const auto& [k, n] : s.excluded) Out() << ", " << n << " excluded (" << k << ")";
+      Out() << "\n";
       for (const auto& [k, n] : s.withheld_frozen) {
-        std::cout << "  " << k << " withheld (frozen under a retention rule): " << n
-                  << " people\n";
+        Out() << "  " << k << " withheld (frozen under a retention rule): " << n << " people\n";
       }
       if (!missing.empty()) {
-        std::cout << "  missing terms:";
-        for (const auto& m : missing) std::cout << " " << m;
-        std::cout << "\n";
+        Out() << "  missing terms:";
+        for (const auto& m : missing) Out() << " " << m;
+        Out() << "\n";
       }
     }
     if (!o.json) {
@@ -352,7 +348,7 @@ struct StatusCmd {
       return Ok();
     }
     const bool array = transfer.empty();
-    if (array) std::cout << (statuses.empty() ? "[]\n" : "[\n");
+    if (array) Out() << (statuses.empty() ? "[]\n" : "[\n");
     for (size_t t = 0; t < statuses.size(); ++t) {
       const auto& [id, s] = statuses[t];
       json head = {{"transfer", id},
@@ -367,7 +363,7 @@ struct StatusCmd {
                    {"missing_terms", workflow::MissingTerms(s.plan)},
                    {"manifest_sha256", s.manifest_sha256}};
       PrintStatusJson(head, s.persons, *v, array ? 2 : 0);
-      std::cout << (t + 1 < statuses.size() ? ",\n" : array ? "\n]\n" : "\n");
+      Out() << (t + 1 < statuses.size() ? ",\n" : array ? "\n]\n" : "\n");
     }
     return Ok();
   }
@@ -390,7 +386,7 @@ struct StatusCmd {
     out += ",\n" + pad + "  \"persons\": ";
     if (persons.empty()) {
       out += "[]\n" + pad + "}";
-      std::cout << out;
+      Out() << out;
       return;
     }
     out += "[\n";
@@ -405,12 +401,12 @@ struct StatusCmd {
       out += "\n" + pad + "    }";
       out += i + 1 < persons.size() ? ",\n" : "\n";
       if (out.size() > (size_t{1} << 20)) {
-        std::cout << out;
+        Out() << out;
         out.clear();
       }
     }
     out += pad + "  ]\n" + pad + "}";
-    std::cout << out;
+    Out() << out;
   }
 };
 
@@ -420,7 +416,7 @@ struct CloseCmd {
   std::string receipt;
   Status Run() {
     ASSIGN_OR_RETURN(std::string text, ReadFile(receipt));
-    ASSIGN_OR_RETURN(std::unique_ptr<vault::Vault> v, OpenVault(o, "transfer close"));
+    ASSIGN_OR_RETURN(VaultPtr v, OpenVault(o, "transfer close"));
     ASSIGN_OR_RETURN(workflow::CloseReport r, workflow::CloseTransfer(*v, transfer, text));
     if (o.json) {
       PrintJson({{"transfer", transfer},
@@ -428,8 +424,8 @@ struct CloseCmd {
                  {"people", r.people},
                  {"manifest_sha256", r.manifest_sha256}});
     } else {
-      std::cout << "Transfer '" << transfer << "' closed: the recipient acknowledged " << r.people
-                << " people (manifest " << r.manifest_sha256 << ").\n";
+      Out() << "Transfer '" << transfer << "' closed: the recipient acknowledged " << r.people
+            << " people (manifest " << r.manifest_sha256 << ").\n";
     }
     return Ok();
   }
@@ -445,9 +441,9 @@ struct PkgVerifyCmd {
     if (as_json) {
       PrintJson({{"ok", true}, {"manifest_sha256", p.manifest_sha256}, {"manifest", p.manifest}});
     } else {
-      std::cout << "Package verified: transfer '" << p.manifest.value("transfer", "") << "', "
-                << p.manifest["counts"].value("people", 0) << " people, manifest "
-                << p.manifest_sha256 << ".\n";
+      Out() << "Package verified: transfer '" << p.manifest.value("transfer", "") << "', "
+            << p.manifest["counts"].value("people", 0) << " people, manifest " << p.manifest_sha256
+            << ".\n";
     }
     return Ok();
   }
@@ -461,7 +457,7 @@ struct PkgImportCmd {
   std::string dataset;
   Status Run() {
     ASSIGN_OR_RETURN(std::string ident, ReadFile(identity));
-    ASSIGN_OR_RETURN(std::unique_ptr<vault::Vault> v, OpenVault(o, "package import"));
+    ASSIGN_OR_RETURN(VaultPtr v, OpenVault(o, "package import"));
     auto r = workflow::ImportPackage(*v, workflow::PackageInput::File(file), sender_key, ident,
                                      dataset);
     std::fill(ident.begin(), ident.end(), '\0');
@@ -473,8 +469,8 @@ struct PkgImportCmd {
                  {"records", r->records},
                  {"manifest_sha256", r->manifest_sha256}});
     } else {
-      std::cout << "Imported " << r->people << " people (" << r->records
-                << " records) into dataset '" << r->dataset << "'.\n";
+      Out() << "Imported " << r->people << " people (" << r->records << " records) into dataset '"
+            << r->dataset << "'.\n";
     }
     return Ok();
   }
@@ -488,7 +484,7 @@ struct PkgReceiptCmd {
   Status Run() {
     if (out.empty()) return Fail(InvalidArgument("--out FILE is required"));
     ASSIGN_OR_RETURN(std::string key, ReadFile(ssh_key));
-    ASSIGN_OR_RETURN(std::unique_ptr<vault::Vault> v, OpenVault(o, "package receipt"));
+    ASSIGN_OR_RETURN(VaultPtr v, OpenVault(o, "package receipt"));
     auto r = workflow::MakeReceipt(*v, workflow::PackageInput::File(file), key);
     std::fill(key.begin(), key.end(), '\0');
     if (!r) return Fail(r.error());
@@ -496,7 +492,7 @@ struct PkgReceiptCmd {
     if (o.json) {
       PrintJson({{"out", out}});
     } else {
-      std::cout << "Wrote the signed receipt " << out << ".\n";
+      Out() << "Wrote the signed receipt " << out << ".\n";
     }
     return Ok();
   }
@@ -507,7 +503,7 @@ struct PkgReceiptCmd {
 void AddRecipientCommands(CLI::App& app, std::vector<Command>& commands) {
   auto* c_rec = app.add_subcommand("recipient", "Recipients of transfers (head office, buyer)");
   c_rec->require_subcommand(1);
-  static RecipientAddCmd add;
+  auto& add = Keep<RecipientAddCmd>();
   auto* c_add = c_rec->add_subcommand("add", "Register a recipient and its keys");
   AddVaultOptions(c_add, add.o);
   c_add->add_option("--id", add.r.id, "Short id for the recipient")->required();
@@ -519,14 +515,14 @@ void AddRecipientCommands(CLI::App& app, std::vector<Command>& commands) {
   c_add->add_option("--ssh-key", add.r.ssh_key, "\"ssh-ed25519 AAAA...\" signing receipts")
       ->required();
   commands.push_back({c_add, Runner(add, add.o.json)});
-  static RecipientListCmd list;
+  auto& list = Keep<RecipientListCmd>();
   auto* c_list = c_rec->add_subcommand("list", "List recipients");
   AddVaultOptions(c_list, list.o);
   commands.push_back({c_list, Runner(list, list.o.json)});
 
   // ---- keys new-recipient ----
   if (CLI::App* keys = app.get_subcommand("keys")) {
-    static NewRecipientKeysCmd nk;
+    auto& nk = Keep<NewRecipientKeysCmd>();
     auto* c_nk = keys->add_subcommand(
         "new-recipient", "Make a recipient's age and ssh-ed25519 key pairs in a directory");
     c_nk->add_option("--out", nk.out, "Directory (created 0700)")->required();
@@ -541,7 +537,7 @@ CLI::App* AddTransferPlanCommands(CLI::App& app, std::vector<Command>& commands)
   auto* c_tr = app.add_subcommand("transfer",
                                   "Transfer customers: plan, notices, responses, package, close");
   c_tr->require_subcommand(1);
-  static PlanCmd plan;
+  auto& plan = Keep<PlanCmd>();
   auto* c_plan =
       c_tr->add_subcommand("plan", "Plan a transfer: recipient, mode, purpose, fields, terms");
   AddVaultOptions(c_plan, plan.o);
@@ -568,7 +564,7 @@ CLI::App* AddTransferPlanCommands(CLI::App& app, std::vector<Command>& commands)
       "breach_notice, retention (docs/formats/package.md).");
   commands.push_back({c_plan, Runner(plan, plan.o.json)});
 
-  static TermsCmd terms;
+  auto& terms = Keep<TermsCmd>();
   auto* c_terms =
       c_tr->add_subcommand("terms", "Add or change contract terms of a planned transfer");
   AddVaultOptions(c_terms, terms.o);
@@ -583,7 +579,7 @@ CLI::App* AddTransferPlanCommands(CLI::App& app, std::vector<Command>& commands)
 
 // `transfer notices|responses|package|status|close`: the transfer's steps.
 void AddTransferStepCommands(CLI::App* c_tr, std::vector<Command>& commands) {
-  static NoticesCmd notices;
+  auto& notices = Keep<NoticesCmd>();
   auto* c_not =
       c_tr->add_subcommand("notices", "Write one notice per person (CSV: ref, contact, message)");
   AddVaultOptions(c_not, notices.o);
@@ -595,7 +591,7 @@ void AddTransferStepCommands(CLI::App* c_tr, std::vector<Command>& commands) {
   c_not->add_option("--lang", notices.lang, "zh (default) or en");
   commands.push_back({c_not, Runner(notices, notices.o.json)});
 
-  static ResponsesCmd resp;
+  auto& resp = Keep<ResponsesCmd>();
   auto* c_resp =
       c_tr->add_subcommand("responses", "Record responses: CSV ref,response,time[,evidence,...]");
   AddVaultOptions(c_resp, resp.o);
@@ -603,7 +599,7 @@ void AddTransferStepCommands(CLI::App* c_tr, std::vector<Command>& commands) {
   c_resp->add_option("--file", resp.file, "Responses CSV")->required();
   commands.push_back({c_resp, Runner(resp, resp.o.json)});
 
-  static PackageCmd pkg;
+  auto& pkg = Keep<PackageCmd>();
   auto* c_pkg = c_tr->add_subcommand("package", "Build the signed, encrypted handover package");
   AddVaultOptions(c_pkg, pkg.o);
   c_pkg->add_option("--transfer", pkg.transfer, "Transfer id")->required();
@@ -615,13 +611,13 @@ void AddTransferStepCommands(CLI::App* c_tr, std::vector<Command>& commands) {
                   "numbers) as they are, marked; recorded in the audit log and the manifest");
   commands.push_back({c_pkg, Runner(pkg, pkg.o.json)});
 
-  static StatusCmd status;
+  auto& status = Keep<StatusCmd>();
   auto* c_st = c_tr->add_subcommand("status", "Where every transfer stands");
   AddVaultOptions(c_st, status.o);
   c_st->add_option("--transfer", status.transfer, "Only this transfer");
   commands.push_back({c_st, Runner(status, status.o.json)});
 
-  static CloseCmd close;
+  auto& close = Keep<CloseCmd>();
   auto* c_close =
       c_tr->add_subcommand("close", "Verify the recipient's receipt and close the transfer");
   AddVaultOptions(c_close, close.o);
@@ -635,7 +631,7 @@ void AddPackageCommands(CLI::App& app, std::vector<Command>& commands) {
   auto* c_pk =
       app.add_subcommand("package", "Recipient side: verify, import and acknowledge a package");
   c_pk->require_subcommand(1);
-  static PkgVerifyCmd ver;
+  auto& ver = Keep<PkgVerifyCmd>();
   auto* c_ver =
       c_pk->add_subcommand("verify", "Verify a package's archive, signature and payload hash");
   c_ver->add_option("FILE", ver.file, "Package (T.tar)")->required();
@@ -644,7 +640,7 @@ void AddPackageCommands(CLI::App& app, std::vector<Command>& commands) {
   c_ver->add_flag("--json", ver.as_json, "Print machine-readable JSON");
   commands.push_back({c_ver, Runner(ver, ver.as_json)});
 
-  static PkgImportCmd imp;
+  auto& imp = Keep<PkgImportCmd>();
   auto* c_imp = c_pk->add_subcommand(
       "import", "Verify and import a package into this vault (all or nothing)");
   AddVaultOptions(c_imp, imp.o);
@@ -655,7 +651,7 @@ void AddPackageCommands(CLI::App& app, std::vector<Command>& commands) {
   c_imp->add_option("--dataset", imp.dataset, "Dataset name (default transfer-<id>)");
   commands.push_back({c_imp, Runner(imp, imp.o.json)});
 
-  static PkgReceiptCmd rcpt;
+  auto& rcpt = Keep<PkgReceiptCmd>();
   auto* c_rcpt = c_pk->add_subcommand("receipt", "Sign a receipt for an imported package");
   AddVaultOptions(c_rcpt, rcpt.o);
   c_rcpt->add_option("FILE", rcpt.file, "Package (T.tar)")->required();

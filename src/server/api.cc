@@ -3,6 +3,7 @@
 #include <sodium.h>
 
 #include "access/sessions.h"
+#include "api/commands.h"
 #include "api/people_api.h"
 #include "crypto/kdf.h"
 #include "server/openapi.h"
@@ -102,13 +103,182 @@ ApiResponse ErrorResponse(const Error& e) {
               HttpStatusFor(e.code()));
 }
 
-std::string_view OpenApiDocument() { return internal::kOpenApiJson; }
+namespace {
+
+std::string OperationId(const api::CommandRoute& r) {
+  std::string id;
+  bool upper = false;
+  std::string words = r.command;
+  for (const std::string& f : r.fixed) words += " " + f.substr(2);
+  for (char c : words) {
+    if (c == ' ' || c == '-') {
+      upper = true;
+      continue;
+    }
+    id += upper ? static_cast<char>(std::toupper(static_cast<unsigned char>(c))) : c;
+    upper = false;
+  }
+  return id;
+}
+
+json ParamSchema(const api::Param& p) {
+  switch (p.kind) {
+    case api::ParamKind::kInteger:
+      return {{"type", "integer"}, {"minimum", 0}};
+    case api::ParamKind::kFlag:
+      return {{"type", "boolean"}};
+    case api::ParamKind::kList:
+      return {{"type", "array"}, {"items", {{"type", "string"}}}};
+    default:
+      return {{"type", "string"}};
+  }
+}
+
+bool IsOutput(const api::Param& p) {
+  return p.kind == api::ParamKind::kOutFile || p.kind == api::ParamKind::kOutDir;
+}
+
+// The OpenAPI operation of a command route.
+json CommandOperation(const api::CommandRoute& r) {
+  json op = {{"operationId", OperationId(r)},
+             {"tags", json::array({r.command.substr(0, r.command.find(' '))})},
+             {"summary", r.summary + " (as `custos " + r.command + " --json`)"},
+             {"x-custos-command", r.command}};
+  json params = json::array();
+  json props = json::object();
+  json required = json::array();
+  bool upload = false;
+  for (const api::Param& p : r.params) {
+    const bool in_path = r.path.find("{" + p.member + "}") != std::string::npos;
+    if (p.kind == api::ParamKind::kUpload) {
+      upload = true;
+      continue;
+    }
+    json schema = ParamSchema(p);
+    if (p.kind == api::ParamKind::kOutFile || p.kind == api::ParamKind::kOutDir) {
+      schema["description"] =
+          "A name for the written file in messages (download it from "
+          "\"downloads\")";
+    }
+    if (in_path || r.method == "GET" || upload) {
+      params.push_back({{"name", p.member},
+                        {"in", in_path ? "path" : "query"},
+                        {"required", in_path || (p.required && !IsOutput(p))},
+                        {"description", p.help},
+                        {"schema", schema}});
+      continue;
+    }
+    if (p.kind == api::ParamKind::kFile) schema["description"] = p.help + " (the file's text)";
+    if (!schema.contains("description")) schema["description"] = p.help;
+    props[p.member] = schema;
+    if (p.required && !IsOutput(p)) required.push_back(p.member);
+  }
+  if (r.step_up) {
+    props["password"] = {{"type", "string"}, {"description", "Your password (step-up)"}};
+    props["totp"] = {{"type", "string"}, {"description", "A fresh one-time code (step-up)"}};
+    required.push_back("password");
+    required.push_back("totp");
+  }
+  if (upload) {
+    params.push_back({{"name", "filename"},
+                      {"in", "query"},
+                      {"required", false},
+                      {"description", "The file's name (its extension tells the format)"},
+                      {"schema", {{"type", "string"}}}});
+    op["requestBody"] = {
+        {"required", true},
+        {"content",
+         {{"application/octet-stream", {{"schema", {{"type", "string"}, {"format", "binary"}}}}},
+          {"text/csv", {{"schema", {{"type", "string"}}}}}}}};
+  } else if (r.method != "GET" && !props.empty()) {
+    json schema = {{"type", "object"}, {"additionalProperties", false}, {"properties", props}};
+    if (!required.empty()) schema["required"] = required;
+    op["requestBody"] = {{"required", !required.empty()},
+                         {"content", {{"application/json", {{"schema", schema}}}}}};
+  }
+  if (!params.empty()) op["parameters"] = params;
+  json ok = {
+      {"description", "The command's JSON answer; files it wrote in \"downloads\""},
+      {"content",
+       {{"application/json", {{"schema", {{"$ref", "#/components/schemas/CommandAnswer"}}}}}}}};
+  json responses = json::object();
+  if (r.job) {
+    responses["202"] = {{"$ref", "#/components/responses/JobStarted"}};
+  } else {
+    responses["200"] = ok;
+  }
+  for (const char* code : {"400", "401", "403", "404", "409"}) {
+    static const std::map<std::string, std::string> refs = {{"400", "InvalidArgument"},
+                                                            {"401", "Unauthenticated"},
+                                                            {"403", "PermissionDenied"},
+                                                            {"404", "NotFound"},
+                                                            {"409", "FailedPrecondition"}};
+    responses[code] = {{"$ref", "#/components/responses/" + refs.at(code)}};
+  }
+  op["responses"] = responses;
+  if (r.public_route) op["security"] = json::array();
+  return op;
+}
+
+std::string BuildOpenApiDocument() {
+  json doc = json::parse(internal::kOpenApiJson);
+  for (const api::CommandRoute& r : api::CommandRoutes()) {
+    std::string method = r.method;
+    for (char& c : method) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    doc["paths"][r.path][method] = CommandOperation(r);
+  }
+  return doc.dump(1) + "\n";
+}
+
+}  // namespace
+
+std::string_view OpenApiDocument() {
+  static const std::string doc = BuildOpenApiDocument();
+  return doc;
+}
 
 std::string CsrfTokenFor(std::string_view session_token) {
   return crypto::Sha256Hex(AsBytes("custos-csrf/v1\n" + std::string(session_token))).substr(0, 32);
 }
 
 Api::Api(VaultService& service) : service_(service) { AddRoutes(); }
+
+Api::~Api() = default;
+
+bool Api::IsUpload(const std::string& method, const std::string& path) const {
+  for (const api::CommandRoute& r : api::CommandRoutes()) {
+    std::map<std::string, std::string> ignored;
+    if (r.method != method || !Match(r.path, path, ignored)) continue;
+    for (const api::Param& p : r.params) {
+      if (p.kind == api::ParamKind::kUpload) return true;
+    }
+  }
+  return false;
+}
+
+void Api::ServeCommands(CommandRunner runner, const std::string& state_dir) {
+  commands_ = std::make_unique<CommandsApi>(service_, std::move(runner), state_dir);
+}
+
+Result<ApiResponse> Api::RunCommand(const api::CommandRoute& route, Context& ctx) {
+  if (!commands_) return Fail(Unavailable("this server does not run commands"));
+  if (!route.step_up) return commands_->Run(route, ctx.req, ctx.params, *ctx.vault);
+  // Step-up: the password and a fresh one-time code of the session's user.
+  ASSIGN_OR_RETURN(json body, BodyJson(ctx.req));
+  access::Credentials c;
+  c.user = ctx.vault->principal().user;
+  ASSIGN_OR_RETURN(c.password, StringMember(body, "password"));
+  ASSIGN_OR_RETURN(c.totp_code, StringMember(body, "totp"));
+  body.erase("password");
+  body.erase("totp");
+  auto who = access::Authenticate(*ctx.vault, c, "user.step_up");
+  Wipe(c.password);
+  if (!who) return Fail(who.error());
+  ctx.vault->set_principal(who->principal);
+  ApiRequest rest = ctx.req;
+  rest.body = body.dump();
+  return commands_->Run(route, rest, ctx.params, *ctx.vault);
+}
 
 void Api::AddRoutes() {
   auto bind = [this](Result<ApiResponse> (Api::*f)(Context&)) {
@@ -122,7 +292,7 @@ void Api::AddRoutes() {
       {"GET", "/api/v1/openapi.json", Needs::kNothing,
        [](Context&) -> Result<ApiResponse> {
          ApiResponse r;
-         r.raw = internal::kOpenApiJson;
+         r.raw = std::string(OpenApiDocument());
          r.content_type = "application/json; charset=utf-8";
          return r;
        }},
@@ -138,7 +308,21 @@ void Api::AddRoutes() {
       // POST: an identifier never travels in a URL (proxies log URLs).
       {"POST", "/api/v1/persons/search", Needs::kSession, bind(&Api::FindPersons)},
       {"GET", "/api/v1/persons/{person}", Needs::kSession, bind(&Api::ShowPerson)},
+      {"GET", "/api/v1/jobs/{job}", Needs::kSession,
+       [this](Context& c) -> Result<ApiResponse> {
+         if (!commands_) return Fail(NotFound("no jobs on this server"));
+         return commands_->GetJob(c.params["job"], c.vault->principal());
+       }},
+      {"GET", "/api/v1/downloads/{download}/{name}", Needs::kSession,
+       [this](Context& c) -> Result<ApiResponse> {
+         if (!commands_) return Fail(NotFound("no downloads on this server"));
+         return commands_->Download(c.params["download"], c.params["name"], c.vault->principal());
+       }},
   };
+  for (const api::CommandRoute& r : api::CommandRoutes()) {
+    routes_.push_back({r.method, r.path, r.public_route ? Needs::kUnsealed : Needs::kSession,
+                       [this, &r](Context& c) { return RunCommand(r, c); }});
+  }
 }
 
 std::vector<std::string> Api::RouteList() const {

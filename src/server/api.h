@@ -8,6 +8,7 @@
 #include <chrono>
 #include <functional>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <nlohmann/json.hpp>
 #include <string>
@@ -16,6 +17,7 @@
 #include <vector>
 
 #include "base/result.h"
+#include "server/commands_api.h"
 #include "server/service.h"
 
 namespace custos::server {
@@ -31,13 +33,16 @@ struct ApiRequest {
   std::string cookie_token;  // the custos_session cookie
   std::string csrf;          // X-CSRF-Token
   std::string peer;          // remote address, for login throttling
+  std::string output;        // X-Custos-Output: "text" for the CLI's own text
+  int upload_fd = -1;        // an upload route's body, streamed into memory
 };
 
 struct ApiResponse {
   unsigned status = 200;
   json body;                 // sent as JSON unless `raw` is set
   std::string raw;           // a body sent as is (the OpenAPI document)
-  std::string content_type;  // for `raw`
+  std::string content_type;  // for `raw` and `file`
+  std::string file;          // a file sent as the body (a download)
   std::vector<std::pair<std::string, std::string>> headers;
   bool personal = false;  // holds personal data: Cache-Control no-store
 };
@@ -60,7 +65,13 @@ ApiResponse ErrorResponse(const Error& e);
 class Api {
  public:
   explicit Api(VaultService& service);
+  ~Api();
   ApiResponse Handle(const ApiRequest& req, RequestLog& log);
+  // Serves the CLI's commands (api/commands.h) with `runner`, keeping
+  // downloads and job records in `state_dir`.
+  void ServeCommands(CommandRunner runner, const std::string& state_dir);
+  // Whether METHOD PATH takes a file as its body (an upload: streamed).
+  bool IsUpload(const std::string& method, const std::string& path) const;
 
   // The routes, for the OpenAPI test: "METHOD /template".
   std::vector<std::string> RouteList() const;
@@ -90,8 +101,10 @@ class Api {
   Result<ApiResponse> Unseal(Context& ctx);
   Result<ApiResponse> FindPersons(Context& ctx);
   Result<ApiResponse> ShowPerson(Context& ctx);
+  Result<ApiResponse> RunCommand(const api::CommandRoute& route, Context& ctx);
 
   VaultService& service_;
+  std::unique_ptr<CommandsApi> commands_;
   std::vector<Route> routes_;
   std::mutex throttle_mu_;
   // peer -> (window start, attempts in it)

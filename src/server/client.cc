@@ -7,7 +7,11 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <boost/beast/ssl.hpp>
+#include <cstdio>
+#include <limits>
 #include <nlohmann/json.hpp>
+
+#include "base/file.h"
 
 namespace custos::server {
 namespace {
@@ -52,27 +56,60 @@ Result<Url> ParseUrl(const std::string& url) {
   return u;
 }
 
-template <class Stream>
-Result<ClientResponse> Exchange(Stream& stream, const ClientRequest& req, const Url& u) {
-  http::request<http::string_body> r{http::string_to_verb(req.method), u.target, 11};
-  r.set(http::field::host, u.host);
-  r.set(http::field::user_agent, "custos");
-  if (!req.body.empty()) r.set(http::field::content_type, "application/json");
-  for (const auto& [name, value] : req.headers) r.set(name, value);
-  r.body() = req.body;
+template <class Stream, class Request>
+Result<ClientResponse> SendAndRead(Stream& stream, Request& r, const ClientRequest& req) {
   r.prepare_payload();
   beast::error_code ec;
   http::write(stream, r, ec);
   if (ec) return Fail(Unavailable("sending to " + req.url + ": " + ec.message()));
   beast::flat_buffer buffer;
+  ClientResponse out;
+  if (!req.save_to.empty()) {
+    http::response_parser<http::file_body> parser;
+    parser.body_limit(std::numeric_limits<std::uint64_t>::max());  // not boost::none (Boost 1.74)
+    parser.get().body().open(req.save_to.c_str(), beast::file_mode::write, ec);
+    if (ec) return Fail(Unavailable("cannot write " + req.save_to + ": " + ec.message()));
+    http::read(stream, buffer, parser, ec);
+    if (ec) return Fail(Unavailable("reading the answer of " + req.url + ": " + ec.message()));
+    out.status = parser.get().result_int();
+    parser.get().body().close();
+    if (out.status < 200 || out.status > 299) {  // an error: its JSON, not the file
+      auto text = ReadFile(req.save_to);
+      std::remove(req.save_to.c_str());
+      if (text) out.body = std::move(*text);
+    }
+    return out;
+  }
   http::response_parser<http::string_body> parser;
   parser.body_limit(size_t{1} << 30);
   http::read(stream, buffer, parser, ec);
   if (ec) return Fail(Unavailable("reading the answer of " + req.url + ": " + ec.message()));
-  ClientResponse out;
   out.status = parser.get().result_int();
   out.body = std::move(parser.get().body());
   return out;
+}
+
+template <class Stream>
+Result<ClientResponse> Exchange(Stream& stream, const ClientRequest& req, const Url& u) {
+  const auto head = [&](auto& r) {
+    r.set(http::field::host, u.host);
+    r.set(http::field::user_agent, "custos");
+    for (const auto& [name, value] : req.headers) r.set(name, value);
+  };
+  if (!req.body_file.empty()) {
+    http::request<http::file_body> r{http::string_to_verb(req.method), u.target, 11};
+    head(r);
+    r.set(http::field::content_type, "application/octet-stream");
+    beast::error_code ec;
+    r.body().open(req.body_file.c_str(), beast::file_mode::scan, ec);
+    if (ec) return Fail(NotFound("cannot open " + req.body_file + ": " + ec.message()));
+    return SendAndRead(stream, r, req);
+  }
+  http::request<http::string_body> r{http::string_to_verb(req.method), u.target, 11};
+  head(r);
+  if (!req.body.empty()) r.set(http::field::content_type, "application/json");
+  r.body() = req.body;
+  return SendAndRead(stream, r, req);
 }
 
 }  // namespace

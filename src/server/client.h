@@ -18,6 +18,8 @@ struct ClientRequest {
   std::string body;
   std::vector<std::pair<std::string, std::string>> headers;
   std::string ca_cert;  // PEM file to trust instead of the system's CAs
+  std::string body_file;  // send this file as the body (streamed), not `body`
+  std::string save_to;    // a 2xx answer's body goes to this file (streamed)
 };
 
 struct ClientResponse {

@@ -1,5 +1,7 @@
 #include "server/http_server.h"
 
+#include <fcntl.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include <boost/asio.hpp>
@@ -27,7 +29,9 @@ namespace net = boost::asio;
 namespace ssl = net::ssl;
 using tcp = net::ip::tcp;
 
-constexpr size_t kBodyLimit = size_t{16} << 20;  // JSON bodies; uploads stream elsewhere
+constexpr size_t kBodyLimit = size_t{16} << 20;        // JSON bodies
+constexpr uint64_t kUploadLimit = uint64_t{16} << 30;  // an export to import
+constexpr auto kUploadTimeout = std::chrono::hours(2);
 constexpr auto kIdleTimeout = std::chrono::seconds(60);
 
 std::string_view View(beast::string_view s) { return {s.data(), s.size()}; }
@@ -65,7 +69,8 @@ std::string CookieValue(std::string_view header, std::string_view name) {
   return "";
 }
 
-ApiRequest ToApiRequest(const http::request<http::string_body>& req, const std::string& peer) {
+template <class Body>
+ApiRequest ToApiRequest(const http::request<Body>& req, const std::string& peer) {
   ApiRequest r;
   r.method = std::string(req.method_string());
   const std::string_view target = View(req.target());
@@ -86,7 +91,8 @@ ApiRequest ToApiRequest(const http::request<http::string_body>& req, const std::
       at = amp + 1;
     }
   }
-  r.body = req.body();
+  if constexpr (std::is_same_v<Body, http::string_body>) r.body = req.body();
+  r.output = std::string(req["X-Custos-Output"]);
   const std::string_view auth = View(req[http::field::authorization]);
   if (auth.size() > 7 && beast::iequals(beast::string_view(auth.data(), 7), "Bearer ")) {
     r.bearer = std::string(auth.substr(7));
@@ -189,42 +195,113 @@ class Connection : public std::enable_shared_from_this<Connection> {
 
   void Read() {
     if (shared_.stopping) return Close();
-    parser_.emplace();
-    parser_->body_limit(kBodyLimit);
+    header_.emplace();
+    // OnHeader checks the route's limit (not boost::none: Boost 1.74 then refuses any body).
+    header_->body_limit(kUploadLimit);
     Lowest().expires_after(kIdleTimeout);
     reading_ = true;
+    auto done = [self = shared_from_this()](beast::error_code ec, size_t) { self->OnHeader(ec); };
+    if (tls_) {
+      http::async_read_header(*tls_, buffer_, *header_, done);
+    } else {
+      http::async_read_header(*plain_, buffer_, *header_, done);
+    }
+  }
+
+  template <class Parser>
+  void ReadBody(Parser& parser) {
     auto done = [self = shared_from_this()](beast::error_code ec, size_t) { self->OnRead(ec); };
     if (tls_) {
-      http::async_read(*tls_, buffer_, *parser_, done);
+      http::async_read(*tls_, buffer_, parser, done);
     } else {
-      http::async_read(*plain_, buffer_, *parser_, done);
+      http::async_read(*plain_, buffer_, parser, done);
     }
+  }
+
+  // An upload route's body goes, as it arrives, into an anonymous memory
+  // file (never a file on disk, never one string); others into a string.
+  void OnHeader(beast::error_code ec) {
+    if (ec) return OnRead(ec);
+    const auto& h = header_->get();
+    const std::string target(View(h.target()));
+    const std::string method(View(h.method_string()));
+    const bool upload = shared_.api.IsUpload(method, target.substr(0, target.find('?')));
+    if (header_->content_length() &&
+        *header_->content_length() > (upload ? kUploadLimit : kBodyLimit)) {
+      return OnRead(http::error::body_limit);
+    }
+    if (upload) {
+      upload_fd_.reset();
+      const int fd = ::memfd_create("custos-upload", MFD_CLOEXEC);
+      const int dup = fd < 0 ? -1 : ::fcntl(fd, F_DUPFD_CLOEXEC, 0);
+      if (fd < 0 || dup < 0) {
+        if (fd >= 0) ::close(fd);
+        return Answer(ErrorResponse(Unavailable("cannot hold an upload in memory")), "",
+                      {"(upload)", ""}, false);
+      }
+      upload_fd_ = std::shared_ptr<int>(new int(fd), [](int* p) {
+        ::close(*p);
+        delete p;
+      });
+      upload_.emplace(std::move(*header_));
+      header_.reset();
+      upload_->body_limit(kUploadLimit);
+      beast::file f;
+      f.native_handle(dup);
+      upload_->get().body().reset(std::move(f), ec);
+      Lowest().expires_after(kUploadTimeout);
+      return ReadBody(*upload_);
+    }
+    parser_.emplace(std::move(*header_));
+    header_.reset();
+    parser_->body_limit(kBodyLimit);
+    ReadBody(*parser_);
   }
 
   void OnRead(beast::error_code ec) {
     reading_ = false;
     if (ec == http::error::end_of_stream) return Close();
     if (ec == http::error::body_limit) {
-      return Answer(ErrorResponse(InvalidArgument("the request body is over 16 MiB")), "",
-                    {"(too large)", ""}, false);
+      return Answer(ErrorResponse(InvalidArgument("the request body is over the limit (16 MiB; "
+                                                  "an upload: 16 GiB)")),
+                    "", {"(too large)", ""}, false);
     }
     if (ec) return;  // timeout, reset, closed by Stop: nothing to answer
     const auto start = std::chrono::steady_clock::now();
-    http::request<http::string_body> req = parser_->release();
+    ApiRequest api_req;
+    bool keep_alive = false;
+    if (upload_) {
+      http::request<http::file_body> req = upload_->release();
+      upload_.reset();
+      api_req = ToApiRequest(req, peer_);
+      api_req.upload_fd = *upload_fd_;
+      keep_alive = req.keep_alive();
+    } else {
+      http::request<http::string_body> req = parser_->release();
+      api_req = ToApiRequest(req, peer_);
+      keep_alive = req.keep_alive();
+    }
     RequestLog log;
-    ApiRequest api_req = ToApiRequest(req, peer_);
     ApiResponse res = shared_.api.Handle(api_req, log);
+    upload_fd_.reset();
     const double ms =
         std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
     LogRequest(api_req.method, log, res.status, ms);
-    Answer(std::move(res), api_req.method, log, req.keep_alive() && !shared_.stopping);
+    Answer(std::move(res), api_req.method, log, keep_alive && !shared_.stopping);
   }
 
   void Answer(ApiResponse res, const std::string&, const RequestLog&, bool keep_alive) {
+    if (!res.file.empty()) {
+      auto out = std::make_shared<http::response<http::file_body>>();
+      beast::error_code ec;
+      out->body().open(res.file.c_str(), beast::file_mode::scan, ec);
+      if (!ec) {
+        out->set(http::field::content_type, res.content_type);
+        return Send(out, res, keep_alive);
+      }
+      res = ErrorResponse(Unavailable("cannot read the file to download"));
+    }
     auto out = std::make_shared<http::response<http::string_body>>();
-    out->version(11);
-    out->result(static_cast<http::status>(res.status));
-    out->set(http::field::server, "custos");
     if (!res.raw.empty()) {
       out->set(http::field::content_type, res.content_type);
       out->body() = std::move(res.raw);
@@ -232,6 +309,14 @@ class Connection : public std::enable_shared_from_this<Connection> {
       out->set(http::field::content_type, "application/json; charset=utf-8");
       out->body() = res.body.dump() + "\n";
     }
+    Send(out, res, keep_alive);
+  }
+
+  template <class Response>
+  void Send(const std::shared_ptr<Response>& out, ApiResponse& res, bool keep_alive) {
+    out->version(11);
+    out->result(static_cast<http::status>(res.status));
+    out->set(http::field::server, "custos");
     out->set(http::field::cache_control, "no-store");
     out->set("X-Content-Type-Options", "nosniff");
     out->set("X-Frame-Options", "DENY");
@@ -275,7 +360,10 @@ class Connection : public std::enable_shared_from_this<Connection> {
   std::optional<beast::tcp_stream> plain_;
   std::optional<beast::ssl_stream<beast::tcp_stream>> tls_;
   beast::flat_buffer buffer_;
+  std::optional<http::request_parser<http::empty_body>> header_;
   std::optional<http::request_parser<http::string_body>> parser_;
+  std::optional<http::request_parser<http::file_body>> upload_;
+  std::shared_ptr<int> upload_fd_;
   std::shared_ptr<void> response_;
   bool reading_ = false;
 };

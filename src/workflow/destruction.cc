@@ -232,6 +232,7 @@ Status Execution::DestroyInChunks(Work& w) {
     report_.people_rewritten += done.people_rewritten;
     report_.fields_removed += done.fields_removed;
     ++report_.chunks;
+    if (o_.progress) o_.progress(di + ri, w.destroy.size() + w.rewrite.size());
     RETURN_IF_ERROR(Fault("chunk"));
   }
   return Ok();

@@ -62,6 +62,9 @@ struct ExecuteOptions {
   // destroyed, they go in one bulk transaction (Store::DeletePersonsExcept,
   // whose cost grows with what is kept): 1,000,000 people in seconds.
   uint64_t bulk_min_people = 100000;
+  // Called after each committed chunk: people done (destroyed or
+  // rewritten) of those to do in this run.
+  std::function<void(uint64_t done, uint64_t total)> progress;
   // Test hook, called after each committed step ("planned", "chunk",
   // "purged"); an error stops the run there as a crash would.
   std::function<Status(std::string_view step)> fault;
