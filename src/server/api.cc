@@ -15,32 +15,37 @@ constexpr int kLoginsPerMinute = 10;
 
 void Wipe(std::string& s) { sodium_memzero(s.data(), s.size()); }
 
-std::vector<std::string> Segments(std::string_view path) {
-  std::vector<std::string> out;
+// The segments of a path, as views into it.
+std::vector<std::string_view> Segments(std::string_view path) {
+  std::vector<std::string_view> out;
   size_t at = 0;
   while (at <= path.size()) {
     size_t slash = path.find('/', at);
     if (slash == std::string_view::npos) slash = path.size();
-    if (slash > at) out.emplace_back(path.substr(at, slash - at));
+    if (slash > at) out.push_back(path.substr(at, slash - at));
     at = slash + 1;
   }
   return out;
 }
 
-// Matches `path` against a template; fills the {name} segments.
-bool Match(std::string_view tmpl, std::string_view path, std::map<std::string, std::string>& out) {
-  const auto t = Segments(tmpl);
-  const auto p = Segments(path);
+// Matches a path's segments against a template's; fills the {name}
+// segments. (Templates are split once: this runs for every route of every
+// request.)
+bool Match(const std::vector<std::string_view>& t, const std::vector<std::string_view>& p,
+           std::map<std::string, std::string>* out) {
   if (t.size() != p.size()) return false;
-  std::map<std::string, std::string> found;
   for (size_t i = 0; i < t.size(); ++i) {
-    if (t[i].size() > 2 && t[i].front() == '{' && t[i].back() == '}') {
-      found[t[i].substr(1, t[i].size() - 2)] = p[i];
-    } else if (t[i] != p[i]) {
-      return false;
+    const bool param = t[i].size() > 2 && t[i].front() == '{' && t[i].back() == '}';
+    if (!param && t[i] != p[i]) return false;
+  }
+  if (out != nullptr) {
+    out->clear();
+    for (size_t i = 0; i < t.size(); ++i) {
+      if (t[i].size() > 2 && t[i].front() == '{') {
+        (*out)[std::string(t[i].substr(1, t[i].size() - 2))] = std::string(p[i]);
+      }
     }
   }
-  out = std::move(found);
   return true;
 }
 
@@ -246,12 +251,9 @@ Api::Api(VaultService& service) : service_(service) { AddRoutes(); }
 Api::~Api() = default;
 
 bool Api::IsUpload(const std::string& method, const std::string& path) const {
-  for (const api::CommandRoute& r : api::CommandRoutes()) {
-    std::map<std::string, std::string> ignored;
-    if (r.method != method || !Match(r.path, path, ignored)) continue;
-    for (const api::Param& p : r.params) {
-      if (p.kind == api::ParamKind::kUpload) return true;
-    }
+  const auto p = Segments(path);
+  for (const auto& [m, t] : upload_routes_) {
+    if (m == method && Match(t, p, nullptr)) return true;
   }
   return false;
 }
@@ -322,7 +324,12 @@ void Api::AddRoutes() {
   for (const api::CommandRoute& r : api::CommandRoutes()) {
     routes_.push_back({r.method, r.path, r.public_route ? Needs::kUnsealed : Needs::kSession,
                        [this, &r](Context& c) { return RunCommand(r, c); }});
+    for (const api::Param& p : r.params) {
+      if (p.kind == api::ParamKind::kUpload) upload_routes_.push_back({r.method, Segments(r.path)});
+    }
   }
+  // Views into the routes' own strings, which stay put from here on.
+  for (Route& route : routes_) route.segments = Segments(route.path);
 }
 
 std::vector<std::string> Api::RouteList() const {
@@ -332,10 +339,11 @@ std::vector<std::string> Api::RouteList() const {
 }
 
 ApiResponse Api::Handle(const ApiRequest& req, RequestLog& log) {
+  const auto path = Segments(req.path);
   bool path_known = false;
   for (const Route& route : routes_) {
     std::map<std::string, std::string> params;
-    if (!Match(route.path, req.path, params)) continue;
+    if (!Match(route.segments, path, &params)) continue;
     path_known = true;
     if (route.method != req.method) continue;
     log.route = route.path;
@@ -349,8 +357,7 @@ ApiResponse Api::Handle(const ApiRequest& req, RequestLog& log) {
     r.status = 405;
     std::string allow;
     for (const Route& route : routes_) {
-      std::map<std::string, std::string> ignored;
-      if (Match(route.path, req.path, ignored)) allow += (allow.empty() ? "" : ", ") + route.method;
+      if (Match(route.segments, path, nullptr)) allow += (allow.empty() ? "" : ", ") + route.method;
     }
     r.headers.push_back({"Allow", allow});
     return r;

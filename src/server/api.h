@@ -90,6 +90,7 @@ class Api {
     std::string path;  // template: "/api/v1/persons/{person}"
     Needs needs;
     Handler handler;
+    std::vector<std::string_view> segments = {};  // of `path`
   };
   void AddRoutes();
   Result<ApiResponse> Dispatch(const Route& route, Context& ctx, RequestLog& log);
@@ -106,6 +107,8 @@ class Api {
   VaultService& service_;
   std::unique_ptr<CommandsApi> commands_;
   std::vector<Route> routes_;
+  // METHOD and template segments of the routes that take an upload.
+  std::vector<std::pair<std::string, std::vector<std::string_view>>> upload_routes_;
   std::mutex throttle_mu_;
   // peer -> (window start, attempts in it)
   std::unordered_map<std::string, std::pair<std::chrono::steady_clock::time_point, int>> logins_;

@@ -19,7 +19,10 @@ thread_local ThreadHandle t_handle;
 
 VaultService::VaultService(std::string path, vault::OpenOptions options)
     : path_(std::move(path)), options_(options) {
-  options_.mmap_bytes = int64_t{1} << 40;  // the whole file, however large
+  // No mmap: every commit of the audit writer makes each reader drop its
+  // cache at its next read; a mapped file is then unmapped and mapped again
+  // (TLB shootdowns), which cost more than reading the pages again
+  // (docs/BENCHMARKS.md, "Server under load").
 }
 
 Status VaultService::Unseal(vault::KeySource key) {

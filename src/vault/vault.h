@@ -679,6 +679,8 @@ class Vault {
   std::unique_ptr<crypto::Signer> signer_;
   std::unique_ptr<tlog::AuditLog> audit_;
   AuditSink* audit_sink_ = nullptr;
+  // Dataset schemas parsed, by dataset id, with the text they came from.
+  std::unordered_map<int64_t, std::pair<std::string, std::vector<Column>>> parsed_schemas_;
   access::Principal principal_ = access::KeyHolder("unknown");
   void set_actor(std::string label) { principal_ = access::KeyHolder(std::move(label)); }
   size_t group_map_shard_slots_ = MacMap::kDefaultMaxShardSlots;

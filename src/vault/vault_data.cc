@@ -111,7 +111,14 @@ Result<std::vector<DatasetInfo>> Vault::Datasets() {
     DatasetInfo d;
     d.id = r.id;
     d.name = std::move(r.name);
-    ASSIGN_OR_RETURN(d.columns, ParseDatasetSchema(d.name, r.schema_json));
+    // A server reads schemas for every lookup: parsed once per text.
+    auto cached = parsed_schemas_.find(r.id);
+    if (cached == parsed_schemas_.end() || cached->second.first != r.schema_json) {
+      ASSIGN_OR_RETURN(std::vector<Column> parsed, ParseDatasetSchema(d.name, r.schema_json));
+      cached =
+          parsed_schemas_.insert_or_assign(r.id, std::pair{r.schema_json, std::move(parsed)}).first;
+    }
+    d.columns = cached->second.second;
     d.source_sha256 = std::move(r.source_sha256);
     d.source_format = std::move(r.source_format);
     d.imported_at = r.imported_at;

@@ -163,7 +163,7 @@ Status SqliteStore::CheckSchema() {
 Status SqliteStore::Commit() {
   if (!in_tx_) return Fail(Internal("no open transaction"));
   Status st = FlushIndex();
-  if (st) st = Exec("COMMIT");
+  if (st) st = ExecCached("COMMIT");
   ReleasePendingIndex();
   if (!st) {
     Rollback();

@@ -105,14 +105,14 @@ class SqliteStore final : public Store {
   // WAL mode it never waits for a writer.
   Status BeginRead() override {
     if (read_depth_++ > 0 || in_tx_) return Ok();
-    Status st = Exec("BEGIN DEFERRED");
+    Status st = ExecCached("BEGIN DEFERRED");
     if (!st) read_depth_ = 0;
     return st;
   }
   void EndRead() override {
     if (read_depth_ == 0) return;
     if (--read_depth_ > 0 || in_tx_) return;
-    (void)Exec("COMMIT");
+    (void)ExecCached("COMMIT");
   }
 
   Result<std::optional<Bytes>> GetMeta(std::string_view key) override;
@@ -279,6 +279,15 @@ class SqliteStore final : public Store {
     int rc = sqlite3_exec(db_, sql, nullptr, nullptr, &err);
     sqlite3_free(err);
     return Check(rc);
+  }
+
+  // Exec for the transaction statements run many times a second (a
+  // server's reads): prepared once.
+  Status ExecCached(const char* sql) {
+    ASSIGN_OR_RETURN(sqlite3_stmt * s, Prepare(sql));
+    const int rc = sqlite3_step(s);
+    sqlite3_reset(s);
+    return rc == SQLITE_DONE ? Ok() : Check(rc);
   }
 
   Status RequireTx() const {
