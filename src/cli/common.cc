@@ -255,15 +255,8 @@ std::string ServerSessionFile(const VaultOptions& o) {
   return StateDir() + "/server-session-" + crypto::Sha256Hex(AsBytes(o.server)).substr(0, 16);
 }
 
-Result<json> ServerCall(const VaultOptions& o, const std::string& method, const std::string& path,
-                        const json& body, bool signed_in) {
-  std::string url = o.server;
-  while (!url.empty() && url.back() == '/') url.pop_back();
-  server::ClientRequest req;
-  req.method = method;
-  req.url = url + path;
-  req.ca_cert = o.ca_cert;
-  if (!body.is_null()) req.body = body.dump();
+Result<server::ClientResponse> SendToServer(const VaultOptions& o, server::ClientRequest req,
+                                            bool signed_in) {
   if (signed_in) {
     const std::string file = ServerSessionFile(o);
     if (!FileExists(file)) {
@@ -274,7 +267,20 @@ Result<json> ServerCall(const VaultOptions& o, const std::string& method, const 
     req.headers.push_back({"Authorization", "Bearer " + session.token});
   }
   auto answer = server::HttpCall(req);
-  sodium_memzero(req.body.data(), req.body.size());
+  sodium_memzero(req.body.data(), req.body.size());  // it may hold a password
+  return answer;
+}
+
+Result<json> ServerCall(const VaultOptions& o, const std::string& method, const std::string& path,
+                        const json& body, bool signed_in) {
+  std::string url = o.server;
+  while (!url.empty() && url.back() == '/') url.pop_back();
+  server::ClientRequest req;
+  req.method = method;
+  req.url = url + path;
+  req.ca_cert = o.ca_cert;
+  if (!body.is_null()) req.body = body.dump();
+  auto answer = SendToServer(o, std::move(req), signed_in);
   if (!answer) return Fail(answer.error());
   if (answer->status < 200 || answer->status > 299) return Fail(server::ErrorFromResponse(*answer));
   json j = json::parse(answer->body, nullptr, false);

@@ -21,6 +21,10 @@
 namespace custos::access {
 struct Request;
 }
+namespace custos::server {
+struct ClientRequest;
+struct ClientResponse;
+}  // namespace custos::server
 
 namespace custos::cli {
 
@@ -137,6 +141,10 @@ std::string SessionFile(const VaultOptions& o, const vault::Vault& v);
 // The session file for a server: --session, else
 // $XDG_STATE_HOME/custos/server-session-<hash of the URL>.
 std::string ServerSessionFile(const VaultOptions& o);
+// Sends `req` to the server of --server, with the session of
+// ServerSessionFile unless `signed_in` is false; wipes the body after.
+Result<server::ClientResponse> SendToServer(const VaultOptions& o, server::ClientRequest req,
+                                            bool signed_in);
 // Calls the server of --server with the session of ServerSessionFile
 // (unless `signed_in` is false) and returns its JSON answer; an error
 // answer becomes the same error the command gives locally.

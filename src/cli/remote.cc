@@ -200,22 +200,6 @@ Result<Call> BuildCall(const VaultOptions& o, const CLI::App* app, const api::Co
   return call;
 }
 
-Result<server::ClientResponse> Send(const VaultOptions& o, server::ClientRequest req,
-                                    bool signed_in) {
-  if (signed_in) {
-    const std::string file = ServerSessionFile(o);
-    if (!FileExists(file)) {
-      return Fail(Unauthenticated("no session for " + o.server + ": custos login --server " +
-                                  o.server + " --user ID"));
-    }
-    ASSIGN_OR_RETURN(SessionFileData session, ReadSessionFile(file));
-    req.headers.push_back({"Authorization", "Bearer " + session.token});
-  }
-  auto answer = server::HttpCall(req);
-  std::fill(req.body.begin(), req.body.end(), '\0');
-  return answer;
-}
-
 // Waits for a job, showing its progress on a terminal; returns the answer
 // the command would have given.
 Result<server::ClientResponse> AwaitJob(const VaultOptions& o, const std::string& href) {
@@ -224,7 +208,7 @@ Result<server::ClientResponse> AwaitJob(const VaultOptions& o, const std::string
     server::ClientRequest poll;
     poll.url = o.server + href;
     poll.ca_cert = o.ca_cert;
-    ASSIGN_OR_RETURN(server::ClientResponse r, Send(o, poll, true));
+    ASSIGN_OR_RETURN(server::ClientResponse r, SendToServer(o, poll, true));
     if (r.status != 200) return r;
     const json j = json::parse(r.body, nullptr, false);
     if (j.is_discarded()) return Fail(Internal("the server's answer is not JSON"));
@@ -252,7 +236,7 @@ Status Download(const VaultOptions& o, const json& downloads,
       get.url = o.server + it.value().get<std::string>();
       get.ca_cert = o.ca_cert;
       get.save_to = param->kind == api::ParamKind::kOutDir ? local + "/" + it.key() : local;
-      ASSIGN_OR_RETURN(server::ClientResponse r, Send(o, get, true));
+      ASSIGN_OR_RETURN(server::ClientResponse r, SendToServer(o, get, true));
       if (r.status != 200) return Fail(server::ErrorFromResponse(r));
       ::chmod(get.save_to.c_str(), 0600);
       if (param->kind == api::ParamKind::kOutFile) break;
@@ -267,7 +251,7 @@ Status RunRemote(const VaultOptions& o, const CLI::App* app, const api::CommandR
   const bool as_json = Given(app, "--json") != nullptr;
   RETURN_IF_ERROR(CheckCarried(app, route));
   ASSIGN_OR_RETURN(Call call, BuildCall(o, app, route, as_json));
-  ASSIGN_OR_RETURN(server::ClientResponse r, Send(o, call.req, !route.public_route));
+  ASSIGN_OR_RETURN(server::ClientResponse r, SendToServer(o, call.req, !route.public_route));
   if (r.status == 202) {
     const json started = json::parse(r.body, nullptr, false);
     if (started.is_discarded()) return Fail(Internal("the server's answer is not JSON"));
