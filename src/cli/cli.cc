@@ -613,15 +613,21 @@ void AddCommands(CLI::App& app, std::vector<Command>& commands) {
 }  // namespace
 
 int RunEmbedded(std::vector<std::string> args, Embedded& e) {
+  // The thread's own command objects (`custos serve` itself, on the thread
+  // that runs it) stay alive and untouched: this run gets an arena of its own.
   struct Scope {
     Embedded* saved;
-    explicit Scope(Embedded* now) : saved(CurrentEmbedded()) { SetCurrentEmbeddedForRun(now); }
+    std::vector<std::shared_ptr<void>> saved_arena;
+    explicit Scope(Embedded* now) : saved(CurrentEmbedded()) {
+      SetCurrentEmbeddedForRun(now);
+      saved_arena.swap(CommandArena());
+    }
     ~Scope() {
       SetCurrentEmbeddedForRun(saved);
       CommandArena().clear();
+      CommandArena().swap(saved_arena);
     }
   } scope(&e);
-  CommandArena().clear();
   CLI::App app;
   std::vector<Command> commands;
   AddCommands(app, commands);
