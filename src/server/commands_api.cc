@@ -412,7 +412,7 @@ Result<ApiResponse> CommandsApi::Run(const api::CommandRoute& route, const ApiRe
     const auto words = std::count(route.command.begin(), route.command.end(), ' ') + 1;
     p->args.insert(p->args.begin() + words, route.json_arg);
   }
-  if (!p->out_dir.empty() || !p->dir.empty()) {
+  if (!p->out_dir.empty()) {  // only downloads need to know whose they are
     (void)WriteFileAtomic(p->dir + "/owner", vault.principal().user, 0600);
   }
   if (route.job) return StartJob(route, p, vault.principal(), text);
