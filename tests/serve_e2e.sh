@@ -181,6 +181,19 @@ expect_exit 0 "$custos" logout "${remote[@]}"
 expect_exit 8 "$custos" find "${remote[@]}" --id "$id_number"
 expect_exit 8 "$custos" find --server http://127.0.0.1:1 --session sessions/none --id "$id_number"
 expect_exit 9 "$custos" find --server http://127.0.0.1:1 --session sessions/zhang.op --id "$id_number"
+# Step-up: a wrong code is refused; a fresh one steps the session up for
+# five minutes, which /me shows.
+expect_status 200 GET /api/v1/me -H "$(bearer "$aud_token")"
+python3 -c 'import json; j = json.load(open("out.json")); assert j["stepped_up_until"] is None, j'
+expect_status 400 POST /api/v1/sessions/current/step-up '{"password":"x"}' -H "$(bearer "$aud_token")"
+expect_status 401 POST /api/v1/sessions/current/step-up "{\"password\":\"wrong password\",\"totp\":\"000000\"}" \
+  -H "$(bearer "$aud_token")"
+[ "$(error_code)" = unauthenticated ] || fail "step-up 401: $(cat out.json)"
+expect_status 200 POST /api/v1/sessions/current/step-up \
+  "{\"password\":\"$PW\",\"totp\":\"$(fresh_code zhou.aud)\"}" -H "$(bearer "$aud_token")"
+python3 -c 'import json; j = json.load(open("out.json")); assert j["valid_s"] == 300 and j["user"] == "zhou.aud" and j["stepped_up_until"].endswith("Z"), j'
+expect_status 200 GET /api/v1/me -H "$(bearer "$aud_token")"
+python3 -c 'import json; j = json.load(open("out.json")); assert isinstance(j["stepped_up_until"], str), j'
 # The auditor may not read personal data: 403, recorded.
 expect_status 403 POST /api/v1/persons/search "{\"id_number\":\"$id_number\"}" -H "$(bearer "$aud_token")"
 [ "$(error_code)" = permission_denied ] || fail "403 body: $(cat out.json)"

@@ -146,6 +146,30 @@ CODE=111111 expect_exit 8 on li.off show "$person" --clear --purpose 核对 --pa
 CODE=$(fresh_code li.off) expect_exit 0 on li.off show "$person" --clear --purpose 核对身份 \
   --password-env PW --totp-env CODE --json
 grep -q "$mobile" "$work/out" || fail "clear read: no mobile"
+# Without a password and code a clear read needs a stepped-up session: 401
+# (recorded) before `custos step-up`, and for five minutes after it, none.
+token=$(json_get "$work/sessions/li.off.remote" token)
+clear_read() {  # clear_read [BODY]: the status; the answer in clear.json
+  curl -s -o clear.json -w '%{http_code}' -X POST -H "Authorization: Bearer $token" \
+    -H 'Content-Type: application/json' --data-binary "${1:-{\"purpose\":\"核对身份\"\}}" \
+    "$url/api/v1/persons/$person/clear-reads"
+}
+[ "$(clear_read)" = 401 ] || fail "a clear read without step-up: $(cat clear.json)"
+json_get clear.json error | grep -q "needs a step-up" || fail "step-up message: $(cat clear.json)"
+expect_exit 2 on li.off step-up --password-env NOPE --totp-env NOPE
+CODE=$(fresh_code li.off) expect_exit 0 on li.off step-up --password-env PW --totp-env CODE
+grep -q "^Stepped up until 20" "$work/out" || fail "step-up: $(cat "$work/out")"
+[ "$(clear_read)" = 200 ] || fail "a clear read after step-up: $(cat clear.json)"
+grep -q "$mobile" clear.json || fail "clear read: no mobile in $(cat clear.json)"
+[ "$(clear_read '{}')" = 400 ] || fail "no purpose: $(cat clear.json)"
+grep -q '"purpose\\" is required' clear.json || fail "no purpose: $(cat clear.json)"
+[ "$(clear_read '{"purpose":7}')" = 400 ] || fail "a number as purpose: $(cat clear.json)"
+grep -q 'must be a string' clear.json || fail "a number as purpose: $(cat clear.json)"
+[ "$(clear_read '{"purpose":"x","why":"x"}')" = 400 ] || fail "unknown member: $(cat clear.json)"
+grep -q 'unknown member' clear.json || fail "unknown member: $(cat clear.json)"
+expect_exit 0 on li.off show "$person" --clear --purpose 核对身份 --json </dev/null
+grep -q "$mobile" "$work/out" || fail "clear read after step-up: no mobile"
+expect_exit 2 "$custos" step-up --session "$work/sessions/li.off.remote"   # not at a server
 expect_exit 0 on li.off show "$person"
 grep -q "$mobile" "$work/out" && fail "masked read shows the mobile"
 expect_exit 2 on li.off destroy execute --approver x   # a key holder's option: not sent
@@ -228,6 +252,14 @@ expect_exit 0 on zhou.aud audit export --out audit-export
 expect_exit 5 on zhang.op audit export --out nope
 expect_exit 2 on zhou.aud vault purge
 expect_exit 0 on zhou.aud audit log --action request --json
+expect_exit 0 on zhou.aud audit log --action session.step_up --json
+python3 - "$work/out" <<'PY2' || fail "the step-up is not in the audit log"
+import json, sys
+j = json.load(open(sys.argv[1]))
+entries = j["entries"] if isinstance(j, dict) else j
+ok = [e for e in entries if e["action"] == "session.step_up" and e.get("result", "ok") == "ok"]
+assert any(e["actor"] == "li.off" for e in ok), entries
+PY2
 expect_exit 0 on zhou.aud audit prove --index 3 --json
 expect_exit 0 on zhou.aud audit consistency --old audit-export/checkpoint --json
 expect_exit 0 on zhou.aud training records --json

@@ -84,6 +84,9 @@ struct Principal {
   // A passed assessment of the current training course within its period,
   // as found when the principal authenticated (access/training.h).
   bool trained = false;
+  // Unix seconds until which the session is stepped up (access/sessions.h);
+  // 0 when it is not.
+  int64_t stepped_up_until = 0;
 
   bool IsUser() const { return via == Via::kPassword || via == Via::kSshKey; }
 };

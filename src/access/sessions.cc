@@ -2,6 +2,7 @@
 
 #include <sodium.h>
 
+#include <algorithm>
 #include <nlohmann/json.hpp>
 
 #include "access/training.h"
@@ -20,6 +21,7 @@ struct SessionDoc {
   std::string via;
   int64_t started = 0;
   int64_t last_used = 0;
+  int64_t stepped_up = 0;  // when the session last stepped up; 0: never
   bool ended = false;
 };
 
@@ -30,13 +32,16 @@ std::string SessionKey(std::string_view token) { return crypto::Sha256Hex(AsByte
 std::string SessionId(const std::string& key) { return key.substr(0, 16); }
 
 std::string SerializeSession(const SessionDoc& s) {
-  return json{{"v", 1},
-              {"user", s.user},
-              {"via", s.via},
-              {"started_at", FormatRfc3339(s.started)},
-              {"last_used_at", FormatRfc3339(s.last_used)},
-              {"ended", s.ended}}
-      .dump();
+  json j = {{"v", 1},
+            {"user", s.user},
+            {"via", s.via},
+            {"started_at", FormatRfc3339(s.started)},
+            {"last_used_at", FormatRfc3339(s.last_used)},
+            {"ended", s.ended}};
+  // Optional: a build that does not know it reads the session as not
+  // stepped up, which only asks for more.
+  if (s.stepped_up != 0) j["stepped_up_at"] = FormatRfc3339(s.stepped_up);
+  return j.dump();
 }
 
 Result<SessionDoc> ParseSession(std::string_view key, std::string_view body) {
@@ -46,10 +51,14 @@ Result<SessionDoc> ParseSession(std::string_view key, std::string_view body) {
   s.via = d.Str("via");
   const std::string started = d.Str("started_at");
   const std::string last = d.Str("last_used_at");
+  const std::string stepped_up = d.Str("stepped_up_at", false);
   s.ended = d.Bool("ended");
   RETURN_IF_ERROR(d.status());
   ASSIGN_OR_RETURN(s.started, ParseRfc3339(started));
   ASSIGN_OR_RETURN(s.last_used, ParseRfc3339(last));
+  if (!stepped_up.empty()) {
+    ASSIGN_OR_RETURN(s.stepped_up, ParseRfc3339(stepped_up));
+  }
   return s;
 }
 
@@ -201,50 +210,113 @@ Result<std::string> StartSession(vault::Vault& vault, const Authenticated& who) 
   return token;
 }
 
+namespace {
+
+// A live session and its user, or why it does not work (kUnauthenticated,
+// or kPermissionDenied for a user no longer active).
+struct LiveSession {
+  SessionDoc session;
+  UserDoc user;
+};
+
+Result<LiveSession> FindLiveSession(vault::Vault& vault, const std::string& key,
+                                    std::string& user_out) {
+  ASSIGN_OR_RETURN(std::optional<std::string> body, vault.GetDoc(kSessionKind, key));
+  if (!body) return Fail(Unauthenticated("no such session in this vault: log in (custos login)"));
+  ASSIGN_OR_RETURN(SessionDoc s, ParseSession(key, *body));
+  user_out = s.user;
+  const int64_t now = NowUnixSeconds();
+  if (s.ended) return Fail(Unauthenticated("the session has ended: log in again (custos login)"));
+  if (now - s.last_used > kSessionIdleSeconds) {
+    return Fail(Unauthenticated("the session expired after 8 hours idle: log in again"));
+  }
+  if (now - s.started > kSessionMaxSeconds) {
+    return Fail(Unauthenticated("the session expired after 24 hours: log in again"));
+  }
+  ASSIGN_OR_RETURN(UserDoc u, GetUser(vault, s.user));
+  if (Status usable = CheckUsable(u); !usable) return Fail(usable.error());
+  // Suspension, removal and reset end every session begun before them.
+  if (!u.sessions_after.empty()) {
+    ASSIGN_OR_RETURN(int64_t after, ParseRfc3339(u.sessions_after));
+    if (s.started <= after) {
+      return Fail(Unauthenticated("the session was ended when user '" + u.id +
+                                  "' was suspended or reset: log in again"));
+    }
+  }
+  return LiveSession{std::move(s), std::move(u)};
+}
+
+// Records that someone tried to act through a session that does not work,
+// and returns why.
+Error RefuseSession(vault::Vault& vault, const std::string& key, const std::string& user,
+                    std::string_view action, const Error& why) {
+  const Principal was = vault.principal();
+  if (!user.empty()) vault.set_principal(NoOne(user));
+  Status refused =
+      vault.Refuse(std::string(action), {{"session", SessionId(key)}, {"user", user}}, why);
+  vault.set_principal(was);
+  return refused.error();
+}
+
+Result<Principal> SessionPrincipal(vault::Vault& vault, const LiveSession& live,
+                                   const std::string& key) {
+  ASSIGN_OR_RETURN(Principal p, PrincipalOf(vault, live.user, Via::kPassword));
+  p.session = SessionId(key);
+  if (live.session.stepped_up != 0) {
+    const int64_t until = live.session.stepped_up + kStepUpSeconds;
+    if (NowUnixSeconds() < until) p.stepped_up_until = until;
+  }
+  return p;
+}
+
+}  // namespace
+
 Result<Principal> ResumeSession(vault::Vault& vault, std::string_view token) {
   const std::string key = SessionKey(token);
   std::string user;
   auto resumed = [&]() -> Result<Principal> {
-    ASSIGN_OR_RETURN(std::optional<std::string> body, vault.GetDoc(kSessionKind, key));
-    if (!body) return Fail(Unauthenticated("no such session in this vault: log in (custos login)"));
-    ASSIGN_OR_RETURN(SessionDoc s, ParseSession(key, *body));
-    user = s.user;
-    const int64_t now = NowUnixSeconds();
-    if (s.ended) return Fail(Unauthenticated("the session has ended: log in again (custos login)"));
-    if (now - s.last_used > kSessionIdleSeconds) {
-      return Fail(Unauthenticated("the session expired after 8 hours idle: log in again"));
-    }
-    if (now - s.started > kSessionMaxSeconds) {
-      return Fail(Unauthenticated("the session expired after 24 hours: log in again"));
-    }
-    ASSIGN_OR_RETURN(UserDoc u, GetUser(vault, s.user));
-    if (Status usable = CheckUsable(u); !usable) return Fail(usable.error());
-    // Suspension, removal and reset end every session begun before them.
-    if (!u.sessions_after.empty()) {
-      ASSIGN_OR_RETURN(int64_t after, ParseRfc3339(u.sessions_after));
-      if (s.started <= after) {
-        return Fail(Unauthenticated("the session was ended when user '" + u.id +
-                                    "' was suspended or reset: log in again"));
-      }
-    }
+    ASSIGN_OR_RETURN(LiveSession live, FindLiveSession(vault, key, user));
     // Marked used at most once a minute: a server resumes a session on
     // every request, and a write each time would serialize them all.
-    if (now - s.last_used >= kSessionTouchSeconds) {
-      s.last_used = now;
-      RETURN_IF_ERROR(vault.PutStateDoc(kSessionKind, key, SerializeSession(s)));
+    const int64_t now = NowUnixSeconds();
+    if (now - live.session.last_used >= kSessionTouchSeconds) {
+      live.session.last_used = now;
+      RETURN_IF_ERROR(vault.PutStateDoc(kSessionKind, key, SerializeSession(live.session)));
     }
-    ASSIGN_OR_RETURN(Principal p, PrincipalOf(vault, u, Via::kPassword));
-    p.session = SessionId(key);
-    return p;
+    return SessionPrincipal(vault, live, key);
   }();
   if (resumed) return resumed;
-  // Recorded: someone tried to act through a session that does not work.
-  const Principal was = vault.principal();
-  if (!user.empty()) vault.set_principal(NoOne(user));
-  Status refused = vault.Refuse("session.resume", {{"session", SessionId(key)}, {"user", user}},
-                                resumed.error());
-  vault.set_principal(was);
-  return Fail(refused.error());
+  return Fail(RefuseSession(vault, key, user, "session.resume", resumed.error()));
+}
+
+Result<Principal> StepUpSession(vault::Vault& vault, std::string_view token, Credentials c) {
+  const std::string key = SessionKey(token);
+  std::string user;
+  auto live = FindLiveSession(vault, key, user);
+  if (!live) return Fail(RefuseSession(vault, key, user, "session.step_up", live.error()));
+  // Only the session's own user can step it up.
+  c.user = live->user.id;
+  auto who = Authenticate(vault, c, "user.step_up");
+  std::fill(c.password.begin(), c.password.end(), '\0');
+  if (!who) return Fail(who.error());
+  tlog::Event e = vault.MakeEvent("session.step_up");
+  e.actor = live->user.id;
+  e.via = live->session.via;
+  const int64_t now = NowUnixSeconds();
+  const Status changed = vault.Transact(e, [&](tlog::Event& ev) -> Status {
+    // Re-read: the session may have ended since.
+    ASSIGN_OR_RETURN(LiveSession fresh, FindLiveSession(vault, key, user));
+    fresh.session.stepped_up = now;
+    fresh.session.last_used = now;
+    RETURN_IF_ERROR(vault.PutDoc(kSessionKind, key, SerializeSession(fresh.session)));
+    ev.objects = {{"user", fresh.user.id},
+                  {"session", SessionId(key)},
+                  {"until", FormatRfc3339(now + kStepUpSeconds)}};
+    live = std::move(fresh);
+    return Ok();
+  });
+  RETURN_IF_ERROR(changed);
+  return SessionPrincipal(vault, *live, key);
 }
 
 Status EndSession(vault::Vault& vault, std::string_view token) {

@@ -9,6 +9,11 @@
 // SHA-256, with the user, when it started and when it was last used. It
 // ends after 8 hours idle or 24 hours, at logout, or when the user is
 // suspended, removed or reset.
+//
+// Step-up: clear reads need a fresh proof of the user (password and a new
+// one-time code). Given once to a session, it holds for kStepUpSeconds, so a
+// person reading a run of files in clear signs again every few minutes, not
+// on every read; each step-up is recorded (`session.step_up`).
 #ifndef CUSTOS_ACCESS_SESSIONS_H_
 #define CUSTOS_ACCESS_SESSIONS_H_
 
@@ -31,6 +36,8 @@ inline constexpr int64_t kSessionIdleSeconds = 8 * 3600;
 inline constexpr int64_t kSessionMaxSeconds = 24 * 3600;
 // How often a session's last use is written (idle time is kept to this).
 inline constexpr int64_t kSessionTouchSeconds = 60;
+// How long a session's step-up lasts.
+inline constexpr int64_t kStepUpSeconds = 5 * 60;
 
 struct Credentials {
   std::string user;
@@ -64,6 +71,11 @@ Result<std::string> StartSession(vault::Vault& vault, const Authenticated& who);
 // for an unknown, ended or expired session (saying which) or a user no
 // longer active.
 Result<Principal> ResumeSession(vault::Vault& vault, std::string_view token);
+// Steps the live session up: checks the session user's password and a
+// fresh one-time code (`c.user` is ignored), records it, and returns the
+// principal with `stepped_up_until` set. The same errors as Authenticate and
+// ResumeSession.
+Result<Principal> StepUpSession(vault::Vault& vault, std::string_view token, Credentials c);
 // Ends the session (recorded). kUnauthenticated if it was not live.
 Status EndSession(vault::Vault& vault, std::string_view token);
 

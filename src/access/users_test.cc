@@ -220,6 +220,43 @@ TEST_F(UsersTest, SessionsResumeUntilEndedOrTheUserIsSuspended) {
   EXPECT_EQ(ResumeSession(*v_, *fresh).error().code(), ErrorCode::kUnauthenticated);
 }
 
+TEST_F(UsersTest, AStepUpHoldsForMinutesAndNeedsTheUsersOwnFreshCode) {
+  const std::string b32 = Enrolled("li.officer", {"officer"});
+  Enrolled("zhang.op", {"operator"});
+  const int64_t now = NowUnixSeconds();
+  auto who = Login("li.officer", b32, now);
+  ASSERT_TRUE(who);
+  auto token = StartSession(*v_, *who);
+  ASSERT_TRUE(token);
+  auto p = ResumeSession(*v_, *token);
+  ASSERT_TRUE(p);
+  EXPECT_EQ(p->stepped_up_until, 0);
+  // The code the login used does not step up; a wrong password neither.
+  auto replay = StepUpSession(*v_, *token, {"", kPassword, Oathtool(b32, now)});
+  ASSERT_FALSE(replay);
+  EXPECT_EQ(replay.error().code(), ErrorCode::kUnauthenticated);
+  auto wrong = StepUpSession(*v_, *token, {"", "wrong password!!", Oathtool(b32, now + 30)});
+  ASSERT_FALSE(wrong);
+  EXPECT_EQ(wrong.error().code(), ErrorCode::kUnauthenticated);
+  // The user named in the credentials is ignored: the session's own counts.
+  auto up = StepUpSession(*v_, *token, {"zhang.op", kPassword, Oathtool(b32, now + 30)});
+  ASSERT_TRUE(up) << up.error().message();
+  EXPECT_EQ(up->user, "li.officer");
+  EXPECT_GE(up->stepped_up_until, now + kStepUpSeconds);
+  EXPECT_LE(up->stepped_up_until, NowUnixSeconds() + kStepUpSeconds);
+  auto resumed = ResumeSession(*v_, *token);
+  ASSERT_TRUE(resumed);
+  EXPECT_EQ(resumed->stepped_up_until, up->stepped_up_until);
+  EXPECT_EQ(Count("session.step_up", "ok"), 1u);
+  EXPECT_EQ(Count("user.step_up", "refused"), 2u);
+  // An ended session cannot be stepped up, and the attempt is recorded.
+  ASSERT_TRUE(EndSession(*v_, *token));
+  auto ended = StepUpSession(*v_, *token, {"", kPassword, Oathtool(b32, now + 60)});
+  ASSERT_FALSE(ended);
+  EXPECT_EQ(ended.error().code(), ErrorCode::kUnauthenticated);
+  EXPECT_EQ(Count("session.step_up", "refused"), 1u);
+}
+
 TEST_F(UsersTest, OnlyACustodianAdministersUsersAndNotThemselves) {
   Enrolled("wang.cust", {"custodian"});
   const std::string b32 = Enrolled("zhang.op", {"operator"});

@@ -216,13 +216,21 @@ struct ShowCmd {
       ASSIGN_OR_RETURN(json shown, ServerCall(o, "GET", "/api/v1/persons/" + person, nullptr));
       return Print(shown, o.json);
     }
-    // A clear read: a fresh password and one-time code (step-up).
+    // A clear read needs a step-up: the session's (custos step-up) if it
+    // holds and no secret was named, else a password and fresh code now.
     json body = {{"purpose", purpose}};
     if (!legal_ground.empty()) body["legal_ground"] = legal_ground;
-    ASSIGN_OR_RETURN(std::string password, ReadSecret(o.password_env, "Password"));
-    ASSIGN_OR_RETURN(std::string code, ReadSecret(o.totp_env, "One-time code"));
-    body["password"] = std::move(password);
-    body["totp"] = std::move(code);
+    bool stepped_up = false;
+    if (o.password_env.empty() && o.totp_env.empty()) {
+      ASSIGN_OR_RETURN(json me, ServerCall(o, "GET", "/api/v1/me", nullptr));
+      stepped_up = me.value("stepped_up_until", json()).is_string();
+    }
+    if (!stepped_up) {
+      ASSIGN_OR_RETURN(std::string password, ReadSecret(o.password_env, "Password"));
+      ASSIGN_OR_RETURN(std::string code, ReadSecret(o.totp_env, "One-time code"));
+      body["password"] = std::move(password);
+      body["totp"] = std::move(code);
+    }
     auto shown = ServerCall(o, "POST", "/api/v1/persons/" + person + "/clear-reads", body);
     if (!shown) return Fail(shown.error());
     return Print(*shown, o.json);

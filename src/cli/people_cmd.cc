@@ -336,6 +336,33 @@ struct LoginCmd {
   }
 };
 
+// Steps the session at a server up for clear reads, for a few minutes.
+struct StepUpCmd {
+  VaultOptions o;
+  Status Run() {
+    if (o.server.empty()) {
+      return Fail(InvalidArgument(
+          "step-up is for a session at a server (--server URL or CUSTOS_SERVER); locally, "
+          "whoever holds the vault key reads in clear without it"));
+    }
+    ASSIGN_OR_RETURN(std::string password, ReadSecret(o.password_env, "Password"));
+    ASSIGN_OR_RETURN(std::string code, ReadSecret(o.totp_env, "One-time code"));
+    json body = {{"password", password}, {"totp", code}};
+    std::fill(password.begin(), password.end(), '\0');
+    auto answer = ServerCall(o, "POST", "/api/v1/sessions/current/step-up", body);
+    std::string& sent = body["password"].get_ref<std::string&>();
+    std::fill(sent.begin(), sent.end(), '\0');
+    if (!answer) return Fail(answer.error());
+    if (o.json) {
+      PrintJson(*answer);
+    } else {
+      Out() << "Stepped up until " << (*answer)["stepped_up_until"].get<std::string>()
+            << ": clear reads need no password or code until then.\n";
+    }
+    return Ok();
+  }
+};
+
 struct LogoutCmd {
   VaultOptions o;
   Status Run() {
@@ -575,6 +602,13 @@ void AddSessionCommands(CLI::App& app, std::vector<Command>& commands) {
       app.add_subcommand("login", "Log in: password and one-time code; starts a session");
   AddVaultOptions(c_login, login.o);
   commands.push_back({c_login, Runner(login, login.o.json)});
+  auto& step_up = Keep<StepUpCmd>();
+  auto* c_step = app.add_subcommand(
+      "step-up",
+      "Step your server session up for clear reads: password and a fresh one-time code, "
+      "good for 5 minutes (recorded)");
+  AddVaultOptions(c_step, step_up.o);
+  commands.push_back({c_step, Runner(step_up, step_up.o.json)});
   auto& logout = Keep<LogoutCmd>();
   auto* c_logout = app.add_subcommand("logout", "End the session of this vault");
   AddVaultOptions(c_logout, logout.o);

@@ -5,6 +5,7 @@
 #include "access/sessions.h"
 #include "api/commands.h"
 #include "api/people_api.h"
+#include "base/time.h"
 #include "crypto/kdf.h"
 #include "server/openapi.h"
 
@@ -179,10 +180,15 @@ json CommandOperation(const api::CommandRoute& r) {
     if (p.required && !IsOutput(p)) required.push_back(p.member);
   }
   if (r.step_up) {
-    props["password"] = {{"type", "string"}, {"description", "Your password (step-up)"}};
+    // Both, or neither when the session stepped up in the last minutes.
+    props["password"] = {{"type", "string"},
+                         {"description",
+                          "Your password (step-up for this call; not needed after "
+                          "POST /api/v1/sessions/current/step-up)"}};
     props["totp"] = {{"type", "string"}, {"description", "A fresh one-time code (step-up)"}};
-    required.push_back("password");
-    required.push_back("totp");
+    op["description"] =
+        "Needs a step-up: either this session stepped up in the last 5 minutes "
+        "(POST /api/v1/sessions/current/step-up), or \"password\" and \"totp\" sent here.";
   }
   if (upload) {
     params.push_back({{"name", "filename"},
@@ -260,13 +266,44 @@ bool Api::IsUpload(const std::string& method, const std::string& path) const {
 
 void Api::ServeCommands(CommandRunner runner, const std::string& state_dir) {
   commands_ = std::make_unique<CommandsApi>(service_, std::move(runner), state_dir);
+  // Clear reads come in runs (a person checking files): answered here, as
+  // `custos show --clear --json` would, without building the CLI each time.
+  for (const api::CommandRoute& r : api::CommandRoutes()) {
+    if (r.command != "show") continue;
+    commands_->SetNative(r, [](vault::Vault& vault, const json& in) -> Result<json> {
+      workflow::PersonSelector sel;
+      sel.person_id = in.at("person").get<std::string>();
+      workflow::ReadOptions read;
+      read.clear = true;
+      read.purpose = in.at("purpose").get<std::string>();
+      if (auto g = in.find("legal_ground"); g != in.end() && g->is_string()) {
+        read.legal_ground = g->get<std::string>();
+      }
+      return api::ShowPersonJson(vault, sel, read);
+    });
+  }
 }
 
 Result<ApiResponse> Api::RunCommand(const api::CommandRoute& route, Context& ctx) {
   if (!commands_) return Fail(Unavailable("this server does not run commands"));
   if (!route.step_up) return commands_->Run(route, ctx.req, ctx.params, *ctx.vault);
-  // Step-up: the password and a fresh one-time code of the session's user.
   ASSIGN_OR_RETURN(json body, BodyJson(ctx.req));
+  if (!body.contains("password") && !body.contains("totp")) {
+    // A session stepped up in the last few minutes needs no new proof.
+    if (ctx.vault->principal().stepped_up_until > NowUnixSeconds()) {
+      return commands_->Run(route, ctx.req, ctx.params, *ctx.vault);
+    }
+    return Fail(ctx.vault
+                    ->Refuse("user.step_up", {{"route", route.path}},
+                             Unauthenticated("this call needs a step-up: POST "
+                                             "/api/v1/sessions/current/step-up with your password "
+                                             "and a fresh one-time code (it lasts " +
+                                             std::to_string(access::kStepUpSeconds / 60) +
+                                             " minutes), or send them here as \"password\" and "
+                                             "\"totp\""))
+                    .error());
+  }
+  // Step-up for this call alone: the password and a fresh one-time code.
   access::Credentials c;
   c.user = ctx.vault->principal().user;
   ASSIGN_OR_RETURN(c.password, StringMember(body, "password"));
@@ -280,6 +317,21 @@ Result<ApiResponse> Api::RunCommand(const api::CommandRoute& route, Context& ctx
   ApiRequest rest = ctx.req;
   rest.body = body.dump();
   return commands_->Run(route, rest, ctx.params, *ctx.vault);
+}
+
+Result<ApiResponse> Api::StepUp(Context& ctx) {
+  ASSIGN_OR_RETURN(json body, BodyJson(ctx.req));
+  access::Credentials c;
+  ASSIGN_OR_RETURN(c.password, StringMember(body, "password"));
+  ASSIGN_OR_RETURN(c.totp_code, StringMember(body, "totp"));
+  auto who = access::StepUpSession(*ctx.vault, ctx.token, std::move(c));
+  if (!who) return Fail(who.error());
+  // The next request reads the session again, stepped up.
+  service_.Forget(ctx.token);
+  return Json({{"user", who->user},
+               {"session", who->session},
+               {"stepped_up_until", FormatRfc3339(who->stepped_up_until)},
+               {"valid_s", access::kStepUpSeconds}});
 }
 
 void Api::AddRoutes() {
@@ -306,6 +358,7 @@ void Api::AddRoutes() {
       {"POST", "/api/v1/unseal", Needs::kNothing, bind(&Api::Unseal)},
       {"POST", "/api/v1/sessions", Needs::kUnsealed, bind(&Api::Login)},
       {"DELETE", "/api/v1/sessions/current", Needs::kSession, bind(&Api::Logout)},
+      {"POST", "/api/v1/sessions/current/step-up", Needs::kSession, bind(&Api::StepUp)},
       {"GET", "/api/v1/me", Needs::kSession, bind(&Api::Me)},
       // POST: an identifier never travels in a URL (proxies log URLs).
       {"POST", "/api/v1/persons/search", Needs::kSession, bind(&Api::FindPersons)},
@@ -457,7 +510,10 @@ Result<ApiResponse> Api::Me(Context& ctx) {
                {"name", p.name},
                {"roles", p.roles.Names()},
                {"trained", p.trained},
-               {"vault", ctx.vault->IdHex()}});
+               {"vault", ctx.vault->IdHex()},
+               {"stepped_up_until", p.stepped_up_until > NowUnixSeconds()
+                                        ? json(FormatRfc3339(p.stepped_up_until))
+                                        : json(nullptr)}});
 }
 
 Result<ApiResponse> Api::FindPersons(Context& ctx) {
