@@ -194,6 +194,20 @@ expect_status 200 POST /api/v1/sessions/current/step-up \
 python3 -c 'import json; j = json.load(open("out.json")); assert j["valid_s"] == 300 and j["user"] == "zhou.aud" and j["stepped_up_until"].endswith("Z"), j'
 expect_status 200 GET /api/v1/me -H "$(bearer "$aud_token")"
 python3 -c 'import json; j = json.load(open("out.json")); assert isinstance(j["stepped_up_until"], str), j'
+# The assessment over the API: the questions drawn (never the key), the
+# answers graded once, by their own user only.
+expect_status 400 POST /api/v1/training/quizzes '{"x":1}' -H "$(bearer "$aud_token")"
+expect_status 201 POST /api/v1/training/quizzes '' -H "$(bearer "$aud_token")"
+quiz=$(python3 -c 'import json; j = json.load(open("out.json")); assert all(set(q) == {"id", "question", "choices"} for q in j["questions"]), j; print(j["quiz"])')
+n=$(python3 -c 'import json; print(len(json.load(open("out.json"))["questions"]))')
+answers=$(python3 -c "import json; print(json.dumps({'answers': ['A'] * $n}))")
+expect_status 400 POST "/api/v1/training/quizzes/$quiz/answers" '{"answers":["A"]}' -H "$(bearer "$aud_token")"
+expect_status 400 POST "/api/v1/training/quizzes/$quiz/answers" '{"answers":"A"}' -H "$(bearer "$aud_token")"
+expect_status 404 POST /api/v1/training/quizzes/0000/answers "$answers" -H "$(bearer "$aud_token")"
+expect_status 403 POST "/api/v1/training/quizzes/$quiz/answers" "$answers" -H "$(bearer "$op_token")"
+expect_status 200 POST "/api/v1/training/quizzes/$quiz/answers" "$answers" -H "$(bearer "$aud_token")"
+python3 -c 'import json; j = json.load(open("out.json")); assert set(j) == {"attempt", "course_version", "score", "pass_mark", "passed"}, j'
+expect_status 404 POST "/api/v1/training/quizzes/$quiz/answers" "$answers" -H "$(bearer "$aud_token")"
 # The auditor may not read personal data: 403, recorded.
 expect_status 403 POST /api/v1/persons/search "{\"id_number\":\"$id_number\"}" -H "$(bearer "$aud_token")"
 [ "$(error_code)" = permission_denied ] || fail "403 body: $(cat out.json)"

@@ -263,6 +263,12 @@ PY2
 expect_exit 0 on zhou.aud audit prove --index 3 --json
 expect_exit 0 on zhou.aud audit consistency --old audit-export/checkpoint --json
 expect_exit 0 on zhou.aud training records --json
+# The quiz through the server, answered by a script (every answer C).
+ANS=$(python3 -c 'print(",".join("C" * 40))') expect_exit 0 on zhou.aud training take --answers-env ANS --json
+python3 -c 'import json,sys; j = json.load(open(sys.argv[1])); assert j["attempt"].startswith("zhou.aud/") and isinstance(j["score"], int), j' "$work/out"
+ANS=E expect_exit 2 on zhou.aud training take --answers-env ANS
+expect_exit 0 on zhou.aud training records --user zhou.aud --json
+grep -q '"kind": *"quiz"' "$work/out" || fail "the quiz is not in the records: $(cat "$work/out")"
 expect_exit 0 on wang.cust user show --id zhou.aud --json
 expect_exit 0 on li.off retention run --today 2026-11-27 --json
 expect_exit 5 on li.off policy set --kind policy.set --slot officer:1

@@ -91,8 +91,11 @@ std::string NewAttemptKey(std::string_view user, const std::string& taken_at) {
   return std::string(user) + "/" + taken_at + "/" + HexEncode(ByteSpan(r, sizeof r));
 }
 
-Status RecordAttempt(vault::Vault& vault, Attempt& a) {
+// `within`: more to do in the same transaction (closing a quiz).
+Status RecordAttempt(vault::Vault& vault, Attempt& a,
+                     const std::function<Status()>& within = nullptr) {
   return vault.Transact(vault.MakeEvent("training.attempt"), [&](tlog::Event& e) -> Status {
+    if (within) RETURN_IF_ERROR(within());
     a.id = NewAttemptKey(a.user, a.taken_at);
     RETURN_IF_ERROR(vault.PutDoc(kAttemptKind, a.id, SerializeAttempt(a)));
     e.objects = {{"attempt", a.id},   {"user", a.user},   {"course_version", a.course_version},
@@ -183,8 +186,51 @@ Result<Course> CurrentCourse(vault::Vault& vault) {
   return ParseCourse(*stored, "the vault's training course");
 }
 
-Result<Attempt> TakeQuiz(vault::Vault& vault,
-                         const std::function<Result<int>(const Question&, int)>& ask) {
+namespace {
+
+std::string SerializeQuiz(const Quiz& q) {
+  return json{{"v", 1},
+              {"user", q.user},
+              {"course_version", q.course_version},
+              {"questions", q.questions},
+              {"started_at", FormatRfc3339(q.started_at)}}
+      .dump();
+}
+
+Result<Quiz> ParseQuiz(std::string_view key, std::string_view body) {
+  ASSIGN_OR_RETURN(vault::DocReader d, vault::DocReader::Open(kQuizKind, key, body, 1));
+  Quiz q;
+  q.id = std::string(key);
+  q.user = d.Str("user");
+  q.course_version = d.Str("course_version");
+  q.questions = d.Strings("questions");
+  const std::string started = d.Str("started_at");
+  RETURN_IF_ERROR(d.status());
+  ASSIGN_OR_RETURN(q.started_at, ParseRfc3339(started));
+  return q;
+}
+
+const Question* FindQuestion(const Course& course, const std::string& id) {
+  for (const Question& q : course.questions) {
+    if (q.id == id) return &q;
+  }
+  return nullptr;
+}
+
+}  // namespace
+
+Result<int> ChoiceIndex(std::string_view answer, size_t choices, int n) {
+  if (answer.size() == 1) {
+    char c = answer[0];
+    if (c >= 'a' && c <= 'z') c = static_cast<char>(c - 'a' + 'A');
+    if (c >= 'A' && c < 'A' + static_cast<int>(choices)) return c - 'A';
+    if (c >= '0' && c < '0' + static_cast<int>(std::min<size_t>(choices, 10))) return c - '0';
+  }
+  return Fail(InvalidArgument("answer " + std::to_string(n) + " '" + std::string(answer) +
+                              "' is not one of the choices"));
+}
+
+Result<Quiz> StartQuiz(vault::Vault& vault) {
   const Principal& who = vault.principal();
   if (!who.IsUser()) {
     return Fail(FailedPrecondition("the training is taken by a logged-in user (custos login)"));
@@ -197,28 +243,109 @@ Result<Attempt> TakeQuiz(vault::Vault& vault,
     const size_t j = i + randombytes_uniform(static_cast<uint32_t>(order.size() - i));
     std::swap(order[i], order[j]);
   }
+  Quiz q;
+  uint8_t r[8];
+  randombytes_buf(r, sizeof r);
+  q.id = HexEncode(ByteSpan(r, sizeof r));
+  q.user = who.user;
+  q.course_version = course.version;
+  q.started_at = NowUnixSeconds();
+  for (int n = 0; n < course.draw; ++n) q.questions.push_back(course.questions[order[n]].id);
+  const Status started = vault.Transact(vault.MakeEvent("training.start"), [&](tlog::Event& e) {
+    e.objects = {{"quiz", q.id},
+                 {"user", q.user},
+                 {"course_version", q.course_version},
+                 {"questions", q.questions}};
+    return vault.PutDoc(kQuizKind, q.id, SerializeQuiz(q));
+  });
+  RETURN_IF_ERROR(started);
+  return q;
+}
+
+Result<Attempt> AnswerQuiz(vault::Vault& vault, std::string_view quiz_id,
+                           const std::vector<int>& answers) {
+  const Principal& who = vault.principal();
+  if (!who.IsUser()) {
+    return Fail(FailedPrecondition("the training is taken by a logged-in user (custos login)"));
+  }
+  const std::string id(quiz_id);
+  auto open = [&]() -> Result<Quiz> {
+    ASSIGN_OR_RETURN(std::optional<std::string> body, vault.GetDoc(kQuizKind, id));
+    const std::string gone = "no open quiz " + id + ": start one (custos training take)";
+    if (!body) return Fail(NotFound(gone));
+    ASSIGN_OR_RETURN(Quiz q, ParseQuiz(id, *body));
+    if (q.user != who.user) return Fail(PermissionDenied("quiz " + id + " is another user's"));
+    if (NowUnixSeconds() - q.started_at > kQuizSeconds) return Fail(NotFound(gone + " (expired)"));
+    return q;
+  };
+  ASSIGN_OR_RETURN(Quiz quiz, open());
+  ASSIGN_OR_RETURN(Course course, CurrentCourse(vault));
+  if (course.version != quiz.course_version) {
+    return Fail(
+        FailedPrecondition("the course changed since quiz " + id + " began: start a new one"));
+  }
+  if (answers.size() != quiz.questions.size()) {
+    return Fail(InvalidArgument(std::to_string(answers.size()) + " answers for " +
+                                std::to_string(quiz.questions.size()) + " questions"));
+  }
   Attempt a;
   a.user = who.user;
   a.course_version = course.version;
   a.kind = "quiz";
   a.pass_mark = course.pass_mark;
   int right = 0;
-  for (int n = 0; n < course.draw; ++n) {
-    const Question& q = course.questions[order[n]];
-    ASSIGN_OR_RETURN(int chosen, ask(q, n + 1));
-    if (chosen < 0 || static_cast<size_t>(chosen) >= q.choices.size()) {
+  for (size_t n = 0; n < answers.size(); ++n) {
+    const Question* q = FindQuestion(course, quiz.questions[n]);
+    if (q == nullptr)
+      return Fail(Internal("question " + quiz.questions[n] + " is not in the course"));
+    if (answers[n] < 0 || static_cast<size_t>(answers[n]) >= q->choices.size()) {
       return Fail(
           InvalidArgument("answer " + std::to_string(n + 1) + " is not one of the choices"));
     }
-    a.questions.push_back(q.id);
-    a.answers.push_back(chosen);
-    if (chosen == q.answer) ++right;
+    a.questions.push_back(q->id);
+    a.answers.push_back(answers[n]);
+    if (answers[n] == q->answer) ++right;
   }
-  a.score = right * 100 / course.draw;
+  a.score = right * 100 / static_cast<int>(answers.size());
   a.passed = a.score >= course.pass_mark;
   a.taken_at = FormatRfc3339(NowUnixSeconds());
-  RETURN_IF_ERROR(RecordAttempt(vault, a));
+  // Closed with the attempt: answered once, whoever else tries at once.
+  const Status recorded = RecordAttempt(vault, a, [&]() -> Status {
+    auto still = open();
+    if (!still) return Fail(still.error());
+    return vault.DeleteDoc(kQuizKind, id);
+  });
+  RETURN_IF_ERROR(recorded);
   return a;
+}
+
+nlohmann::ordered_json QuizToJson(const Quiz& quiz, const Course& course) {
+  json questions = json::array();
+  for (const std::string& id : quiz.questions) {
+    const Question* q = FindQuestion(course, id);
+    if (q == nullptr) continue;
+    questions.push_back({{"id", q->id}, {"question", q->question}, {"choices", q->choices}});
+  }
+  return {{"quiz", quiz.id},
+          {"course_version", quiz.course_version},
+          {"pass_mark", course.pass_mark},
+          {"questions", questions},
+          {"expires_at", FormatRfc3339(quiz.started_at + kQuizSeconds)}};
+}
+
+Result<Attempt> TakeQuiz(vault::Vault& vault,
+                         const std::function<Result<int>(const Question&, int)>& ask) {
+  ASSIGN_OR_RETURN(Quiz quiz, StartQuiz(vault));
+  ASSIGN_OR_RETURN(Course course, CurrentCourse(vault));
+  std::vector<int> answers;
+  for (size_t n = 0; n < quiz.questions.size(); ++n) {
+    const Question* q = FindQuestion(course, quiz.questions[n]);
+    if (q == nullptr)
+      return Fail(Internal("question " + quiz.questions[n] + " is not in the course"));
+    ASSIGN_OR_RETURN(int chosen, ask(*q, static_cast<int>(n) + 1));
+    answers.push_back(chosen);
+  }
+  return AnswerQuiz(vault, quiz.id, answers);
 }
 
 Result<Attempt> RecordClassroom(vault::Vault& vault, const Classroom& c) {

@@ -24,6 +24,9 @@ namespace custos::access {
 
 inline constexpr std::string_view kCourseKind = "training.course";
 inline constexpr std::string_view kAttemptKind = "training.attempt";
+inline constexpr std::string_view kQuizKind = "training.quiz";
+// How long a quiz started and not yet answered stays open.
+inline constexpr int64_t kQuizSeconds = 2 * 3600;
 
 struct Question {
   std::string id;
@@ -76,6 +79,32 @@ nlohmann::ordered_json AttemptToJson(const Attempt& a);
 // without users needs none.
 Result<Attempt> TakeQuiz(vault::Vault& vault,
                          const std::function<Result<int>(const Question&, int)>& ask);
+
+// The same quiz in two steps, for a user who answers elsewhere (a browser,
+// `custos training take --server`): StartQuiz draws the questions and keeps
+// them (a `training.quiz` document, recorded as `training.start`), open for
+// kQuizSeconds; AnswerQuiz grades the answers to that draw, in its order,
+// and records the attempt, closing the quiz in the same transaction.
+struct Quiz {
+  std::string id;
+  std::string user;
+  std::string course_version;
+  std::vector<std::string> questions;  // ids, in the order asked
+  int64_t started_at = 0;
+};
+Result<Quiz> StartQuiz(vault::Vault& vault);
+// kNotFound for a quiz that is not open (answered, expired, never started),
+// kPermissionDenied for another user's, kInvalidArgument for answers that
+// are not one per question, each one of the choices; kFailedPrecondition
+// when the course changed since the quiz began.
+Result<Attempt> AnswerQuiz(vault::Vault& vault, std::string_view quiz_id,
+                           const std::vector<int>& answers);
+// A quiz's questions as the user sees them: id, question, choices (never
+// the answer).
+nlohmann::ordered_json QuizToJson(const Quiz& quiz, const Course& course);
+// "A".."D" (either case) or a digit "0".."9", for question `n` (from 1):
+// the index of the choice, or kInvalidArgument naming the answer.
+Result<int> ChoiceIndex(std::string_view answer, size_t choices, int n);
 
 struct Classroom {
   std::string user;

@@ -347,6 +347,54 @@ TEST_F(UsersTest, TrainingPassedNowMakesThePrincipalTrained) {
   EXPECT_EQ(Count("training.attempt", "ok"), 2u);
 }
 
+TEST_F(UsersTest, AQuizInTwoStepsIsAnsweredOnceByItsOwnUser) {
+  const std::string b32 = Enrolled("li.officer", {"officer"});
+  const std::string op32 = Enrolled("zhang.op", {"operator"});
+  auto who = Login("li.officer", b32);
+  ASSERT_TRUE(who);
+  v_->set_principal(who->principal);
+  auto quiz = StartQuiz(*v_);
+  ASSERT_TRUE(quiz) << quiz.error().message();
+  const Course& course = DefaultCourse();
+  ASSERT_EQ(quiz->questions.size(), static_cast<size_t>(course.draw));
+  const nlohmann::ordered_json shown = QuizToJson(*quiz, course);
+  EXPECT_EQ(shown["quiz"], quiz->id);
+  ASSERT_EQ(shown["questions"].size(), quiz->questions.size());
+  EXPECT_FALSE(shown["questions"][0].contains("answer"));  // never the key
+  EXPECT_EQ(Count("training.start", "ok"), 1u);
+  std::vector<int> right;
+  for (const std::string& id : quiz->questions) {
+    for (const Question& q : course.questions) {
+      if (q.id == id) right.push_back(q.answer);
+    }
+  }
+  // Too few answers; an answer out of range; another user's quiz.
+  EXPECT_EQ(AnswerQuiz(*v_, quiz->id, {0}).error().code(), ErrorCode::kInvalidArgument);
+  std::vector<int> bad = right;
+  bad[0] = 9;
+  EXPECT_EQ(AnswerQuiz(*v_, quiz->id, bad).error().code(), ErrorCode::kInvalidArgument);
+  auto op = Login("zhang.op", op32);
+  ASSERT_TRUE(op);
+  v_->set_principal(op->principal);
+  EXPECT_EQ(AnswerQuiz(*v_, quiz->id, right).error().code(), ErrorCode::kPermissionDenied);
+  v_->set_principal(who->principal);
+  auto passed = AnswerQuiz(*v_, quiz->id, right);
+  ASSERT_TRUE(passed) << passed.error().message();
+  EXPECT_TRUE(passed->passed);
+  EXPECT_EQ(passed->score, 100);
+  EXPECT_EQ(passed->questions, quiz->questions);
+  // Answered once: the quiz is closed.
+  EXPECT_EQ(AnswerQuiz(*v_, quiz->id, right).error().code(), ErrorCode::kNotFound);
+  EXPECT_EQ(AnswerQuiz(*v_, "0000", right).error().code(), ErrorCode::kNotFound);
+  EXPECT_EQ(Count("training.attempt", "ok"), 1u);
+  // ChoiceIndex: letters either case, digits, nothing else.
+  EXPECT_EQ(*ChoiceIndex("b", 4, 1), 1);
+  EXPECT_EQ(*ChoiceIndex("D", 4, 1), 3);
+  EXPECT_EQ(*ChoiceIndex("2", 4, 1), 2);
+  EXPECT_EQ(ChoiceIndex("E", 4, 3).error().code(), ErrorCode::kInvalidArgument);
+  EXPECT_NE(ChoiceIndex("AB", 4, 3).error().message().find("answer 3 'AB'"), std::string::npos);
+}
+
 TEST_F(UsersTest, ClassroomTrainingIsRecordedByAnotherWithEvidence) {
   Enrolled("li.officer", {"officer"});
   const std::string b32 = Enrolled("zhao.sup", {"supervisor"});

@@ -436,48 +436,72 @@ struct CourseCmd {
 
 struct TakeCmd {
   VaultOptions o;
-  std::string answers_env;  // scripts: "0,2,1,..." in the order asked
+  std::string answers_env;  // scripts: "A,C,B,..." in the order asked
+  std::vector<std::string> scripted;
+
   Status Run() {
-    ASSIGN_OR_RETURN(VaultPtr v, OpenVault(o, "training take"));
-    std::vector<std::string> scripted;
     if (!answers_env.empty()) {
       ASSIGN_OR_RETURN(std::string all, ReadSecret(answers_env, "answers"));
       scripted = SplitRoles({all});
     }
+    if (!o.server.empty()) return RunOnServer();
+    ASSIGN_OR_RETURN(VaultPtr v, OpenVault(o, "training take"));
     auto ask = [&](const access::Question& q, int n) -> Result<int> {
-      std::string answer;
-      if (!scripted.empty()) {
-        if (static_cast<size_t>(n) > scripted.size()) {
-          return Fail(InvalidArgument(answers_env + " holds fewer answers than questions"));
-        }
-        answer = scripted[n - 1];
-      } else {
-        Out() << "\n" << n << ". " << q.question << "\n";
-        for (size_t i = 0; i < q.choices.size(); ++i) {
-          Out() << "   " << static_cast<char>('A' + i) << ". " << q.choices[i] << "\n";
-        }
-        Out() << "答案 (A-" << static_cast<char>('A' + q.choices.size() - 1) << "): " << std::flush;
-        if (!std::getline(std::cin, answer)) return Fail(InvalidArgument("no answer given"));
-      }
-      if (answer.size() == 1 && answer[0] >= 'a' && answer[0] <= 'z') answer[0] -= 32;
-      if (answer.size() == 1 && answer[0] >= 'A' &&
-          answer[0] < 'A' + static_cast<int>(q.choices.size())) {
-        return answer[0] - 'A';
-      }
-      if (answer.size() == 1 && answer[0] >= '0' && answer[0] <= '9') return answer[0] - '0';
-      return Fail(InvalidArgument("answer " + std::to_string(n) + " '" + answer +
-                                  "' is not one of the choices"));
+      ASSIGN_OR_RETURN(std::string answer, Ask(q.question, q.choices, n));
+      return access::ChoiceIndex(answer, q.choices.size(), n);
     };
     ASSIGN_OR_RETURN(access::Attempt a, access::TakeQuiz(*v, ask));
+    return Report({{"attempt", a.id},
+                   {"course_version", a.course_version},
+                   {"score", a.score},
+                   {"pass_mark", a.pass_mark},
+                   {"passed", a.passed}});
+  }
+
+  // The quiz drawn by the server, asked here, answered there.
+  Status RunOnServer() {
+    ASSIGN_OR_RETURN(json quiz, ServerCall(o, "POST", "/api/v1/training/quizzes", json::object()));
+    json answers = json::array();
+    int n = 0;
+    for (const json& q : quiz["questions"]) {
+      ++n;
+      const std::vector<std::string> choices = q["choices"];
+      ASSIGN_OR_RETURN(std::string answer, Ask(q["question"].get<std::string>(), choices, n));
+      answers.push_back(answer);
+    }
+    ASSIGN_OR_RETURN(json attempt, ServerCall(o, "POST",
+                                              "/api/v1/training/quizzes/" +
+                                                  quiz["quiz"].get<std::string>() + "/answers",
+                                              json{{"answers", answers}}));
+    return Report(attempt);
+  }
+
+  // Question `n`'s answer: the script's, or asked in the terminal.
+  Result<std::string> Ask(const std::string& question, const std::vector<std::string>& choices,
+                          int n) {
+    if (!answers_env.empty()) {
+      if (static_cast<size_t>(n) > scripted.size()) {
+        return Fail(InvalidArgument(answers_env + " holds fewer answers than questions"));
+      }
+      return scripted[n - 1];
+    }
+    Out() << "\n" << n << ". " << question << "\n";
+    for (size_t i = 0; i < choices.size(); ++i) {
+      Out() << "   " << static_cast<char>('A' + i) << ". " << choices[i] << "\n";
+    }
+    Out() << "答案 (A-" << static_cast<char>('A' + choices.size() - 1) << "): " << std::flush;
+    std::string answer;
+    if (!std::getline(std::cin, answer)) return Fail(InvalidArgument("no answer given"));
+    return answer;
+  }
+
+  Status Report(const json& a) {
     if (o.json) {
-      PrintJson({{"attempt", a.id},
-                 {"course_version", a.course_version},
-                 {"score", a.score},
-                 {"pass_mark", a.pass_mark},
-                 {"passed", a.passed}});
+      PrintJson(a);
     } else {
-      Out() << "\nScore " << a.score << "% (pass mark " << a.pass_mark
-            << "%): " << (a.passed ? "passed." : "not passed; you may take it again.") << "\n";
+      Out() << "\nScore " << a["score"].get<int>() << "% (pass mark " << a["pass_mark"].get<int>()
+            << "%): "
+            << (a["passed"].get<bool>() ? "passed." : "not passed; you may take it again.") << "\n";
     }
     return Ok();
   }

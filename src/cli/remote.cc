@@ -288,7 +288,8 @@ Status RunRemote(const VaultOptions& o, const CLI::App* app, const api::CommandR
 std::optional<int> RunOnServerIfAsked(const CLI::App* app) {
   const std::string command = CommandPath(app);
   // These speak to a server by themselves.
-  for (const char* own : {"login", "logout", "step-up", "find", "show", "serve", "unseal"}) {
+  for (const char* own :
+       {"login", "logout", "step-up", "find", "show", "serve", "unseal", "training take"}) {
     if (command == own) return std::nullopt;
   }
   VaultOptions o;

@@ -3,6 +3,7 @@
 #include <sodium.h>
 
 #include "access/sessions.h"
+#include "access/training.h"
 #include "api/commands.h"
 #include "api/people_api.h"
 #include "base/time.h"
@@ -319,6 +320,42 @@ Result<ApiResponse> Api::RunCommand(const api::CommandRoute& route, Context& ctx
   return commands_->Run(route, rest, ctx.params, *ctx.vault);
 }
 
+Result<ApiResponse> Api::StartQuiz(Context& ctx) {
+  ASSIGN_OR_RETURN(json body, BodyJson(ctx.req));
+  if (!body.empty()) return Fail(InvalidArgument("this call takes no members"));
+  ASSIGN_OR_RETURN(access::Quiz quiz, access::StartQuiz(*ctx.vault));
+  ASSIGN_OR_RETURN(access::Course course, access::CurrentCourse(*ctx.vault));
+  return Json(access::QuizToJson(quiz, course), 201);
+}
+
+Result<ApiResponse> Api::AnswerQuiz(Context& ctx) {
+  ASSIGN_OR_RETURN(json body, BodyJson(ctx.req));
+  auto given = body.find("answers");
+  if (given == body.end() || !given->is_array()) {
+    return Fail(InvalidArgument("\"answers\" is required: an array, one answer per question"));
+  }
+  std::vector<int> answers;
+  int n = 0;
+  for (const json& a : *given) {
+    ++n;
+    if (a.is_number_unsigned()) {  // an index; out of range is refused by the quiz
+      answers.push_back(a.get<uint64_t>() > 1000 ? -1 : a.get<int>());
+    } else if (a.is_string()) {
+      // The letter shown with the choice; its range is checked by the quiz.
+      ASSIGN_OR_RETURN(int i, access::ChoiceIndex(a.get<std::string>(), 26, n));
+      answers.push_back(i);
+    } else {
+      return Fail(InvalidArgument("answer " + std::to_string(n) + " must be a letter or an index"));
+    }
+  }
+  ASSIGN_OR_RETURN(access::Attempt a, access::AnswerQuiz(*ctx.vault, ctx.params["quiz"], answers));
+  return Json({{"attempt", a.id},
+               {"course_version", a.course_version},
+               {"score", a.score},
+               {"pass_mark", a.pass_mark},
+               {"passed", a.passed}});
+}
+
 Result<ApiResponse> Api::StepUp(Context& ctx) {
   ASSIGN_OR_RETURN(json body, BodyJson(ctx.req));
   access::Credentials c;
@@ -359,6 +396,8 @@ void Api::AddRoutes() {
       {"POST", "/api/v1/sessions", Needs::kUnsealed, bind(&Api::Login)},
       {"DELETE", "/api/v1/sessions/current", Needs::kSession, bind(&Api::Logout)},
       {"POST", "/api/v1/sessions/current/step-up", Needs::kSession, bind(&Api::StepUp)},
+      {"POST", "/api/v1/training/quizzes", Needs::kSession, bind(&Api::StartQuiz)},
+      {"POST", "/api/v1/training/quizzes/{quiz}/answers", Needs::kSession, bind(&Api::AnswerQuiz)},
       {"GET", "/api/v1/me", Needs::kSession, bind(&Api::Me)},
       // POST: an identifier never travels in a URL (proxies log URLs).
       {"POST", "/api/v1/persons/search", Needs::kSession, bind(&Api::FindPersons)},

@@ -99,6 +99,8 @@ class Api {
   Result<ApiResponse> Login(Context& ctx);
   Result<ApiResponse> Logout(Context& ctx);
   Result<ApiResponse> StepUp(Context& ctx);
+  Result<ApiResponse> StartQuiz(Context& ctx);
+  Result<ApiResponse> AnswerQuiz(Context& ctx);
   Result<ApiResponse> Me(Context& ctx);
   Result<ApiResponse> Unseal(Context& ctx);
   Result<ApiResponse> FindPersons(Context& ctx);
