@@ -138,6 +138,12 @@ grep -q '<html' map.html || fail "inventory html"
 expect_exit 2 on zhang.op import crm.csv --dataset crm --encoding latin1
 expect_exit 0 on zhang.op import crm.csv --dataset crm --json
 python3 -c 'import json; j = json.load(open("'"$work/out"'")); assert j["rows"] == 300 and j["dataset"] == "crm", j'
+# Uploads: a text export is held sealed (nothing of it in the spool, in
+# clear), a workbook in memory; both read as the files they are.
+if grep -rqa "$mobile" v.vault.serve; then fail "an upload in clear in the server's spool"; fi
+python3 "$here/../bench/csv_to_xlsx.py" crm.csv crm.xlsx >/dev/null
+expect_exit 0 on zhang.op inventory crm.xlsx --format json
+python3 -c 'import json; j = json.load(open("'"$work/out"'")); assert j["rows"] == 300 and j["format"] == "xlsx", j'
 expect_exit 0 on zhang.op find --mobile "$mobile" --json
 person=$(python3 -c 'import json; print(json.load(open("'"$work/out"'"))["people"][0]["person"])')
 CODE=$(fresh_code zhang.op) expect_exit 5 on zhang.op show "$person" --clear --purpose 核对 \

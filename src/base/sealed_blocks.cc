@@ -59,19 +59,20 @@ Result<uint32_t> SealedBlocks::Append(std::string_view data) {
 Status SealedBlocks::Read(uint32_t number, std::string& out) const {
   const uint64_t begin = offsets_[number];
   const size_t size = static_cast<size_t>(offsets_[number + 1] - begin);
-  sealed_.resize(size);
-  RETURN_IF_ERROR(PreadFully(fd_, sealed_.data(), size, begin));
-  out.resize(size - crypto_aead_chacha20poly1305_IETF_ABYTES);
+  // Read and opened in place, in the caller's buffer: readers share nothing.
+  out.resize(size);
+  auto* bytes = reinterpret_cast<unsigned char*>(out.data());
+  RETURN_IF_ERROR(PreadFully(fd_, bytes, size, begin));
   const Nonce nonce = NonceOf(number);
   unsigned long long opened = 0;
-  if (crypto_aead_chacha20poly1305_ietf_decrypt(reinterpret_cast<unsigned char*>(out.data()),
-                                                &opened, nullptr, sealed_.data(), size, nullptr, 0,
+  if (crypto_aead_chacha20poly1305_ietf_decrypt(bytes, &opened, nullptr, bytes, size, nullptr, 0,
                                                 nonce.data(), key_.data()) != 0) {
     out.clear();
     return Fail(
         DataLoss("a block of a temporary file does not authenticate: "
                  "the file was altered while in use"));
   }
+  out.resize(opened);
   return Ok();
 }
 

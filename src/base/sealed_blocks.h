@@ -6,7 +6,8 @@
 // disk in clear, and the file is unreadable once the process is gone (it
 // is unnamed: O_TMPFILE, or created and unlinked at once).
 //
-// Thread-compatible.
+// Thread-compatible; once appending is over, Read may run on several
+// threads at once.
 #ifndef CUSTOS_BASE_SEALED_BLOCKS_H_
 #define CUSTOS_BASE_SEALED_BLOCKS_H_
 
@@ -52,7 +53,7 @@ class SealedBlocks {
   std::array<uint8_t, 32> key_{};
   int fd_ = -1;
   std::vector<uint64_t> offsets_{0};     // block b is [offsets_[b], offsets_[b + 1])
-  mutable std::vector<uint8_t> sealed_;  // a block as on disk
+  std::vector<uint8_t> sealed_;          // a block as Append writes it
   std::optional<Error> failed_;          // a write failed: Append refuses
 };
 

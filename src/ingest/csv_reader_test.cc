@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "base/sealed_file.h"
 #include "ingest/encoding.h"
 #include "ingest/reader.h"
 
@@ -506,6 +507,37 @@ TEST(EncodingTest, ValidUtf8Prefix) {
     EXPECT_EQ(ValidUtf8Prefix(c.text, &truncated), c.prefix) << c.text;
     EXPECT_EQ(truncated, c.truncated) << c.text;
   }
+}
+
+}  // namespace
+}  // namespace custos::ingest
+
+namespace custos::ingest {
+namespace {
+
+// An upload the server holds sealed is read by its name, as the file, with
+// the delimiter and encoding detected from its text and not the empty
+// placeholder file on disk.
+TEST(CsvReaderTest, ReadsASealedFileByItsName) {
+  const std::string dir = ::testing::TempDir();
+  const std::string name = dir + "/sealed-upload.tsv";
+  std::ofstream(name).close();  // the placeholder the server leaves
+  auto sealed = std::make_shared<SealedFile>(dir);
+  std::string data = Encode("姓名\t手机号\n", "GBK");
+  for (int i = 0; i < 40000; ++i) data += Encode("张三\t13800138000\n", "GBK");
+  ASSERT_TRUE(sealed->Write(data).has_value());
+  ASSERT_TRUE(sealed->Finish().has_value());
+  NameSealedFile(name, sealed);
+  auto reader = OpenTable(name, {});
+  ASSERT_TRUE(reader) << reader.error().ToString();
+  auto t = Drain(**reader);
+  UnnameSealedFile(name);
+  std::remove(name.c_str());
+  ASSERT_TRUE(t) << t.error().ToString();
+  EXPECT_EQ(t->header, (std::vector<std::string>{"姓名", "手机号"}));
+  EXPECT_EQ(t->rows.size(), 40000u);
+  EXPECT_EQ(t->rows.back(), (std::vector<std::string>{"张三", "13800138000"}));
+  EXPECT_EQ(t->encoding, "gbk");
 }
 
 }  // namespace

@@ -12,6 +12,7 @@
 #include <utility>
 
 #include "base/file.h"
+#include "base/sealed_file.h"
 
 namespace custos::ingest {
 namespace {
@@ -212,7 +213,40 @@ std::string ColumnLabel(const std::vector<std::string>& header, size_t index) {
   return label;
 }
 
+// A sealed file named by the path (base/sealed_file.h: an upload to the
+// server), read block by block.
+class SealedSource final : public ByteSource {
+ public:
+  SealedSource(std::shared_ptr<const SealedFile> file, std::string name)
+      : file_(std::move(file)), name_(std::move(name)) {}
+  ~SealedSource() override { std::fill(block_.begin(), block_.end(), '\0'); }
+
+  Result<size_t> Read(char* dst, size_t n) override {
+    if (at_ == block_.size()) {
+      if (next_ == file_->blocks()) return size_t{0};
+      RETURN_IF_ERROR(file_->ReadBlock(next_++, block_));
+      at_ = 0;
+    }
+    const size_t take = std::min(n, block_.size() - at_);
+    std::memcpy(dst, block_.data() + at_, take);
+    at_ += take;
+    return take;
+  }
+  uint64_t size() const override { return file_->size(); }
+  const std::string& name() const override { return name_; }
+
+ private:
+  std::shared_ptr<const SealedFile> file_;
+  std::string name_;
+  std::string block_;
+  size_t at_ = 0;
+  uint32_t next_ = 0;
+};
+
 Result<std::unique_ptr<ByteSource>> OpenFileSource(const std::string& path) {
+  if (auto sealed = FindSealedFile(path)) {
+    return std::unique_ptr<ByteSource>(std::make_unique<SealedSource>(std::move(sealed), path));
+  }
   ASSIGN_OR_RETURN(int fd, OpenRegularFile(path));
   struct stat st {};
   if (::fstat(fd, &st) != 0) {

@@ -267,6 +267,7 @@ bool Api::IsUpload(const std::string& method, const std::string& path) const {
 
 void Api::ServeCommands(CommandRunner runner, const std::string& state_dir) {
   commands_ = std::make_unique<CommandsApi>(service_, std::move(runner), state_dir);
+  spool_dir_ = state_dir + "/spool";
   // Clear reads come in runs (a person checking files): answered here, as
   // `custos show --clear --json` would, without building the CLI each time.
   for (const api::CommandRoute& r : api::CommandRoutes()) {

@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "base/result.h"
+#include "base/sealed_file.h"
 #include "server/commands_api.h"
 #include "server/service.h"
 
@@ -34,7 +35,10 @@ struct ApiRequest {
   std::string csrf;          // X-CSRF-Token
   std::string peer;          // remote address, for login throttling
   std::string output;        // X-Custos-Output: "text" for the CLI's own text
-  int upload_fd = -1;        // an upload route's body, streamed into memory
+  // An upload route's body as it was streamed: a workbook in a memory file,
+  // anything else sealed on disk (server/upload_body.h).
+  int upload_fd = -1;
+  std::shared_ptr<const SealedFile> upload_sealed;
 };
 
 struct ApiResponse {
@@ -70,6 +74,9 @@ class Api {
   // Serves the CLI's commands (api/commands.h) with `runner`, keeping
   // downloads and job records in `state_dir`.
   void ServeCommands(CommandRunner runner, const std::string& state_dir);
+  // Where uploads are sealed while they wait for their command ("" before
+  // ServeCommands: $TMPDIR).
+  std::string SpoolDir() const { return spool_dir_; }
   // Whether METHOD PATH takes a file as its body (an upload: streamed).
   bool IsUpload(const std::string& method, const std::string& path) const;
 
@@ -109,6 +116,7 @@ class Api {
 
   VaultService& service_;
   std::unique_ptr<CommandsApi> commands_;
+  std::string spool_dir_;
   std::vector<Route> routes_;
   // METHOD and template segments of the routes that take an upload.
   std::vector<std::pair<std::string, std::vector<std::string_view>>> upload_routes_;

@@ -14,6 +14,7 @@
 
 #include "base/bytes.h"
 #include "base/file.h"
+#include "base/sealed_file.h"
 #include "base/time.h"
 #include "crypto/random.h"
 #include "server/api.h"
@@ -109,11 +110,13 @@ struct PreparedRun {
   std::string id;       // the download id
   std::string out_dir;  // dir/out, when the command writes files
   std::vector<std::pair<std::string, std::string>> renames;  // in messages
+  std::vector<std::string> sealed_names;                     // uploads held sealed
   PreparedRun() = default;
   PreparedRun(PreparedRun&&) = default;
   PreparedRun& operator=(PreparedRun&&) = default;
   ~PreparedRun() {
     for (int fd : fds) ::close(fd);
+    for (const std::string& name : sealed_names) UnnameSealedFile(name);
     for (auto& [k, v] : secrets) std::fill(v.begin(), v.end(), '\0');
   }
 };
@@ -246,9 +249,24 @@ Status CheckMembers(const api::CommandRoute& route, const json& in) {
   return Ok();
 }
 
-// The upload, held in memory and named as the client named it (its
-// extension tells .tsv from .csv) through a link in the spool.
+// The upload, named as the client named it (its extension tells .tsv from
+// .csv) in the spool: a sealed file by that name, or a link to the memory
+// file that holds a workbook.
 Result<std::string> AddUpload(PreparedRun& p, const ApiRequest& req, const std::string& filename) {
+  if (::mkdir(p.dir.c_str(), 0700) != 0 && errno != EEXIST) {
+    return Fail(Unavailable("cannot create the server's spool: " + p.dir));
+  }
+  const std::string name = p.dir + "/" + BaseName(filename);
+  p.renames.push_back({name, filename});
+  if (req.upload_sealed) {
+    // An empty file holds the name on disk; readers find the sealed bytes.
+    const int placeholder = ::open(name.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    if (placeholder < 0) return Fail(Unavailable("cannot name the upload in the server's spool"));
+    ::close(placeholder);
+    NameSealedFile(name, req.upload_sealed);
+    p.sealed_names.push_back(name);
+    return name;
+  }
   int fd = -1;
   if (req.upload_fd >= 0) {  // streamed into memory as it arrived
     fd = ::fcntl(req.upload_fd, F_DUPFD_CLOEXEC, 0);
@@ -258,15 +276,10 @@ Result<std::string> AddUpload(PreparedRun& p, const ApiRequest& req, const std::
     ASSIGN_OR_RETURN(fd, MemoryFile("custos-upload", req.body));
   }
   p.fds.push_back(fd);
-  if (::mkdir(p.dir.c_str(), 0700) != 0 && errno != EEXIST) {
-    return Fail(Unavailable("cannot create the server's spool: " + p.dir));
-  }
-  const std::string link = p.dir + "/" + BaseName(filename);
-  if (::symlink(FdPath(fd).c_str(), link.c_str()) != 0) {
+  if (::symlink(FdPath(fd).c_str(), name.c_str()) != 0) {
     return Fail(Unavailable("cannot name the upload in the server's spool"));
   }
-  p.renames.push_back({link, filename});
-  return link;
+  return name;
 }
 
 // A file the command writes, in the spool; `shown` is the client's name

@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "base/time.h"
+#include "server/upload_body.h"
 
 namespace custos::server {
 namespace {
@@ -231,24 +232,10 @@ class Connection : public std::enable_shared_from_this<Connection> {
       return OnRead(http::error::body_limit);
     }
     if (upload) {
-      upload_fd_.reset();
-      const int fd = ::memfd_create("custos-upload", MFD_CLOEXEC);
-      const int dup = fd < 0 ? -1 : ::fcntl(fd, F_DUPFD_CLOEXEC, 0);
-      if (fd < 0 || dup < 0) {
-        if (fd >= 0) ::close(fd);
-        return Answer(ErrorResponse(Unavailable("cannot hold an upload in memory")), "",
-                      {"(upload)", ""}, false);
-      }
-      upload_fd_ = std::shared_ptr<int>(new int(fd), [](int* p) {
-        ::close(*p);
-        delete p;
-      });
       upload_.emplace(std::move(*header_));
       header_.reset();
       upload_->body_limit(kUploadLimit);
-      beast::file f;
-      f.native_handle(dup);
-      upload_->get().body().reset(std::move(f), ec);
+      upload_->get().body().sink = std::make_shared<UploadSink>(shared_.api.SpoolDir());
       Lowest().expires_after(kUploadTimeout);
       return ReadBody(*upload_);
     }
@@ -266,15 +253,23 @@ class Connection : public std::enable_shared_from_this<Connection> {
                                                   "an upload: 16 GiB)")),
                     "", {"(too large)", ""}, false);
     }
+    if (upload_ && upload_->get().body().sink->error()) {  // the upload could not be kept
+      const Error why = *upload_->get().body().sink->error();
+      upload_.reset();
+      return Answer(ErrorResponse(why), "", {"(upload)", ""}, false);
+    }
     if (ec) return;  // timeout, reset, closed by Stop: nothing to answer
     const auto start = std::chrono::steady_clock::now();
     ApiRequest api_req;
     bool keep_alive = false;
+    std::shared_ptr<UploadSink> upload;
     if (upload_) {
-      http::request<http::file_body> req = upload_->release();
+      http::request<UploadBody> req = upload_->release();
       upload_.reset();
       api_req = ToApiRequest(req, peer_);
-      api_req.upload_fd = *upload_fd_;
+      upload = req.body().sink;
+      api_req.upload_fd = upload->memfd();
+      api_req.upload_sealed = upload->sealed();
       keep_alive = req.keep_alive();
     } else {
       http::request<http::string_body> req = parser_->release();
@@ -283,7 +278,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
     }
     RequestLog log;
     ApiResponse res = shared_.api.Handle(api_req, log);
-    upload_fd_.reset();
+    upload.reset();
     const double ms =
         std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
     LogRequest(api_req.method, log, res.status, ms);
@@ -362,8 +357,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   beast::flat_buffer buffer_;
   std::optional<http::request_parser<http::empty_body>> header_;
   std::optional<http::request_parser<http::string_body>> parser_;
-  std::optional<http::request_parser<http::file_body>> upload_;
-  std::shared_ptr<int> upload_fd_;
+  std::optional<http::request_parser<UploadBody>> upload_;
   std::shared_ptr<void> response_;
   bool reading_ = false;
 };

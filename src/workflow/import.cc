@@ -13,6 +13,7 @@
 #include "crypto/kdf.h"
 #include "detect/header.h"
 #include "detect/validators.h"
+#include "ingest/encoding.h"
 
 namespace custos::workflow {
 namespace {
@@ -125,20 +126,15 @@ class RowImporter {
 }  // namespace
 
 Result<std::string> FileSha256(const std::string& path) {
-  ASSIGN_OR_RETURN(int fd, OpenRegularFile(path));
+  // Through the reader's own source: an upload held sealed reads as itself.
+  ASSIGN_OR_RETURN(std::unique_ptr<ingest::ByteSource> source, ingest::OpenFileSource(path));
   crypto::Sha256Stream h;
-  std::vector<uint8_t> buf(1 << 20);
+  std::vector<char> buf(1 << 20);
   for (;;) {
-    ssize_t n = ::read(fd, buf.data(), buf.size());
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      ::close(fd);
-      return Fail(Unavailable("cannot read " + path + ": " + std::strerror(errno)));
-    }
+    ASSIGN_OR_RETURN(size_t n, source->Read(buf.data(), buf.size()));
     if (n == 0) break;
-    h.Update({buf.data(), static_cast<size_t>(n)});
+    h.Update(AsBytes(std::string_view(buf.data(), n)));
   }
-  ::close(fd);
   auto d = h.Finish();
   return HexEncode(d);
 }
