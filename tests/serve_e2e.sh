@@ -34,21 +34,8 @@ export PW='分公司注销 correct horse'
 unset CUSTOS_KEY_FILE CUSTOS_PASSPHRASE CUSTOS_SERVER
 
 . "$here/people_lib.sh"
+. "$here/serve_lib.sh"
 
-# start_server LOG ARGS...: runs custos serve in the background; sets $url.
-start_server() {
-  local log=$1; shift
-  "$custos" serve "$@" >"$log.out" 2>"$log.err" &
-  pids+=($!)
-  server_pid=$!
-  for _ in $(seq 100); do
-    url=$(sed -n 's/^custos serve: listening on \([^ ]*\) .*/\1/p' "$log.out")
-    [ -n "$url" ] && return 0
-    kill -0 "$server_pid" 2>/dev/null || { cat "$log.err" >&2; fail "the server exited"; }
-    sleep 0.1
-  done
-  fail "the server did not start"
-}
 # call METHOD PATH [BODY] [curl args]: the body into out.json, the status
 # printed. BODY is JSON ('' or absent for none; curl args start with -).
 call() {

@@ -40,22 +40,10 @@ export PW='分公司注销 correct horse'
 unset CUSTOS_KEY_FILE CUSTOS_PASSPHRASE CUSTOS_SERVER
 
 . "$here/people_lib.sh"
+. "$here/serve_lib.sh"
 . "$here/e2e_lib.sh"
 python="$(nacl_python serve_winddown_e2e)"
 
-start_server() {  # start_server LOG ARGS...: sets $url and $server_pid
-  local log=$1; shift
-  "$custos" serve "$@" >"$log.out" 2>"$log.err" &
-  pids+=($!)
-  server_pid=$!
-  for _ in $(seq 100); do
-    url=$(sed -n 's/^custos serve: listening on \([^ ]*\) .*/\1/p' "$log.out")
-    [ -n "$url" ] && return 0
-    kill -0 "$server_pid" 2>/dev/null || { cat "$log.err" >&2; fail "the server exited"; }
-    sleep 0.1
-  done
-  fail "the server did not start"
-}
 # on USER cmd...: custos cmd ... --server URL as USER (their server session)
 on() {
   local user=$1; shift
@@ -331,21 +319,28 @@ job_state() {  # job_state USER ID: "state done total" (fast: polled in a tight 
     fail "job: $body"
   echo "${BASH_REMATCH[1]} ${BASH_REMATCH[2]} ${BASH_REMATCH[3]}"
 }
+# kill_during JOB WHAT PART LOG: once the job has done some of its work
+# (done * PART < total: rows being written, people being destroyed), kill -9
+# of the server; the vault verifies; restarted (as LOG) the server reports
+# the job failed.
+kill_during() {
+  local job=$1 what=$2 part=$3 log=$4
+  for _ in $(seq 2000); do
+    set -- $(job_state zhang.op "$job")
+    [ "$1" = running ] && [ "$2" -gt 0 ] && [ $(($2 * part)) -lt "$3" ] && break
+    [ "$1" = running ] || fail "the $what ended before it could be killed: $(cat job.json)"
+  done
+  kill -9 "$server_pid"
+  wait "$server_pid" 2>/dev/null || true
+  expect_exit 0 "$custos" audit verify --key-file k.key --break-glass
+  start_server "$log" --key-file k.key --listen 127.0.0.1:0 --threads 2
+  set -- $(job_state zhang.op "$job")
+  [ "$1" = failed ] || fail "a killed $what job: $1"
+  cases=$((cases + 1))
+}
 job=$(call_job zhang.op POST "/api/v1/datasets/big/imports?filename=big.csv" --data-binary @big.csv \
   -H 'Content-Type: text/csv')
-for _ in $(seq 2000); do
-  set -- $(job_state zhang.op "$job")
-  # Rows being written (the progress moves in steps of the reader's buffer).
-  [ "$1" = running ] && [ "$2" -gt 0 ] && [ "$2" -lt "$3" ] && break
-  [ "$1" = running ] || fail "the import ended before it could be killed: $(cat job.json)"
-done
-kill -9 "$server_pid"
-wait "$server_pid" 2>/dev/null || true
-expect_exit 0 "$custos" audit verify --key-file k.key --break-glass
-start_server s2 --key-file k.key --listen 127.0.0.1:0 --threads 2
-set -- $(job_state zhang.op "$job")
-[ "$1" = failed ] || fail "a killed import job: $1"
-cases=$((cases + 1))
+kill_during "$job" import 1 s2
 expect_exit 0 on zhang.op import big.csv --dataset big --json
 python3 -c 'import json; j = json.load(open("'"$work/out"'")); assert j["rows"] == 95000, j'
 
@@ -358,18 +353,7 @@ for u in chen.appr zhao.sup sun.sup; do
 done
 job=$(call_job zhang.op POST /api/v1/destructions -H 'Content-Type: application/json' \
   --data-binary "{\"today\":\"2026-11-27\",\"request\":\"$request\",\"chunk\":2000}")
-for _ in $(seq 2000); do
-  set -- $(job_state zhang.op "$job")
-  [ "$1" = running ] && [ "$2" -gt 0 ] && [ $(($2 * 2)) -lt "$3" ] && break
-  [ "$1" = running ] || fail "the destruction ended before it could be killed: $(cat job.json)"
-done
-kill -9 "$server_pid"
-wait "$server_pid" 2>/dev/null || true
-expect_exit 0 "$custos" audit verify --key-file k.key --break-glass
-start_server s3 --key-file k.key --listen 127.0.0.1:0 --threads 2
-set -- $(job_state zhang.op "$job")
-[ "$1" = failed ] || fail "a killed destruction job: $1"
-cases=$((cases + 1))
+kill_during "$job" destruction 2 s3
 expect_exit 0 on zhang.op destroy execute --today 2026-11-27 --request "$request" --json
 python3 -c 'import json; j = json.load(open("'"$work/out"'")); assert j["resumed"] is True, j'
 expect_exit 0 on zhou.aud audit verify
