@@ -78,7 +78,7 @@ struct ImportCmd {
     workflow::ImportOptions io;
     io.dataset = dataset;
     io.read.encoding = encoding;
-    if (!no_progress && (isatty(STDERR_FILENO) || CurrentEmbedded())) io.progress = ProgressBar;
+    io.progress = ProgressSink(!no_progress);
     ASSIGN_OR_RETURN(workflow::ImportReport r, workflow::ImportFile(*v, file, io));
     if (r.already_imported) {
       if (o.json) {

@@ -362,12 +362,20 @@ void PrintBreakGlass(const vault::Vault::BreakGlassUses& uses) {
         << uses.last_seq << ").\n";
 }
 
-void ProgressBar(uint64_t done, uint64_t total) {
+std::function<void(uint64_t, uint64_t)> ProgressSink(bool wanted) {
+  if (!wanted) return nullptr;
   if (Embedded* e = CurrentEmbedded()) {
-    if (e->total != nullptr) e->total->store(total, std::memory_order_relaxed);
-    if (e->done != nullptr) e->done->store(done, std::memory_order_relaxed);
-    return;
+    if (e->done == nullptr && e->total == nullptr) return nullptr;  // not a job
+    return [done_at = e->done, total_at = e->total](uint64_t done, uint64_t total) {
+      if (total_at != nullptr) total_at->store(total, std::memory_order_relaxed);
+      if (done_at != nullptr) done_at->store(done, std::memory_order_relaxed);
+    };
   }
+  if (!isatty(STDERR_FILENO)) return nullptr;
+  return ProgressBar;
+}
+
+void ProgressBar(uint64_t done, uint64_t total) {
   if (total == 0) return;
   int pct = static_cast<int>(done * 100 / total);
   int filled = pct * 30 / 100;

@@ -215,6 +215,10 @@ void AddServeCommands(CLI::App& app, std::vector<Command>& commands);
 
 // A progress bar on standard error: done of total bytes.
 void ProgressBar(uint64_t done, uint64_t total);
+// Where a command reports its progress: the job's counters when it runs for
+// the server, a bar when standard error is a terminal, else nowhere (null).
+// `wanted`: false for --no-progress.
+std::function<void(uint64_t done, uint64_t total)> ProgressSink(bool wanted = true);
 
 }  // namespace custos::cli
 

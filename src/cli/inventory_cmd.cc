@@ -34,7 +34,7 @@ struct InventoryCmd {
     if (!today.empty()) {
       ASSIGN_OR_RETURN(io.today, ParseIsoDate(today));
     }
-    if (!no_progress && (isatty(STDERR_FILENO) || CurrentEmbedded())) io.progress = ProgressBar;
+    io.progress = ProgressSink(!no_progress);
     ASSIGN_OR_RETURN(report::InventoryReport r, workflow::RunInventory(file, io));
     std::string rendered;
     if (format == "json") {

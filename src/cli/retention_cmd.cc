@@ -159,7 +159,7 @@ struct ExecuteCmd {
     e.supervisors = supervisors;
     ASSIGN_OR_RETURN(e.today, TodayOr(today));
     e.chunk_people = chunk;
-    if (isatty(STDERR_FILENO) || CurrentEmbedded()) e.progress = ProgressBar;
+    e.progress = ProgressSink();
     if (retention_run) {
       ASSIGN_OR_RETURN(auto batches, workflow::ListDestructions(*v));
       if (batches.empty()) {
