@@ -19,6 +19,7 @@ all: build
 
 bootstrap:
 	@scripts/bootstrap
+	@scripts/npm-setup
 
 build: bootstrap
 	@cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo $(CMAKE_FLAGS) >/dev/null

@@ -9,6 +9,7 @@
 # 3. Without a session every endpoint is 401; with one, a search and a
 #    masked read give the same JSON as the CLI; the auditor's search is 403
 #    and in the log; a cookie session needs its CSRF token.
+#    The OpenAPI document validates (@seriousme/openapi-schema-validator).
 # 4. Security headers; the server's log lines are JSON and hold no value.
 # 5. TLS (a self-signed certificate made with openssl) with HSTS; plain HTTP
 #    off loopback is refused; SIGTERM stops the server cleanly; the audit
@@ -90,6 +91,12 @@ expect_status 200 GET /api/v1/unseal
 python3 -c 'import json; j = json.load(open("out.json")); assert j == {"sealed": True, "have": 0, "need": 0}, j'
 expect_status 200 GET /api/v1/openapi.json
 cp out.json openapi.json
+# An off-the-shelf validator accepts the document (OpenAPI 3.1 schema, every
+# $ref resolved): tools/openapi-check, installed by make bootstrap.
+validator="$here/../tools/openapi-check"
+[ -d "$validator/node_modules" ] || fail "no $validator/node_modules: run make bootstrap (scripts/npm-setup)"
+node "$validator/validate.mjs" openapi.json >validate.txt 2>&1 || { cat validate.txt >&2; fail "the OpenAPI document does not validate"; }
+cases=$((cases + 1))
 expect_exit 0 "$custos" unseal --server "$url" --share shares/share-1.age --share-identity c1.key
 grep -q "1 of 2" out || fail "progress: $(cat out)"
 expect_exit 2 "$custos" unseal --server "$url" --share shares/share-1.age --share-identity c1.key
