@@ -269,6 +269,20 @@ Result<std::unique_ptr<Store>> CreateSqliteStore(const std::string& path,
 Result<std::unique_ptr<Store>> OpenSqliteStore(const std::string& path,
                                                const StoreOptions& options = {});
 
+// A vault in a PostgreSQL database (docs/postgresql.md): `uri` in libpq's
+// syntax (postgresql://..., with sslmode, a password file or a service
+// file). The vault is the schema "custos" of that database. Create fails
+// with kAlreadyExists if the database holds one; Open fails with kNotFound
+// if the database or the vault is missing, kDataLoss if the schema is
+// damaged, kFailedPrecondition if it is newer than this build; both fail
+// with kUnavailable when the server cannot be reached.
+Result<std::unique_ptr<Store>> CreatePgStore(const std::string& uri,
+                                             const StoreOptions& options = {});
+Result<std::unique_ptr<Store>> OpenPgStore(const std::string& uri,
+                                           const StoreOptions& options = {});
+// Whether --vault names a PostgreSQL database rather than a file.
+bool IsPostgresUri(std::string_view vault);
+
 }  // namespace custos::store
 
 #endif  // CUSTOS_STORE_STORE_H_

@@ -1,10 +1,13 @@
 // The conformance suite every Store backend passes. Add a backend by adding
 // a factory to kBackends.
 #include <gtest/gtest.h>
+#include <libpq-fe.h>
 #include <unistd.h>
 
 #include <chrono>
+#include <cstdlib>
 #include <filesystem>
+#include <fstream>
 #include <tuple>
 
 #include "store/store.h"
@@ -14,17 +17,95 @@ namespace {
 
 struct Backend {
   const char* name;
+  // A store named by `path`: the file itself, or a database of its own.
   Result<std::unique_ptr<Store>> (*create)(const std::string& path, const StoreOptions&);
   Result<std::unique_ptr<Store>> (*open)(const std::string& path, const StoreOptions&);
+  // Leaves at `path` something that is not a vault but looks like one.
+  void (*make_garbage)(const std::string& path);
+  // Whether the backend can run here (PostgreSQL: a test cluster).
+  bool (*available)();
 };
 
+void JunkFile(const std::string& path) {
+  FILE* f = std::fopen(path.c_str(), "wb");
+  ASSERT_NE(f, nullptr);
+  for (int i = 0; i < 4096; ++i) std::fputc(i * 7, f);
+  std::fclose(f);
+}
+
+// PostgreSQL: the cluster that tests/pg_cluster.sh started for this test
+// run (its admin URI in the build's pg-test.uri, or the file
+// CUSTOS_TEST_PG_URI_FILE names), a database per store path, owned by a
+// role without superuser rights.
+std::string PgAdminUri() {
+  const char* file = std::getenv("CUSTOS_TEST_PG_URI_FILE");
+  if (file == nullptr) file = CUSTOS_PG_URI_FILE;
+  std::ifstream in(file);
+  std::string uri;
+  std::getline(in, uri);
+  return uri;
+}
+
+std::string PgDatabaseFor(const std::string& path) {
+  return "custos_t_" + std::to_string(std::hash<std::string>{}(path));
+}
+
+// The admin URI with another user and database.
+std::string PgUri(const std::string& user, const std::string& db) {
+  const std::string admin = PgAdminUri();
+  const size_t query = admin.find('?');
+  return "postgresql://" + user + "@/" + db +
+         (query == std::string::npos ? "" : admin.substr(query));
+}
+
+void PgAdmin(const std::string& sql) {
+  PGconn* c = PQconnectdb(PgAdminUri().c_str());
+  ASSERT_EQ(PQstatus(c), CONNECTION_OK) << PQerrorMessage(c);
+  PGresult* r = PQexec(c, sql.c_str());
+  const ExecStatusType st = PQresultStatus(r);
+  EXPECT_TRUE(st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK) << sql << ": " << PQerrorMessage(c);
+  PQclear(r);
+  PQfinish(c);
+}
+
+// A database for `path` (once), owned by custos_vault (pg_cluster.sh).
+void PgDatabase(const std::string& path) {
+  const std::string db = PgDatabaseFor(path);
+  PGconn* c = PQconnectdb(PgAdminUri().c_str());
+  PGresult* r = PQexec(c, ("SELECT 1 FROM pg_database WHERE datname='" + db + "'").c_str());
+  const bool exists = PQntuples(r) > 0;
+  PQclear(r);
+  PQfinish(c);
+  if (!exists) PgAdmin("CREATE DATABASE " + db + " OWNER custos_vault");
+}
+
+Result<std::unique_ptr<Store>> CreatePg(const std::string& path, const StoreOptions& o) {
+  PgDatabase(path);
+  return CreatePgStore(PgUri("custos_vault", PgDatabaseFor(path)), o);
+}
+Result<std::unique_ptr<Store>> OpenPg(const std::string& path, const StoreOptions& o) {
+  return OpenPgStore(PgUri("custos_vault", PgDatabaseFor(path)), o);
+}
+void PgGarbage(const std::string& path) {
+  PgDatabase(path);
+  PGconn* c = PQconnectdb(PgUri("custos_vault", PgDatabaseFor(path)).c_str());
+  PQclear(PQexec(c, "CREATE SCHEMA custos; CREATE TABLE custos.stuff (x int)"));
+  PQfinish(c);
+}
+
 const Backend kBackends[] = {
-    {"sqlite", &CreateSqliteStore, &OpenSqliteStore},
+    {"sqlite", &CreateSqliteStore, &OpenSqliteStore, &JunkFile, [] { return true; }},
+    {"postgresql", &CreatePg, &OpenPg, &PgGarbage, [] { return !PgAdminUri().empty(); }},
 };
 
 class StoreConformance : public ::testing::TestWithParam<Backend> {
  protected:
   void SetUp() override {
+    if (!GetParam().available()) {
+      GTEST_SKIP() << GetParam().name
+                   << ": no test cluster (ctest starts one: tests/pg_cluster.sh, "
+                      "CUSTOS_TEST_PG_URI_FILE)";
+    }
     dir_ = std::filesystem::temp_directory_path() /
            ("custos-store-" + std::to_string(::getpid()) + "-" +
             ::testing::UnitTest::GetInstance()->current_test_info()->name());
@@ -74,10 +155,7 @@ TEST_P(StoreConformance, OpenMissingIsNotFound) {
 
 TEST_P(StoreConformance, OpenGarbageIsDataLoss) {
   std::string junk = (dir_ / "junk.db").string();
-  FILE* f = std::fopen(junk.c_str(), "wb");
-  ASSERT_NE(f, nullptr);
-  for (int i = 0; i < 4096; ++i) std::fputc(i * 7, f);
-  std::fclose(f);
+  GetParam().make_garbage(junk);
   auto s = GetParam().open(junk, {});
   ASSERT_FALSE(s);
   EXPECT_EQ(s.error().code(), ErrorCode::kDataLoss);
