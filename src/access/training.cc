@@ -210,11 +210,13 @@ Result<Quiz> ParseQuiz(std::string_view key, std::string_view body) {
   return q;
 }
 
-const Question* FindQuestion(const Course& course, const std::string& id) {
+// A question of the quiz's draw in the course (kInternal if the course
+// lost it: the course version was checked first).
+Result<const Question*> FindQuestion(const Course& course, const std::string& id) {
   for (const Question& q : course.questions) {
     if (q.id == id) return &q;
   }
-  return nullptr;
+  return Fail(Internal("question " + id + " is not in the course"));
 }
 
 }  // namespace
@@ -295,9 +297,7 @@ Result<Attempt> AnswerQuiz(vault::Vault& vault, std::string_view quiz_id,
   a.pass_mark = course.pass_mark;
   int right = 0;
   for (size_t n = 0; n < answers.size(); ++n) {
-    const Question* q = FindQuestion(course, quiz.questions[n]);
-    if (q == nullptr)
-      return Fail(Internal("question " + quiz.questions[n] + " is not in the course"));
+    ASSIGN_OR_RETURN(const Question* q, FindQuestion(course, quiz.questions[n]));
     if (answers[n] < 0 || static_cast<size_t>(answers[n]) >= q->choices.size()) {
       return Fail(
           InvalidArgument("answer " + std::to_string(n + 1) + " is not one of the choices"));
@@ -322,8 +322,9 @@ Result<Attempt> AnswerQuiz(vault::Vault& vault, std::string_view quiz_id,
 nlohmann::ordered_json QuizToJson(const Quiz& quiz, const Course& course) {
   json questions = json::array();
   for (const std::string& id : quiz.questions) {
-    const Question* q = FindQuestion(course, id);
-    if (q == nullptr) continue;
+    auto found = FindQuestion(course, id);
+    if (!found) continue;
+    const Question* q = *found;
     questions.push_back({{"id", q->id}, {"question", q->question}, {"choices", q->choices}});
   }
   return {{"quiz", quiz.id},
@@ -333,15 +334,21 @@ nlohmann::ordered_json QuizToJson(const Quiz& quiz, const Course& course) {
           {"expires_at", FormatRfc3339(quiz.started_at + kQuizSeconds)}};
 }
 
+nlohmann::ordered_json QuizResultToJson(const Attempt& a) {
+  return {{"attempt", a.id},
+          {"course_version", a.course_version},
+          {"score", a.score},
+          {"pass_mark", a.pass_mark},
+          {"passed", a.passed}};
+}
+
 Result<Attempt> TakeQuiz(vault::Vault& vault,
                          const std::function<Result<int>(const Question&, int)>& ask) {
   ASSIGN_OR_RETURN(Quiz quiz, StartQuiz(vault));
   ASSIGN_OR_RETURN(Course course, CurrentCourse(vault));
   std::vector<int> answers;
   for (size_t n = 0; n < quiz.questions.size(); ++n) {
-    const Question* q = FindQuestion(course, quiz.questions[n]);
-    if (q == nullptr)
-      return Fail(Internal("question " + quiz.questions[n] + " is not in the course"));
+    ASSIGN_OR_RETURN(const Question* q, FindQuestion(course, quiz.questions[n]));
     ASSIGN_OR_RETURN(int chosen, ask(*q, static_cast<int>(n) + 1));
     answers.push_back(chosen);
   }

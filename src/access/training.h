@@ -99,6 +99,9 @@ Result<Quiz> StartQuiz(vault::Vault& vault);
 // when the course changed since the quiz began.
 Result<Attempt> AnswerQuiz(vault::Vault& vault, std::string_view quiz_id,
                            const std::vector<int>& answers);
+// What a user is told of their graded quiz (`custos training take --json`,
+// the API's answer): attempt, course_version, score, pass_mark, passed.
+nlohmann::ordered_json QuizResultToJson(const Attempt& a);
 // A quiz's questions as the user sees them: id, question, choices (never
 // the answer).
 nlohmann::ordered_json QuizToJson(const Quiz& quiz, const Course& course);

@@ -451,11 +451,7 @@ struct TakeCmd {
       return access::ChoiceIndex(answer, q.choices.size(), n);
     };
     ASSIGN_OR_RETURN(access::Attempt a, access::TakeQuiz(*v, ask));
-    return Report({{"attempt", a.id},
-                   {"course_version", a.course_version},
-                   {"score", a.score},
-                   {"pass_mark", a.pass_mark},
-                   {"passed", a.passed}});
+    return Report(access::QuizResultToJson(a));
   }
 
   // The quiz drawn by the server, asked here, answered there.

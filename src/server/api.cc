@@ -350,11 +350,7 @@ Result<ApiResponse> Api::AnswerQuiz(Context& ctx) {
     }
   }
   ASSIGN_OR_RETURN(access::Attempt a, access::AnswerQuiz(*ctx.vault, ctx.params["quiz"], answers));
-  return Json({{"attempt", a.id},
-               {"course_version", a.course_version},
-               {"score", a.score},
-               {"pass_mark", a.pass_mark},
-               {"passed", a.passed}});
+  return Json(access::QuizResultToJson(a));
 }
 
 Result<ApiResponse> Api::StepUp(Context& ctx) {

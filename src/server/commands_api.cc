@@ -233,8 +233,8 @@ Result<json> Members(const api::CommandRoute& route, const ApiRequest& req,
   return in;
 }
 
-// For a native command: the required members given, and text members text
-// (what the command's parser would say of its arguments).
+// For a native command: the required members given, and text members text,
+// as Prepare checks them for the CLI.
 Status CheckMembers(const api::CommandRoute& route, const json& in) {
   for (const api::Param& q : route.params) {
     const bool given = in.contains(q.member) && !in[q.member].is_null();
@@ -242,9 +242,7 @@ Status CheckMembers(const api::CommandRoute& route, const json& in) {
       if (q.required) return Fail(MemberError(q.member, "is required"));
       continue;
     }
-    if (q.kind == ParamKind::kText && !in[q.member].is_string()) {
-      return Fail(MemberError(q.member, "must be a string"));
-    }
+    if (q.kind == ParamKind::kText) RETURN_IF_ERROR(Scalar(q, in[q.member]).map([](auto&&) {}));
   }
   return Ok();
 }
