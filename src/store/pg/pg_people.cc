@@ -1,0 +1,307 @@
+// The PostgreSQL store: persons, datasets, records and the blind index
+// (pg_store_internal.h).
+#include <string>
+#include <vector>
+
+#include "store/pg/pg_store_internal.h"
+
+namespace custos::store::pg_internal {
+
+Status PgStore::InsertPerson(const PersonRow& row) {
+  RETURN_IF_ERROR(RequireTx());
+  if (row.pk <= 0) return Fail(Internal("person pk must be positive"));
+  // A collision is reported without an error, which would abort the
+  // whole transaction in PostgreSQL (SQLite's callers go on after one).
+  ASSIGN_OR_RETURN(
+      Rows r,
+      conn_->Query(
+          "INSERT INTO custos.person(pk,wrapped_key,kek_version,created_at) "
+          "VALUES($1,$2,$3,$4) ON CONFLICT DO NOTHING RETURNING pk",
+          Params().Int(row.pk).Blob(row.wrapped_key).Int(row.kek_version).Int(row.created_at)));
+  if (r.size() != 1) return Fail(AlreadyExists("person " + std::to_string(row.pk) + " exists"));
+  return Ok();
+}
+
+Result<std::optional<PersonRow>> PgStore::GetPerson(int64_t pk) {
+  ASSIGN_OR_RETURN(Rows r, conn_->Query("SELECT pk,wrapped_key,kek_version,created_at FROM "
+                                        "custos.person WHERE pk=$1",
+                                        Params().Int(pk)));
+  if (r.size() == 0) return std::optional<PersonRow>();
+  return std::optional<PersonRow>(PersonAt(r, 0));
+}
+
+Result<uint64_t> PgStore::CountPersons() {
+  ASSIGN_OR_RETURN(Rows r, conn_->Query("SELECT count(*) FROM custos.person"));
+  return static_cast<uint64_t>(r.Int(0, 0));
+}
+
+Status PgStore::ForEachPerson(const std::function<Status(const PersonRow&)>& visit) {
+  ASSIGN_OR_RETURN(Rows r, conn_->Query("SELECT pk,wrapped_key,kek_version,created_at FROM "
+                                        "custos.person ORDER BY pk"));
+  for (int i = 0; i < r.size(); ++i) RETURN_IF_ERROR(visit(PersonAt(r, i)));
+  return Ok();
+}
+
+Result<std::vector<int64_t>> PgStore::ListPersonPks() {
+  return Ints("SELECT pk FROM custos.person ORDER BY pk", Params());
+}
+
+Status PgStore::UpdatePersonKey(int64_t pk, ByteSpan wrapped_key, uint32_t kek_version) {
+  RETURN_IF_ERROR(RequireTx());
+  ASSIGN_OR_RETURN(Rows r, conn_->Query("UPDATE custos.person SET wrapped_key=$1, kek_version=$2 "
+                                        "WHERE pk=$3 RETURNING pk",
+                                        Params().Blob(wrapped_key).Int(kek_version).Int(pk)));
+  if (r.size() != 1) return Fail(NotFound("no person with that key"));
+  return Ok();
+}
+
+Status PgStore::DeletePerson(int64_t pk) {
+  RETURN_IF_ERROR(RequireTx());
+  RETURN_IF_ERROR(FlushIndex());
+  RETURN_IF_ERROR(conn_->Run("DELETE FROM custos.record WHERE id BETWEEN $1 AND $2",
+                             Params().Int(pk << kRecordShift).Int(((pk + 1) << kRecordShift) - 1)));
+  RETURN_IF_ERROR(
+      conn_->Run("DELETE FROM custos.blind_index WHERE person_pk=$1", Params().Int(pk)));
+  RETURN_IF_ERROR(conn_->Run("DELETE FROM custos.person_doc WHERE person_pk=$1", Params().Int(pk)));
+  ASSIGN_OR_RETURN(
+      Rows r, conn_->Query("DELETE FROM custos.person WHERE pk=$1 RETURNING pk", Params().Int(pk)));
+  if (r.size() != 1) return Fail(NotFound("no such person"));
+  return Ok();
+}
+
+Result<uint64_t> PgStore::DeletePersonsExcept(const std::vector<int64_t>& keep) {
+  RETURN_IF_ERROR(RequireTx());
+  RETURN_IF_ERROR(FlushIndex());
+  // The kept pks as one array parameter: bigint[] in text form.
+  std::string array = "{";
+  for (size_t i = 0; i < keep.size(); ++i) array += (i ? "," : "") + std::to_string(keep[i]);
+  array += "}";
+  const Params kept = Params().Text(array);
+  RETURN_IF_ERROR(
+      conn_->Run("DELETE FROM custos.record WHERE NOT ((id >> 24) = ANY ($1::bigint[]))", kept));
+  RETURN_IF_ERROR(conn_->Run(
+      "DELETE FROM custos.blind_index WHERE NOT (person_pk = ANY ($1::bigint[]))", kept));
+  RETURN_IF_ERROR(
+      conn_->Run("DELETE FROM custos.person_doc WHERE NOT (person_pk = ANY ($1::bigint[]))", kept));
+  ASSIGN_OR_RETURN(Rows r,
+                   conn_->Query("WITH gone AS (DELETE FROM custos.person WHERE NOT (pk = ANY "
+                                "($1::bigint[])) RETURNING 1) SELECT count(*) FROM gone",
+                                kept));
+  return static_cast<uint64_t>(r.Int(0, 0));
+}
+
+Status PgStore::InsertDataset(DatasetRow& row) {
+  RETURN_IF_ERROR(RequireTx());
+  auto r = conn_->Query(
+      "INSERT INTO custos.dataset(name,schema_json,source_sha256,source_format,imported_at,"
+      "rows,people) VALUES($1,$2,$3,$4,$5,$6,$7) ON CONFLICT DO NOTHING RETURNING id",
+      Params()
+          .Text(row.name)
+          .Text(row.schema_json)
+          .Text(row.source_sha256)
+          .Text(row.source_format)
+          .Int(row.imported_at)
+          .Int(static_cast<int64_t>(row.rows))
+          .Int(static_cast<int64_t>(row.people)));
+  if (!r) return Fail(r.error());
+  if (r->size() != 1) {
+    return Fail(AlreadyExists("a dataset named '" + row.name + "' already exists"));
+  }
+  row.id = r->Int(0, 0);
+  return Ok();
+}
+
+Status PgStore::UpdateDatasetCounts(int64_t id, uint64_t rows, uint64_t people) {
+  RETURN_IF_ERROR(RequireTx());
+  return conn_->Run(
+      "UPDATE custos.dataset SET rows=$1, people=$2 WHERE id=$3",
+      Params().Int(static_cast<int64_t>(rows)).Int(static_cast<int64_t>(people)).Int(id));
+}
+
+Status PgStore::UpdateDatasetSource(int64_t id, std::string_view source_sha256) {
+  return UpdateDataset("UPDATE custos.dataset SET source_sha256=$1 WHERE id=$2 RETURNING id", id,
+                       source_sha256);
+}
+
+Status PgStore::UpdateDatasetSchema(int64_t id, std::string_view schema_json) {
+  return UpdateDataset("UPDATE custos.dataset SET schema_json=$1 WHERE id=$2 RETURNING id", id,
+                       schema_json);
+}
+
+Result<std::vector<DatasetRow>> PgStore::ListDatasets() {
+  ASSIGN_OR_RETURN(Rows r, conn_->Query("SELECT id,name,schema_json,source_sha256,source_format,"
+                                        "imported_at,rows,people FROM custos.dataset ORDER BY id"));
+  std::vector<DatasetRow> out;
+  for (int i = 0; i < r.size(); ++i) {
+    DatasetRow d;
+    d.id = r.Int(i, 0);
+    d.name = r.Text(i, 1);
+    d.schema_json = r.Text(i, 2);
+    d.source_sha256 = r.Text(i, 3);
+    d.source_format = r.Text(i, 4);
+    d.imported_at = r.Int(i, 5);
+    d.rows = static_cast<uint64_t>(r.Int(i, 6));
+    d.people = static_cast<uint64_t>(r.Int(i, 7));
+    out.push_back(std::move(d));
+  }
+  return out;
+}
+
+Result<int64_t> PgStore::InsertRecord(int64_t person_pk, int64_t dataset_id, ByteSpan body) {
+  RETURN_IF_ERROR(RequireTx());
+  const int64_t lo = person_pk << kRecordShift, hi = ((person_pk + 1) << kRecordShift) - 1;
+  ASSIGN_OR_RETURN(Rows m, conn_->Query("SELECT max(id) FROM custos.record WHERE id BETWEEN $1 "
+                                        "AND $2",
+                                        Params().Int(lo).Int(hi)));
+  const int64_t id = m.IsNull(0, 0) ? lo : m.Int(0, 0) + 1;
+  if (id > hi) return Fail(FailedPrecondition("a person cannot have more than 2^24 records"));
+  RETURN_IF_ERROR(conn_->Run("INSERT INTO custos.record(id,dataset,body) VALUES($1,$2,$3)",
+                             Params().Int(id).Int(dataset_id).Blob(body)));
+  return id;
+}
+
+Result<std::vector<RecordRow>> PgStore::RecordsOf(int64_t person_pk) {
+  ASSIGN_OR_RETURN(
+      Rows r,
+      conn_->Query(
+          "SELECT id,dataset,body FROM custos.record WHERE id "
+          "BETWEEN $1 AND $2 ORDER BY id",
+          Params().Int(person_pk << kRecordShift).Int(((person_pk + 1) << kRecordShift) - 1)));
+  std::vector<RecordRow> out;
+  for (int i = 0; i < r.size(); ++i) {
+    RecordRow rec;
+    rec.id = r.Int(i, 0);
+    rec.person_pk = rec.id >> kRecordShift;
+    rec.dataset_id = r.Int(i, 1);
+    rec.body = r.Blob(i, 2);
+    out.push_back(std::move(rec));
+  }
+  return out;
+}
+
+Result<std::vector<int64_t>> PgStore::ListPersonPksInDataset(int64_t dataset_id) {
+  return Ints("SELECT DISTINCT id >> 24 FROM custos.record WHERE dataset=$1 ORDER BY 1",
+              Params().Int(dataset_id));
+}
+
+Status PgStore::ForEachPersonWithRecords(
+    const std::function<Status(const PersonRow&, std::span<const RecordView>)>& visit) {
+  // Persons in pk order, each with their records: read in slices of
+  // persons, so neither table is held whole in memory.
+  int64_t after = 0;
+  for (;;) {
+    ASSIGN_OR_RETURN(Rows people, conn_->Query("SELECT pk,wrapped_key,kek_version,created_at FROM "
+                                               "custos.person WHERE pk > $1 ORDER BY pk LIMIT 1000",
+                                               Params().Int(after)));
+    if (people.size() == 0) return Ok();
+    const int64_t first = people.Int(0, 0), last = people.Int(people.size() - 1, 0);
+    ASSIGN_OR_RETURN(
+        Rows records,
+        conn_->Query("SELECT id,dataset,body FROM custos.record WHERE id BETWEEN "
+                     "$1 AND $2 ORDER BY id",
+                     Params().Int(first << kRecordShift).Int(((last + 1) << kRecordShift) - 1)));
+    int at = 0;
+    std::vector<RecordView> views;
+    for (int i = 0; i < people.size(); ++i) {
+      const PersonRow p = PersonAt(people, i);
+      views.clear();
+      while (at < records.size() && (records.Int(at, 0) >> kRecordShift) < p.pk) ++at;
+      while (at < records.size() && (records.Int(at, 0) >> kRecordShift) == p.pk) {
+        views.push_back({records.Int(at, 0), records.Int(at, 1), records.View(at, 2)});
+        ++at;
+      }
+      RETURN_IF_ERROR(visit(p, views));
+    }
+    after = last;
+  }
+}
+
+Status PgStore::InsertIndex(uint8_t kind, ByteSpan mac, int64_t person_pk) {
+  RETURN_IF_ERROR(RequireTx());
+  if (mac.size() != kIndexMacSize) {
+    return Fail(InvalidArgument("a blind-index MAC is " + std::to_string(kIndexMacSize) +
+                                " bytes, not " + std::to_string(mac.size())));
+  }
+  // Held back and written many rows a statement (an import writes one or
+  // more entries per person; a round trip each was most of its time).
+  pending_index_.push_back({kind, Bytes(mac.begin(), mac.end()), person_pk});
+  if (pending_index_.size() >= kIndexRowsPerStatement) return FlushIndex();
+  return Ok();
+}
+
+Result<std::vector<int64_t>> PgStore::FindByIndex(uint8_t kind, ByteSpan mac) {
+  RETURN_IF_ERROR(FlushIndex());
+  return Ints(
+      "SELECT person_pk FROM custos.blind_index WHERE kind=$1::int8::int2 AND mac=$2 "
+      "ORDER BY person_pk",
+      Params().Int(kind).Blob(mac));
+}
+
+Status PgStore::ForEachIndexEntry(uint8_t kind,
+                                  const std::function<Status(ByteSpan, int64_t)>& visit) {
+  RETURN_IF_ERROR(FlushIndex());
+  ASSIGN_OR_RETURN(Rows r, conn_->Query("SELECT mac,person_pk FROM custos.blind_index WHERE "
+                                        "kind=$1::int8::int2 ORDER BY mac, person_pk",
+                                        Params().Int(kind)));
+  for (int i = 0; i < r.size(); ++i) RETURN_IF_ERROR(visit(r.View(i, 0), r.Int(i, 1)));
+  return Ok();
+}
+
+Status PgStore::UpdateRecord(int64_t record_id, ByteSpan body) {
+  RETURN_IF_ERROR(RequireTx());
+  ASSIGN_OR_RETURN(Rows r, conn_->Query("UPDATE custos.record SET body=$1 WHERE id=$2 "
+                                        "RETURNING id",
+                                        Params().Blob(body).Int(record_id)));
+  if (r.size() != 1) return Fail(NotFound("no record " + std::to_string(record_id)));
+  return Ok();
+}
+
+Status PgStore::DeleteRecord(int64_t record_id) {
+  RETURN_IF_ERROR(RequireTx());
+  ASSIGN_OR_RETURN(Rows r, conn_->Query("DELETE FROM custos.record WHERE id=$1 RETURNING id",
+                                        Params().Int(record_id)));
+  if (r.size() != 1) return Fail(NotFound("no record " + std::to_string(record_id)));
+  return Ok();
+}
+
+Status PgStore::FlushIndex() {
+  if (pending_index_.empty()) return Ok();
+  std::string sql = "INSERT INTO custos.blind_index(kind,mac,person_pk) VALUES ";
+  Params params;
+  int n = 0;
+  for (const PendingEntry& e : pending_index_) {
+    sql += (n ? ",(" : "(") + std::string("$") + std::to_string(n + 1) + "::int8::int2,$" +
+           std::to_string(n + 2) + ",$" + std::to_string(n + 3) + ")";
+    params.Int(e.kind).Blob(e.mac).Int(e.person_pk);
+    n += 3;
+  }
+  sql += " ON CONFLICT DO NOTHING";
+  pending_index_.clear();
+  return conn_->Run(sql.c_str(), params);
+}
+
+Status PgStore::UpdateDataset(const char* sql, int64_t id, std::string_view value) {
+  RETURN_IF_ERROR(RequireTx());
+  ASSIGN_OR_RETURN(Rows r, conn_->Query(sql, Params().Text(value).Int(id)));
+  if (r.size() != 1) return Fail(NotFound("no dataset " + std::to_string(id)));
+  return Ok();
+}
+
+Result<std::vector<int64_t>> PgStore::Ints(const char* sql, const Params& params) {
+  ASSIGN_OR_RETURN(Rows r, conn_->Query(sql, params));
+  std::vector<int64_t> out;
+  out.reserve(static_cast<size_t>(r.size()));
+  for (int i = 0; i < r.size(); ++i) out.push_back(r.Int(i, 0));
+  return out;
+}
+
+PersonRow PgStore::PersonAt(const Rows& r, int i) {
+  PersonRow p;
+  p.pk = r.Int(i, 0);
+  p.wrapped_key = r.Blob(i, 1);
+  p.kek_version = static_cast<uint32_t>(r.Int(i, 2));
+  p.created_at = r.Int(i, 3);
+  return p;
+}
+
+}  // namespace custos::store::pg_internal
