@@ -223,6 +223,25 @@ class Store {
   virtual Result<std::optional<CheckpointRow>> LatestCheckpoint() = 0;
   virtual Result<std::vector<CheckpointRow>> ListCheckpoints() = 0;
 
+  // Copying a whole store (CopyStore below): every row as it is, ids
+  // included, in key order.
+  virtual Status ForEachMeta(
+      const std::function<Status(std::string_view key, ByteSpan value)>& visit) = 0;
+  virtual Status ForEachIndexEntryOfEveryKind(
+      const std::function<Status(uint8_t kind, ByteSpan mac, int64_t person_pk)>& visit) = 0;
+  virtual Status ForEachDoc(const std::function<Status(std::string_view kind, std::string_view key,
+                                                       std::string_view body)>& visit) = 0;
+  virtual Status ForEachPersonDocOfEveryKind(
+      const std::function<Status(std::string_view kind, std::string_view key, int64_t person_pk,
+                                 std::string_view body)>& visit) = 0;
+  virtual Status ForEachAuditNode(
+      const std::function<Status(uint32_t level, uint64_t index, ByteSpan hash)>& visit) = 0;
+  // Inserts a dataset or a record with the id it has (kAlreadyExists if the
+  // id, or the dataset's name, is taken); later InsertDataset calls go on
+  // after the highest id.
+  virtual Status InsertDatasetWithId(const DatasetRow& row) = 0;
+  virtual Status InsertRecordWithId(const RecordRow& row) = 0;
+
   // Removes residue of deleted data from the files around the store (for
   // SQLite: checkpoint and truncate the WAL; `vacuum` also rebuilds the main
   // file). Returns false when another connection kept it from finishing
@@ -241,7 +260,20 @@ class Store {
     std::string journal_mode;
   };
   virtual Result<ResidueSettings> ReadResidueSettings() = 0;
+
+  // The schema's version as this connection found it (0: created it) and as
+  // it is now: opening runs the migrations a newer build needs (custos
+  // migrate reports them).
+  struct SchemaVersions {
+    int found = 0;
+    int now = 0;
+  };
+  virtual SchemaVersions schema_versions() const = 0;
 };
+
+// For backends: kFailedPrecondition when a vault's schema (`found`) is newer
+// than this build reads (`supported`), naming `where`.
+Status CheckSchemaNotNewer(const std::string& where, int found, int supported);
 
 // One read transaction for a scope (BeginRead in the constructor, EndRead in
 // the destructor). Check ok() (or status()) before relying on it.
@@ -282,6 +314,29 @@ Result<std::unique_ptr<Store>> OpenPgStore(const std::string& uri,
                                            const StoreOptions& options = {});
 // Whether --vault names a PostgreSQL database rather than a file.
 bool IsPostgresUri(std::string_view vault);
+
+// The store `vault` names: a PostgreSQL database for a postgresql:// (or
+// postgres://) URI, else a SQLite file.
+Result<std::unique_ptr<Store>> CreateStore(const std::string& vault,
+                                           const StoreOptions& options = {});
+Result<std::unique_ptr<Store>> OpenStore(const std::string& vault,
+                                         const StoreOptions& options = {});
+// What CopyStore copied, by table.
+struct CopyCounts {
+  uint64_t meta = 0, persons = 0, datasets = 0, records = 0, index_entries = 0, docs = 0,
+           person_docs = 0, audit_entries = 0, audit_nodes = 0, checkpoints = 0;
+};
+// Copies every row of `from` into `to` (a store just created, in an open
+// write transaction the caller commits). Reads `from` as it is: the caller
+// keeps writers out (a write transaction on it) for a consistent copy.
+// `progress` (may be empty) hears of each person copied.
+Result<CopyCounts> CopyStore(Store& from, Store& to,
+                             const std::function<void(uint64_t persons)>& progress = {});
+
+// Undoes a CreateStore whose vault was never finished (nobody else can have
+// used it): removes the file and its companions, or the database's schema.
+// Takes the store to close it first.
+void DiscardNewStore(std::unique_ptr<Store> store, const std::string& vault);
 
 }  // namespace custos::store
 

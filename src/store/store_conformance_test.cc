@@ -10,6 +10,7 @@
 #include <fstream>
 #include <tuple>
 
+#include "store/pg_test_cluster.h"
 #include "store/store.h"
 
 namespace custos::store {
@@ -33,51 +34,10 @@ void JunkFile(const std::string& path) {
   std::fclose(f);
 }
 
-// PostgreSQL: the cluster that tests/pg_cluster.sh started for this test
-// run (its admin URI in the build's pg-test.uri, or the file
-// CUSTOS_TEST_PG_URI_FILE names), a database per store path, owned by a
-// role without superuser rights.
-std::string PgAdminUri() {
-  const char* file = std::getenv("CUSTOS_TEST_PG_URI_FILE");
-  if (file == nullptr) file = CUSTOS_PG_URI_FILE;
-  std::ifstream in(file);
-  std::string uri;
-  std::getline(in, uri);
-  return uri;
-}
-
-std::string PgDatabaseFor(const std::string& path) {
-  return "custos_t_" + std::to_string(std::hash<std::string>{}(path));
-}
-
-// The admin URI with another user and database.
-std::string PgUri(const std::string& user, const std::string& db) {
-  const std::string admin = PgAdminUri();
-  const size_t query = admin.find('?');
-  return "postgresql://" + user + "@/" + db +
-         (query == std::string::npos ? "" : admin.substr(query));
-}
-
-void PgAdmin(const std::string& sql) {
-  PGconn* c = PQconnectdb(PgAdminUri().c_str());
-  ASSERT_EQ(PQstatus(c), CONNECTION_OK) << PQerrorMessage(c);
-  PGresult* r = PQexec(c, sql.c_str());
-  const ExecStatusType st = PQresultStatus(r);
-  EXPECT_TRUE(st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK) << sql << ": " << PQerrorMessage(c);
-  PQclear(r);
-  PQfinish(c);
-}
-
-// A database for `path` (once), owned by custos_vault (pg_cluster.sh).
-void PgDatabase(const std::string& path) {
-  const std::string db = PgDatabaseFor(path);
-  PGconn* c = PQconnectdb(PgAdminUri().c_str());
-  PGresult* r = PQexec(c, ("SELECT 1 FROM pg_database WHERE datname='" + db + "'").c_str());
-  const bool exists = PQntuples(r) > 0;
-  PQclear(r);
-  PQfinish(c);
-  if (!exists) PgAdmin("CREATE DATABASE " + db + " OWNER custos_vault");
-}
+using custos::testing::PgAdminUri;
+using custos::testing::PgDatabase;
+using custos::testing::PgDatabaseFor;
+using custos::testing::PgUri;
 
 Result<std::unique_ptr<Store>> CreatePg(const std::string& path, const StoreOptions& o) {
   PgDatabase(path);
@@ -839,6 +799,142 @@ TEST_P(StoreConformance, AuditRepairPrimitives) {
   EXPECT_EQ(missing.error().code(), ErrorCode::kNotFound);
   ASSERT_TRUE(store_->Commit());
   EXPECT_EQ((*store_->LatestCheckpoint())->size, 3u);
+}
+
+}  // namespace
+}  // namespace custos::store
+
+namespace custos::store {
+namespace {
+
+// Everything a store holds, read through the copying visitors, as text.
+std::string Dump(Store& s) {
+  std::string out;
+  auto hex = [](ByteSpan b) { return HexEncode(b); };
+  EXPECT_TRUE(s.ForEachMeta([&](std::string_view k, ByteSpan v) {
+    out += "meta " + std::string(k) + "=" + hex(v) + "\n";
+    return Ok();
+  }));
+  auto datasets = s.ListDatasets();
+  EXPECT_TRUE(datasets);
+  for (const DatasetRow& d : *datasets) {
+    out += "dataset " + std::to_string(d.id) + " " + d.name + " " + d.schema_json + " " +
+           d.source_sha256 + " " + d.source_format + " " + std::to_string(d.imported_at) + " " +
+           std::to_string(d.rows) + " " + std::to_string(d.people) + "\n";
+  }
+  EXPECT_TRUE(s.ForEachPersonWithRecords([&](const PersonRow& p, std::span<const RecordView> rs) {
+    out += "person " + std::to_string(p.pk) + " " + hex(p.wrapped_key) + " " +
+           std::to_string(p.kek_version) + " " + std::to_string(p.created_at) + "\n";
+    for (const RecordView& r : rs) {
+      out += " record " + std::to_string(r.id) + " " + std::to_string(r.dataset_id) + " " +
+             hex(r.body) + "\n";
+    }
+    return Ok();
+  }));
+  EXPECT_TRUE(s.ForEachIndexEntryOfEveryKind([&](uint8_t kind, ByteSpan mac, int64_t pk) {
+    out += "index " + std::to_string(kind) + " " + hex(mac) + " " + std::to_string(pk) + "\n";
+    return Ok();
+  }));
+  EXPECT_TRUE(s.ForEachDoc([&](std::string_view kind, std::string_view key, std::string_view b) {
+    out += "doc " + std::string(kind) + "/" + std::string(key) + "=" + std::string(b) + "\n";
+    return Ok();
+  }));
+  EXPECT_TRUE(s.ForEachPersonDocOfEveryKind(
+      [&](std::string_view kind, std::string_view key, int64_t pk, std::string_view b) {
+        out += "pdoc " + std::string(kind) + "/" + std::string(key) + "/" + std::to_string(pk) +
+               "=" + std::string(b) + "\n";
+        return Ok();
+      }));
+  EXPECT_TRUE(s.ForEachAuditEntry(0, [&](uint64_t seq, ByteSpan data) {
+    out += "entry " + std::to_string(seq) + " " + hex(data) + "\n";
+    return Ok();
+  }));
+  EXPECT_TRUE(s.ForEachAuditNode([&](uint32_t level, uint64_t index, ByteSpan h) {
+    out += "node " + std::to_string(level) + "," + std::to_string(index) + " " + hex(h) + "\n";
+    return Ok();
+  }));
+  auto cps = s.ListCheckpoints();
+  EXPECT_TRUE(cps);
+  for (const CheckpointRow& c : *cps) {
+    out += "checkpoint " + std::to_string(c.size) + " " + c.note + " " +
+           std::to_string(c.created_at) + "\n";
+  }
+  return out;
+}
+
+TEST_P(StoreConformance, CopyStoreToEitherBackendKeepsEveryRowAndId) {
+  ASSERT_TRUE(store_->Begin());
+  ASSERT_TRUE(store_->PutMeta("format", Bytes{1, 2}));
+  DatasetRow a = NewDataset("crm"), b = NewDataset("loans");
+  ASSERT_TRUE(store_->InsertDataset(a));
+  ASSERT_TRUE(store_->InsertDataset(b));
+  for (uint8_t i = 1; i <= 3; ++i) ASSERT_TRUE(store_->InsertPerson(NewPerson(i)));
+  auto r0 = store_->InsertRecord(1, a.id, Bytes{1});
+  auto r1 = store_->InsertRecord(1, b.id, Bytes{2});
+  auto r2 = store_->InsertRecord(1, a.id, Bytes{3});
+  ASSERT_TRUE(r0 && r1 && r2 && store_->InsertRecord(3, b.id, Bytes{4}));
+  ASSERT_TRUE(store_->DeleteRecord(*r1));  // a gap: ids must survive as they are
+  ASSERT_TRUE(store_->InsertIndex(1, Bytes(16, 0xA1), 1));
+  ASSERT_TRUE(store_->InsertIndex(7, Bytes(16, 0xB2), 3));
+  ASSERT_TRUE(store_->PutDoc("transfer", "T1", R"({"v":1})"));
+  ASSERT_TRUE(store_->PutDoc("media", "HDD", R"({"v":2})"));
+  ASSERT_TRUE(store_->PutPersonDoc("retention", "tax@crm", 3, R"({"expiry":"2030-01-01"})"));
+  for (uint64_t seq = 0; seq < 3; ++seq) {
+    ASSERT_TRUE(store_->AppendAuditEntry(seq, Bytes{static_cast<uint8_t>(seq), 0x55}));
+    ASSERT_TRUE(store_->PutAuditNode(0, seq, Bytes(32, static_cast<uint8_t>(seq))));
+  }
+  ASSERT_TRUE(store_->PutAuditNode(1, 0, Bytes(32, 0xEE)));
+  ASSERT_TRUE(store_->PutCheckpoint({3, "note of three", 1700000003}));
+  ASSERT_TRUE(store_->Commit());
+  const std::string before = Dump(*store_);
+
+  for (const Backend& to : kBackends) {
+    if (!to.available()) continue;
+    SCOPED_TRACE(std::string(GetParam().name) + " to " + to.name);
+    const std::string path = (dir_ / (std::string("copy-") + to.name + ".db")).string();
+    auto dest = to.create(path, {});
+    ASSERT_TRUE(dest) << dest.error().ToString();
+    ASSERT_TRUE((*dest)->Begin());
+    uint64_t heard = 0;
+    auto n = CopyStore(*store_, **dest, [&](uint64_t persons) { heard = persons; });
+    ASSERT_TRUE(n) << n.error().ToString();
+    ASSERT_TRUE((*dest)->Commit());
+    EXPECT_EQ(n->persons, 3u);
+    EXPECT_EQ(n->records, 3u);
+    EXPECT_EQ(n->datasets, 2u);
+    EXPECT_EQ(n->index_entries, 2u);
+    EXPECT_EQ(n->docs, 2u);
+    EXPECT_EQ(n->person_docs, 1u);
+    EXPECT_EQ(n->audit_entries, 3u);
+    EXPECT_EQ(n->audit_nodes, 4u);
+    EXPECT_EQ(n->checkpoints, 1u);
+    EXPECT_EQ(heard, 3u);
+    EXPECT_EQ(Dump(**dest), before);
+    // The copy goes on where the original stood: the next dataset and the
+    // next record of a person take fresh ids.
+    ASSERT_TRUE((*dest)->Begin());
+    DatasetRow c = NewDataset("later");
+    ASSERT_TRUE((*dest)->InsertDataset(c));
+    EXPECT_GT(c.id, b.id);
+    auto next = (*dest)->InsertRecord(1, c.id, Bytes{9});
+    ASSERT_TRUE(next) << next.error().ToString();
+    EXPECT_EQ(*next, *r2 + 1);
+    auto taken = (*dest)->InsertRecordWithId({*r0, 1, a.id, Bytes{1}});
+    ASSERT_FALSE(taken);
+    EXPECT_EQ(taken.error().code(), ErrorCode::kAlreadyExists);
+    (*dest)->Rollback();
+  }
+}
+
+TEST_P(StoreConformance, SchemaVersionsSayWhatOpeningFound) {
+  const Store::SchemaVersions created = store_->schema_versions();
+  EXPECT_EQ(created.found, 0);
+  EXPECT_GT(created.now, 0);
+  store_.reset();
+  auto again = GetParam().open(path_, {});
+  ASSERT_TRUE(again) << again.error().ToString();
+  EXPECT_EQ((*again)->schema_versions().found, created.now);
+  EXPECT_EQ((*again)->schema_versions().now, created.now);
 }
 
 }  // namespace

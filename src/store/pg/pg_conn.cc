@@ -2,6 +2,7 @@
 
 #include <endian.h>
 
+#include <algorithm>
 #include <cstring>
 
 namespace custos::store::pg_internal {
@@ -66,7 +67,33 @@ ByteSpan Rows::View(int row, int col) const {
                   static_cast<size_t>(PQgetlength(r_.get(), row, col)));
 }
 
+Status CheckConnectionString(const std::string& uri) {
+  char* err = nullptr;
+  PQconninfoOption* options = PQconninfoParse(uri.c_str(), &err);
+  if (options == nullptr) {
+    std::string why = err == nullptr ? "out of memory" : err;
+    PQfreemem(err);
+    while (!why.empty() && (why.back() == '\n' || why.back() == ' ')) why.pop_back();
+    return Fail(InvalidArgument("not a PostgreSQL connection URI: " + why));
+  }
+  bool password = false;
+  for (PQconninfoOption* o = options; o->keyword != nullptr; ++o) {
+    if (std::strcmp(o->keyword, "password") == 0 && o->val != nullptr && *o->val != '\0') {
+      password = true;
+    }
+  }
+  PQconninfoFree(options);
+  if (password) {
+    return Fail(InvalidArgument(
+        "the PostgreSQL URI holds a password, which anyone listing processes or reading the "
+        "shell history would see: put it in a password file (~/.pgpass or PGPASSFILE) or a "
+        "service file (PGSERVICEFILE) and leave it out of the URI"));
+  }
+  return Ok();
+}
+
 Result<std::unique_ptr<Conn>> Conn::Connect(const std::string& uri) {
+  RETURN_IF_ERROR(CheckConnectionString(uri));
   PGconn* c = PQconnectdb(uri.c_str());
   std::string label = "PostgreSQL";
   if (c != nullptr && PQstatus(c) == CONNECTION_OK) {
@@ -122,6 +149,27 @@ Result<Rows> Conn::Query(const char* sql, const Params& params) {
   const ExecStatusType st = PQresultStatus(r.get());
   if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) return Fail(ErrorOf(r.get(), "query"));
   return r;
+}
+
+Status Conn::CopyIn(const char* sql, std::string_view data) {
+  {
+    Rows r(PQexec(c_, sql));
+    if (PQresultStatus(r.get()) != PGRES_COPY_IN) return Fail(ErrorOf(r.get(), "copy"));
+  }
+  constexpr size_t kChunk = size_t{1} << 20;
+  bool sent = true;
+  for (size_t at = 0; at < data.size() && sent; at += kChunk) {
+    const size_t n = std::min(kChunk, data.size() - at);
+    sent = PQputCopyData(c_, data.data() + at, static_cast<int>(n)) == 1;
+  }
+  if (PQputCopyEnd(c_, sent ? nullptr : "custos: sending the rows failed") != 1) sent = false;
+  Status st = Ok();
+  while (PGresult* raw = PQgetResult(c_)) {
+    Rows r(raw);
+    if (PQresultStatus(raw) != PGRES_COMMAND_OK && st) st = Fail(ErrorOf(raw, "copy"));
+  }
+  if (st && !sent) return Fail(ErrorOf(nullptr, "copy"));
+  return st;
 }
 
 Status Conn::Run(const char* sql, const Params& params) {

@@ -60,6 +60,10 @@ class Rows {
   std::unique_ptr<PGresult, decltype(&PQclear)> r_;
 };
 
+// kInvalidArgument if `uri` does not parse, or holds a password (which
+// belongs in a password or service file, never on a command line).
+Status CheckConnectionString(const std::string& uri);
+
 class Conn {
  public:
   // Connects with `uri` (libpq's syntax: a URI or key=value pairs, with
@@ -74,6 +78,9 @@ class Conn {
   Result<Rows> Query(const char* sql, const Params& params = {});
   // The same, for statements that return nothing.
   Status Run(const char* sql, const Params& params = {});
+
+  // Runs `sql` (a COPY ... FROM STDIN) and sends `data` as its input.
+  Status CopyIn(const char* sql, std::string_view data);
 
   // What the server said went wrong, as an error of the right code:
   // unique violations kAlreadyExists, lock timeouts and lost connections

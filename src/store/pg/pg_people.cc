@@ -7,46 +7,25 @@
 
 namespace custos::store::pg_internal {
 
-Status PgStore::InsertPerson(const PersonRow& row) {
-  RETURN_IF_ERROR(RequireTx());
-  if (row.pk <= 0) return Fail(Internal("person pk must be positive"));
-  // A collision is reported without an error, which would abort the
-  // whole transaction in PostgreSQL (SQLite's callers go on after one).
-  ASSIGN_OR_RETURN(
-      Rows r,
-      conn_->Query(
-          "INSERT INTO custos.person(pk,wrapped_key,kek_version,created_at) "
-          "VALUES($1,$2,$3,$4) ON CONFLICT DO NOTHING RETURNING pk",
-          Params().Int(row.pk).Blob(row.wrapped_key).Int(row.kek_version).Int(row.created_at)));
-  if (r.size() != 1) return Fail(AlreadyExists("person " + std::to_string(row.pk) + " exists"));
-  return Ok();
-}
-
-Result<std::optional<PersonRow>> PgStore::GetPerson(int64_t pk) {
-  ASSIGN_OR_RETURN(Rows r, conn_->Query("SELECT pk,wrapped_key,kek_version,created_at FROM "
-                                        "custos.person WHERE pk=$1",
-                                        Params().Int(pk)));
-  if (r.size() == 0) return std::optional<PersonRow>();
-  return std::optional<PersonRow>(PersonAt(r, 0));
-}
-
 Result<uint64_t> PgStore::CountPersons() {
+  RETURN_IF_ERROR(Flush());
   ASSIGN_OR_RETURN(Rows r, conn_->Query("SELECT count(*) FROM custos.person"));
   return static_cast<uint64_t>(r.Int(0, 0));
 }
 
 Status PgStore::ForEachPerson(const std::function<Status(const PersonRow&)>& visit) {
-  ASSIGN_OR_RETURN(Rows r, conn_->Query("SELECT pk,wrapped_key,kek_version,created_at FROM "
-                                        "custos.person ORDER BY pk"));
-  for (int i = 0; i < r.size(); ++i) RETURN_IF_ERROR(visit(PersonAt(r, i)));
-  return Ok();
+  RETURN_IF_ERROR(Flush());
+  return ForEachRow("SELECT pk,wrapped_key,kek_version,created_at FROM custos.person ORDER BY pk",
+                    Params(), [&](const Rows& r, int i) { return visit(PersonAt(r, i)); });
 }
 
 Result<std::vector<int64_t>> PgStore::ListPersonPks() {
+  RETURN_IF_ERROR(Flush());
   return Ints("SELECT pk FROM custos.person ORDER BY pk", Params());
 }
 
 Status PgStore::UpdatePersonKey(int64_t pk, ByteSpan wrapped_key, uint32_t kek_version) {
+  RETURN_IF_ERROR(Flush());
   RETURN_IF_ERROR(RequireTx());
   ASSIGN_OR_RETURN(Rows r, conn_->Query("UPDATE custos.person SET wrapped_key=$1, kek_version=$2 "
                                         "WHERE pk=$3 RETURNING pk",
@@ -57,7 +36,7 @@ Status PgStore::UpdatePersonKey(int64_t pk, ByteSpan wrapped_key, uint32_t kek_v
 
 Status PgStore::DeletePerson(int64_t pk) {
   RETURN_IF_ERROR(RequireTx());
-  RETURN_IF_ERROR(FlushIndex());
+  RETURN_IF_ERROR(Flush());
   RETURN_IF_ERROR(conn_->Run("DELETE FROM custos.record WHERE id BETWEEN $1 AND $2",
                              Params().Int(pk << kRecordShift).Int(((pk + 1) << kRecordShift) - 1)));
   RETURN_IF_ERROR(
@@ -71,7 +50,7 @@ Status PgStore::DeletePerson(int64_t pk) {
 
 Result<uint64_t> PgStore::DeletePersonsExcept(const std::vector<int64_t>& keep) {
   RETURN_IF_ERROR(RequireTx());
-  RETURN_IF_ERROR(FlushIndex());
+  RETURN_IF_ERROR(Flush());
   // The kept pks as one array parameter: bigint[] in text form.
   std::string array = "{";
   for (size_t i = 0; i < keep.size(); ++i) array += (i ? "," : "") + std::to_string(keep[i]);
@@ -147,20 +126,8 @@ Result<std::vector<DatasetRow>> PgStore::ListDatasets() {
   return out;
 }
 
-Result<int64_t> PgStore::InsertRecord(int64_t person_pk, int64_t dataset_id, ByteSpan body) {
-  RETURN_IF_ERROR(RequireTx());
-  const int64_t lo = person_pk << kRecordShift, hi = ((person_pk + 1) << kRecordShift) - 1;
-  ASSIGN_OR_RETURN(Rows m, conn_->Query("SELECT max(id) FROM custos.record WHERE id BETWEEN $1 "
-                                        "AND $2",
-                                        Params().Int(lo).Int(hi)));
-  const int64_t id = m.IsNull(0, 0) ? lo : m.Int(0, 0) + 1;
-  if (id > hi) return Fail(FailedPrecondition("a person cannot have more than 2^24 records"));
-  RETURN_IF_ERROR(conn_->Run("INSERT INTO custos.record(id,dataset,body) VALUES($1,$2,$3)",
-                             Params().Int(id).Int(dataset_id).Blob(body)));
-  return id;
-}
-
 Result<std::vector<RecordRow>> PgStore::RecordsOf(int64_t person_pk) {
+  RETURN_IF_ERROR(Flush());
   ASSIGN_OR_RETURN(
       Rows r,
       conn_->Query(
@@ -180,12 +147,14 @@ Result<std::vector<RecordRow>> PgStore::RecordsOf(int64_t person_pk) {
 }
 
 Result<std::vector<int64_t>> PgStore::ListPersonPksInDataset(int64_t dataset_id) {
+  RETURN_IF_ERROR(Flush());
   return Ints("SELECT DISTINCT id >> 24 FROM custos.record WHERE dataset=$1 ORDER BY 1",
               Params().Int(dataset_id));
 }
 
 Status PgStore::ForEachPersonWithRecords(
     const std::function<Status(const PersonRow&, std::span<const RecordView>)>& visit) {
+  RETURN_IF_ERROR(Flush());
   // Persons in pk order, each with their records: read in slices of
   // persons, so neither table is held whole in memory.
   int64_t after = 0;
@@ -230,7 +199,7 @@ Status PgStore::InsertIndex(uint8_t kind, ByteSpan mac, int64_t person_pk) {
 }
 
 Result<std::vector<int64_t>> PgStore::FindByIndex(uint8_t kind, ByteSpan mac) {
-  RETURN_IF_ERROR(FlushIndex());
+  RETURN_IF_ERROR(Flush());
   return Ints(
       "SELECT person_pk FROM custos.blind_index WHERE kind=$1::int8::int2 AND mac=$2 "
       "ORDER BY person_pk",
@@ -239,15 +208,15 @@ Result<std::vector<int64_t>> PgStore::FindByIndex(uint8_t kind, ByteSpan mac) {
 
 Status PgStore::ForEachIndexEntry(uint8_t kind,
                                   const std::function<Status(ByteSpan, int64_t)>& visit) {
-  RETURN_IF_ERROR(FlushIndex());
-  ASSIGN_OR_RETURN(Rows r, conn_->Query("SELECT mac,person_pk FROM custos.blind_index WHERE "
-                                        "kind=$1::int8::int2 ORDER BY mac, person_pk",
-                                        Params().Int(kind)));
-  for (int i = 0; i < r.size(); ++i) RETURN_IF_ERROR(visit(r.View(i, 0), r.Int(i, 1)));
-  return Ok();
+  RETURN_IF_ERROR(Flush());
+  return ForEachRow(
+      "SELECT mac,person_pk FROM custos.blind_index WHERE kind=$1::int8::int2 ORDER BY mac, "
+      "person_pk",
+      Params().Int(kind), [&](const Rows& r, int i) { return visit(r.View(i, 0), r.Int(i, 1)); });
 }
 
 Status PgStore::UpdateRecord(int64_t record_id, ByteSpan body) {
+  RETURN_IF_ERROR(Flush());
   RETURN_IF_ERROR(RequireTx());
   ASSIGN_OR_RETURN(Rows r, conn_->Query("UPDATE custos.record SET body=$1 WHERE id=$2 "
                                         "RETURNING id",
@@ -257,27 +226,12 @@ Status PgStore::UpdateRecord(int64_t record_id, ByteSpan body) {
 }
 
 Status PgStore::DeleteRecord(int64_t record_id) {
+  RETURN_IF_ERROR(Flush());
   RETURN_IF_ERROR(RequireTx());
   ASSIGN_OR_RETURN(Rows r, conn_->Query("DELETE FROM custos.record WHERE id=$1 RETURNING id",
                                         Params().Int(record_id)));
   if (r.size() != 1) return Fail(NotFound("no record " + std::to_string(record_id)));
   return Ok();
-}
-
-Status PgStore::FlushIndex() {
-  if (pending_index_.empty()) return Ok();
-  std::string sql = "INSERT INTO custos.blind_index(kind,mac,person_pk) VALUES ";
-  Params params;
-  int n = 0;
-  for (const PendingEntry& e : pending_index_) {
-    sql += (n ? ",(" : "(") + std::string("$") + std::to_string(n + 1) + "::int8::int2,$" +
-           std::to_string(n + 2) + ",$" + std::to_string(n + 3) + ")";
-    params.Int(e.kind).Blob(e.mac).Int(e.person_pk);
-    n += 3;
-  }
-  sql += " ON CONFLICT DO NOTHING";
-  pending_index_.clear();
-  return conn_->Run(sql.c_str(), params);
 }
 
 Status PgStore::UpdateDataset(const char* sql, int64_t id, std::string_view value) {

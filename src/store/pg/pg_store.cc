@@ -112,7 +112,9 @@ Status PgStore::Initialize() {
     return st;
   }
   RETURN_IF_ERROR(Commit());
-  return Migrate();
+  RETURN_IF_ERROR(Migrate());
+  versions_ = {0, kSchemaVersion};
+  return Ok();
 }
 
 Status PgStore::CheckSchema() {
@@ -126,21 +128,20 @@ Status PgStore::CheckSchema() {
     return Fail(DataLoss(conn_->label() + " has a schema custos that is not a Custos vault"));
   }
   ASSIGN_OR_RETURN(int version, Version());
-  if (version > kSchemaVersion) {
-    return Fail(FailedPrecondition(conn_->label() + " has schema version " +
-                                   std::to_string(version) + "; this build of Custos reads up to " +
-                                   std::to_string(kSchemaVersion) + ": upgrade Custos"));
-  }
-  if (version < kSchemaVersion) return Migrate();
+  RETURN_IF_ERROR(CheckSchemaNotNewer(conn_->label(), version, kSchemaVersion));
+  versions_ = {version, version};
+  if (version < kSchemaVersion) RETURN_IF_ERROR(Migrate());
+  versions_.now = kSchemaVersion;
   return Ok();
 }
 
 Status PgStore::Commit() {
   if (!in_tx_) return Fail(Internal("no open transaction"));
-  Status st = FlushIndex();
+  Status st = Flush();
   if (st) st = conn_->Exec("COMMIT");
   in_tx_ = false;
   audit_size_.reset();
+  ForgetHeld();
   if (!st) {
     (void)conn_->Exec("ROLLBACK");
     return st;
@@ -149,7 +150,7 @@ Status PgStore::Commit() {
 }
 
 void PgStore::Rollback() {
-  pending_index_.clear();
+  ForgetHeld();
   if (!in_tx_) return;
   (void)conn_->Exec("ROLLBACK");
   in_tx_ = false;
@@ -283,6 +284,11 @@ Result<std::unique_ptr<Store>> CreatePgStore(const std::string& uri, const Store
   auto store = std::make_unique<pg_internal::PgStore>(std::move(conn), options);
   RETURN_IF_ERROR(store->Initialize());
   return std::unique_ptr<Store>(std::move(store));
+}
+
+Status DropPgVault(const std::string& uri) {
+  ASSIGN_OR_RETURN(auto conn, pg_internal::Conn::Connect(uri));
+  return conn->Exec("DROP SCHEMA IF EXISTS custos CASCADE");
 }
 
 Result<std::unique_ptr<Store>> OpenPgStore(const std::string& uri, const StoreOptions& options) {

@@ -14,6 +14,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <utility>
 #include <vector>
 
@@ -112,6 +113,20 @@ class PgStore final : public Store {
   Result<bool> PurgeResidue(bool vacuum) override;
   std::vector<std::string> Files() const override { return {}; }
   Result<ResidueSettings> ReadResidueSettings() override;
+  SchemaVersions schema_versions() const override { return versions_; }
+
+  Status ForEachMeta(const std::function<Status(std::string_view, ByteSpan)>& visit) override;
+  Status ForEachIndexEntryOfEveryKind(
+      const std::function<Status(uint8_t, ByteSpan, int64_t)>& visit) override;
+  Status ForEachDoc(const std::function<Status(std::string_view, std::string_view,
+                                               std::string_view)>& visit) override;
+  Status ForEachPersonDocOfEveryKind(
+      const std::function<Status(std::string_view, std::string_view, int64_t, std::string_view)>&
+          visit) override;
+  Status ForEachAuditNode(
+      const std::function<Status(uint32_t, uint64_t, ByteSpan)>& visit) override;
+  Status InsertDatasetWithId(const DatasetRow& row) override;
+  Status InsertRecordWithId(const RecordRow& row) override;
 
  private:
   Status RequireTx() const {
@@ -126,7 +141,15 @@ class PgStore final : public Store {
   // (classid, objid) = (high, low) 32 bits, objsubid 1).
   Error Busy(std::chrono::milliseconds waited);
 
+  // Bulk writes (pg_bulk.cc): what is held back goes out before anything
+  // reads or changes persons, records or the index, and at commit.
+  Status Flush();
+  Status FlushRows();
   Status FlushIndex();
+  void ForgetHeld();
+  void HoldRecord(int64_t id, int64_t dataset_id, ByteSpan body);
+  // The id the person's next record takes.
+  Result<int64_t> NextRecordId(int64_t person_pk);
 
   // Whether the database holds the schema "custos" (after quieting the
   // server's notices for this connection).
@@ -142,12 +165,19 @@ class PgStore final : public Store {
 
   Result<std::vector<CheckpointRow>> Checkpoints(const char* sql);
 
+  // Visits every row of a query through a cursor, 5,000 rows at a time
+  // (in the open transaction, or a read snapshot of its own).
+  Status ForEachRow(const char* sql, const Params& params,
+                    const std::function<Status(const Rows&, int)>& visit);
+
   static PersonRow PersonAt(const Rows& r, int i);
 
   std::unique_ptr<Conn> conn_;
   std::chrono::milliseconds lock_wait_;
   bool in_tx_ = false;
   int read_depth_ = 0;
+  SchemaVersions versions_;
+  uint64_t cursors_ = 0;  // names each ForEachRow cursor
   std::optional<uint64_t> audit_size_;
   struct PendingEntry {
     uint8_t kind;
@@ -155,6 +185,16 @@ class PgStore final : public Store {
     int64_t person_pk;
   };
   std::vector<PendingEntry> pending_index_;  // InsertIndex's, until FlushIndex
+  // Persons and records of this write transaction not yet sent (COPY).
+  std::vector<PersonRow> held_persons_;
+  std::unordered_map<int64_t, size_t> held_person_at_;  // pk -> index in held_persons_
+  std::string held_records_;                            // COPY binary rows
+  size_t held_bytes_ = 0;
+  // The highest pk when this transaction first added a person: persons
+  // above it are new, and have no records but those counted below.
+  std::optional<int64_t> max_pk_;
+  int64_t last_held_pk_ = 0;
+  std::unordered_map<int64_t, int64_t> next_record_;  // person -> next record id
 };
 
 }  // namespace custos::store::pg_internal

@@ -151,12 +151,10 @@ Result<std::string> SqliteStore::JournalMode(const char* pragma) {
 Status SqliteStore::CheckSchema() {
   ASSIGN_OR_RETURN(int version, UserVersion());
   if (version == 0) return Fail(DataLoss(path_ + " is not a Custos vault"));
-  if (version > kSchemaVersion) {
-    return Fail(FailedPrecondition(path_ + " has schema version " + std::to_string(version) +
-                                   "; this build of Custos reads up to " +
-                                   std::to_string(kSchemaVersion) + ": upgrade Custos"));
-  }
-  if (version < kSchemaVersion) return Migrate();
+  RETURN_IF_ERROR(CheckSchemaNotNewer(path_, version, kSchemaVersion));
+  versions_ = {version, version};
+  if (version < kSchemaVersion) RETURN_IF_ERROR(Migrate());
+  versions_.now = kSchemaVersion;
   return Ok();
 }
 

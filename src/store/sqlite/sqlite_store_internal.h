@@ -62,7 +62,9 @@ class SqliteStore final : public Store {
     // pages the per-page work (WAL frames, checksums, one write call each)
     // was a fifth of it; point lookups read a few pages either way.
     RETURN_IF_ERROR(Exec("PRAGMA page_size=65536; PRAGMA journal_mode=WAL;"));
-    return Migrate();
+    RETURN_IF_ERROR(Migrate());
+    ASSIGN_OR_RETURN(versions_.now, UserVersion());
+    return Ok();
   }
 
   // Sets and returns the journal mode (what SQLite reports it now is).
@@ -241,6 +243,20 @@ class SqliteStore final : public Store {
 
   Result<bool> PurgeResidue(bool vacuum) override;
 
+  SchemaVersions schema_versions() const override { return versions_; }
+
+  Status ForEachMeta(const std::function<Status(std::string_view, ByteSpan)>& visit) override;
+  Status ForEachIndexEntryOfEveryKind(
+      const std::function<Status(uint8_t, ByteSpan, int64_t)>& visit) override;
+  Status ForEachDoc(const std::function<Status(std::string_view, std::string_view,
+                                               std::string_view)>& visit) override;
+  Status ForEachPersonDocOfEveryKind(
+      const std::function<Status(std::string_view, std::string_view, int64_t, std::string_view)>&
+          visit) override;
+  Status ForEachAuditNode(
+      const std::function<Status(uint32_t, uint64_t, ByteSpan)>& visit) override;
+  Status InsertDatasetWithId(const DatasetRow& row) override;
+  Status InsertRecordWithId(const RecordRow& row) override;
   Result<ResidueSettings> ReadResidueSettings() override {
     ResidueSettings r;
     ASSIGN_OR_RETURN(int64_t secure, QueryInt64("PRAGMA secure_delete"));
@@ -352,6 +368,11 @@ class SqliteStore final : public Store {
   }
 
   Result<int> UserVersion();
+  SchemaVersions versions_;
+
+  // Steps a statement of its own (not cached: the visitor may use the
+  // cache) through every row.
+  Status ForEachRow(const char* sql, const std::function<Status(sqlite3_stmt*)>& visit);
 
   Status Migrate();
 
