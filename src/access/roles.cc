@@ -36,6 +36,7 @@ std::vector<ActionRule> MakeRules() {
       {Action::kKeysRotate, "keys.rotate", {R::kCustodian}, false, true},
       {Action::kKeysSplit, "keys.split", {R::kCustodian}, false, true},
       {Action::kVaultPurge, "vault.purge", {R::kCustodian}, false, true},
+      {Action::kVaultCopy, "vault.copy", {R::kCustodian}, false, true},
       {Action::kRetentionRules, "retention.rules", {R::kOfficer}},
       {Action::kRetentionApply, "retention.apply", data},
       {Action::kRetentionRead, "retention.read", reports},

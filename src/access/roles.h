@@ -135,6 +135,7 @@ enum class Action : uint8_t {
   kTrainingRecord,  // a classroom course, recorded for someone else
   kPolicySet,
   kKeysSplit,  // the KEK into custodians' shares
+  kVaultCopy,  // the whole vault to another file or database
 };
 
 struct ActionRule {

@@ -51,7 +51,7 @@ TEST(Roles, EveryActionHasExactlyOneRule) {
     EXPECT_FALSE(r.roles.empty()) << r.name;
     EXPECT_EQ(&RuleFor(r.action), &r);
   }
-  EXPECT_EQ(seen.size(), static_cast<size_t>(Action::kKeysSplit) + 1);  // the last
+  EXPECT_EQ(seen.size(), static_cast<size_t>(Action::kVaultCopy) + 1);  // the last
 }
 
 struct Case {

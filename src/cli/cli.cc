@@ -21,6 +21,7 @@
 #include "detect/types.h"
 #include "package/age.h"
 #include "package/ssh_key.h"
+#include "store/store.h"
 #include "tlog/note.h"
 #include "vault/vault.h"
 #include "workflow/import.h"
@@ -353,17 +354,94 @@ struct PurgeCmd {
   Status Run() {
     ASSIGN_OR_RETURN(VaultPtr v, OpenVault(o, "vault purge"));
     ASSIGN_OR_RETURN(vault::PurgeResult r, v->Purge(vacuum));
+    const bool database = v->StoreKind() == "postgresql";
     if (!r.purged) {
-      return Fail(
-          Unavailable("another process is using the vault, so its write-ahead log could "
-                      "not be emptied; run this again when the vault is idle"));
+      return Fail(Unavailable(
+          database ? "another session of the database holds a snapshot, so VACUUM could not "
+                     "remove what it may still see; run this again when the vault is idle"
+                   : "another process is using the vault, so its write-ahead log could "
+                     "not be emptied; run this again when the vault is idle"));
     }
     if (o.json) {
-      PrintJson({{"purged", true}, {"vacuum", vacuum}});
+      PrintJson({{"purged", true}, {"vacuum", vacuum}, {"store", v->StoreKind()}});
+    } else if (database) {
+      Out() << "Purged " << o.vault << ": " << (vacuum ? "VACUUM FULL rewrote" : "VACUUM swept")
+            << " the vault's tables; the cluster's WAL, archives and backups are its "
+               "administrator's to expire (docs/postgresql.md).\n";
     } else {
       Out() << "Purged " << o.vault << ": the write-ahead log is empty"
             << (vacuum ? " and the file was rebuilt (VACUUM)" : "")
             << "; freed pages were zeroed as they were freed (secure_delete).\n";
+    }
+    return Ok();
+  }
+};
+
+struct CopyCmd {
+  VaultOptions o;
+  std::string to;
+  bool no_progress = false;
+  Status Run() {
+    if (!o.server.empty())
+      return Fail(InvalidArgument("vault copy runs on the vault, not --server"));
+    ASSIGN_OR_RETURN(VaultPtr v, OpenVault(o, "vault copy"));
+    ASSIGN_OR_RETURN(vault::KeySource key, KeySourceFrom(o));
+    ASSIGN_OR_RETURN(uint64_t total, v->CountPeople());
+    auto bar = ProgressSink(!no_progress);
+    ASSIGN_OR_RETURN(vault::Vault::CopyReport r, v->CopyTo(to, key, [&](uint64_t persons) {
+      if (bar) bar(persons, total);
+    }));
+    const store::CopyCounts& n = r.counts;
+    if (o.json) {
+      PrintJson({{"from", o.vault},
+                 {"to", to},
+                 {"persons", n.persons},
+                 {"records", n.records},
+                 {"datasets", n.datasets},
+                 {"index_entries", n.index_entries},
+                 {"documents", n.docs + n.person_docs},
+                 {"audit_entries_verified_before", r.source_audit_size},
+                 {"audit_root_before", r.source_root_sha256},
+                 {"audit_entries_verified_after", r.destination_audit_size},
+                 {"checkpoints", n.checkpoints}});
+    } else {
+      Out() << "Copied " << o.vault << " to " << to << ": " << n.persons << " people, " << n.records
+            << " records, " << n.datasets << " datasets, " << n.docs + n.person_docs
+            << " documents, " << n.checkpoints << " checkpoints.\n"
+            << "  audit log verified before: " << r.source_audit_size << " entries, root "
+            << r.source_root_sha256 << "\n"
+            << "  audit log verified in the copy: " << r.destination_audit_size
+            << " entries (vault.copy, vault.copied recorded)\n"
+            << o.vault << " is now read-only: work on " << to
+            << "; remove the old one once you no longer need it for the record.\n";
+    }
+    return Ok();
+  }
+};
+
+// Brings the vault's schema to this build's version. Needs no key: the
+// migrations change tables, never what is in them.
+struct MigrateCmd {
+  std::string vault;
+  double wait_seconds = 30;
+  bool json = false;
+  Status Run() {
+    if (vault.empty()) return Fail(InvalidArgument("--vault is required (or set CUSTOS_VAULT)"));
+    ASSIGN_OR_RETURN(
+        auto store,
+        store::OpenStore(vault,
+                         {std::chrono::milliseconds(static_cast<int64_t>(wait_seconds * 1000))}));
+    const store::Store::SchemaVersions v = store->schema_versions();
+    if (json) {
+      PrintJson({{"vault", vault},
+                 {"schema_version_found", v.found},
+                 {"schema_version", v.now},
+                 {"migrated", v.found != v.now}});
+    } else if (v.found != v.now) {
+      Out() << "Migrated " << vault << " from schema version " << v.found << " to " << v.now
+            << ".\n";
+    } else {
+      Out() << vault << " is at schema version " << v.now << ", this build's: nothing to do.\n";
     }
     return Ok();
   }
@@ -487,16 +565,50 @@ constexpr bool kNoJson = false;
 
 // vault purge, sample (apart, to keep Run readable).
 void AddMaintenanceCommands(CLI::App& app, std::vector<Command>& commands) {
-  auto* c_vault = app.add_subcommand("vault", "The vault file itself");
+  auto* c_vault = app.add_subcommand("vault", "The vault itself: purge, copy");
   c_vault->require_subcommand(1);
   auto& purge = Keep<PurgeCmd>();
   auto* c_purge = c_vault->add_subcommand(
-      "purge", "Empty the write-ahead log so nothing deleted lingers in the vault's files");
+      "purge",
+      "Empty the write-ahead log so nothing deleted lingers in the vault's files (a PostgreSQL "
+      "vault: VACUUM its tables)");
   AddVaultOptions(c_purge, purge.o);
-  c_purge->add_flag("--vacuum", purge.vacuum, "Also rebuild the vault file (VACUUM)");
+  c_purge->add_flag("--vacuum", purge.vacuum,
+                    "Also rebuild the vault file (VACUUM; PostgreSQL: VACUUM FULL)");
   c_purge->footer(
       "forget, keys rotate and destroy purge by themselves; when another process was using the\n"
       "vault at that moment they warn, and this finishes the job once the vault is idle.");
+
+  auto& copy = Keep<CopyCmd>();
+  auto* c_copy = c_vault->add_subcommand(
+      "copy", "Move the vault to another file or PostgreSQL database, verified on both ends");
+  AddVaultOptions(c_copy, copy.o);
+  c_copy->add_option("--from", copy.o.vault, "The vault to copy (the same as --vault)");
+  c_copy
+      ->add_option("--to", copy.to, "The new vault: a file or a postgresql:// URI (must not exist)")
+      ->required();
+  c_copy->add_flag("--no-progress", copy.no_progress, "No progress bar");
+  c_copy->footer(
+      "Both ways between SQLite and PostgreSQL (or file to file, database to database). The\n"
+      "vault's log is verified, the move recorded (vault.copy), everything copied as it is, the\n"
+      "copy opened with the same key, its log verified and the move recorded there\n"
+      "(vault.copied). The old vault then takes no more changes. Stop servers first: writers\n"
+      "wait while it runs. Example:\n"
+      "  custos vault copy --from branch.vault --key-file branch.key \\\n"
+      "      --to 'postgresql://custos@db.internal/custos?sslmode=verify-full'");
+
+  auto& migrate = Keep<MigrateCmd>();
+  auto* c_migrate = app.add_subcommand(
+      "migrate", "Bring the vault's schema to this build's version (no key needed)");
+  c_migrate->add_option("--vault", migrate.vault, "Vault: a file or a postgresql:// URI")
+      ->envname("CUSTOS_VAULT");
+  c_migrate->add_option("--wait", migrate.wait_seconds,
+                        "Seconds to wait for another process writing to the vault");
+  c_migrate->add_flag("--json", migrate.json, "Print machine-readable JSON");
+  c_migrate->footer(
+      "Every command migrates a vault it opens, so this is only needed to upgrade at a time of\n"
+      "your choosing, e.g. before starting several servers of a new build on one database.\n"
+      "Migrations only go forward; take a backup first (docs/postgresql.md).");
 
   auto& sample = Keep<SampleCmd>();
   auto* c_sample = app.add_subcommand("sample", "Write a synthetic branch CRM export (CSV)");
@@ -507,6 +619,8 @@ void AddMaintenanceCommands(CLI::App& app, std::vector<Command>& commands) {
 
   commands.push_back({c_purge, Runner(purge, purge.o.json)});
   commands.push_back({c_sample, Runner(sample, kNoJson)});
+  commands.push_back({c_migrate, Runner(migrate, migrate.json)});
+  commands.push_back({c_copy, Runner(copy, copy.o.json)});
 }
 
 // keys split (apart, to keep Run readable).

@@ -81,7 +81,10 @@ void AddServerOptions(CLI::App* cmd, VaultOptions& o, bool session) {
 }
 
 void AddVaultOptions(CLI::App* cmd, VaultOptions& o, bool user_flag) {
-  cmd->add_option("--vault", o.vault, "Vault file (or CUSTOS_VAULT)")->envname("CUSTOS_VAULT");
+  cmd->add_option("--vault", o.vault,
+                  "Vault: a file, or a PostgreSQL database as postgresql://USER@HOST/DB?... "
+                  "(password in ~/.pgpass or a service file, never here) (or CUSTOS_VAULT)")
+      ->envname("CUSTOS_VAULT");
   cmd->add_option("--key-file", o.key_file,
                   "Key file: 32 random bytes, mode 0600 (or CUSTOS_KEY_FILE)");
   cmd->add_option("--passphrase-env", o.passphrase_env,

@@ -1,7 +1,14 @@
 // `custos serve` and `custos unseal` (docs/server.md).
+#include <fcntl.h>
 #include <sodium.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
+#include <cerrno>
 #include <cstdlib>
+#include <cstring>
+#include <filesystem>
 #include <iostream>
 #include <nlohmann/json.hpp>
 
@@ -10,6 +17,7 @@
 #include "server/client.h"
 #include "server/http_server.h"
 #include "server/service.h"
+#include "store/store.h"
 
 namespace custos::cli {
 namespace {
@@ -19,10 +27,41 @@ struct ServeCmd {
   std::string listen = "127.0.0.1:8443";
   std::string tls_cert, tls_key;
   std::string unseal;  // key-file, passphrase, shares; default: the key given, else shares
+  std::string state_dir;  // default: beside a vault file
   int threads = 0;
+
+  // The server's own directory (spool, job records), held with a lock for
+  // as long as it runs: two servers must not share one, as each clears
+  // the spool it finds at start.
+  Result<std::string> ClaimStateDir() {
+    if (state_dir.empty()) {
+      if (store::IsPostgresUri(o.vault)) {
+        return Fail(InvalidArgument(
+            "--state-dir DIR is required for a vault in PostgreSQL: a directory of this server's "
+            "own for downloads and job records (one per server)"));
+      }
+      state_dir = o.vault + ".serve";
+    }
+    std::error_code ec;
+    std::filesystem::create_directories(state_dir, ec);
+    ::chmod(state_dir.c_str(), 0700);
+    const std::string lock = state_dir + "/lock";
+    const int fd = ::open(lock.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    if (fd < 0) {
+      return Fail(
+          Unavailable("cannot use the state directory " + state_dir + ": " + std::strerror(errno)));
+    }
+    if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
+      ::close(fd);
+      return Fail(Unavailable("another custos serve is using the state directory " + state_dir +
+                              ": give each server its own --state-dir"));
+    }
+    return state_dir;  // the descriptor stays open (and locked) until the process ends
+  }
 
   Status Run() {
     RETURN_IF_ERROR(RequireVault(o));
+    ASSIGN_OR_RETURN(const std::string dir, ClaimStateDir());
     const bool key_given = !o.key_file.empty() || !o.passphrase_env.empty() || !o.shares.empty() ||
                            std::getenv("CUSTOS_KEY_FILE") || std::getenv("CUSTOS_PASSPHRASE");
     server::VaultService service(o.vault, OpenOptionsFrom(o));
@@ -63,7 +102,7 @@ struct ServeCmd {
           for (auto& [k, v] : e.secrets) std::fill(v.begin(), v.end(), '\0');
           return server::CommandOutcome{e.out.str(), e.err.str(), e.error};
         },
-        o.vault + ".serve");
+        dir);
     server::HttpOptions h;
     h.listen = listen;
     h.tls_cert = tls_cert;
@@ -137,6 +176,10 @@ void AddServeCommands(CLI::App& app, std::vector<Command>& commands) {
                    "How the key arrives: key-file, passphrase, or shares (custodians send them "
                    "with custos unseal; the default without a key)")
       ->check(CLI::IsMember({"key-file", "passphrase", "shares"}));
+  c_serve->add_option("--state-dir", serve.state_dir,
+                      "This server's directory for downloads and job records (default: "
+                      "VAULT.serve beside a vault file; required for a PostgreSQL vault, one per "
+                      "server)");
   c_serve
       ->add_option(
           "--threads", serve.threads,

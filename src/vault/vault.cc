@@ -201,7 +201,7 @@ Result<std::unique_ptr<Vault>> Vault::Create(const std::string& path, const KeyS
   v->signer_ = std::make_unique<crypto::Signer>(std::move(signer));
   RETURN_IF_ERROR(v->DeriveKeys());
 
-  ASSIGN_OR_RETURN(v->store_, store::CreateSqliteStore(path, {options.lock_wait}));
+  ASSIGN_OR_RETURN(v->store_, store::CreateStore(path, {options.lock_wait}));
   auto& s = *v->store_;
   Status st = [&]() -> Status {
     RETURN_IF_ERROR(s.Begin());
@@ -228,9 +228,8 @@ Result<std::unique_ptr<Vault>> Vault::Create(const std::string& path, const KeyS
     return s.Commit();
   }();
   if (!st) {
-    s.Rollback();
-    v->store_.reset();
-    for (const char* suffix : {"", "-wal", "-shm", "-journal"}) ::unlink((path + suffix).c_str());
+    v->audit_.reset();
+    store::DiscardNewStore(std::move(v->store_), path);
     return Fail(st.error());
   }
   return v;
@@ -244,8 +243,7 @@ Result<std::unique_ptr<Vault>> Vault::Open(const std::string& path, const KeySou
   v->path_ = path;
   v->set_actor(actor);
   v->options_ = options;
-  ASSIGN_OR_RETURN(v->store_,
-                   store::OpenSqliteStore(path, {options.lock_wait, options.mmap_bytes}));
+  ASSIGN_OR_RETURN(v->store_, store::OpenStore(path, {options.lock_wait, options.mmap_bytes}));
   auto& s = *v->store_;
   ASSIGN_OR_RETURN(Bytes format, RequireMeta(s, kMetaFormat, path));
   if (AsChars(format) == kFormatBeforeKeyWrapV2) {
@@ -335,16 +333,54 @@ std::string ClaimedRefusedPath(const std::string& vault_path) {
 // The keyed hash of the notes last folded (HMAC-SHA256 under a key derived
 // from the index root), to recognise a claimed file already in the log.
 constexpr std::string_view kMetaRefusedFolded = "refused_folded";
+// A PostgreSQL vault's notes: documents, folded and deleted in one
+// transaction (no claim, no marker: nothing can be half-folded).
+constexpr std::string_view kRefusedKind = "refused_attempt";
+
+// The event that folds `text` (the notes, one JSON line each).
+tlog::Event RefusedEvent(std::string_view text, const std::string& hash) {
+  uint64_t attempts = 0, unreadable = 0;
+  std::string_view rest = text;
+  while (!rest.empty()) {
+    const size_t eol = rest.find('\n');
+    std::string_view line = rest.substr(0, eol);
+    rest.remove_prefix(eol == std::string_view::npos ? rest.size() : eol + 1);
+    if (line.empty()) continue;
+    auto j = nlohmann::json::parse(line, nullptr, false);
+    ++(j.is_object() ? attempts : unreadable);
+  }
+  tlog::Event e;
+  e.actor = "unknown";  // whoever tried is not known: the note could say anything
+  e.action = "vault.refused";
+  e.result = "refused";
+  e.objects = {
+      {"attempts", attempts}, {"unreadable_notes", unreadable}, {"notes_hmac_sha256", hash}};
+  return e;
+}
 }  // namespace
 
 Status NoteRefusedAttempt(const std::string& vault_path, const std::string& actor,
                           const std::string& command, const std::string& reason) {
-  if (!FileExists(vault_path)) return Ok();  // nothing to protect, nothing to note
   nlohmann::ordered_json j = {{"time", NowUnixSeconds()},
                               {"actor", actor},
                               {"command", command},
                               {"reason", reason}};
   std::string line = j.dump(-1, ' ', false, nlohmann::detail::error_handler_t::replace) + "\n";
+  if (store::IsPostgresUri(vault_path)) {
+    // No file beside a database: the note is a document of the vault's
+    // schema, written without the key (nothing else is) and folded the same.
+    auto s = store::OpenStore(vault_path, {std::chrono::milliseconds(2000)});
+    if (!s) return s.error().code() == ErrorCode::kNotFound ? Ok() : Fail(s.error());
+    Bytes r(8);
+    crypto::RandomFill(r);
+    RETURN_IF_ERROR((*s)->Begin());
+    Status st =
+        (*s)->PutDoc(kRefusedKind, std::to_string(NowUnixSeconds()) + "-" + HexEncode(r), line);
+    if (st) st = (*s)->Commit();
+    if (!st) (*s)->Rollback();
+    return st;
+  }
+  if (!FileExists(vault_path)) return Ok();  // nothing to protect, nothing to note
   std::string path = RefusedPath(vault_path);
   int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
   if (fd < 0) return Fail(Unavailable("cannot note the refused attempt in " + path));
@@ -364,6 +400,7 @@ Status NoteRefusedAttempt(const std::string& vault_path, const std::string& acto
 // notes there were and the keyed hash of the file, which proves later which
 // file was folded without revealing it.
 Status Vault::FoldRefusedAttempts() {
+  if (store::IsPostgresUri(path_)) return FoldRefusedDocs();
   const std::string notes = RefusedPath(path_);
   const std::string claimed = ClaimedRefusedPath(path_);
   if (!FileExists(notes) && !FileExists(claimed)) return Ok();
@@ -371,8 +408,7 @@ Status Vault::FoldRefusedAttempts() {
   // change just to fold notes, so they wait for a later open instead.
   Status began = BeginWrite(/*try_only=*/true);
   if (!began) return began.error().code() == ErrorCode::kUnavailable ? Ok() : began;
-  ASSIGN_OR_RETURN(crypto::SecretBytes notes_key,
-                   crypto::HkdfSha256(index_root_, id_, AsBytes("custos/refused-notes/v1"), 32));
+  ASSIGN_OR_RETURN(crypto::SecretBytes notes_key, RefusedNotesKey());
   const crypto::HmacSha256 mac(notes_key);
   Status st = [&]() -> Status {
     if (!FileExists(claimed) && ::rename(notes.c_str(), claimed.c_str()) != 0) {
@@ -384,24 +420,7 @@ Status Vault::FoldRefusedAttempts() {
     auto last = store_->GetMeta(kMetaRefusedFolded);
     if (!last) return Fail(last.error());
     if (*last && AsChars(**last) == hash) return Ok();  // folded by a process that died after
-    uint64_t attempts = 0, unreadable = 0;
-    std::string_view rest = text;
-    while (!rest.empty()) {
-      const size_t eol = rest.find('\n');
-      std::string_view line = rest.substr(0, eol);
-      rest.remove_prefix(eol == std::string_view::npos ? rest.size() : eol + 1);
-      if (line.empty()) continue;
-      auto j = nlohmann::json::parse(line, nullptr, false);
-      ++(j.is_object() ? attempts : unreadable);
-    }
-    tlog::Event e;
-    e.actor = "unknown";  // whoever tried is not known: the note could say anything
-    e.action = "vault.refused";
-    e.result = "refused";
-    e.objects = {{"attempts", attempts},
-                 {"unreadable_notes", unreadable},
-                 {"notes_hmac_sha256", hash}};
-    RETURN_IF_ERROR(audit_->Append(e).map([](uint64_t) {}));
+    RETURN_IF_ERROR(audit_->Append(RefusedEvent(text, hash)).map([](uint64_t) {}));
     RETURN_IF_ERROR(audit_->SignCheckpoint());
     return store_->PutMeta(kMetaRefusedFolded, AsBytes(hash));
   }();
@@ -409,6 +428,33 @@ Status Vault::FoldRefusedAttempts() {
   // Notes that arrived while these were folded wait for the next open.
   ::unlink(claimed.c_str());
   return Ok();
+}
+
+Status Vault::FoldRefusedDocs() {
+  ASSIGN_OR_RETURN(auto waiting, store_->ListDocs(kRefusedKind));
+  if (waiting.empty()) return Ok();
+  Status began = BeginWrite(/*try_only=*/true);
+  if (!began) return began.error().code() == ErrorCode::kUnavailable ? Ok() : began;
+  Status st = [&]() -> Status {
+    ASSIGN_OR_RETURN(crypto::SecretBytes notes_key, RefusedNotesKey());
+    const crypto::HmacSha256 mac(notes_key);
+    // Read again under the lock: another process may have folded them.
+    ASSIGN_OR_RETURN(auto notes, store_->ListDocs(kRefusedKind));
+    if (notes.empty()) return Ok();
+    std::string text;
+    for (const auto& [key, body] : notes) {
+      text += body;
+      RETURN_IF_ERROR(store_->DeleteDoc(kRefusedKind, key));
+    }
+    const std::string hash = HexEncode(mac.Mac(AsBytes(text)));
+    RETURN_IF_ERROR(audit_->Append(RefusedEvent(text, hash)).map([](uint64_t) {}));
+    return audit_->SignCheckpoint();
+  }();
+  return FinishWrite(std::move(st));
+}
+
+Result<crypto::SecretBytes> Vault::RefusedNotesKey() const {
+  return crypto::HkdfSha256(index_root_, id_, AsBytes("custos/refused-notes/v1"), 32);
 }
 
 Status Vault::BeginWrite(bool try_only) {
@@ -419,6 +465,12 @@ Status Vault::BeginWrite(bool try_only) {
   Status st = [&]() -> Status {
     ASSIGN_OR_RETURN(Bytes version, RequireMeta(*store_, kMetaKekVersion, path_));
     if (version.size() != 4) return Fail(DataLoss(path_ + ": key version is damaged"));
+    ASSIGN_OR_RETURN(std::optional<Bytes> moved, store_->GetMeta(kMetaMovedTo));
+    if (moved) {
+      return Fail(FailedPrecondition(
+          path_ + " was moved to " + std::string(AsChars(*moved)) +
+          " (custos vault copy): work there; this one is kept read-only for the record"));
+    }
     if (ReadU32BE(version.data()) != kek_version_) {
       return Fail(Unauthenticated("the key of " + path_ +
                                   " was rotated by another process while this command ran; "

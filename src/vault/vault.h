@@ -308,8 +308,10 @@ inline constexpr std::string_view kStateDocKinds[] = {"session"};
 // version); reads see one committed state per call.
 class Vault {
  public:
-  // Creates a new vault file. For a key file that does not exist yet, creates
-  // it (0600). kAlreadyExists if the vault file exists.
+  // Creates a new vault: a SQLite file, or the schema of a PostgreSQL
+  // database when `path` is a postgresql:// URI (store::CreateStore). For a
+  // key file that does not exist yet, creates it (0600). kAlreadyExists if
+  // the vault exists; nothing is left behind when creating it fails.
   static Result<std::unique_ptr<Vault>> Create(const std::string& path, const KeySource& key,
                                                const std::string& actor = "unknown",
                                                const OpenOptions& options = {});
@@ -459,6 +461,23 @@ class Vault {
   tlog::AuditLog& audit() { return *audit_; }
   Status RefreshAudit() { return audit_->Reload(); }
 
+  // Copies the whole vault to a new one at `to` (a file, or a postgresql://
+  // URI: the other backend or the same), as it is: ids, keys, documents
+  // and the audit log with its checkpoints. Verifies this vault's audit log
+  // first and keeps writers out until the copy is done; then opens the copy
+  // with `key` (this vault's), verifies its log, compares what both hold,
+  // and records the move on both ends (vault.copy here, vault.copied
+  // there). kAlreadyExists if `to` holds a vault; a copy that fails leaves
+  // nothing at `to`. `progress` hears of the persons copied.
+  struct CopyReport {
+    store::CopyCounts counts;
+    uint64_t source_audit_size = 0;       // entries verified before the copy
+    std::string source_root_sha256;       // the log's root then (hex)
+    uint64_t destination_audit_size = 0;  // entries verified in the copy, with vault.copied
+  };
+  Result<CopyReport> CopyTo(const std::string& to, const KeySource& key,
+                            const std::function<void(uint64_t persons)>& progress = {});
+
   // Runs tlog::AuditLog::Repair in a write transaction of its own (rolled
   // back with `dry_run`). See there for what it does and never does.
   Result<tlog::AuditLog::RepairReport> RepairAudit(bool dry_run);
@@ -587,6 +606,9 @@ class Vault {
   // ---- The vault's files ----
   // What the store is made of on disk (main file, WAL...), for residue scans.
   std::vector<std::string> Files() const;
+  // "sqlite" (a file) or "postgresql" (a database): what destruction can
+  // check of the residue, and what it must leave to the database's owner.
+  std::string_view StoreKind() const;
   // What protects deleted data from lingering, read back from the store now
   // (not what was asked for): SQLite's secure_delete and journal mode.
   struct ResidueSettings {
@@ -623,6 +645,8 @@ class Vault {
  private:
   friend class ImportBatch;
   static constexpr std::string_view kMetaNextPersonPk = "next_person_pk";  // BE64, never decreases
+  // Where CopyTo moved the vault: set, it takes no more changes.
+  static constexpr std::string_view kMetaMovedTo = "moved_to";
   Vault() = default;
   // Associated data of a value sealed under the KEK of `kek_version`.
   Bytes WrapAd(std::string_view label, std::optional<ByteSpan> person,
@@ -651,6 +675,10 @@ class Vault {
   Result<crypto::FieldCipher> CipherForKey(ByteSpan wrapped_key, uint32_t kek_version,
                                            const PersonId& id) const;
   Status FoldRefusedAttempts();
+  // A PostgreSQL vault's notes, which are documents of its schema.
+  Status FoldRefusedDocs();
+  // The key of the notes' keyed hash (the log names a fold by it).
+  Result<crypto::SecretBytes> RefusedNotesKey() const;
   // Begins a write transaction (waiting up to the lock wait, or not at all
   // with `try_only`) and re-reads what another process may have changed.
   Status BeginWrite(bool try_only = false);
@@ -711,6 +739,8 @@ Status Vault::ReadSelectedBatches(
 // `<vault>.refused`, a file of its own: the vault file stays byte-for-byte
 // unchanged, and the next successful open moves the notes into the audit
 // log as vault.refused entries. No personal data: the command and reason only.
+// A PostgreSQL vault has no file beside it: the note is a document of its
+// schema (the one write made without the key), folded the same way.
 Status NoteRefusedAttempt(const std::string& vault_path, const std::string& actor,
                           const std::string& command, const std::string& reason);
 

@@ -200,6 +200,10 @@ Result<std::vector<store::CheckpointRow>> Vault::Checkpoints() {
 
 std::vector<std::string> Vault::Files() const { return store_->Files(); }
 
+std::string_view Vault::StoreKind() const {
+  return store::IsPostgresUri(path_) ? "postgresql" : "sqlite";
+}
+
 Result<Vault::ResidueSettings> Vault::ReadResidueSettings() {
   ASSIGN_OR_RETURN(store::Store::ResidueSettings s, store_->ReadResidueSettings());
   ResidueSettings r;

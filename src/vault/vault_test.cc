@@ -5,13 +5,14 @@
 #include <sys/stat.h>
 
 #include <chrono>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
-#include <cstdlib>
 #include <string_view>
 
 #include "base/test_util.h"
 #include "crypto/aead.h"
+#include "store/pg_test_cluster.h"
 #include "vault/test_v1_keys.h"
 
 namespace custos::vault {
@@ -19,6 +20,13 @@ namespace {
 
 using custos::testing::Slurp;
 using custos::testing::TempDir;
+using custos::testing::TestOnPostgres;
+using custos::testing::TestVaultLocation;
+
+// For tests of the vault file itself (its bytes, tampering through sqlite3):
+// the PostgreSQL run covers the same behaviour elsewhere or has no file.
+#define SQLITE_FILE_TEST() \
+  if (TestOnPostgres()) GTEST_SKIP() << "a test of the vault file: SQLite only"
 
 Bytes AsBytesOf(std::string_view s) { return Bytes(s.begin(), s.end()); }
 
@@ -75,7 +83,7 @@ class VaultTest : public ::testing::Test {
  protected:
   void SetUp() override {
     key_ = dir_.File("k.key");
-    path_ = dir_.File("v.vault");
+    path_ = TestVaultLocation(dir_.File("v.vault"));
     auto v = Vault::Create(path_, KeyFile(key_));
     ASSERT_TRUE(v) << v.error().ToString();
     vault_ = std::move(*v);
@@ -251,6 +259,7 @@ TEST_F(VaultTest, ImportRefusesPastThePersonNumberLimitAndKeepsNothing) {
 }
 
 TEST_F(VaultTest, NoPlaintextInVaultFiles) {
+  SQLITE_FILE_TEST();
   ImportRows(*vault_, "crm", kRows);
   vault_.reset();
   std::string all = custos::testing::SlurpTree(dir_.path());
@@ -261,6 +270,7 @@ TEST_F(VaultTest, NoPlaintextInVaultFiles) {
 }
 
 TEST_F(VaultTest, WrongKeyFileIsUnauthenticatedAndChangesNothing) {
+  SQLITE_FILE_TEST();
   ImportRows(*vault_, "crm", kRows);
   vault_.reset();
   std::string before = Slurp(path_);
@@ -295,7 +305,7 @@ TEST_F(VaultTest, PassphraseVaultNeedsPassphrase) {
   KeySource pass;
   pass.kind = KeySource::Kind::kPassphrase;
   pass.passphrase_env = "CUSTOS_TEST_PASS";
-  std::string p2 = dir_.File("p.vault");
+  std::string p2 = TestVaultLocation(dir_.File("p.vault"));
   {
     auto v = Vault::Create(p2, pass);
     ASSERT_TRUE(v) << v.error().ToString();
@@ -345,6 +355,7 @@ void FlipByteInFirstRecord(const std::string& path, int field_index) {
 }
 
 TEST_F(VaultTest, FlippedCiphertextByteFailsOnlyThatField) {
+  SQLITE_FILE_TEST();
   auto ids = ImportRows(*vault_, "crm", kRows);
   vault_.reset();
   FlipByteInFirstRecord(path_, 1);
@@ -368,6 +379,7 @@ TEST_F(VaultTest, FlippedCiphertextByteFailsOnlyThatField) {
 }
 
 TEST_F(VaultTest, CiphertextMovedToAnotherPersonFailsToOpen) {
+  SQLITE_FILE_TEST();
   auto ids = ImportRows(*vault_, "crm", {kRows[0], kRows[1]});
   vault_.reset();
   // Give person 2's record the body of person 1's record. Different keys and
@@ -589,6 +601,7 @@ TEST_P(ReadSelectedBatchesTest, ConsumeErrorStopsTheRead) {
 INSTANTIATE_TEST_SUITE_P(Workers, ReadSelectedBatchesTest, ::testing::Values(0, 1, 3));
 
 TEST_F(VaultTest, ReadSelectedOpensOnlySelectedFields) {
+  SQLITE_FILE_TEST();
   auto ids = ImportRows(*vault_, "crm", kRows);
   vault_.reset();
   FlipByteInFirstRecord(path_, 1);  // the first person's first "id"
@@ -645,7 +658,9 @@ TEST_F(VaultTest, ReadSelectedErrors) {
     sel.people = {};
     EXPECT_TRUE(ReadAllSelected(*vault_, sel).empty());
   }
-  // A damaged wrapped key fails the read (as Read does).
+  // A damaged wrapped key fails the read (as Read does): tampered with in
+  // the file.
+  if (TestOnPostgres()) return;
   vault_.reset();
   sqlite3* db = nullptr;
   ASSERT_EQ(sqlite3_open(path_.c_str(), &db), SQLITE_OK);
@@ -693,6 +708,7 @@ TEST_F(VaultTest, RotationRewrapsAndRetiresTheOldKey) {
 // rotation re-wraps them in v2. The v1 keys are made here from the v2 ones
 // with the KEK from the key file, as docs/formats/field-ciphertext.md says.
 TEST_F(VaultTest, KeysWrappedInVersionOneStillOpenAndRotateToVersionTwo) {
+  SQLITE_FILE_TEST();
   auto ids = ImportRows(*vault_, "crm", kRows);
   ASSERT_EQ(ids.size(), 2u);
   std::vector<std::string> before;
@@ -775,6 +791,7 @@ TEST_F(VaultTest, RotateToTheSameKeyIsRefused) {
 }
 
 TEST_F(VaultTest, ForgetLeavesNoTrace) {
+  SQLITE_FILE_TEST();
   auto ids = ImportRows(*vault_, "crm", kRows);
   // Capture the person's wrapped key and a record body before forgetting.
   sqlite3* db = nullptr;
@@ -938,6 +955,7 @@ TEST_F(SharedVaultTest, ForgettingTheSamePersonTwiceAtOnceLogsItOnce) {
 // nothing in them is authenticated, so the log takes a count and a keyed
 // hash, never their text.
 TEST_F(SharedVaultTest, PlantedRefusalNotesEnterTheLogAsACountOnly) {
+  SQLITE_FILE_TEST();
   vault_.reset();
   ASSERT_TRUE(NoteRefusedAttempt(path_, "mallory", "show", "wrong key or passphrase"));
   {
@@ -970,6 +988,7 @@ TEST_F(SharedVaultTest, PlantedRefusalNotesEnterTheLogAsACountOnly) {
 // A fold whose process died after committing but before removing the
 // claimed notes: the next open recognises them by their keyed hash.
 TEST_F(SharedVaultTest, ClaimedNotesAlreadyFoldedAreNotFoldedTwice) {
+  SQLITE_FILE_TEST();
   vault_.reset();
   ASSERT_TRUE(NoteRefusedAttempt(path_, "x", "show", "wrong key or passphrase"));
   const std::string notes = Slurp(path_ + ".refused");
@@ -985,6 +1004,127 @@ TEST_F(SharedVaultTest, ClaimedNotesAlreadyFoldedAreNotFoldedTwice) {
   ASSERT_TRUE(v);
   EXPECT_FALSE(std::filesystem::exists(path_ + ".refused.folding"));
   EXPECT_EQ(CountAction(**v, "vault.refused"), 1u);
+}
+
+}  // namespace
+}  // namespace custos::vault
+
+namespace custos::vault {
+namespace {
+
+// A vault in PostgreSQL has no file beside it: a refused attempt is noted
+// as a document of its schema, folded at the next open as a count and a
+// keyed hash, and removed in the same transaction.
+TEST_F(SharedVaultTest, RefusalNotesOfADatabaseVaultAreFoldedOnce) {
+  if (!TestOnPostgres()) GTEST_SKIP() << "a vault in PostgreSQL";
+  vault_.reset();
+  ASSERT_TRUE(NoteRefusedAttempt(path_, "mallory", "show", "wrong key or passphrase"));
+  ASSERT_TRUE(NoteRefusedAttempt(path_, "CANARY-ACTOR", "find", "13812345678"));
+  auto v = Vault::Open(path_, KeyFile(key_));
+  ASSERT_TRUE(v) << v.error().ToString();
+  auto left = (*v)->store_for_testing().ListDocs("refused_attempt");
+  ASSERT_TRUE(left);
+  EXPECT_TRUE(left->empty());
+  std::string log;
+  ASSERT_TRUE((*v)->store_for_testing().ForEachAuditEntry(0, [&](uint64_t, ByteSpan d) -> Status {
+    log += std::string(AsChars(d)) + "\n";
+    return Ok();
+  }));
+  EXPECT_NE(log.find("\"attempts\":2,\"unreadable_notes\":0"), std::string::npos) << log;
+  for (const char* canary : {"mallory", "CANARY-ACTOR", "13812345678"}) {
+    EXPECT_EQ(log.find(canary), std::string::npos) << canary;
+  }
+  v->reset();
+  auto again = Vault::Open(path_, KeyFile(key_));
+  ASSERT_TRUE(again);
+  EXPECT_EQ(CountAction(**again, "vault.refused"), 1u);
+  EXPECT_TRUE(VerifyAudit(**again));
+}
+
+// A copy of the vault, to a file and back: the same people,
+// readable with the same key, one history in both logs, and the original
+// read-only afterwards.
+TEST_F(SharedVaultTest, CopyToAFileAndBackKeepsEveryoneAndOneHistory) {
+  const std::vector<PersonId> imported = ImportRows(*vault_, "crm", kRows);
+  ASSERT_EQ(imported.size(), 2u);
+  // From the database run: to a file and back. From the file run: to
+  // another file and back (the database run covers both directions).
+  const std::string there = dir_.File("there.vault");
+  auto report = vault_->CopyTo(there, KeyFile(key_));
+  ASSERT_TRUE(report) << report.error().ToString();
+  EXPECT_EQ(report->counts.persons, 2u);
+  EXPECT_EQ(report->counts.records, 3u);
+  EXPECT_EQ(report->destination_audit_size, report->source_audit_size + 2);
+
+  // The original takes no more changes, and says where the vault went.
+  auto changed =
+      vault_->Transact(vault_->MakeEvent("test.after"), [](tlog::Event&) { return Ok(); });
+  ASSERT_FALSE(changed);
+  EXPECT_EQ(changed.error().code(), ErrorCode::kFailedPrecondition);
+  EXPECT_NE(changed.error().message().find(there), std::string::npos) << changed.error().message();
+  EXPECT_TRUE(VerifyAudit(*vault_));
+  auto again = vault_->CopyTo(dir_.File("again.vault"), KeyFile(key_));
+  ASSERT_FALSE(again);
+  EXPECT_EQ(again.error().code(), ErrorCode::kFailedPrecondition);
+  EXPECT_FALSE(std::filesystem::exists(dir_.File("again.vault")));
+
+  auto copy = Vault::Open(there, KeyFile(key_));
+  ASSERT_TRUE(copy) << copy.error().ToString();
+  EXPECT_EQ((*copy)->IdHex(), vault_->IdHex());
+  EXPECT_TRUE(VerifyAudit(**copy));
+  EXPECT_EQ(CountAction(**copy, "vault.copy"), 1u);
+  EXPECT_EQ(CountAction(**copy, "vault.copied"), 1u);
+  EXPECT_EQ(CountAction(*vault_, "vault.copy"), 1u);
+  EXPECT_EQ(CountAction(*vault_, "vault.copied"), 0u);
+  // The original's log is a prefix of the copy's: every entry the same.
+  std::vector<Bytes> here, copied;
+  ASSERT_TRUE(vault_->store_for_testing().ForEachAuditEntry(0, [&](uint64_t, ByteSpan d) {
+    here.emplace_back(d.begin(), d.end());
+    return Ok();
+  }));
+  ASSERT_TRUE((*copy)->store_for_testing().ForEachAuditEntry(0, [&](uint64_t, ByteSpan d) {
+    copied.emplace_back(d.begin(), d.end());
+    return Ok();
+  }));
+  ASSERT_EQ(copied.size(), here.size() + 1);
+  EXPECT_TRUE(std::equal(here.begin(), here.end(), copied.begin()));
+  auto found = (*copy)->Find(IndexKind::kResidentId, "11010519491231002X");
+  ASSERT_TRUE(found);
+  ASSERT_EQ(*found, std::vector<PersonId>{imported[0]});
+  auto person = (*copy)->Read(imported[0]);
+  ASSERT_TRUE(person) << person.error().ToString();
+  bool note = false;
+  for (const FieldValue& f : person->fields) note |= f.value == "老客户 CANARY-NOTE-1";
+  EXPECT_TRUE(note);
+
+  // And back to this test's backend, from the copy.
+  const std::string back = TestVaultLocation(dir_.File("back.vault"));
+  auto home = (*copy)->CopyTo(back, KeyFile(key_));
+  ASSERT_TRUE(home) << home.error().ToString();
+  auto returned = Vault::Open(back, KeyFile(key_));
+  ASSERT_TRUE(returned);
+  EXPECT_TRUE(VerifyAudit(**returned));
+  EXPECT_EQ(*(*returned)->CountPeople(), 2u);
+  ASSERT_TRUE((*returned)->Transact((*returned)->MakeEvent("test.after"),
+                                    [](tlog::Event&) { return Ok(); }));
+}
+
+// A copy onto an existing vault is refused and leaves that vault as it was.
+TEST_F(SharedVaultTest, CopyOntoAnExistingVaultIsRefusedAndChangesNothing) {
+  const std::string other = TestVaultLocation(dir_.File("other.vault"));
+  auto made = Vault::Create(other, KeyFile(dir_.File("other.key")));
+  ASSERT_TRUE(made);
+  const std::string other_id = (*made)->IdHex();
+  made->reset();
+  auto r = vault_->CopyTo(other, KeyFile(key_));
+  ASSERT_FALSE(r);
+  EXPECT_EQ(r.error().code(), ErrorCode::kAlreadyExists);
+  auto still = Vault::Open(other, KeyFile(dir_.File("other.key")));
+  ASSERT_TRUE(still) << still.error().ToString();
+  EXPECT_EQ((*still)->IdHex(), other_id);
+  // And this vault carries on: the refused copy recorded nothing.
+  EXPECT_EQ(CountAction(*vault_, "vault.copy"), 0u);
+  ASSERT_TRUE(vault_->Transact(vault_->MakeEvent("test.after"), [](tlog::Event&) { return Ok(); }));
 }
 
 }  // namespace
