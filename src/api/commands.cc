@@ -138,13 +138,15 @@ void AddDestructionRoutes(std::vector<CommandRoute>& r) {
        Text("lang", "--lang", "zh or en"), Of(K::kOutDir, "out", "--out", "certificate", true)});
   add("POST", "/api/v1/media", "media register", "Register a medium still to be destroyed",
       {Text("id", "--id", "Serial number or label", true),
-       Text("kind", "--kind", "disk, ssd, tape, paper, usb, optical, other", true),
+       Text("kind", "--kind",
+            "disk, ssd, tape, paper, usb, optical, database-wal, database-backup, other", true),
        Text("description", "--description", "What it held (no personal data)")});
   add("POST", "/api/v1/media/{id}/destruction", "media record",
       "Record a medium's physical destruction, witnessed by two trained supervisors",
       {Text("id", "--id", "Serial number or label", true),
-       Text("kind", "--kind", "disk, ssd, tape, paper, usb, optical, other", true),
-       Text("method", "--method", "shred, degauss, incinerate, overwrite", true),
+       Text("kind", "--kind",
+            "disk, ssd, tape, paper, usb, optical, database-wal, database-backup, other", true),
+       Text("method", "--method", "shred, degauss, incinerate, overwrite, delete", true),
        Text("executor", "--executor", "Who destroyed it", true),
        Of(K::kList, "witnesses", "--witness", "Two witnesses (user ids)", true),
        Text("vendor", "--vendor", "Destruction vendor"),

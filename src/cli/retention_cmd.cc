@@ -342,7 +342,10 @@ void AddRetentionCommands(CLI::App& app, std::vector<Command>& commands) {
   auto* c_reg = media->add_subcommand("register", "Register a medium still to be destroyed");
   AddVaultOptions(c_reg, reg.o);
   c_reg->add_option("--id", reg.m.id, "Serial number or label")->required();
-  c_reg->add_option("--kind", reg.m.kind, "disk, ssd, tape, paper, usb, optical, other")->required();
+  c_reg
+      ->add_option("--kind", reg.m.kind,
+                   "disk, ssd, tape, paper, usb, optical, database-wal, database-backup, other")
+      ->required();
   c_reg->add_option("--description", reg.m.description, "What it held (no personal data)");
   commands.push_back({c_reg, Runner(reg, reg.o.json)});
 
@@ -351,8 +354,12 @@ void AddRetentionCommands(CLI::App& app, std::vector<Command>& commands) {
   auto* c_rec = media->add_subcommand("record", "Record a medium's physical destruction");
   AddVaultOptions(c_rec, rec.o);
   c_rec->add_option("--id", rec.m.id, "Serial number or label")->required();
-  c_rec->add_option("--kind", rec.m.kind, "disk, ssd, tape, paper, usb, optical, other")->required();
-  c_rec->add_option("--method", rec.m.method, "shred, degauss, incinerate, overwrite")->required();
+  c_rec
+      ->add_option("--kind", rec.m.kind,
+                   "disk, ssd, tape, paper, usb, optical, database-wal, database-backup, other")
+      ->required();
+  c_rec->add_option("--method", rec.m.method, "shred, degauss, incinerate, overwrite, delete")
+      ->required();
   c_rec->add_option("--executor", rec.m.executor, "Who destroyed it")->required();
   c_rec->add_option("--witness", rec.m.witnesses, "Witness, twice")->required();
   c_rec->add_option("--vendor", rec.m.vendor, "Destruction vendor, if entrusted");

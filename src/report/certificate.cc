@@ -108,17 +108,21 @@ const std::map<std::string, Text>& StateWords() {
 }
 
 const std::map<std::string, Text>& MediaWords() {
-  static const std::map<std::string, Text> m = {{"disk", {"硬盘", "hard disk"}},
-                                                {"ssd", {"固态硬盘", "solid-state drive"}},
-                                                {"tape", {"磁带", "tape"}},
-                                                {"paper", {"纸质文件", "paper"}},
-                                                {"usb", {"U 盘", "USB drive"}},
-                                                {"optical", {"光盘", "optical disc"}},
-                                                {"other", {"其他", "other"}},
-                                                {"shred", {"粉碎", "shredded"}},
-                                                {"degauss", {"消磁", "degaussed"}},
-                                                {"incinerate", {"焚烧", "incinerated"}},
-                                                {"overwrite", {"覆写", "overwritten"}}};
+  static const std::map<std::string, Text> m = {
+      {"disk", {"硬盘", "hard disk"}},
+      {"ssd", {"固态硬盘", "solid-state drive"}},
+      {"tape", {"磁带", "tape"}},
+      {"paper", {"纸质文件", "paper"}},
+      {"usb", {"U 盘", "USB drive"}},
+      {"optical", {"光盘", "optical disc"}},
+      {"other", {"其他", "other"}},
+      {"shred", {"粉碎", "shredded"}},
+      {"degauss", {"消磁", "degaussed"}},
+      {"incinerate", {"焚烧", "incinerated"}},
+      {"overwrite", {"覆写", "overwritten"}},
+      {"database-wal", {"数据库预写日志及归档", "database WAL and archives"}},
+      {"database-backup", {"数据库备份", "database backups"}},
+      {"delete", {"由所有者删除", "deleted by the owner"}}};
   return m;
 }
 
@@ -249,6 +253,42 @@ std::string ResidueScan(const Words& w, const json& scan) {
          " wrapped data keys destroyed in every file of the vault (" + files + "): found " + found;
 }
 
+// A PostgreSQL vault: what was checked in the database, and what only the
+// database's owner can delete (the cluster's WAL and backups).
+std::string DatabaseRows(const Words& w, const json& c) {
+  const json& v = c["verification"];
+  std::string h;
+  h += Row(w({"存储", "Store"}), w({"PostgreSQL 数据库（模式 <code>custos</code>）",
+                                    "PostgreSQL database (schema <code>custos</code>)"}));
+  h += Row(w({"表重建（<code>VACUUM FULL</code>）", "Tables rewritten (<code>VACUUM FULL</code>)"}),
+           v.value("vacuumed", false) ? w({"已完成", "completed"}) : w({"未执行", "not run"}));
+  h += Row(w({"尚待销毁的人员 / 待重写的记录", "People left to destroy / records left to rewrite"}),
+           Esc(Str(v["people_left"])) + " / " + Esc(Str(v["rewrites_left"])));
+  h += Row(w({"残留扫描", "Residue scan"}),
+           w({"未执行：数据库的文件属于数据库服务器，Custos 无法读取",
+              "not run: the database's files belong to its server, which Custos cannot read"}));
+  std::string copies;
+  for (const auto& m : c.value("outside_custos", json::array())) {
+    copies += "<br>" + Esc(Str(m["id"])) + " (" + Word(w, MediaWords(), m["kind"]) + "): " +
+              (Str(m["state"]) == "destroyed"
+                   ? w({"已记录删除，", "deletion recorded "}) + Esc(Str(m["destroyed_at"]))
+                   : w({"尚未记录", "not yet recorded"}));
+  }
+  h +=
+      Row(w({"Custos 之外的副本", "Copies outside Custos"}),
+          w({"数据库集群的预写日志（WAL）及其归档和副本、数据库的备份和导出，仍可能保存已销毁的数据"
+             "（以保管库密钥封装）。它们不在 Custos 掌控之内：须由其所有者删除，并以 "
+             "<code>custos media record</code> 记录：",
+             "the cluster's write-ahead log (WAL) with its archives and replicas, and the "
+             "database's backups and dumps, may still hold the destroyed data (under the vault "
+             "key). They are outside Custos: their owner must delete them and record it with "
+             "<code>custos media record</code>:"}) +
+              copies);
+  h += Row(w({"审计日志验证", "Audit log verified"}),
+           Esc(Str(v["audit_entries_verified"])) + w({" 条记录验证通过", " entries"}));
+  return h;
+}
+
 std::string MethodSection(const Words& w, const json& c) {
   const json& m = c["method"];
   const json& v = c["verification"];
@@ -267,6 +307,7 @@ std::string MethodSection(const Words& w, const json& c) {
            KeysDestroyed(w, m["keys_destroyed"]));
   if (!v.is_object()) return h + "</table>\n";
   h += Row(w({"核验时间", "Checked at"}), Esc(Str(v["checked_at"])));
+  if (v.value("store", "sqlite") == "postgresql") return h + DatabaseRows(w, c) + "</table>\n";
   h += Row(w({"安全删除（<code>PRAGMA secure_delete</code>，回读）",
               "Secure delete (<code>PRAGMA secure_delete</code>, read back)"}),
            OnOff(w, v.value("secure_delete", false)));

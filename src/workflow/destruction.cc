@@ -293,11 +293,17 @@ Result<PurgeFacts> Execution::CheckPurge(const Work& w, Work& after) {
   ASSIGN_OR_RETURN(after, internal::ComputeWork(vault_, datasets_, today));
   f.people_left = after.destroy.size();
   f.rewrites_left = after.rewrite.size();
-  ASSIGN_OR_RETURN(vault::Vault::ResidueScan scan, vault_.ScanForResidue(w.residue_sample));
-  for (const auto& [file, bytes] : scan.files) f.scanned.push_back({file, bytes});
-  f.keys_looked_for = scan.needles;
+  f.store = vault_.StoreKind();
   f.keys_destroyed = w.destroy.size();
-  f.keys_found = scan.found;
+  if (f.store == "sqlite") {
+    ASSIGN_OR_RETURN(vault::Vault::ResidueScan scan, vault_.ScanForResidue(w.residue_sample));
+    for (const auto& [file, bytes] : scan.files) f.scanned.push_back({file, bytes});
+    f.keys_looked_for = scan.needles;
+    f.keys_found = scan.found;
+  }
+  // A database's files are its server's, not ours to read: nothing scanned,
+  // and the copies the cluster keeps (WAL, archives, backups) are stated as
+  // the owner's steps (RegisterDatabaseCopies, in the purge's transaction).
   ASSIGN_OR_RETURN(tlog::VerifyReport verified, vault_.VerifyAudit());
   f.audit_entries_verified = verified.entries;
   return f;
@@ -305,8 +311,9 @@ Result<PurgeFacts> Execution::CheckPurge(const Work& w, Work& after) {
 
 // Purges the vault's files, checks what the purge left and records it.
 Status Execution::PurgeAndVerify(const Work& w) {
-  // Freed pages are zeroed (secure_delete), the WAL is checkpointed and
-  // truncated, VACUUM rebuilds the file.
+  // SQLite: freed pages are zeroed (secure_delete), the WAL is checkpointed
+  // and truncated, VACUUM rebuilds the file. PostgreSQL: VACUUM FULL
+  // rewrites the tables without the deleted rows.
   ASSIGN_OR_RETURN(vault::PurgeResult purge, vault_.PurgeResidue(/*vacuum=*/true));
   if (!purge.purged) {
     return Fail(Unavailable("destruction " + batch_.id +
@@ -316,7 +323,7 @@ Status Execution::PurgeAndVerify(const Work& w) {
   Work after;
   auto checked = CheckPurge(w, after);
   if (!checked) return Fail(checked.error().WithContext("destruction " + batch_.id));
-  const PurgeFacts& f = *checked;
+  PurgeFacts& f = *checked;
   if (f.people_left != 0 || f.rewrites_left != 0 || f.wal_bytes_after != 0) {
     // Another process wrote meanwhile (an import adds people, any change
     // refills the WAL): not damage, and a second run finishes the work.
@@ -327,25 +334,30 @@ Status Execution::PurgeAndVerify(const Work& w) {
                             " bytes in the WAL (another process wrote meanwhile); run "
                             "destroy execute again"));
   }
-  if (!f.secure_delete || f.keys_found != 0) {
+  if ((f.store == "sqlite" && !f.secure_delete) || f.keys_found != 0) {
     return Fail(DataLoss("destruction " + batch_.id + ": after the purge, secure_delete is " +
                          (f.secure_delete ? "on" : "OFF") + " and the residue scan found " +
                          std::to_string(f.keys_found) + " of " + std::to_string(f.keys_looked_for) +
                          " destroyed keys in the vault's files; the batch is not finished"));
   }
   const DestructionBatch before = batch_;
-  batch_.verification = f;
   batch_.state = DestructionState::kPurged;
   batch_.purged_at = Now();
   tlog::Event e = vault_.MakeEvent("destroy.purge");
   e.objects = {{"destruction", batch_.id},
+               {"store", f.store},
                {"vacuum", f.vacuumed},
                {"secure_delete", f.secure_delete},
                {"wal_bytes_after", f.wal_bytes_after},
                {"keys_looked_for", f.keys_looked_for},
                {"keys_found", f.keys_found},
                {"verified", true}};
-  Status purged = vault_.Transact(e, [&](tlog::Event&) -> Status {
+  Status purged = vault_.Transact(e, [&](tlog::Event& ev) -> Status {
+    if (f.store != "sqlite") {
+      ASSIGN_OR_RETURN(f.outside_custos, RegisterDatabaseCopies(vault_, batch_.id));
+      ev.objects["outside_custos"] = f.outside_custos;
+    }
+    batch_.verification = f;
     for (const auto& [id, ds] : datasets_) {
       const uint64_t rows = after.kept_records.count(id) ? after.kept_records.at(id) : 0;
       const uint64_t people = after.kept_people.count(id) ? after.kept_people.at(id) : 0;

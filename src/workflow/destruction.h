@@ -133,9 +133,9 @@ inline constexpr std::string_view kCertificateNamespace = "custos-certificate";
 // Physical media (docs/retention.md): registered, then destroyed.
 struct MediaRecord {
   std::string id;
-  std::string kind;     // disk, tape, paper, usb, other
+  std::string kind;  // disk, ssd, tape, paper, usb, optical, database-wal, database-backup, other
   std::string description;
-  std::string method;   // shred, degauss, incinerate, overwrite
+  std::string method;  // shred, degauss, incinerate, overwrite, delete
   std::string executor;
   std::vector<std::string> witnesses;
   std::string vendor;
@@ -149,6 +149,12 @@ Status RegisterMedia(vault::Vault& vault, const MediaRecord& media);
 // already recorded as destroyed.
 Status RecordMediaDestruction(vault::Vault& vault, const MediaRecord& media);
 Result<std::vector<MediaDoc>> ListMedia(vault::Vault& vault);
+// A PostgreSQL vault's copies outside Custos (the cluster's WAL, archives,
+// replicas; backups and dumps), registered as media of the destruction
+// `batch_id` for their owner to delete and record: returns their ids.
+// Inside the destruction's transaction (no authorisation of its own).
+Result<std::vector<std::string>> RegisterDatabaseCopies(vault::Vault& vault,
+                                                        const std::string& batch_id);
 
 }  // namespace custos::workflow
 

@@ -83,6 +83,24 @@ json MediaJson(const std::vector<MediaDoc>& media) {
   return out;
 }
 
+// A PostgreSQL vault's copies outside Custos (the cluster's WAL, backups),
+// as their media records stand when the certificate is issued.
+json OutsideCustos(const DestructionBatch& b, const std::vector<MediaDoc>& media) {
+  json out = json::array();
+  if (!b.verification) return out;
+  for (const std::string& id : b.verification->outside_custos) {
+    json m = {{"id", id}, {"kind", ""}, {"state", "registered"}, {"destroyed_at", ""}};
+    for (const MediaDoc& d : media) {
+      if (d.id != id) continue;
+      m["kind"] = d.kind;
+      m["state"] = d.state == MediaState::kDestroyed ? "destroyed" : "registered";
+      m["destroyed_at"] = d.destroyed_at;
+    }
+    out.push_back(std::move(m));
+  }
+  return out;
+}
+
 }  // namespace
 
 Result<std::string> BuildCertificate(vault::Vault& vault, const std::string& want) {
@@ -123,6 +141,7 @@ Result<std::string> BuildCertificate(vault::Vault& vault, const std::string& wan
       {"retained", retained},
       {"transfers", transfers},
       {"media", MediaJson(media)},
+      {"outside_custos", OutsideCustos(b, media)},
       {"method",
        {{"erasure", "crypto-shredding"},
         {"field_encryption", b.field_cipher},

@@ -212,7 +212,9 @@ json PurgeFactsToJson(const PurgeFacts& v) {
             {"keys_looked_for", v.keys_looked_for},
             {"keys_destroyed", v.keys_destroyed},
             {"keys_found", v.keys_found}}},
-          {"audit_entries_verified", v.audit_entries_verified}};
+          {"audit_entries_verified", v.audit_entries_verified},
+          {"store", v.store},
+          {"outside_custos", v.outside_custos}};
 }
 
 json KeysDestroyedToJson(const std::map<std::string, uint64_t>& keys) {
@@ -314,6 +316,10 @@ Result<DestructionBatch> ParseDestructionBatch(std::string_view id, std::string_
     f.keys_destroyed = scan.U64("keys_destroyed");
     f.keys_found = scan.U64("keys_found");
     f.audit_entries_verified = v.U64("audit_entries_verified");
+    if (v.Has("store")) {  // since PostgreSQL vaults; before, every vault was a file
+      f.store = v.Str("store");
+      f.outside_custos = v.Strings("outside_custos");
+    }
     b.verification = std::move(f);
   }
   RETURN_IF_ERROR(d.status());

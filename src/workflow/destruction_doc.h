@@ -134,6 +134,12 @@ struct PurgeFacts {
   uint64_t keys_destroyed = 0;  // of how many destroyed
   uint64_t keys_found = 0;      // 0 when verified
   uint64_t audit_entries_verified = 0;
+  // Where the vault is: "sqlite" (a file: scanned above) or "postgresql"
+  // (a database whose files are the server's: no scan, no secure_delete;
+  // VACUUM FULL rewrote its tables, and the copies outside Custos are the
+  // media below, for their owner).
+  std::string store = "sqlite";
+  std::vector<std::string> outside_custos;  // media ids (RegisterDatabaseCopies)
 };
 
 // The purge facts as the batch and the certificate state them.
@@ -189,12 +195,12 @@ std::string_view MediaStateName(MediaState s);
 
 struct MediaDoc {
   std::string id;
-  std::string kind;  // disk, ssd, tape, paper, usb, optical, other
+  std::string kind;  // disk, ssd, tape, paper, usb, optical, database-wal, database-backup, other
   std::string description;
   MediaState state = MediaState::kRegistered;
   std::string registered_at;
   // Once destroyed:
-  std::string method;  // shred, degauss, incinerate, overwrite
+  std::string method;  // shred, degauss, incinerate, overwrite, delete
   std::string executor;
   std::vector<std::string> witnesses;
   std::string vendor;

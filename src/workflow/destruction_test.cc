@@ -5,12 +5,13 @@
 #include <algorithm>
 #include <cctype>
 #include <cstdlib>
-#include <set>
 #include <filesystem>
 #include <nlohmann/json.hpp>
+#include <set>
 
 #include "base/test_util.h"
 #include "package/sshsig.h"
+#include "store/pg_test_cluster.h"
 #include "tlog/audit_log.h"
 #include "vault/record_codec.h"
 #include "vault/test_v1_keys.h"
@@ -24,6 +25,7 @@ namespace {
 
 using custos::testing::Slurp;
 using custos::testing::TempDir;
+using custos::testing::TestOnPostgres;
 using custos::testing::WriteText;
 using json = nlohmann::ordered_json;
 
@@ -70,7 +72,9 @@ class DestructionTest : public ::testing::Test {
     o.today = today_;
     ASSERT_TRUE(ImportFile(*vault_, dir_.File("a.csv"), o));
   }
-  std::string Path() const { return dir_.File("vault/v.vault"); }
+  std::string Path() const {
+    return custos::testing::TestVaultLocation(dir_.File("vault/v.vault"));
+  }
   int64_t Pk(size_t i) {
     auto ids = vault_->Find(vault::IndexKind::kMobile, kPeople[i].mobile);
     EXPECT_TRUE(ids && ids->size() == 1);
@@ -129,14 +133,18 @@ class DestructionTest : public ::testing::Test {
     e.chunk_people = 2;
     return e;
   }
+  // What the vault's storage holds: its files, or a dump of its database
+  // (where a bytea is hex: Contains looks for that too).
   std::string VaultBytes() {
+    if (TestOnPostgres()) return custos::testing::PgDump(Path());
     std::string all;
     for (const auto& f : vault_->store_for_testing().Files()) all += Slurp(f);
     for (const char* extra : {".refused", "-journal"}) all += Slurp(Path() + extra);
     return all;
   }
   bool Contains(const std::string& hay, ByteSpan needle) {
-    return hay.find(std::string(AsChars(needle))) != std::string::npos;
+    return hay.find(std::string(AsChars(needle))) != std::string::npos ||
+           (TestOnPostgres() && hay.find(HexEncode(needle)) != std::string::npos);
   }
 
   TempDir dir_;
@@ -249,7 +257,7 @@ TEST_P(NoTraceTest, LeavesNoTraceOfDestroyedDataAndKeepsFrozenFields) {
   EXPECT_EQ(r->fields_removed, 2u * 2u + 1u);  // 张: ID, mobile, email; 李: mobile, email
   vault_.reset();
   Open(false);
-  std::string after;
+  std::string after = TestOnPostgres() ? VaultBytes() : "";
   for (const auto& entry : std::filesystem::recursive_directory_iterator(dir_.File("vault"))) {
     if (entry.is_regular_file()) after += Slurp(entry.path().string());
   }
@@ -402,7 +410,10 @@ TEST_F(DestructionTest, DeregisterCheckPassesOnlyAfterTheLastStep) {
   Retain();
   auto r = ExecuteDestruction(*vault_, Exec());
   ASSERT_TRUE(r);
-  EXPECT_EQ(blockers(), 2u);  // medium, certificate
+  // In PostgreSQL, also the cluster's WAL and the database's backups: the
+  // owner's to delete and record.
+  const size_t database_copies = TestOnPostgres() ? 2 : 0;
+  EXPECT_EQ(blockers(), 2u + database_copies);  // medium, certificate
   m.method = "shred";
   m.executor = "Vendor staff";
   m.witnesses = {"Archivist Li", "Archivist Li"};
@@ -419,8 +430,19 @@ TEST_F(DestructionTest, DeregisterCheckPassesOnlyAfterTheLastStep) {
   auto twice = RecordMediaDestruction(*vault_, m);
   ASSERT_FALSE(twice);
   EXPECT_EQ(twice.error().code(), ErrorCode::kFailedPrecondition);
-  EXPECT_EQ(blockers(), 1u);
+  EXPECT_EQ(blockers(), 1u + database_copies);
   ASSERT_TRUE(IssueCertificate(*vault_, "", dir_.File("cert"), "en"));
+  EXPECT_EQ(blockers(), database_copies);
+  for (const char* copy : {"-wal", "-backup"}) {
+    if (!TestOnPostgres()) break;
+    MediaRecord d;
+    d.id = r->id + copy;
+    d.kind = copy == std::string("-wal") ? "database-wal" : "database-backup";
+    d.method = "delete";
+    d.executor = "DBA Wang";
+    d.witnesses = {"Archivist Li", "Accountant Zhou"};
+    ASSERT_TRUE(RecordMediaDestruction(*vault_, d));
+  }
   EXPECT_EQ(blockers(), 0u);
 }
 
@@ -523,13 +545,23 @@ TEST_F(DestructionTest, ChineseCertificateIsChineseThroughoutAndEnglishIsComplet
   const std::string html = Slurp(zh->html_path);
   // Data and proper names that stay as they are: ids, algorithm and file
   // names, dates, rule ids.
-  const std::set<std::string> allowed = {"AES-256-GCM", "XChaCha20-Poly1305", "SHA-256", "UTC",
-                                         "crm", "HDD-001", "tax-records", "v.vault", "v.vault-wal",
-                                         "v.vault-shm", "2026.1", r->id,
-                                         // product and file names in the verification note
-                                         "OpenSSH", "SSHSIG", "certificate.json",
-                                         // the executor: the vault's actor, as opened here
-                                         "unknown"};
+  std::set<std::string> allowed = {"AES-256-GCM", "XChaCha20-Poly1305", "SHA-256", "UTC", "crm",
+                                   "HDD-001", "tax-records", "v.vault", "v.vault-wal",
+                                   "v.vault-shm", "2026.1", r->id,
+                                   // product and file names in the verification note
+                                   "OpenSSH", "SSHSIG", "certificate.json",
+                                   // the executor: the vault's actor, as opened here
+                                   "unknown"};
+  if (TestOnPostgres()) {
+    // The database's names: product, schema, statements, the command, the
+    // media ids of the cluster's copies.
+    for (const char* t :
+         {"PostgreSQL", "custos", "VACUUM", "FULL", "WAL", "Custos", "media", "record"}) {
+      allowed.insert(t);
+    }
+    allowed.insert(r->id + "-wal");
+    allowed.insert(r->id + "-backup");
+  }
   for (const std::string& t : VisibleTokens(html)) {
     if (allowed.count(t) || std::all_of(t.begin(), t.end(), [](char c) {
           return std::isdigit(static_cast<unsigned char>(c)) || c == '-' || c == '.';
@@ -540,18 +572,28 @@ TEST_F(DestructionTest, ChineseCertificateIsChineseThroughoutAndEnglishIsComplet
     if (t.find_first_of("0123456789") != std::string::npos && t.find('T') != std::string::npos) continue;  // times
     ADD_FAILURE() << "English or a member name in the zh certificate: '" << t << "'";
   }
-  for (const char* phrase : {"第四十七条第一款第（二）项", "《中华人民共和国税收征收管理法实施细则》第二十九条第二款",
-                             "密码学擦除", "硬盘", "粉碎", "AES-256-GCM 封装：4 个", "找到 0 个"}) {
+  for (const char* phrase :
+       {"第四十七条第一款第（二）项", "《中华人民共和国税收征收管理法实施细则》第二十九条第二款",
+        "密码学擦除", "硬盘", "粉碎", "AES-256-GCM 封装：4 个"}) {
+    EXPECT_NE(html.find(phrase), std::string::npos) << phrase;
+  }
+  // What the purge checked: the file's residue scan, or what a database
+  // leaves to its owner.
+  for (const char* phrase : TestOnPostgres()
+                                ? std::vector<const char*>{"Custos 之外的副本", "须由其所有者删除",
+                                                           "未执行：数据库的文件属于数据库服务器"}
+                                : std::vector<const char*>{"找到 0 个"}) {
     EXPECT_NE(html.find(phrase), std::string::npos) << phrase;
   }
   EXPECT_TRUE(keys.count("field_encryption"));  // the check above did look at member names
   auto en = IssueCertificate(*vault_, r->id, dir_.File("en"), "en");
   ASSERT_TRUE(en) << en.error().ToString();
   const std::string en_html = Slurp(en->html_path);
-  for (const char* phrase : {"PIPL (Personal Information Protection Law of the PRC) Art. 47 ¶1 (2)",
-                             "No retention rule of catalogue version 2026.1",
-                             "cryptographic erasure", "AES-256-GCM wrapped: 4", "found 0",
-                             "hard disk", "shredded", "Supervisor"}) {
+  for (const char* phrase :
+       {"PIPL (Personal Information Protection Law of the PRC) Art. 47 ¶1 (2)",
+        "No retention rule of catalogue version 2026.1", "cryptographic erasure",
+        "AES-256-GCM wrapped: 4", "hard disk", "shredded", "Supervisor",
+        TestOnPostgres() ? "their owner must delete them" : "found 0"}) {
     EXPECT_NE(en_html.find(phrase), std::string::npos) << phrase;
   }
   for (const char* zh_label : {"销毁", "保存", "监销人", "密钥"}) {
@@ -560,6 +602,7 @@ TEST_F(DestructionTest, ChineseCertificateIsChineseThroughoutAndEnglishIsComplet
 }
 
 TEST_F(DestructionTest, CertificateNamesTheKeyWrappingOfTheKeysDestroyed) {
+  if (TestOnPostgres()) GTEST_SKIP() << "the residue scan of a vault file: SQLite only";
   // Two of the people to destroy hold keys wrapped the version 1 way.
   std::vector<std::pair<int64_t, vault::PersonId>> old_keys;
   for (size_t i : {2u, 3u}) old_keys.emplace_back(Pk(i), vault_->IdOf(Pk(i)));
@@ -594,6 +637,7 @@ TEST_F(DestructionTest, CertificateNamesTheKeyWrappingOfTheKeysDestroyed) {
 }
 
 TEST_F(DestructionTest, ResidueOfADestroyedKeyStopsTheBatch) {
+  if (TestOnPostgres()) GTEST_SKIP() << "the residue scan of a vault file: SQLite only";
   Retain();
   // A copy of a destroyed person's wrapped key left somewhere in the vault
   // (here: a workflow document), which crypto-shredding does not reach.
@@ -715,6 +759,54 @@ INSTANTIATE_TEST_SUITE_P(
                       BlockingState{"no_destruction", BlockerKind::kNoDestruction, false},
                       BlockingState{"no_certificate", BlockerKind::kNoCertificate, false}),
     [](const auto& test_info) { return std::string(test_info.param.name); });
+
+}  // namespace
+}  // namespace custos::workflow
+
+namespace custos::workflow {
+namespace {
+
+// A vault in PostgreSQL: the purge rewrites the tables, runs no file scan,
+// and states what only the database's owner can delete, as two media that
+// the certificate lists with their state.
+TEST_F(DestructionTest, DatabaseVaultCertificateStatesWhatOnlyTheOwnerCanDelete) {
+  if (!TestOnPostgres()) GTEST_SKIP() << "a vault in PostgreSQL";
+  Retain();
+  auto r = ExecuteDestruction(*vault_, Exec());
+  ASSERT_TRUE(r) << r.error().ToString();
+  auto c = IssueCertificate(*vault_, r->id, dir_.File("cert"), "en");
+  ASSERT_TRUE(c) << c.error().ToString();
+  const json cert = json::parse(Slurp(c->json_path));
+  const json& v = cert["verification"];
+  EXPECT_EQ(v["store"], "postgresql");
+  EXPECT_EQ(v["vacuumed"], true);
+  EXPECT_EQ(v["people_left"], 0);
+  EXPECT_EQ(v["residue_scan"]["files"], json::array());
+  EXPECT_EQ(v["residue_scan"]["keys_looked_for"], 0);
+  EXPECT_EQ(v["outside_custos"], (json{r->id + "-wal", r->id + "-backup"}));
+  ASSERT_EQ(cert["outside_custos"].size(), 2u);
+  EXPECT_EQ(cert["outside_custos"][0]["kind"], "database-wal");
+  EXPECT_EQ(cert["outside_custos"][0]["state"], "registered");
+  const std::string html = Slurp(c->html_path);
+  EXPECT_NE(html.find("not run: the database's files belong to its server"), std::string::npos);
+  EXPECT_NE(html.find(r->id + "-wal (database WAL and archives): not yet recorded"),
+            std::string::npos);
+  // Recorded by the owner: the next certificate says so.
+  MediaRecord d;
+  d.id = r->id + "-wal";
+  d.kind = "database-wal";
+  d.method = "delete";
+  d.executor = "DBA Wang";
+  d.witnesses = {"Archivist Li", "Accountant Zhou"};
+  ASSERT_TRUE(RecordMediaDestruction(*vault_, d));
+  auto again = IssueCertificate(*vault_, r->id, dir_.File("cert2"), "en");
+  ASSERT_TRUE(again) << again.error().ToString();
+  const json cert2 = json::parse(Slurp(again->json_path));
+  EXPECT_EQ(cert2["outside_custos"][0]["state"], "destroyed");
+  EXPECT_EQ(cert2["outside_custos"][1]["state"], "registered");
+  // The destroyed people's ciphertext is in no table.
+  EXPECT_EQ(*vault_->CountPeople(), kRetained);
+}
 
 }  // namespace
 }  // namespace custos::workflow

@@ -10,13 +10,13 @@ namespace custos::workflow {
 namespace {
 
 const std::set<std::string>& MediaKinds() {
-  static const std::set<std::string> k = {"disk", "ssd",     "tape", "paper",
-                                          "usb",  "optical", "other"};
+  static const std::set<std::string> k = {
+      "disk", "ssd", "tape", "paper", "usb", "optical", "database-wal", "database-backup", "other"};
   return k;
 }
 
 const std::set<std::string>& MediaMethods() {
-  static const std::set<std::string> m = {"shred", "degauss", "incinerate", "overwrite"};
+  static const std::set<std::string> m = {"shred", "degauss", "incinerate", "overwrite", "delete"};
   return m;
 }
 
@@ -26,7 +26,8 @@ Status ValidMediaId(const MediaRecord& m) {
   }
   if (MediaKinds().count(m.kind) == 0) {
     return Fail(
-        InvalidArgument("--kind must be one of disk, ssd, tape, paper, usb, optical, other"));
+        InvalidArgument("--kind must be one of disk, ssd, tape, paper, usb, optical, "
+                        "database-wal, database-backup, other"));
   }
   return Ok();
 }
@@ -61,7 +62,8 @@ Status RecordMediaDestruction(vault::Vault& vault, const MediaRecord& m) {
   RETURN_IF_ERROR(vault.Authorize(access::Action::kMediaRecord));
   RETURN_IF_ERROR(ValidMediaId(m));
   if (MediaMethods().count(m.method) == 0) {
-    return Fail(InvalidArgument("--method must be one of shred, degauss, incinerate, overwrite"));
+    return Fail(
+        InvalidArgument("--method must be one of shred, degauss, incinerate, overwrite, delete"));
   }
   if (m.executor.empty()) return Fail(InvalidArgument("--executor NAME is required"));
   if (m.witnesses.size() != 2 || m.witnesses[0].empty() || m.witnesses[1].empty() ||
@@ -105,6 +107,33 @@ Status RecordMediaDestruction(vault::Vault& vault, const MediaRecord& m) {
     d.destroyed_at = FormatRfc3339(NowUnixSeconds());
     return vault.PutDoc(kMediaKind, m.id, SerializeMediaDoc(d));
   });
+}
+
+Result<std::vector<std::string>> RegisterDatabaseCopies(vault::Vault& vault,
+                                                        const std::string& batch_id) {
+  const std::string at = FormatRfc3339(NowUnixSeconds());
+  const std::pair<std::string, std::string> copies[] = {
+      {"database-wal",
+       "WAL segments, WAL archives and replicas of the PostgreSQL cluster that holds the vault, "
+       "written before " +
+           at + " (destruction " + batch_id + ")"},
+      {"database-backup", "backups and dumps of the database that holds the vault, taken before " +
+                              at + " (destruction " + batch_id + ")"},
+  };
+  std::vector<std::string> ids;
+  for (const auto& [kind, description] : copies) {
+    const std::string id = batch_id + "-" + kind.substr(std::string("database-").size());
+    ids.push_back(id);
+    ASSIGN_OR_RETURN(std::optional<MediaDoc> existing, GetMedium(vault, id));
+    if (existing) continue;  // a resumed destruction registered it already
+    MediaDoc d;
+    d.id = id;
+    d.kind = kind;
+    d.description = description;
+    d.registered_at = at;
+    RETURN_IF_ERROR(vault.PutDoc(kMediaKind, id, SerializeMediaDoc(d)));
+  }
+  return ids;
 }
 
 Result<std::vector<MediaDoc>> ListMedia(vault::Vault& vault) {

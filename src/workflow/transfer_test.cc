@@ -750,7 +750,7 @@ TEST_F(TamperTest, ReceiptForAnotherPackageOrModifiedIsRefused) {
   TempDir d;
   vault::KeySource k;
   k.key_file = d.File("k");
-  auto fresh = vault::Vault::Create(d.File("v"), k);
+  auto fresh = vault::Vault::Create(custos::testing::TestVaultLocation(d.File("v")), k);
   ASSERT_TRUE(fresh);
   auto nr = MakeReceipt(**fresh, PackageInput::Memory(AsBytes(archive_)), keys_.ssh_private);
   ASSERT_FALSE(nr);
