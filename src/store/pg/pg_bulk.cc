@@ -178,20 +178,51 @@ Status PgStore::FlushRows() {
   return Ok();
 }
 
-Status PgStore::FlushIndex() {
-  if (pending_index_.empty()) return Ok();
-  std::string sql = "INSERT INTO custos.blind_index(kind,mac,person_pk) VALUES ";
-  Params params;
-  int n = 0;
-  for (const PendingEntry& e : pending_index_) {
-    sql += (n ? ",(" : "(") + std::string("$") + std::to_string(n + 1) + "::int8::int2,$" +
-           std::to_string(n + 2) + ",$" + std::to_string(n + 3) + ")";
-    params.Int(e.kind).Blob(e.mac).Int(e.person_pk);
-    n += 3;
+Status PgStore::InsertIndex(uint8_t kind, ByteSpan mac, int64_t person_pk) {
+  RETURN_IF_ERROR(RequireTx());
+  if (mac.size() != kIndexMacSize) {
+    return Fail(InvalidArgument("a blind-index MAC is " + std::to_string(kIndexMacSize) +
+                                " bytes, not " + std::to_string(mac.size())));
   }
-  sql += " ON CONFLICT DO NOTHING";
-  pending_index_.clear();
-  return conn_->Run(sql.c_str(), params);
+  if (held_index_.empty()) StartCopy(held_index_);
+  Put16(held_index_, 3);
+  Put32(held_index_, 2);
+  Put16(held_index_, kind);
+  PutBytes(held_index_, mac);
+  PutInt8(held_index_, person_pk);
+  if (held_index_.size() >= kCopyBytes) return StageIndex();
+  return Ok();
+}
+
+// Index entries go by COPY into a temporary table of this session, and
+// from there into the index once, sorted, without the duplicates (an entry
+// may come twice, or be there already): random single-row inserts into
+// its B-tree, each checking for a conflict, were most of an import's time.
+Status PgStore::StageIndex() {
+  if (held_index_.empty()) return Ok();
+  if (!staging_ready_) {
+    RETURN_IF_ERROR(conn_->Exec(
+        "CREATE TEMP TABLE IF NOT EXISTS custos_index_in (kind smallint, mac bytea, "
+        "person_pk bigint) ON COMMIT DELETE ROWS"));
+    staging_ready_ = true;
+  }
+  Put16(held_index_, -1);
+  std::string data = std::move(held_index_);
+  held_index_.clear();
+  RETURN_IF_ERROR(conn_->CopyIn("COPY custos_index_in FROM STDIN (FORMAT binary)", data));
+  staged_index_ = true;
+  return Ok();
+}
+
+Status PgStore::FlushIndex() {
+  RETURN_IF_ERROR(StageIndex());
+  if (!staged_index_) return Ok();
+  staged_index_ = false;
+  return conn_->Exec(
+      "INSERT INTO custos.blind_index(kind,mac,person_pk) SELECT DISTINCT s.kind, s.mac, "
+      "s.person_pk FROM custos_index_in s WHERE NOT EXISTS (SELECT 1 FROM custos.blind_index b "
+      "WHERE b.kind = s.kind AND b.mac = s.mac AND b.person_pk = s.person_pk) ORDER BY 1, 2, 3; "
+      "TRUNCATE custos_index_in");
 }
 
 Status PgStore::Flush() {
@@ -200,7 +231,8 @@ Status PgStore::Flush() {
 }
 
 void PgStore::ForgetHeld() {
-  pending_index_.clear();
+  held_index_.clear();
+  staged_index_ = false;
   held_persons_.clear();
   held_person_at_.clear();
   held_records_.clear();

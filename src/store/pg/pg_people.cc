@@ -185,19 +185,6 @@ Status PgStore::ForEachPersonWithRecords(
   }
 }
 
-Status PgStore::InsertIndex(uint8_t kind, ByteSpan mac, int64_t person_pk) {
-  RETURN_IF_ERROR(RequireTx());
-  if (mac.size() != kIndexMacSize) {
-    return Fail(InvalidArgument("a blind-index MAC is " + std::to_string(kIndexMacSize) +
-                                " bytes, not " + std::to_string(mac.size())));
-  }
-  // Held back and written many rows a statement (an import writes one or
-  // more entries per person; a round trip each was most of its time).
-  pending_index_.push_back({kind, Bytes(mac.begin(), mac.end()), person_pk});
-  if (pending_index_.size() >= kIndexRowsPerStatement) return FlushIndex();
-  return Ok();
-}
-
 Result<std::vector<int64_t>> PgStore::FindByIndex(uint8_t kind, ByteSpan mac) {
   RETURN_IF_ERROR(Flush());
   return Ints(

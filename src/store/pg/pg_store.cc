@@ -143,6 +143,7 @@ Status PgStore::Commit() {
   audit_size_.reset();
   ForgetHeld();
   if (!st) {
+    staging_ready_ = false;
     (void)conn_->Exec("ROLLBACK");
     return st;
   }
@@ -152,6 +153,7 @@ Status PgStore::Commit() {
 void PgStore::Rollback() {
   ForgetHeld();
   if (!in_tx_) return;
+  staging_ready_ = false;  // created in this transaction, perhaps: gone with it
   (void)conn_->Exec("ROLLBACK");
   in_tx_ = false;
   audit_size_.reset();

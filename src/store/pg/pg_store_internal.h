@@ -25,9 +25,6 @@ namespace custos::store::pg_internal {
 
 // Blind-index MACs are this long (store/store.h: InsertIndex).
 inline constexpr size_t kIndexMacSize = 16;
-// Blind-index rows written by one statement (3 parameters each; the
-// protocol allows 65,535).
-inline constexpr size_t kIndexRowsPerStatement = 2000;
 
 class PgStore final : public Store {
  public:
@@ -146,6 +143,7 @@ class PgStore final : public Store {
   Status Flush();
   Status FlushRows();
   Status FlushIndex();
+  Status StageIndex();
   void ForgetHeld();
   void HoldRecord(int64_t id, int64_t dataset_id, ByteSpan body);
   // The id the person's next record takes.
@@ -179,12 +177,11 @@ class PgStore final : public Store {
   SchemaVersions versions_;
   uint64_t cursors_ = 0;  // names each ForEachRow cursor
   std::optional<uint64_t> audit_size_;
-  struct PendingEntry {
-    uint8_t kind;
-    Bytes mac;
-    int64_t person_pk;
-  };
-  std::vector<PendingEntry> pending_index_;  // InsertIndex's, until FlushIndex
+  // Index entries not yet sent (COPY binary rows), and whether some wait
+  // in the session's staging table (StageIndex).
+  std::string held_index_;
+  bool staged_index_ = false;
+  bool staging_ready_ = false;  // custos_index_in exists in this session
   // Persons and records of this write transaction not yet sent (COPY).
   std::vector<PersonRow> held_persons_;
   std::unordered_map<int64_t, size_t> held_person_at_;  // pk -> index in held_persons_
