@@ -201,9 +201,9 @@ Status PgStore::InsertIndex(uint8_t kind, ByteSpan mac, int64_t person_pk) {
 Status PgStore::StageIndex() {
   if (held_index_.empty()) return Ok();
   if (!staging_ready_) {
-    RETURN_IF_ERROR(conn_->Exec(
-        "CREATE TEMP TABLE IF NOT EXISTS custos_index_in (kind smallint, mac bytea, "
-        "person_pk bigint) ON COMMIT DELETE ROWS"));
+    RETURN_IF_ERROR(
+        conn_->Exec("CREATE TEMP TABLE IF NOT EXISTS custos_index_in (kind smallint, mac bytea, "
+                    "person_pk bigint) ON COMMIT DELETE ROWS"));
     staging_ready_ = true;
   }
   Put16(held_index_, -1);
