@@ -12,6 +12,8 @@
 #    answered request is in the audit log exactly once, and the log is one
 #    tree: `custos audit verify` and the independent verifier pass, and
 #    every signed checkpoint is consistent with the last.
+# 4. The database ends every session (a restart, an administrator): both
+#    servers answer the next requests on new connections.
 set -euo pipefail
 
 if [ $# -ne 2 ]; then
@@ -134,4 +136,12 @@ assert len(finds) == 400, f"{len(finds)} person.find entries for 400 answered se
 users = {e["actor"] for e in finds}
 assert users == {"zhang.op", "li.op"}, users
 PY
+# The database ends every session (a restart, an administrator): the next
+# requests on both servers are answered on new connections.
+psql -X -q "$admin" -c "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity
+                         WHERE datname = '$db' AND application_name = 'custos'" >/dev/null
+for u in "$url_a" "$url_b" "$url_a" "$url_b"; do
+  [ "$(search "$u" "$token" "$new_id")" = 200 ] || fail "a search after the sessions ended: $(cat search.json)"
+done
+"$custos" audit verify --session sessions/wang.cust >/dev/null
 echo "serve_pg_e2e: OK (400 searches on two servers, each once in one verified log)"

@@ -939,3 +939,55 @@ TEST_P(StoreConformance, SchemaVersionsSayWhatOpeningFound) {
 
 }  // namespace
 }  // namespace custos::store
+
+namespace custos::store {
+namespace {
+
+// The database's sessions of this test's store, ended by the cluster's
+// superuser (a server restarted, a session terminated by an administrator).
+void TerminateSessions(const std::string& path) {
+  std::string error;
+  ASSERT_TRUE(custos::testing::PgAdmin(
+      "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '" +
+          PgDatabaseFor(path) + "' AND pid <> pg_backend_pid()",
+      &error))
+      << error;
+}
+
+TEST_P(StoreConformance, ALostConnectionFailsItsTransactionAndIsMadeAgainAfter) {
+  if (std::string(GetParam().name) != "postgresql") GTEST_SKIP() << "a database connection";
+  ASSERT_TRUE(store_->Begin());
+  ASSERT_TRUE(store_->InsertPerson(NewPerson(1)));
+  TerminateSessions(path_);
+  // Inside the transaction: every statement fails, none runs outside it.
+  auto st = store_->PutMeta("k", Bytes{1});
+  ASSERT_FALSE(st);
+  EXPECT_EQ(st.error().code(), ErrorCode::kUnavailable) << st.error().ToString();
+  auto committed = store_->Commit();
+  ASSERT_FALSE(committed);
+  EXPECT_EQ(committed.error().code(), ErrorCode::kUnavailable);
+  // Between transactions: made again, and nothing of the lost one is there.
+  auto n = store_->CountPersons();
+  ASSERT_TRUE(n) << n.error().ToString();
+  EXPECT_EQ(*n, 0u);
+  EXPECT_FALSE(*store_->GetMeta("k"));
+  ASSERT_TRUE(store_->Begin());
+  ASSERT_TRUE(store_->InsertPerson(NewPerson(2)));
+  ASSERT_TRUE(store_->Commit());
+  EXPECT_EQ(*store_->CountPersons(), 1u);
+  // Lost while idle, then a read snapshot and a write: both made again.
+  TerminateSessions(path_);
+  {
+    ReadSnapshot snapshot(*store_);
+    ASSERT_TRUE(snapshot.status()) << snapshot.status().error().ToString();
+    EXPECT_EQ(*store_->CountPersons(), 1u);
+  }
+  TerminateSessions(path_);
+  ASSERT_TRUE(store_->Begin());
+  ASSERT_TRUE(store_->InsertIndex(1, Bytes(16, 7), 2));
+  ASSERT_TRUE(store_->Commit());
+  EXPECT_EQ(*store_->FindByIndex(1, Bytes(16, 7)), std::vector<int64_t>{2});
+}
+
+}  // namespace
+}  // namespace custos::store

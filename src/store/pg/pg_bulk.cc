@@ -200,12 +200,12 @@ Status PgStore::InsertIndex(uint8_t kind, ByteSpan mac, int64_t person_pk) {
 // its B-tree, each checking for a conflict, were most of an import's time.
 Status PgStore::StageIndex() {
   if (held_index_.empty()) return Ok();
-  if (!staging_ready_) {
-    RETURN_IF_ERROR(
-        conn_->Exec("CREATE TEMP TABLE IF NOT EXISTS custos_index_in (kind smallint, mac bytea, "
-                    "person_pk bigint) ON COMMIT DELETE ROWS"));
-    staging_ready_ = true;
-  }
+  // Made in every transaction that stages (a round trip per staging): a
+  // table made in a transaction rolled back, or on a connection made
+  // again, is gone.
+  RETURN_IF_ERROR(
+      conn_->Exec("CREATE TEMP TABLE IF NOT EXISTS custos_index_in (kind smallint, mac bytea, "
+                  "person_pk bigint) ON COMMIT DELETE ROWS"));
   Put16(held_index_, -1);
   std::string data = std::move(held_index_);
   held_index_.clear();

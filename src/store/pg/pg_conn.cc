@@ -106,15 +106,45 @@ Result<std::unique_ptr<Conn>> Conn::Connect(const std::string& uri) {
     return Fail(Unavailable("cannot connect to PostgreSQL: " + why));
   }
   auto conn = std::unique_ptr<Conn>(new Conn(c, std::move(label)));
+  RETURN_IF_ERROR(conn->Prepare());
+  return conn;
+}
+
+Status Conn::Prepare() {
   // Named in pg_stat_activity (who holds the vault, in messages), and quiet:
   // no notices on standard error.
   PQsetNoticeProcessor(
-      c, [](void*, const char*) {}, nullptr);
-  if (PQparameterStatus(c, "application_name") == nullptr ||
-      std::string(PQparameterStatus(c, "application_name")).empty()) {
-    RETURN_IF_ERROR(conn->Exec("SET application_name = 'custos'"));
+      c_, [](void*, const char*) {}, nullptr);
+  const char* name = PQparameterStatus(c_, "application_name");
+  if (name == nullptr || *name == '\0') {
+    Rows r(PQexec(c_, "SET application_name = 'custos'"));
+    if (PQresultStatus(r.get()) != PGRES_COMMAND_OK) return Fail(ErrorOf(r.get(), "statement"));
   }
-  return conn;
+  return Ok();
+}
+
+Status Conn::ReconnectIfLost() {
+  if (PQstatus(c_) != CONNECTION_BAD || in_transaction_) return Ok();
+  PQreset(c_);
+  if (PQstatus(c_) != CONNECTION_OK) {
+    std::string why = PQerrorMessage(c_);
+    while (!why.empty() && (why.back() == '\n' || why.back() == ' ')) why.pop_back();
+    return Fail(
+        Unavailable(label_ + ": the connection was lost, and connecting again failed: " + why));
+  }
+  return Prepare();
+}
+
+Status Conn::BeginTransaction(const char* sql) {
+  RETURN_IF_ERROR(Exec(sql));
+  in_transaction_ = true;
+  return Ok();
+}
+
+Status Conn::EndTransaction(const char* sql) {
+  Status st = Exec(sql);
+  in_transaction_ = false;
+  return st;
 }
 
 Error Conn::ErrorOf(PGresult* r, std::string_view what) const {
@@ -136,22 +166,45 @@ Error Conn::ErrorOf(PGresult* r, std::string_view what) const {
   return Internal(msg);
 }
 
+// Between transactions a statement that finds the connection gone (the
+// server ended the session while it was idle: libpq learns it only now) is
+// sent once more on a new one. It ran nowhere: safe to repeat.
+bool Conn::LostBetweenTransactions(const PGresult* r) const {
+  const ExecStatusType st = PQresultStatus(r);
+  return st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK && !in_transaction_ &&
+         PQstatus(c_) == CONNECTION_BAD;
+}
+
 Status Conn::Exec(const std::string& sql) {
+  RETURN_IF_ERROR(ReconnectIfLost());
   Rows r(PQexec(c_, sql.c_str()));
+  if (LostBetweenTransactions(r.get())) {
+    RETURN_IF_ERROR(ReconnectIfLost());
+    r = Rows(PQexec(c_, sql.c_str()));
+  }
   const ExecStatusType st = PQresultStatus(r.get());
   if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) return Fail(ErrorOf(r.get(), "statement"));
   return Ok();
 }
 
 Result<Rows> Conn::Query(const char* sql, const Params& params) {
-  Rows r(PQexecParams(c_, sql, params.size(), nullptr, params.values(), params.lengths(),
-                      params.formats(), 1));
+  RETURN_IF_ERROR(ReconnectIfLost());
+  auto send = [&] {
+    return Rows(PQexecParams(c_, sql, params.size(), nullptr, params.values(), params.lengths(),
+                             params.formats(), 1));
+  };
+  Rows r = send();
+  if (LostBetweenTransactions(r.get())) {
+    RETURN_IF_ERROR(ReconnectIfLost());
+    r = send();
+  }
   const ExecStatusType st = PQresultStatus(r.get());
   if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) return Fail(ErrorOf(r.get(), "query"));
   return r;
 }
 
 Status Conn::CopyIn(const char* sql, std::string_view data) {
+  RETURN_IF_ERROR(ReconnectIfLost());
   {
     Rows r(PQexec(c_, sql));
     if (PQresultStatus(r.get()) != PGRES_COPY_IN) return Fail(ErrorOf(r.get(), "copy"));

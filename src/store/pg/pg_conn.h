@@ -72,6 +72,14 @@ class Conn {
   static Result<std::unique_ptr<Conn>> Connect(const std::string& uri);
   ~Conn() { PQfinish(c_); }
 
+  // Starts or ends a transaction (BEGIN ..., COMMIT, ROLLBACK). A
+  // connection lost between transactions (a server restarted, a session
+  // terminated) is made again by the next statement; one lost inside a
+  // transaction fails every statement until the transaction is ended, so
+  // that nothing meant for it runs outside it.
+  Status BeginTransaction(const char* sql);
+  Status EndTransaction(const char* sql);
+
   // Runs one or more statements without parameters.
   Status Exec(const std::string& sql);
   // Runs a query with parameters; results in binary.
@@ -92,8 +100,13 @@ class Conn {
 
  private:
   explicit Conn(PGconn* c, std::string label) : c_(c), label_(std::move(label)) {}
+  // Quiet (no notices on standard error) and named in pg_stat_activity.
+  Status Prepare();
+  Status ReconnectIfLost();
+  bool LostBetweenTransactions(const PGresult* r) const;
   PGconn* c_;
   std::string label_;
+  bool in_transaction_ = false;
 };
 
 }  // namespace custos::store::pg_internal

@@ -70,30 +70,4 @@ Status PgStore::ForEachAuditNode(const std::function<Status(uint32_t, uint64_t, 
                     });
 }
 
-Status PgStore::InsertDatasetWithId(const DatasetRow& row) {
-  RETURN_IF_ERROR(RequireTx());
-  ASSIGN_OR_RETURN(
-      Rows r, conn_->Query(
-                  "INSERT INTO custos.dataset(id,name,schema_json,source_sha256,source_format,"
-                  "imported_at,rows,people) VALUES($1,$2,$3,$4,$5,$6,$7,$8) ON CONFLICT DO NOTHING "
-                  "RETURNING id",
-                  Params()
-                      .Int(row.id)
-                      .Text(row.name)
-                      .Text(row.schema_json)
-                      .Text(row.source_sha256)
-                      .Text(row.source_format)
-                      .Int(row.imported_at)
-                      .Int(static_cast<int64_t>(row.rows))
-                      .Int(static_cast<int64_t>(row.people))));
-  if (r.size() != 1) {
-    return Fail(AlreadyExists("dataset " + std::to_string(row.id) + " ('" + row.name +
-                              "') already exists"));
-  }
-  // The next InsertDataset goes on after this id.
-  return conn_->Run(
-      "SELECT setval(pg_get_serial_sequence('custos.dataset','id'), "
-      "(SELECT max(id) FROM custos.dataset))");
-}
-
 }  // namespace custos::store::pg_internal

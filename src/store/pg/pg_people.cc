@@ -70,24 +70,43 @@ Result<uint64_t> PgStore::DeletePersonsExcept(const std::vector<int64_t>& keep) 
 }
 
 Status PgStore::InsertDataset(DatasetRow& row) {
-  RETURN_IF_ERROR(RequireTx());
-  auto r = conn_->Query(
-      "INSERT INTO custos.dataset(name,schema_json,source_sha256,source_format,imported_at,"
-      "rows,people) VALUES($1,$2,$3,$4,$5,$6,$7) ON CONFLICT DO NOTHING RETURNING id",
-      Params()
-          .Text(row.name)
-          .Text(row.schema_json)
-          .Text(row.source_sha256)
-          .Text(row.source_format)
-          .Int(row.imported_at)
-          .Int(static_cast<int64_t>(row.rows))
-          .Int(static_cast<int64_t>(row.people)));
-  if (!r) return Fail(r.error());
-  if (r->size() != 1) {
-    return Fail(AlreadyExists("a dataset named '" + row.name + "' already exists"));
-  }
-  row.id = r->Int(0, 0);
+  row.id = 0;
+  ASSIGN_OR_RETURN(row.id, InsertDatasetRow(row));
   return Ok();
+}
+
+Status PgStore::InsertDatasetWithId(const DatasetRow& row) {
+  if (row.id <= 0) return Fail(Internal("a dataset id must be positive"));
+  RETURN_IF_ERROR(InsertDatasetRow(row).map([](int64_t) {}));
+  // The next InsertDataset goes on after this id.
+  return conn_->Run(
+      "SELECT setval(pg_get_serial_sequence('custos.dataset','id'), "
+      "(SELECT max(id) FROM custos.dataset))");
+}
+
+Result<int64_t> PgStore::InsertDatasetRow(const DatasetRow& row) {
+  RETURN_IF_ERROR(RequireTx());
+  ASSIGN_OR_RETURN(
+      Rows r,
+      conn_->Query("INSERT INTO custos.dataset(id,name,schema_json,source_sha256,source_format,"
+                   "imported_at,rows,people) VALUES(CASE WHEN $1::int8 = 0 THEN "
+                   "nextval(pg_get_serial_sequence('custos.dataset','id')) ELSE $1::int8 END,"
+                   "$2,$3,$4,$5,$6,$7,$8) ON CONFLICT DO NOTHING RETURNING id",
+                   Params()
+                       .Int(row.id)
+                       .Text(row.name)
+                       .Text(row.schema_json)
+                       .Text(row.source_sha256)
+                       .Text(row.source_format)
+                       .Int(row.imported_at)
+                       .Int(static_cast<int64_t>(row.rows))
+                       .Int(static_cast<int64_t>(row.people))));
+  if (r.size() != 1) {
+    return Fail(AlreadyExists(row.id == 0 ? "a dataset named '" + row.name + "' already exists"
+                                          : "dataset " + std::to_string(row.id) + " ('" + row.name +
+                                                "') already exists"));
+  }
+  return r.Int(0, 0);
 }
 
 Status PgStore::UpdateDatasetCounts(int64_t id, uint64_t rows, uint64_t people) {

@@ -138,13 +138,12 @@ Status PgStore::CheckSchema() {
 Status PgStore::Commit() {
   if (!in_tx_) return Fail(Internal("no open transaction"));
   Status st = Flush();
-  if (st) st = conn_->Exec("COMMIT");
+  if (st) st = conn_->EndTransaction("COMMIT");
   in_tx_ = false;
   audit_size_.reset();
   ForgetHeld();
   if (!st) {
-    staging_ready_ = false;
-    (void)conn_->Exec("ROLLBACK");
+    (void)conn_->EndTransaction("ROLLBACK");
     return st;
   }
   return Ok();
@@ -153,15 +152,14 @@ Status PgStore::Commit() {
 void PgStore::Rollback() {
   ForgetHeld();
   if (!in_tx_) return;
-  staging_ready_ = false;  // created in this transaction, perhaps: gone with it
-  (void)conn_->Exec("ROLLBACK");
+  (void)conn_->EndTransaction("ROLLBACK");
   in_tx_ = false;
   audit_size_.reset();
 }
 
 Status PgStore::BeginRead() {
   if (read_depth_++ > 0 || in_tx_) return Ok();
-  Status st = conn_->Exec("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
+  Status st = conn_->BeginTransaction("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
   if (!st) read_depth_ = 0;
   return st;
 }
@@ -169,7 +167,7 @@ Status PgStore::BeginRead() {
 void PgStore::EndRead() {
   if (read_depth_ == 0) return;
   if (--read_depth_ > 0 || in_tx_) return;
-  (void)conn_->Exec("COMMIT");
+  (void)conn_->EndTransaction("COMMIT");
 }
 
 Result<std::optional<Bytes>> PgStore::GetMeta(std::string_view key) {
@@ -190,7 +188,7 @@ Status PgStore::PutMeta(std::string_view key, ByteSpan value) {
 Status PgStore::BeginWrite(std::chrono::milliseconds wait) {
   if (in_tx_ || read_depth_ > 0) return Fail(Internal("a transaction is already open"));
   const auto started = std::chrono::steady_clock::now();
-  RETURN_IF_ERROR(conn_->Exec("BEGIN ISOLATION LEVEL READ COMMITTED"));
+  RETURN_IF_ERROR(conn_->BeginTransaction("BEGIN ISOLATION LEVEL READ COMMITTED"));
   in_tx_ = true;
   // lock_timeout 0 means "wait forever" to PostgreSQL: a try is the
   // non-blocking function instead.

@@ -158,6 +158,8 @@ class PgStore final : public Store {
   Status Migrate();
 
   Status UpdateDataset(const char* sql, int64_t id, std::string_view value);
+  // Inserts a dataset with its id, or the next (id 0); returns the id.
+  Result<int64_t> InsertDatasetRow(const DatasetRow& row);
 
   Result<std::vector<int64_t>> Ints(const char* sql, const Params& params);
 
@@ -181,7 +183,6 @@ class PgStore final : public Store {
   // in the session's staging table (StageIndex).
   std::string held_index_;
   bool staged_index_ = false;
-  bool staging_ready_ = false;  // custos_index_in exists in this session
   // Persons and records of this write transaction not yet sent (COPY).
   std::vector<PersonRow> held_persons_;
   std::unordered_map<int64_t, size_t> held_person_at_;  // pk -> index in held_persons_

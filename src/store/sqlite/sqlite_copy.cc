@@ -77,29 +77,6 @@ Status SqliteStore::ForEachAuditNode(
                     });
 }
 
-Status SqliteStore::InsertDatasetWithId(const DatasetRow& row) {
-  RETURN_IF_ERROR(RequireTx());
-  ASSIGN_OR_RETURN(sqlite3_stmt * s,
-                   Prepare("INSERT INTO dataset(id,name,schema_json,source_sha256,source_format,"
-                           "imported_at,rows,people) VALUES(?,?,?,?,?,?,?,?)"));
-  sqlite3_bind_int64(s, 1, row.id);
-  BindText(s, 2, row.name);
-  BindText(s, 3, row.schema_json);
-  BindText(s, 4, row.source_sha256);
-  BindText(s, 5, row.source_format);
-  sqlite3_bind_int64(s, 6, row.imported_at);
-  sqlite3_bind_int64(s, 7, static_cast<int64_t>(row.rows));
-  sqlite3_bind_int64(s, 8, static_cast<int64_t>(row.people));
-  const int rc = sqlite3_step(s);
-  sqlite3_reset(s);
-  if ((rc & 0xff) == SQLITE_CONSTRAINT) {
-    return Fail(AlreadyExists("dataset " + std::to_string(row.id) + " ('" + row.name +
-                              "') already exists"));
-  }
-  if (rc != SQLITE_DONE) return Fail(StorageError(rc));
-  return Ok();
-}
-
 Status SqliteStore::InsertRecordWithId(const RecordRow& row) {
   RETURN_IF_ERROR(RequireTx());
   ASSIGN_OR_RETURN(sqlite3_stmt * s, Prepare("INSERT INTO record(id,dataset,body) VALUES(?,?,?)"));

@@ -158,25 +158,42 @@ Result<uint64_t> SqliteStore::DeletePersonsExcept(const std::vector<int64_t>& ke
 }
 
 Status SqliteStore::InsertDataset(DatasetRow& row) {
+  row.id = 0;
+  ASSIGN_OR_RETURN(row.id, InsertDatasetRow(row));
+  return Ok();
+}
+
+Status SqliteStore::InsertDatasetWithId(const DatasetRow& row) {
+  if (row.id <= 0) return Fail(Internal("a dataset id must be positive"));
+  return InsertDatasetRow(row).map([](int64_t) {});
+}
+
+Result<int64_t> SqliteStore::InsertDatasetRow(const DatasetRow& row) {
   RETURN_IF_ERROR(RequireTx());
   ASSIGN_OR_RETURN(sqlite3_stmt * s,
-                   Prepare("INSERT INTO dataset(name,schema_json,source_sha256,source_format,"
-                           "imported_at,rows,people) VALUES(?,?,?,?,?,?,?)"));
-  BindText(s, 1, row.name);
-  BindText(s, 2, row.schema_json);
-  BindText(s, 3, row.source_sha256);
-  BindText(s, 4, row.source_format);
-  sqlite3_bind_int64(s, 5, row.imported_at);
-  sqlite3_bind_int64(s, 6, static_cast<int64_t>(row.rows));
-  sqlite3_bind_int64(s, 7, static_cast<int64_t>(row.people));
-  int rc = sqlite3_step(s);
+                   Prepare("INSERT INTO dataset(id,name,schema_json,source_sha256,source_format,"
+                           "imported_at,rows,people) VALUES(?,?,?,?,?,?,?,?)"));
+  if (row.id == 0) {
+    sqlite3_bind_null(s, 1);  // the next rowid
+  } else {
+    sqlite3_bind_int64(s, 1, row.id);
+  }
+  BindText(s, 2, row.name);
+  BindText(s, 3, row.schema_json);
+  BindText(s, 4, row.source_sha256);
+  BindText(s, 5, row.source_format);
+  sqlite3_bind_int64(s, 6, row.imported_at);
+  sqlite3_bind_int64(s, 7, static_cast<int64_t>(row.rows));
+  sqlite3_bind_int64(s, 8, static_cast<int64_t>(row.people));
+  const int rc = sqlite3_step(s);
   sqlite3_reset(s);
   if ((rc & 0xff) == SQLITE_CONSTRAINT) {
-    return Fail(AlreadyExists("a dataset named '" + row.name + "' already exists"));
+    return Fail(AlreadyExists(row.id == 0 ? "a dataset named '" + row.name + "' already exists"
+                                          : "dataset " + std::to_string(row.id) + " ('" + row.name +
+                                                "') already exists"));
   }
   if (rc != SQLITE_DONE) return Fail(StorageError(rc));
-  row.id = sqlite3_last_insert_rowid(db_);
-  return Ok();
+  return sqlite3_last_insert_rowid(db_);
 }
 
 Status SqliteStore::UpdateDatasetCounts(int64_t id, uint64_t rows, uint64_t people) {

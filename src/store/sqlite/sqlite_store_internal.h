@@ -369,6 +369,8 @@ class SqliteStore final : public Store {
 
   Result<int> UserVersion();
   SchemaVersions versions_;
+  // Inserts a dataset with its id, or the next (id 0); returns the id.
+  Result<int64_t> InsertDatasetRow(const DatasetRow& row);
 
   // Steps a statement of its own (not cached: the visitor may use the
   // cache) through every row.
