@@ -17,9 +17,18 @@
 # for both, the ratio, the server's peak RSS, and checks that the audit log
 # holds exactly one entry per answered lookup and verifies afterwards.
 #
+# With STORE=postgresql the vault is in PostgreSQL (a throwaway cluster
+# started here with tests/pg_cluster.sh, or PG_ADMIN_URI), and (a) runs
+# twice: on one server, then on two servers of the same vault at once (wrk
+# against each with half the connections): their summed rate, the worse
+# p99, the scaling from one to two, and again one audit entry per answered
+# lookup across both.
+#
 # Usage: bench/serve_load.sh          ROWS=200000 DURATION=10 bench/serve_load.sh
+#        STORE=postgresql bench/serve_load.sh
 # Environment: BUILD (default build-release), ROWS, CONNS (64), DURATION
-# (20), THREADS (server worker threads), KEEP=1 to keep the work directory.
+# (20), THREADS (server worker threads), STORE (sqlite or postgresql),
+# PG_ADMIN_URI, KEEP=1 to keep the work directory.
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -33,14 +42,30 @@ bench_workdir
 cd "$work"
 export PW='分公司注销 bench password'
 pids=()
-stop_all() { for p in "${pids[@]}"; do kill -9 "$p" 2>/dev/null || true; done; bench_cleanup; }
+store=${STORE:-sqlite}
+stop_all() {
+  for p in "${pids[@]}"; do kill -9 "$p" 2>/dev/null || true; done
+  if [ -f "$work/pg.uri" ]; then "$root/tests/pg_cluster.sh" stop "$work/pg.uri"; fi
+  bench_cleanup
+}
 trap stop_all EXIT
+vault=v.vault
+if [ "$store" = postgresql ]; then
+  admin=${PG_ADMIN_URI:-}
+  if [ -z "$admin" ]; then
+    "$root/tests/pg_cluster.sh" start "$work/pg.uri"
+    admin=$(cat "$work/pg.uri")
+  fi
+  psql -X -q -v ON_ERROR_STOP=1 "$admin" -c "DROP DATABASE IF EXISTS bench_serve" \
+    -c "CREATE DATABASE bench_serve OWNER custos_vault" >/dev/null
+  vault="postgresql://custos_vault@/bench_serve?${admin#*\?}"
+fi
 
-echo "== a vault of $rows rows, one operator" >&2
+echo "== a vault of $rows rows ($store), one operator" >&2
 make_sample crm.csv
-"$custos" init --vault v.vault --key-file k.key >/dev/null
-"$custos" import crm.csv --vault v.vault --key-file k.key --dataset crm --no-progress >/dev/null
-vo=(--vault v.vault --key-file k.key)
+"$custos" init --vault "$vault" --key-file k.key >/dev/null
+"$custos" import crm.csv --vault "$vault" --key-file k.key --dataset crm --no-progress >/dev/null
+vo=(--vault "$vault" --key-file k.key)
 # The key holder adds the custodian (the vault's first user), then acts as
 # break-glass for the operator and the officer (who reads in clear, trained).
 for u in custodian:cust operator:op officer:off; do
@@ -109,18 +134,23 @@ pct() { awk -v p="$2%" '$1 == p {print $2}' "$1.wrk"; }
 non2xx() { awk '/Non-2xx/ {print $5}' "$1.wrk" | grep . || echo 0; }
 
 echo "== custos serve" >&2
-serve_args=(serve "${vo[@]}" --listen 127.0.0.1:0)
-[ -n "${THREADS:-}" ] && serve_args+=(--threads "$THREADS")
-"$custos" "${serve_args[@]}" >serve.out 2>serve.err &
-pids+=($!)
-server=$!
-url=""
-for _ in $(seq 200); do
-  url=$(sed -n 's/^custos serve: listening on \([^ ]*\) .*/\1/p' serve.out)
-  [ -n "$url" ] && break
-  sleep 0.1
-done
-[ -n "$url" ] || { cat serve.err >&2; exit 1; }
+# start_server NAME: `custos serve` logging to NAME.out/NAME.err, with a
+# state directory of its own; sets $url and $server.
+start_server() {
+  local serve_args=(serve "${vo[@]}" --listen 127.0.0.1:0 --state-dir "$work/$1.state")
+  [ -n "${THREADS:-}" ] && serve_args+=(--threads "$THREADS")
+  "$custos" "${serve_args[@]}" >"$1.out" 2>"$1.err" &
+  pids+=($!)
+  server=$!
+  url=""
+  for _ in $(seq 200); do
+    url=$(sed -n 's/^custos serve: listening on \([^ ]*\) .*/\1/p' "$1.out")
+    [ -n "$url" ] && break
+    sleep 0.1
+  done
+  [ -n "$url" ] || { cat "$1.err" >&2; exit 1; }
+}
+start_server serve
 # sign_in USER: the session token (a fresh code of USER's secret).
 sign_in() {
   local code
@@ -131,12 +161,12 @@ sign_in() {
 entries() {
   "$custos" audit verify "${vo[@]}" --break-glass --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["entries"])'
 }
-# answered ROUTE: requests of ROUTE the server answered 200 (its log).
+# answered ROUTE [LOG]: requests of ROUTE the server answered 200 (its log).
 answered() {
-  python3 - "$1" <<'PY'
+  python3 - "$1" "${2:-serve.err}" <<'PY'
 import json, sys
 n = 0
-for line in open("serve.err"):
+for line in open(sys.argv[2]):
     if line.startswith("{"):
         j = json.loads(line)
         n += j["route"] == sys.argv[1] and j["status"] == 200
@@ -149,6 +179,27 @@ before=$(entries)
 run_wrk custos "$url"
 after_a=$(entries)
 answered_a=$(answered /api/v1/persons/search)
+
+if [ "$store" = postgresql ]; then
+  echo "== custos serve: two servers on one database" >&2
+  url_a=$url
+  server_a=$server
+  start_server serve-b
+  url_b=$url
+  server=$server_a
+  url=$url_a
+  before2=$(entries)
+  answered_before=$(answered /api/v1/persons/search)
+  half=$((conns / 2))
+  wrk -t1 -c"$half" -d"${duration}s" --latency -s search.lua "$url_a" >two-a.wrk 2>&1 &
+  w1=$!
+  wrk -t1 -c"$half" -d"${duration}s" --latency -s search.lua "$url_b" >two-b.wrk 2>&1 &
+  w2=$!
+  wait "$w1" "$w2"
+  after2=$(entries)
+  answered_two=$(($(answered /api/v1/persons/search) - answered_before + $(answered /api/v1/persons/search serve-b.err)))
+  added_two=$((after2 - before2))
+fi
 
 echo "== custos serve: clear reads" >&2
 # The people of some of the looked-up ID numbers (one connection, keep-alive).
@@ -188,13 +239,24 @@ for _ in $(seq 50); do port=$(awk '/listening on/ {print $3}' baseline.out); [ -
 run_wrk baseline "http://127.0.0.1:$port"
 
 c=$(rate custos); b=$(rate baseline); r=$(rate clear)
-printf '\n| %s | req/s | p50 | p99 | non-2xx |\n| --- | --- | --- | --- | --- |\n' "$rows people, $conns conns, ${duration}s"
+printf '\n| %s | req/s | p50 | p99 | non-2xx |\n| --- | --- | --- | --- | --- |\n' "$rows people ($store), $conns conns, ${duration}s"
 printf '| custos serve (a) audited masked lookup | %s | %s | %s | %s |\n' "$c" "$(pct custos 50)" "$(pct custos 99)" "$(non2xx custos)"
+if [ "$store" = postgresql ]; then
+  two=$(awk -v x="$(rate two-a)" -v y="$(rate two-b)" 'BEGIN { printf "%.2f", x + y }')
+  printf '| two servers (a), each half the connections | %s (%s + %s) | %s / %s | %s / %s | %s |\n' "$two" \
+    "$(rate two-a)" "$(rate two-b)" "$(pct two-a 50)" "$(pct two-b 50)" "$(pct two-a 99)" "$(pct two-b 99)" \
+    "$(($(non2xx two-a) + $(non2xx two-b)))"
+fi
 printf '| custos serve (b) audited clear read with purpose | %s | %s | %s | %s |\n' "$r" "$(pct clear 50)" "$(pct clear 99)" "$(non2xx clear)"
 printf '| baseline (sqlite3 + minimal HTTP) | %s | %s | %s | %s |\n' "$b" "$(pct baseline 50)" "$(pct baseline 99)" "$(non2xx baseline)"
 awk -v c="$c" -v r="$r" -v b="$b" 'BEGIN { printf "\ncustos/baseline: (a) %.3f, (b) %.3f of the baseline'"'"'s rate\n", c / b, r / b }'
 echo "server peak RSS: $((rss_kb / 1024)) MB"
 echo "audit: (a) $answered_a lookups answered, $added_a entries added; (b) $answered_b clear reads answered, $added_b entries added; audit verify passed"
 [ "$added_a" = "$answered_a" ] || { echo "audit entries do not match the answered lookups" >&2; exit 1; }
+if [ "$store" = postgresql ]; then
+  awk -v t="$two" -v c="$c" 'BEGIN { printf "scaling from one server to two: %.2f\n", t / c }'
+  echo "audit, two servers: $answered_two lookups answered, $added_two entries added"
+  [ "$added_two" = "$answered_two" ] || { echo "audit entries do not match the two servers' lookups" >&2; exit 1; }
+fi
 [ "$added_b" = "$answered_b" ] || { echo "audit entries do not match the answered clear reads" >&2; exit 1; }
 [ "$(non2xx clear)" = 0 ] || { echo "clear reads were refused" >&2; exit 1; }
