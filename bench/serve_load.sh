@@ -125,11 +125,38 @@ request = function()
 end
 LUA
 
-# run_wrk NAME URL [SCRIPT]: wrk's summary into NAME.wrk.
+# CPU seconds (user + system) used so far by the processes named $1 (the
+# PostgreSQL server's processes, the custos servers).
+cpu_of() {
+  local total=0 pid t
+  for pid in $(pgrep -x "$1"); do
+    t=$(awk '{print $14 + $15}' "/proc/$pid/stat" 2>/dev/null || echo 0)
+    total=$((total + t))
+  done
+  awk -v t="$total" -v hz="$(getconf CLK_TCK)" 'BEGIN { printf "%.1f", t / hz }'
+}
+# run_wrk NAME URL [SCRIPT]: wrk's summary into NAME.wrk, and the CPU the
+# custos servers and PostgreSQL used meanwhile into NAME.cpu.
 run_wrk() {
+  local c0 p0
+  c0=$(cpu_of custos)
+  p0=$(cpu_of postgres)
   wrk -t2 -c"$conns" -d"${duration}s" --latency -s "${3:-search.lua}" "$2" >"$1.wrk" 2>&1
+  echo "custos $(awk -v a="$(cpu_of custos)" -v b="$c0" 'BEGIN { print a - b }') s, postgres $(awk -v a="$(cpu_of postgres)" -v b="$p0" 'BEGIN { print a - b }') s" >"$1.cpu"
 }
 rate() { awk '/Requests\/sec/ {print $2}' "$1.wrk"; }
+# Requests in flight when wrk stops are answered (and audited) after it:
+# wait until the servers' logs stop growing before counting.
+settle() {
+  local before now
+  now=$(cat ./*.err 2>/dev/null | wc -l)
+  while :; do
+    before=$now
+    sleep 1
+    now=$(cat ./*.err 2>/dev/null | wc -l)
+    [ "$now" = "$before" ] && return 0
+  done
+}
 pct() { awk -v p="$2%" '$1 == p {print $2}' "$1.wrk"; }
 non2xx() { awk '/Non-2xx/ {print $5}' "$1.wrk" | grep . || echo 0; }
 
@@ -177,6 +204,7 @@ TOKEN=$(sign_in op)
 export TOKEN
 before=$(entries)
 run_wrk custos "$url"
+settle
 after_a=$(entries)
 answered_a=$(answered /api/v1/persons/search)
 
@@ -196,6 +224,7 @@ if [ "$store" = postgresql ]; then
   wrk -t1 -c"$half" -d"${duration}s" --latency -s search.lua "$url_b" >two-b.wrk 2>&1 &
   w2=$!
   wait "$w1" "$w2"
+  settle
   after2=$(entries)
   answered_two=$(($(answered /api/v1/persons/search) - answered_before + $(answered /api/v1/persons/search serve-b.err)))
   added_two=$((after2 - before2))
@@ -222,6 +251,7 @@ curl -sf -X POST -H "Authorization: Bearer $TOKEN" -d "{\"password\":\"$PW\",\"t
   "$url/api/v1/sessions/current/step-up" >stepup.json || { cat stepup.json >&2; exit 1; }
 before_b=$(entries)
 run_wrk clear "$url" clear.lua
+settle
 rss_kb=$(awk '/VmHWM/ {print $2}' "/proc/$server/status")
 kill -TERM "$server"
 wait "$server" || true
@@ -251,6 +281,7 @@ printf '| custos serve (b) audited clear read with purpose | %s | %s | %s | %s |
 printf '| baseline (sqlite3 + minimal HTTP) | %s | %s | %s | %s |\n' "$b" "$(pct baseline 50)" "$(pct baseline 99)" "$(non2xx baseline)"
 awk -v c="$c" -v r="$r" -v b="$b" 'BEGIN { printf "\ncustos/baseline: (a) %.3f, (b) %.3f of the baseline'"'"'s rate\n", c / b, r / b }'
 echo "server peak RSS: $((rss_kb / 1024)) MB"
+echo "CPU while wrk ran (of $((2 * duration)) s on 2 cores): (a) $(cat custos.cpu); (b) $(cat clear.cpu)"
 echo "audit: (a) $answered_a lookups answered, $added_a entries added; (b) $answered_b clear reads answered, $added_b entries added; audit verify passed"
 [ "$added_a" = "$answered_a" ] || { echo "audit entries do not match the answered lookups" >&2; exit 1; }
 if [ "$store" = postgresql ]; then
