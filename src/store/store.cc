@@ -77,14 +77,12 @@ Result<CopyCounts> CopyStore(Store& from, Store& to,
   return n;
 }
 
-void DiscardNewStore(std::unique_ptr<Store> store, const std::string& vault) {
+Status DiscardNewStore(std::unique_ptr<Store> store, const std::string& vault) {
   if (store) store->Rollback();
   store.reset();
-  if (IsPostgresUri(vault)) {
-    (void)DropPgVault(vault);
-    return;
-  }
+  if (IsPostgresUri(vault)) return DropPgVault(vault);
   for (const char* suffix : {"", "-wal", "-shm", "-journal"}) ::unlink((vault + suffix).c_str());
+  return Ok();
 }
 
 }  // namespace custos::store

@@ -182,6 +182,11 @@ class Store {
   // (key, body) pairs of a kind in key order.
   virtual Result<std::vector<std::pair<std::string, std::string>>> ListDocs(std::string_view kind) = 0;
   virtual Status DeleteDoc(std::string_view kind, std::string_view key) = 0;
+  // Writes one document at once, outside any transaction and (where the
+  // backend can) without waiting for the write lock: notes of a process
+  // that could not open the vault (a wrong key), which a long import must
+  // not keep out. Nothing else may use it. REQUIRES: no open transaction.
+  virtual Status PutNote(std::string_view kind, std::string_view key, std::string_view body) = 0;
 
   // Per-person workflow state (a transfer response, a retention binding...):
   // JSON keyed by (kind, key, person). Survives DeletePerson only if the
@@ -336,7 +341,7 @@ Result<CopyCounts> CopyStore(Store& from, Store& to,
 // Undoes a CreateStore whose vault was never finished (nobody else can have
 // used it): removes the file and its companions, or the database's schema.
 // Takes the store to close it first.
-void DiscardNewStore(std::unique_ptr<Store> store, const std::string& vault);
+Status DiscardNewStore(std::unique_ptr<Store> store, const std::string& vault);
 
 }  // namespace custos::store
 

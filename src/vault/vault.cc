@@ -229,7 +229,7 @@ Result<std::unique_ptr<Vault>> Vault::Create(const std::string& path, const KeyS
   }();
   if (!st) {
     v->audit_.reset();
-    store::DiscardNewStore(std::move(v->store_), path);
+    (void)store::DiscardNewStore(std::move(v->store_), path);
     return Fail(st.error());
   }
   return v;
@@ -369,16 +369,13 @@ Status NoteRefusedAttempt(const std::string& vault_path, const std::string& acto
   if (store::IsPostgresUri(vault_path)) {
     // No file beside a database: the note is a document of the vault's
     // schema, written without the key (nothing else is) and folded the same.
+    // Without the write lock: an import holding it for minutes must not
+    // keep the attempt from being noted.
     auto s = store::OpenStore(vault_path, {std::chrono::milliseconds(2000)});
     if (!s) return s.error().code() == ErrorCode::kNotFound ? Ok() : Fail(s.error());
     Bytes r(8);
     crypto::RandomFill(r);
-    RETURN_IF_ERROR((*s)->Begin());
-    Status st =
-        (*s)->PutDoc(kRefusedKind, std::to_string(NowUnixSeconds()) + "-" + HexEncode(r), line);
-    if (st) st = (*s)->Commit();
-    if (!st) (*s)->Rollback();
-    return st;
+    return (*s)->PutNote(kRefusedKind, std::to_string(NowUnixSeconds()) + "-" + HexEncode(r), line);
   }
   if (!FileExists(vault_path)) return Ok();  // nothing to protect, nothing to note
   std::string path = RefusedPath(vault_path);
@@ -399,14 +396,22 @@ Status NoteRefusedAttempt(const std::string& vault_path, const std::string& acto
 // command or reason, any of which could carry personal data): only how many
 // notes there were and the keyed hash of the file, which proves later which
 // file was folded without revealing it.
-Status Vault::FoldRefusedAttempts() {
-  if (store::IsPostgresUri(path_)) return FoldRefusedDocs();
+Result<bool> Vault::HasRefusedNotes() {
+  if (store::IsPostgresUri(path_)) {
+    ASSIGN_OR_RETURN(auto waiting, store_->ListDocs(kRefusedKind));
+    return !waiting.empty();
+  }
+  return FileExists(RefusedPath(path_)) || FileExists(ClaimedRefusedPath(path_));
+}
+
+Status Vault::FoldRefusedAttempts(bool wait) {
+  if (store::IsPostgresUri(path_)) return FoldRefusedDocs(wait);
   const std::string notes = RefusedPath(path_);
   const std::string claimed = ClaimedRefusedPath(path_);
   if (!FileExists(notes) && !FileExists(claimed)) return Ok();
   // Under the write lock; a command must not wait for another process's
   // change just to fold notes, so they wait for a later open instead.
-  Status began = BeginWrite(/*try_only=*/true);
+  Status began = BeginWrite(/*try_only=*/!wait);
   if (!began) return began.error().code() == ErrorCode::kUnavailable ? Ok() : began;
   ASSIGN_OR_RETURN(crypto::SecretBytes notes_key, RefusedNotesKey());
   const crypto::HmacSha256 mac(notes_key);
@@ -430,10 +435,10 @@ Status Vault::FoldRefusedAttempts() {
   return Ok();
 }
 
-Status Vault::FoldRefusedDocs() {
+Status Vault::FoldRefusedDocs(bool wait) {
   ASSIGN_OR_RETURN(auto waiting, store_->ListDocs(kRefusedKind));
   if (waiting.empty()) return Ok();
-  Status began = BeginWrite(/*try_only=*/true);
+  Status began = BeginWrite(/*try_only=*/!wait);
   if (!began) return began.error().code() == ErrorCode::kUnavailable ? Ok() : began;
   Status st = [&]() -> Status {
     ASSIGN_OR_RETURN(crypto::SecretBytes notes_key, RefusedNotesKey());
@@ -471,6 +476,8 @@ Status Vault::BeginWrite(bool try_only) {
           path_ + " was moved to " + std::string(AsChars(*moved)) +
           " (custos vault copy): work there; this one is kept read-only for the record"));
     }
+    ASSIGN_OR_RETURN(std::optional<Bytes> pending, store_->GetMeta(kMetaCopyPending));
+    if (pending && !pending->empty()) RETURN_IF_ERROR(FinishArrival(AsChars(*pending)));
     if (ReadU32BE(version.data()) != kek_version_) {
       return Fail(Unauthenticated("the key of " + path_ +
                                   " was rotated by another process while this command ran; "

@@ -645,8 +645,16 @@ class Vault {
  private:
   friend class ImportBatch;
   static constexpr std::string_view kMetaNextPersonPk = "next_person_pk";  // BE64, never decreases
-  // Where CopyTo moved the vault: set, it takes no more changes.
+  // Where CopyTo moved the vault: set, it takes no more changes; with the
+  // move's random token, which the copy looks for before it takes any.
   static constexpr std::string_view kMetaMovedTo = "moved_to";
+  static constexpr std::string_view kMetaMoveToken = "move_token";
+  // On a copy until it finds its source's move: "TOKEN\nSOURCE" (empty:
+  // arrived).
+  static constexpr std::string_view kMetaCopyPending = "copy_pending";
+  // Inside BeginWrite, on a copy still marked pending: clears the mark if
+  // the source recorded the move (else kFailedPrecondition).
+  Status FinishArrival(std::string_view marker);
   Vault() = default;
   // Associated data of a value sealed under the KEK of `kek_version`.
   Bytes WrapAd(std::string_view label, std::optional<ByteSpan> person,
@@ -674,9 +682,12 @@ class Vault {
   Result<crypto::FieldCipher> CipherForRow(const store::PersonRow& row) const;
   Result<crypto::FieldCipher> CipherForKey(ByteSpan wrapped_key, uint32_t kek_version,
                                            const PersonId& id) const;
-  Status FoldRefusedAttempts();
+  // Folds refused-attempt notes into the log; `wait` for the write lock
+  // (else they wait for a later open when another process writes).
+  Status FoldRefusedAttempts(bool wait = false);
   // A PostgreSQL vault's notes, which are documents of its schema.
-  Status FoldRefusedDocs();
+  Status FoldRefusedDocs(bool wait);
+  Result<bool> HasRefusedNotes();
   // The key of the notes' keyed hash (the log names a fold by it).
   Result<crypto::SecretBytes> RefusedNotesKey() const;
   // Begins a write transaction (waiting up to the lock wait, or not at all

@@ -1017,8 +1017,17 @@ namespace {
 // keyed hash, and removed in the same transaction.
 TEST_F(SharedVaultTest, RefusalNotesOfADatabaseVaultAreFoldedOnce) {
   if (!TestOnPostgres()) GTEST_SKIP() << "a vault in PostgreSQL";
-  vault_.reset();
+  // Noted while another process holds the write lock (a long import): the
+  // note does not wait for it.
+  auto writer = Second();
+  ASSERT_TRUE(writer);
+  ASSERT_TRUE(writer->store_for_testing().Begin());
+  const auto started = std::chrono::steady_clock::now();
   ASSERT_TRUE(NoteRefusedAttempt(path_, "mallory", "show", "wrong key or passphrase"));
+  EXPECT_LT(std::chrono::steady_clock::now() - started, std::chrono::seconds(1));
+  writer->store_for_testing().Rollback();
+  writer.reset();
+  vault_.reset();
   ASSERT_TRUE(NoteRefusedAttempt(path_, "CANARY-ACTOR", "find", "13812345678"));
   auto v = Vault::Open(path_, KeyFile(key_));
   ASSERT_TRUE(v) << v.error().ToString();
@@ -1107,6 +1116,35 @@ TEST_F(SharedVaultTest, CopyToAFileAndBackKeepsEveryoneAndOneHistory) {
   EXPECT_EQ(*(*returned)->CountPeople(), 2u);
   ASSERT_TRUE((*returned)->Transact((*returned)->MakeEvent("test.after"),
                                     [](tlog::Event&) { return Ok(); }));
+}
+
+// A copy whose source never recorded the move (the copy stopped between
+// the two commits) takes no change; once the source has the move's token,
+// the copy takes changes again by itself.
+TEST_F(SharedVaultTest, ACopyTakesChangesOnlyOnceItsSourceRecordedTheMove) {
+  ImportRows(*vault_, "crm", kRows);
+  const std::string there = dir_.File("there.vault");
+  ASSERT_TRUE(vault_->CopyTo(there, KeyFile(key_)));
+  auto token = vault_->store_for_testing().GetMeta("move_token");
+  ASSERT_TRUE(token && *token && (*token)->size() == 32);
+  auto copy = Vault::Open(there, KeyFile(key_));
+  ASSERT_TRUE(copy);
+  auto mark = [&](const std::string& t) {
+    auto& s = (*copy)->store_for_testing();
+    ASSERT_TRUE(s.Begin());
+    ASSERT_TRUE(s.PutMeta("copy_pending", AsBytesOf(t + "\n" + path_)));
+    ASSERT_TRUE(s.Commit());
+  };
+  mark(std::string(32, '0'));
+  auto refused = (*copy)->Transact((*copy)->MakeEvent("test.after"), [](tlog::Event&) { return Ok(); });
+  ASSERT_FALSE(refused);
+  EXPECT_EQ(refused.error().code(), ErrorCode::kFailedPrecondition);
+  EXPECT_NE(refused.error().message().find("unfinished copy of " + path_), std::string::npos)
+      << refused.error().message();
+  mark(std::string(AsChars(**token)));
+  ASSERT_TRUE((*copy)->Transact((*copy)->MakeEvent("test.after"), [](tlog::Event&) { return Ok(); }));
+  EXPECT_TRUE((*(*copy)->store_for_testing().GetMeta("copy_pending"))->empty());
+  EXPECT_TRUE(VerifyAudit(**copy));
 }
 
 // A copy onto an existing vault is refused and leaves that vault as it was.

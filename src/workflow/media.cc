@@ -125,7 +125,14 @@ Result<std::vector<std::string>> RegisterDatabaseCopies(vault::Vault& vault,
     const std::string id = batch_id + "-" + kind.substr(std::string("database-").size());
     ids.push_back(id);
     ASSIGN_OR_RETURN(std::optional<MediaDoc> existing, GetMedium(vault, id));
-    if (existing) continue;  // a resumed destruction registered it already
+    if (existing) {
+      // Registered in the purge's own transaction, so never by an earlier
+      // run of it: someone registered a medium of that id by hand.
+      return Fail(FailedPrecondition(
+          "a medium " + id + " (" + existing->kind +
+          ") is registered already, and the destruction needs that id for the database's " + kind +
+          ": rename or remove that medium's record"));
+    }
     MediaDoc d;
     d.id = id;
     d.kind = kind;

@@ -135,8 +135,13 @@ Status PgStore::InsertRecordWithId(const RecordRow& row) {
   if (r.size() != 1) {
     return Fail(AlreadyExists("record " + std::to_string(row.id) + " already exists"));
   }
-  next_record_.erase(pk);  // the table has it: asked again when needed
-  if (max_pk_ && pk > *max_pk_) next_record_[pk] = row.id + 1;
+  if (max_pk_ && pk > *max_pk_) {
+    // A new person's count never goes back: held records may be past it.
+    int64_t& next = next_record_[pk];
+    next = std::max(next, row.id + 1);
+  } else {
+    next_record_.erase(pk);  // the table has it: asked again when needed
+  }
   return Ok();
 }
 

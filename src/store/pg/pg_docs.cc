@@ -31,6 +31,15 @@ Result<std::vector<std::pair<std::string, std::string>>> PgStore::ListDocs(std::
   return out;
 }
 
+Status PgStore::PutNote(std::string_view kind, std::string_view key, std::string_view body) {
+  if (in_tx_ || read_depth_ > 0) return Fail(Internal("PutNote inside a transaction"));
+  // One statement, committed by itself, without the advisory lock: writers
+  // of the vault never read these rows but under the lock (FoldRefusedDocs).
+  return conn_->Run(
+      "INSERT INTO custos.doc(kind,key,body) VALUES($1,$2,$3) ON CONFLICT (kind,key) DO NOTHING",
+      Params().Text(kind).Text(key).Text(body));
+}
+
 Status PgStore::DeleteDoc(std::string_view kind, std::string_view key) {
   RETURN_IF_ERROR(RequireTx());
   return conn_->Run("DELETE FROM custos.doc WHERE kind=$1 AND key=$2",

@@ -112,7 +112,11 @@ Status PgStore::Initialize() {
     return st;
   }
   RETURN_IF_ERROR(Commit());
-  RETURN_IF_ERROR(Migrate());
+  if (Status migrated = Migrate(); !migrated) {
+    // Made here and never a vault: nothing may be left that looks like one.
+    (void)conn_->Exec("DROP SCHEMA IF EXISTS custos CASCADE");
+    return migrated;
+  }
   versions_ = {0, kSchemaVersion};
   return Ok();
 }

@@ -111,6 +111,7 @@ class PgStore final : public Store {
   std::vector<std::string> Files() const override { return {}; }
   Result<ResidueSettings> ReadResidueSettings() override;
   SchemaVersions schema_versions() const override { return versions_; }
+  Status PutNote(std::string_view kind, std::string_view key, std::string_view body) override;
 
   Status ForEachMeta(const std::function<Status(std::string_view, ByteSpan)>& visit) override;
   Status ForEachIndexEntryOfEveryKind(

@@ -244,6 +244,15 @@ class SqliteStore final : public Store {
   Result<bool> PurgeResidue(bool vacuum) override;
 
   SchemaVersions schema_versions() const override { return versions_; }
+  // SQLite has one writer at a time: the note waits for the lock like any
+  // change (file vaults note refusals in a file beside them instead).
+  Status PutNote(std::string_view kind, std::string_view key, std::string_view body) override {
+    RETURN_IF_ERROR(Begin());
+    Status st = PutDoc(kind, key, body);
+    if (st) return Commit();
+    Rollback();
+    return st;
+  }
 
   Status ForEachMeta(const std::function<Status(std::string_view, ByteSpan)>& visit) override;
   Status ForEachIndexEntryOfEveryKind(
